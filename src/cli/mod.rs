@@ -1,0 +1,69 @@
+//! The command line: one binary, one subcommand per job.
+
+mod demo;
+mod gen_cmd;
+mod output;
+mod progress;
+mod validate_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes, documented in README.md: 0 clean, 1 findings (an invalid
+/// dataset, a rule error), 2 could not run.
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_FAILURE: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "claimaudit",
+    version,
+    about = "Claims-audit rules for medical-insurance fund supervision (医保基金智能审核)",
+    long_about = "claimaudit checks medical-insurance claims against audit rules.\n\n\
+        Start with `claimaudit demo`: it generates a small synthetic dataset and shows what it holds.\n\
+        A data team checks its first export with `claimaudit validate --data DIR`.\n\n\
+        Exit codes: 0 clean, 1 problems found, 2 could not run.",
+    arg_required_else_help = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a synthetic dataset in the CHS contract, with planted violations.
+    Gen(gen_cmd::GenArgs),
+    /// Check a dataset folder against the data contract and summarize it.
+    Validate(validate_cmd::ValidateArgs),
+    /// Generate a small dataset in a temporary folder, validate it, and show it.
+    Demo(demo::DemoArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        Command::Gen(args) => gen_cmd::run(&args),
+        Command::Validate(args) => validate_cmd::run(&args),
+        Command::Demo(args) => demo::run(&args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// Logs go to stderr; `RUST_LOG` chooses the level (default: warnings).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

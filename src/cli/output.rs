@@ -1,0 +1,140 @@
+//! Printing a dataset validation for people or for programs.
+
+use std::path::Path;
+
+use serde_json::{Value as Json, json};
+
+use crate::data::load::summary::Detail;
+use crate::data::load::{RowRef, Validation};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// File names relative to the dataset folder read better in messages.
+fn relative<'a>(file: &'a Path, dir: &Path) -> &'a Path {
+    file.strip_prefix(dir).unwrap_or(file)
+}
+
+pub fn print_validation(validation: &Validation, dir: &Path, format: Format) {
+    match format {
+        Format::Human => print_human(validation, dir),
+        Format::Json => println!("{}", validation_json(validation, dir)),
+    }
+}
+
+fn print_human(validation: &Validation, dir: &Path) {
+    for problem in validation.problems.problems() {
+        let mut problem = problem.clone();
+        problem.file = relative(&problem.file, dir).to_path_buf();
+        println!("{problem}");
+    }
+    for (file, column, kind, hidden) in validation.problems.elided() {
+        let column = column
+            .map(|c| format!(", column `{c}`"))
+            .unwrap_or_default();
+        println!(
+            "  ... and {hidden} more [{}] in {}{column}",
+            kind.code(),
+            relative(file, dir).display()
+        );
+    }
+    if validation.is_valid() {
+        println!("dataset {}: valid", dir.display());
+        println!();
+        for table in &validation.tables {
+            print!("{table}");
+        }
+    } else {
+        let total = validation.problems.total();
+        let noun = if total == 1 { "problem" } else { "problems" };
+        println!();
+        println!("dataset {}: {total} {noun} found", dir.display());
+    }
+}
+
+fn validation_json(validation: &Validation, dir: &Path) -> Json {
+    let problems: Vec<Json> = validation
+        .problems
+        .problems()
+        .iter()
+        .map(|p| {
+            let (row, line) = match p.row {
+                Some(RowRef::Row(r)) => (Some(r), None),
+                Some(RowRef::Line(l)) => (None, Some(l)),
+                None => (None, None),
+            };
+            json!({
+                "code": p.kind.code(),
+                "file": relative(&p.file, dir).display().to_string(),
+                "column": p.column,
+                "row": row,
+                "line": line,
+                "message": p.message,
+            })
+        })
+        .collect();
+    let elided: Vec<Json> = validation
+        .problems
+        .elided()
+        .map(|(file, column, kind, hidden)| {
+            json!({
+                "code": kind.code(),
+                "file": relative(file, dir).display().to_string(),
+                "column": column,
+                "more": hidden,
+            })
+        })
+        .collect();
+    let tables: Vec<Json> = validation
+        .tables
+        .iter()
+        .map(|t| {
+            let columns: serde_json::Map<String, Json> = t
+                .columns
+                .iter()
+                .map(|c| {
+                    let mut entry = serde_json::Map::new();
+                    if c.nullable {
+                        entry.insert("nulls".into(), json!(c.nulls));
+                    }
+                    match &c.detail {
+                        Detail::DateRange { min, max } => {
+                            let date = |d: i32| {
+                                crate::data::text_cells::days_to_date(d).map(|d| d.to_string())
+                            };
+                            entry.insert("min".into(), json!(date(*min)));
+                            entry.insert("max".into(), json!(date(*max)));
+                        }
+                        Detail::Counts(counts) => {
+                            entry.insert("counts".into(), json!(counts));
+                        }
+                        Detail::Sum { mantissa, scale } => {
+                            let sum = rust_decimal::Decimal::try_from_i128_with_scale(
+                                *mantissa,
+                                (*scale).max(0) as u32,
+                            )
+                            .map(|d| d.to_string())
+                            .ok();
+                            entry.insert("sum".into(), json!(sum));
+                        }
+                        Detail::TimeRange { .. } | Detail::Nothing => {}
+                    }
+                    (c.name.clone(), Json::Object(entry))
+                })
+                .filter(|(_, v)| v.as_object().is_some_and(|o| !o.is_empty()))
+                .collect();
+            json!({"table": t.table, "files": t.files, "rows": t.rows, "columns": columns})
+        })
+        .collect();
+    json!({
+        "dataset": dir.display().to_string(),
+        "valid": validation.is_valid(),
+        "problems_total": validation.problems.total(),
+        "problems": problems,
+        "more_problems": elided,
+        "tables": tables,
+    })
+}

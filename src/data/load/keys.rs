@@ -1,0 +1,222 @@
+//! Key uniqueness and required references, checked while streaming.
+//!
+//! Keys are remembered as 128-bit hashes of their values rather than the
+//! values themselves, so checking a table of a hundred million lines needs
+//! 16 bytes a key. Two different keys share a hash with probability about
+//! n²/2¹²⁹: for 10⁹ keys, below 10⁻²⁰.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::datatypes::{
+    DataType, Date32Type, Decimal128Type, Int32Type, Int64Type, TimestampMillisecondType,
+};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use xxhash_rust::xxh3::Xxh3;
+
+use super::problem::{Problem, ProblemKind, ProblemLog};
+use super::read::LoadedBatch;
+
+/// The hashes are already uniformly random: use their low bits as is.
+#[derive(Default)]
+pub struct PassThroughHasher(u64);
+
+impl Hasher for PassThroughHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(word);
+        }
+    }
+    fn write_u128(&mut self, value: u128) {
+        self.0 = value as u64;
+    }
+}
+
+pub type KeyHashes = HashSet<u128, BuildHasherDefault<PassThroughHasher>>;
+
+/// The 128-bit hash of each row's values in `columns`, or `None` where any
+/// of them is null (a null key is reported as a missing required value).
+pub fn hash_rows(columns: &[&ArrayRef], rows: usize) -> Vec<Option<u128>> {
+    let mut hashers: Vec<Option<Xxh3>> = (0..rows).map(|_| Some(Xxh3::new())).collect();
+    for array in columns {
+        for (row, slot) in hashers.iter_mut().enumerate() {
+            let Some(hasher) = slot else { continue };
+            if array.is_null(row) {
+                *slot = None;
+                continue;
+            }
+            feed(hasher, array, row);
+        }
+    }
+    hashers
+        .into_iter()
+        .map(|h| h.map(|h| h.digest128()))
+        .collect()
+}
+
+fn feed(hasher: &mut Xxh3, array: &ArrayRef, row: usize) {
+    match array.data_type() {
+        DataType::Utf8 => {
+            let value = array.as_string::<i32>().value(row);
+            hasher.update(&(value.len() as u64).to_le_bytes());
+            hasher.update(value.as_bytes());
+        }
+        DataType::Int32 => {
+            hasher.update(&array.as_primitive::<Int32Type>().value(row).to_le_bytes())
+        }
+        DataType::Int64 => {
+            hasher.update(&array.as_primitive::<Int64Type>().value(row).to_le_bytes())
+        }
+        DataType::Date32 => {
+            hasher.update(&array.as_primitive::<Date32Type>().value(row).to_le_bytes())
+        }
+        DataType::Decimal128(..) => hasher.update(
+            &array
+                .as_primitive::<Decimal128Type>()
+                .value(row)
+                .to_le_bytes(),
+        ),
+        DataType::Timestamp(..) => hasher.update(
+            &array
+                .as_primitive::<TimestampMillisecondType>()
+                .value(row)
+                .to_le_bytes(),
+        ),
+        _ => {
+            // Other types do not make sensible keys; hash their text form.
+            let text = describe(array, row);
+            hasher.update(text.as_bytes());
+        }
+    }
+}
+
+fn describe(array: &ArrayRef, row: usize) -> String {
+    ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default())
+        .map(|f| f.value(row).to_string())
+        .unwrap_or_default()
+}
+
+/// `name = value` pairs for a message.
+pub fn describe_key(names: &[String], columns: &[&ArrayRef], row: usize) -> String {
+    names
+        .iter()
+        .zip(columns)
+        .map(|(name, array)| format!("{name} = {}", describe(array, row)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The columns of `names` in the batch, if all were read.
+pub fn key_columns<'b>(batch: &'b LoadedBatch, names: &[String]) -> Option<Vec<&'b ArrayRef>> {
+    names.iter().map(|n| batch.column(n)).collect()
+}
+
+/// Remembers a table's keys and reports those seen twice.
+#[derive(Default)]
+pub struct UniqueKeys {
+    seen: KeyHashes,
+}
+
+impl UniqueKeys {
+    pub fn check(
+        &mut self,
+        batch: &LoadedBatch,
+        key: &[String],
+        table: &str,
+        log: &mut ProblemLog,
+    ) {
+        let Some(columns) = key_columns(batch, key) else {
+            return;
+        };
+        let hashes = hash_rows(&columns, batch.batch.num_rows());
+        self.seen.reserve(hashes.len());
+        for (row, hash) in hashes.into_iter().enumerate() {
+            let Some(hash) = hash else { continue };
+            if !self.seen.insert(hash) && !batch.is_damaged(row) {
+                log.push(
+                    Problem::new(
+                        ProblemKind::DuplicateKey,
+                        batch.file,
+                        format!(
+                            "the key ({}) appears more than once in `{table}`; an earlier row has it too",
+                            describe_key(key, &columns, row)
+                        ),
+                    )
+                    .in_column(&key[0])
+                    .at(batch.row_ref(row)),
+                );
+            }
+        }
+    }
+
+    pub fn into_hashes(self) -> KeyHashes {
+        self.seen
+    }
+}
+
+/// Reports rows whose `columns` name no key of the `target` table.
+pub fn check_references(
+    batch: &LoadedBatch,
+    columns: &[String],
+    target_table: &str,
+    target_keys: &KeyHashes,
+    log: &mut ProblemLog,
+) {
+    let Some(arrays) = key_columns(batch, columns) else {
+        return;
+    };
+    let hashes = hash_rows(&arrays, batch.batch.num_rows());
+    for (row, hash) in hashes.into_iter().enumerate() {
+        let Some(hash) = hash else { continue };
+        if !target_keys.contains(&hash) && !batch.is_damaged(row) {
+            log.push(
+                Problem::new(
+                    ProblemKind::MissingReference,
+                    batch.file,
+                    format!(
+                        "no row of `{target_table}` has {}",
+                        describe_key(columns, &arrays, row)
+                    ),
+                )
+                .in_column(&columns[0])
+                .at(batch.row_ref(row)),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Int32Array, StringArray};
+    use std::sync::Arc;
+
+    #[test]
+    fn equal_keys_hash_equal_and_nulls_have_no_hash() {
+        let a: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("C1"),
+            Some("C1"),
+            None,
+            Some("C1"),
+        ]));
+        let b: ArrayRef = Arc::new(Int32Array::from(vec![1, 1, 1, 2]));
+        let hashes = hash_rows(&[&a, &b], 4);
+        assert_eq!(hashes[0], hashes[1]);
+        assert_eq!(hashes[2], None);
+        assert_ne!(hashes[0], hashes[3]);
+    }
+
+    #[test]
+    fn concatenation_does_not_collide() {
+        let a: ArrayRef = Arc::new(StringArray::from(vec!["ab", "a"]));
+        let b: ArrayRef = Arc::new(StringArray::from(vec!["c", "bc"]));
+        let hashes = hash_rows(&[&a, &b], 2);
+        assert_ne!(hashes[0], hashes[1]);
+    }
+}

@@ -1,0 +1,368 @@
+//! Reading one table's files as record batches in the contract's types.
+//!
+//! Files are read one batch at a time: nothing needs a whole table in
+//! memory. Problems of shape (missing column, wrong type) are reported once
+//! per file; problems of single values (a value that cannot be converted
+//! exactly, unreadable text) are reported with their row and the row is
+//! marked so later checks do not report it twice.
+
+use std::fs::File;
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow::datatypes::{Field, Schema as ArrowSchema};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::conform::Conversion;
+use super::problem::{Problem, ProblemKind, ProblemLog, RowRef};
+use super::sources::{FileFormat, TableSource};
+use crate::data::arrow_types::arrow_type;
+use crate::data::text_cells::parse_cell;
+use crate::data::values::{Value, build_array};
+use crate::ir::{Column, Table};
+
+const BATCH_ROWS: usize = 64 * 1024;
+const TEXT_BATCH_ROWS: usize = 8 * 1024;
+
+/// How the rows of a batch are numbered in their file.
+#[derive(Debug, Clone)]
+pub enum RowNumbers {
+    /// Parquet: batch row `i` is file row `first + i + 1`.
+    Offset(u64),
+    /// Text: the file line each batch row starts on.
+    Lines(Vec<u64>),
+}
+
+/// A batch of one table in the contract's types, with where it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedBatch<'a> {
+    pub file: &'a Path,
+    pub rows: RowNumbers,
+    /// Only the requested columns that could be read, in the requested order.
+    pub batch: RecordBatch,
+    /// Rows already reported as bad while reading; later checks skip them.
+    pub damaged: Vec<bool>,
+}
+
+impl LoadedBatch<'_> {
+    pub fn row_ref(&self, row: usize) -> RowRef {
+        match &self.rows {
+            RowNumbers::Offset(first) => RowRef::Row(first + row as u64 + 1),
+            RowNumbers::Lines(lines) => RowRef::Line(lines[row]),
+        }
+    }
+
+    pub fn is_damaged(&self, row: usize) -> bool {
+        self.damaged.get(row).copied().unwrap_or(false)
+    }
+
+    pub fn column(&self, name: &str) -> Option<&ArrayRef> {
+        self.batch.column_by_name(name)
+    }
+
+    fn mark_damaged(&mut self, row: usize) {
+        if self.damaged.is_empty() {
+            self.damaged = vec![false; self.batch.num_rows()];
+        }
+        self.damaged[row] = true;
+    }
+}
+
+/// Reads every file of `source`, calling `on_batch` for each batch of the
+/// `columns` of `table` (all columns when `columns` is `None`).
+pub fn read_table<'s>(
+    source: &'s TableSource,
+    table: &Table,
+    columns: Option<&[&str]>,
+    log: &mut ProblemLog,
+    on_batch: &mut dyn FnMut(LoadedBatch<'s>, &mut ProblemLog) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    let wanted: Vec<&Column> = match columns {
+        None => table.columns.iter().collect(),
+        Some(names) => table
+            .columns
+            .iter()
+            .filter(|c| names.contains(&c.name.as_str()))
+            .collect(),
+    };
+    for file in &source.files {
+        match source.format {
+            FileFormat::Parquet => read_parquet(file, &wanted, log, on_batch)?,
+            FileFormat::Csv => read_csv(file, &wanted, log, on_batch)?,
+        }
+    }
+    ControlFlow::Continue(())
+}
+
+fn output_schema(columns: &[&Column]) -> Arc<ArrowSchema> {
+    Arc::new(ArrowSchema::new(
+        columns
+            .iter()
+            .map(|c| Field::new(&c.name, arrow_type(&c.ty), true))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+fn make_batch(
+    schema: Arc<ArrowSchema>,
+    arrays: Vec<ArrayRef>,
+    rows: usize,
+) -> Result<RecordBatch, arrow::error::ArrowError> {
+    RecordBatch::try_new_with_options(
+        schema,
+        arrays,
+        &RecordBatchOptions::new().with_row_count(Some(rows)),
+    )
+}
+
+fn read_parquet<'s>(
+    file: &'s Path,
+    wanted: &[&Column],
+    log: &mut ProblemLog,
+    on_batch: &mut dyn FnMut(LoadedBatch<'s>, &mut ProblemLog) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    let unreadable = |e: &dyn std::fmt::Display| {
+        Problem::new(
+            ProblemKind::UnreadableFile,
+            file,
+            format!("cannot read this file as Parquet: {e}"),
+        )
+    };
+    let builder = match File::open(file)
+        .map_err(|e| unreadable(&e))
+        .and_then(|f| ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| unreadable(&e)))
+    {
+        Ok(builder) => builder,
+        Err(problem) => {
+            log.push(problem);
+            return ControlFlow::Continue(());
+        }
+    };
+
+    // Match the wanted columns by name and plan each conversion once.
+    let file_schema = builder.schema().clone();
+    let mut readable: Vec<(&Column, usize, Conversion)> = Vec::new();
+    for column in wanted {
+        let Some((index, field)) = file_schema.column_with_name(&column.name) else {
+            log.push(
+                Problem::new(
+                    ProblemKind::MissingColumn,
+                    file,
+                    format!(
+                        "column `{}` is missing; expected {}",
+                        column.name,
+                        arrow_type(&column.ty)
+                    ),
+                )
+                .in_column(&column.name),
+            );
+            continue;
+        };
+        match Conversion::plan(field.data_type(), &column.ty) {
+            Ok(conversion) => readable.push((column, index, conversion)),
+            Err(why) => {
+                log.push(Problem::new(ProblemKind::WrongType, file, why).in_column(&column.name))
+            }
+        }
+    }
+    let mut projected: Vec<usize> = readable.iter().map(|(_, i, _)| *i).collect();
+    projected.sort_unstable();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), projected.iter().copied());
+    let reader = match builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+    {
+        Ok(reader) => reader,
+        Err(e) => {
+            log.push(unreadable(&e));
+            return ControlFlow::Continue(());
+        }
+    };
+    let out_columns: Vec<&Column> = readable.iter().map(|(c, _, _)| *c).collect();
+    let schema = output_schema(&out_columns);
+
+    let mut first_row = 0u64;
+    for batch in reader {
+        let batch = match batch {
+            Ok(batch) => batch,
+            Err(e) => {
+                log.push(unreadable(&e));
+                return ControlFlow::Continue(());
+            }
+        };
+        let rows = batch.num_rows();
+        let mut loaded = LoadedBatch {
+            file,
+            rows: RowNumbers::Offset(first_row),
+            batch: RecordBatch::new_empty(schema.clone()),
+            damaged: Vec::new(),
+        };
+        let mut arrays = Vec::with_capacity(readable.len());
+        for (column, index, conversion) in &readable {
+            // The projected batch keeps file order; find the column by its position.
+            let position = projected.binary_search(index).unwrap_or_default();
+            let found = batch.column(position);
+            match conversion.apply(found) {
+                Ok(converted) => {
+                    for (row, why) in converted.lossy {
+                        log.push(
+                            Problem::new(ProblemKind::LossyValue, file, why)
+                                .in_column(&column.name)
+                                .at(loaded.row_ref(row)),
+                        );
+                        loaded.mark_damaged(row);
+                    }
+                    arrays.push(converted.array);
+                }
+                Err(e) => {
+                    log.push(
+                        Problem::new(
+                            ProblemKind::LossyValue,
+                            file,
+                            format!("cannot convert this column: {e}"),
+                        )
+                        .in_column(&column.name),
+                    );
+                    return ControlFlow::Continue(());
+                }
+            }
+        }
+        loaded.batch = match make_batch(schema.clone(), arrays, rows) {
+            Ok(b) => b,
+            Err(e) => {
+                log.push(unreadable(&e));
+                return ControlFlow::Continue(());
+            }
+        };
+        first_row += rows as u64;
+        on_batch(loaded, log)?;
+    }
+    ControlFlow::Continue(())
+}
+
+fn read_csv<'s>(
+    file: &'s Path,
+    wanted: &[&Column],
+    log: &mut ProblemLog,
+    on_batch: &mut dyn FnMut(LoadedBatch<'s>, &mut ProblemLog) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    let mut reader = match csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_path(file)
+    {
+        Ok(r) => r,
+        Err(e) => {
+            log.push(Problem::new(
+                ProblemKind::UnreadableFile,
+                file,
+                e.to_string(),
+            ));
+            return ControlFlow::Continue(());
+        }
+    };
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            log.push(Problem::new(ProblemKind::BadText, file, e.to_string()).at(RowRef::Line(1)));
+            return ControlFlow::Continue(());
+        }
+    };
+    let mut readable: Vec<(&Column, usize)> = Vec::new();
+    for column in wanted {
+        match headers.iter().position(|h| h.trim() == column.name) {
+            Some(index) => readable.push((column, index)),
+            None => log.push(
+                Problem::new(
+                    ProblemKind::MissingColumn,
+                    file,
+                    format!("column `{}` is missing from the header line", column.name),
+                )
+                .in_column(&column.name)
+                .at(RowRef::Line(1)),
+            ),
+        }
+    }
+    let out_columns: Vec<&Column> = readable.iter().map(|(c, _)| *c).collect();
+    let schema = output_schema(&out_columns);
+
+    let mut records = reader.records();
+    loop {
+        let mut values: Vec<Vec<Value>> = vec![Vec::new(); readable.len()];
+        let mut lines = Vec::new();
+        let mut damaged = Vec::new();
+        for record in records.by_ref().take(TEXT_BATCH_ROWS) {
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    log.push(
+                        Problem::new(ProblemKind::BadText, file, e.to_string())
+                            .at(RowRef::Line(line)),
+                    );
+                    continue;
+                }
+            };
+            let line = record.position().map(|p| p.line()).unwrap_or(0);
+            let mut bad = false;
+            for ((column, index), out) in readable.iter().zip(values.iter_mut()) {
+                let cell = record.get(*index).unwrap_or("");
+                match parse_cell(cell, &column.ty) {
+                    Ok(value) => out.push(value),
+                    Err(why) => {
+                        let kind = if column.ty.enum_values().is_some() {
+                            ProblemKind::BadEnumValue
+                        } else {
+                            ProblemKind::BadText
+                        };
+                        log.push(
+                            Problem::new(kind, file, why)
+                                .in_column(&column.name)
+                                .at(RowRef::Line(line)),
+                        );
+                        out.push(Value::Null);
+                        bad = true;
+                    }
+                }
+            }
+            lines.push(line);
+            damaged.push(bad);
+        }
+        if lines.is_empty() {
+            return ControlFlow::Continue(());
+        }
+        let mut arrays = Vec::with_capacity(readable.len());
+        for ((column, _), column_values) in readable.iter().zip(&values) {
+            match build_array(&column.ty, column_values) {
+                Ok(array) => arrays.push(array),
+                Err(why) => {
+                    log.push(Problem::new(ProblemKind::BadText, file, why).in_column(&column.name));
+                    return ControlFlow::Continue(());
+                }
+            }
+        }
+        let rows = lines.len();
+        let batch = match make_batch(schema.clone(), arrays, rows) {
+            Ok(b) => b,
+            Err(e) => {
+                log.push(Problem::new(ProblemKind::BadText, file, e.to_string()));
+                return ControlFlow::Continue(());
+            }
+        };
+        let loaded = LoadedBatch {
+            file,
+            rows: RowNumbers::Lines(lines),
+            batch,
+            damaged: if damaged.contains(&true) {
+                damaged
+            } else {
+                Vec::new()
+            },
+        };
+        on_batch(loaded, log)?;
+    }
+}

@@ -1,0 +1,174 @@
+//! Validating a whole dataset against a schema, streaming each table once.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::path::Path;
+
+use super::checks::RowChecks;
+use super::keys::{KeyHashes, UniqueKeys, check_references, hash_rows, key_columns};
+use super::problem::{ProblemKind, ProblemLog};
+use super::read::read_table;
+use super::sources::{TableSource, locate_tables};
+use super::summary::TableSummary;
+use crate::ir::{Relation, Schema, Table};
+
+/// Whether to find every problem (`validate`) or stop at the first (`scan`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Thoroughness {
+    AllProblems,
+    FirstProblem,
+}
+
+#[derive(Debug)]
+pub struct Validation {
+    pub sources: Vec<TableSource>,
+    pub tables: Vec<TableSummary>,
+    pub problems: ProblemLog,
+}
+
+impl Validation {
+    pub fn is_valid(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Validates the dataset in `dir` against `schema`. `progress` is told the
+/// table being read and the rows read of it so far.
+pub fn validate_dataset(
+    dir: &Path,
+    schema: &Schema,
+    thoroughness: Thoroughness,
+    progress: &dyn Fn(&str, u64),
+) -> Validation {
+    let mut problems = ProblemLog::default();
+    let sources = match locate_tables(dir, schema) {
+        Ok(sources) => sources,
+        Err(found) => {
+            for problem in found {
+                problems.push(problem);
+            }
+            return Validation {
+                sources: Vec::new(),
+                tables: Vec::new(),
+                problems,
+            };
+        }
+    };
+
+    // Key sets of tables that required relations point at, kept until the
+    // referring tables have been read.
+    let mut targets: HashMap<(String, Vec<String>), KeyHashes> = HashMap::new();
+    // Tables whose files could not be read whole: references into them are not checked.
+    let mut incomplete: Vec<String> = Vec::new();
+    let mut tables = Vec::new();
+
+    for table in schema.tables_in_reference_order() {
+        let Some(source) = sources.iter().find(|s| s.table == table.name) else {
+            continue;
+        };
+        let incoming: Vec<&Relation> = schema
+            .relations
+            .iter()
+            .filter(|r| r.required && r.to_table == table.name)
+            .collect();
+        let outgoing: Vec<&Relation> = schema
+            .relations_from(&table.name)
+            .filter(|r| r.required && !incomplete.contains(&r.to_table))
+            .collect();
+        let shown_before = problems.problems().len();
+        let (summary, kept) = validate_table(
+            table,
+            source,
+            &incoming,
+            &outgoing,
+            &targets,
+            &mut problems,
+            progress,
+        );
+        tables.push(summary);
+        if problems.problems()[shown_before..].iter().any(|p| {
+            matches!(
+                p.kind,
+                ProblemKind::MissingColumn | ProblemKind::WrongType | ProblemKind::UnreadableFile
+            )
+        }) {
+            incomplete.push(table.name.clone());
+        }
+        targets.extend(kept);
+        if thoroughness == Thoroughness::FirstProblem && !problems.is_empty() {
+            break;
+        }
+    }
+    Validation {
+        sources,
+        tables,
+        problems,
+    }
+}
+
+type KeptKeys = Vec<((String, Vec<String>), KeyHashes)>;
+
+fn validate_table(
+    table: &Table,
+    source: &TableSource,
+    incoming: &[&Relation],
+    outgoing: &[&Relation],
+    targets: &HashMap<(String, Vec<String>), KeyHashes>,
+    problems: &mut ProblemLog,
+    progress: &dyn Fn(&str, u64),
+) -> (TableSummary, KeptKeys) {
+    let checks = RowChecks::new(table);
+    let mut summary = TableSummary::new(table, source.files.len());
+    let mut unique = table.key.as_ref().map(|key| (key, UniqueKeys::default()));
+    // Referenced column sets other than the key need their own sets.
+    let mut other_targets: Vec<(Vec<String>, KeyHashes)> = incoming
+        .iter()
+        .map(|r| r.to_columns.clone())
+        .filter(|cols| Some(cols) != table.key.as_ref())
+        .map(|cols| (cols, KeyHashes::default()))
+        .collect();
+    other_targets.dedup_by(|a, b| a.0 == b.0);
+
+    let mut on_batch = |batch: super::read::LoadedBatch, log: &mut ProblemLog| {
+        checks.check(&batch, log);
+        if let Some((key, seen)) = unique.as_mut() {
+            seen.check(&batch, key, &table.name, log);
+        }
+        for (columns, set) in &mut other_targets {
+            if let Some(arrays) = key_columns(&batch, columns) {
+                set.extend(
+                    hash_rows(&arrays, batch.batch.num_rows())
+                        .into_iter()
+                        .flatten(),
+                );
+            }
+        }
+        for relation in outgoing {
+            let key = (relation.to_table.clone(), relation.to_columns.clone());
+            if let Some(target) = targets.get(&key) {
+                check_references(
+                    &batch,
+                    &relation.from_columns,
+                    &relation.to_table,
+                    target,
+                    log,
+                );
+            }
+        }
+        summary.add(&batch);
+        progress(&table.name, summary.rows);
+        ControlFlow::Continue(())
+    };
+    let _ = read_table(source, table, None, problems, &mut on_batch);
+
+    let mut kept: KeptKeys = Vec::new();
+    if !incoming.is_empty() {
+        if let Some((key, seen)) = unique {
+            kept.push(((table.name.clone(), key.clone()), seen.into_hashes()));
+        }
+        for (columns, set) in other_targets {
+            kept.push(((table.name.clone(), columns), set));
+        }
+    }
+    (summary, kept)
+}

@@ -1,0 +1,240 @@
+//! A dataset schema: tables, typed columns, keys, relations and row checks.
+//!
+//! This is the contract a dataset is validated against. The CHS contract is
+//! one instance; a user can declare others.
+
+use std::fmt;
+
+/// The logical type of a column.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ColumnType {
+    Text,
+    Int32,
+    Int64,
+    Bool,
+    /// Exact decimal with `precision` digits of which `scale` follow the point.
+    Decimal {
+        precision: u8,
+        scale: i8,
+    },
+    /// A calendar day.
+    Date,
+    /// Local wall-clock time (Asia/Shanghai) to the millisecond.
+    Timestamp,
+    /// Text restricted to a fixed set of values.
+    Enum(Vec<String>),
+    List(Box<ColumnType>),
+}
+
+impl ColumnType {
+    /// The allowed values when this is an enumeration.
+    pub fn enum_values(&self) -> Option<&[String]> {
+        match self {
+            ColumnType::Enum(values) => Some(values),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ColumnType::Text => write!(f, "text"),
+            ColumnType::Int32 => write!(f, "int32"),
+            ColumnType::Int64 => write!(f, "int64"),
+            ColumnType::Bool => write!(f, "bool"),
+            ColumnType::Decimal { precision, scale } => write!(f, "decimal({precision},{scale})"),
+            ColumnType::Date => write!(f, "date"),
+            ColumnType::Timestamp => write!(f, "timestamp"),
+            ColumnType::Enum(values) => write!(f, "enum({})", values.join(", ")),
+            ColumnType::List(inner) => write!(f, "list<{inner}>"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub ty: ColumnType,
+    pub nullable: bool,
+    /// What the column means, for people (e.g. `结算ID`).
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub name: String,
+    pub columns: Vec<Column>,
+    /// Columns whose values together are unique, if the table has a key.
+    pub key: Option<Vec<String>>,
+    /// Row checks every valid row satisfies (e.g. `discharge_date >= admit_date`).
+    pub constraints: Vec<Constraint>,
+    pub doc: Option<String>,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+}
+
+/// A named navigation from rows of one table to the row of another with the
+/// same key, e.g. `claim_items.claim_id -> claims.claim_id` named `claim`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relation {
+    pub name: String,
+    pub from_table: String,
+    pub from_columns: Vec<String>,
+    pub to_table: String,
+    /// The key of `to_table`.
+    pub to_columns: Vec<String>,
+    /// When true a row whose related row is missing is bad input; otherwise
+    /// the missing row is a finding and navigation yields null.
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CompareOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CompareOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "=",
+            CompareOp::Ne => "<>",
+            CompareOp::Lt => "<",
+            CompareOp::Le => "<=",
+            CompareOp::Gt => ">",
+            CompareOp::Ge => ">=",
+        }
+    }
+
+    /// Whether `ordering` (left compared with right) satisfies the operator.
+    pub fn holds(self, ordering: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            CompareOp::Eq => ordering == Equal,
+            CompareOp::Ne => ordering != Equal,
+            CompareOp::Lt => ordering == Less,
+            CompareOp::Le => ordering != Greater,
+            CompareOp::Gt => ordering == Greater,
+            CompareOp::Ge => ordering != Less,
+        }
+    }
+}
+
+/// A literal value as written in a schema or rule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Literal {
+    Int(i64),
+    /// Exact decimal written as text, e.g. `0.001`.
+    Decimal(String),
+    Text(String),
+    /// Days since 1970-01-01.
+    Date(i32),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConstraintOperand {
+    Column(String),
+    Literal(Literal),
+}
+
+impl fmt::Display for ConstraintOperand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConstraintOperand::Column(name) => write!(f, "{name}"),
+            ConstraintOperand::Literal(Literal::Int(v)) => write!(f, "{v}"),
+            ConstraintOperand::Literal(Literal::Decimal(v)) => write!(f, "{v}"),
+            ConstraintOperand::Literal(Literal::Text(v)) => write!(f, "{v:?}"),
+            ConstraintOperand::Literal(Literal::Date(days)) => {
+                let date = chrono::NaiveDate::from_num_days_from_ce_opt(days + 719_163);
+                match date {
+                    Some(d) => write!(f, "date \"{d}\""),
+                    None => write!(f, "date {days}"),
+                }
+            }
+        }
+    }
+}
+
+/// A row check `column op operand`; a row where either side is null passes
+/// (nullability is checked separately).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constraint {
+    pub column: String,
+    pub op: CompareOp,
+    pub operand: ConstraintOperand,
+}
+
+impl fmt::Display for Constraint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.column, self.op.symbol(), self.operand)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Schema {
+    pub tables: Vec<Table>,
+    pub relations: Vec<Relation>,
+}
+
+impl Schema {
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+
+    pub fn relation(&self, from_table: &str, name: &str) -> Option<&Relation> {
+        self.relations
+            .iter()
+            .find(|r| r.from_table == from_table && r.name == name)
+    }
+
+    pub fn relations_from<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Relation> {
+        self.relations.iter().filter(move |r| r.from_table == table)
+    }
+
+    /// Tables in an order where every table targeted by a required relation
+    /// comes before the tables that refer to it, so references can be checked
+    /// while streaming. Ties keep declaration order.
+    pub fn tables_in_reference_order(&self) -> Vec<&Table> {
+        let mut ordered: Vec<&Table> = Vec::with_capacity(self.tables.len());
+        let mut placed = vec![false; self.tables.len()];
+        while ordered.len() < self.tables.len() {
+            let before = ordered.len();
+            for (i, table) in self.tables.iter().enumerate() {
+                if placed[i] {
+                    continue;
+                }
+                let ready = self
+                    .relations_from(&table.name)
+                    .filter(|r| r.required && r.to_table != table.name)
+                    .all(|r| ordered.iter().any(|t| t.name == r.to_table));
+                if ready {
+                    placed[i] = true;
+                    ordered.push(table);
+                }
+            }
+            if ordered.len() == before {
+                // A cycle of required relations: keep declaration order for the rest.
+                for (i, table) in self.tables.iter().enumerate() {
+                    if !placed[i] {
+                        placed[i] = true;
+                        ordered.push(table);
+                    }
+                }
+            }
+        }
+        ordered
+    }
+}

@@ -1,0 +1,12 @@
+//! claimaudit: a claims-audit rule engine for medical-insurance fund
+//! supervision (医保基金智能审核).
+//!
+//! The pipeline, one module per stage: rule text is parsed (`syntax`),
+//! checked against a schema into typed IR (`check`, `ir`), planned (`plan`),
+//! executed over Arrow data (`exec`, reading through `data`) and reported as
+//! flags with provenance (`flags`). `cli` is the command line.
+
+pub mod cli;
+pub mod data;
+pub mod flags;
+pub mod ir;
