@@ -62,13 +62,6 @@ impl LoadedBatch<'_> {
     pub fn column(&self, name: &str) -> Option<&ArrayRef> {
         self.batch.column_by_name(name)
     }
-
-    fn mark_damaged(&mut self, row: usize) {
-        if self.damaged.is_empty() {
-            self.damaged = vec![false; self.batch.num_rows()];
-        }
-        self.damaged[row] = true;
-    }
 }
 
 /// Reads every file of `source`, calling `on_batch` for each batch of the
@@ -195,12 +188,8 @@ fn read_parquet<'s>(
             }
         };
         let rows = batch.num_rows();
-        let mut loaded = LoadedBatch {
-            file,
-            rows: RowNumbers::Offset(first_row),
-            batch: RecordBatch::new_empty(schema.clone()),
-            damaged: Vec::new(),
-        };
+        let row_numbers = RowNumbers::Offset(first_row);
+        let mut damaged = Vec::new();
         let mut arrays = Vec::with_capacity(readable.len());
         for (column, index, conversion) in &readable {
             // The projected batch keeps file order; find the column by its position.
@@ -212,9 +201,12 @@ fn read_parquet<'s>(
                         log.push(
                             Problem::new(ProblemKind::LossyValue, file, why)
                                 .in_column(&column.name)
-                                .at(loaded.row_ref(row)),
+                                .at(RowRef::Row(first_row + row as u64 + 1)),
                         );
-                        loaded.mark_damaged(row);
+                        if damaged.is_empty() {
+                            damaged = vec![false; rows];
+                        }
+                        damaged[row] = true;
                     }
                     arrays.push(converted.array);
                 }
@@ -231,8 +223,13 @@ fn read_parquet<'s>(
                 }
             }
         }
-        loaded.batch = match make_batch(schema.clone(), arrays, rows) {
-            Ok(b) => b,
+        let loaded = match make_batch(schema.clone(), arrays, rows) {
+            Ok(batch) => LoadedBatch {
+                file,
+                rows: row_numbers,
+                batch,
+                damaged,
+            },
             Err(e) => {
                 log.push(unreadable(&e));
                 return ControlFlow::Continue(());
