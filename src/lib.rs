@@ -10,3 +10,4 @@ pub mod cli;
 pub mod data;
 pub mod flags;
 pub mod ir;
+pub mod syntax;

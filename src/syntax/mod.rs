@@ -1,0 +1,75 @@
+//! Parse: rule text to a syntax tree with spans, and back (the formatter).
+
+pub mod ast;
+pub mod diagnostic;
+pub mod parse;
+pub mod span;
+
+use std::path::{Path, PathBuf};
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use span::{FileId, SourceFile, Sources, Span};
+
+/// The `.rules` files under `paths` (files as given, folders searched
+/// recursively), sorted so a ruleset always reads in the same order.
+pub fn find_rule_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            collect(path, &mut found)?;
+        } else if path.exists() {
+            found.push(path.clone());
+        } else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{}: no such file or folder", path.display()),
+            ));
+        }
+    }
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "rules") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// A ruleset's files, read and parsed.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub sources: Sources,
+    pub files: Vec<(FileId, ast::File)>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads and parses every file; syntax errors are collected, not fatal.
+pub fn parse_paths(paths: &[PathBuf]) -> std::io::Result<Parsed> {
+    let mut parsed = Parsed::default();
+    for path in find_rule_files(paths)? {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        parse_text_into(&mut parsed, &path, text);
+    }
+    Ok(parsed)
+}
+
+/// Parses one text as a file of `parsed` (used by tests and the service).
+pub fn parse_text_into(parsed: &mut Parsed, path: &Path, text: String) {
+    let id = parsed.sources.add(path, text);
+    match parse::parse_file(id, &parsed.sources.get(id).text) {
+        Ok(file) => parsed.files.push((id, file)),
+        Err(diagnostic) => parsed.diagnostics.push(diagnostic),
+    }
+}
+
+#[cfg(test)]
+mod tests;
