@@ -1,5 +1,6 @@
 //! The command line: one binary, one subcommand per job.
 
+mod check_cmd;
 mod demo;
 mod gen_cmd;
 mod output;
@@ -33,6 +34,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check a ruleset for errors and warnings, with the line and column of each.
+    Check(check_cmd::CheckArgs),
     /// Generate a synthetic dataset in the CHS contract, with planted violations.
     Gen(gen_cmd::GenArgs),
     /// Check a dataset folder against the data contract and summarize it.
@@ -45,6 +48,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
     let result = match cli.command {
+        Command::Check(args) => check_cmd::run(&args),
         Command::Gen(args) => gen_cmd::run(&args),
         Command::Validate(args) => validate_cmd::run(&args),
         Command::Demo(args) => demo::run(&args),

@@ -102,9 +102,8 @@ fn validation_json(validation: &Validation, dir: &Path) -> Json {
                     }
                     match &c.detail {
                         Detail::DateRange { min, max } => {
-                            let date = |d: i32| {
-                                crate::data::text_cells::days_to_date(d).map(|d| d.to_string())
-                            };
+                            let date =
+                                |d: i32| crate::ir::text::days_to_date(d).map(|d| d.to_string());
                             entry.insert("min".into(), json!(date(*min)));
                             entry.insert("max".into(), json!(date(*max)));
                         }

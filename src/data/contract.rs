@@ -43,6 +43,7 @@ fn table(name: &str, doc: &str, key: &[&str], columns: Vec<Column>) -> Table {
         columns,
         key: (!key.is_empty()).then(|| key.iter().map(|k| k.to_string()).collect()),
         constraints: Vec::new(),
+        flags: None,
         doc: Some(doc.to_string()),
     }
 }

@@ -5,5 +5,4 @@ pub mod arrow_types;
 pub mod contract;
 pub mod generate;
 pub mod load;
-pub mod text_cells;
 pub mod values;

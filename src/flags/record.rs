@@ -6,24 +6,7 @@ use std::sync::Arc;
 use arrow::datatypes::{DataType, Field, Schema as ArrowSchema, SchemaRef};
 use serde::{Deserialize, Serialize};
 
-/// What a flag is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Grain {
-    Line,
-    Claim,
-    Provider,
-}
-
-impl Grain {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Grain::Line => "line",
-            Grain::Claim => "claim",
-            Grain::Provider => "provider",
-        }
-    }
-}
+pub use crate::ir::Grain;
 
 /// One rule firing on one row, with its provenance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,22 @@
 //! consume them. Nothing here knows about pest or Arrow.
 
 pub mod schema;
+pub mod text;
+pub mod types;
+pub mod value;
 
 pub use schema::{
-    Column, ColumnType, CompareOp, Constraint, ConstraintOperand, Literal, Relation, Schema, Table,
+    Column, ColumnType, CompareOp, Constraint, ConstraintOperand, FlagField, FlagsBinding, Grain,
+    Literal, Relation, Schema, Table,
+};
+pub use types::Type;
+pub use value::{Value, decimal_mantissa};
+
+pub mod expr;
+pub mod rule;
+
+pub use expr::{AggFunc, Aggregate, ArithOp, Func, Step, TExpr, TExprKind, Var};
+pub use rule::{
+    Action, CodeSet, Form, Let, MessagePart, Param, ParamValue, Rule, RuleTest, Ruleset, Severity,
+    TestTable, WindowRange,
 };

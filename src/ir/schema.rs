@@ -69,7 +69,76 @@ pub struct Table {
     pub key: Option<Vec<String>>,
     /// Row checks every valid row satisfies (e.g. `discharge_date >= admit_date`).
     pub constraints: Vec<Constraint>,
+    /// How flags on rows of this table name the row, if rules may flag them.
+    pub flags: Option<FlagsBinding>,
     pub doc: Option<String>,
+}
+
+/// What a flag is about (data-contract.md, "Flags").
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Grain {
+    Line,
+    Claim,
+    Provider,
+}
+
+impl Grain {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grain::Line => "line",
+            Grain::Claim => "claim",
+            Grain::Provider => "provider",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Grain> {
+        [Grain::Line, Grain::Claim, Grain::Provider]
+            .into_iter()
+            .find(|g| g.as_str() == name)
+    }
+}
+
+/// The identifying columns of a flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FlagField {
+    ClaimId,
+    LineNo,
+    PatientId,
+    ProviderId,
+}
+
+impl FlagField {
+    pub const ALL: [FlagField; 4] = [
+        FlagField::ClaimId,
+        FlagField::LineNo,
+        FlagField::PatientId,
+        FlagField::ProviderId,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagField::ClaimId => "claim_id",
+            FlagField::LineNo => "line_no",
+            FlagField::PatientId => "patient_id",
+            FlagField::ProviderId => "provider_id",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<FlagField> {
+        FlagField::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+}
+
+/// Where each flag field of a row comes from: a column of the row, or of a
+/// row reached by relations (`patient_id = claim.patient_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagsBinding {
+    pub grain: Grain,
+    /// (field, relation names to follow, column)
+    pub fields: Vec<(FlagField, Vec<String>, String)>,
 }
 
 impl Table {

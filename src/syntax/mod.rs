@@ -2,6 +2,7 @@
 
 pub mod ast;
 pub mod diagnostic;
+pub mod format;
 pub mod parse;
 pub mod span;
 
@@ -71,5 +72,7 @@ pub fn parse_text_into(parsed: &mut Parsed, path: &Path, text: String) {
     }
 }
 
+#[cfg(test)]
+mod format_tests;
 #[cfg(test)]
 mod tests;

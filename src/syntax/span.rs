@@ -11,7 +11,7 @@ pub struct FileId(pub u32);
 /// Spans never take part in comparing syntax trees: two trees are equal
 /// when they say the same thing, wherever it was written. Compare the
 /// fields to compare positions.
-#[derive(Debug, Clone, Copy, Default, Hash)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Span {
     pub file: FileId,
     pub start: usize,

@@ -20,8 +20,8 @@ use super::conform::Conversion;
 use super::problem::{Problem, ProblemKind, ProblemLog, RowRef};
 use super::sources::{FileFormat, TableSource};
 use crate::data::arrow_types::arrow_type;
-use crate::data::text_cells::parse_cell;
 use crate::data::values::{Value, build_array};
+use crate::ir::text::parse_cell;
 use crate::ir::{Column, Table};
 
 const BATCH_ROWS: usize = 64 * 1024;

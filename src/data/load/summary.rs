@@ -8,7 +8,7 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::{Date32Type, Decimal128Type, TimestampMillisecondType};
 
 use super::read::LoadedBatch;
-use crate::data::text_cells::days_to_date;
+use crate::ir::text::days_to_date;
 use crate::ir::{ColumnType, Table};
 
 #[derive(Debug, Clone, PartialEq)]

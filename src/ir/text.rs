@@ -10,7 +10,8 @@ use std::str::FromStr;
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
-use crate::data::values::{Value, decimal_mantissa};
+use super::value::Value;
+use super::value::decimal_mantissa;
 use crate::ir::ColumnType;
 
 const EPOCH: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();

@@ -1,0 +1,667 @@
+//! Checking one rule: its clauses, its form, and every expression in it.
+
+use crate::ir::{
+    Action, Form, Let, MessagePart, Rule, Severity, TExpr, TExprKind, Type, Var, WindowRange,
+};
+use crate::syntax::Diagnostic;
+use crate::syntax::ast::{self, BinaryOp, ExprKind, RuleItem, RuleItemKind, TemplatePart};
+use crate::syntax::diagnostic::did_you_mean;
+
+use super::scope::{Aggregates, Scope};
+use super::tests::check_test;
+
+/// The clauses of a rule, each at most once (lets and tests may repeat).
+#[derive(Default)]
+struct Clauses<'r> {
+    category: Option<&'r ast::Ident>,
+    severity: Option<&'r ast::Ident>,
+    action: Option<&'r ast::Ident>,
+    basis: Option<&'r ast::StrLit>,
+    national_code: Option<&'r ast::StrLit>,
+    batch_only: bool,
+    for_clause: Option<(&'r ast::Ident, &'r ast::Ident)>,
+    filter: Option<&'r ast::Expr>,
+    form: Option<&'r RuleItem>,
+    lets: Vec<(&'r ast::Ident, &'r ast::Expr)>,
+    eligible: Option<&'r RuleItem>,
+    peers: Option<&'r RuleItem>,
+    flag: Option<&'r ast::Expr>,
+    message: Option<&'r ast::Template>,
+    tests: Vec<&'r ast::TestDecl>,
+}
+
+fn clause_name(kind: &RuleItemKind) -> &'static str {
+    match kind {
+        RuleItemKind::Category(_) => "category",
+        RuleItemKind::Severity(_) => "severity",
+        RuleItemKind::Action(_) => "action",
+        RuleItemKind::Basis(_) => "basis",
+        RuleItemKind::NationalCode(_) => "national_code",
+        RuleItemKind::BatchOnly => "batch_only",
+        RuleItemKind::For { .. } => "for",
+        RuleItemKind::Where(_) => "where",
+        RuleItemKind::Group { .. } => "group by",
+        RuleItemKind::Window { .. } => "window by",
+        RuleItemKind::Sequence { .. } => "sequence by",
+        RuleItemKind::Pair { .. } => "pair with",
+        RuleItemKind::Per { .. } => "per",
+        RuleItemKind::Let { .. } => "let",
+        RuleItemKind::Eligible(_) => "eligible when",
+        RuleItemKind::Peers { .. } => "peers by",
+        RuleItemKind::Flag(_) => "flag when",
+        RuleItemKind::Message(_) => "message",
+        RuleItemKind::Test(_) => "test",
+    }
+}
+
+fn collect<'r>(decl: &'r ast::RuleDecl, diagnostics: &mut Vec<Diagnostic>) -> Clauses<'r> {
+    let mut c = Clauses::default();
+    let mut seen: Vec<(&'static str, crate::syntax::Span)> = Vec::new();
+    for item in &decl.items {
+        let name = clause_name(&item.kind);
+        let repeatable = matches!(item.kind, RuleItemKind::Let { .. } | RuleItemKind::Test(_));
+        let form = matches!(
+            item.kind,
+            RuleItemKind::Group { .. }
+                | RuleItemKind::Window { .. }
+                | RuleItemKind::Sequence { .. }
+                | RuleItemKind::Pair { .. }
+                | RuleItemKind::Per { .. }
+        );
+        if !repeatable {
+            if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "E0303",
+                        item.span,
+                        format!("this rule already has `{name}`"),
+                    )
+                    .with_note(*first, "first given here")
+                    .with_help(format!("a rule has one `{name}`; combine the two")),
+                );
+                continue;
+            }
+            if form && let Some(first) = c.form {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "E0305",
+                        item.span,
+                        format!(
+                            "this rule already has `{}`; a rule has one form",
+                            clause_name(&first.kind)
+                        ),
+                    )
+                    .with_note(first.span, "the rule's form")
+                    .with_help("split it into two rules"),
+                );
+                continue;
+            }
+            seen.push((name, item.span));
+        }
+        match &item.kind {
+            RuleItemKind::Category(i) => c.category = Some(i),
+            RuleItemKind::Severity(i) => c.severity = Some(i),
+            RuleItemKind::Action(i) => c.action = Some(i),
+            RuleItemKind::Basis(s) => c.basis = Some(s),
+            RuleItemKind::NationalCode(s) => c.national_code = Some(s),
+            RuleItemKind::BatchOnly => c.batch_only = true,
+            RuleItemKind::For { var, table } => c.for_clause = Some((var, table)),
+            RuleItemKind::Where(e) => c.filter = Some(e),
+            RuleItemKind::Group { .. }
+            | RuleItemKind::Window { .. }
+            | RuleItemKind::Sequence { .. }
+            | RuleItemKind::Pair { .. }
+            | RuleItemKind::Per { .. } => c.form = Some(item),
+            RuleItemKind::Let { name, expr } => c.lets.push((name, expr)),
+            RuleItemKind::Eligible(_) => c.eligible = Some(item),
+            RuleItemKind::Peers { .. } => c.peers = Some(item),
+            RuleItemKind::Flag(e) => c.flag = Some(e),
+            RuleItemKind::Message(t) => c.message = Some(t),
+            RuleItemKind::Test(t) => c.tests.push(t),
+        }
+    }
+    c
+}
+
+fn choose<T: Copy>(
+    ident: &ast::Ident,
+    options: &[T],
+    name: fn(T) -> &'static str,
+    what: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<T> {
+    if let Some(found) = options.iter().find(|o| name(**o) == ident.name) {
+        return Some(*found);
+    }
+    let names: Vec<&str> = options.iter().map(|o| name(*o)).collect();
+    let mut d = Diagnostic::error(
+        "E0307",
+        ident.span,
+        format!("`{}` is not a {what}", ident.name),
+    );
+    d = d.with_help(match did_you_mean(&ident.name, names.iter().copied()) {
+        Some(near) => format!("did you mean `{near}`?"),
+        None => format!("a {what} is {}", names.join(", ")),
+    });
+    diagnostics.push(d);
+    None
+}
+
+pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
+    let clauses = collect(decl, &mut scope.diagnostics);
+    let mut ok = true;
+    let missing = |what: &str, example: &str, code: &'static str, scope: &mut Scope| {
+        scope.error(
+            Diagnostic::error(
+                code,
+                decl.id.span,
+                format!("rule `{}` has no `{what}`", decl.id.name),
+            )
+            .with_help(format!("add a line like `{example}`")),
+        );
+    };
+    let absent: Vec<&str> = [
+        (clauses.category.is_some(), "category"),
+        (clauses.severity.is_some(), "severity"),
+        (clauses.action.is_some(), "action"),
+    ]
+    .iter()
+    .filter(|(present, _)| !present)
+    .map(|(_, what)| *what)
+    .collect();
+    if !absent.is_empty() {
+        let listed: Vec<String> = absent.iter().map(|w| format!("`{w}`")).collect();
+        scope.error(
+            Diagnostic::error("E0304", decl.id.span, format!("rule `{}` has no {}", decl.id.name, listed.join(" or ")))
+                .with_help("every rule says what it catches and how serious it is, e.g. `category duplicate_billing`, `severity high`, `action review`"),
+        );
+        ok = false;
+    }
+    let severity = clauses.severity.and_then(|s| {
+        choose(
+            s,
+            &Severity::ALL,
+            Severity::as_str,
+            "severity",
+            &mut scope.diagnostics,
+        )
+    });
+    let action = clauses.action.and_then(|a| {
+        choose(
+            a,
+            &Action::ALL,
+            Action::as_str,
+            "action",
+            &mut scope.diagnostics,
+        )
+    });
+    let Some((var, table)) = clauses.for_clause else {
+        missing("for", "for line in claim_items", "E0301", scope);
+        return None;
+    };
+    if scope.schema.table(&table.name).is_none() {
+        let mut d = Diagnostic::error(
+            "E0101",
+            table.span,
+            format!("no table is called `{}`", table.name),
+        );
+        if let Some(near) = did_you_mean(
+            &table.name,
+            scope.schema.tables.iter().map(|t| t.name.as_str()),
+        ) {
+            d = d.with_help(format!("did you mean `{near}`?"));
+        }
+        scope.error(d);
+        return None;
+    }
+    scope.row = (var.name.clone(), table.name.clone());
+    let Some(flag) = clauses.flag else {
+        missing(
+            "flag when",
+            "flag when line.unit_price > line.entry.price_cap",
+            "E0302",
+            scope,
+        );
+        return None;
+    };
+
+    let filter = clauses.filter.map(|f| {
+        scope.aggregates_here =
+            Aggregates::Forbidden("`where` chooses the rows before any are grouped");
+        scope.condition(f, "`where`")
+    });
+    let (form, allow_aggregates) = check_form(&clauses, scope);
+    if clauses.eligible.is_some() || clauses.peers.is_some() {
+        if !matches!(form, Some(Form::Population { .. })) {
+            let item = clauses.eligible.or(clauses.peers).expect("one is present");
+            scope.error(
+                Diagnostic::error("E0306", item.span, format!("`{}` belongs to population rules", clause_name(&item.kind)))
+                    .with_help("a population rule names its entity with `per`, e.g. `per provider = line.claim.provider`"),
+            );
+            ok = false;
+        }
+    } else if let Some(item) = clauses.form
+        && matches!(item.kind, RuleItemKind::Per { .. })
+    {
+        scope.error(
+            Diagnostic::error("E0306", item.span, "a population rule needs `peers by`")
+                .with_help("say who the peers are, e.g. `peers by provider.level minimum 20`"),
+        );
+        ok = false;
+    }
+    scope.aggregates_here = allow_aggregates;
+
+    let mut lets = Vec::new();
+    for (name, expr) in &clauses.lets {
+        if scope.lets.iter().any(|(n, _)| *n == name.name)
+            || scope.params.iter().any(|p| p.name == name.name)
+            || name.name == scope.row.0
+        {
+            scope.error(
+                Diagnostic::error(
+                    "E0105",
+                    name.span,
+                    format!("`{}` already names something in this rule", name.name),
+                )
+                .with_help("choose another name"),
+            );
+            ok = false;
+            continue;
+        }
+        let typed = scope.expr(expr);
+        scope.lets.push((name.name.clone(), typed.ty.clone()));
+        lets.push(Let {
+            name: name.name.clone(),
+            expr: typed,
+        });
+    }
+
+    let mut form = form?;
+    if let Form::Population {
+        eligible,
+        peers_by,
+        min_peers,
+        ..
+    } = &mut form
+    {
+        if let Some(RuleItemKind::Eligible(e)) = clauses.eligible.map(|i| &i.kind) {
+            *eligible = Some(scope.condition(e, "`eligible when`"));
+        }
+        if let Some(RuleItemKind::Peers { by, minimum }) = clauses.peers.map(|i| &i.kind) {
+            let saved = scope.aggregates_here;
+            scope.aggregates_here =
+                Aggregates::Forbidden("peers are grouped by the entity's own columns");
+            *peers_by = scope.expr(by);
+            scope.aggregates_here = saved;
+            if let Some(m) = minimum {
+                let typed = scope.expr(m);
+                if !matches!(typed.ty, Type::Int | Type::Unknown) {
+                    scope.error(Diagnostic::error(
+                        "E0201",
+                        m.span,
+                        format!("`minimum` is a number of peers, but this is {}", typed.ty),
+                    ));
+                }
+                *min_peers = Some(typed);
+            }
+        }
+        scope.quantile_here = true;
+    }
+    let condition = scope.condition(flag, "`flag when`");
+    let message = clauses
+        .message
+        .map(|t| {
+            t.parts
+                .iter()
+                .map(|p| match p {
+                    TemplatePart::Text(s) => MessagePart::Text(s.clone()),
+                    TemplatePart::Expr(e) => MessagePart::Value {
+                        expr: scope.expr(e),
+                        text: scope.text(e.span),
+                    },
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    scope.quantile_here = false;
+
+    let flagged_table = match &form {
+        Form::Population { entity_table, .. } => entity_table.clone(),
+        _ => table.name.clone(),
+    };
+    let grain = match scope
+        .schema
+        .table(&flagged_table)
+        .and_then(|t| t.flags.as_ref())
+    {
+        Some(binding) => binding.grain,
+        None => {
+            scope.error(
+                Diagnostic::error(
+                    "E0308",
+                    table.span,
+                    format!(
+                        "rows of `{flagged_table}` cannot be flagged: the table declares no `flags`"
+                    ),
+                )
+                .with_help(format!(
+                    "add to table `{flagged_table}` a line like `flags claim (claim_id = claim_id)`"
+                )),
+            );
+            return None;
+        }
+    };
+    let tests = clauses
+        .tests
+        .iter()
+        .filter_map(|t| check_test(t, scope, &flagged_table))
+        .collect();
+    let evidence = evidence(&condition, scope);
+    if !ok {
+        return None;
+    }
+    Some(Rule {
+        id: decl.id.name.clone(),
+        name: decl.name.value.clone(),
+        category: clauses.category?.name.clone(),
+        severity: severity?,
+        action: action?,
+        basis: clauses.basis.map(|b| b.value.clone()),
+        national_code: clauses.national_code.map(|n| n.value.clone()),
+        batch_only: clauses.batch_only,
+        source: scope.sources.location(decl.span),
+        span: decl.span,
+        var: var.name.clone(),
+        table: table.name.clone(),
+        filter,
+        form,
+        lets,
+        aggregates: std::mem::take(&mut scope.aggregates),
+        condition,
+        message,
+        evidence,
+        grain,
+        tests,
+    })
+}
+
+/// Checks the rule's form clause; says whether aggregates may follow.
+fn check_form(clauses: &Clauses, scope: &mut Scope) -> (Option<Form>, Aggregates) {
+    let Some(item) = clauses.form else {
+        return (
+            Some(Form::Row),
+            Aggregates::Forbidden("a row rule looks at one row at a time"),
+        );
+    };
+    scope.aggregates_here = Aggregates::Forbidden("keys and orders are computed for each row");
+    let keys = |scope: &mut Scope, exprs: &[ast::Expr]| -> Vec<TExpr> {
+        exprs
+            .iter()
+            .map(|e| {
+                let typed = scope.expr(e);
+                if matches!(typed.ty, Type::List(_) | Type::Row(_) | Type::Bool) {
+                    scope.error(
+                        Diagnostic::error(
+                            "E0201",
+                            e.span,
+                            format!("rows cannot be grouped by {}", typed.ty),
+                        )
+                        .with_help("group by codes, dates or numbers"),
+                    );
+                }
+                typed
+            })
+            .collect()
+    };
+    let order = |scope: &mut Scope, exprs: &[ast::Expr]| -> Vec<TExpr> {
+        exprs
+            .iter()
+            .map(|e| {
+                let typed = scope.expr(e);
+                if !typed.ty.is_orderable() {
+                    scope.error(Diagnostic::error(
+                        "E0201",
+                        e.span,
+                        format!("rows cannot be ordered by {}", typed.ty),
+                    ));
+                }
+                typed
+            })
+            .collect()
+    };
+    let form = match &item.kind {
+        RuleItemKind::Group { keys: k } => Form::Group {
+            keys: keys(scope, k),
+        },
+        RuleItemKind::Window { keys: k, range } => {
+            let keys = keys(scope, k);
+            let range = match range {
+                ast::WindowRange::Last { over, length } => {
+                    let over_typed = scope.expr(over);
+                    if !matches!(over_typed.ty, Type::Date | Type::Unknown) {
+                        scope.error(Diagnostic::error(
+                            "E0201",
+                            over.span,
+                            format!("a window runs `over` a date, but this is {}", over_typed.ty),
+                        ));
+                    }
+                    let days = scope.expr(length);
+                    if !matches!(days.ty, Type::Days | Type::Unknown) {
+                        scope.error(
+                            Diagnostic::error(
+                                "E0201",
+                                length.span,
+                                format!("`last` takes a number of days, but this is {}", days.ty),
+                            )
+                            .with_help("write it with its unit: `last 30 days`"),
+                        );
+                    }
+                    WindowRange::Last {
+                        over: over_typed,
+                        days,
+                    }
+                }
+                ast::WindowRange::Running { order: o } => WindowRange::Running {
+                    order: order(scope, o),
+                },
+            };
+            Form::Window { keys, range }
+        }
+        RuleItemKind::Sequence { keys: k, order: o } => {
+            let form = Form::Sequence {
+                keys: keys(scope, k),
+                order: order(scope, o),
+            };
+            scope.prev = true;
+            return (
+                Some(form),
+                Aggregates::Forbidden("a sequence rule compares a row with the one before it"),
+            );
+        }
+        RuleItemKind::Pair {
+            var,
+            table,
+            filter,
+            on,
+        } => {
+            if scope.schema.table(&table.name).is_none() {
+                let mut d = Diagnostic::error(
+                    "E0101",
+                    table.span,
+                    format!("no table is called `{}`", table.name),
+                );
+                if let Some(near) = did_you_mean(
+                    &table.name,
+                    scope.schema.tables.iter().map(|t| t.name.as_str()),
+                ) {
+                    d = d.with_help(format!("did you mean `{near}`?"));
+                }
+                scope.error(d);
+                return (None, Aggregates::Allowed);
+            }
+            if var.name == scope.row.0 {
+                scope.error(
+                    Diagnostic::error(
+                        "E0105",
+                        var.span,
+                        format!("`{}` already names the rule's row", var.name),
+                    )
+                    .with_help("call the other row something else, e.g. `other`"),
+                );
+                return (None, Aggregates::Allowed);
+            }
+            scope.partner = Some((var.name.clone(), table.name.clone()));
+            let filter = filter.as_ref().map(|f| {
+                let typed = scope.condition(f, "the `where` of `pair with`");
+                if typed.uses_var(Var::Row) {
+                    scope.error(
+                        Diagnostic::error(
+                            "E0306",
+                            f.span,
+                            format!(
+                                "this `where` chooses `{}` rows, so it cannot use `{}`",
+                                var.name, scope.row.0
+                            ),
+                        )
+                        .with_help("compare the two rows in `flag when`"),
+                    );
+                }
+                typed
+            });
+            let keys = pair_keys(on, scope);
+            return (
+                keys.map(|keys| Form::Pair {
+                    var: var.name.clone(),
+                    table: table.name.clone(),
+                    filter,
+                    keys,
+                }),
+                Aggregates::Forbidden("a pair rule compares two rows"),
+            );
+        }
+        RuleItemKind::Per { var, expr } => {
+            let entity = scope.expr(expr);
+            let Type::Row(entity_table) = entity.ty.clone() else {
+                if entity.ty != Type::Unknown {
+                    scope.error(
+                        Diagnostic::error("E0201", expr.span, format!("`per` names a related row, but this is {}", entity.ty))
+                            .with_help("follow a relation to the entity, e.g. `per provider = line.claim.provider`"),
+                    );
+                }
+                return (None, Aggregates::Allowed);
+            };
+            scope.entity = Some((var.name.clone(), entity_table.clone()));
+            scope.row_only_in_aggregates = true;
+            Form::Population {
+                var: var.name.clone(),
+                entity,
+                entity_table,
+                eligible: None,
+                peers_by: TExpr::new(
+                    TExprKind::Const(crate::ir::Value::Null),
+                    Type::Unknown,
+                    item.span,
+                ),
+                min_peers: None,
+            }
+        }
+        _ => unreachable!("only form clauses are stored as the form"),
+    };
+    (Some(form), Aggregates::Allowed)
+}
+
+/// `on a.x = b.y and a.z = b.w`: equalities between the two rows.
+fn pair_keys(on: &ast::Expr, scope: &mut Scope) -> Option<Vec<(TExpr, TExpr)>> {
+    fn conjuncts<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Expr>) {
+        match &e.kind {
+            ExprKind::Binary {
+                op: BinaryOp::And,
+                left,
+                right,
+            } => {
+                conjuncts(left, out);
+                conjuncts(right, out);
+            }
+            _ => out.push(e),
+        }
+    }
+    let mut parts = Vec::new();
+    conjuncts(on, &mut parts);
+    let mut keys = Vec::new();
+    for part in parts {
+        let bad = |scope: &mut Scope| {
+            let partner = scope
+                .partner
+                .as_ref()
+                .map_or("other".to_string(), |p| p.0.clone());
+            scope.error(
+                Diagnostic::error("E0309", part.span, "`on` pairs rows by equal values")
+                    .with_help(format!("write equalities joined by `and`, e.g. `on {partner}.patient_id = {}.patient_id`; put other comparisons in `flag when`", scope.row.0)),
+            );
+        };
+        let ExprKind::Binary {
+            op: BinaryOp::Eq,
+            left,
+            right,
+        } = &part.kind
+        else {
+            bad(scope);
+            return None;
+        };
+        let l = scope.expr(left);
+        let r = scope.expr(right);
+        if !l.ty.comparable_with(&r.ty) {
+            scope.error(Diagnostic::error(
+                "E0201",
+                part.span,
+                format!("cannot compare {} with {}", l.ty, r.ty),
+            ));
+            return None;
+        }
+        let side = |e: &TExpr| (e.uses_var(Var::Row), e.uses_var(Var::Partner));
+        match (side(&l), side(&r)) {
+            ((true, false), (false, true)) => keys.push((l, r)),
+            ((false, true), (true, false)) => keys.push((r, l)),
+            _ => {
+                bad(scope);
+                return None;
+            }
+        }
+    }
+    Some(keys)
+}
+
+/// The values a condition looks at, labelled as written, each once.
+fn evidence(condition: &TExpr, scope: &Scope) -> Vec<(String, TExpr)> {
+    let mut found: Vec<(String, TExpr)> = Vec::new();
+    fn walk(e: &TExpr, scope: &Scope, found: &mut Vec<(String, TExpr)>) {
+        let leaf = matches!(
+            e.kind,
+            TExprKind::Column { .. }
+                | TExprKind::Let(_)
+                | TExprKind::Aggregate(_)
+                | TExprKind::Param(_)
+                | TExprKind::MapParam { .. }
+                | TExprKind::Quantile { .. }
+        );
+        if leaf {
+            let label = scope.text(e.span);
+            if !found.iter().any(|(l, _)| *l == label) {
+                found.push((label, e.clone()));
+            }
+            return;
+        }
+        if matches!(e.kind, TExprKind::Quantifier { .. }) {
+            // Inside `any`/`all` values change per element; show the list instead.
+            if let TExprKind::Quantifier { list, .. } = &e.kind {
+                walk(list, scope, found);
+            }
+            return;
+        }
+        for child in e.children() {
+            walk(child, scope, found);
+        }
+    }
+    walk(condition, scope, &mut found);
+    found
+}

@@ -1,0 +1,267 @@
+//! Typed expressions: what a rule computes, every name resolved.
+
+use super::schema::CompareOp;
+use super::types::Type;
+use super::value::Value;
+use crate::syntax::Span;
+
+/// Which row a column is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Var {
+    /// The rule's own row (`for line in claim_items`).
+    Row,
+    /// The other row of a pair rule (`pair with stay in claims`).
+    Partner,
+    /// The row before this one in a sequence rule (`prev`).
+    Prev,
+    /// The entity of a population rule (`per provider = ...`).
+    Entity,
+}
+
+/// One relation followed from a row: its name and the table it reaches.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Step {
+    pub relation: String,
+    pub table: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl ArithOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            ArithOp::Add => "+",
+            ArithOp::Sub => "-",
+            ArithOp::Mul => "*",
+            ArithOp::Div => "/",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Func {
+    /// `age(birth_date, on_date)`: full years, birthdays on 29 February
+    /// counting from 1 March in other years.
+    Age,
+    Year,
+    Month,
+    Day,
+    /// `prefix(text, n)`: the first n characters (all of them if shorter).
+    Prefix,
+    /// `length(text or list)`: characters, or elements.
+    Length,
+    /// `coalesce(a, b, ...)`: the first that is not null.
+    Coalesce,
+}
+
+impl Func {
+    pub fn name(self) -> &'static str {
+        match self {
+            Func::Age => "age",
+            Func::Year => "year",
+            Func::Month => "month",
+            Func::Day => "day",
+            Func::Prefix => "prefix",
+            Func::Length => "length",
+            Func::Coalesce => "coalesce",
+        }
+    }
+
+    pub const ALL: [Func; 7] = [
+        Func::Age,
+        Func::Year,
+        Func::Month,
+        Func::Day,
+        Func::Prefix,
+        Func::Length,
+        Func::Coalesce,
+    ];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AggFunc {
+    /// `count()`: rows.
+    Count,
+    /// `count(condition)`: rows where the condition is true.
+    CountIf,
+    /// `count(distinct x)`: distinct values, nulls not counted.
+    CountDistinct,
+    /// Sums, minima and maxima skip nulls; over no values they are null.
+    Sum,
+    Min,
+    Max,
+    /// `any(condition)` / `all(condition)` over the rows.
+    Any,
+    All,
+}
+
+impl AggFunc {
+    pub fn name(self) -> &'static str {
+        match self {
+            AggFunc::Count | AggFunc::CountIf | AggFunc::CountDistinct => "count",
+            AggFunc::Sum => "sum",
+            AggFunc::Min => "min",
+            AggFunc::Max => "max",
+            AggFunc::Any => "any",
+            AggFunc::All => "all",
+        }
+    }
+}
+
+/// An aggregate a rule computes over its group, window or entity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    pub func: AggFunc,
+    pub arg: Option<TExpr>,
+    /// As written, e.g. `sum(line.quantity)`, for messages and evidence.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TExprKind {
+    Const(Value),
+    /// A column of a row, reached through `path` relations from `var`.
+    Column {
+        var: Var,
+        path: Vec<Step>,
+        column: String,
+    },
+    /// A related row itself (null when there is none): `line.entry is null`.
+    Related {
+        var: Var,
+        path: Vec<Step>,
+    },
+    /// The element bound by the `any`/`all` at this nesting depth.
+    Item(u32),
+    Param(String),
+    /// `map_parameter[key]`; a key the map lacks gives null.
+    MapParam {
+        param: String,
+        key: Box<TExpr>,
+    },
+    Let(usize),
+    Aggregate(usize),
+    /// `quantile(statistic, p)` over the peer group of a population rule.
+    Quantile {
+        stat: usize,
+        p: Box<TExpr>,
+    },
+    Not(Box<TExpr>),
+    Neg(Box<TExpr>),
+    And(Box<TExpr>, Box<TExpr>),
+    Or(Box<TExpr>, Box<TExpr>),
+    Compare {
+        op: CompareOp,
+        left: Box<TExpr>,
+        right: Box<TExpr>,
+    },
+    Arith {
+        op: ArithOp,
+        left: Box<TExpr>,
+        right: Box<TExpr>,
+    },
+    StartsWith(Box<TExpr>, Box<TExpr>),
+    /// `text matches "pattern"`: the regular expression is found in the text.
+    Matches {
+        text: Box<TExpr>,
+        pattern: String,
+    },
+    Between {
+        expr: Box<TExpr>,
+        low: Box<TExpr>,
+        high: Box<TExpr>,
+    },
+    InList {
+        expr: Box<TExpr>,
+        items: Vec<TExpr>,
+    },
+    InSet {
+        expr: Box<TExpr>,
+        set: String,
+    },
+    /// Membership in a list column: `"E11" in c.secondary_dx`.
+    InArray {
+        expr: Box<TExpr>,
+        list: Box<TExpr>,
+    },
+    IsNull(Box<TExpr>),
+    Call {
+        func: Func,
+        args: Vec<TExpr>,
+    },
+    /// `any(x in list: body)`; a null list has no elements.
+    Quantifier {
+        all: bool,
+        depth: u32,
+        list: Box<TExpr>,
+        body: Box<TExpr>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TExpr {
+    pub kind: TExprKind,
+    pub ty: Type,
+    pub span: Span,
+}
+
+impl TExpr {
+    pub fn new(kind: TExprKind, ty: Type, span: Span) -> TExpr {
+        TExpr { kind, ty, span }
+    }
+
+    /// The direct sub-expressions.
+    pub fn children(&self) -> Vec<&TExpr> {
+        use TExprKind::*;
+        match &self.kind {
+            Const(_)
+            | Column { .. }
+            | Related { .. }
+            | Item(_)
+            | Param(_)
+            | Let(_)
+            | Aggregate(_) => {
+                vec![]
+            }
+            InSet { expr, .. } => vec![expr],
+            MapParam { key, .. } => vec![key],
+            Quantile { p, .. } => vec![p],
+            Not(e) | Neg(e) | IsNull(e) => vec![e],
+            And(a, b) | Or(a, b) | StartsWith(a, b) => vec![a, b],
+            Compare { left, right, .. } | Arith { left, right, .. } => vec![left, right],
+            Matches { text, .. } => vec![text],
+            Between { expr, low, high } => vec![expr, low, high],
+            InList { expr, items } => std::iter::once(&**expr).chain(items.iter()).collect(),
+            InArray { expr, list } => vec![expr, list],
+            Call { args, .. } => args.iter().collect(),
+            Quantifier { list, body, .. } => vec![list, body],
+        }
+    }
+
+    /// Calls `visit` on this expression and every expression inside it.
+    pub fn walk(&self, visit: &mut dyn FnMut(&TExpr)) {
+        visit(self);
+        for child in self.children() {
+            child.walk(visit);
+        }
+    }
+
+    /// Whether any part reads from `var`.
+    pub fn uses_var(&self, var: Var) -> bool {
+        let mut found = false;
+        self.walk(&mut |e| {
+            if let TExprKind::Column { var: v, .. } | TExprKind::Related { var: v, .. } = &e.kind
+                && *v == var
+            {
+                found = true;
+            }
+        });
+        found
+    }
+}

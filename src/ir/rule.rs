@@ -1,0 +1,216 @@
+//! A checked ruleset: its schema, parameters, sets and typed rules.
+
+use super::expr::{Aggregate, TExpr};
+use super::schema::{FlagField, Grain, Schema};
+use super::types::Type;
+use super::value::Value;
+use crate::syntax::Span;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    High,
+    Medium,
+    Low,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 3] = [Severity::High, Severity::Medium, Severity::Low];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+}
+
+/// What the real-time service does with a claim the rule flags; the
+/// decision is the strictest action among the flags (reject > review > warn).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    Warn,
+    Review,
+    Reject,
+}
+
+impl Action {
+    pub const ALL: [Action; 3] = [Action::Reject, Action::Review, Action::Warn];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Reject => "reject",
+            Action::Review => "review",
+            Action::Warn => "warn",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamValue {
+    Scalar(Value),
+    /// Keyed by text, e.g. the annual cap by insurance type.
+    Map(Vec<(String, Value)>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub name: String,
+    pub value: ParamValue,
+    /// The type of the value (of each value, for a map).
+    pub ty: Type,
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeSet {
+    pub name: String,
+    pub ty: Type,
+    pub values: Vec<Value>,
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WindowRange {
+    /// Rows of the key whose `over` date lies in the `days` days ending on
+    /// this row's date (this row and same-day rows included).
+    Last { over: TExpr, days: TExpr },
+    /// Rows of the key up to and including this one, in `order`.
+    Running { order: Vec<TExpr> },
+}
+
+/// How a rule looks at rows besides the one it flags.
+// One per rule: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Form {
+    /// Each row on its own.
+    Row,
+    /// Rows with equal keys; aggregates over the group, every qualifying row flagged.
+    Group { keys: Vec<TExpr> },
+    /// For each row, aggregates over rows of the same key in a range around it.
+    Window {
+        keys: Vec<TExpr>,
+        range: WindowRange,
+    },
+    /// Rows of a key in order; `prev` is the row before.
+    Sequence { keys: Vec<TExpr>, order: Vec<TExpr> },
+    /// A row is flagged when some partner row of the same key satisfies the
+    /// condition with it. `keys` pairs an expression on the row with one on the partner.
+    Pair {
+        var: String,
+        table: String,
+        filter: Option<TExpr>,
+        keys: Vec<(TExpr, TExpr)>,
+    },
+    /// Statistics per entity (a related row), compared with the entity's peers.
+    Population {
+        var: String,
+        entity: TExpr,
+        entity_table: String,
+        eligible: Option<TExpr>,
+        peers_by: TExpr,
+        min_peers: Option<TExpr>,
+    },
+}
+
+impl Form {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Form::Row => "row",
+            Form::Group { .. } => "group",
+            Form::Window { .. } => "window",
+            Form::Sequence { .. } => "sequence",
+            Form::Pair { .. } => "pair",
+            Form::Population { .. } => "population",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Let {
+    pub name: String,
+    pub expr: TExpr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MessagePart {
+    Text(String),
+    Value { expr: TExpr, text: String },
+}
+
+/// A rule's own example: a few rows, and the flags the rule must give.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleTest {
+    pub name: String,
+    pub span: Span,
+    pub params: Vec<(String, ParamValue)>,
+    /// (table, columns given, rows); columns not given are null.
+    pub tables: Vec<TestTable>,
+    /// Which flag fields each expected flag names, and their values.
+    pub expect_fields: Vec<FlagField>,
+    pub expect: Vec<Vec<Value>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestTable {
+    pub table: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub category: String,
+    pub severity: Severity,
+    pub action: Action,
+    pub basis: Option<String>,
+    pub national_code: Option<String>,
+    pub batch_only: bool,
+    /// `path:line` of the rule's first line.
+    pub source: String,
+    pub span: Span,
+    /// The rule's row variable and the table it ranges over.
+    pub var: String,
+    pub table: String,
+    pub filter: Option<TExpr>,
+    pub form: Form,
+    pub lets: Vec<Let>,
+    pub aggregates: Vec<Aggregate>,
+    pub condition: TExpr,
+    pub message: Vec<MessagePart>,
+    /// The values the condition compares, labelled as written, for evidence.
+    pub evidence: Vec<(String, TExpr)>,
+    pub grain: Grain,
+    pub tests: Vec<RuleTest>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ruleset {
+    pub name: String,
+    pub version: String,
+    /// sha256 over the source files (docs/language.md, "The ruleset hash").
+    pub hash: String,
+    pub schema: Schema,
+    pub params: Vec<Param>,
+    pub sets: Vec<CodeSet>,
+    pub rules: Vec<Rule>,
+}
+
+impl Ruleset {
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    pub fn param(&self, name: &str) -> Option<&Param> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
+    pub fn set(&self, name: &str) -> Option<&CodeSet> {
+        self.sets.iter().find(|s| s.name == name)
+    }
+}

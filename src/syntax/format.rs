@@ -1,0 +1,668 @@
+//! The canonical formatter behind `claimaudit fmt`: a syntax tree back to
+//! rule text, laid out one way whatever way it was written.
+//!
+//! `parse_file(format_file(tree))` gives back `tree` (compared by content;
+//! spans differ), except that clauses and table items come back in the
+//! canonical order below, which the parser accepts in any order.
+//!
+//! Comments are not part of the syntax tree, so formatting a file drops
+//! them. A caller that formats a supervisor's file in place must say so, or
+//! refuse files that hold comments.
+//!
+//! Layout: items apart by one blank line, two spaces of indentation per
+//! `{}`, a final newline and no trailing spaces. Tables list their columns
+//! (aligned) before `key`, `check`, `relation` and `flags`; rules list
+//! metadata, then the body clauses in reading order, then the tests.
+//! Expressions get only the parentheses their meaning needs, plus ones
+//! around an `and` inside an `or` (and the reverse), which readers misread.
+
+use super::ast::*;
+
+/// Longest line before a long condition is broken at its `and`s / `or`s.
+const WIDTH: usize = 100;
+
+/// Formats a whole file canonically.
+pub fn format_file(file: &File) -> String {
+    let mut w = Writer::default();
+    for (i, item) in file.items.iter().enumerate() {
+        if i > 0 {
+            w.blank();
+        }
+        write_item(&mut w, item);
+    }
+    w.out
+}
+
+/// Lines of output with their indentation.
+#[derive(Default)]
+struct Writer {
+    out: String,
+}
+
+impl Writer {
+    fn line(&mut self, depth: usize, text: &str) {
+        for _ in 0..depth {
+            self.out.push_str("  ");
+        }
+        self.out.push_str(text);
+        self.out.push('\n');
+    }
+
+    fn blank(&mut self) {
+        self.out.push('\n');
+    }
+}
+
+fn write_item(w: &mut Writer, item: &Item) {
+    match item {
+        Item::Ruleset(r) => w.line(
+            0,
+            &format!(
+                "ruleset {} version {}",
+                quote(&r.name.value),
+                quote(&r.version.value)
+            ),
+        ),
+        Item::Table(t) => write_table(w, t),
+        Item::Param(p) => {
+            let text = format!("param {} = {}", p.name.name, param_value(&p.value));
+            w.line(0, &with_doc(text, &p.doc));
+        }
+        Item::Set(s) => {
+            let text = format!("set {} = {}", s.name.name, value_list(&s.values));
+            w.line(0, &with_doc(text, &s.doc));
+        }
+        Item::Rule(r) => write_rule(w, r),
+    }
+}
+
+fn with_doc(text: String, doc: &Option<StrLit>) -> String {
+    match doc {
+        Some(doc) => format!("{text} {}", quote(&doc.value)),
+        None => text,
+    }
+}
+
+/// Opens a `{}` block; an empty block stays on one line.
+fn open_block(w: &mut Writer, depth: usize, head: &str, empty: bool) -> bool {
+    if empty {
+        w.line(depth, &format!("{head} {{}}"));
+    } else {
+        w.line(depth, &format!("{head} {{"));
+    }
+    !empty
+}
+
+fn param_value(value: &ParamValue) -> String {
+    match value {
+        ParamValue::Expr(e) => expr(e),
+        ParamValue::Map(entries, _) => {
+            let entries: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{}: {}", quote(&k.value), expr(v)))
+                .collect();
+            format!("{{ {} }}", entries.join(", "))
+        }
+    }
+}
+
+fn value_list(values: &[Expr]) -> String {
+    format!("({})", expr_list(values))
+}
+
+fn expr_list(values: &[Expr]) -> String {
+    values.iter().map(expr).collect::<Vec<_>>().join(", ")
+}
+
+// ---------------------------------------------------------------- tables
+
+fn table_rank(item: &TableItem) -> u8 {
+    match item {
+        TableItem::Column(_) => 0,
+        TableItem::Key(_) => 1,
+        TableItem::Check(_) => 2,
+        TableItem::Relation(_) => 3,
+        TableItem::Flags(_) => 4,
+    }
+}
+
+fn write_table(w: &mut Writer, t: &TableDecl) {
+    let head = with_doc(format!("table {}", t.name.name), &t.doc);
+    if !open_block(w, 0, &head, t.items.is_empty()) {
+        return;
+    }
+    let mut items: Vec<&TableItem> = t.items.iter().collect();
+    items.sort_by_key(|i| table_rank(i));
+    let columns: Vec<&ColumnDecl> = items
+        .iter()
+        .filter_map(|i| match i {
+            TableItem::Column(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    write_columns(w, &columns);
+    let rest = &items[columns.len()..];
+    if !columns.is_empty() && !rest.is_empty() {
+        w.blank();
+    }
+    for item in rest {
+        w.line(1, &table_line(item));
+    }
+    w.line(0, "}");
+}
+
+/// Columns as a table: names, then types (with `nullable`), then docs, each
+/// starting at the same place on every line.
+fn write_columns(w: &mut Writer, columns: &[&ColumnDecl]) {
+    let types: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            let ty = type_expr(&c.ty);
+            if c.nullable { ty + " nullable" } else { ty }
+        })
+        .collect();
+    let name_width = columns.iter().map(|c| width(&c.name.name)).max();
+    let type_width = types.iter().map(|t| width(t)).max();
+    for (c, ty) in columns.iter().zip(&types) {
+        let mut line = pad(&c.name.name, name_width.unwrap_or(0) + 2) + ty;
+        if let Some(doc) = &c.doc {
+            line = pad(&line, name_width.unwrap_or(0) + 2 + type_width.unwrap_or(0) + 2);
+            line.push_str(&quote(&doc.value));
+        }
+        w.line(1, &line);
+    }
+}
+
+fn table_line(item: &TableItem) -> String {
+    match item {
+        TableItem::Column(_) => unreachable!("columns are written by write_columns"),
+        TableItem::Key(k) => format!("key {}", ident_list(&k.columns)),
+        TableItem::Check(c) => format!("check {}", expr(&c.expr)),
+        TableItem::Relation(r) => {
+            let targets: Vec<&str> = r.target_columns.iter().map(|i| i.name.as_str()).collect();
+            let required = if r.required { " required" } else { "" };
+            format!(
+                "relation {}: {} -> {}({}){required}",
+                r.name.name,
+                ident_list(&r.columns),
+                r.target.name,
+                targets.join(", ")
+            )
+        }
+        TableItem::Flags(f) => {
+            let bindings: Vec<String> = f
+                .bindings
+                .iter()
+                .map(|(field, path)| format!("{} = {}", field.name, dotted(path)))
+                .collect();
+            format!("flags {} ({})", f.grain.name, bindings.join(", "))
+        }
+    }
+}
+
+/// `a` alone, `(a, b)` for several.
+fn ident_list(idents: &[Ident]) -> String {
+    let names: Vec<&str> = idents.iter().map(|i| i.name.as_str()).collect();
+    match names.as_slice() {
+        [one] => one.to_string(),
+        _ => format!("({})", names.join(", ")),
+    }
+}
+
+fn dotted(path: &[Ident]) -> String {
+    let names: Vec<&str> = path.iter().map(|i| i.name.as_str()).collect();
+    names.join(".")
+}
+
+fn type_expr(t: &TypeExpr) -> String {
+    match &t.kind {
+        TypeExprKind::Simple(s) => s.keyword().to_string(),
+        TypeExprKind::Decimal { precision, scale } => format!("decimal({precision}, {scale})"),
+        TypeExprKind::Enum(values) => {
+            let values: Vec<String> = values.iter().map(|v| quote(&v.value)).collect();
+            format!("enum({})", values.join(", "))
+        }
+        TypeExprKind::List(inner) => format!("list<{}>", type_expr(inner)),
+    }
+}
+
+// ---------------------------------------------------------------- rules
+
+/// Where a clause goes in a rule: metadata (below 6), then the body in the
+/// order it runs, then tests. Clauses of one rank keep their order.
+fn clause_rank(kind: &RuleItemKind) -> u8 {
+    match kind {
+        RuleItemKind::Category(_) => 0,
+        RuleItemKind::Severity(_) => 1,
+        RuleItemKind::Action(_) => 2,
+        RuleItemKind::Basis(_) => 3,
+        RuleItemKind::NationalCode(_) => 4,
+        RuleItemKind::BatchOnly => 5,
+        RuleItemKind::For { .. } => 6,
+        RuleItemKind::Where(_) => 7,
+        RuleItemKind::Group { .. }
+        | RuleItemKind::Window { .. }
+        | RuleItemKind::Sequence { .. }
+        | RuleItemKind::Pair { .. }
+        | RuleItemKind::Per { .. } => 8,
+        RuleItemKind::Let { .. } => 9,
+        RuleItemKind::Eligible(_) => 10,
+        RuleItemKind::Peers { .. } => 11,
+        RuleItemKind::Flag(_) => 12,
+        RuleItemKind::Message(_) => 13,
+        RuleItemKind::Test(_) => 14,
+    }
+}
+
+const FIRST_BODY_RANK: u8 = 6;
+
+fn write_rule(w: &mut Writer, r: &RuleDecl) {
+    let head = format!("rule {} {}", r.id.name, quote(&r.name.value));
+    if !open_block(w, 0, &head, r.items.is_empty()) {
+        return;
+    }
+    let mut items: Vec<&RuleItem> = r.items.iter().collect();
+    items.sort_by_key(|i| clause_rank(&i.kind));
+    let mut previous: Option<u8> = None;
+    for item in items {
+        let rank = clause_rank(&item.kind);
+        if previous.is_some_and(|p| separates(p, rank)) {
+            w.blank();
+        }
+        previous = Some(rank);
+        write_clause(w, &item.kind);
+    }
+    w.line(0, "}");
+}
+
+/// A blank line between metadata and body, and before each test.
+fn separates(previous: u8, rank: u8) -> bool {
+    let group = |r: u8| match r {
+        r if r < FIRST_BODY_RANK => 0,
+        14 => 2,
+        _ => 1,
+    };
+    rank == 14 || group(previous) != group(rank)
+}
+
+fn write_clause(w: &mut Writer, kind: &RuleItemKind) {
+    let line = match kind {
+        RuleItemKind::Category(i) => format!("category {}", i.name),
+        RuleItemKind::Severity(i) => format!("severity {}", i.name),
+        RuleItemKind::Action(i) => format!("action {}", i.name),
+        RuleItemKind::Basis(s) => format!("basis {}", quote(&s.value)),
+        RuleItemKind::NationalCode(s) => format!("national_code {}", quote(&s.value)),
+        RuleItemKind::BatchOnly => "batch_only".to_string(),
+        RuleItemKind::For { var, table } => format!("for {} in {}", var.name, table.name),
+        RuleItemKind::Where(e) => return write_condition(w, 1, "where", e),
+        RuleItemKind::Group { keys } => format!("group by {}", expr_list(keys)),
+        RuleItemKind::Window { keys, range } => window(keys, range),
+        RuleItemKind::Sequence { keys, order } => {
+            format!("sequence by {} order by {}", expr_list(keys), expr_list(order))
+        }
+        RuleItemKind::Pair {
+            var,
+            table,
+            filter,
+            on,
+        } => pair(var, table, filter.as_ref(), on),
+        RuleItemKind::Per { var, expr: e } => format!("per {} = {}", var.name, expr(e)),
+        RuleItemKind::Let { name, expr: e } => format!("let {} = {}", name.name, expr(e)),
+        RuleItemKind::Eligible(e) => return write_condition(w, 1, "eligible when", e),
+        RuleItemKind::Peers { by, minimum } => match minimum {
+            Some(m) => format!("peers by {} minimum {}", expr(by), expr(m)),
+            None => format!("peers by {}", expr(by)),
+        },
+        RuleItemKind::Flag(e) => return write_condition(w, 1, "flag when", e),
+        RuleItemKind::Message(t) => format!("message {}", template(t)),
+        RuleItemKind::Test(t) => return write_test(w, 1, t),
+    };
+    w.line(1, &line);
+}
+
+fn window(keys: &[Expr], range: &WindowRange) -> String {
+    let keys = expr_list(keys);
+    match range {
+        WindowRange::Last { over, length } => {
+            format!("window by {keys} over {} last {}", expr(over), expr(length))
+        }
+        WindowRange::Running { order } => {
+            format!("window by {keys} order by {} running", expr_list(order))
+        }
+    }
+}
+
+fn pair(var: &Ident, table: &Ident, filter: Option<&Expr>, on: &Expr) -> String {
+    let filter = filter.map_or(String::new(), |f| format!(" where {}", expr(f)));
+    format!(
+        "pair with {} in {}{filter} on {}",
+        var.name,
+        table.name,
+        expr(on)
+    )
+}
+
+/// A condition on one line if it fits, else one line per top-level
+/// `and` / `or` operand, the continuations indented further.
+fn write_condition(w: &mut Writer, depth: usize, keyword: &str, e: &Expr) {
+    let single = format!("{keyword} {}", expr(e));
+    let logic = match &e.kind {
+        ExprKind::Binary { op, .. } if is_logic(*op) => Some(*op),
+        _ => None,
+    };
+    let Some(op) = logic.filter(|_| depth * 2 + width(&single) > WIDTH) else {
+        w.line(depth, &single);
+        return;
+    };
+    let operands = chain(op, e);
+    w.line(depth, &format!("{keyword} {}", operands[0]));
+    for operand in &operands[1..] {
+        w.line(depth + 2, &format!("{} {operand}", op.symbol()));
+    }
+}
+
+/// The printed operands of a left-leaning chain `a op b op c`.
+fn chain(op: BinaryOp, e: &Expr) -> Vec<String> {
+    let mut rights = Vec::new();
+    let mut current = e;
+    while let ExprKind::Binary {
+        op: o,
+        left,
+        right,
+    } = &current.kind
+        && *o == op
+    {
+        rights.push(right_operand(op, right));
+        current = left;
+    }
+    rights.push(left_operand(op, current));
+    rights.reverse();
+    rights
+}
+
+fn write_test(w: &mut Writer, depth: usize, t: &TestDecl) {
+    w.line(depth, &format!("test {} {{", quote(&t.name.value)));
+    if !t.with.is_empty() {
+        let sets: Vec<String> = t
+            .with
+            .iter()
+            .map(|(name, value)| format!("{} = {}", name.name, param_value(value)))
+            .collect();
+        w.line(depth + 1, &format!("with {}", sets.join(", ")));
+    }
+    for given in &t.given {
+        w.line(depth + 1, &format!("given {}", given.table.name));
+        write_data(w, depth + 2, &given.data);
+    }
+    match &t.expect {
+        Expect::NoFlags(_) => w.line(depth + 1, "expect no flags"),
+        Expect::Flags(data) => {
+            w.line(depth + 1, "expect flags");
+            write_data(w, depth + 2, data);
+        }
+    }
+    w.line(depth, "}");
+}
+
+/// `| a | b |` rows, every column as wide as its widest cell.
+fn write_data(w: &mut Writer, depth: usize, data: &DataTable) {
+    let rows: Vec<&Vec<Cell>> = std::iter::once(&data.header).chain(&data.rows).collect();
+    let mut widths: Vec<usize> = Vec::new();
+    for row in &rows {
+        for (i, cell) in row.iter().enumerate() {
+            let cell_width = width(&cell.text);
+            match widths.get_mut(i) {
+                Some(w) => *w = (*w).max(cell_width),
+                None => widths.push(cell_width),
+            }
+        }
+    }
+    for row in rows {
+        let mut line = String::from("|");
+        for (cell, cell_width) in row.iter().zip(&widths) {
+            line.push(' ');
+            line.push_str(&pad(&cell.text, *cell_width));
+            line.push_str(" |");
+        }
+        w.line(depth, &line);
+    }
+}
+
+// ---------------------------------------------------------------- strings
+
+/// A string literal, escaped so it reads back as `value`.
+fn quote(value: &str) -> String {
+    format!("\"{}\"", escape(value, false))
+}
+
+fn escape(value: &str, braces: bool) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '{' if braces => out.push_str("\\{"),
+            '}' if braces => out.push_str("\\}"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A message: text with its braces escaped, placeholders as `{expr}`.
+fn template(t: &Template) -> String {
+    let mut out = String::from("\"");
+    for part in &t.parts {
+        match part {
+            TemplatePart::Text(text) => out.push_str(&escape(text, true)),
+            TemplatePart::Expr(e) => {
+                out.push('{');
+                out.push_str(&expr(e));
+                out.push('}');
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Columns a text takes in a terminal: CJK characters take two, so that
+/// Chinese names still line up.
+fn width(text: &str) -> usize {
+    text.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum()
+}
+
+fn is_wide(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x115F
+        | 0x2E80..=0x303E
+        | 0x3041..=0x33FF
+        | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF
+        | 0xA000..=0xA4CF
+        | 0xAC00..=0xD7A3
+        | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFF60
+        | 0xFFE0..=0xFFE6
+        | 0x20000..=0x3FFFD)
+}
+
+fn pad(text: &str, to: usize) -> String {
+    let mut out = text.to_string();
+    for _ in width(text)..to {
+        out.push(' ');
+    }
+    out
+}
+
+// ---------------------------------------------------------------- expressions
+
+// How tightly an expression binds, loosest first, as in the grammar.
+const OR: u8 = 1;
+const AND: u8 = 2;
+const NOT: u8 = 3;
+const PREDICATE: u8 = 4;
+const SUM: u8 = 5;
+const PRODUCT: u8 = 6;
+const UNARY: u8 = 7;
+const POSTFIX: u8 = 8;
+const ATOM: u8 = 9;
+
+fn level(e: &Expr) -> u8 {
+    match &e.kind {
+        ExprKind::Binary { op, .. } => binary_level(*op),
+        ExprKind::Unary {
+            op: UnaryOp::Not, ..
+        } => NOT,
+        ExprKind::Unary {
+            op: UnaryOp::Neg, ..
+        } => UNARY,
+        ExprKind::Between { .. } | ExprKind::In { .. } | ExprKind::IsNull { .. } => PREDICATE,
+        ExprKind::Index { .. } => POSTFIX,
+        ExprKind::Number(_)
+        | ExprKind::Str(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Days(_)
+        | ExprKind::Path(_)
+        | ExprKind::Call { .. }
+        | ExprKind::Quantifier { .. } => ATOM,
+    }
+}
+
+fn binary_level(op: BinaryOp) -> u8 {
+    match op {
+        BinaryOp::Or => OR,
+        BinaryOp::And => AND,
+        BinaryOp::Add | BinaryOp::Sub => SUM,
+        BinaryOp::Mul | BinaryOp::Div => PRODUCT,
+        _ => PREDICATE,
+    }
+}
+
+fn is_logic(op: BinaryOp) -> bool {
+    matches!(op, BinaryOp::And | BinaryOp::Or)
+}
+
+/// An expression on one line, as `format_file` writes it.
+pub fn format_expr(e: &Expr) -> String {
+    expr(e)
+}
+
+fn expr(e: &Expr) -> String {
+    match &e.kind {
+        ExprKind::Number(text) => text.clone(),
+        ExprKind::Str(s) => quote(s),
+        ExprKind::Bool(b) => b.to_string(),
+        ExprKind::Days(1) => "1 day".to_string(),
+        ExprKind::Days(n) => format!("{n} days"),
+        ExprKind::Path(parts) => dotted(parts),
+        ExprKind::Call {
+            name,
+            distinct,
+            args,
+        } => {
+            let distinct = if *distinct { "distinct " } else { "" };
+            format!("{}({distinct}{})", name.name, expr_list(args))
+        }
+        ExprKind::Quantifier {
+            all,
+            var,
+            list,
+            body,
+        } => {
+            let word = if *all { "all" } else { "any" };
+            format!("{word}({} in {}: {})", var.name, expr(list), expr(body))
+        }
+        ExprKind::Index { base, index } => format!("{}[{}]", operand(base, POSTFIX), expr(index)),
+        ExprKind::Unary { op, expr: inner } => unary(*op, inner),
+        ExprKind::Binary { op, left, right } => format!(
+            "{} {} {}",
+            left_operand(*op, left),
+            op.symbol(),
+            right_operand(*op, right)
+        ),
+        ExprKind::Between {
+            negated,
+            expr: subject,
+            low,
+            high,
+        } => format!(
+            "{} {}between {} and {}",
+            operand(subject, SUM),
+            not_word(*negated),
+            operand(low, SUM),
+            operand(high, SUM)
+        ),
+        ExprKind::In {
+            negated,
+            expr: subject,
+            set,
+        } => {
+            let set = match set {
+                InSet::List(values) => value_list(values),
+                InSet::Expr(set) => operand(set, SUM),
+            };
+            format!("{} {}in {set}", operand(subject, SUM), not_word(*negated))
+        }
+        ExprKind::IsNull {
+            negated,
+            expr: subject,
+        } => format!("{} is {}null", operand(subject, SUM), not_word(*negated)),
+    }
+}
+
+fn not_word(negated: bool) -> &'static str {
+    if negated { "not " } else { "" }
+}
+
+/// `e`, in parentheses if it binds more loosely than `min`.
+fn operand(e: &Expr, min: u8) -> String {
+    if level(e) < min {
+        format!("({})", expr(e))
+    } else {
+        expr(e)
+    }
+}
+
+fn unary(op: UnaryOp, inner: &Expr) -> String {
+    match op {
+        UnaryOp::Not => format!("not {}", operand(inner, NOT)),
+        UnaryOp::Neg => {
+            let inner = operand(inner, UNARY);
+            // `- -x` rather than `--x`, which reads like a typo.
+            if inner.starts_with('-') {
+                format!("- {inner}")
+            } else {
+                format!("-{inner}")
+            }
+        }
+    }
+}
+
+/// Comparisons take sums on both sides; the others associate to the left,
+/// so only a right operand of their own level needs parentheses.
+fn left_operand(op: BinaryOp, e: &Expr) -> String {
+    let own = binary_level(op);
+    let min = if own == PREDICATE { SUM } else { own };
+    logic_operand(op, e, min)
+}
+
+fn right_operand(op: BinaryOp, e: &Expr) -> String {
+    let own = binary_level(op);
+    let min = if own == PREDICATE { SUM } else { own + 1 };
+    logic_operand(op, e, min)
+}
+
+/// An `and` inside an `or`, or an `or` inside an `and`, always gets
+/// parentheses: supervisors should not need to know which binds tighter.
+fn logic_operand(op: BinaryOp, e: &Expr, min: u8) -> String {
+    match &e.kind {
+        ExprKind::Binary { op: inner, .. } if is_logic(op) && is_logic(*inner) && *inner != op => {
+            format!("({})", expr(e))
+        }
+        _ => operand(e, min),
+    }
+}
