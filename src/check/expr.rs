@@ -47,7 +47,10 @@ impl Scope<'_> {
             ExprKind::Number(text) => match number(text) {
                 Some((value, ty)) => TExpr::new(TExprKind::Const(value), ty, span),
                 None => {
-                    self.error(Diagnostic::error("E0002", span, "this number is too large"));
+                    self.error(
+                        Diagnostic::error("E0002", span, "this number is too large")
+                            .with_help("numbers in rules have at most 28 significant digits"),
+                    );
                     unknown(expr)
                 }
             },

@@ -146,7 +146,8 @@ pub fn check_parsed(mut parsed: Parsed) -> Checked {
                     name.span,
                     format!("`{}` is declared twice", name.name),
                 )
-                .with_note(*first, "first declared here"),
+                .with_note(*first, "first declared here")
+                .with_help("give the second one another name, or remove it"),
             );
             return false;
         }

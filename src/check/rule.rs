@@ -141,7 +141,10 @@ fn choose<T: Copy>(
     );
     d = d.with_help(match did_you_mean(&ident.name, names.iter().copied()) {
         Some(near) => format!("did you mean `{near}`?"),
-        None => format!("a {what} is {}", names.join(", ")),
+        None => {
+            let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            format!("a {what} is {}", join_or(&quoted))
+        }
     });
     diagnostics.push(d);
     None
@@ -172,7 +175,7 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
     if !absent.is_empty() {
         let listed: Vec<String> = absent.iter().map(|w| format!("`{w}`")).collect();
         scope.error(
-            Diagnostic::error("E0304", decl.id.span, format!("rule `{}` has no {}", decl.id.name, listed.join(" or ")))
+            Diagnostic::error("E0304", decl.id.span, format!("rule `{}` has no {}", decl.id.name, join_or(&listed)))
                 .with_help("every rule says what it catches and how serious it is, e.g. `category duplicate_billing`, `severity high`, `action review`"),
         );
         ok = false;
@@ -664,4 +667,13 @@ fn evidence(condition: &TExpr, scope: &Scope) -> Vec<(String, TExpr)> {
     }
     walk(condition, scope, &mut found);
     found
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn join_or(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
 }

@@ -24,11 +24,15 @@ pub fn check_test(
                 name.span,
                 format!("there is no parameter `{}`", name.name),
             );
-            if let Some(near) =
-                did_you_mean(&name.name, scope.params.iter().map(|p| p.name.as_str()))
-            {
-                d = d.with_help(format!("did you mean `{near}`?"));
-            }
+            d = d.with_help(
+                match did_you_mean(&name.name, scope.params.iter().map(|p| p.name.as_str())) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => format!(
+                        "declare it in the ruleset (`param {} = ...`), or remove it from the test",
+                        name.name
+                    ),
+                },
+            );
             scope.error(d);
             ok = false;
             continue;
@@ -171,9 +175,9 @@ fn rows(data: &DataTable, types: &[ColumnType], scope: &mut Scope) -> Option<Vec
                     "E0606",
                     span,
                     format!(
-                        "this row has {} cells but the header names {} columns",
-                        row.len(),
-                        types.len()
+                        "this row has {} but the header names {}",
+                        count(row.len(), "cell"),
+                        count(types.len(), "column")
                     ),
                 )
                 .with_help("leave a cell empty for null, but keep its `|`"),
@@ -208,4 +212,8 @@ fn cell_value(cell: &Cell, ty: &ColumnType) -> Result<Value, Diagnostic> {
         )
         .with_help("dates are written 2024-03-01, lists as A|B, and an empty cell is null")
     })
+}
+
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }

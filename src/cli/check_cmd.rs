@@ -51,6 +51,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
     })
 }
 
+/// Every diagnostic, rendered, on standard error.
 pub fn print_diagnostics(checked: &Checked) {
     for diagnostic in &checked.diagnostics {
         eprint!("{}", diagnostic.render(&checked.sources));

@@ -4,12 +4,13 @@ use std::path::PathBuf;
 
 use super::output::{Format, print_validation};
 use super::progress::Progress;
+use crate::check::check_paths;
 use crate::data::contract::chs_schema;
 use crate::data::load::{Thoroughness, validate_dataset};
 
 #[derive(clap::Args)]
 #[command(
-    long_about = "Check a dataset folder against the CHS data contract.\n\n\
+    long_about = "Check a dataset folder against the CHS data contract (or the tables a ruleset declares).\n\n\
         Each table is `<table>.parquet`, a folder `<table>/` of Parquet files, or `<table>.csv`.\n\
         Storage variants that lose nothing are accepted (LargeUtf8, dictionary strings, other\n\
         timestamp units, other decimal widths); everything else is reported with its file,\n\
@@ -20,13 +21,28 @@ pub struct ValidateArgs {
     /// The dataset folder.
     #[arg(long, value_name = "DIR")]
     data: PathBuf,
+    /// Validate against the tables these rule files declare, instead of the
+    /// built-in CHS contract (`rulesets/chs/schema.rules`).
+    #[arg(long, value_name = "PATH")]
+    rules: Vec<PathBuf>,
     /// Output for people (`human`) or programs (`json`).
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
 }
 
 pub fn run(args: &ValidateArgs) -> Result<u8, String> {
-    let schema = chs_schema();
+    let schema = if args.rules.is_empty() {
+        chs_schema()
+    } else {
+        let checked = check_paths(&args.rules).map_err(|e| e.to_string())?;
+        super::check_cmd::print_diagnostics(&checked);
+        match checked.ruleset {
+            Some(ruleset) => ruleset.schema,
+            None => {
+                return Err("the ruleset has errors; fix them first (`claimaudit check`)".into());
+            }
+        }
+    };
     let progress = Progress::new("validating", "rows", None);
     let validation = validate_dataset(
         &args.data,

@@ -278,9 +278,11 @@ fn inner(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
 }
 
 impl<'t> Builder<'t> {
+    /// The pair's span without the white space pest lets a rule end with.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start(), s.end())
+        let trimmed = self.text[s.start()..s.end()].trim_end().len();
+        Span::new(self.file, s.start(), s.start() + trimmed)
     }
 
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {

@@ -1,0 +1,317 @@
+//! The rendered diagnostic of every error and warning code, as snapshots,
+//! and a check that docs/errors.md explains every code.
+
+use std::path::Path;
+
+use claimaudit::check::{check_text, codes::CODES};
+
+const HEADER: &str = "ruleset \"示例\" version \"1\"\n";
+
+/// A rule with the metadata every rule needs, around `body`.
+fn rule(body: &str) -> String {
+    format!(
+        "{HEADER}\nrule R-1 \"示例规则\" {{\n  category example\n  severity high\n  action review\n{body}\n}}\n"
+    )
+}
+
+fn render(text: &str) -> String {
+    let checked = check_text(Path::new("case.rules"), text);
+    checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code != "W0005" || text.contains("W0005"))
+        .map(|d| d.render(&checked.sources))
+        .collect::<Vec<_>>()
+        .join("")
+}
+
+/// (code, ruleset text) for every code; the first diagnostic must carry the code.
+fn cases() -> Vec<(&'static str, String)> {
+    let schema = "table t {\n  id text\n  n int32\n  key id\n  flags claim (claim_id = id)\n}\n";
+    vec![
+        (
+            "E0001",
+            rule("  for line in claim_items\n  flag when line.quantity >"),
+        ),
+        (
+            "E0002",
+            rule(
+                "  for line in claim_items\n  flag when line.quantity > 99999999999999999999999999999999999",
+            ),
+        ),
+        (
+            "E0003",
+            rule(
+                "  for line in claim_items\n  flag when line.quantity > 10\n  message \"数量 {line.quantity\"",
+            ),
+        ),
+        (
+            "E0004",
+            rule("  for line in claim_items\n  flag when line.item_type == \"drug\""),
+        ),
+        (
+            "E0101",
+            rule("  for line in claim_item\n  flag when line.quantity > 10"),
+        ),
+        (
+            "E0102",
+            rule("  for line in claim_items\n  flag when line.servce_date > date(\"2024-01-01\")"),
+        ),
+        (
+            "E0103",
+            rule("  for line in claim_items\n  flag when quantity > 10"),
+        ),
+        (
+            "E0104",
+            rule("  for line in claim_items\n  flag when lenght(line.item_code) > 3"),
+        ),
+        ("E0105", format!("{HEADER}param cap = 1\nparam cap = 2\n")),
+        (
+            "E0106",
+            rule("  for line in claim_items\n  flag when line.item_code.name = \"x\""),
+        ),
+        (
+            "E0201",
+            rule("  for c in claims\n  flag when c.discharge_date - c.admit_date > 15"),
+        ),
+        (
+            "E0202",
+            rule("  for line in claim_items\n  flag when age(line.service_date) > 60"),
+        ),
+        (
+            "E0203",
+            rule("  for line in claim_items\n  flag when line.quantity"),
+        ),
+        (
+            "E0204",
+            rule("  for line in claim_items\n  flag when count() > 1"),
+        ),
+        (
+            "E0205",
+            rule(
+                "  for line in claim_items\n  group by line.item_code\n  flag when sum(count()) > 1",
+            ),
+        ),
+        (
+            "E0206",
+            rule("  for line in claim_items\n  flag when line.item_code matches \"X[A-\""),
+        ),
+        (
+            "E0207",
+            rule(
+                "  for line in claim_items\n  group by line.item_code\n  flag when count() > quantile(count(), 0.95)",
+            ),
+        ),
+        (
+            "E0208",
+            rule("  for c in claims\n  flag when c.admit_date > prev.discharge_date"),
+        ),
+        (
+            "E0209",
+            rule(
+                "  for line in claim_items\n  per provider = line.claim.provider\n  peers by provider.level\n  flag when line.quantity > 1",
+            ),
+        ),
+        (
+            "E0210",
+            format!(
+                "{HEADER}param cap = {{ \"employee\": 700000.00, \"resident\": 300000.00 }}\n{}",
+                &rule("  for c in claims\n  flag when c.fund_amount > cap")[HEADER.len()..]
+            ),
+        ),
+        ("E0301", rule("  flag when true")),
+        ("E0302", rule("  for line in claim_items")),
+        (
+            "E0303",
+            rule(
+                "  for line in claim_items\n  where line.item_type = \"drug\"\n  where line.quantity > 1\n  flag when true",
+            ),
+        ),
+        (
+            "E0304",
+            format!(
+                "{HEADER}rule R-1 \"示例\" {{\n  for line in claim_items\n  flag when line.quantity > 10\n}}\n"
+            ),
+        ),
+        (
+            "E0305",
+            rule(
+                "  for line in claim_items\n  group by line.item_code\n  sequence by line.item_code order by line.service_date\n  flag when count() > 1",
+            ),
+        ),
+        (
+            "E0306",
+            rule(
+                "  for line in claim_items\n  group by line.item_code\n  eligible when count() > 10\n  flag when count() > 1",
+            ),
+        ),
+        (
+            "E0307",
+            format!(
+                "{HEADER}rule R-1 \"示例\" {{\n  category example\n  severity critical\n  action review\n  for line in claim_items\n  flag when line.quantity > 10\n}}\n"
+            ),
+        ),
+        (
+            "E0308",
+            rule("  for p in patients\n  flag when p.death_date is not null"),
+        ),
+        (
+            "E0309",
+            rule(
+                "  for c in claims\n  pair with other in claims on other.admit_date < c.admit_date\n  flag when true",
+            ),
+        ),
+        (
+            "E0401",
+            format!("{HEADER}table t {{\n  amount decimal(40, 2)\n}}\n"),
+        ),
+        (
+            "E0402",
+            format!("{HEADER}table t {{\n  id text\n  key idd\n}}\n"),
+        ),
+        (
+            "E0403",
+            format!("{HEADER}{schema}table u {{\n  t_id text\n  relation t: t_id -> tt(id)\n}}\n"),
+        ),
+        (
+            "E0404",
+            format!("{HEADER}table t {{\n  n int32\n  check n + 1 > 0\n}}\n"),
+        ),
+        (
+            "E0405",
+            format!("{HEADER}table t {{\n  id text\n  flags row (claim_id = id)\n}}\n"),
+        ),
+        (
+            "E0501",
+            rule("  for line in claim_items\n  flag when line.quantity > 10")[HEADER.len()..]
+                .to_string(),
+        ),
+        (
+            "E0502",
+            format!("{HEADER}ruleset \"again\" version \"2\"\n"),
+        ),
+        (
+            "E0601",
+            rule(
+                "  for line in claim_items\n  flag when line.quantity > 10\n  test \"t\" {\n    given claim_item\n      | claim_id |\n      | C1 |\n    expect no flags\n  }",
+            ),
+        ),
+        (
+            "E0602",
+            rule(
+                "  for line in claim_items\n  flag when line.quantity > 10\n  test \"t\" {\n    given claim_items\n      | claim_id | quantty |\n      | C1       | 11      |\n    expect no flags\n  }",
+            ),
+        ),
+        (
+            "E0603",
+            rule(
+                "  for line in claim_items\n  flag when line.quantity > 10\n  test \"t\" {\n    given claim_items\n      | claim_id | service_date |\n      | C1       | 2024-02-30   |\n    expect no flags\n  }",
+            ),
+        ),
+        (
+            "E0604",
+            rule(
+                "  for line in claim_items\n  flag when line.quantity > 10\n  test \"t\" {\n    given claim_items\n      | claim_id | line_no | quantity |\n      | C1       | 1       | 11       |\n    expect flags\n      | claim_id | line |\n      | C1       | 1    |\n  }",
+            ),
+        ),
+        (
+            "E0605",
+            rule(
+                "  for line in claim_items\n  flag when line.quantity > 10\n  test \"t\" {\n    with limit = 5\n    given claim_items\n      | claim_id |\n      | C1       |\n    expect no flags\n  }",
+            ),
+        ),
+        (
+            "E0606",
+            rule(
+                "  for line in claim_items\n  flag when line.quantity > 10\n  test \"t\" {\n    given claim_items\n      | claim_id | line_no |\n      | C1 |\n    expect no flags\n  }",
+            ),
+        ),
+        ("E0701", format!("{HEADER}param cap = 1 + 2\n")),
+        ("W0001", format!("{HEADER}param unused_limit = 5\n")),
+        (
+            "W0002",
+            format!("{HEADER}set unused_codes = (\"A\", \"B\")\n"),
+        ),
+        (
+            "W0003",
+            format!(
+                "{}{}",
+                rule(
+                    "  for line in claim_items\n  flag when line.quantity > 10\n  test \"t\" {\n    expect no flags\n  }"
+                ),
+                &rule(
+                    "  for line in claim_items\n  flag when line.quantity > 20\n  test \"t\" {\n    expect no flags\n  }"
+                )[HEADER.len()..]
+            ),
+        ),
+        (
+            "W0004",
+            rule(
+                "  for c in claims\n  flag when c.visit_type = \"Inpatient\"\n  test \"t\" {\n    expect no flags\n  }",
+            ),
+        ),
+        (
+            "W0005",
+            rule("  # W0005\n  for line in claim_items\n  flag when line.quantity > 10"),
+        ),
+    ]
+}
+
+#[test]
+fn every_code_renders_as_its_snapshot() {
+    for (code, text) in cases() {
+        let rendered = render(&text);
+        let first = rendered.lines().next().unwrap_or_default();
+        assert!(
+            first.contains(&format!("[{code}]")),
+            "case {code} should report {code} first, got:\n{rendered}"
+        );
+        insta::assert_snapshot!(code, rendered, &text);
+    }
+}
+
+#[test]
+fn every_code_has_a_case() {
+    let covered: Vec<&str> = cases().iter().map(|(c, _)| *c).collect();
+    for (code, title) in CODES {
+        assert!(
+            covered.contains(code),
+            "no snapshot case for {code} ({title})"
+        );
+    }
+}
+
+#[test]
+fn docs_explain_every_code() {
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/errors.md")).unwrap();
+    for (code, title) in CODES {
+        assert!(
+            docs.contains(&format!("## {code}")),
+            "docs/errors.md lacks a section `## {code}` ({title})"
+        );
+    }
+}
+
+#[test]
+fn the_cli_prints_json_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.rules");
+    std::fs::write(
+        &path,
+        rule("  for line in claim_items\n  flag when line.servce_date > date(\"2024-01-01\")"),
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_claimaudit"))
+        .args(["check", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let first = &report["diagnostics"][0];
+    assert_eq!(first["code"], "E0102");
+    assert_eq!(first["line"], 8);
+    assert_eq!(first["column"], 18);
+    assert_eq!(first["help"], "did you mean `service_date`?");
+}
