@@ -1,0 +1,179 @@
+//! Whatever text it is given, `check` reports and never panics.
+
+use std::path::Path;
+
+use claimaudit::check::check_text;
+use proptest::prelude::*;
+
+const SAMPLE: &str = include_str!("data/every_form.rules");
+
+/// Words rules are made of, so random sequences reach deep into the checker.
+const VOCABULARY: &[&str] = &[
+    "rule",
+    "R-1",
+    "\"名称\"",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    ":",
+    ".",
+    "|",
+    "for",
+    "line",
+    "c",
+    "in",
+    "claim_items",
+    "claims",
+    "patients",
+    "where",
+    "group",
+    "by",
+    "window",
+    "over",
+    "last",
+    "order",
+    "running",
+    "sequence",
+    "pair",
+    "with",
+    "on",
+    "per",
+    "provider",
+    "let",
+    "n",
+    "=",
+    "eligible",
+    "when",
+    "peers",
+    "minimum",
+    "flag",
+    "message",
+    "\"{count()}\"",
+    "test",
+    "given",
+    "expect",
+    "no",
+    "flags",
+    "category",
+    "x",
+    "severity",
+    "high",
+    "action",
+    "review",
+    "and",
+    "or",
+    "not",
+    "is",
+    "null",
+    "between",
+    "starts",
+    "matches",
+    "\"^A\"",
+    "count",
+    "sum",
+    "any",
+    "all",
+    "distinct",
+    "quantile",
+    "prev",
+    "age",
+    "year",
+    "prefix",
+    "length",
+    "coalesce",
+    "date",
+    "\"2024-01-01\"",
+    "30",
+    "days",
+    "0.95",
+    "<",
+    ">=",
+    "<>",
+    "+",
+    "-",
+    "*",
+    "/",
+    "claim",
+    "entry",
+    "patient",
+    "item_code",
+    "service_date",
+    "quantity",
+    "birth_date",
+    "level",
+    "secondary_dx",
+    "visit_type",
+    "\"inpatient\"",
+    "param",
+    "p",
+    "set",
+    "s",
+    "table",
+    "t",
+    "text",
+    "int32",
+    "decimal",
+    "enum",
+    "list",
+    "<",
+    ">",
+    "key",
+    "check",
+    "relation",
+    "->",
+    "required",
+    "nullable",
+    "ruleset",
+    "version",
+    "\"1\"",
+    "batch_only",
+    "true",
+    "false",
+    "\n",
+    "| C1 | 1 |",
+    "| claim_id | line_no |",
+];
+
+fn check_does_not_panic(text: &str) {
+    let checked = check_text(Path::new("fuzz.rules"), text);
+    // Rendering every diagnostic must not panic either (spans in range).
+    for diagnostic in &checked.diagnostics {
+        let _ = diagnostic.render(&checked.sources);
+        let _ = diagnostic.to_json(&checked.sources);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn arbitrary_text(text in "\\PC{0,200}") {
+        check_does_not_panic(&text);
+    }
+
+    #[test]
+    fn sequences_of_rule_words(words in prop::collection::vec(prop::sample::select(VOCABULARY), 0..80)) {
+        check_does_not_panic(&words.join(" "));
+    }
+
+    #[test]
+    fn mutated_rules(cuts in prop::collection::vec((0usize..4000, 0usize..8, prop::sample::select(VOCABULARY)), 1..6)) {
+        let mut text = SAMPLE.to_string();
+        for (at, delete, insert) in cuts {
+            let mut at = at % (text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mut end = (at + delete).min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            text.replace_range(at..end, insert);
+        }
+        check_does_not_panic(&text);
+    }
+}
