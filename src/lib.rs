@@ -12,6 +12,8 @@
 pub mod check;
 pub mod cli;
 pub mod data;
+pub mod exec;
 pub mod flags;
 pub mod ir;
+pub mod plan;
 pub mod syntax;

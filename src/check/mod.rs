@@ -11,6 +11,7 @@ mod lints;
 mod rule;
 mod schema;
 mod scope;
+pub mod shipped;
 mod tests;
 
 use std::collections::HashSet;
@@ -48,6 +49,24 @@ impl Checked {
 /// Reads, parses and checks the `.rules` files under `paths` as one ruleset.
 pub fn check_paths(paths: &[PathBuf]) -> std::io::Result<Checked> {
     Ok(check_parsed(parse_paths(paths)?))
+}
+
+/// The shipped CHS ruleset, from the copy built into the binary.
+pub fn check_shipped() -> Checked {
+    let mut parsed = Parsed::default();
+    for (path, text) in shipped::SHIPPED {
+        parse_text_into(&mut parsed, Path::new(path), text.to_string());
+    }
+    check_parsed(parsed)
+}
+
+/// The ruleset in `paths`, or the shipped one when none are given.
+pub fn check_paths_or_shipped(paths: &[PathBuf]) -> std::io::Result<Checked> {
+    if paths.is_empty() {
+        Ok(check_shipped())
+    } else {
+        check_paths(paths)
+    }
 }
 
 /// Checks one text as a whole ruleset (tests, documentation examples).

@@ -5,6 +5,7 @@ mod demo;
 mod gen_cmd;
 mod output;
 mod progress;
+mod scan_cmd;
 mod validate_cmd;
 
 use std::process::ExitCode;
@@ -42,6 +43,8 @@ enum Command {
     Validate(validate_cmd::ValidateArgs),
     /// Generate a small dataset in a temporary folder, validate it, and show it.
     Demo(demo::DemoArgs),
+    /// Run a ruleset over a dataset and write the flags (the nightly scan).
+    Scan(scan_cmd::ScanArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -52,6 +55,7 @@ pub fn main() -> ExitCode {
         Command::Gen(args) => gen_cmd::run(&args),
         Command::Validate(args) => validate_cmd::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Scan(args) => scan_cmd::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -245,7 +245,7 @@ impl TExpr {
     }
 
     /// Calls `visit` on this expression and every expression inside it.
-    pub fn walk(&self, visit: &mut dyn FnMut(&TExpr)) {
+    pub fn walk<'s>(&'s self, visit: &mut dyn FnMut(&'s TExpr)) {
         visit(self);
         for child in self.children() {
             child.walk(visit);

@@ -189,6 +189,55 @@ pub struct Rule {
     pub tests: Vec<RuleTest>,
 }
 
+impl Rule {
+    /// Every expression of the rule, each once.
+    pub fn exprs(&self) -> Vec<&TExpr> {
+        let mut out: Vec<&TExpr> = vec![&self.condition];
+        out.extend(self.filter.iter());
+        out.extend(self.lets.iter().map(|l| &l.expr));
+        out.extend(self.aggregates.iter().filter_map(|a| a.arg.as_ref()));
+        out.extend(self.message.iter().filter_map(|m| match m {
+            MessagePart::Value { expr, .. } => Some(expr),
+            MessagePart::Text(_) => None,
+        }));
+        out.extend(self.evidence.iter().map(|(_, e)| e));
+        match &self.form {
+            Form::Row => {}
+            Form::Group { keys } => out.extend(keys),
+            Form::Window { keys, range } => {
+                out.extend(keys);
+                match range {
+                    WindowRange::Last { over, days } => out.extend([over, days]),
+                    WindowRange::Running { order } => out.extend(order),
+                }
+            }
+            Form::Sequence { keys, order } => {
+                out.extend(keys);
+                out.extend(order);
+            }
+            Form::Pair { filter, keys, .. } => {
+                out.extend(filter.iter());
+                for (a, b) in keys {
+                    out.extend([a, b]);
+                }
+            }
+            Form::Population {
+                entity,
+                eligible,
+                peers_by,
+                min_peers,
+                ..
+            } => {
+                out.push(entity);
+                out.extend(eligible.iter());
+                out.push(peers_by);
+                out.extend(min_peers.iter());
+            }
+        }
+        out
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ruleset {
     pub name: String,

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::Path;
 
+use arrow::array::RecordBatch;
+
 use super::checks::RowChecks;
 use super::keys::{KeyHashes, UniqueKeys, check_references, hash_rows, key_columns};
 use super::problem::{ProblemKind, ProblemLog};
@@ -40,7 +42,39 @@ pub fn validate_dataset(
     thoroughness: Thoroughness,
     progress: &dyn Fn(&str, u64),
 ) -> Validation {
+    read_dataset(dir, schema, thoroughness, None, &mut |_, _| {}, progress)
+}
+
+/// Reads the dataset for a run: only the tables and columns in `projection`
+/// (plus the keys that references need), checking what is read, stopping at
+/// the first problem. Each checked batch goes to `sink`.
+pub fn load_dataset(
+    dir: &Path,
+    schema: &Schema,
+    projection: &HashMap<String, Vec<String>>,
+    sink: &mut dyn FnMut(&str, RecordBatch),
+    progress: &dyn Fn(&str, u64),
+) -> Validation {
+    read_dataset(
+        dir,
+        schema,
+        Thoroughness::FirstProblem,
+        Some(projection),
+        sink,
+        progress,
+    )
+}
+
+fn read_dataset(
+    dir: &Path,
+    schema: &Schema,
+    thoroughness: Thoroughness,
+    projection: Option<&HashMap<String, Vec<String>>>,
+    sink: &mut dyn FnMut(&str, RecordBatch),
+    progress: &dyn Fn(&str, u64),
+) -> Validation {
     let mut problems = ProblemLog::default();
+    let columns = projection.map(|p| columns_to_read(schema, p));
     let sources = match locate_tables(dir, schema) {
         Ok(sources) => sources,
         Err(found) => {
@@ -66,6 +100,13 @@ pub fn validate_dataset(
         let Some(source) = sources.iter().find(|s| s.table == table.name) else {
             continue;
         };
+        let wanted: Option<Vec<&str>> = match &columns {
+            None => None,
+            Some(columns) => match columns.get(&table.name) {
+                Some(list) => Some(list.iter().map(String::as_str).collect()),
+                None => continue,
+            },
+        };
         let incoming: Vec<&Relation> = schema
             .relations
             .iter()
@@ -76,13 +117,19 @@ pub fn validate_dataset(
             .filter(|r| r.required && !incomplete.contains(&r.to_table))
             .collect();
         let shown_before = problems.problems().len();
+        let reading = Reading {
+            columns: wanted.as_deref(),
+            stop_at_first: thoroughness == Thoroughness::FirstProblem,
+        };
         let (summary, kept) = validate_table(
             table,
             source,
             &incoming,
             &outgoing,
             &targets,
+            &reading,
             &mut problems,
+            &mut |batch| sink(&table.name, batch),
             progress,
         );
         tables.push(summary);
@@ -108,13 +155,55 @@ pub fn validate_dataset(
 
 type KeptKeys = Vec<((String, Vec<String>), KeyHashes)>;
 
+/// The columns of each table a run reads: those asked for, the keys, and
+/// the columns of required relations (so references can be checked).
+fn columns_to_read(
+    schema: &Schema,
+    projection: &HashMap<String, Vec<String>>,
+) -> HashMap<String, Vec<String>> {
+    let mut out: HashMap<String, Vec<String>> = projection.clone();
+    loop {
+        let before: usize = out.values().map(Vec::len).sum::<usize>() + out.len();
+        for relation in schema.relations.iter().filter(|r| r.required) {
+            if out.contains_key(&relation.from_table) {
+                out.entry(relation.from_table.clone())
+                    .or_default()
+                    .extend(relation.from_columns.iter().cloned());
+                out.entry(relation.to_table.clone())
+                    .or_default()
+                    .extend(relation.to_columns.iter().cloned());
+            }
+        }
+        for (name, columns) in out.iter_mut() {
+            if let Some(key) = schema.table(name).and_then(|t| t.key.as_ref()) {
+                columns.extend(key.iter().cloned());
+            }
+            columns.sort();
+            columns.dedup();
+        }
+        let after: usize = out.values().map(Vec::len).sum::<usize>() + out.len();
+        if after == before {
+            return out;
+        }
+    }
+}
+
+/// What to read of a table, and whether to stop at its first problem.
+struct Reading<'c> {
+    columns: Option<&'c [&'c str]>,
+    stop_at_first: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn validate_table(
     table: &Table,
     source: &TableSource,
     incoming: &[&Relation],
     outgoing: &[&Relation],
     targets: &HashMap<(String, Vec<String>), KeyHashes>,
+    reading: &Reading,
     problems: &mut ProblemLog,
+    sink: &mut dyn FnMut(RecordBatch),
     progress: &dyn Fn(&str, u64),
 ) -> (TableSummary, KeptKeys) {
     let checks = RowChecks::new(table);
@@ -157,9 +246,13 @@ fn validate_table(
         }
         summary.add(&batch);
         progress(&table.name, summary.rows);
+        if reading.stop_at_first && !log.is_empty() {
+            return ControlFlow::Break(());
+        }
+        sink(batch.batch);
         ControlFlow::Continue(())
     };
-    let _ = read_table(source, table, None, problems, &mut on_batch);
+    let _ = read_table(source, table, reading.columns, problems, &mut on_batch);
 
     let mut kept: KeptKeys = Vec::new();
     if !incoming.is_empty() {

@@ -1,0 +1,153 @@
+//! `claimaudit scan`: the nightly full scan.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::progress::Progress;
+use crate::check::check_paths_or_shipped;
+use crate::data::load::summary::thousands;
+use crate::exec::{ExecOptions, peak_memory_bytes, scan_dataset};
+use crate::flags::{FlagFormat, write_flags};
+use crate::plan::Selection;
+
+#[derive(clap::Args)]
+#[command(long_about = "Run a ruleset over a dataset and write the flags.\n\n\
+    Every table the ruleset's schema declares is read from --data (a Parquet file, a folder of\n\
+    Parquet files, or a CSV file per table); only the columns the rules use are read. Bad input\n\
+    stops the scan with the file, column and row at fault, and nothing is written. The flags file\n\
+    is written whole or not at all, sorted by rule, claim, line and provider.\n\n\
+    Exit codes: 0 scanned (whether or not rules fired), 1 the ruleset has errors, 2 could not run.")]
+pub struct ScanArgs {
+    /// The dataset folder.
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Rule files or folders; the shipped CHS ruleset when not given.
+    #[arg(long, value_name = "PATH")]
+    rules: Vec<PathBuf>,
+    /// Where to write the flags.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Flags as Parquet (default) or JSON Lines.
+    #[arg(long, value_enum, default_value = "parquet")]
+    format: FlagFormat,
+    /// Run only these rules (by id); may be repeated.
+    #[arg(long, value_name = "RULE_ID")]
+    only: Vec<String>,
+    /// Worker threads (default: all cores). The flags are the same whatever the number.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Rows per batch (default 65536). The flags are the same whatever the size.
+    #[arg(long, value_name = "N", default_value_t = 64 * 1024)]
+    batch_rows: usize,
+}
+
+pub fn run(args: &ScanArgs) -> Result<u8, String> {
+    let started = Instant::now();
+    let checked = check_paths_or_shipped(&args.rules).map_err(|e| e.to_string())?;
+    let Some(ruleset) = checked.ruleset.as_ref() else {
+        super::check_cmd::print_diagnostics(&checked);
+        eprintln!("the ruleset has errors; nothing was scanned");
+        return Ok(super::EXIT_FINDINGS);
+    };
+    for id in &args.only {
+        if ruleset.rule(id).is_none() {
+            return Err(format!("the ruleset has no rule `{id}`"));
+        }
+    }
+    let selection = Selection {
+        only: args.only.clone(),
+        skip_batch_only: false,
+    };
+    let options = ExecOptions {
+        threads: args.threads,
+        batch_rows: args.batch_rows,
+        ..ExecOptions::default()
+    };
+    let progress = Progress::new("reading", "rows", None);
+    let report = scan_dataset(
+        ruleset,
+        &checked.sources,
+        &args.data,
+        &selection,
+        &options,
+        &|table, rows| {
+            progress.set_label(table);
+            progress.set(rows);
+        },
+    );
+    progress.finish();
+    let report = report.map_err(|problem| {
+        let mut problem = *problem;
+        problem.file = problem
+            .file
+            .strip_prefix(&args.data)
+            .map(|p| p.to_path_buf())
+            .unwrap_or(problem.file);
+        format!(
+            "{problem}\n(run `claimaudit validate --data {}` for every problem)",
+            args.data.display()
+        )
+    })?;
+    let write_started = Instant::now();
+    write_flags(&args.out, &report.flags, args.format)
+        .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
+    let write_time = write_started.elapsed();
+
+    println!(
+        "ruleset \"{}\" version {} ({})",
+        ruleset.name,
+        ruleset.version,
+        &ruleset.hash[..12]
+    );
+    println!();
+    println!("rows read");
+    for (table, rows) in &report.rows {
+        println!("  {table:<14} {:>14}", thousands(*rows));
+    }
+    println!();
+    println!("flags per rule");
+    for rule in &ruleset.rules {
+        if !selection.includes(rule) {
+            continue;
+        }
+        let count = report.flags.iter().filter(|f| f.rule_id == rule.id).count();
+        println!(
+            "  {:<12} {:>10}  {}",
+            rule.id,
+            thousands(count as u64),
+            rule.name
+        );
+    }
+    println!(
+        "  {:<12} {:>10}",
+        "total",
+        thousands(report.flags.len() as u64)
+    );
+    println!();
+    println!("time");
+    for (phase, time) in report
+        .phases
+        .iter()
+        .chain(std::iter::once(&("write", write_time)))
+    {
+        println!("  {phase:<14} {:>10.2} s", time.as_secs_f64());
+    }
+    println!(
+        "  {:<14} {:>10.2} s",
+        "total",
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(peak) = peak_memory_bytes() {
+        println!(
+            "peak memory      {:>10.1} MiB",
+            peak as f64 / (1024.0 * 1024.0)
+        );
+    }
+    println!();
+    println!(
+        "wrote {} flags to {}",
+        thousands(report.flags.len() as u64),
+        args.out.display()
+    );
+    Ok(0)
+}

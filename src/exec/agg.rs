@@ -1,0 +1,148 @@
+//! Aggregates over runs of rows: a group, a window, an entity's rows.
+
+use std::cmp::Ordering;
+use std::ops::Range;
+
+use rust_decimal::Decimal;
+
+use super::col::{Col, Scalar, Tri};
+use crate::ir::AggFunc;
+
+/// The aggregate of `arg` over each range of rows (positions in `arg`).
+pub fn aggregate<'a>(func: AggFunc, arg: Option<&Col<'a>>, ranges: &[Range<usize>]) -> Col<'a> {
+    match func {
+        AggFunc::Count => Col::Int(ranges.iter().map(|r| Some(r.len() as i64)).collect()),
+        AggFunc::CountIf => {
+            let values = arg.expect("count(condition) has an argument").bools();
+            Col::Int(
+                ranges
+                    .iter()
+                    .map(|r| Some(values[r.clone()].iter().filter(|t| t.is_true()).count() as i64))
+                    .collect(),
+            )
+        }
+        AggFunc::CountDistinct => {
+            let values = arg.expect("count(distinct x) has an argument");
+            Col::Int(
+                ranges
+                    .iter()
+                    .map(|r| {
+                        let mut seen: Vec<Scalar<'_>> = r
+                            .clone()
+                            .map(|i| values.get(i))
+                            .filter(|v| !v.is_null())
+                            .collect();
+                        seen.sort_by(|a, b| a.compare(b));
+                        seen.dedup_by(|a, b| a.same(b));
+                        Some(seen.len() as i64)
+                    })
+                    .collect(),
+            )
+        }
+        AggFunc::Sum => match arg.expect("sum(x) has an argument") {
+            Col::Int(values) => Col::Int(
+                ranges
+                    .iter()
+                    .map(|r| {
+                        let present: Vec<i64> =
+                            values[r.clone()].iter().flatten().copied().collect();
+                        (!present.is_empty())
+                            .then(|| present.iter().fold(0i64, |a, b| a.saturating_add(*b)))
+                    })
+                    .collect(),
+            ),
+            Col::Dec(values) => Col::Dec(
+                ranges
+                    .iter()
+                    .map(|r| {
+                        let mut present = values[r.clone()].iter().flatten().peekable();
+                        present.peek()?;
+                        present.try_fold(Decimal::ZERO, |a, b| a.checked_add(*b))
+                    })
+                    .collect(),
+            ),
+            other => other.nulls(ranges.len()),
+        },
+        AggFunc::Min | AggFunc::Max => {
+            let values = arg.expect("min/max have an argument");
+            let wanted = if func == AggFunc::Min {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            };
+            let picks: Vec<Option<u32>> = ranges
+                .iter()
+                .map(|r| {
+                    let mut best: Option<usize> = None;
+                    for i in r.clone() {
+                        if values.is_null(i) {
+                            continue;
+                        }
+                        if best.is_none_or(|b| values.get(i).compare(&values.get(b)) == wanted) {
+                            best = Some(i);
+                        }
+                    }
+                    best.map(|b| b as u32)
+                })
+                .collect();
+            values.take(&picks)
+        }
+        AggFunc::Any | AggFunc::All => {
+            let values = arg.expect("any/all have an argument").bools();
+            Col::Bool(
+                ranges
+                    .iter()
+                    .map(|r| {
+                        let present: Vec<bool> = values[r.clone()]
+                            .iter()
+                            .filter(|t| **t != Tri::Null)
+                            .map(|t| t.is_true())
+                            .collect();
+                        if present.is_empty() {
+                            Tri::Null
+                        } else if func == AggFunc::Any {
+                            Tri::from_option(Some(present.iter().any(|b| *b)))
+                        } else {
+                            Tri::from_option(Some(present.iter().all(|b| *b)))
+                        }
+                    })
+                    .collect(),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_skip_nulls_and_are_null_over_nothing() {
+        let values = Col::Int(vec![Some(1), None, Some(5), None]);
+        let out = aggregate(AggFunc::Sum, Some(&values), &[0..3, 3..4, 0..0]);
+        let Col::Int(out) = out else { panic!() };
+        assert_eq!(out, vec![Some(6), None, None]);
+    }
+
+    #[test]
+    fn distinct_counts_equal_decimals_once() {
+        let values = Col::Dec(vec![
+            Some(Decimal::new(150, 2)),
+            Some(Decimal::new(15, 1)),
+            None,
+        ]);
+        let Col::Int(out) = aggregate(AggFunc::CountDistinct, Some(&values), &[0..2, 2..3]) else {
+            panic!()
+        };
+        assert_eq!(out, vec![Some(1), Some(0)]);
+    }
+
+    #[test]
+    fn min_and_max_keep_their_values() {
+        let values = Col::Text(vec![Some("b"), None, Some("a")]);
+        let Col::Text(out) = aggregate(AggFunc::Min, Some(&values), &[0..3, 1..2]) else {
+            panic!()
+        };
+        assert_eq!(out, vec![Some("a"), None]);
+    }
+}

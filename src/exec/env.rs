@@ -1,0 +1,308 @@
+//! What rules run against: the loaded tables, the lookups along relations,
+//! parameter values and sets.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::datatypes::{
+    DataType, Date32Type, Decimal128Type, Int32Type, Int64Type, TimestampMillisecondType,
+};
+use regex::Regex;
+use rust_decimal::Decimal;
+
+use super::col::{Col, ListCol, Scalar, Tri};
+use crate::ir::{
+    FlagField, FlagsBinding, ParamValue, Ruleset, Schema, Step, TExpr, TExprKind, Type, Value, Var,
+};
+use crate::syntax::Span;
+
+/// One table, loaded: the columns rules read, all rows.
+pub struct Frame {
+    pub name: String,
+    pub batch: RecordBatch,
+}
+
+impl Frame {
+    pub fn rows(&self) -> usize {
+        self.batch.num_rows()
+    }
+
+    pub fn column(&self, name: &str) -> Option<&ArrayRef> {
+        self.batch.column_by_name(name)
+    }
+}
+
+/// The values of `array` at `indices` (`None` gives null).
+pub fn column_values<'a>(array: &'a ArrayRef, indices: &[Option<u32>]) -> Col<'a> {
+    fn pick<T>(
+        indices: &[Option<u32>],
+        array: &dyn Array,
+        value: impl Fn(usize) -> T,
+    ) -> Vec<Option<T>> {
+        indices
+            .iter()
+            .map(|i| match i {
+                Some(i) if array.is_valid(*i as usize) => Some(value(*i as usize)),
+                _ => None,
+            })
+            .collect()
+    }
+    match array.data_type() {
+        DataType::Utf8 => {
+            let a = array.as_string::<i32>();
+            Col::Text(pick(indices, a, |i| a.value(i)))
+        }
+        DataType::Int32 => {
+            let a = array.as_primitive::<Int32Type>();
+            Col::Int(pick(indices, a, |i| a.value(i) as i64))
+        }
+        DataType::Int64 => {
+            let a = array.as_primitive::<Int64Type>();
+            Col::Int(pick(indices, a, |i| a.value(i)))
+        }
+        DataType::Decimal128(_, scale) => {
+            let a = array.as_primitive::<Decimal128Type>();
+            let scale = *scale as u32;
+            Col::Dec(pick(indices, a, |i| {
+                Decimal::from_i128_with_scale(a.value(i), scale)
+            }))
+        }
+        DataType::Date32 => {
+            let a = array.as_primitive::<Date32Type>();
+            Col::Date(pick(indices, a, |i| a.value(i)))
+        }
+        DataType::Timestamp(..) => {
+            let a = array.as_primitive::<TimestampMillisecondType>();
+            Col::Ts(pick(indices, a, |i| a.value(i)))
+        }
+        DataType::Boolean => {
+            let a = array.as_boolean();
+            Col::Bool(
+                indices
+                    .iter()
+                    .map(|i| match i {
+                        Some(i) if a.is_valid(*i as usize) => {
+                            Tri::from_option(Some(a.value(*i as usize)))
+                        }
+                        _ => Tri::Null,
+                    })
+                    .collect(),
+            )
+        }
+        DataType::List(_) => {
+            let list = array.as_list::<i32>();
+            let mut offsets = Vec::with_capacity(indices.len() + 1);
+            let mut valid = Vec::with_capacity(indices.len());
+            let mut elements = Vec::new();
+            offsets.push(0u32);
+            let value_offsets = list.value_offsets();
+            for i in indices {
+                match i {
+                    Some(i) if list.is_valid(*i as usize) => {
+                        valid.push(true);
+                        let (start, end) =
+                            (value_offsets[*i as usize], value_offsets[*i as usize + 1]);
+                        elements.extend((start..end).map(|e| Some(e as u32)));
+                    }
+                    _ => valid.push(false),
+                }
+                offsets.push(elements.len() as u32);
+            }
+            Col::List(ListCol {
+                offsets,
+                valid,
+                values: Box::new(column_values(list.values(), &elements)),
+            })
+        }
+        other => unreachable!("the loader gives only contract types, not {other}"),
+    }
+}
+
+pub fn scalar_of(value: &Value) -> Scalar<'_> {
+    match value {
+        Value::Null => Scalar::Null,
+        Value::Bool(b) => Scalar::Bool(*b),
+        Value::Int(i) => Scalar::Int(*i),
+        Value::Decimal(d) => Scalar::Dec(*d),
+        Value::Text(t) => Scalar::Text(t),
+        Value::Date(d) => Scalar::Date(*d),
+        Value::Timestamp(t) => Scalar::Ts(*t),
+        Value::List(_) => Scalar::Null,
+    }
+}
+
+/// A set of constants, for `in`.
+pub struct ValueSet<'a> {
+    texts: HashSet<&'a str>,
+    numbers: Vec<Decimal>,
+    others: Vec<Scalar<'a>>,
+}
+
+impl<'a> ValueSet<'a> {
+    pub fn new(values: &'a [Value]) -> ValueSet<'a> {
+        let mut set = ValueSet {
+            texts: HashSet::new(),
+            numbers: Vec::new(),
+            others: Vec::new(),
+        };
+        for v in values {
+            match scalar_of(v) {
+                Scalar::Text(t) => {
+                    set.texts.insert(t);
+                }
+                Scalar::Int(i) => set.numbers.push(Decimal::from(i)),
+                Scalar::Dec(d) => set.numbers.push(d),
+                other => set.others.push(other),
+            }
+        }
+        set
+    }
+
+    pub fn contains(&self, value: &Scalar<'_>) -> bool {
+        match value {
+            Scalar::Text(t) => self.texts.contains(t),
+            Scalar::Int(i) => self.numbers.contains(&Decimal::from(*i)),
+            Scalar::Dec(d) => self.numbers.contains(d),
+            other => self.others.iter().any(|o| o.same(other)),
+        }
+    }
+}
+
+/// Everything a run needs besides the rules: data, lookups, constants.
+pub struct Env<'a> {
+    pub schema: &'a Schema,
+    pub frames: HashMap<String, Arc<Frame>>,
+    /// (table, relation) -> for each row of the table, the related row.
+    pub lookups: HashMap<(String, String), Vec<Option<u32>>>,
+    pub params: HashMap<&'a str, &'a ParamValue>,
+    pub sets: HashMap<&'a str, ValueSet<'a>>,
+    pub patterns: HashMap<&'a str, Regex>,
+    /// For each table rules may flag: how to read each flag field of a row.
+    pub identities: HashMap<String, Vec<(FlagField, TExpr)>>,
+    /// For each table: its key columns, which break ties when rows are ordered.
+    pub key_exprs: HashMap<String, Vec<TExpr>>,
+}
+
+impl<'a> Env<'a> {
+    /// `overrides` replace parameters (a rule test's `with`).
+    pub fn new(
+        ruleset: &'a Ruleset,
+        frames: HashMap<String, Arc<Frame>>,
+        lookups: HashMap<(String, String), Vec<Option<u32>>>,
+        overrides: &'a [(String, ParamValue)],
+    ) -> Env<'a> {
+        let mut params: HashMap<&str, &ParamValue> = ruleset
+            .params
+            .iter()
+            .map(|p| (p.name.as_str(), &p.value))
+            .collect();
+        for (name, value) in overrides {
+            params.insert(name.as_str(), value);
+        }
+        let sets = ruleset
+            .sets
+            .iter()
+            .map(|s| (s.name.as_str(), ValueSet::new(&s.values)))
+            .collect();
+        let mut patterns = HashMap::new();
+        for rule in &ruleset.rules {
+            for expr in rule.exprs() {
+                expr.walk(&mut |e| {
+                    if let TExprKind::Matches { pattern, .. } = &e.kind
+                        && let Ok(re) = Regex::new(pattern)
+                    {
+                        patterns.insert(pattern.as_str(), re);
+                    }
+                });
+            }
+        }
+        let identities = ruleset
+            .schema
+            .tables
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.name.clone(),
+                    identity_exprs(&ruleset.schema, &t.name, t.flags.as_ref()?),
+                ))
+            })
+            .collect();
+        let key_exprs = ruleset
+            .schema
+            .tables
+            .iter()
+            .map(|t| {
+                let keys = t
+                    .key
+                    .iter()
+                    .flatten()
+                    .filter_map(|k| {
+                        let column = t.column(k)?;
+                        let kind = TExprKind::Column {
+                            var: Var::Row,
+                            path: Vec::new(),
+                            column: k.clone(),
+                        };
+                        Some(TExpr::new(
+                            kind,
+                            Type::of_column(&column.ty),
+                            Span::default(),
+                        ))
+                    })
+                    .collect();
+                (t.name.clone(), keys)
+            })
+            .collect();
+        Env {
+            schema: &ruleset.schema,
+            frames,
+            lookups,
+            params,
+            sets,
+            patterns,
+            identities,
+            key_exprs,
+        }
+    }
+
+    pub fn frame(&self, table: &str) -> &Frame {
+        self.frames
+            .get(table)
+            .map(|f| f.as_ref())
+            .expect("the plan loads every table a rule reads")
+    }
+}
+
+/// Expressions reading each flag field of a row of `table`.
+fn identity_exprs(schema: &Schema, table: &str, binding: &FlagsBinding) -> Vec<(FlagField, TExpr)> {
+    binding
+        .fields
+        .iter()
+        .map(|(field, relations, column)| {
+            let mut current = table.to_string();
+            let mut path = Vec::new();
+            for relation in relations {
+                let target = schema
+                    .relation(&current, relation)
+                    .map(|r| r.to_table.clone())
+                    .unwrap_or_default();
+                path.push(Step {
+                    relation: relation.clone(),
+                    table: target.clone(),
+                });
+                current = target;
+            }
+            let ty = match field {
+                FlagField::LineNo => Type::Int,
+                _ => Type::Text,
+            };
+            let kind = TExprKind::Column {
+                var: Var::Row,
+                path,
+                column: column.clone(),
+            };
+            (*field, TExpr::new(kind, ty, Span::default()))
+        })
+        .collect()
+}

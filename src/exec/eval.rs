@@ -1,0 +1,717 @@
+//! Evaluating typed expressions over a run of rows, one operator at a time
+//! over whole columns.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use chrono::Datelike;
+use rust_decimal::Decimal;
+
+use super::col::{Col, Scalar, Tri};
+use super::env::{Env, column_values, scalar_of};
+use crate::ir::text::days_to_date;
+use crate::ir::{ArithOp, CompareOp, Func, ParamValue, Step, TExpr, TExprKind, Var};
+
+/// Which rows an expression is evaluated for: for each of `n` rows, the
+/// row of each variable, and the values already computed for it.
+pub struct Ctx<'a> {
+    pub env: &'a Env<'a>,
+    pub n: usize,
+    /// Rows of the rule's table (`line`).
+    pub row: (&'a str, Vec<Option<u32>>),
+    pub partner: Option<(&'a str, Vec<Option<u32>>)>,
+    pub prev: Option<Vec<Option<u32>>>,
+    pub entity: Option<(&'a str, Vec<Option<u32>>)>,
+    /// Elements bound by enclosing `any`/`all`, innermost last.
+    pub items: Vec<Col<'a>>,
+    pub lets: Vec<Col<'a>>,
+    pub aggregates: Vec<Col<'a>>,
+    /// (statistic, fraction) -> the quantile for each row.
+    pub quantiles: Vec<(usize, Decimal, Col<'a>)>,
+    /// Columns already read through relations, by (variable, path, column).
+    cache: Rc<RefCell<HashMap<String, Col<'a>>>>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(env: &'a Env<'a>, table: &'a str, rows: Vec<Option<u32>>) -> Ctx<'a> {
+        Ctx {
+            env,
+            n: rows.len(),
+            row: (table, rows),
+            partner: None,
+            prev: None,
+            entity: None,
+            items: Vec::new(),
+            lets: Vec::new(),
+            aggregates: Vec::new(),
+            quantiles: Vec::new(),
+            cache: Rc::new(RefCell::new(HashMap::new())),
+        }
+    }
+
+    /// A fresh context for another rule over the same rows, sharing the
+    /// columns already read (so a column several rules use is read once).
+    pub fn sibling(&self) -> Ctx<'a> {
+        Ctx {
+            env: self.env,
+            n: self.n,
+            row: self.row.clone(),
+            partner: None,
+            prev: None,
+            entity: None,
+            items: Vec::new(),
+            lets: Vec::new(),
+            aggregates: Vec::new(),
+            quantiles: Vec::new(),
+            cache: Rc::clone(&self.cache),
+        }
+    }
+
+    /// The same context for other rows: row `i` of the result is row
+    /// `parents[i]` of this one.
+    pub fn expand(&self, parents: &[u32]) -> Ctx<'a> {
+        let pick = |v: &[Option<u32>]| parents.iter().map(|p| v[*p as usize]).collect::<Vec<_>>();
+        let take = |c: &Col<'a>| c.take(&parents.iter().map(|p| Some(*p)).collect::<Vec<_>>());
+        Ctx {
+            env: self.env,
+            n: parents.len(),
+            row: (self.row.0, pick(&self.row.1)),
+            partner: self.partner.as_ref().map(|(t, v)| (*t, pick(v))),
+            prev: self.prev.as_ref().map(|v| pick(v)),
+            entity: self.entity.as_ref().map(|(t, v)| (*t, pick(v))),
+            items: self.items.iter().map(take).collect(),
+            lets: self.lets.iter().map(take).collect(),
+            aggregates: self.aggregates.iter().map(take).collect(),
+            quantiles: self
+                .quantiles
+                .iter()
+                .map(|(s, p, c)| (*s, *p, take(c)))
+                .collect(),
+            cache: Rc::new(RefCell::new(HashMap::new())),
+        }
+    }
+
+    fn var_rows(&self, var: Var) -> (&'a str, &[Option<u32>]) {
+        match var {
+            Var::Row => (self.row.0, &self.row.1),
+            Var::Partner => self
+                .partner
+                .as_ref()
+                .map(|(t, v)| (*t, v.as_slice()))
+                .expect("pair rules bind the partner"),
+            Var::Prev => (
+                self.row.0,
+                self.prev.as_deref().expect("sequence rules bind prev"),
+            ),
+            Var::Entity => self
+                .entity
+                .as_ref()
+                .map(|(t, v)| (*t, v.as_slice()))
+                .expect("population rules bind the entity"),
+        }
+    }
+
+    /// The rows reached from `var` through `path`, and the table they are in.
+    pub fn navigate(&self, var: Var, path: &[Step]) -> (&'a str, Vec<Option<u32>>) {
+        let (mut table, rows) = self.var_rows(var);
+        let mut rows = rows.to_vec();
+        for step in path {
+            let lookup = self
+                .env
+                .lookups
+                .get(&(table.to_string(), step.relation.clone()))
+                .expect("the plan builds every lookup a rule follows");
+            for r in rows.iter_mut() {
+                *r = r.and_then(|i| lookup[i as usize]);
+            }
+            table = self
+                .env
+                .schema
+                .table(&step.table)
+                .map(|t| t.name.as_str())
+                .unwrap_or(table);
+        }
+        (table, rows)
+    }
+
+    fn column(&self, var: Var, path: &[Step], column: &str) -> Col<'a> {
+        let key = format!(
+            "{var:?}/{}/{column}",
+            path.iter()
+                .map(|s| s.relation.as_str())
+                .collect::<Vec<_>>()
+                .join(".")
+        );
+        if let Some(cached) = self.cache.borrow().get(&key) {
+            return cached.clone();
+        }
+        let (table, rows) = self.navigate(var, path);
+        let env: &'a Env<'a> = self.env;
+        let array = env
+            .frame(table)
+            .column(column)
+            .expect("the plan loads every column a rule reads");
+        let values = column_values(array, &rows);
+        self.cache.borrow_mut().insert(key, values.clone());
+        values
+    }
+
+    fn constant(&self, value: Scalar<'a>, like: &Col<'a>) -> Col<'a> {
+        Col::repeat(value, like, self.n)
+    }
+
+    pub fn eval(&self, e: &'a TExpr) -> Col<'a> {
+        let n = self.n;
+        match &e.kind {
+            TExprKind::Const(value) => self.constant(scalar_of(value), &like_type(e)),
+            TExprKind::Column { var, path, column } => self.column(*var, path, column),
+            TExprKind::Related { var, path } => Col::Row(self.navigate(*var, path).1),
+            TExprKind::Item(depth) => self.items[*depth as usize].clone(),
+            TExprKind::Param(name) => match self.env.params.get(name.as_str()) {
+                Some(ParamValue::Scalar(v)) => self.constant(scalar_of(v), &like_type(e)),
+                _ => like_type(e).nulls(n),
+            },
+            TExprKind::MapParam { param, key } => {
+                let keys = self.eval(key);
+                let Some(ParamValue::Map(entries)) = self.env.params.get(param.as_str()) else {
+                    return like_type(e).nulls(n);
+                };
+                let values: Vec<Option<&'a crate::ir::Value>> = (0..n)
+                    .map(|i| match keys.get(i) {
+                        Scalar::Text(k) => entries.iter().find(|(ek, _)| ek == k).map(|(_, v)| v),
+                        _ => None,
+                    })
+                    .collect();
+                from_scalars(
+                    &like_type(e),
+                    values.iter().map(|v| v.map_or(Scalar::Null, scalar_of)),
+                )
+            }
+            TExprKind::Let(i) => self.lets[*i].clone(),
+            TExprKind::Aggregate(i) => self.aggregates[*i].clone(),
+            TExprKind::Quantile { stat, p } => {
+                if n == 0 {
+                    return Col::Dec(Vec::new());
+                }
+                let p = match self.eval(p).get(0) {
+                    Scalar::Dec(d) => d,
+                    Scalar::Int(i) => Decimal::from(i),
+                    _ => return Col::Dec(vec![None; n]),
+                };
+                self.quantiles
+                    .iter()
+                    .find(|(s, q, _)| s == stat && *q == p)
+                    .map(|(_, _, c)| c.clone())
+                    .unwrap_or_else(|| Col::Dec(vec![None; n]))
+            }
+            TExprKind::Not(inner) => {
+                Col::Bool(self.eval(inner).bools().iter().map(|t| t.not()).collect())
+            }
+            TExprKind::Neg(inner) => match self.eval(inner) {
+                Col::Int(v) => Col::Int(
+                    v.into_iter()
+                        .map(|x| x.and_then(i64::checked_neg))
+                        .collect(),
+                ),
+                Col::Dec(v) => Col::Dec(v.into_iter().map(|x| x.map(|d| -d)).collect()),
+                other => other,
+            },
+            TExprKind::And(a, b) => {
+                let (a, b) = (self.eval(a), self.eval(b));
+                Col::Bool(
+                    a.bools()
+                        .iter()
+                        .zip(b.bools())
+                        .map(|(x, y)| x.and(*y))
+                        .collect(),
+                )
+            }
+            TExprKind::Or(a, b) => {
+                let (a, b) = (self.eval(a), self.eval(b));
+                Col::Bool(
+                    a.bools()
+                        .iter()
+                        .zip(b.bools())
+                        .map(|(x, y)| x.or(*y))
+                        .collect(),
+                )
+            }
+            TExprKind::Compare { op, left, right } => {
+                let (l, r) = (self.eval(left), self.eval(right));
+                compare(&l, &r, *op)
+            }
+            TExprKind::Arith { op, left, right } => {
+                let (l, r) = (self.eval(left), self.eval(right));
+                arithmetic(&l, &r, *op)
+            }
+            TExprKind::StartsWith(text, prefix) => {
+                let (t, p) = (self.eval(text), self.eval(prefix));
+                Col::Bool(
+                    (0..n)
+                        .map(|i| match (t.get(i), p.get(i)) {
+                            (Scalar::Text(a), Scalar::Text(b)) => {
+                                Tri::from_option(Some(a.starts_with(b)))
+                            }
+                            _ => Tri::Null,
+                        })
+                        .collect(),
+                )
+            }
+            TExprKind::Matches { text, pattern } => {
+                let t = self.eval(text);
+                let re = &self.env.patterns[pattern.as_str()];
+                Col::Bool(
+                    (0..n)
+                        .map(|i| match t.get(i) {
+                            Scalar::Text(a) => Tri::from_option(Some(re.is_match(a))),
+                            _ => Tri::Null,
+                        })
+                        .collect(),
+                )
+            }
+            TExprKind::Between { expr, low, high } => {
+                let (x, lo, hi) = (self.eval(expr), self.eval(low), self.eval(high));
+                let above = compare(&x, &lo, CompareOp::Ge);
+                let below = compare(&x, &hi, CompareOp::Le);
+                Col::Bool(
+                    above
+                        .bools()
+                        .iter()
+                        .zip(below.bools())
+                        .map(|(a, b)| a.and(*b))
+                        .collect(),
+                )
+            }
+            TExprKind::InList { expr, items } => {
+                let x = self.eval(expr);
+                let items: Vec<Col<'a>> = items.iter().map(|i| self.eval(i)).collect();
+                Col::Bool(
+                    (0..n)
+                        .map(|i| {
+                            let value = x.get(i);
+                            if value.is_null() {
+                                return Tri::Null;
+                            }
+                            let mut result = Tri::False;
+                            for item in &items {
+                                let candidate = item.get(i);
+                                if candidate.is_null() {
+                                    result = Tri::Null;
+                                } else if value.same(&candidate) {
+                                    return Tri::True;
+                                }
+                            }
+                            result
+                        })
+                        .collect(),
+                )
+            }
+            TExprKind::InSet { expr, set } => {
+                let x = self.eval(expr);
+                let set = &self.env.sets[set.as_str()];
+                Col::Bool(
+                    (0..n)
+                        .map(|i| match x.get(i) {
+                            Scalar::Null => Tri::Null,
+                            v => Tri::from_option(Some(set.contains(&v))),
+                        })
+                        .collect(),
+                )
+            }
+            TExprKind::InArray { expr, list } => {
+                let (x, list) = (self.eval(expr), self.eval(list));
+                let Col::List(list) = list else {
+                    unreachable!("`in` a list column")
+                };
+                Col::Bool(
+                    (0..n)
+                        .map(|i| {
+                            if !list.valid[i] {
+                                return Tri::Null;
+                            }
+                            let range = list.range(i);
+                            if range.is_empty() {
+                                return Tri::False;
+                            }
+                            let value = x.get(i);
+                            if value.is_null() {
+                                return Tri::Null;
+                            }
+                            let mut result = Tri::False;
+                            for e in range {
+                                let element = list.values.get(e);
+                                if element.is_null() {
+                                    result = Tri::Null;
+                                } else if value.same(&element) {
+                                    return Tri::True;
+                                }
+                            }
+                            result
+                        })
+                        .collect(),
+                )
+            }
+            TExprKind::IsNull(inner) => {
+                let v = self.eval(inner);
+                Col::Bool(
+                    (0..n)
+                        .map(|i| Tri::from_option(Some(v.is_null(i))))
+                        .collect(),
+                )
+            }
+            TExprKind::Call { func, args } => self.call(*func, args),
+            TExprKind::Quantifier {
+                all, list, body, ..
+            } => {
+                let Col::List(list) = self.eval(list) else {
+                    unreachable!("any/all over a list")
+                };
+                let mut parents = Vec::new();
+                for row in 0..n {
+                    parents.extend(list.range(row).map(|_| row as u32));
+                }
+                let mut inner = self.expand(&parents);
+                inner.items.push(*list.values.clone());
+                let results = inner.eval(body);
+                let results = results.bools();
+                Col::Bool(
+                    (0..n)
+                        .map(|row| {
+                            let mut acc = if *all { Tri::True } else { Tri::False };
+                            for e in list.range(row) {
+                                acc = if *all {
+                                    acc.and(results[e])
+                                } else {
+                                    acc.or(results[e])
+                                };
+                            }
+                            acc
+                        })
+                        .collect(),
+                )
+            }
+        }
+    }
+
+    fn call(&self, func: Func, args: &'a [TExpr]) -> Col<'a> {
+        let n = self.n;
+        let values: Vec<Col<'a>> = args.iter().map(|a| self.eval(a)).collect();
+        match func {
+            Func::Age => Col::Int(
+                (0..n)
+                    .map(|i| match (values[0].get(i), values[1].get(i)) {
+                        (Scalar::Date(born), Scalar::Date(on)) => age(born, on),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            Func::Year | Func::Month | Func::Day => Col::Int(
+                (0..n)
+                    .map(|i| {
+                        let date = match values[0].get(i) {
+                            Scalar::Date(d) => days_to_date(d),
+                            Scalar::Ts(t) => {
+                                chrono::DateTime::from_timestamp_millis(t).map(|t| t.date_naive())
+                            }
+                            _ => None,
+                        }?;
+                        Some(match func {
+                            Func::Year => date.year() as i64,
+                            Func::Month => date.month() as i64,
+                            _ => date.day() as i64,
+                        })
+                    })
+                    .collect(),
+            ),
+            Func::Prefix => {
+                let (Col::Text(texts), Col::Int(lengths)) = (&values[0], &values[1]) else {
+                    unreachable!("prefix(text, int)")
+                };
+                Col::Text(
+                    texts
+                        .iter()
+                        .zip(lengths)
+                        .map(|(t, k)| {
+                            let (t, k) = ((*t)?, (*k)?.max(0) as usize);
+                            let end = t.char_indices().nth(k).map_or(t.len(), |(b, _)| b);
+                            Some(&t[..end])
+                        })
+                        .collect(),
+                )
+            }
+            Func::Length => Col::Int(
+                (0..n)
+                    .map(|i| match values[0].get(i) {
+                        Scalar::Text(t) => Some(t.chars().count() as i64),
+                        Scalar::List(l, row) => Some(l.range(row).len() as i64),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            Func::Coalesce => {
+                let mut out = values[0].clone();
+                for next in &values[1..] {
+                    out = coalesce(&out, next);
+                }
+                out
+            }
+        }
+    }
+}
+
+/// A column of the expression's type, for building nulls and constants.
+fn like_type<'a>(e: &TExpr) -> Col<'a> {
+    use crate::ir::Type;
+    match &e.ty {
+        Type::Bool => Col::Bool(Vec::new()),
+        Type::Int | Type::Days => Col::Int(Vec::new()),
+        Type::Decimal => Col::Dec(Vec::new()),
+        Type::Text | Type::Enum(_) => Col::Text(Vec::new()),
+        Type::Date => Col::Date(Vec::new()),
+        Type::Timestamp => Col::Ts(Vec::new()),
+        Type::Row(_) => Col::Row(Vec::new()),
+        Type::List(_) | Type::Unknown => Col::List(super::col::ListCol {
+            offsets: vec![0],
+            valid: Vec::new(),
+            values: Box::new(Col::Text(Vec::new())),
+        }),
+    }
+}
+
+fn from_scalars<'a>(like: &Col<'a>, values: impl Iterator<Item = Scalar<'a>>) -> Col<'a> {
+    let values: Vec<Scalar<'a>> = values.collect();
+    match like {
+        Col::Int(_) => Col::Int(
+            values
+                .iter()
+                .map(|v| {
+                    if let Scalar::Int(i) = v {
+                        Some(*i)
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
+        ),
+        Col::Dec(_) => Col::Dec(
+            values
+                .iter()
+                .map(|v| match v {
+                    Scalar::Dec(d) => Some(*d),
+                    Scalar::Int(i) => Some(Decimal::from(*i)),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        Col::Text(_) => Col::Text(
+            values
+                .iter()
+                .map(|v| {
+                    if let Scalar::Text(t) = v {
+                        Some(*t)
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
+        ),
+        Col::Date(_) => Col::Date(
+            values
+                .iter()
+                .map(|v| {
+                    if let Scalar::Date(d) = v {
+                        Some(*d)
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
+        ),
+        Col::Ts(_) => Col::Ts(
+            values
+                .iter()
+                .map(|v| {
+                    if let Scalar::Ts(t) = v {
+                        Some(*t)
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
+        ),
+        Col::Bool(_) => Col::Bool(
+            values
+                .iter()
+                .map(|v| {
+                    if let Scalar::Bool(b) = v {
+                        Tri::from_option(Some(*b))
+                    } else {
+                        Tri::Null
+                    }
+                })
+                .collect(),
+        ),
+        _ => like.nulls(values.len()),
+    }
+}
+
+/// Age in full years on `on` of someone born on `born` (days since 1970).
+pub fn age(born: i32, on: i32) -> Option<i64> {
+    let (b, o) = (days_to_date(born)?, days_to_date(on)?);
+    let before_birthday = (o.month(), o.day()) < (b.month(), b.day());
+    Some(o.year() as i64 - b.year() as i64 - i64::from(before_birthday))
+}
+
+pub fn compare<'a>(l: &Col<'a>, r: &Col<'a>, op: CompareOp) -> Col<'a> {
+    let n = l.len();
+    let holds = |ord: std::cmp::Ordering| Tri::from_option(Some(op.holds(ord)));
+    let out = match (l, r) {
+        (Col::Int(a), Col::Int(b)) => a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| match (x, y) {
+                (Some(x), Some(y)) => holds(x.cmp(y)),
+                _ => Tri::Null,
+            })
+            .collect(),
+        (Col::Dec(a), Col::Dec(b)) => a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| match (x, y) {
+                (Some(x), Some(y)) => holds(x.cmp(y)),
+                _ => Tri::Null,
+            })
+            .collect(),
+        (Col::Date(a), Col::Date(b)) => a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| match (x, y) {
+                (Some(x), Some(y)) => holds(x.cmp(y)),
+                _ => Tri::Null,
+            })
+            .collect(),
+        (Col::Text(a), Col::Text(b)) => a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| match (x, y) {
+                (Some(x), Some(y)) => holds(x.cmp(y)),
+                _ => Tri::Null,
+            })
+            .collect(),
+        _ => (0..n)
+            .map(|i| {
+                let (x, y) = (l.get(i), r.get(i));
+                if x.is_null() || y.is_null() {
+                    Tri::Null
+                } else {
+                    holds(x.compare(&y))
+                }
+            })
+            .collect(),
+    };
+    Col::Bool(out)
+}
+
+fn as_decimal(s: Scalar<'_>) -> Option<Decimal> {
+    match s {
+        Scalar::Int(i) => Some(Decimal::from(i)),
+        Scalar::Dec(d) => Some(d),
+        _ => None,
+    }
+}
+
+pub fn arithmetic<'a>(l: &Col<'a>, r: &Col<'a>, op: ArithOp) -> Col<'a> {
+    let n = l.len();
+    match (l, r, op) {
+        (Col::Int(a), Col::Int(b), ArithOp::Add | ArithOp::Sub | ArithOp::Mul) => Col::Int(
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| {
+                    let (x, y) = ((*x)?, (*y)?);
+                    match op {
+                        ArithOp::Add => x.checked_add(y),
+                        ArithOp::Sub => x.checked_sub(y),
+                        _ => x.checked_mul(y),
+                    }
+                })
+                .collect(),
+        ),
+        (Col::Date(a), Col::Date(b), ArithOp::Sub) => Col::Int(
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| Some((*x)? as i64 - (*y)? as i64))
+                .collect(),
+        ),
+        (Col::Date(a), Col::Int(b), ArithOp::Add | ArithOp::Sub) => Col::Date(
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| {
+                    let days = if op == ArithOp::Add { (*y)? } else { -(*y)? };
+                    i32::try_from((*x)? as i64 + days).ok()
+                })
+                .collect(),
+        ),
+        (Col::Int(_), Col::Date(_), ArithOp::Add) => arithmetic(r, l, op),
+        _ => Col::Dec(
+            (0..n)
+                .map(|i| {
+                    let (x, y) = (as_decimal(l.get(i))?, as_decimal(r.get(i))?);
+                    match op {
+                        ArithOp::Add => x.checked_add(y),
+                        ArithOp::Sub => x.checked_sub(y),
+                        ArithOp::Mul => x.checked_mul(y),
+                        ArithOp::Div => x.checked_div(y),
+                    }
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// The first value that is not null, row by row.
+fn coalesce<'a>(a: &Col<'a>, b: &Col<'a>) -> Col<'a> {
+    let to_decimal = |c: &Col<'a>| match c {
+        Col::Int(v) => Col::Dec(v.iter().map(|x| x.map(Decimal::from)).collect()),
+        other => other.clone(),
+    };
+    let (a, b) = match (a, b) {
+        (Col::Int(_), Col::Dec(_)) | (Col::Dec(_), Col::Int(_)) => (to_decimal(a), to_decimal(b)),
+        _ => (a.clone(), b.clone()),
+    };
+    let n = a.len();
+    let both = a.concat(&b);
+    let picks: Vec<Option<u32>> = (0..n)
+        .map(|i| {
+            Some(if a.is_null(i) {
+                (n + i) as u32
+            } else {
+                i as u32
+            })
+        })
+        .collect();
+    both.take(&picks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::text::parse_date;
+
+    #[test]
+    fn age_counts_full_years_and_29_february() {
+        let d = |s| parse_date(s).unwrap();
+        assert_eq!(age(d("2008-02-29"), d("2023-02-28")), Some(14));
+        assert_eq!(age(d("2008-02-29"), d("2023-03-01")), Some(15));
+        assert_eq!(age(d("1964-06-01"), d("2024-05-31")), Some(59));
+        assert_eq!(age(d("1964-06-01"), d("2024-06-01")), Some(60));
+    }
+
+    #[test]
+    fn kleene_logic() {
+        assert_eq!(Tri::False.and(Tri::Null), Tri::False);
+        assert_eq!(Tri::True.or(Tri::Null), Tri::True);
+        assert_eq!(Tri::True.and(Tri::Null), Tri::Null);
+        assert_eq!(Tri::Null.not(), Tri::Null);
+    }
+}

@@ -1,0 +1,19 @@
+//! Execute: run a planned ruleset over loaded tables, vectorized over
+//! columns and parallel with rayon, and return the flags in output order.
+
+mod agg;
+mod col;
+mod env;
+mod eval;
+mod keyed;
+mod lookup;
+mod order;
+mod output;
+mod pair;
+mod population;
+mod run;
+mod scan;
+
+pub use env::{Env, Frame};
+pub use run::{ExecOptions, Tables, execute, prepare};
+pub use scan::{ScanReport, peak_memory_bytes, read_tables, run_tables, scan_dataset};

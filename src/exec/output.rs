@@ -1,0 +1,218 @@
+//! Turning flagged rows into flags: identity, message, evidence, provenance.
+
+use rust_decimal::Decimal;
+use serde_json::{Map, Value as Json, json};
+
+use super::col::{Col, Scalar};
+use super::eval::Ctx;
+use crate::flags::Flag;
+use crate::ir::text::days_to_date;
+use crate::ir::{FlagField, MessagePart, Rule, Ruleset};
+
+/// Rows a rule flagged, as positions in the context it evaluated, with the
+/// other rows that took part in each (rows of `others_table`).
+pub struct Hits<'a> {
+    pub positions: Vec<usize>,
+    pub others_table: &'a str,
+    pub others: Vec<Vec<u32>>,
+    /// Population rules: the size of each flagged entity's peer group.
+    pub peers: Vec<Option<usize>>,
+}
+
+impl<'a> Hits<'a> {
+    pub fn alone(positions: Vec<usize>, table: &'a str) -> Hits<'a> {
+        let n = positions.len();
+        Hits {
+            positions,
+            others_table: table,
+            others: vec![Vec::new(); n],
+            peers: vec![None; n],
+        }
+    }
+}
+
+/// Which variable names the flagged row.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Flagged {
+    Row,
+    Entity,
+}
+
+/// Text of a value, as messages show it.
+pub fn display(value: Scalar<'_>) -> String {
+    match value {
+        Scalar::Null => "空".to_string(),
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Int(i) => i.to_string(),
+        Scalar::Dec(d) => display_decimal(d),
+        Scalar::Text(t) => t.to_string(),
+        Scalar::Date(d) => days_to_date(d).map_or_else(|| d.to_string(), |d| d.to_string()),
+        Scalar::Ts(t) => chrono::DateTime::from_timestamp_millis(t).map_or_else(
+            || t.to_string(),
+            |t| t.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string(),
+        ),
+        Scalar::List(list, row) => format!(
+            "[{}]",
+            list.range(row)
+                .map(|e| display(list.values.get(e)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Scalar::Row(_) => "有".to_string(),
+    }
+}
+
+/// Decimals keep their digits (12.50), but at most six after the point.
+fn display_decimal(d: Decimal) -> String {
+    if d.scale() > 6 {
+        d.round_dp(6).to_string()
+    } else {
+        d.to_string()
+    }
+}
+
+/// A value in evidence: exact decimals as strings, dates as text.
+pub fn to_json(value: Scalar<'_>) -> Json {
+    match value {
+        Scalar::Null => Json::Null,
+        Scalar::Bool(b) => json!(b),
+        Scalar::Int(i) => json!(i),
+        Scalar::Dec(d) => json!(d.to_string()),
+        Scalar::Text(t) => json!(t),
+        Scalar::Date(_) | Scalar::Ts(_) => json!(display(value)),
+        Scalar::List(list, row) => Json::Array(
+            list.range(row)
+                .map(|e| to_json(list.values.get(e)))
+                .collect(),
+        ),
+        Scalar::Row(_) => json!(true),
+    }
+}
+
+/// The identity fields of rows `rows` of `table`, per row.
+pub fn identities<'a>(
+    ctx: &Ctx<'a>,
+    table: &'a str,
+    rows: Vec<Option<u32>>,
+) -> Vec<Vec<(FlagField, Json)>> {
+    let n = rows.len();
+    let Some(exprs) = ctx.env.identities.get(table) else {
+        return vec![Vec::new(); n];
+    };
+    let sub = Ctx::new(ctx.env, table, rows);
+    let columns: Vec<(FlagField, Col<'a>)> = exprs.iter().map(|(f, e)| (*f, sub.eval(e))).collect();
+    (0..n)
+        .map(|i| {
+            columns
+                .iter()
+                .map(|(f, c)| (*f, to_json(c.get(i))))
+                .collect()
+        })
+        .collect()
+}
+
+fn identity_object(fields: &[(FlagField, Json)]) -> Json {
+    let mut object = Map::new();
+    for (field, value) in fields {
+        if !value.is_null() {
+            object.insert(field.as_str().to_string(), value.clone());
+        }
+    }
+    Json::Object(object)
+}
+
+pub fn render<'a>(
+    ruleset: &Ruleset,
+    rule: &'a Rule,
+    ctx: &Ctx<'a>,
+    hits: Hits<'a>,
+    flagged: Flagged,
+) -> Vec<Flag> {
+    if hits.positions.is_empty() {
+        return Vec::new();
+    }
+    let positions: Vec<u32> = hits.positions.iter().map(|p| *p as u32).collect();
+    let sub = ctx.expand(&positions);
+    let (table, rows) = match flagged {
+        Flagged::Row => (sub.row.0, sub.row.1.clone()),
+        Flagged::Entity => sub
+            .entity
+            .clone()
+            .expect("population rules bind the entity"),
+    };
+    let ids = identities(&sub, table, rows);
+    let message_parts: Vec<Option<Col<'a>>> = rule
+        .message
+        .iter()
+        .map(|part| match part {
+            MessagePart::Value { expr, .. } => Some(sub.eval(expr)),
+            MessagePart::Text(_) => None,
+        })
+        .collect();
+    let evidence: Vec<(&str, Col<'a>)> = rule
+        .evidence
+        .iter()
+        .map(|(label, e)| (label.as_str(), sub.eval(e)))
+        .collect();
+    // Identities of all other rows at once.
+    let all_others: Vec<Option<u32>> = hits.others.iter().flatten().map(|r| Some(*r)).collect();
+    let other_ids = identities(&sub, hits.others_table, all_others);
+    let mut other_ids = other_ids.into_iter();
+
+    (0..sub.n)
+        .map(|i| {
+            let field = |f: FlagField| ids[i].iter().find(|(g, _)| *g == f).map(|(_, v)| v.clone());
+            let text = |f: FlagField| field(f).and_then(|v| v.as_str().map(String::from));
+            let message = if rule.message.is_empty() {
+                rule.name.clone()
+            } else {
+                rule.message
+                    .iter()
+                    .zip(&message_parts)
+                    .map(|(part, col)| match (part, col) {
+                        (MessagePart::Text(t), _) => t.clone(),
+                        (_, Some(col)) => display(col.get(i)),
+                        _ => String::new(),
+                    })
+                    .collect()
+            };
+            let mut values = Map::new();
+            for (label, col) in &evidence {
+                values.insert(label.to_string(), to_json(col.get(i)));
+            }
+            let mut object = Map::new();
+            object.insert("values".into(), Json::Object(values));
+            let others: Vec<Json> = other_ids
+                .by_ref()
+                .take(hits.others[i].len())
+                .map(|f| identity_object(&f))
+                .collect();
+            if !others.is_empty() {
+                object.insert("rows".into(), Json::Array(others));
+            }
+            if let Some(peers) = hits.peers[i] {
+                object.insert("peers".into(), json!(peers));
+            }
+            Flag {
+                rule_id: rule.id.clone(),
+                rule_name: rule.name.clone(),
+                category: rule.category.clone(),
+                severity: rule.severity.as_str().to_string(),
+                action: rule.action.as_str().to_string(),
+                grain: rule.grain,
+                claim_id: text(FlagField::ClaimId),
+                line_no: field(FlagField::LineNo)
+                    .and_then(|v| v.as_i64())
+                    .map(|v| v as i32),
+                patient_id: text(FlagField::PatientId),
+                provider_id: text(FlagField::ProviderId),
+                message,
+                evidence: Json::Object(object).to_string(),
+                ruleset: ruleset.name.clone(),
+                ruleset_version: ruleset.version.clone(),
+                ruleset_hash: ruleset.hash.clone(),
+                source: rule.source.clone(),
+            }
+        })
+        .collect()
+}

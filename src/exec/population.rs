@@ -1,0 +1,218 @@
+//! Population rules: statistics per entity, compared with the entity's peers.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use rust_decimal::Decimal;
+
+use super::agg::aggregate;
+use super::col::{Col, Scalar};
+use super::env::Env;
+use super::eval::Ctx;
+use super::output::{Flagged, Hits, render};
+use crate::flags::Flag;
+use crate::ir::{Form, Rule, Ruleset, TExpr, TExprKind};
+
+/// Runs a population rule over `rows` of the rule's table that passed `where`.
+pub fn run_population<'a>(
+    ruleset: &Ruleset,
+    rule: &'a Rule,
+    env: &'a Env<'a>,
+    rows: &[u32],
+) -> Vec<Flag> {
+    let Form::Population {
+        entity,
+        entity_table,
+        eligible,
+        peers_by,
+        min_peers,
+        ..
+    } = &rule.form
+    else {
+        unreachable!("run_population runs population rules")
+    };
+    let table = rule.table.as_str();
+    let all = Ctx::new(env, table, rows.iter().map(|r| Some(*r)).collect());
+    let Col::Row(entities) = all.eval(entity) else {
+        unreachable!("`per` names a related row")
+    };
+    // Rows with an entity, ordered by entity (then by row, as loaded).
+    let mut members: Vec<(u32, u32)> = rows
+        .iter()
+        .zip(&entities)
+        .filter_map(|(row, e)| e.map(|e| (e, *row)))
+        .collect();
+    members.sort_unstable();
+    let mut ranges: Vec<Range<usize>> = Vec::new();
+    let mut entity_rows: Vec<Option<u32>> = Vec::new();
+    for (i, (e, _)) in members.iter().enumerate() {
+        if i == 0 || members[i - 1].0 != *e {
+            ranges.push(i..i + 1);
+            entity_rows.push(Some(*e));
+        } else if let Some(last) = ranges.last_mut() {
+            last.end = i + 1;
+        }
+    }
+    let member_ctx = Ctx::new(env, table, members.iter().map(|(_, r)| Some(*r)).collect());
+    let aggregates: Vec<Col<'a>> = rule
+        .aggregates
+        .iter()
+        .map(|a| {
+            let arg = a.arg.as_ref().map(|e| member_ctx.eval(e));
+            aggregate(a.func, arg.as_ref(), &ranges)
+        })
+        .collect();
+
+    // One context row per entity from here on.
+    let mut ctx = Ctx::new(env, table, vec![None; entity_rows.len()]);
+    ctx.entity = Some((entity_table.as_str(), entity_rows));
+    ctx.aggregates = aggregates;
+    for l in &rule.lets {
+        let value = ctx.eval(&l.expr);
+        ctx.lets.push(value);
+    }
+    let n = ctx.n;
+    let is_eligible: Vec<bool> = match eligible {
+        Some(e) => ctx.eval(e).bools().iter().map(|t| t.is_true()).collect(),
+        None => vec![true; n],
+    };
+    let peer_values = ctx.eval(peers_by);
+    // Constants (parameters) are read once, on a context of one row.
+    let constant = Ctx::new(env, table, vec![None]);
+    let minimum = min_peers
+        .as_ref()
+        .and_then(|m| match constant.eval(m).get(0) {
+            Scalar::Int(i) => Some(i.max(0) as usize),
+            _ => None,
+        });
+    // Peer groups: eligible entities with the same non-null peer value.
+    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, eligible) in is_eligible.iter().enumerate() {
+        let value = peer_values.get(i);
+        if *eligible && !value.is_null() {
+            groups.entry(value.key_text()).or_default().push(i);
+        }
+    }
+    let mut group_of: Vec<Option<usize>> = vec![None; n];
+    let usable: Vec<Vec<usize>> = groups
+        .into_values()
+        .filter(|members| minimum.is_none_or(|m| members.len() >= m))
+        .collect();
+    for (g, members) in usable.iter().enumerate() {
+        for &i in members {
+            group_of[i] = Some(g);
+        }
+    }
+    ctx.quantiles = quantiles(rule, &ctx, &constant, &usable, &group_of);
+    let condition = ctx.eval(&rule.condition);
+    let positions: Vec<usize> = (0..n)
+        .filter(|&i| group_of[i].is_some() && condition.bools()[i].is_true())
+        .collect();
+    let peers = positions
+        .iter()
+        .map(|&i| group_of[i].map(|g| usable[g].len()))
+        .collect();
+    let count = positions.len();
+    let hits = Hits {
+        positions,
+        others_table: entity_table,
+        others: vec![Vec::new(); count],
+        peers,
+    };
+    render(ruleset, rule, &ctx, hits, Flagged::Entity)
+}
+
+/// Every `quantile(stat, p)` the rule uses, for each entity over its group.
+fn quantiles<'a>(
+    rule: &'a Rule,
+    ctx: &Ctx<'a>,
+    constant: &Ctx<'a>,
+    groups: &[Vec<usize>],
+    group_of: &[Option<usize>],
+) -> Vec<(usize, Decimal, Col<'a>)> {
+    let mut wanted: Vec<(usize, &'a TExpr)> = Vec::new();
+    let mut exprs: Vec<&'a TExpr> = vec![&rule.condition];
+    exprs.extend(rule.message.iter().filter_map(|m| match m {
+        crate::ir::MessagePart::Value { expr, .. } => Some(expr),
+        crate::ir::MessagePart::Text(_) => None,
+    }));
+    exprs.extend(rule.evidence.iter().map(|(_, e)| e));
+    for e in exprs {
+        e.walk(&mut |x| {
+            if let TExprKind::Quantile { stat, p } = &x.kind {
+                wanted.push((*stat, p));
+            }
+        });
+    }
+    let mut out: Vec<(usize, Decimal, Col<'a>)> = Vec::new();
+    for (stat, p_expr) in wanted {
+        let p = match constant.eval(p_expr).get(0) {
+            Scalar::Dec(d) => d,
+            Scalar::Int(i) => Decimal::from(i),
+            _ => continue,
+        };
+        if out.iter().any(|(s, q, _)| *s == stat && *q == p) {
+            continue;
+        }
+        let values = &ctx.lets[stat];
+        let per_group: Vec<Option<Decimal>> = groups
+            .iter()
+            .map(|members| {
+                let mut sorted: Vec<Decimal> = members
+                    .iter()
+                    .filter_map(|&i| match values.get(i) {
+                        Scalar::Dec(d) => Some(d),
+                        Scalar::Int(v) => Some(Decimal::from(v)),
+                        _ => None,
+                    })
+                    .collect();
+                sorted.sort();
+                linear_quantile(&sorted, p)
+            })
+            .collect();
+        let column = Col::Dec(
+            group_of
+                .iter()
+                .map(|g| g.and_then(|g| per_group[g]))
+                .collect(),
+        );
+        out.push((stat, p, column));
+    }
+    out
+}
+
+/// The `p` quantile of sorted values by linear interpolation between the
+/// closest ranks: position (k − 1)·p, between its floor and its ceiling.
+pub fn linear_quantile(sorted: &[Decimal], p: Decimal) -> Option<Decimal> {
+    let last = sorted.len().checked_sub(1)?;
+    let position = Decimal::from(last) * p;
+    let floor = position.floor();
+    let lower = usize::try_from(floor.mantissa() / 10i128.pow(floor.scale()))
+        .ok()?
+        .min(last);
+    let upper = (lower + 1).min(last);
+    let fraction = position - floor;
+    Some(sorted[lower] + (sorted[upper] - sorted[lower]) * fraction)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_interpolate_between_closest_ranks() {
+        let values: Vec<Decimal> = (1..=21).map(Decimal::from).collect();
+        // (21 − 1)·0.95 = 19: exactly the 20th value.
+        assert_eq!(
+            linear_quantile(&values, Decimal::new(95, 2)),
+            Some(Decimal::from(20))
+        );
+        let values = [Decimal::from(0), Decimal::from(10)];
+        // (2 − 1)·0.95 = 0.95 of the way from 0 to 10.
+        assert_eq!(
+            linear_quantile(&values, Decimal::new(95, 2)),
+            Some(Decimal::new(95, 1))
+        );
+        assert_eq!(linear_quantile(&[], Decimal::ONE), None);
+    }
+}

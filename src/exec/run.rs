@@ -1,0 +1,325 @@
+//! Running a plan: one pass per table, keyed rules by partition, in parallel.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use arrow::array::{RecordBatch, RecordBatchOptions, new_null_array};
+use arrow::datatypes::{Field, Schema as ArrowSchema};
+use rayon::prelude::*;
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::col::Col;
+use super::env::{Env, Frame};
+use super::eval::Ctx;
+use super::keyed::run_keyed;
+use super::lookup::build_lookup;
+use super::output::{Flagged, Hits, render};
+use super::pair::run_pair;
+use super::population::run_population;
+use crate::data::arrow_types::arrow_type;
+use crate::flags::Flag;
+use crate::ir::{Form, ParamValue, Rule, Ruleset, TExpr};
+use crate::plan::Plan;
+
+/// Loaded tables by name (only the columns the plan reads are needed).
+pub type Tables = HashMap<String, RecordBatch>;
+
+#[derive(Debug, Clone)]
+pub struct ExecOptions {
+    /// Worker threads; all cores when `None`.
+    pub threads: Option<usize>,
+    /// Rows per batch of a pass.
+    pub batch_rows: usize,
+    /// Partitions keyed rules are split into (more than threads, for balance).
+    pub partitions: usize,
+    /// Parameter values replacing the ruleset's (a rule test's `with`).
+    pub overrides: Vec<(String, ParamValue)>,
+}
+
+impl Default for ExecOptions {
+    fn default() -> ExecOptions {
+        ExecOptions {
+            threads: None,
+            batch_rows: 64 * 1024,
+            partitions: 64,
+            overrides: Vec::new(),
+        }
+    }
+}
+
+/// Loaded tables and the lookups along their relations.
+pub type Prepared = (
+    HashMap<String, Arc<Frame>>,
+    HashMap<(String, String), Vec<Option<u32>>>,
+);
+
+/// Frames with every column the plan reads (absent columns as nulls, as in
+/// rule tests that give only the columns that matter) and the lookups.
+pub fn prepare(plan: &Plan, mut tables: Tables) -> Prepared {
+    let schema = &plan.ruleset.schema;
+    let mut frames = HashMap::new();
+    for load in &plan.loads {
+        let Some(table) = schema.table(&load.table) else {
+            continue;
+        };
+        let batch = tables.remove(&load.table);
+        let rows = batch.as_ref().map_or(0, RecordBatch::num_rows);
+        let mut fields = Vec::new();
+        let mut columns = Vec::new();
+        for name in &load.columns {
+            let Some(column) = table.column(name) else {
+                continue;
+            };
+            let ty = arrow_type(&column.ty);
+            let array = batch
+                .as_ref()
+                .and_then(|b| b.column_by_name(name).cloned())
+                .filter(|a| a.data_type() == &ty)
+                .unwrap_or_else(|| new_null_array(&ty, rows));
+            fields.push(Field::new(name, ty, true));
+            columns.push(array);
+        }
+        let batch = RecordBatch::try_new_with_options(
+            Arc::new(ArrowSchema::new(fields)),
+            columns,
+            &RecordBatchOptions::new().with_row_count(Some(rows)),
+        )
+        .expect("columns built to the schema");
+        frames.insert(
+            load.table.clone(),
+            Arc::new(Frame {
+                name: load.table.clone(),
+                batch,
+            }),
+        );
+    }
+    let mut lookups = HashMap::new();
+    for ((table, relation), _) in &plan.lookups {
+        let Some(r) = schema.relation(table, relation) else {
+            continue;
+        };
+        let (Some(from), Some(to)) = (frames.get(&r.from_table), frames.get(&r.to_table)) else {
+            continue;
+        };
+        lookups.insert((table.clone(), relation.clone()), build_lookup(r, from, to));
+    }
+    (frames, lookups)
+}
+
+/// Runs the plan. The flags come back sorted by (rule_id, claim_id,
+/// line_no, provider_id), the same whatever the threads and batch size.
+pub fn execute(plan: &Plan, env: &Env<'_>, options: &ExecOptions) -> Vec<Flag> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads.unwrap_or(0))
+        .build()
+        .expect("a thread pool");
+    let mut flags = pool.install(|| run_passes(plan, env, options));
+    flags.sort_by(Flag::output_order);
+    flags
+}
+
+/// What one batch of a pass yields.
+struct BatchResult {
+    flags: Vec<Flag>,
+    /// For each keyed rule of the pass, its rows that passed `where`.
+    selected: Vec<Vec<u32>>,
+}
+
+fn chunks(rows: usize, size: usize) -> Vec<Range<usize>> {
+    let size = size.max(1);
+    (0..rows)
+        .step_by(size)
+        .map(|s| s..(s + size).min(rows))
+        .collect()
+}
+
+fn run_passes(plan: &Plan, env: &Env<'_>, options: &ExecOptions) -> Vec<Flag> {
+    let ruleset = plan.ruleset;
+    let mut flags = Vec::new();
+    for pass in &plan.passes {
+        let table = pass.table.as_str();
+        let rows = env.frame(table).rows();
+        let results: Vec<BatchResult> = chunks(rows, options.batch_rows)
+            .into_par_iter()
+            .map(|range| {
+                let ctx = Ctx::new(env, table, range.map(|r| Some(r as u32)).collect());
+                let mut out = Vec::new();
+                for &r in &pass.row_rules {
+                    out.extend(run_row_rule(ruleset, &ruleset.rules[r], &ctx));
+                }
+                let selected = pass
+                    .keyed_rules
+                    .iter()
+                    .map(|&r| passing(&ctx.sibling(), ruleset.rules[r].filter.as_ref()))
+                    .collect();
+                BatchResult {
+                    flags: out,
+                    selected,
+                }
+            })
+            .collect();
+        let mut selected: Vec<Vec<u32>> = vec![Vec::new(); pass.keyed_rules.len()];
+        for result in results {
+            flags.extend(result.flags);
+            for (all, some) in selected.iter_mut().zip(result.selected) {
+                all.extend(some);
+            }
+        }
+        // Keyed rules sharing a first key share the partition of every row.
+        let mut partitions: HashMap<usize, Vec<u16>> = HashMap::new();
+        for (k, &r) in pass.keyed_rules.iter().enumerate() {
+            let rule = &ruleset.rules[r];
+            let rows = std::mem::take(&mut selected[k]);
+            match &rule.form {
+                Form::Population { .. } => flags.extend(run_population(ruleset, rule, env, &rows)),
+                Form::Pair {
+                    table: partner_table,
+                    filter,
+                    keys,
+                    ..
+                } => {
+                    let partner_rows = env.frame(partner_table).rows();
+                    let partners: Vec<u32> = chunks(partner_rows, options.batch_rows)
+                        .into_par_iter()
+                        .flat_map(|range| {
+                            let mut ctx = Ctx::new(env, table, Vec::new());
+                            ctx.partner = Some((
+                                partner_table.as_str(),
+                                range.clone().map(|r| Some(r as u32)).collect(),
+                            ));
+                            ctx.n = range.len();
+                            let keep = filter.as_ref().map(|f| ctx.eval(f));
+                            let ids: Vec<u32> = range
+                                .enumerate()
+                                .filter(|(i, _)| {
+                                    keep.as_ref().is_none_or(|k| k.bools()[*i].is_true())
+                                })
+                                .map(|(_, r)| r as u32)
+                                .collect();
+                            ids
+                        })
+                        .collect();
+                    let (mine, theirs) = &keys[0];
+                    let row_parts = bucket(env, table, None, &rows, mine, options.partitions);
+                    let partner_parts = bucket(
+                        env,
+                        table,
+                        Some(partner_table),
+                        &partners,
+                        theirs,
+                        options.partitions,
+                    );
+                    flags.extend(
+                        row_parts
+                            .par_iter()
+                            .zip(partner_parts.par_iter())
+                            .filter(|(r, _)| !r.is_empty())
+                            .flat_map(|(r, p)| run_pair(ruleset, rule, env, r, p))
+                            .collect::<Vec<_>>(),
+                    );
+                }
+                _ => {
+                    let partitioning = plan
+                        .partitionings
+                        .iter()
+                        .position(|p| p.rules.contains(&r))
+                        .expect("every keyed rule has a partitioning");
+                    let ids = partitions.entry(partitioning).or_insert_with(|| {
+                        partition_all(env, table, &plan.partitionings[partitioning].key, options)
+                    });
+                    let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); options.partitions.max(1)];
+                    for row in rows {
+                        buckets[ids[row as usize] as usize].push(row);
+                    }
+                    flags.extend(
+                        buckets
+                            .par_iter()
+                            .filter(|b| !b.is_empty())
+                            .flat_map(|b| run_keyed(ruleset, rule, env, b))
+                            .collect::<Vec<_>>(),
+                    );
+                }
+            }
+        }
+    }
+    flags
+}
+
+/// The rows of the context where `filter` is true (all without a filter), as row numbers.
+fn passing<'a>(ctx: &Ctx<'a>, filter: Option<&'a TExpr>) -> Vec<u32> {
+    let keep = filter.map(|f| ctx.eval(f));
+    (0..ctx.n)
+        .filter(|i| keep.as_ref().is_none_or(|k| k.bools()[*i].is_true()))
+        .filter_map(|i| ctx.row.1[i])
+        .collect()
+}
+
+fn run_row_rule<'a>(ruleset: &Ruleset, rule: &'a Rule, shared: &Ctx<'a>) -> Vec<Flag> {
+    let mut ctx = shared.sibling();
+    let keep = rule.filter.as_ref().map(|f| ctx.eval(f));
+    for l in &rule.lets {
+        let value = ctx.eval(&l.expr);
+        ctx.lets.push(value);
+    }
+    let condition = ctx.eval(&rule.condition);
+    let positions: Vec<usize> = (0..ctx.n)
+        .filter(|&i| {
+            keep.as_ref().is_none_or(|k| k.bools()[i].is_true()) && condition.bools()[i].is_true()
+        })
+        .collect();
+    render(
+        ruleset,
+        rule,
+        &ctx,
+        Hits::alone(positions, ctx.row.0),
+        Flagged::Row,
+    )
+}
+
+fn partition_of(value: &Col<'_>, i: usize, partitions: usize) -> u16 {
+    (xxh3_64(value.get(i).key_text().as_bytes()) % partitions.max(1) as u64) as u16
+}
+
+/// The partition of every row of `table` by `key`.
+fn partition_all(env: &Env<'_>, table: &str, key: &TExpr, options: &ExecOptions) -> Vec<u16> {
+    let rows = env.frame(table).rows();
+    chunks(rows, options.batch_rows)
+        .into_par_iter()
+        .flat_map(|range| {
+            let ctx = Ctx::new(env, table, range.clone().map(|r| Some(r as u32)).collect());
+            let values = ctx.eval(key);
+            (0..range.len())
+                .map(|i| partition_of(&values, i, options.partitions))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// `rows` split by the partition of `key` (evaluated for the rule's row, or
+/// for the partner when `partner_table` is given).
+fn bucket(
+    env: &Env<'_>,
+    table: &str,
+    partner_table: Option<&str>,
+    rows: &[u32],
+    key: &TExpr,
+    partitions: usize,
+) -> Vec<Vec<u32>> {
+    let ids: Vec<Option<u32>> = rows.iter().map(|r| Some(*r)).collect();
+    let ctx = match partner_table {
+        None => Ctx::new(env, table, ids),
+        Some(partner) => {
+            let mut ctx = Ctx::new(env, table, Vec::new());
+            ctx.n = rows.len();
+            ctx.partner = Some((partner, ids));
+            ctx
+        }
+    };
+    let values = ctx.eval(key);
+    let mut out = vec![Vec::new(); partitions.max(1)];
+    for (i, row) in rows.iter().enumerate() {
+        out[partition_of(&values, i, partitions) as usize].push(*row);
+    }
+    out
+}

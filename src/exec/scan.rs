@@ -1,0 +1,126 @@
+//! A whole scan: plan the ruleset, read what it needs, run it.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use arrow::compute::concat_batches;
+
+use super::env::Env;
+use super::run::{ExecOptions, Tables, execute, prepare};
+use crate::data::arrow_types::table_arrow_schema;
+use crate::data::load::{Problem, load_dataset};
+use crate::flags::Flag;
+use crate::ir::Ruleset;
+use crate::plan::{Plan, Selection, plan};
+use crate::syntax::Sources;
+
+pub struct ScanReport {
+    pub flags: Vec<Flag>,
+    /// Rows read per table.
+    pub rows: Vec<(String, u64)>,
+    /// Time per phase: read, prepare (lookups), execute.
+    pub phases: Vec<(&'static str, Duration)>,
+}
+
+/// Runs the selected rules of `ruleset` over the dataset in `dir`. Bad
+/// input stops the scan with the loader's first problem.
+pub fn scan_dataset(
+    ruleset: &Ruleset,
+    sources: &Sources,
+    dir: &Path,
+    selection: &Selection,
+    options: &ExecOptions,
+    progress: &dyn Fn(&str, u64),
+) -> Result<ScanReport, Box<Problem>> {
+    let plan = plan(ruleset, selection, sources);
+    let started = Instant::now();
+    let tables = read_tables(&plan, dir, progress)?;
+    let read = started.elapsed();
+    let rows = plan
+        .loads
+        .iter()
+        .map(|l| {
+            (
+                l.table.clone(),
+                tables.get(&l.table).map_or(0, |b| b.num_rows() as u64),
+            )
+        })
+        .collect();
+    let (flags, mut phases) = run_tables(&plan, tables, options);
+    phases.insert(0, ("read", read));
+    Ok(ScanReport {
+        flags,
+        rows,
+        phases,
+    })
+}
+
+/// Reads the tables and columns a plan needs.
+pub fn read_tables(
+    plan: &Plan,
+    dir: &Path,
+    progress: &dyn Fn(&str, u64),
+) -> Result<Tables, Box<Problem>> {
+    let schema = &plan.ruleset.schema;
+    let projection: HashMap<String, Vec<String>> = plan
+        .loads
+        .iter()
+        .map(|l| (l.table.clone(), l.columns.clone()))
+        .collect();
+    let mut batches: HashMap<String, Vec<arrow::array::RecordBatch>> = HashMap::new();
+    let validation = load_dataset(
+        dir,
+        schema,
+        &projection,
+        &mut |table, batch| {
+            batches.entry(table.to_string()).or_default().push(batch);
+        },
+        progress,
+    );
+    if let Some(problem) = validation.problems.into_first() {
+        return Err(Box::new(problem));
+    }
+    let mut tables = Tables::new();
+    for (name, list) in batches {
+        let Some(table) = schema.table(&name) else {
+            continue;
+        };
+        let batch = match list.first() {
+            Some(first) => {
+                concat_batches(&first.schema(), &list).expect("batches of one table share a schema")
+            }
+            None => arrow::array::RecordBatch::new_empty(table_arrow_schema(table)),
+        };
+        tables.insert(name, batch);
+    }
+    Ok(tables)
+}
+
+/// Runs a plan over tables in memory; returns the flags and phase times.
+pub fn run_tables(
+    plan: &Plan,
+    tables: Tables,
+    options: &ExecOptions,
+) -> (Vec<Flag>, Vec<(&'static str, Duration)>) {
+    let started = Instant::now();
+    let (frames, lookups) = prepare(plan, tables);
+    let env = Env::new(plan.ruleset, frames, lookups, &options.overrides);
+    let prepared = started.elapsed();
+    let flags = execute(plan, &env, options);
+    (
+        flags,
+        vec![
+            ("lookups", prepared),
+            ("execute", started.elapsed() - prepared),
+        ],
+    )
+}
+
+/// The most memory this process has held (Linux), in bytes.
+pub fn peak_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}

@@ -1,0 +1,256 @@
+//! Plan: the whole ruleset compiled into one physical plan.
+//!
+//! Rules over the same table share one pass over it; every lookup along a
+//! relation is built once and shared by every rule that follows it; keyed
+//! rules whose first key is the same expression share one partitioning of
+//! the rows; a column read by several rules is read once per batch.
+
+mod display;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::ir::{Form, Rule, Ruleset, Step, TExpr, TExprKind, Var};
+
+/// A table to read, and the columns of it the rules use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableLoad {
+    pub table: String,
+    pub columns: Vec<String>,
+}
+
+/// One pass over a table: the rules whose rows are that table's rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pass {
+    pub table: String,
+    pub row_rules: Vec<usize>,
+    pub keyed_rules: Vec<usize>,
+}
+
+/// Keyed rules on one table whose first key is the same expression share
+/// the assignment of rows to partitions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Partitioning {
+    pub table: String,
+    /// As written in the first rule using it, e.g. `line.claim.patient_id`.
+    pub key_text: String,
+    pub key: TExpr,
+    pub rules: Vec<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan<'r> {
+    pub ruleset: &'r Ruleset,
+    /// Indices into `ruleset.rules` of the rules this plan runs, in order.
+    pub rules: Vec<usize>,
+    pub loads: Vec<TableLoad>,
+    /// (table, relation) pairs to build lookups for, with the rules using each.
+    pub lookups: Vec<((String, String), Vec<usize>)>,
+    pub passes: Vec<Pass>,
+    pub partitionings: Vec<Partitioning>,
+    /// Columns read by more than one rule: (table.column, rules).
+    pub shared_columns: Vec<(String, Vec<usize>)>,
+}
+
+/// Which rules to plan.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Only these rule ids (all when empty).
+    pub only: Vec<String>,
+    /// Leave out `batch_only` rules (real-time checks).
+    pub skip_batch_only: bool,
+}
+
+impl Selection {
+    pub fn includes(&self, rule: &Rule) -> bool {
+        (self.only.is_empty() || self.only.contains(&rule.id))
+            && !(self.skip_batch_only && rule.batch_only)
+    }
+}
+
+/// The table each variable of a rule ranges over.
+fn var_table(rule: &Rule, var: Var) -> &str {
+    match (&rule.form, var) {
+        (Form::Pair { table, .. }, Var::Partner) => table,
+        (Form::Population { entity_table, .. }, Var::Entity) => entity_table,
+        _ => &rule.table,
+    }
+}
+
+/// (table, column) or (table, relation) pairs.
+type Pairs = BTreeSet<(String, String)>;
+
+/// Every (table, column) a rule reads and every (table, relation) it follows.
+fn reads(rule: &Rule, ruleset: &Ruleset) -> (Pairs, Pairs) {
+    let mut columns = BTreeSet::new();
+    let mut relations = BTreeSet::new();
+    let follow =
+        |start: &str, path: &[Step], relations: &mut BTreeSet<(String, String)>| -> String {
+            let mut table = start.to_string();
+            for step in path {
+                relations.insert((table.clone(), step.relation.clone()));
+                table = step.table.clone();
+            }
+            table
+        };
+    for expr in rule.exprs() {
+        expr.walk(&mut |e| match &e.kind {
+            TExprKind::Column { var, path, column } => {
+                let table = follow(var_table(rule, *var), path, &mut relations);
+                columns.insert((table, column.clone()));
+            }
+            TExprKind::Related { var, path } => {
+                follow(var_table(rule, *var), path, &mut relations);
+            }
+            _ => {}
+        });
+    }
+    // The flagged rows' identity, and the keys that order rows and name them in evidence.
+    let flagged = match &rule.form {
+        Form::Population { entity_table, .. } => entity_table.as_str(),
+        _ => rule.table.as_str(),
+    };
+    let mut tables = vec![rule.table.clone(), flagged.to_string()];
+    if let Form::Pair { table, .. } = &rule.form {
+        tables.push(table.clone());
+    }
+    for table_name in tables {
+        let Some(table) = ruleset.schema.table(&table_name) else {
+            continue;
+        };
+        for key in table.key.iter().flatten() {
+            columns.insert((table_name.clone(), key.clone()));
+        }
+        if let Some(binding) = &table.flags {
+            for (_, path, column) in &binding.fields {
+                let mut current = table_name.clone();
+                for relation in path {
+                    relations.insert((current.clone(), relation.clone()));
+                    current = ruleset
+                        .schema
+                        .relation(&current, relation)
+                        .map(|r| r.to_table.clone())
+                        .unwrap_or(current);
+                }
+                columns.insert((current, column.clone()));
+            }
+        }
+    }
+    // Following a relation reads its columns on both sides.
+    for (table, relation) in &relations {
+        if let Some(r) = ruleset.schema.relation(table, relation) {
+            for c in &r.from_columns {
+                columns.insert((r.from_table.clone(), c.clone()));
+            }
+            for c in &r.to_columns {
+                columns.insert((r.to_table.clone(), c.clone()));
+            }
+        }
+    }
+    (columns, relations)
+}
+
+/// The expression a keyed rule partitions by: its first key.
+fn partition_key(rule: &Rule) -> Option<&TExpr> {
+    match &rule.form {
+        Form::Group { keys } | Form::Window { keys, .. } | Form::Sequence { keys, .. } => {
+            keys.first()
+        }
+        Form::Pair { keys, .. } => keys.first().map(|(mine, _)| mine),
+        Form::Row | Form::Population { .. } => None,
+    }
+}
+
+pub fn plan<'r>(
+    ruleset: &'r Ruleset,
+    selection: &Selection,
+    sources: &crate::syntax::Sources,
+) -> Plan<'r> {
+    let rules: Vec<usize> = (0..ruleset.rules.len())
+        .filter(|i| selection.includes(&ruleset.rules[*i]))
+        .collect();
+    let mut columns: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    let mut lookups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for &i in &rules {
+        let (cols, rels) = reads(&ruleset.rules[i], ruleset);
+        for c in cols {
+            columns.entry(c).or_default().push(i);
+        }
+        for r in rels {
+            lookups.entry(r).or_default().push(i);
+        }
+    }
+    let mut loads: Vec<TableLoad> = Vec::new();
+    for table in &ruleset.schema.tables {
+        let used: Vec<String> = table
+            .columns
+            .iter()
+            .filter(|c| columns.contains_key(&(table.name.clone(), c.name.clone())))
+            .map(|c| c.name.clone())
+            .collect();
+        if !used.is_empty() {
+            loads.push(TableLoad {
+                table: table.name.clone(),
+                columns: used,
+            });
+        }
+    }
+    let mut passes: Vec<Pass> = Vec::new();
+    let mut partitionings: Vec<Partitioning> = Vec::new();
+    for &i in &rules {
+        let rule = &ruleset.rules[i];
+        let pass = match passes.iter_mut().find(|p| p.table == rule.table) {
+            Some(p) => p,
+            None => {
+                passes.push(Pass {
+                    table: rule.table.clone(),
+                    row_rules: Vec::new(),
+                    keyed_rules: Vec::new(),
+                });
+                passes.last_mut().expect("just pushed")
+            }
+        };
+        if matches!(rule.form, Form::Row) {
+            pass.row_rules.push(i);
+        } else {
+            pass.keyed_rules.push(i);
+        }
+        if let Some(key) = partition_key(rule) {
+            match partitionings
+                .iter_mut()
+                .find(|p| p.table == rule.table && p.key == *key)
+            {
+                Some(p) => p.rules.push(i),
+                None => partitionings.push(Partitioning {
+                    table: rule.table.clone(),
+                    key_text: text_of(sources, key),
+                    key: key.clone(),
+                    rules: vec![i],
+                }),
+            }
+        }
+    }
+    let shared_columns = columns
+        .into_iter()
+        .filter(|(_, users)| users.len() > 1)
+        .map(|((t, c), users)| (format!("{t}.{c}"), users))
+        .collect();
+    Plan {
+        ruleset,
+        rules,
+        loads,
+        lookups: lookups.into_iter().collect(),
+        passes,
+        partitionings,
+        shared_columns,
+    }
+}
+
+fn text_of(sources: &crate::syntax::Sources, e: &TExpr) -> String {
+    let file = sources.get(e.span.file);
+    file.text
+        .get(e.span.start..e.span.end)
+        .unwrap_or("?")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
