@@ -4,6 +4,7 @@ mod check_cmd;
 mod demo;
 mod gen_cmd;
 mod output;
+mod plan_cmd;
 mod progress;
 mod scan_cmd;
 mod validate_cmd;
@@ -43,6 +44,8 @@ enum Command {
     Validate(validate_cmd::ValidateArgs),
     /// Generate a small dataset in a temporary folder, validate it, and show it.
     Demo(demo::DemoArgs),
+    /// Show how a ruleset runs: columns read, shared lookups, passes, partitionings.
+    Plan(plan_cmd::PlanArgs),
     /// Run a ruleset over a dataset and write the flags (the nightly scan).
     Scan(scan_cmd::ScanArgs),
 }
@@ -55,6 +58,7 @@ pub fn main() -> ExitCode {
         Command::Gen(args) => gen_cmd::run(&args),
         Command::Validate(args) => validate_cmd::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Plan(args) => plan_cmd::run(&args),
         Command::Scan(args) => scan_cmd::run(&args),
     };
     match result {
