@@ -5,9 +5,12 @@
 //! spans differ), except that clauses and table items come back in the
 //! canonical order below, which the parser accepts in any order.
 //!
-//! Comments are not part of the syntax tree, so formatting a file drops
-//! them. A caller that formats a supervisor's file in place must say so, or
-//! refuse files that hold comments.
+//! Comments are not part of the syntax tree, so `format_file` drops them.
+//! `format_source` formats source text and keeps them, re-reading the text
+//! between the tree's spans: a comment stays with the item, table line,
+//! rule clause, `given` or `expect` it stands above or ends the line of,
+//! and one written inside a clause (say, between the lines of a long
+//! `flag when`) moves to just above that clause.
 //!
 //! Layout: items apart by one blank line, two spaces of indentation per
 //! `{}`, a final newline and no trailing spaces. Tables list their columns
@@ -15,28 +18,87 @@
 //! metadata, then the body clauses in reading order, then the tests.
 //! Expressions get only the parentheses their meaning needs, plus ones
 //! around an `and` inside an `or` (and the reverse), which readers misread.
+//!
+//! A few trees no text can express, so no formatter can write them (the
+//! parser never builds them; tests/fmt_roundtrip.rs leaves them out): a
+//! column named `key` or `check` (read as a key / check line), a column
+//! named `nullable` after a column without a doc (read as that column's
+//! `nullable`), an `in` set expression starting with `(` (read as a
+//! list), and a string literal inside a message placeholder.
+
+use std::collections::HashMap;
 
 use super::ast::*;
+use super::diagnostic::Diagnostic;
+use super::parse::parse_file;
+use super::span::{FileId, Span};
 
 /// Longest line before a long condition is broken at its `and`s / `or`s.
 const WIDTH: usize = 100;
 
-/// Formats a whole file canonically.
+/// Formats a whole file canonically. Comments are not in the tree: see
+/// `format_source` to keep them.
 pub fn format_file(file: &File) -> String {
     let mut w = Writer::default();
+    write_file(&mut w, file);
+    w.out
+}
+
+/// Formats rule text as `format_file` does, keeping its comments.
+pub fn format_source(file: FileId, text: &str) -> Result<String, Diagnostic> {
+    let tree = parse_file(file, text)?;
+    let mut w = Writer {
+        out: String::new(),
+        notes: Notes::gather(&tree, text),
+    };
+    write_file(&mut w, &tree);
+    Ok(w.out)
+}
+
+/// The tree in the order `format_file` writes it: table items and rule
+/// clauses stably sorted into their canonical places. Formatted text reads
+/// back as this tree.
+pub fn canonical_order(file: &File) -> File {
+    let mut file = file.clone();
+    for item in &mut file.items {
+        match item {
+            Item::Table(t) => t.items.sort_by_key(table_rank),
+            Item::Rule(r) => r.items.sort_by_key(|i| clause_rank(&i.kind)),
+            _ => {}
+        }
+    }
+    file
+}
+
+fn write_file(w: &mut Writer, file: &File) {
     for (i, item) in file.items.iter().enumerate() {
         if i > 0 {
             w.blank();
         }
-        write_item(&mut w, item);
+        let span = item_span(item);
+        w.leading(0, span);
+        write_item(w, item);
+        w.trailing(span);
     }
-    w.out
+    w.closing(0, FILE);
 }
 
-/// Lines of output with their indentation.
+fn item_span(item: &Item) -> Span {
+    match item {
+        Item::Ruleset(r) => r.span,
+        Item::Table(t) => t.span,
+        Item::Param(p) => p.span,
+        Item::Set(s) => s.span,
+        Item::Rule(r) => r.span,
+    }
+}
+
+/// Lines of output with their indentation, and the comments to put
+/// between them.
 #[derive(Default)]
 struct Writer {
     out: String,
+    notes: Notes,
 }
 
 impl Writer {
@@ -50,6 +112,43 @@ impl Writer {
 
     fn blank(&mut self) {
         self.out.push('\n');
+    }
+
+    fn lines(&mut self, depth: usize, lines: &[Line]) {
+        for line in lines {
+            match line {
+                Line::Blank => self.blank(),
+                Line::Comment(text) => self.line(depth, text),
+            }
+        }
+    }
+
+    /// Comments that stand above the node at `span`.
+    fn leading(&mut self, depth: usize, span: Span) {
+        if let Some(lines) = self.notes.leading.remove(&span.start) {
+            self.lines(depth, &lines);
+        }
+    }
+
+    /// The comment that ends the last line of the node at `span`.
+    fn trailing(&mut self, span: Span) {
+        if let Some(text) = self.notes.trailing.remove(&span.start) {
+            self.out.pop();
+            self.out.push_str("  ");
+            self.out.push_str(&text);
+            self.out.push('\n');
+        }
+    }
+
+    /// Comments after the last node of a block (or of the file).
+    fn closing(&mut self, depth: usize, key: usize) {
+        if let Some(lines) = self.notes.closing.remove(&key) {
+            self.lines(depth, &lines);
+        }
+    }
+
+    fn has_closing(&self, key: usize) -> bool {
+        self.notes.closing.contains_key(&key)
     }
 }
 
@@ -84,11 +183,12 @@ fn with_doc(text: String, doc: &Option<StrLit>) -> String {
 }
 
 /// Opens a `{}` block; an empty block stays on one line.
-fn open_block(w: &mut Writer, depth: usize, head: &str, empty: bool) -> bool {
+fn open_block(w: &mut Writer, head: &str, empty: bool, span: Span) -> bool {
+    let empty = empty && !w.has_closing(span.start);
     if empty {
-        w.line(depth, &format!("{head} {{}}"));
+        w.line(0, &format!("{head} {{}}"));
     } else {
-        w.line(depth, &format!("{head} {{"));
+        w.line(0, &format!("{head} {{"));
     }
     !empty
 }
@@ -128,7 +228,7 @@ fn table_rank(item: &TableItem) -> u8 {
 
 fn write_table(w: &mut Writer, t: &TableDecl) {
     let head = with_doc(format!("table {}", t.name.name), &t.doc);
-    if !open_block(w, 0, &head, t.items.is_empty()) {
+    if !open_block(w, &head, t.items.is_empty(), t.span) {
         return;
     }
     let mut items: Vec<&TableItem> = t.items.iter().collect();
@@ -146,8 +246,12 @@ fn write_table(w: &mut Writer, t: &TableDecl) {
         w.blank();
     }
     for item in rest {
+        let span = table_item_span(item);
+        w.leading(1, span);
         w.line(1, &table_line(item));
+        w.trailing(span);
     }
+    w.closing(1, t.span.start);
     w.line(0, "}");
 }
 
@@ -163,13 +267,26 @@ fn write_columns(w: &mut Writer, columns: &[&ColumnDecl]) {
         .collect();
     let name_width = columns.iter().map(|c| width(&c.name.name)).max();
     let type_width = types.iter().map(|t| width(t)).max();
+    let type_column = name_width.unwrap_or(0) + 2;
+    let doc_column = type_column + type_width.unwrap_or(0) + 2;
     for (c, ty) in columns.iter().zip(&types) {
-        let mut line = pad(&c.name.name, name_width.unwrap_or(0) + 2) + ty;
+        let mut line = pad(&c.name.name, type_column) + ty;
         if let Some(doc) = &c.doc {
-            line = pad(&line, name_width.unwrap_or(0) + 2 + type_width.unwrap_or(0) + 2);
-            line.push_str(&quote(&doc.value));
+            line = pad(&line, doc_column) + &quote(&doc.value);
         }
+        w.leading(1, c.span);
         w.line(1, &line);
+        w.trailing(c.span);
+    }
+}
+
+fn table_item_span(item: &TableItem) -> Span {
+    match item {
+        TableItem::Column(c) => c.span,
+        TableItem::Key(k) => k.span,
+        TableItem::Check(c) => c.span,
+        TableItem::Relation(r) => r.span,
+        TableItem::Flags(f) => f.span,
     }
 }
 
@@ -250,15 +367,16 @@ fn clause_rank(kind: &RuleItemKind) -> u8 {
         RuleItemKind::Peers { .. } => 11,
         RuleItemKind::Flag(_) => 12,
         RuleItemKind::Message(_) => 13,
-        RuleItemKind::Test(_) => 14,
+        RuleItemKind::Test(_) => TEST_RANK,
     }
 }
 
 const FIRST_BODY_RANK: u8 = 6;
+const TEST_RANK: u8 = 14;
 
 fn write_rule(w: &mut Writer, r: &RuleDecl) {
     let head = format!("rule {} {}", r.id.name, quote(&r.name.value));
-    if !open_block(w, 0, &head, r.items.is_empty()) {
+    if !open_block(w, &head, r.items.is_empty(), r.span) {
         return;
     }
     let mut items: Vec<&RuleItem> = r.items.iter().collect();
@@ -270,8 +388,11 @@ fn write_rule(w: &mut Writer, r: &RuleDecl) {
             w.blank();
         }
         previous = Some(rank);
-        write_clause(w, &item.kind);
+        w.leading(1, item.span);
+        write_clause(w, item);
+        w.trailing(item.span);
     }
+    w.closing(1, r.span.start);
     w.line(0, "}");
 }
 
@@ -279,14 +400,14 @@ fn write_rule(w: &mut Writer, r: &RuleDecl) {
 fn separates(previous: u8, rank: u8) -> bool {
     let group = |r: u8| match r {
         r if r < FIRST_BODY_RANK => 0,
-        14 => 2,
+        TEST_RANK => 2,
         _ => 1,
     };
-    rank == 14 || group(previous) != group(rank)
+    rank == TEST_RANK || group(previous) != group(rank)
 }
 
-fn write_clause(w: &mut Writer, kind: &RuleItemKind) {
-    let line = match kind {
+fn write_clause(w: &mut Writer, item: &RuleItem) {
+    let line = match &item.kind {
         RuleItemKind::Category(i) => format!("category {}", i.name),
         RuleItemKind::Severity(i) => format!("severity {}", i.name),
         RuleItemKind::Action(i) => format!("action {}", i.name),
@@ -298,7 +419,11 @@ fn write_clause(w: &mut Writer, kind: &RuleItemKind) {
         RuleItemKind::Group { keys } => format!("group by {}", expr_list(keys)),
         RuleItemKind::Window { keys, range } => window(keys, range),
         RuleItemKind::Sequence { keys, order } => {
-            format!("sequence by {} order by {}", expr_list(keys), expr_list(order))
+            format!(
+                "sequence by {} order by {}",
+                expr_list(keys),
+                expr_list(order)
+            )
         }
         RuleItemKind::Pair {
             var,
@@ -315,7 +440,7 @@ fn write_clause(w: &mut Writer, kind: &RuleItemKind) {
         },
         RuleItemKind::Flag(e) => return write_condition(w, 1, "flag when", e),
         RuleItemKind::Message(t) => format!("message {}", template(t)),
-        RuleItemKind::Test(t) => return write_test(w, 1, t),
+        RuleItemKind::Test(t) => return write_test(w, t, item.span),
     };
     w.line(1, &line);
 }
@@ -365,11 +490,7 @@ fn write_condition(w: &mut Writer, depth: usize, keyword: &str, e: &Expr) {
 fn chain(op: BinaryOp, e: &Expr) -> Vec<String> {
     let mut rights = Vec::new();
     let mut current = e;
-    while let ExprKind::Binary {
-        op: o,
-        left,
-        right,
-    } = &current.kind
+    while let ExprKind::Binary { op: o, left, right } = &current.kind
         && *o == op
     {
         rights.push(right_operand(op, right));
@@ -380,20 +501,27 @@ fn chain(op: BinaryOp, e: &Expr) -> Vec<String> {
     rights
 }
 
-fn write_test(w: &mut Writer, depth: usize, t: &TestDecl) {
+fn write_test(w: &mut Writer, t: &TestDecl, span: Span) {
+    let depth = 1;
     w.line(depth, &format!("test {} {{", quote(&t.name.value)));
-    if !t.with.is_empty() {
+    if let Some(with) = with_span(t) {
         let sets: Vec<String> = t
             .with
             .iter()
             .map(|(name, value)| format!("{} = {}", name.name, param_value(value)))
             .collect();
+        w.leading(depth + 1, with);
         w.line(depth + 1, &format!("with {}", sets.join(", ")));
+        w.trailing(with);
     }
     for given in &t.given {
+        w.leading(depth + 1, given.span);
         w.line(depth + 1, &format!("given {}", given.table.name));
         write_data(w, depth + 2, &given.data);
+        w.trailing(given.span);
     }
+    let expect = expect_span(&t.expect);
+    w.leading(depth + 1, expect);
     match &t.expect {
         Expect::NoFlags(_) => w.line(depth + 1, "expect no flags"),
         Expect::Flags(data) => {
@@ -401,7 +529,24 @@ fn write_test(w: &mut Writer, depth: usize, t: &TestDecl) {
             write_data(w, depth + 2, data);
         }
     }
+    w.trailing(expect);
+    w.closing(depth + 1, span.start);
     w.line(depth, "}");
+}
+
+/// From the first name set to the last value (the tree keeps no span for
+/// the `with` line itself).
+fn with_span(t: &TestDecl) -> Option<Span> {
+    let (first, _) = t.with.first()?;
+    let (_, last) = t.with.last()?;
+    Some(first.span.to(last.span()))
+}
+
+fn expect_span(expect: &Expect) -> Span {
+    match expect {
+        Expect::NoFlags(span) => *span,
+        Expect::Flags(data) => data.span,
+    }
 }
 
 /// `| a | b |` rows, every column as wide as its widest cell.
@@ -665,4 +810,253 @@ fn logic_operand(op: BinaryOp, e: &Expr, min: u8) -> String {
         }
         _ => operand(e, min),
     }
+}
+
+// ---------------------------------------------------------------- comments
+
+/// The key of the file itself, for comments after its last item.
+const FILE: usize = usize::MAX;
+
+enum Line {
+    Blank,
+    Comment(String),
+}
+
+/// Where each comment of a source goes, by the start of the node it goes
+/// with (no two nodes that take comments start at the same place).
+#[derive(Default)]
+struct Notes {
+    leading: HashMap<usize, Vec<Line>>,
+    trailing: HashMap<usize, String>,
+    closing: HashMap<usize, Vec<Line>>,
+}
+
+/// A node comments attach to: an item, a table line, a rule clause, a
+/// test's `with`, `given` or `expect`. `end` is where its text ends, before
+/// any whitespace and comments the parser counted in its span. A block
+/// (file, table, rule, test) holds nodes; comments inside other nodes move
+/// above them.
+struct Node {
+    key: usize,
+    start: usize,
+    end: usize,
+    children: Option<Vec<Node>>,
+}
+
+impl Notes {
+    fn gather(file: &File, text: &str) -> Notes {
+        let source = Source::new(text);
+        let root = Node {
+            key: FILE,
+            start: 0,
+            end: text.len(),
+            children: Some(file.items.iter().map(|i| item_node(&source, i)).collect()),
+        };
+        let mut placing = Placing::default();
+        for &(start, end) in &source.comments {
+            let comment = Comment {
+                start,
+                text: text[start..end].trim_end().to_string(),
+                blank_before: source.blank_before(start),
+            };
+            placing.place(&source, &root, comment);
+        }
+        let mut notes = Notes::default();
+        placing.finish(&source, &root, &mut notes);
+        notes
+    }
+}
+
+fn item_node(source: &Source, item: &Item) -> Node {
+    let children = match item {
+        Item::Table(t) => Some(
+            t.items
+                .iter()
+                .map(|i| source.node(table_item_span(i), None))
+                .collect(),
+        ),
+        Item::Rule(r) => Some(r.items.iter().map(|i| clause_node(source, i)).collect()),
+        _ => None,
+    };
+    source.node(item_span(item), children)
+}
+
+fn clause_node(source: &Source, item: &RuleItem) -> Node {
+    let RuleItemKind::Test(t) = &item.kind else {
+        return source.node(item.span, None);
+    };
+    let spans = with_span(t)
+        .into_iter()
+        .chain(t.given.iter().map(|g| g.span))
+        .chain(std::iter::once(expect_span(&t.expect)));
+    let children = spans.map(|span| source.node(span, None)).collect();
+    source.node(item.span, Some(children))
+}
+
+struct Comment {
+    start: usize,
+    text: String,
+    blank_before: bool,
+}
+
+/// Comments as found, before they become lines of output.
+#[derive(Default)]
+struct Placing {
+    /// Comments above a node, with the blank lines between them.
+    before: HashMap<usize, Vec<Line>>,
+    /// Comments from inside a clause, to go just above it.
+    inside: HashMap<usize, Vec<Line>>,
+    trailing: HashMap<usize, String>,
+    closing: HashMap<usize, Vec<Line>>,
+}
+
+impl Placing {
+    fn place(&mut self, source: &Source, parent: &Node, comment: Comment) {
+        let kids = parent.children.as_deref().unwrap_or_default();
+        if let Some(kid) = kids
+            .iter()
+            .find(|k| k.start <= comment.start && comment.start < k.end)
+        {
+            match &kid.children {
+                Some(_) => self.place(source, kid, comment),
+                None => {
+                    let inside = self.inside.entry(kid.key).or_default();
+                    inside.push(Line::Comment(comment.text));
+                }
+            }
+            return;
+        }
+        let previous = kids.iter().rev().find(|k| k.end <= comment.start);
+        if let Some(previous) = previous
+            && !source.text[previous.end..comment.start].contains('\n')
+        {
+            self.trailing.insert(previous.key, comment.text);
+            return;
+        }
+        let lines = match kids.iter().find(|k| k.start > comment.start) {
+            Some(next) => self.before.entry(next.key).or_default(),
+            None => self.closing.entry(parent.key).or_default(),
+        };
+        if comment.blank_before {
+            lines.push(Line::Blank);
+        }
+        lines.push(Line::Comment(comment.text));
+    }
+
+    /// Turns what was found into lines: a blank line is kept between
+    /// comments, and between comments and their node, but not first in a
+    /// block, where the layout decides.
+    fn finish(&mut self, source: &Source, node: &Node, notes: &mut Notes) {
+        let mut leading = self.before.remove(&node.key).unwrap_or_default();
+        if !leading.is_empty() && source.blank_before(node.start) {
+            leading.push(Line::Blank);
+        }
+        leading.extend(self.inside.remove(&node.key).unwrap_or_default());
+        if matches!(leading.first(), Some(Line::Blank)) {
+            leading.remove(0);
+        }
+        if !leading.is_empty() {
+            notes.leading.insert(node.key, leading);
+        }
+        if let Some(text) = self.trailing.remove(&node.key) {
+            notes.trailing.insert(node.key, text);
+        }
+        if let Some(mut closing) = self.closing.remove(&node.key) {
+            let empty = node.children.as_ref().is_none_or(Vec::is_empty);
+            if empty && matches!(closing.first(), Some(Line::Blank)) {
+                closing.remove(0);
+            }
+            notes.closing.insert(node.key, closing);
+        }
+        for kid in node.children.iter().flatten() {
+            self.finish(source, kid, notes);
+        }
+    }
+}
+
+/// The text of a file that parsed, with where its comments are.
+struct Source<'t> {
+    text: &'t str,
+    /// `(start, end)` of each comment, `#` to the end of its line.
+    comments: Vec<(usize, usize)>,
+}
+
+impl<'t> Source<'t> {
+    /// Finds the comments, skipping strings and data-table rows, the only
+    /// places a `#` can be something else. The text is known to parse.
+    fn new(text: &'t str) -> Source<'t> {
+        let bytes = text.as_bytes();
+        let mut comments = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            i = match bytes[i] {
+                b'"' => string_end(bytes, i),
+                b'|' => row_end(text, i),
+                b'#' => {
+                    let end = text[i..].find('\n').map_or(text.len(), |n| i + n);
+                    comments.push((i, end));
+                    end
+                }
+                _ => i + 1,
+            };
+        }
+        Source { text, comments }
+    }
+
+    fn node(&self, span: Span, children: Option<Vec<Node>>) -> Node {
+        Node {
+            key: span.start,
+            start: span.start,
+            end: self.code_end(span.start, span.end),
+            children,
+        }
+    }
+
+    /// Where the text of `start..end` really ends: pest counts whitespace
+    /// and comments after a node's last optional part into its span.
+    fn code_end(&self, start: usize, end: usize) -> usize {
+        let mut end = end;
+        loop {
+            let trimmed = self.text[start..end].trim_end_matches(is_space);
+            end = start + trimmed.len();
+            // The last comment starting before `end`, if `end` is inside it.
+            let n = self.comments.partition_point(|(s, _)| *s < end);
+            match n.checked_sub(1).map(|n| self.comments[n]) {
+                Some((s, e)) if end <= e => end = s,
+                _ => return end,
+            }
+        }
+    }
+
+    /// Whether an empty line comes just before `at`.
+    fn blank_before(&self, at: usize) -> bool {
+        let before = &self.text[..at];
+        let space = &before[before.trim_end_matches(is_space).len()..];
+        space.matches('\n').count() >= 2
+    }
+}
+
+/// Whitespace as the grammar has it.
+fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n' | '\u{3000}')
+}
+
+/// Just past the string that opens at `i`.
+fn string_end(bytes: &[u8], i: usize) -> usize {
+    let mut j = i + 1;
+    while j < bytes.len() {
+        match bytes[j] {
+            b'\\' => j += 2,
+            b'"' => return j + 1,
+            _ => j += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// Just past the data-table row that opens at `i`: its cells run to the
+/// last `|` on the line.
+fn row_end(text: &str, i: usize) -> usize {
+    let line_end = text[i..].find(['\n', '\r']).map_or(text.len(), |n| i + n);
+    text[i..line_end].rfind('|').map_or(i + 1, |n| i + n + 1)
 }
