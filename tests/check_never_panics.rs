@@ -177,3 +177,23 @@ proptest! {
         check_does_not_panic(&text);
     }
 }
+
+#[test]
+fn deep_nesting_is_refused_not_a_crash() {
+    for depth in [10, 150, 250, 5000] {
+        let nested = format!("{}1{}", "(".repeat(depth), ")".repeat(depth));
+        let text = format!(
+            "ruleset \"r\" version \"1\"\nrule R \"r\" {{\n category c\n severity high\n action warn\n for line in claim_items\n flag when line.quantity > {nested}\n}}\n"
+        );
+        check_does_not_panic(&text);
+        let nots = format!("{}true", "not ".repeat(depth));
+        check_does_not_panic(&text.replace(&format!("line.quantity > {nested}"), &nots));
+        let chain = vec!["line.quantity > 1"; depth].join(" and ");
+        check_does_not_panic(&text.replace(&format!("line.quantity > {nested}"), &chain));
+    }
+    let checked = check_text(
+        Path::new("deep.rules"),
+        &format!("param p = {}1{}", "(".repeat(300), ")".repeat(300)),
+    );
+    assert_eq!(checked.diagnostics[0].code, "E0002");
+}

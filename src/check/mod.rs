@@ -102,7 +102,11 @@ pub fn chs_schema() -> Schema {
     schema
 }
 
-pub fn check_parsed(mut parsed: Parsed) -> Checked {
+pub fn check_parsed(parsed: Parsed) -> Checked {
+    crate::syntax::with_large_stack(|| check_parsed_here(parsed))
+}
+
+fn check_parsed_here(mut parsed: Parsed) -> Checked {
     let mut diagnostics = std::mem::take(&mut parsed.diagnostics);
     let declares_tables = parsed
         .files

@@ -304,6 +304,13 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
                         m.span,
                         format!("`minimum` is a number of peers, but this is {}", typed.ty),
                     ));
+                } else if !matches!(typed.kind, TExprKind::Const(_) | TExprKind::Param(_)) {
+                    scope.error(
+                        Diagnostic::error("E0701", m.span, "`minimum` must be a constant")
+                            .with_help(
+                                "write a number, or the name of a parameter, e.g. `minimum 20`",
+                            ),
+                    );
                 }
                 *min_peers = Some(typed);
             }

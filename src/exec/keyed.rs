@@ -16,12 +16,55 @@ pub const MAX_OTHER_ROWS: usize = 20;
 
 /// Runs a group, window or sequence rule over `rows` (row numbers of the
 /// rule's table that passed `where`, all of each key in this partition).
+/// A keyed rule evaluated over some rows: the rows sorted by key and
+/// order, aggregates and lets computed, and each row's aggregate range.
+pub struct KeyedContext<'a> {
+    pub ctx: Ctx<'a>,
+    pub ranges: Vec<Range<usize>>,
+    pub sorted_rows: Vec<Option<u32>>,
+}
+
 pub fn run_keyed<'a>(
     ruleset: &Ruleset,
     rule: &'a Rule,
     env: &'a Env<'a>,
     rows: &[u32],
 ) -> Vec<Flag> {
+    let KeyedContext {
+        ctx,
+        ranges,
+        sorted_rows,
+    } = keyed_context(rule, env, rows);
+    let table = rule.table.as_str();
+    let condition = ctx.eval(&rule.condition);
+    let positions: Vec<usize> = (0..ctx.n)
+        .filter(|i| condition.bools()[*i].is_true())
+        .collect();
+    let others: Vec<Vec<u32>> = positions
+        .iter()
+        .map(|&i| match &rule.form {
+            Form::Sequence { .. } => ctx.prev.as_ref().and_then(|p| p[i]).into_iter().collect(),
+            _ => ranges[i]
+                .clone()
+                .filter(|j| *j != i)
+                .filter_map(|j| sorted_rows[j])
+                .take(MAX_OTHER_ROWS)
+                .collect(),
+        })
+        .collect();
+    let n = positions.len();
+    let hits = Hits {
+        positions,
+        others_table: table,
+        others,
+        peers: vec![None; n],
+    };
+    render(ruleset, rule, &ctx, hits, Flagged::Row)
+}
+
+/// Sorts `rows` by the rule's keys and order, and computes each row's
+/// aggregate range, the aggregates and the lets.
+pub fn keyed_context<'a>(rule: &'a Rule, env: &'a Env<'a>, rows: &[u32]) -> KeyedContext<'a> {
     let table = rule.table.as_str();
     let unsorted = Ctx::new(env, table, rows.iter().map(|r| Some(*r)).collect());
     let (keys, order) = match &rule.form {
@@ -106,30 +149,11 @@ pub fn run_keyed<'a>(
         let value = ctx.eval(&l.expr);
         ctx.lets.push(value);
     }
-    let condition = ctx.eval(&rule.condition);
-    let positions: Vec<usize> = (0..ctx.n)
-        .filter(|i| condition.bools()[*i].is_true())
-        .collect();
-    let others: Vec<Vec<u32>> = positions
-        .iter()
-        .map(|&i| match &rule.form {
-            Form::Sequence { .. } => ctx.prev.as_ref().and_then(|p| p[i]).into_iter().collect(),
-            _ => ranges[i]
-                .clone()
-                .filter(|j| *j != i)
-                .filter_map(|j| sorted_rows[j])
-                .take(MAX_OTHER_ROWS)
-                .collect(),
-        })
-        .collect();
-    let n = positions.len();
-    let hits = Hits {
-        positions,
-        others_table: table,
-        others,
-        peers: vec![None; n],
-    };
-    render(ruleset, rule, &ctx, hits, Flagged::Row)
+    KeyedContext {
+        ctx,
+        ranges,
+        sorted_rows,
+    }
 }
 
 /// For each position, the positions of its group whose date lies in the

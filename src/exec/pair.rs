@@ -24,6 +24,60 @@ pub fn run_pair<'a>(
 ) -> Vec<Flag> {
     let Form::Pair {
         table: partner_table,
+        ..
+    } = &rule.form
+    else {
+        unreachable!("run_pair runs pair rules")
+    };
+    let (ctx, pair_owner) = pair_context(rule, env, rows, partners);
+    let pair_partners = ctx
+        .partner
+        .as_ref()
+        .map(|p| p.1.clone())
+        .unwrap_or_default();
+
+    let condition = ctx.eval(&rule.condition);
+    let holds = condition.bools();
+    // The first partner that satisfies the condition names the flag; all are evidence.
+    let mut first: Vec<Option<usize>> = vec![None; rows.len()];
+    let mut matched: Vec<Vec<u32>> = vec![Vec::new(); rows.len()];
+    for (k, &owner) in pair_owner.iter().enumerate() {
+        if holds[k].is_true() {
+            first[owner].get_or_insert(k);
+            if matched[owner].len() < MAX_OTHER_ROWS {
+                matched[owner].push(pair_partners[k].expect("partners are rows"));
+            }
+        }
+    }
+    let mut positions = Vec::new();
+    let mut others = Vec::new();
+    for (owner, pick) in first.iter().enumerate() {
+        if let Some(k) = pick {
+            positions.push(*k);
+            others.push(std::mem::take(&mut matched[owner]));
+        }
+    }
+    let n = positions.len();
+    let hits = Hits {
+        positions,
+        others_table: partner_table,
+        others,
+        peers: vec![None; n],
+    };
+    render(ruleset, rule, &ctx, hits, Flagged::Row)
+}
+
+/// Every candidate pair of `rows` with `partners` of equal keys, as a
+/// context (rows in order, partners in key order), with the position in
+/// `rows` of each pair's row.
+pub fn pair_context<'a>(
+    rule: &'a Rule,
+    env: &'a Env<'a>,
+    rows: &[u32],
+    partners: &[u32],
+) -> (Ctx<'a>, Vec<usize>) {
+    let Form::Pair {
+        table: partner_table,
         keys,
         ..
     } = &rule.form
@@ -86,35 +140,7 @@ pub fn run_pair<'a>(
         let value = ctx.eval(&l.expr);
         ctx.lets.push(value);
     }
-    let condition = ctx.eval(&rule.condition);
-    let holds = condition.bools();
-    // The first partner that satisfies the condition names the flag; all are evidence.
-    let mut first: Vec<Option<usize>> = vec![None; rows.len()];
-    let mut matched: Vec<Vec<u32>> = vec![Vec::new(); rows.len()];
-    for (k, &owner) in pair_owner.iter().enumerate() {
-        if holds[k].is_true() {
-            first[owner].get_or_insert(k);
-            if matched[owner].len() < MAX_OTHER_ROWS {
-                matched[owner].push(pair_partners[k].expect("partners are rows"));
-            }
-        }
-    }
-    let mut positions = Vec::new();
-    let mut others = Vec::new();
-    for (owner, pick) in first.iter().enumerate() {
-        if let Some(k) = pick {
-            positions.push(*k);
-            others.push(std::mem::take(&mut matched[owner]));
-        }
-    }
-    let n = positions.len();
-    let hits = Hits {
-        positions,
-        others_table: partner_table,
-        others,
-        peers: vec![None; n],
-    };
-    render(ruleset, rule, &ctx, hits, Flagged::Row)
+    (ctx, pair_owner)
 }
 
 /// A hashable text of the key values of row `i`, or `None` if any is null.

@@ -112,6 +112,8 @@ pub fn prepare(plan: &Plan, mut tables: Tables) -> Prepared {
 pub fn execute(plan: &Plan, env: &Env<'_>, options: &ExecOptions) -> Vec<Flag> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads.unwrap_or(0))
+        // Evaluation recurses with the expression, which nests up to 200 deep.
+        .stack_size(64 << 20)
         .build()
         .expect("a thread pool");
     let mut flags = pool.install(|| run_passes(plan, env, options));

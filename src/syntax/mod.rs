@@ -63,10 +63,25 @@ pub fn parse_paths(paths: &[PathBuf]) -> std::io::Result<Parsed> {
     Ok(parsed)
 }
 
+/// Runs `work` on a thread with a stack large enough for the deepest
+/// expression the parser accepts (see `parse::MAX_DEPTH`), whatever the
+/// calling thread's stack.
+pub fn with_large_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(512 << 20)
+            .spawn_scoped(scope, work)
+            .expect("a thread to parse on")
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 /// Parses one text as a file of `parsed` (used by tests and the service).
 pub fn parse_text_into(parsed: &mut Parsed, path: &Path, text: String) {
     let id = parsed.sources.add(path, text);
-    match parse::parse_file(id, &parsed.sources.get(id).text) {
+    let source = &parsed.sources.get(id).text;
+    match with_large_stack(|| parse::parse_file(id, source)) {
         Ok(file) => parsed.files.push((id, file)),
         Err(diagnostic) => parsed.diagnostics.push(diagnostic),
     }

@@ -15,11 +15,65 @@ struct RulesParser;
 /// Parses one rules file. A file with a syntax error gives one diagnostic:
 /// the first place the text stops making sense.
 pub fn parse_file(file: FileId, text: &str) -> Result<File, Diagnostic> {
+    if let Some(problem) = too_deep(file, text) {
+        return Err(problem);
+    }
     let mut pairs =
         RulesParser::parse(Rule::file, text).map_err(|e| syntax_error(file, text, e))?;
     let builder = Builder { file, text };
     let root = pairs.next().expect("the file rule always matches once");
     builder.file(root)
+}
+
+/// How deeply expressions may nest (brackets and `not`s), and how many
+/// terms one chain of `and`, `or`, `+` ... may have. Deeper expressions are
+/// refused with a diagnostic rather than risking the stack.
+pub const MAX_DEPTH: usize = 200;
+
+/// The first place nesting passes [`MAX_DEPTH`], outside strings and comments.
+fn too_deep(file: FileId, text: &str) -> Option<Diagnostic> {
+    let mut depth = 0usize;
+    let mut nots = 0usize;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => {
+                while let Some((_, c)) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' | '\n' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '#' => while chars.next_if(|(_, c)| *c != '\n').is_some() {},
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ if text[i..].starts_with("not")
+                && !text[i + 3..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                && !text[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_') =>
+            {
+                nots += 1;
+            }
+            c if c.is_whitespace() => {}
+            _ => nots = 0,
+        }
+        if depth + nots > MAX_DEPTH {
+            return Some(
+                Diagnostic::error(
+                    "E0002",
+                    Span::new(file, i, i + c.len_utf8()),
+                    "this expression nests too deeply",
+                )
+                .with_help(format!(
+                    "expressions nest at most {MAX_DEPTH} levels; name parts of it with `let`"
+                )),
+            );
+        }
+    }
+    None
 }
 
 /// Parses a lone expression (used for `{...}` in message templates).
@@ -735,7 +789,8 @@ impl<'t> Builder<'t> {
                 };
                 let mut parts = inner(pair);
                 let mut left = self.expr(parts.next().unwrap())?;
-                for right in parts {
+                for (terms, right) in parts.enumerate() {
+                    self.chain_limit(terms, &right)?;
                     let right = self.expr(right)?;
                     let span = left.span.to(right.span);
                     left = Expr::new(
@@ -841,10 +896,24 @@ impl<'t> Builder<'t> {
         }
     }
 
+    /// Long chains make deep trees: refuse them like deep nesting.
+    fn chain_limit(&self, terms: usize, at: &Pair<'_, Rule>) -> Built<()> {
+        if terms < MAX_DEPTH {
+            return Ok(());
+        }
+        Err(Diagnostic::error("E0002", self.span(at), "this expression chains too many terms")
+            .with_help(format!(
+                "a chain of `and`, `or`, `+` ... has at most {MAX_DEPTH} terms; for many codes use `in` with a `set`"
+            )))
+    }
+
     fn arithmetic(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
         let mut parts = inner(pair);
         let mut left = self.expr(parts.next().unwrap())?;
+        let mut terms = 0;
         while let Some(op) = parts.next() {
+            terms += 1;
+            self.chain_limit(terms, &op)?;
             let op = match op.as_str() {
                 "+" => BinaryOp::Add,
                 "-" => BinaryOp::Sub,

@@ -9,4 +9,7 @@
 #![allow(dead_code)]
 
 pub mod dataset;
+pub mod random_data;
+pub mod random_rules;
+pub mod reference_eval;
 pub mod reference_rules;

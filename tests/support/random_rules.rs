@@ -1,0 +1,1507 @@
+//! A proptest strategy for random rule texts over the CHS schema: a header
+//! (`ruleset "r" version "1"`, a few parameters and sets) and one rule of a
+//! random form (row, group, window last / running, sequence, pair,
+//! population), built from templates with random, well-typed
+//! sub-expressions. Constants are taken near the values of
+//! `random_data`, so that rules fire on its datasets some of the time.
+//!
+//! Every text is meant to check without errors (`check_text`); the
+//! self-test asserts it.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use proptest::prelude::*;
+use proptest::strategy::{BoxedStrategy, Union};
+
+use super::random_data::{DX_CODES, DX_PREFIXES, ITEM_CODES};
+
+/// The header every generated text starts with (parameters and sets a rule
+/// may use; unused ones are only warnings).
+pub const HEADER: &str = r#"ruleset "r" version "1"
+param lim = 2
+param qlim = 1.5
+param win = 7 days
+param frac = 0.5
+param cap = { "employee": 300.00, "resident": 150.00 }
+set codes = ("X01", "D03", "S04")
+set dxs = ("E11.900", "I10.x00")
+"#;
+
+/// The rule forms, to ask for one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormKind {
+    Row,
+    Group,
+    WindowLast,
+    WindowRunning,
+    Sequence,
+    Pair,
+    Population,
+}
+
+impl FormKind {
+    pub const ALL: [FormKind; 7] = [
+        FormKind::Row,
+        FormKind::Group,
+        FormKind::WindowLast,
+        FormKind::WindowRunning,
+        FormKind::Sequence,
+        FormKind::Pair,
+        FormKind::Population,
+    ];
+}
+
+/// A whole ruleset text with one rule of a random form.
+pub fn rule_text() -> BoxedStrategy<String> {
+    Union::new(FormKind::ALL.iter().map(|f| rule_text_of(*f))).boxed()
+}
+
+/// A whole ruleset text with one rule of the given form.
+pub fn rule_text_of(form: FormKind) -> BoxedStrategy<String> {
+    let body = match form {
+        FormKind::Row => row_rule(),
+        FormKind::Group => group_rule(),
+        FormKind::WindowLast => window_last_rule(),
+        FormKind::WindowRunning => window_running_rule(),
+        FormKind::Sequence => sequence_rule(),
+        FormKind::Pair => pair_rule(),
+        FormKind::Population => population_rule(),
+    };
+    body.prop_map(|body| {
+        format!(
+            "{HEADER}\nrule R1 \"随机规则 (random)\" {{\n  category test\n  severity low\n  action warn\n{body}}}\n"
+        )
+    })
+    .boxed()
+}
+
+// ======================================================================
+// Tables, columns and their constants
+// ======================================================================
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tbl {
+    Claims,
+    Lines,
+    Providers,
+}
+
+impl Tbl {
+    fn name(self) -> &'static str {
+        match self {
+            Tbl::Claims => "claims",
+            Tbl::Lines => "claim_items",
+            Tbl::Providers => "providers",
+        }
+    }
+
+    fn var(self) -> &'static str {
+        match self {
+            Tbl::Claims => "c",
+            Tbl::Lines => "line",
+            Tbl::Providers => "p",
+        }
+    }
+}
+
+/// The type of a value, as far as generation cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ty {
+    Num,
+    Text,
+    Date,
+    Time,
+    List,
+}
+
+/// What a value means, to choose constants near it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dom {
+    Money,
+    Qty,
+    Price,
+    Supply,
+    Level,
+    Age,
+    Tier,
+    LineNo,
+    Count,
+    Year,
+    Month,
+    Day,
+    Ratio,
+    ClaimId,
+    PatientId,
+    ProviderId,
+    Visit,
+    Dx,
+    Dx3,
+    DxPrefix,
+    Code,
+    ItemType,
+    Gender,
+    Insurance,
+    Region,
+    PayClass,
+    Family,
+    Kind,
+    Doctor,
+    Name,
+    Date,
+    Birth,
+    Time,
+    /// A list of diagnoses (its elements are `Dx`).
+    DxList,
+    /// A list of diagnosis prefixes (its elements are `DxPrefix`).
+    PrefixList,
+}
+
+type Col = (&'static str, Ty, Dom);
+
+const CLAIM_COLUMNS: &[Col] = &[
+    ("claim_id", Ty::Text, Dom::ClaimId),
+    ("patient_id", Ty::Text, Dom::PatientId),
+    ("provider_id", Ty::Text, Dom::ProviderId),
+    ("visit_type", Ty::Text, Dom::Visit),
+    ("admit_date", Ty::Date, Dom::Date),
+    ("discharge_date", Ty::Date, Dom::Date),
+    ("primary_dx", Ty::Text, Dom::Dx),
+    ("secondary_dx", Ty::List, Dom::DxList),
+    ("total_amount", Ty::Num, Dom::Money),
+    ("fund_amount", Ty::Num, Dom::Money),
+    ("settle_time", Ty::Time, Dom::Time),
+    ("treat_region", Ty::Text, Dom::Region),
+    ("patient.gender", Ty::Text, Dom::Gender),
+    ("patient.birth_date", Ty::Date, Dom::Birth),
+    ("patient.death_date", Ty::Date, Dom::Date),
+    ("patient.insurance_type", Ty::Text, Dom::Insurance),
+    ("patient.enroll_date", Ty::Date, Dom::Date),
+    ("patient.benefit_start_date", Ty::Date, Dom::Date),
+    ("patient.region", Ty::Text, Dom::Region),
+    ("provider.level", Ty::Num, Dom::Level),
+    ("provider.kind", Ty::Text, Dom::Kind),
+    ("provider.region", Ty::Text, Dom::Region),
+    ("provider.contract_from", Ty::Date, Dom::Date),
+    ("provider.contract_to", Ty::Date, Dom::Date),
+];
+
+const LINE_COLUMNS: &[Col] = &[
+    ("claim_id", Ty::Text, Dom::ClaimId),
+    ("line_no", Ty::Num, Dom::LineNo),
+    ("item_code", Ty::Text, Dom::Code),
+    ("item_type", Ty::Text, Dom::ItemType),
+    ("service_date", Ty::Date, Dom::Date),
+    ("quantity", Ty::Num, Dom::Qty),
+    ("unit_price", Ty::Num, Dom::Price),
+    ("amount", Ty::Num, Dom::Money),
+    ("days_supply", Ty::Num, Dom::Supply),
+    ("doctor_id", Ty::Text, Dom::Doctor),
+    ("entry.item_type", Ty::Text, Dom::ItemType),
+    ("entry.pay_class", Ty::Text, Dom::PayClass),
+    ("entry.valid_from", Ty::Date, Dom::Date),
+    ("entry.valid_to", Ty::Date, Dom::Date),
+    ("entry.price_cap", Ty::Num, Dom::Price),
+    ("entry.gender_limit", Ty::Text, Dom::Gender),
+    ("entry.min_age", Ty::Num, Dom::Age),
+    ("entry.max_age", Ty::Num, Dom::Age),
+    ("entry.dx_prefixes", Ty::List, Dom::PrefixList),
+    ("entry.min_provider_level", Ty::Num, Dom::Level),
+    ("entry.max_daily_qty", Ty::Num, Dom::Qty),
+    ("entry.max_days_supply", Ty::Num, Dom::Supply),
+    ("entry.family", Ty::Text, Dom::Family),
+    ("entry.tier", Ty::Num, Dom::Tier),
+];
+
+const PROVIDER_COLUMNS: &[Col] = &[
+    ("provider_id", Ty::Text, Dom::ProviderId),
+    ("provider_name", Ty::Text, Dom::Name),
+    ("level", Ty::Num, Dom::Level),
+    ("kind", Ty::Text, Dom::Kind),
+    ("region", Ty::Text, Dom::Region),
+    ("contract_from", Ty::Date, Dom::Date),
+    ("contract_to", Ty::Date, Dom::Date),
+];
+
+/// Every column a row of `table` reaches, as paths after the variable.
+fn columns_of(table: Tbl) -> Vec<(String, Ty, Dom)> {
+    let own = |cols: &[Col], prefix: &str| -> Vec<(String, Ty, Dom)> {
+        cols.iter()
+            .map(|(path, ty, dom)| (format!("{prefix}{path}"), *ty, *dom))
+            .collect()
+    };
+    match table {
+        Tbl::Claims => own(CLAIM_COLUMNS, ""),
+        Tbl::Lines => {
+            let mut cols = own(LINE_COLUMNS, "");
+            cols.extend(own(CLAIM_COLUMNS, "claim."));
+            cols
+        }
+        Tbl::Providers => own(PROVIDER_COLUMNS, ""),
+    }
+}
+
+/// The related rows a row of `table` reaches (for `is null`).
+fn relations_of(table: Tbl) -> &'static [&'static str] {
+    match table {
+        Tbl::Claims => &["patient", "provider"],
+        Tbl::Lines => &["entry", "claim", "claim.patient", "claim.provider"],
+        Tbl::Providers => &[],
+    }
+}
+
+fn quoted(values: &[&str]) -> Vec<String> {
+    values.iter().map(|v| format!("\"{v}\"")).collect()
+}
+
+fn plain(values: &[&str]) -> Vec<String> {
+    values.iter().map(|v| v.to_string()).collect()
+}
+
+/// Constants near the values of a domain, written as in rules.
+fn constants(dom: Dom) -> Vec<String> {
+    match dom {
+        Dom::Money => plain(&["10.00", "100", "120.50", "300.00", "60"]),
+        Dom::Qty => plain(&["1", "2", "0.5", "1.000", "3"]),
+        Dom::Price => plain(&["10", "12.5", "30.2500", "50"]),
+        Dom::Supply => plain(&["7", "15", "30", "60"]),
+        Dom::Level => plain(&["1", "2", "3"]),
+        Dom::Age => plain(&["0", "14", "18", "60"]),
+        Dom::Tier => plain(&["1", "2", "3"]),
+        Dom::LineNo => plain(&["1", "2"]),
+        Dom::Count => plain(&["0", "1", "2", "3"]),
+        Dom::Year => plain(&["2023", "2024", "2025"]),
+        Dom::Month => plain(&["1", "2", "3", "12"]),
+        Dom::Day => plain(&["1", "28", "29", "31"]),
+        Dom::Ratio => plain(&["0", "0.5", "1", "0.25"]),
+        Dom::ClaimId => quoted(&["C1", "C2", "C10"]),
+        Dom::PatientId => quoted(&["P1", "P2", "P9"]),
+        Dom::ProviderId => quoted(&["H1", "H2", "H9"]),
+        Dom::Visit => quoted(&["outpatient", "inpatient", "pharmacy"]),
+        Dom::Dx => quoted(&DX_CODES[..4]),
+        Dom::Dx3 => quoted(&["E11", "I10", "J18"]),
+        Dom::DxPrefix => quoted(&DX_PREFIXES),
+        Dom::Code => quoted(&ITEM_CODES[..5]),
+        Dom::ItemType => quoted(&["drug", "service", "material"]),
+        Dom::Gender => quoted(&["M", "F"]),
+        Dom::Insurance => quoted(&["employee", "resident"]),
+        Dom::Region => quoted(&["110000", "310000"]),
+        Dom::PayClass => quoted(&["A", "B", "C"]),
+        Dom::Family => quoted(&["consult", "lab"]),
+        Dom::Kind => quoted(&["hospital", "clinic", "pharmacy"]),
+        Dom::Doctor => quoted(&["D1", "D2"]),
+        Dom::Name => quoted(&["医院1", "医院2"]),
+        Dom::Date | Dom::Birth | Dom::Time | Dom::DxList | Dom::PrefixList => plain(DATES),
+    }
+}
+
+const DATES: &[&str] = &[
+    "date(\"2023-12-31\")",
+    "date(\"2024-01-01\")",
+    "date(\"2024-01-15\")",
+    "date(\"2024-02-29\")",
+    "date(\"2024-03-01\")",
+    "date(\"2025-02-28\")",
+    "date(\"2025-03-01\")",
+];
+
+/// Prefixes for `starts with`, by domain.
+fn prefixes(dom: Dom) -> Vec<String> {
+    match dom {
+        Dom::Dx | Dom::Dx3 => quoted(&["E11", "E1", "I", "J18.9"]),
+        Dom::DxPrefix => quoted(&["E", "E1", "I1"]),
+        Dom::Code => quoted(&["X", "D0", "Z"]),
+        Dom::ClaimId => quoted(&["C1", "C"]),
+        _ => quoted(&["1", "h", "医", "p", "c", "P", "H"]),
+    }
+}
+
+/// Regular expressions for `matches`, by domain (as written in rules).
+fn patterns(dom: Dom) -> Vec<String> {
+    match dom {
+        Dom::Dx | Dom::Dx3 => plain(&[r#""^E1[14]""#, r#""x00$""#, r#""\\.9""#]),
+        Dom::Code => plain(&[r#""^X""#, r#""0[1-3]$""#]),
+        _ => plain(&[r#""^[A-Z]""#, r#""0$""#, r#""a""#]),
+    }
+}
+
+const DAYS: &[&str] = &["0 days", "1 day", "3 days", "15 days", "29 days", "30 days"];
+const NUM_OPS: &[&str] = &["=", "<>", "<", "<=", ">", ">="];
+const EQ_OPS: &[&str] = &["=", "<>"];
+
+// ======================================================================
+// What an expression may refer to
+// ======================================================================
+
+#[derive(Debug, Clone, Default)]
+struct Scope {
+    /// Variables whose columns may be read: (name, table).
+    vars: Vec<(String, Tbl)>,
+    /// `let` names: (name, type, domain).
+    lets: Vec<(String, Ty, Dom)>,
+    /// The row variable aggregates range over, when aggregates are allowed.
+    aggregate: Option<(String, Tbl)>,
+    /// Elements bound by an enclosing `any`/`all`: (name, element domain).
+    items: Vec<(String, Dom)>,
+    /// Statistics `quantile` may be taken of (population rules).
+    statistics: Vec<(String, Dom)>,
+}
+
+impl Scope {
+    fn row(table: Tbl) -> Scope {
+        Scope {
+            vars: vec![(table.var().to_string(), table)],
+            ..Scope::default()
+        }
+    }
+
+    fn with_var(mut self, name: &str, table: Tbl) -> Scope {
+        self.vars.push((name.to_string(), table));
+        self
+    }
+
+    fn with_aggregates(mut self, table: Tbl) -> Scope {
+        self.aggregate = Some((table.var().to_string(), table));
+        self
+    }
+
+    fn with_let(mut self, name: &str, ty: Ty, dom: Dom) -> Scope {
+        self.lets.push((name.to_string(), ty, dom));
+        self
+    }
+
+    /// Inside an aggregate: the row variable is readable, no aggregate nests.
+    fn inside_aggregate(&self) -> Option<Scope> {
+        let (var, table) = self.aggregate.clone()?;
+        let mut inner = Scope {
+            vars: self.vars.clone(),
+            items: self.items.clone(),
+            ..Scope::default()
+        };
+        if !inner.vars.iter().any(|(v, _)| *v == var) {
+            inner.vars.push((var, table));
+        }
+        Some(inner)
+    }
+
+    /// Every column readable here: (expression, type, domain).
+    fn columns(&self) -> Vec<(String, Ty, Dom)> {
+        let mut out = Vec::new();
+        for (var, table) in &self.vars {
+            for (path, ty, dom) in columns_of(*table) {
+                out.push((format!("{var}.{path}"), ty, dom));
+            }
+        }
+        for (name, ty, dom) in &self.lets {
+            out.push((name.clone(), *ty, *dom));
+        }
+        for (name, dom) in &self.items {
+            out.push((name.clone(), Ty::Text, *dom));
+        }
+        out
+    }
+
+    fn columns_of_type(&self, ty: Ty) -> Vec<(String, Dom)> {
+        self.columns()
+            .into_iter()
+            .filter(|(_, t, _)| *t == ty)
+            .map(|(e, _, d)| (e, d))
+            .collect()
+    }
+
+    fn related(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (var, table) in &self.vars {
+            for rel in relations_of(*table) {
+                out.push(format!("{var}.{rel}"));
+            }
+        }
+        out
+    }
+}
+
+// ======================================================================
+// Expressions
+// ======================================================================
+
+type S = BoxedStrategy<String>;
+type SD = BoxedStrategy<(String, Dom)>;
+
+thread_local! {
+    /// Strategies already built, by kind, depth and scope: templates build
+    /// the same expression strategies for every case they generate.
+    static MEMO: RefCell<HashMap<String, Rc<dyn Any>>> = RefCell::new(HashMap::new());
+}
+
+/// The strategy built by `build` for `key`, built once per thread.
+fn memoized<T: 'static + Clone>(key: String, build: impl FnOnce() -> T) -> T {
+    let found = MEMO.with(|m| m.borrow().get(&key).cloned());
+    if let Some(found) = found {
+        return found.downcast_ref::<T>().expect("one type per key").clone();
+    }
+    // Not borrowed while building: building recurses.
+    let built = build();
+    MEMO.with(|m| m.borrow_mut().insert(key, Rc::new(built.clone())));
+    built
+}
+
+fn union<T: std::fmt::Debug + Clone + 'static>(
+    arms: Vec<(u32, BoxedStrategy<T>)>,
+) -> BoxedStrategy<T> {
+    Union::new_weighted(arms).boxed()
+}
+
+fn select_str(options: Vec<String>) -> S {
+    prop::sample::select(options).boxed()
+}
+
+fn select_dom(options: Vec<(String, Dom)>) -> SD {
+    prop::sample::select(options).boxed()
+}
+
+/// A constant of the domain.
+fn constant(dom: Dom) -> S {
+    select_str(constants(dom))
+}
+
+/// A numeric value: a column, a let, a function, an aggregate, or
+/// arithmetic on them.
+fn num(scope: &Scope, depth: u32) -> SD {
+    let key = format!("num/{}/{scope:?}", depth);
+    memoized(key, || num_uncached(scope, depth))
+}
+
+fn num_uncached(scope: &Scope, depth: u32) -> SD {
+    let mut arms: Vec<(u32, SD)> = Vec::new();
+    let cols = scope.columns_of_type(Ty::Num);
+    if !cols.is_empty() {
+        arms.push((8, select_dom(cols)));
+    }
+    let dates = scope.columns_of_type(Ty::Date);
+    let times = scope.columns_of_type(Ty::Time);
+    let mut dated = dates.clone();
+    dated.extend(times);
+    if !dated.is_empty() {
+        let parts = [
+            ("year", Dom::Year),
+            ("month", Dom::Month),
+            ("day", Dom::Day),
+        ];
+        arms.push((
+            2,
+            (
+                prop::sample::select(parts.to_vec()),
+                select_dom(dated.clone()),
+            )
+                .prop_map(|((f, dom), (d, _))| (format!("{f}({d})"), dom))
+                .boxed(),
+        ));
+    }
+    let births: Vec<(String, Dom)> = dates
+        .iter()
+        .filter(|(_, d)| *d == Dom::Birth)
+        .cloned()
+        .collect();
+    if !births.is_empty() {
+        arms.push((
+            2,
+            (select_dom(births), select_dom(dates.clone()))
+                .prop_map(|((b, _), (d, _))| (format!("age({b}, {d})"), Dom::Age))
+                .boxed(),
+        ));
+    }
+    let lengthy: Vec<(String, Dom)> = scope
+        .columns()
+        .into_iter()
+        .filter(|(_, t, _)| matches!(t, Ty::List | Ty::Text))
+        .map(|(e, _, d)| (e, d))
+        .collect();
+    if !lengthy.is_empty() {
+        arms.push((
+            1,
+            select_dom(lengthy)
+                .prop_map(|(e, _)| (format!("length({e})"), Dom::Count))
+                .boxed(),
+        ));
+    }
+    let num_cols = scope.columns_of_type(Ty::Num);
+    if !num_cols.is_empty() {
+        arms.push((
+            1,
+            select_dom(num_cols)
+                .prop_flat_map(|(e, dom)| {
+                    constant(dom).prop_map(move |k| (format!("coalesce({e}, {k})"), dom))
+                })
+                .boxed(),
+        ));
+    }
+    if let Some(aggregate) = aggregate_num(scope) {
+        arms.push((9, aggregate));
+    }
+    for (name, dom) in &scope.statistics {
+        let name = name.clone();
+        let dom = *dom;
+        arms.push((
+            3,
+            constant(Dom::Ratio)
+                .prop_map(move |p| (format!("quantile({name}, {p})"), dom))
+                .boxed(),
+        ));
+    }
+    let leaf = union(arms);
+    if depth == 0 {
+        return leaf;
+    }
+    let sub = num(scope, depth - 1);
+    let operand = union(vec![
+        (1, sub.clone().prop_map(|(e, _)| e).boxed()),
+        (1, select_str(plain(&["1", "2", "0.5", "3", "10"]))),
+    ]);
+    union(vec![
+        (6, leaf),
+        (
+            2,
+            (
+                sub.clone(),
+                prop::sample::select(vec!["+", "-", "*", "/"]),
+                operand,
+            )
+                .prop_map(|((a, dom), op, b)| (format!("({a} {op} {b})"), dom))
+                .boxed(),
+        ),
+        (1, sub.prop_map(|(e, dom)| (format!("-({e})"), dom)).boxed()),
+    ])
+}
+
+/// A numeric aggregate over the rows, where aggregates are allowed.
+fn aggregate_num(scope: &Scope) -> Option<SD> {
+    let inner = scope.inside_aggregate()?;
+    let mut arms: Vec<(u32, SD)> = Vec::new();
+    let inner_nums = inner.columns_of_type(Ty::Num);
+    arms.push((3, Just(("count()".to_string(), Dom::Count)).boxed()));
+    arms.push((
+        2,
+        cond(&inner, 0)
+            .prop_map(|c| (format!("count({c})"), Dom::Count))
+            .boxed(),
+    ));
+    let distinct: Vec<(String, Dom)> = inner
+        .columns()
+        .into_iter()
+        .filter(|(_, t, _)| matches!(t, Ty::Text | Ty::Date | Ty::Num))
+        .map(|(e, _, d)| (e, d))
+        .collect();
+    arms.push((
+        1,
+        select_dom(distinct)
+            .prop_map(|(e, _)| (format!("count(distinct {e})"), Dom::Count))
+            .boxed(),
+    ));
+    if !inner_nums.is_empty() {
+        arms.push((
+            3,
+            (
+                prop::sample::select(vec!["sum", "sum", "min", "max"]),
+                num(&inner, 0),
+            )
+                .prop_map(|(f, (e, dom))| (format!("{f}({e})"), dom))
+                .boxed(),
+        ));
+    }
+    Some(union(arms))
+}
+
+/// A date: a column, a column moved by some days, a constant, an aggregate.
+fn date(scope: &Scope) -> S {
+    let key = format!("date/{}/{scope:?}", 0);
+    memoized(key, || date_uncached(scope))
+}
+
+fn date_uncached(scope: &Scope) -> S {
+    let cols = scope.columns_of_type(Ty::Date);
+    let mut arms: Vec<(u32, S)> = vec![(2, select_str(plain(DATES)))];
+    if !cols.is_empty() {
+        let names: Vec<String> = cols.into_iter().map(|(e, _)| e).collect();
+        arms.push((6, select_str(names.clone())));
+        arms.push((
+            2,
+            (
+                select_str(names.clone()),
+                prop::sample::select(vec!["+", "-"]),
+                select_str(plain(DAYS)),
+            )
+                .prop_map(|(d, op, n)| format!("({d} {op} {n})"))
+                .boxed(),
+        ));
+        arms.push((
+            1,
+            (select_str(names), select_str(plain(DATES)))
+                .prop_map(|(d, k)| format!("coalesce({d}, {k})"))
+                .boxed(),
+        ));
+    }
+    if let Some(inner) = scope.inside_aggregate() {
+        let inner_dates: Vec<String> = inner
+            .columns_of_type(Ty::Date)
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect();
+        if !inner_dates.is_empty() {
+            arms.push((
+                2,
+                (
+                    prop::sample::select(vec!["min", "max"]),
+                    select_str(inner_dates),
+                )
+                    .prop_map(|(f, d)| format!("{f}({d})"))
+                    .boxed(),
+            ));
+        }
+    }
+    union(arms)
+}
+
+/// A number of days: a difference of dates, a constant, a parameter.
+fn days(scope: &Scope) -> S {
+    let key = format!("days/{}/{scope:?}", 0);
+    memoized(key, || days_uncached(scope))
+}
+
+fn days_uncached(scope: &Scope) -> S {
+    let mut arms: Vec<(u32, S)> = vec![
+        (2, select_str(plain(DAYS))),
+        (1, Just("win".to_string()).boxed()),
+    ];
+    let names: Vec<String> = scope
+        .columns_of_type(Ty::Date)
+        .into_iter()
+        .map(|(e, _)| e)
+        .collect();
+    if !names.is_empty() {
+        arms.push((
+            5,
+            (select_str(names.clone()), date(scope))
+                .prop_map(|(a, b)| format!("({a} - {b})"))
+                .boxed(),
+        ));
+    }
+    if let Some(inner) = scope.inside_aggregate() {
+        let inner_dates: Vec<String> = inner
+            .columns_of_type(Ty::Date)
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect();
+        if !inner_dates.is_empty() {
+            arms.push((
+                1,
+                (select_str(inner_dates.clone()), select_str(inner_dates))
+                    .prop_map(|(a, b)| format!("sum({a} - {b})"))
+                    .boxed(),
+            ));
+        }
+    }
+    union(arms)
+}
+
+/// A text value with its domain: a column, `prefix(dx, 3)`, an aggregate.
+fn text(scope: &Scope) -> SD {
+    let key = format!("text/{}/{scope:?}", 0);
+    memoized(key, || text_uncached(scope))
+}
+
+fn text_uncached(scope: &Scope) -> SD {
+    let cols = scope.columns_of_type(Ty::Text);
+    let mut arms: Vec<(u32, SD)> = Vec::new();
+    if !cols.is_empty() {
+        arms.push((8, select_dom(cols.clone())));
+        arms.push((
+            1,
+            select_dom(cols.clone())
+                .prop_flat_map(|(e, dom)| {
+                    constant(dom).prop_map(move |k| (format!("coalesce({e}, {k})"), dom))
+                })
+                .boxed(),
+        ));
+    }
+    let dx: Vec<(String, Dom)> = cols.into_iter().filter(|(_, d)| *d == Dom::Dx).collect();
+    if !dx.is_empty() {
+        arms.push((
+            2,
+            select_dom(dx)
+                .prop_map(|(e, _)| (format!("prefix({e}, 3)"), Dom::Dx3))
+                .boxed(),
+        ));
+    }
+    if let Some(inner) = scope.inside_aggregate() {
+        let inner_text = inner.columns_of_type(Ty::Text);
+        if !inner_text.is_empty() {
+            arms.push((
+                1,
+                (
+                    prop::sample::select(vec!["min", "max"]),
+                    select_dom(inner_text),
+                )
+                    .prop_map(|(f, (e, dom))| (format!("{f}({e})"), dom))
+                    .boxed(),
+            ));
+        }
+    }
+    if arms.is_empty() {
+        // No text here: a constant.
+        return Just(("\"X01\"".to_string(), Dom::Code)).boxed();
+    }
+    union(arms)
+}
+
+/// Text of the same domain as `dom` to compare with: a constant, or
+/// another column of that domain.
+fn same_domain(scope: &Scope, dom: Dom) -> S {
+    let others: Vec<String> = scope
+        .columns_of_type(Ty::Text)
+        .into_iter()
+        .filter(|(_, d)| *d == dom)
+        .map(|(e, _)| e)
+        .collect();
+    if others.is_empty() {
+        constant(dom)
+    } else {
+        union(vec![(3, constant(dom)), (1, select_str(others))])
+    }
+}
+
+/// A condition.
+fn cond(scope: &Scope, depth: u32) -> S {
+    let key = format!("cond/{}/{scope:?}", depth);
+    memoized(key, || cond_uncached(scope, depth))
+}
+
+fn cond_uncached(scope: &Scope, depth: u32) -> S {
+    let mut arms: Vec<(u32, S)> = Vec::new();
+
+    // Numbers compared with constants of their domain or other numbers.
+    let n = num(scope, depth.min(1));
+    let other = num(scope, 0);
+    arms.push((
+        6,
+        (n.clone(), prop::sample::select(NUM_OPS.to_vec()), other)
+            .prop_flat_map(|((a, dom), op, (b, _))| {
+                union(vec![(3, constant(dom)), (1, Just(b).boxed())])
+                    .prop_map(move |k| format!("{a} {op} {k}"))
+            })
+            .boxed(),
+    ));
+    arms.push((
+        2,
+        n.clone()
+            .prop_flat_map(|(a, dom)| {
+                (constant(dom), constant(dom), any::<bool>()).prop_map(move |(lo, hi, neg)| {
+                    let not = if neg { "not " } else { "" };
+                    format!("{a} {not}between {lo} and {hi}")
+                })
+            })
+            .boxed(),
+    ));
+    arms.push((
+        1,
+        (
+            n.clone(),
+            prop::sample::select(NUM_OPS.to_vec()),
+            prop::sample::select(vec!["lim", "qlim", "frac"]),
+        )
+            .prop_map(|((a, _), op, p)| format!("{a} {op} {p}"))
+            .boxed(),
+    ));
+    // Dates and days.
+    arms.push((
+        3,
+        (
+            date(scope),
+            prop::sample::select(NUM_OPS.to_vec()),
+            date(scope),
+        )
+            .prop_map(|(a, op, b)| format!("{a} {op} {b}"))
+            .boxed(),
+    ));
+    arms.push((
+        1,
+        (
+            date(scope),
+            select_str(plain(DATES)),
+            select_str(plain(DATES)),
+        )
+            .prop_map(|(a, lo, hi)| format!("{a} between {lo} and {hi}"))
+            .boxed(),
+    ));
+    arms.push((
+        3,
+        (
+            days(scope),
+            prop::sample::select(NUM_OPS.to_vec()),
+            days(scope),
+        )
+            .prop_map(|(a, op, b)| format!("{a} {op} {b}"))
+            .boxed(),
+    ));
+    arms.push((
+        1,
+        (
+            days(scope),
+            select_str(plain(DAYS)),
+            select_str(plain(DAYS)),
+        )
+            .prop_map(|(a, lo, hi)| format!("{a} between {lo} and {hi}"))
+            .boxed(),
+    ));
+    // Text.
+    let t = text(scope);
+    {
+        let scope = scope.clone();
+        arms.push((
+            5,
+            (t.clone(), prop::sample::select(EQ_OPS.to_vec()))
+                .prop_flat_map(move |((a, dom), op)| {
+                    same_domain(&scope, dom).prop_map(move |b| format!("{a} {op} {b}"))
+                })
+                .boxed(),
+        ));
+    }
+    arms.push((
+        3,
+        (t.clone(), any::<bool>())
+            .prop_flat_map(|((a, dom), neg)| {
+                let options = constants(dom);
+                let most = options.len().min(3);
+                prop::sample::subsequence(options, 1..=most).prop_map(move |items| {
+                    let not = if neg { "not " } else { "" };
+                    format!("{a} {not}in ({})", items.join(", "))
+                })
+            })
+            .boxed(),
+    ));
+    let codes: Vec<String> = scope
+        .columns_of_type(Ty::Text)
+        .into_iter()
+        .filter(|(_, d)| matches!(d, Dom::Code | Dom::Dx))
+        .map(|(e, d)| {
+            let set = if d == Dom::Code { "codes" } else { "dxs" };
+            format!("{e} in {set}")
+        })
+        .collect();
+    if !codes.is_empty() {
+        arms.push((
+            1,
+            (select_str(codes), any::<bool>())
+                .prop_map(|(c, neg)| if neg { format!("not {c}") } else { c })
+                .boxed(),
+        ));
+    }
+    arms.push((
+        2,
+        t.clone()
+            .prop_flat_map(|(a, dom)| {
+                select_str(prefixes(dom)).prop_map(move |p| format!("{a} starts with {p}"))
+            })
+            .boxed(),
+    ));
+    arms.push((
+        1,
+        t.clone()
+            .prop_flat_map(|(a, dom)| {
+                select_str(patterns(dom)).prop_map(move |p| format!("{a} matches {p}"))
+            })
+            .boxed(),
+    ));
+    // Nulls.
+    let mut nullable: Vec<String> = scope.columns().into_iter().map(|(e, _, _)| e).collect();
+    nullable.extend(scope.related());
+    arms.push((
+        3,
+        (select_str(nullable), any::<bool>())
+            .prop_map(|(e, neg)| {
+                if neg {
+                    format!("{e} is not null")
+                } else {
+                    format!("{e} is null")
+                }
+            })
+            .boxed(),
+    ));
+    // Lists.
+    let lists: Vec<(String, Dom)> = scope.columns_of_type(Ty::List);
+    if !lists.is_empty() {
+        let depth_name = format!("x{}", scope.items.len() + 1);
+        let scope_for_body = scope.clone();
+        arms.push((
+            3,
+            (select_dom(lists.clone()), any::<bool>())
+                .prop_flat_map(move |((list, dom), all)| {
+                    let element = if dom == Dom::DxList {
+                        Dom::Dx
+                    } else {
+                        Dom::DxPrefix
+                    };
+                    let mut inner = scope_for_body.clone();
+                    inner.items.push((depth_name.clone(), element));
+                    let name = depth_name.clone();
+                    let body = if depth > 0 && inner.items.len() < 3 {
+                        cond(&inner, depth - 1)
+                    } else {
+                        // The element compared with a constant.
+                        let name = name.clone();
+                        union(vec![
+                            (
+                                1,
+                                select_str(prefixes(element))
+                                    .prop_map({
+                                        let name = name.clone();
+                                        move |p| format!("{name} starts with {p}")
+                                    })
+                                    .boxed(),
+                            ),
+                            (
+                                1,
+                                constant(element)
+                                    .prop_map(move |k| format!("{name} = {k}"))
+                                    .boxed(),
+                            ),
+                        ])
+                    };
+                    let quantifier = if all { "all" } else { "any" };
+                    body.prop_map(move |b| format!("{quantifier}({name} in {list}: {b})"))
+                })
+                .boxed(),
+        ));
+        let scope_for_in = scope.clone();
+        arms.push((
+            2,
+            (select_dom(lists), any::<bool>())
+                .prop_flat_map(move |((list, dom), neg)| {
+                    let element = if dom == Dom::DxList {
+                        Dom::Dx
+                    } else {
+                        Dom::DxPrefix
+                    };
+                    let not = if neg { "not " } else { "" };
+                    same_domain(&scope_for_in, element)
+                        .prop_map(move |x| format!("{x} {not}in {list}"))
+                })
+                .boxed(),
+        ));
+    }
+    // A map parameter.
+    let insurance: Vec<String> = scope
+        .columns_of_type(Ty::Text)
+        .into_iter()
+        .filter(|(_, d)| *d == Dom::Insurance)
+        .map(|(e, _)| e)
+        .collect();
+    if !insurance.is_empty() {
+        arms.push((
+            2,
+            (
+                n.clone(),
+                prop::sample::select(NUM_OPS.to_vec()),
+                select_str(insurance),
+            )
+                .prop_map(|((a, _), op, key)| format!("{a} {op} cap[{key}]"))
+                .boxed(),
+        ));
+    }
+    // Aggregates compared with constants, and aggregated conditions.
+    if let Some(aggregate) = aggregate_num(scope) {
+        arms.push((
+            6,
+            (aggregate, prop::sample::select(NUM_OPS.to_vec()))
+                .prop_flat_map(|((a, dom), op)| {
+                    constant(dom).prop_map(move |k| format!("{a} {op} {k}"))
+                })
+                .boxed(),
+        ));
+    }
+    if let Some(inner) = scope.inside_aggregate() {
+        arms.push((
+            2,
+            (prop::sample::select(vec!["any", "all"]), cond(&inner, 0))
+                .prop_map(|(f, c)| format!("{f}({c})"))
+                .boxed(),
+        ));
+    }
+    arms.push((1, select_str(plain(&["true", "false"]))));
+
+    let leaf = union(arms);
+    if depth == 0 {
+        return leaf;
+    }
+    let sub = cond(scope, depth - 1);
+    union(vec![
+        (5, leaf),
+        (
+            2,
+            (sub.clone(), sub.clone())
+                .prop_map(|(a, b)| format!("({a} and {b})"))
+                .boxed(),
+        ),
+        (
+            2,
+            (sub.clone(), sub.clone())
+                .prop_map(|(a, b)| format!("({a} or {b})"))
+                .boxed(),
+        ),
+        (1, sub.prop_map(|a| format!("not ({a})")).boxed()),
+    ])
+}
+
+/// A value for a message placeholder: no string literals (the placeholder
+/// sits inside the message's quotes).
+fn message_value(scope: &Scope) -> S {
+    let mut options: Vec<String> = scope.columns().into_iter().map(|(e, _, _)| e).collect();
+    if let Some(inner) = scope.inside_aggregate() {
+        options.push("count()".into());
+        for (e, _) in inner.columns_of_type(Ty::Num) {
+            options.push(format!("sum({e})"));
+        }
+    }
+    for (name, _) in &scope.statistics {
+        options.push(format!("quantile({name}, 0.5)"));
+    }
+    let dates: Vec<String> = scope
+        .columns_of_type(Ty::Date)
+        .into_iter()
+        .map(|(e, _)| e)
+        .collect();
+    let mut arms: Vec<(u32, S)> = vec![(4, select_str(options))];
+    if !dates.is_empty() {
+        arms.push((
+            1,
+            (select_str(dates.clone()), select_str(dates))
+                .prop_map(|(a, b)| format!("{a} - {b}"))
+                .boxed(),
+        ));
+    }
+    let nums = num(scope, 1).prop_map(|(e, _)| e);
+    arms.push((
+        1,
+        nums.prop_filter("no string literals in a placeholder", |e| !e.contains('"'))
+            .boxed(),
+    ));
+    union(arms)
+}
+
+/// An optional `message` line (an empty message renders as the rule's name).
+fn message(scope: &Scope) -> S {
+    let value = message_value(scope);
+    union(vec![
+        (1, Just(String::new()).boxed()),
+        (1, Just("  message \"\"\n".to_string()).boxed()),
+        (
+            4,
+            (value.clone(), value)
+                .prop_map(|(a, b)| format!("  message \"值 {{{a}}} 与 {{{b}}}; \\{{字面\\}}\"\n"))
+                .boxed(),
+        ),
+    ])
+}
+
+// ======================================================================
+// Rule templates
+// ======================================================================
+
+fn tables() -> BoxedStrategy<Tbl> {
+    prop::sample::select(vec![Tbl::Claims, Tbl::Lines, Tbl::Lines, Tbl::Providers]).boxed()
+}
+
+fn for_line(table: Tbl) -> String {
+    format!("  for {} in {}\n", table.var(), table.name())
+}
+
+/// An optional `where` on the rule's rows.
+fn where_clause(table: Tbl) -> S {
+    prop::option::weighted(0.5, cond(&Scope::row(table), 1))
+        .prop_map(|w| w.map_or(String::new(), |w| format!("  where {w}\n")))
+        .boxed()
+}
+
+/// An optional numeric `let a = ...`, then the flag and message using it.
+fn lets_flag_message(scope: Scope) -> S {
+    (prop::option::weighted(0.4, num(&scope, 1)))
+        .prop_flat_map(move |a| {
+            let scope = match &a {
+                Some((_, dom)) => scope.clone().with_let("a", Ty::Num, *dom),
+                None => scope.clone(),
+            };
+            let let_line = a.map_or(String::new(), |(e, _)| format!("  let a = {e}\n"));
+            (cond(&scope, 2), message(&scope))
+                .prop_map(move |(flag, msg)| format!("{let_line}  flag when {flag}\n{msg}"))
+        })
+        .boxed()
+}
+
+fn key_menu(table: Tbl) -> Vec<String> {
+    let v = table.var();
+    let keys: &[&str] = match table {
+        Tbl::Claims => &[
+            "{v}.patient_id",
+            "{v}.provider_id",
+            "{v}.admit_date",
+            "year({v}.admit_date)",
+            "prefix({v}.primary_dx, 3)",
+            "{v}.visit_type",
+            "{v}.patient.region",
+            "{v}.provider.level",
+        ],
+        Tbl::Lines => &[
+            "{v}.claim.patient_id",
+            "{v}.item_code",
+            "{v}.service_date",
+            "{v}.claim_id",
+            "{v}.days_supply",
+            "{v}.entry.family",
+            "{v}.item_type",
+            "{v}.quantity",
+        ],
+        Tbl::Providers => &["{v}.level", "{v}.region", "{v}.kind", "{v}.contract_to"],
+    };
+    keys.iter().map(|k| k.replace("{v}", v)).collect()
+}
+
+fn order_menu(table: Tbl) -> Vec<String> {
+    let v = table.var();
+    let keys: &[&str] = match table {
+        Tbl::Claims => &[
+            "{v}.admit_date",
+            "{v}.settle_time",
+            "{v}.claim_id",
+            "{v}.discharge_date",
+            "{v}.fund_amount",
+            "{v}.patient.death_date",
+        ],
+        Tbl::Lines => &[
+            "{v}.service_date",
+            "{v}.line_no",
+            "{v}.quantity",
+            "{v}.days_supply",
+            "{v}.claim.settle_time",
+            "{v}.entry.valid_to",
+        ],
+        Tbl::Providers => &["{v}.contract_from", "{v}.level", "{v}.contract_to"],
+    };
+    keys.iter().map(|k| k.replace("{v}", v)).collect()
+}
+
+fn over_menu(table: Tbl) -> Vec<String> {
+    let v = table.var();
+    let keys: &[&str] = match table {
+        Tbl::Claims => &[
+            "{v}.admit_date",
+            "{v}.discharge_date",
+            "{v}.patient.death_date",
+        ],
+        Tbl::Lines => &[
+            "{v}.service_date",
+            "{v}.service_date",
+            "{v}.claim.admit_date",
+            "{v}.entry.valid_to",
+        ],
+        Tbl::Providers => &["{v}.contract_from", "{v}.contract_to"],
+    };
+    keys.iter().map(|k| k.replace("{v}", v)).collect()
+}
+
+fn keys(table: Tbl) -> S {
+    prop::sample::subsequence(key_menu(table), 1..=3)
+        .prop_shuffle()
+        .prop_map(|k| k.join(", "))
+        .boxed()
+}
+
+fn order(table: Tbl) -> S {
+    prop::sample::subsequence(order_menu(table), 1..=2)
+        .prop_shuffle()
+        .prop_map(|k| k.join(", "))
+        .boxed()
+}
+
+fn row_rule() -> S {
+    tables()
+        .prop_flat_map(|t| {
+            (where_clause(t), lets_flag_message(Scope::row(t)))
+                .prop_map(move |(w, rest)| format!("{}{w}{rest}", for_line(t)))
+        })
+        .boxed()
+}
+
+fn group_rule() -> S {
+    tables()
+        .prop_flat_map(|t| {
+            (
+                where_clause(t),
+                keys(t),
+                lets_flag_message(Scope::row(t).with_aggregates(t)),
+            )
+                .prop_map(move |(w, k, rest)| format!("{}{w}  group by {k}\n{rest}", for_line(t)))
+        })
+        .boxed()
+}
+
+fn window_last_rule() -> S {
+    tables()
+        .prop_flat_map(|t| {
+            (
+                where_clause(t),
+                keys(t),
+                select_str(over_menu(t)),
+                select_str(plain(&[
+                    "1 day", "2 days", "7 days", "29 days", "30 days", "win",
+                ])),
+                lets_flag_message(Scope::row(t).with_aggregates(t)),
+            )
+                .prop_map(move |(w, k, over, n, rest)| {
+                    format!(
+                        "{}{w}  window by {k} over {over} last {n}\n{rest}",
+                        for_line(t)
+                    )
+                })
+        })
+        .boxed()
+}
+
+fn window_running_rule() -> S {
+    tables()
+        .prop_flat_map(|t| {
+            (
+                where_clause(t),
+                keys(t),
+                order(t),
+                lets_flag_message(Scope::row(t).with_aggregates(t)),
+            )
+                .prop_map(move |(w, k, o, rest)| {
+                    format!(
+                        "{}{w}  window by {k} order by {o} running\n{rest}",
+                        for_line(t)
+                    )
+                })
+        })
+        .boxed()
+}
+
+fn sequence_rule() -> S {
+    tables()
+        .prop_flat_map(|t| {
+            (
+                where_clause(t),
+                keys(t),
+                order(t),
+                lets_flag_message(Scope::row(t).with_var("prev", t)),
+            )
+                .prop_map(move |(w, k, o, rest)| {
+                    format!("{}{w}  sequence by {k} order by {o}\n{rest}", for_line(t))
+                })
+        })
+        .boxed()
+}
+
+/// A pair rule's tables and the equalities `on` may use:
+/// (row table, partner table, [(partner path, row path)]).
+type PairTemplate = (Tbl, Tbl, Vec<(&'static str, &'static str)>);
+
+fn pair_menu() -> Vec<PairTemplate> {
+    vec![
+        (
+            Tbl::Claims,
+            Tbl::Claims,
+            vec![
+                ("patient_id", "patient_id"),
+                ("provider_id", "provider_id"),
+                ("admit_date", "admit_date"),
+                ("primary_dx", "primary_dx"),
+                ("patient.region", "treat_region"),
+            ],
+        ),
+        (
+            Tbl::Lines,
+            Tbl::Lines,
+            vec![
+                ("item_code", "item_code"),
+                ("service_date", "service_date"),
+                ("claim.patient_id", "claim.patient_id"),
+                ("claim_id", "claim_id"),
+                ("days_supply", "days_supply"),
+            ],
+        ),
+        (
+            Tbl::Claims,
+            Tbl::Lines,
+            vec![
+                ("claim_id", "claim_id"),
+                ("service_date", "admit_date"),
+                ("claim.patient_id", "patient_id"),
+            ],
+        ),
+        (
+            Tbl::Lines,
+            Tbl::Claims,
+            vec![
+                ("claim_id", "claim_id"),
+                ("patient_id", "claim.patient_id"),
+                ("admit_date", "service_date"),
+            ],
+        ),
+        (
+            Tbl::Providers,
+            Tbl::Claims,
+            vec![("provider_id", "provider_id")],
+        ),
+        (
+            Tbl::Claims,
+            Tbl::Providers,
+            vec![("provider_id", "provider_id"), ("region", "treat_region")],
+        ),
+    ]
+}
+
+fn pair_rule() -> S {
+    prop::sample::select(pair_menu())
+        .prop_flat_map(|(t, pt, on)| {
+            let partner_scope = Scope {
+                vars: vec![("o".to_string(), pt)],
+                ..Scope::default()
+            };
+            let equalities = prop::sample::subsequence(on.clone(), 1..=on.len().min(3))
+                .prop_flat_map(move |pairs| {
+                    prop::collection::vec(any::<bool>(), pairs.len()).prop_map(move |swap| {
+                        pairs
+                            .iter()
+                            .zip(swap)
+                            .map(|((theirs, mine), s)| {
+                                let (a, b) = (format!("o.{theirs}"), format!("{}.{mine}", t.var()));
+                                if s {
+                                    format!("{b} = {a}")
+                                } else {
+                                    format!("{a} = {b}")
+                                }
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    })
+                });
+            (
+                where_clause(t),
+                prop::option::weighted(0.5, cond(&partner_scope, 1)),
+                equalities,
+                lets_flag_message(Scope::row(t).with_var("o", pt)),
+            )
+                .prop_map(move |(w, filter, on, rest)| {
+                    let filter = filter.map_or(String::new(), |f| format!(" where {f}"));
+                    format!(
+                        "{}{w}  pair with o in {}{filter} on {on}\n{rest}",
+                        for_line(t),
+                        pt.name()
+                    )
+                })
+        })
+        .boxed()
+}
+
+/// (row table, entity path after the row variable, entity variable, entity table).
+fn population_menu() -> Vec<(Tbl, &'static str, &'static str, Tbl)> {
+    vec![
+        (Tbl::Lines, "claim.provider", "provider", Tbl::Providers),
+        (Tbl::Claims, "provider", "provider", Tbl::Providers),
+        (Tbl::Lines, "claim", "claim", Tbl::Claims),
+    ]
+}
+
+fn population_rule() -> S {
+    prop::sample::select(population_menu())
+        .prop_flat_map(|(t, path, evar, et)| {
+            let row = Scope::row(t);
+            let peers: Vec<String> = match et {
+                Tbl::Providers => vec!["level", "region", "kind", "contract_to", "level"],
+                _ => vec!["visit_type", "patient_id", "treat_region", "patient.region"],
+            }
+            .into_iter()
+            .map(|c| format!("{evar}.{c}"))
+            .collect();
+            // The statistics: n = count(), h = count(cond), share = h / n,
+            // and maybe s = sum(x).
+            let stats = (
+                cond(&row, 0),
+                prop::option::weighted(0.5, num(&row, 0)),
+            );
+            (where_clause(t), stats, select_str(peers)).prop_flat_map(
+                move |(w, (h, s), peers_by)| {
+                    let mut scope = Scope {
+                        vars: vec![(evar.to_string(), et)],
+                        ..Scope::default()
+                    }
+                    .with_aggregates(t)
+                    .with_let("n", Ty::Num, Dom::Count)
+                    .with_let("h", Ty::Num, Dom::Count)
+                    .with_let("share", Ty::Num, Dom::Ratio);
+                    let mut lets = format!(
+                        "  let n = count()\n  let h = count({h})\n  let share = h / n\n"
+                    );
+                    scope.statistics = vec![
+                        ("n".to_string(), Dom::Count),
+                        ("share".to_string(), Dom::Ratio),
+                    ];
+                    if let Some((s, dom)) = &s {
+                        lets.push_str(&format!("  let s = sum({s})\n"));
+                        scope = scope.with_let("s", Ty::Num, *dom);
+                        scope.statistics.push(("s".to_string(), *dom));
+                    }
+                    let stat_names: Vec<String> =
+                        scope.statistics.iter().map(|(n, _)| n.clone()).collect();
+                    let header = format!(
+                        "{}{w}  per {evar} = {}.{path}\n{lets}",
+                        for_line(t),
+                        t.var()
+                    );
+                    // `quantile` belongs to `flag when` (and the message) only.
+                    let eligible_scope = Scope {
+                        statistics: Vec::new(),
+                        ..scope.clone()
+                    };
+                    let eligible = prop::option::weighted(
+                        0.6,
+                        union(vec![
+                            (
+                                3,
+                                select_str(plain(&["1", "2", "3"]))
+                                    .prop_map(|k| format!("n >= {k}"))
+                                    .boxed(),
+                            ),
+                            (1, cond(&eligible_scope, 0)),
+                        ]),
+                    );
+                    let minimum = prop::option::weighted(0.6, select_str(plain(&["1", "2", "3"])));
+                    let flag = union(vec![
+                        (
+                            3,
+                            (
+                                select_str(stat_names.clone()),
+                                prop::sample::select(NUM_OPS.to_vec()),
+                                select_str(plain(&["0", "0.25", "0.5", "0.95", "1", "frac"])),
+                            )
+                                .prop_map(|(s, op, p)| format!("{s} {op} quantile({s}, {p})"))
+                                .boxed(),
+                        ),
+                        (2, cond(&scope, 1)),
+                    ]);
+                    (eligible, minimum, flag, message(&scope)).prop_map(
+                        move |(eligible, minimum, flag, msg)| {
+                            let eligible =
+                                eligible.map_or(String::new(), |e| format!("  eligible when {e}\n"));
+                            let minimum = minimum.map_or(String::new(), |m| format!(" minimum {m}"));
+                            format!(
+                                "{header}{eligible}  peers by {peers_by}{minimum}\n  flag when {flag}\n{msg}"
+                            )
+                        },
+                    )
+                },
+            )
+        })
+        .boxed()
+}
