@@ -102,7 +102,12 @@ impl Scope<'_> {
                 };
                 let depth = self.items.len() as u32;
                 self.items.push((var.name.clone(), element));
+                let outer = self.aggregates_here;
+                self.aggregates_here = Aggregates::Forbidden(
+                    "inside `any`/`all` the condition looks at one list element at a time",
+                );
                 let body_typed = self.condition(body, "the condition of `any`/`all`");
+                self.aggregates_here = outer;
                 self.items.pop();
                 TExpr::new(
                     TExprKind::Quantifier {

@@ -50,6 +50,18 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// A context over rows of a pair rule's partner table only (its `where`).
+    pub fn for_partners(
+        env: &'a Env<'a>,
+        table: &'a str,
+        partner_table: &'a str,
+        partners: Vec<Option<u32>>,
+    ) -> Ctx<'a> {
+        let mut ctx = Ctx::new(env, table, vec![None; partners.len()]);
+        ctx.partner = Some((partner_table, partners));
+        ctx
+    }
+
     /// A fresh context for another rule over the same rows, sharing the
     /// columns already read (so a column several rules use is read once).
     pub fn sibling(&self) -> Ctx<'a> {

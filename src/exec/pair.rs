@@ -86,12 +86,12 @@ pub fn pair_context<'a>(
     };
     let table = rule.table.as_str();
     let own = Ctx::new(env, table, rows.iter().map(|r| Some(*r)).collect());
-    let mut other = Ctx::new(env, table, Vec::new());
-    other.partner = Some((
-        partner_table.as_str(),
+    let other = Ctx::for_partners(
+        env,
+        table,
+        partner_table,
         partners.iter().map(|r| Some(*r)).collect(),
-    ));
-    other.n = partners.len();
+    );
     let own_keys: Vec<Col<'a>> = keys.iter().map(|(mine, _)| own.eval(mine)).collect();
     let partner_keys: Vec<Col<'a>> = keys.iter().map(|(_, theirs)| other.eval(theirs)).collect();
 
@@ -99,12 +99,11 @@ pub fn pair_context<'a>(
     let partner_sort: Vec<Col<'a>> = env.key_exprs[partner_table.as_str()]
         .iter()
         .map(|k| {
-            let mut by_key = Ctx::new(
+            let by_key = Ctx::new(
                 env,
                 partner_table,
                 partners.iter().map(|r| Some(*r)).collect(),
             );
-            by_key.n = partners.len();
             by_key.eval(k)
         })
         .collect();

@@ -53,7 +53,12 @@ pub fn run_population<'a>(
             last.end = i + 1;
         }
     }
-    let member_ctx = Ctx::new(env, table, members.iter().map(|(_, r)| Some(*r)).collect());
+    let mut member_ctx = Ctx::new(env, table, members.iter().map(|(_, r)| Some(*r)).collect());
+    // Inside aggregates each row may also read its entity (`sum(provider.level)`).
+    member_ctx.entity = Some((
+        entity_table.as_str(),
+        members.iter().map(|(e, _)| Some(*e)).collect(),
+    ));
     let aggregates: Vec<Col<'a>> = rule
         .aggregates
         .iter()

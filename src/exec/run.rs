@@ -185,12 +185,12 @@ fn run_passes(plan: &Plan, env: &Env<'_>, options: &ExecOptions) -> Vec<Flag> {
                     let partners: Vec<u32> = chunks(partner_rows, options.batch_rows)
                         .into_par_iter()
                         .flat_map(|range| {
-                            let mut ctx = Ctx::new(env, table, Vec::new());
-                            ctx.partner = Some((
-                                partner_table.as_str(),
+                            let ctx = Ctx::for_partners(
+                                env,
+                                table,
+                                partner_table,
                                 range.clone().map(|r| Some(r as u32)).collect(),
-                            ));
-                            ctx.n = range.len();
+                            );
                             let keep = filter.as_ref().map(|f| ctx.eval(f));
                             let ids: Vec<u32> = range
                                 .enumerate()
@@ -311,12 +311,7 @@ fn bucket(
     let ids: Vec<Option<u32>> = rows.iter().map(|r| Some(*r)).collect();
     let ctx = match partner_table {
         None => Ctx::new(env, table, ids),
-        Some(partner) => {
-            let mut ctx = Ctx::new(env, table, Vec::new());
-            ctx.n = rows.len();
-            ctx.partner = Some((partner, ids));
-            ctx
-        }
+        Some(partner) => Ctx::for_partners(env, table, partner, ids),
     };
     let values = ctx.eval(key);
     let mut out = vec![Vec::new(); partitions.max(1)];

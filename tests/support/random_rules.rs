@@ -932,7 +932,9 @@ fn cond_uncached(scope: &Scope, depth: u32) -> S {
     let lists: Vec<(String, Dom)> = scope.columns_of_type(Ty::List);
     if !lists.is_empty() {
         let depth_name = format!("x{}", scope.items.len() + 1);
-        let scope_for_body = scope.clone();
+        let mut scope_for_body = scope.clone();
+        // Aggregates range over rows, not list elements: never inside `any`/`all`.
+        scope_for_body.aggregate = None;
         arms.push((
             3,
             (select_dom(lists.clone()), any::<bool>())

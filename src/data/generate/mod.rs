@@ -1,17 +1,124 @@
-//! The synthetic dataset generator (`claimaudit gen`).
+//! The synthetic dataset generator (`claimaudit gen`): a dataset in the CHS
+//! contract whose background is clean, with planted violations and
+//! near-misses of every default rule and their labels.
+//!
+//! Layout of the output folder: `patients.parquet`, `catalog.parquet`,
+//! `providers.parquet`, `claims/part-NNNNN.parquet`,
+//! `claim_items/part-NNNNN.parquet` (one part per chunk of background
+//! patients, then one for the planted cases) and `labels.parquet`.
 
+mod background;
+mod calendar;
+mod catalog;
+mod chunk;
+mod claim_tables;
+mod labels;
+mod model;
+mod money;
+mod names;
 mod options;
+mod patients;
+mod planted;
+mod profiles;
+mod providers;
+mod reference_tables;
+mod regions;
+mod rng;
+mod world;
+mod write;
 
-pub use options::{GenError, GenOptions, GenSummary};
+#[cfg(test)]
+mod tests;
 
-/// Writes a dataset into `options.out`; `progress` is called (from any thread)
-/// with the number of background patients just finished.
+use rayon::prelude::*;
+
+use self::chunk::{CHUNK_PATIENTS, run_chunk, write_claims_part};
+pub use self::labels::labels_arrow_schema;
+use self::labels::labels_batch;
+pub use self::options::{GenError, GenOptions, GenSummary};
+use self::planted::plant;
+use self::reference_tables::{PatientTable, Schemas, catalog_batch, providers_batch};
+use self::world::World;
+use self::write::{arrow_error, prepare_folder, write_parquet};
+use crate::data::contract::{CATALOG, CLAIM_ITEMS, CLAIMS, PATIENTS, PROVIDERS};
+
+/// Writes a dataset into `options.out`, which must be empty or absent.
+/// `progress` is called (from any thread) with the number of background
+/// patients just finished; the calls add up to `options.patients`.
 pub fn generate(
     options: &GenOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<GenSummary, GenError> {
-    let _ = progress;
-    Err(GenError::NotEmpty {
-        path: options.out.clone(),
+    let out = options.out.as_path();
+    prepare_folder(out, &[CLAIMS, CLAIM_ITEMS])?;
+    let schemas = Schemas::contract();
+    let world = World::build(options.seed, options.patients);
+    let chunks = options.patients.div_ceil(CHUNK_PATIENTS);
+    let outputs = (0..chunks)
+        .into_par_iter()
+        .map(|index| {
+            let output = run_chunk(&world, &schemas, out, options.seed, index, options.patients)?;
+            progress(output.patients.num_rows() as u64);
+            Ok(output)
+        })
+        .collect::<Result<Vec<_>, GenError>>()?;
+
+    let mut planted = plant(&world, options.seed, options.patients);
+    let planted_counts = write_claims_part(out, chunks as usize, planted.tables, &schemas)?;
+
+    let patients_path = out.join(format!("{PATIENTS}.parquet"));
+    let mut people = PatientTable::with_capacity(planted.patients.len());
+    for patient in &planted.patients {
+        people.push(patient, &mut planted.rng);
+    }
+    let mut patient_batches: Vec<_> = outputs.iter().map(|o| o.patients.clone()).collect();
+    patient_batches.push(
+        people
+            .finish(&schemas.patients)
+            .map_err(arrow_error(&patients_path))?,
+    );
+    write_parquet(&patients_path, &schemas.patients, &patient_batches)?;
+
+    let catalog_path = out.join(format!("{CATALOG}.parquet"));
+    let entries = world.catalog.entries.iter().chain(&planted.entries);
+    let catalog = catalog_batch(entries, &schemas.catalog).map_err(arrow_error(&catalog_path))?;
+    write_parquet(
+        &catalog_path,
+        &schemas.catalog,
+        std::slice::from_ref(&catalog),
+    )?;
+
+    let providers_path = out.join(format!("{PROVIDERS}.parquet"));
+    let all_providers = world.providers.iter().chain(&planted.providers);
+    let providers =
+        providers_batch(all_providers, &schemas.providers).map_err(arrow_error(&providers_path))?;
+    write_parquet(
+        &providers_path,
+        &schemas.providers,
+        std::slice::from_ref(&providers),
+    )?;
+
+    let labels_path = out.join("labels.parquet");
+    let labels = labels_batch(&planted.labels).map_err(arrow_error(&labels_path))?;
+    write_parquet(
+        &labels_path,
+        &labels_arrow_schema(),
+        std::slice::from_ref(&labels),
+    )?;
+
+    let claims = outputs.iter().map(|o| o.counts.claims).sum::<u64>() + planted_counts.claims;
+    let lines = outputs.iter().map(|o| o.counts.lines).sum::<u64>() + planted_counts.lines;
+    let patients = patient_batches.iter().map(|b| b.num_rows() as u64).sum();
+    Ok(GenSummary {
+        tables: vec![
+            (CLAIMS.to_string(), claims),
+            (CLAIM_ITEMS.to_string(), lines),
+            (PATIENTS.to_string(), patients),
+            (CATALOG.to_string(), catalog.num_rows() as u64),
+            (PROVIDERS.to_string(), providers.num_rows() as u64),
+            ("labels".to_string(), labels.num_rows() as u64),
+        ],
+        // Two parts per chunk and for the planted cases, and four single files.
+        files: 2 * (chunks + 1) + 4,
     })
 }

@@ -16,7 +16,8 @@ pub struct GenOptions {
 /// What was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GenSummary {
-    /// Table name and rows written, in the order they were listed, with `labels` last.
+    /// Rows written per table: claims, claim_items, patients, catalog,
+    /// providers, then labels.
     pub tables: Vec<(String, u64)>,
     /// Parquet files written.
     pub files: u64,

@@ -1,0 +1,100 @@
+//! Ground truth for the planted cases (`labels.parquet`): one row per
+//! expected flag and one per near-miss row that must not flag.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Int32Array, StringArray};
+use arrow::datatypes::{DataType, Field, Schema as ArrowSchema, SchemaRef};
+use arrow::error::ArrowError;
+use arrow::record_batch::RecordBatch;
+
+use crate::flags::Grain;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Expect {
+    Flag,
+    NoFlag,
+}
+
+impl Expect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expect::Flag => "flag",
+            Expect::NoFlag => "no_flag",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub rule_id: &'static str,
+    pub expect: Expect,
+    pub grain: Grain,
+    pub claim_id: Option<String>,
+    pub line_no: Option<i32>,
+    pub provider_id: Option<String>,
+    /// A short English description of the case.
+    pub case: &'static str,
+}
+
+/// The schema of `labels.parquet`.
+pub fn labels_arrow_schema() -> SchemaRef {
+    Arc::new(ArrowSchema::new(vec![
+        Field::new("rule_id", DataType::Utf8, false),
+        Field::new("expect", DataType::Utf8, false),
+        Field::new("grain", DataType::Utf8, false),
+        Field::new("claim_id", DataType::Utf8, true),
+        Field::new("line_no", DataType::Int32, true),
+        Field::new("provider_id", DataType::Utf8, true),
+        Field::new("case", DataType::Utf8, false),
+    ]))
+}
+
+/// Orders labels as flags are ordered (rule, claim, line, provider; nulls
+/// last), then by expectation and case.
+pub fn sort_labels(labels: &mut [Label]) {
+    fn nulls_last<T: Ord>(a: &Option<T>, b: &Option<T>) -> Ordering {
+        match (a, b) {
+            (Some(a), Some(b)) => a.cmp(b),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        }
+    }
+    labels.sort_by(|a, b| {
+        a.rule_id
+            .cmp(b.rule_id)
+            .then_with(|| nulls_last(&a.claim_id, &b.claim_id))
+            .then_with(|| nulls_last(&a.line_no, &b.line_no))
+            .then_with(|| nulls_last(&a.provider_id, &b.provider_id))
+            .then_with(|| a.expect.cmp(&b.expect))
+            .then_with(|| a.case.cmp(b.case))
+    });
+}
+
+pub fn labels_batch(labels: &[Label]) -> Result<RecordBatch, ArrowError> {
+    let text = |f: fn(&Label) -> &str| -> ArrayRef {
+        Arc::new(labels.iter().map(|l| Some(f(l))).collect::<StringArray>())
+    };
+    let columns: Vec<ArrayRef> = vec![
+        text(|l| l.rule_id),
+        text(|l| l.expect.as_str()),
+        text(|l| l.grain.as_str()),
+        Arc::new(
+            labels
+                .iter()
+                .map(|l| l.claim_id.as_deref())
+                .collect::<StringArray>(),
+        ),
+        Arc::new(labels.iter().map(|l| l.line_no).collect::<Int32Array>()),
+        Arc::new(
+            labels
+                .iter()
+                .map(|l| l.provider_id.as_deref())
+                .collect::<StringArray>(),
+        ),
+        text(|l| l.case),
+    ];
+    RecordBatch::try_new(labels_arrow_schema(), columns)
+}

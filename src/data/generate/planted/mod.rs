@@ -1,0 +1,97 @@
+//! Planted cases: for every default rule, violations and near-misses on its
+//! boundaries, each on dedicated patients (and providers and catalog entries
+//! where the case needs them) so that no case can set off another rule. The
+//! labels say which rows must flag and which must not.
+
+mod catalog_cases;
+mod kit;
+mod person_cases;
+mod quantity_cases;
+mod stay_cases;
+mod upcoding;
+
+use rand::RngExt;
+
+use self::kit::{Kit, Place};
+use super::catalog::Entry;
+use super::claim_tables::ClaimTables;
+use super::labels::{Label, sort_labels};
+use super::model::ProviderKind;
+use super::patients::Patient;
+use super::providers::Provider;
+use super::regions::REGIONS;
+use super::rng::{GenRng, Stream, stream_rng};
+use super::world::World;
+
+/// Every case is repeated once per this many background patients (and once more).
+const PATIENTS_PER_REPEAT: u64 = 20_000;
+
+/// Everything the planted cases add to the dataset.
+pub struct Planted {
+    pub patients: Vec<Patient>,
+    pub providers: Vec<Provider>,
+    pub entries: Vec<Entry>,
+    pub tables: ClaimTables,
+    pub labels: Vec<Label>,
+    /// For the planted patients' names.
+    pub rng: GenRng,
+}
+
+/// The providers one repetition's cases use: designated all period, in a
+/// home region and (for GHOST-03) a second one.
+pub struct Site {
+    pub region: usize,
+    pub tertiary: Place,
+    /// A second level-3 hospital, for "another provider".
+    pub tertiary_b: Place,
+    pub secondary: Place,
+    pub clinic: Place,
+    pub pharmacy: Place,
+    pub far_secondary: Place,
+    pub far_pharmacy: Place,
+}
+
+impl Site {
+    fn new(kit: &mut Kit<'_>) -> Site {
+        let region = kit.rng.random_range(0..REGIONS.len());
+        let far = (region + kit.rng.random_range(1..REGIONS.len())) % REGIONS.len();
+        let place = |kit: &mut Kit<'_>, level, kind, region| {
+            let provider = kit.open_provider(level, kind, region);
+            kit.place(provider)
+        };
+        Site {
+            region,
+            tertiary: place(kit, 3, ProviderKind::Hospital, region),
+            tertiary_b: place(kit, 3, ProviderKind::Hospital, region),
+            secondary: place(kit, 2, ProviderKind::Hospital, region),
+            clinic: place(kit, 1, ProviderKind::Clinic, region),
+            pharmacy: place(kit, 0, ProviderKind::Pharmacy, region),
+            far_secondary: place(kit, 2, ProviderKind::Hospital, far),
+            far_pharmacy: place(kit, 0, ProviderKind::Pharmacy, far),
+        }
+    }
+}
+
+/// Plants every case `1 + patients / 20000` times (UPC-01 once per peer
+/// group: see `upcoding`), after the `patients` background persons.
+pub fn plant(world: &World, seed: u64, patients: u64) -> Planted {
+    let consult = world.consult.map(|e| &world.catalog.entries[e as usize]);
+    let mut kit = Kit::new(stream_rng(seed, Stream::Planted, 0), patients, consult);
+    for _ in 0..1 + patients / PATIENTS_PER_REPEAT {
+        let site = Site::new(&mut kit);
+        catalog_cases::plant(&mut kit, &site);
+        quantity_cases::plant(&mut kit, &site);
+        person_cases::plant(&mut kit, &site);
+        stay_cases::plant(&mut kit, &site);
+    }
+    upcoding::plant(&mut kit);
+    sort_labels(&mut kit.labels);
+    Planted {
+        patients: kit.patients,
+        providers: kit.providers,
+        entries: kit.entries,
+        tables: kit.tables,
+        labels: kit.labels,
+        rng: kit.rng,
+    }
+}

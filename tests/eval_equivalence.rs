@@ -1,0 +1,111 @@
+//! The fast evaluator agrees with the simple reference evaluator on random
+//! small datasets and random rules of every form: the same rows flagged,
+//! with the same messages, whatever the batch size and thread count.
+
+mod support;
+
+use std::path::Path;
+
+use claimaudit::check::check_text;
+use claimaudit::exec::{ExecOptions, Tables, run_tables};
+use claimaudit::plan::{Selection, plan};
+use proptest::prelude::*;
+use support::random_data::{dataset, to_record_batches};
+use support::random_rules::{FormKind, rule_text_of};
+use support::reference_eval::{Rows, evaluate};
+
+/// (rule, claim, line, provider, patient, message) of each flag.
+type Seen = Vec<(
+    String,
+    Option<String>,
+    Option<i32>,
+    Option<String>,
+    Option<String>,
+    String,
+)>;
+
+fn engine(text: &str, rows: &Rows, batch_rows: usize, threads: usize) -> Seen {
+    let checked = check_text(Path::new("random.rules"), text);
+    let ruleset = checked.ruleset.as_ref().expect("generated rules check");
+    let plan = plan(ruleset, &Selection::default(), &checked.sources);
+    let tables: Tables = to_record_batches(rows, &ruleset.schema)
+        .into_iter()
+        .collect();
+    let options = ExecOptions {
+        threads: Some(threads),
+        batch_rows,
+        partitions: 3,
+        ..ExecOptions::default()
+    };
+    let (flags, _) = run_tables(&plan, tables, &options);
+    flags
+        .into_iter()
+        .map(|f| {
+            (
+                f.rule_id,
+                f.claim_id,
+                f.line_no,
+                f.provider_id,
+                f.patient_id,
+                f.message,
+            )
+        })
+        .collect()
+}
+
+fn reference(text: &str, rows: &Rows) -> Seen {
+    let checked = check_text(Path::new("random.rules"), text);
+    let ruleset = checked.ruleset.as_ref().expect("generated rules check");
+    evaluate(ruleset, rows, &[])
+        .into_iter()
+        .map(|f| {
+            (
+                f.rule_id,
+                f.claim_id,
+                f.line_no,
+                f.provider_id,
+                f.patient_id,
+                f.message,
+            )
+        })
+        .collect()
+}
+
+fn agree(form: FormKind, text: &str, rows: &Rows, batch_rows: usize) -> Result<(), TestCaseError> {
+    let mut expected = reference(text, rows);
+    expected.sort();
+    for threads in [1, 2] {
+        let mut got = engine(text, rows, batch_rows, threads);
+        got.sort();
+        prop_assert_eq!(
+            &got,
+            &expected,
+            "{:?} rule, batch {}, threads {}:\n{}",
+            form,
+            batch_rows,
+            threads,
+            text
+        );
+    }
+    Ok(())
+}
+
+macro_rules! equivalence {
+    ($name:ident, $form:expr) => {
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(48))]
+            #[test]
+            fn $name(text in rule_text_of($form), rows in dataset(), batch_rows in 1usize..8) {
+                agree($form, &text, &rows, batch_rows)?;
+            }
+        }
+    };
+}
+
+equivalence!(row_rules_agree, FormKind::Row);
+equivalence!(group_rules_agree, FormKind::Group);
+equivalence!(last_days_windows_agree, FormKind::WindowLast);
+equivalence!(running_windows_agree, FormKind::WindowRunning);
+equivalence!(sequence_rules_agree, FormKind::Sequence);
+equivalence!(pair_rules_agree, FormKind::Pair);
+equivalence!(population_rules_agree, FormKind::Population);
