@@ -137,3 +137,53 @@ fn validation_json(validation: &Validation, dir: &Path) -> Json {
         "tables": tables,
     })
 }
+
+/// The end-of-scan summary: rows read, flags per rule, time per phase, peak memory.
+pub fn print_scan_summary(
+    ruleset: &crate::ir::Ruleset,
+    selection: &crate::plan::Selection,
+    report: &crate::exec::ScanReport,
+    extra_phases: &[(&str, std::time::Duration)],
+    total: std::time::Duration,
+) {
+    use crate::data::load::summary::thousands;
+    println!(
+        "ruleset \"{}\" version {} ({})",
+        ruleset.name,
+        ruleset.version,
+        &ruleset.hash[..12]
+    );
+    println!();
+    println!("rows read");
+    for (table, rows) in &report.rows {
+        println!("  {table:<14} {:>14}", thousands(*rows));
+    }
+    println!();
+    println!("flags per rule");
+    for rule in ruleset.rules.iter().filter(|r| selection.includes(r)) {
+        let count = report.flags.iter().filter(|f| f.rule_id == rule.id).count();
+        println!(
+            "  {:<12} {:>10}  {}",
+            rule.id,
+            thousands(count as u64),
+            rule.name
+        );
+    }
+    println!(
+        "  {:<12} {:>10}",
+        "total",
+        thousands(report.flags.len() as u64)
+    );
+    println!();
+    println!("time");
+    for (phase, time) in report.phases.iter().chain(extra_phases) {
+        println!("  {phase:<14} {:>10.2} s", time.as_secs_f64());
+    }
+    println!("  {:<14} {:>10.2} s", "total", total.as_secs_f64());
+    if let Some(peak) = crate::exec::peak_memory_bytes() {
+        println!(
+            "peak memory      {:>10.1} MiB",
+            peak as f64 / (1024.0 * 1024.0)
+        );
+    }
+}

@@ -6,9 +6,11 @@ use crate::check::check_paths_or_shipped;
 use crate::plan::{Selection, plan};
 
 #[derive(clap::Args)]
-#[command(long_about = "Print the physical plan of a ruleset: the columns read from each table, the lookups\n\
+#[command(
+    long_about = "Print the physical plan of a ruleset: the columns read from each table, the lookups\n\
     along relations (each built once and shared), one pass per table with the rules it runs, and the\n\
-    partitionings keyed rules share. Without PATHS, plans the shipped CHS ruleset.")]
+    partitionings keyed rules share. Without PATHS, plans the shipped CHS ruleset."
+)]
 pub struct PlanArgs {
     /// Rule files or folders.
     paths: Vec<PathBuf>,
@@ -26,7 +28,10 @@ pub fn run(args: &PlanArgs) -> Result<u8, String> {
         super::check_cmd::print_diagnostics(&checked);
         return Ok(super::EXIT_FINDINGS);
     };
-    let selection = Selection { only: args.only.clone(), skip_batch_only: args.realtime };
+    let selection = Selection {
+        only: args.only.clone(),
+        skip_batch_only: args.realtime,
+    };
     print!("{}", plan(ruleset, &selection, &checked.sources));
     Ok(0)
 }

@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use super::output::print_scan_summary;
 use super::progress::Progress;
 use crate::check::check_paths_or_shipped;
 use crate::data::load::summary::thousands;
-use crate::exec::{ExecOptions, peak_memory_bytes, scan_dataset};
+use crate::exec::{ExecOptions, scan_dataset};
 use crate::flags::{FlagFormat, write_flags};
 use crate::plan::Selection;
 
@@ -93,56 +94,13 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
         .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
     let write_time = write_started.elapsed();
 
-    println!(
-        "ruleset \"{}\" version {} ({})",
-        ruleset.name,
-        ruleset.version,
-        &ruleset.hash[..12]
+    print_scan_summary(
+        ruleset,
+        &selection,
+        &report,
+        &[("write", write_time)],
+        started.elapsed(),
     );
-    println!();
-    println!("rows read");
-    for (table, rows) in &report.rows {
-        println!("  {table:<14} {:>14}", thousands(*rows));
-    }
-    println!();
-    println!("flags per rule");
-    for rule in &ruleset.rules {
-        if !selection.includes(rule) {
-            continue;
-        }
-        let count = report.flags.iter().filter(|f| f.rule_id == rule.id).count();
-        println!(
-            "  {:<12} {:>10}  {}",
-            rule.id,
-            thousands(count as u64),
-            rule.name
-        );
-    }
-    println!(
-        "  {:<12} {:>10}",
-        "total",
-        thousands(report.flags.len() as u64)
-    );
-    println!();
-    println!("time");
-    for (phase, time) in report
-        .phases
-        .iter()
-        .chain(std::iter::once(&("write", write_time)))
-    {
-        println!("  {phase:<14} {:>10.2} s", time.as_secs_f64());
-    }
-    println!(
-        "  {:<14} {:>10.2} s",
-        "total",
-        started.elapsed().as_secs_f64()
-    );
-    if let Some(peak) = peak_memory_bytes() {
-        println!(
-            "peak memory      {:>10.1} MiB",
-            peak as f64 / (1024.0 * 1024.0)
-        );
-    }
     println!();
     println!(
         "wrote {} flags to {}",

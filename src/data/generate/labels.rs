@@ -98,3 +98,63 @@ pub fn labels_batch(labels: &[Label]) -> Result<RecordBatch, ArrowError> {
     ];
     RecordBatch::try_new(labels_arrow_schema(), columns)
 }
+
+/// A label as read back from `labels.parquet`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelRow {
+    pub rule_id: String,
+    pub expect: Expect,
+    pub claim_id: Option<String>,
+    pub line_no: Option<i32>,
+    pub provider_id: Option<String>,
+    pub case: String,
+}
+
+/// Reads `labels.parquet` as written by the generator.
+pub fn read_labels(path: &std::path::Path) -> Result<Vec<LabelRow>, String> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::Int32Type;
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = |name: &str| {
+            batch
+                .column_by_name(name)
+                .map(|c| c.as_string::<i32>().clone())
+        };
+        let (Some(rule), Some(expect), Some(claim), Some(provider), Some(case)) = (
+            text("rule_id"),
+            text("expect"),
+            text("claim_id"),
+            text("provider_id"),
+            text("case"),
+        ) else {
+            return Err(format!("{}: not a labels file", path.display()));
+        };
+        let line = batch
+            .column_by_name("line_no")
+            .map(|c| c.as_primitive::<Int32Type>().clone())
+            .ok_or_else(|| format!("{}: not a labels file", path.display()))?;
+        for row in 0..batch.num_rows() {
+            let optional =
+                |a: &arrow::array::StringArray| a.is_valid(row).then(|| a.value(row).to_string());
+            out.push(LabelRow {
+                rule_id: rule.value(row).to_string(),
+                expect: if expect.value(row) == "flag" {
+                    Expect::Flag
+                } else {
+                    Expect::NoFlag
+                },
+                claim_id: optional(&claim),
+                line_no: line.is_valid(row).then(|| line.value(row)),
+                provider_id: optional(&provider),
+                case: case.value(row).to_string(),
+            });
+        }
+    }
+    Ok(out)
+}

@@ -33,8 +33,8 @@ mod tests;
 use rayon::prelude::*;
 
 use self::chunk::{CHUNK_PATIENTS, run_chunk, write_claims_part};
-pub use self::labels::labels_arrow_schema;
 use self::labels::labels_batch;
+pub use self::labels::{Expect, LabelRow, labels_arrow_schema, read_labels};
 pub use self::options::{GenError, GenOptions, GenSummary};
 use self::planted::plant;
 use self::reference_tables::{PatientTable, Schemas, catalog_batch, providers_batch};
