@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn claimaudit(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_claimaudit")).args(args).output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_claimaudit"))
+        .args(args)
+        .output()
+        .unwrap();
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -16,11 +19,12 @@ fn claimaudit(args: &[&str]) -> (i32, String, String) {
 }
 
 fn fixtures() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("expected_flags.csv").exists())
-        .collect();
+    let mut dirs: Vec<PathBuf> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.join("expected_flags.csv").exists())
+            .collect();
     dirs.sort();
     dirs
 }
@@ -33,7 +37,12 @@ fn expected(dir: &Path) -> BTreeSet<Identity> {
         .records()
         .map(|r| {
             let r = r.unwrap();
-            (r[0].to_string(), r[1].to_string(), r[2].to_string(), r[3].to_string())
+            (
+                r[0].to_string(),
+                r[1].to_string(),
+                r[2].to_string(),
+                r[3].to_string(),
+            )
         })
         .collect()
 }
@@ -41,18 +50,38 @@ fn expected(dir: &Path) -> BTreeSet<Identity> {
 fn scanned(dir: &Path, extra: &[&str]) -> (Vec<serde_json::Value>, String) {
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("flags.jsonl");
-    let mut args = vec!["scan", "--data", dir.to_str().unwrap(), "--out", file.to_str().unwrap(), "--format", "jsonl"];
+    let mut args = vec![
+        "scan",
+        "--data",
+        dir.to_str().unwrap(),
+        "--out",
+        file.to_str().unwrap(),
+        "--format",
+        "jsonl",
+    ];
     args.extend(extra);
     let (code, stdout, stderr) = claimaudit(&args);
     assert_eq!(code, 0, "{stdout}{stderr}");
     let text = std::fs::read_to_string(&file).unwrap();
-    (text.lines().map(|l| serde_json::from_str(l).unwrap()).collect(), text)
+    (
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect(),
+        text,
+    )
 }
 
 fn identity(flag: &serde_json::Value) -> Identity {
     let text = |k: &str| flag[k].as_str().unwrap_or_default().to_string();
-    let line = flag["line_no"].as_i64().map(|n| n.to_string()).unwrap_or_default();
-    let provider = if flag["grain"] == "provider" { text("provider_id") } else { String::new() };
+    let line = flag["line_no"]
+        .as_i64()
+        .map(|n| n.to_string())
+        .unwrap_or_default();
+    let provider = if flag["grain"] == "provider" {
+        text("provider_id")
+    } else {
+        String::new()
+    };
     (text("rule_id"), text("claim_id"), line, provider)
 }
 
@@ -66,13 +95,20 @@ fn every_fixture_gives_exactly_its_expected_flags() {
         let want = expected(&dir);
         let missing: Vec<_> = want.difference(&got).collect();
         let extra: Vec<_> = got.difference(&want).collect();
-        assert!(missing.is_empty() && extra.is_empty(), "{}: missing {missing:?}, extra {extra:?}", dir.display());
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{}: missing {missing:?}, extra {extra:?}",
+            dir.display()
+        );
     }
 }
 
 #[test]
 fn flags_carry_provenance_and_evidence() {
-    let dir = fixtures().into_iter().find(|d| d.ends_with("line_rules")).unwrap();
+    let dir = fixtures()
+        .into_iter()
+        .find(|d| d.ends_with("line_rules"))
+        .unwrap();
     let (flags, _) = scanned(&dir, &["--only", "PRICE-CAP"]);
     assert_eq!(flags.len(), 1);
     let flag = &flags[0];
@@ -84,20 +120,35 @@ fn flags_carry_provenance_and_evidence() {
     assert_eq!(flag["provider_id"], "H3");
     assert_eq!(flag["severity"], "medium");
     assert_eq!(flag["action"], "review");
-    assert!(flag["source"].as_str().unwrap().starts_with("rulesets/chs/catalog.rules:"), "{}", flag["source"]);
+    assert!(
+        flag["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("rulesets/chs/catalog.rules:"),
+        "{}",
+        flag["source"]
+    );
     assert_eq!(flag["ruleset_hash"].as_str().unwrap().len(), 64);
-    assert_eq!(flag["message"], "C0101010010 单价 1.5001 超过最高限价 1.5000");
-    let evidence: serde_json::Value = serde_json::from_str(flag["evidence"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        flag["message"],
+        "C0101010010 单价 1.5001 超过最高限价 1.5000"
+    );
+    let evidence: serde_json::Value =
+        serde_json::from_str(flag["evidence"].as_str().unwrap()).unwrap();
     assert_eq!(evidence["values"]["line.unit_price"], "1.5001");
     assert_eq!(evidence["values"]["line.entry.price_cap"], "1.5000");
 }
 
 #[test]
 fn group_evidence_names_the_other_rows() {
-    let dir = fixtures().into_iter().find(|d| d.ends_with("line_rules")).unwrap();
+    let dir = fixtures()
+        .into_iter()
+        .find(|d| d.ends_with("line_rules"))
+        .unwrap();
     let (flags, _) = scanned(&dir, &["--only", "DUP-01"]);
     assert_eq!(flags.len(), 2);
-    let evidence: serde_json::Value = serde_json::from_str(flags[0]["evidence"].as_str().unwrap()).unwrap();
+    let evidence: serde_json::Value =
+        serde_json::from_str(flags[0]["evidence"].as_str().unwrap()).unwrap();
     assert_eq!(evidence["rows"][0]["claim_id"], "C09");
     assert_eq!(evidence["rows"][0]["line_no"], 1);
     assert_eq!(evidence["values"]["count()"], 2);
@@ -107,7 +158,11 @@ fn group_evidence_names_the_other_rows() {
 fn output_is_identical_whatever_the_threads_and_batch_size() {
     for dir in fixtures() {
         let (_, reference) = scanned(&dir, &["--threads", "1"]);
-        for extra in [["--threads", "2"], ["--batch-rows", "1"], ["--batch-rows", "3"]] {
+        for extra in [
+            ["--threads", "2"],
+            ["--batch-rows", "1"],
+            ["--batch-rows", "3"],
+        ] {
             let (_, other) = scanned(&dir, &extra);
             assert_eq!(reference, other, "{} with {extra:?}", dir.display());
         }
@@ -119,9 +174,18 @@ fn parquet_output_has_the_contract_schema() {
     let dir = fixtures().into_iter().next().unwrap();
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("flags.parquet");
-    let (code, _, stderr) = claimaudit(&["scan", "--data", dir.to_str().unwrap(), "--out", file.to_str().unwrap()]);
+    let (code, _, stderr) = claimaudit(&[
+        "scan",
+        "--data",
+        dir.to_str().unwrap(),
+        "--out",
+        file.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{stderr}");
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&file).unwrap()).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&file).unwrap(),
+    )
+    .unwrap();
     assert_eq!(reader.schema().fields().len(), 16);
     assert_eq!(reader.schema().field(0).name(), "rule_id");
     assert_eq!(reader.schema().field(15).name(), "source");
@@ -140,21 +204,44 @@ fn bad_input_stops_the_scan_and_writes_nothing() {
     std::fs::write(&claims, text.replacen(",outpatient,", ",Outpatient,", 1)).unwrap();
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("flags.parquet");
-    let (code, _, stderr) = claimaudit(&["scan", "--data", data.path().to_str().unwrap(), "--out", file.to_str().unwrap()]);
+    let (code, _, stderr) = claimaudit(&[
+        "scan",
+        "--data",
+        data.path().to_str().unwrap(),
+        "--out",
+        file.to_str().unwrap(),
+    ]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("claims.csv, column `visit_type`, line 2"), "{stderr}");
+    assert!(
+        stderr.contains("claims.csv, column `visit_type`, line 2"),
+        "{stderr}"
+    );
     assert!(!file.exists());
-    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "no temporary file left behind");
+    assert_eq!(
+        std::fs::read_dir(out.path()).unwrap().count(),
+        0,
+        "no temporary file left behind"
+    );
 }
 
 #[test]
 fn a_ruleset_with_errors_scans_nothing() {
     let rules = tempfile::tempdir().unwrap();
-    std::fs::write(rules.path().join("bad.rules"), "ruleset \"x\" version \"1\"\nrule X \"x\" { for l in claim_item }").unwrap();
+    std::fs::write(
+        rules.path().join("bad.rules"),
+        "ruleset \"x\" version \"1\"\nrule X \"x\" { for l in claim_item }",
+    )
+    .unwrap();
     let out = rules.path().join("flags.parquet");
     let dir = fixtures().into_iter().next().unwrap();
     let (code, _, stderr) = claimaudit(&[
-        "scan", "--data", dir.to_str().unwrap(), "--rules", rules.path().to_str().unwrap(), "--out", out.to_str().unwrap(),
+        "scan",
+        "--data",
+        dir.to_str().unwrap(),
+        "--rules",
+        rules.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("E0101"), "{stderr}");

@@ -31,6 +31,9 @@ pub struct DemoArgs {
     keep: Option<PathBuf>,
 }
 
+/// (rule, claim, line, provider) of a flag or a label.
+type FlagKey<'a> = (&'a str, Option<&'a str>, Option<i32>, Option<&'a str>);
+
 pub fn run(args: &DemoArgs) -> Result<u8, String> {
     let temp;
     let dir = match &args.keep {
@@ -92,7 +95,7 @@ pub fn run(args: &DemoArgs) -> Result<u8, String> {
     println!();
     println!("4. compared with the planted cases (labels.parquet):");
     let labels = read_labels(&dir.join("labels.parquet"))?;
-    let flagged: HashSet<(&str, Option<&str>, Option<i32>, Option<&str>)> = report
+    let flagged: HashSet<FlagKey> = report
         .flags
         .iter()
         .map(|f| {
