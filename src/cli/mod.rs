@@ -2,6 +2,7 @@
 
 mod check_cmd;
 mod demo;
+mod fmt_cmd;
 mod gen_cmd;
 mod output;
 mod plan_cmd;
@@ -38,6 +39,8 @@ struct Cli {
 enum Command {
     /// Check a ruleset for errors and warnings, with the line and column of each.
     Check(check_cmd::CheckArgs),
+    /// Rewrite rule files in the canonical layout (or, with --check, list those that differ).
+    Fmt(fmt_cmd::FmtArgs),
     /// Generate a synthetic dataset in the CHS contract, with planted violations.
     Gen(gen_cmd::GenArgs),
     /// Check a dataset folder against the data contract and summarize it.
@@ -55,6 +58,7 @@ pub fn main() -> ExitCode {
     init_logging();
     let result = match cli.command {
         Command::Check(args) => check_cmd::run(&args),
+        Command::Fmt(args) => fmt_cmd::run(&args),
         Command::Gen(args) => gen_cmd::run(&args),
         Command::Validate(args) => validate_cmd::run(&args),
         Command::Demo(args) => demo::run(&args),

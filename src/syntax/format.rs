@@ -71,8 +71,10 @@ pub fn canonical_order(file: &File) -> File {
 }
 
 fn write_file(w: &mut Writer, file: &File) {
+    let constant = |item: &Item| matches!(item, Item::Param(_) | Item::Set(_));
     for (i, item) in file.items.iter().enumerate() {
-        if i > 0 {
+        // Parameters and sets read as one block; other items stand apart.
+        if i > 0 && !(constant(item) && constant(&file.items[i - 1])) {
             w.blank();
         }
         let span = item_span(item);

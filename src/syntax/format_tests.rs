@@ -188,9 +188,7 @@ fn header_items() {
     ruleset "CHS core rules" version "2024.1"
 
     param annual_fund_cap = { "employee": 700000.00, "resident": 300000.00 } "年度统筹基金最高支付限额"
-
     param qty02_window = 30 days
-
     set service_or_material = ("service", "material")
     "#);
 }
@@ -774,7 +772,6 @@ rule E "empty" {
 
     # About p.
     param p = 1  # the default
-
     # inside a set: moves above it
     set s = ("a", "b")
 

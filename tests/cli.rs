@@ -1,0 +1,109 @@
+//! The command line as a supervisor or operator meets it.
+
+use std::process::Command;
+
+fn claimaudit(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_claimaudit"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_shipped_rulesets_check_and_are_formatted() {
+    let (code, stdout, stderr) = claimaudit(&["check", "rulesets"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("21 rules checked"), "{stdout}");
+    let (code, stdout, _) = claimaudit(&["fmt", "--check", "rulesets"]);
+    assert_eq!(code, 0, "unformatted: {stdout}");
+}
+
+#[test]
+fn fmt_rewrites_a_file_and_keeps_its_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mine.rules");
+    std::fs::write(
+        &path,
+        "ruleset \"r\" version \"1\"\n# 价格规则\nrule P-1 \"价格\" { for line in claim_items\nflag when line.unit_price>line.entry.price_cap\ncategory price severity high action warn }\n",
+    )
+    .unwrap();
+    let (code, _, _) = claimaudit(&["fmt", "--check", path.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let (code, stdout, stderr) = claimaudit(&["fmt", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("# 价格规则\nrule P-1 \"价格\" {\n  category price\n  severity high\n  action warn\n\n  for line in claim_items\n  flag when line.unit_price > line.entry.price_cap\n}"), "{text}");
+    let (code, _, _) = claimaudit(&["fmt", "--check", path.to_str().unwrap()]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn fmt_leaves_a_file_with_a_syntax_error_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.rules");
+    std::fs::write(&path, "rule X \"x\" { flag when }").unwrap();
+    let (code, _, stderr) = claimaudit(&["fmt", path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("E0001"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "rule X \"x\" { flag when }"
+    );
+}
+
+#[test]
+fn check_reports_missing_paths_as_could_not_run() {
+    let (code, _, stderr) = claimaudit(&["check", "no/such/rules"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no/such/rules"), "{stderr}");
+}
+
+#[test]
+fn validate_checks_against_the_tables_a_ruleset_declares() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("kb.rules");
+    std::fs::write(
+        &rules,
+        "ruleset \"kb\" version \"1\"\ntable exclusions \"互斥项目\" {\n  item_a text\n  item_b text\n  key (item_a, item_b)\n}\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("exclusions.csv"), "item_a,item_b\nA,B\nA,B\n").unwrap();
+    let (code, stdout, _) = claimaudit(&[
+        "validate",
+        "--data",
+        data.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("error[D010]: exclusions.csv, column `item_a`, line 3"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_demo_runs_and_finds_every_planted_case() {
+    let (code, stdout, stderr) = claimaudit(&["demo", "--patients", "300"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains(": valid"), "{stdout}");
+    assert!(stdout.contains(", 0 missed"), "{stdout}");
+    assert!(stdout.contains(", 0 flagged by mistake"), "{stdout}");
+}
+
+#[test]
+fn every_command_explains_itself() {
+    for command in ["check", "fmt", "gen", "validate", "demo", "plan", "scan"] {
+        let (code, stdout, _) = claimaudit(&[command, "--help"]);
+        assert_eq!(code, 0, "{command}");
+        assert!(stdout.len() > 200, "{command}: {stdout}");
+    }
+}
