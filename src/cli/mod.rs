@@ -2,6 +2,7 @@
 
 mod check_cmd;
 mod demo;
+mod explain_cmd;
 mod fmt_cmd;
 mod gen_cmd;
 mod output;
@@ -39,6 +40,8 @@ struct Cli {
 enum Command {
     /// Check a ruleset for errors and warnings, with the line and column of each.
     Check(check_cmd::CheckArgs),
+    /// Say why each rule fired on a claim, or why not, with the values.
+    Explain(explain_cmd::ExplainArgs),
     /// Rewrite rule files in the canonical layout (or, with --check, list those that differ).
     Fmt(fmt_cmd::FmtArgs),
     /// Generate a synthetic dataset in the CHS contract, with planted violations.
@@ -58,6 +61,7 @@ pub fn main() -> ExitCode {
     init_logging();
     let result = match cli.command {
         Command::Check(args) => check_cmd::run(&args),
+        Command::Explain(args) => explain_cmd::run(&args),
         Command::Fmt(args) => fmt_cmd::run(&args),
         Command::Gen(args) => gen_cmd::run(&args),
         Command::Validate(args) => validate_cmd::run(&args),

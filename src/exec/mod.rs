@@ -5,6 +5,7 @@ mod agg;
 mod col;
 mod env;
 mod eval;
+mod explain;
 mod keyed;
 mod lookup;
 mod order;
@@ -15,5 +16,6 @@ mod run;
 mod scan;
 
 pub use env::{Env, Frame};
+pub use explain::{RowExplanation, RuleExplanation, Trace, claim_rows, explain_claim};
 pub use run::{ExecOptions, Tables, execute, prepare};
 pub use scan::{ScanReport, peak_memory_bytes, read_tables, run_tables, scan_dataset};

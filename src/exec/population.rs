@@ -14,12 +14,53 @@ use crate::flags::Flag;
 use crate::ir::{Form, Rule, Ruleset, TExpr, TExprKind};
 
 /// Runs a population rule over `rows` of the rule's table that passed `where`.
+/// A population rule evaluated: one context row per entity, and the
+/// usable peer group of each entity (if any) with the groups' sizes.
+pub struct PopulationContext<'a> {
+    pub ctx: Ctx<'a>,
+    pub group_of: Vec<Option<usize>>,
+    pub group_sizes: Vec<usize>,
+}
+
 pub fn run_population<'a>(
     ruleset: &Ruleset,
     rule: &'a Rule,
     env: &'a Env<'a>,
     rows: &[u32],
 ) -> Vec<Flag> {
+    let Form::Population { entity_table, .. } = &rule.form else {
+        unreachable!("run_population runs population rules")
+    };
+    let PopulationContext {
+        ctx,
+        group_of,
+        group_sizes,
+    } = population_context(rule, env, rows);
+    let condition = ctx.eval(&rule.condition);
+    let positions: Vec<usize> = (0..ctx.n)
+        .filter(|&i| group_of[i].is_some() && condition.bools()[i].is_true())
+        .collect();
+    let peers = positions
+        .iter()
+        .map(|&i| group_of[i].map(|g| group_sizes[g]))
+        .collect();
+    let count = positions.len();
+    let hits = Hits {
+        positions,
+        others_table: entity_table,
+        others: vec![Vec::new(); count],
+        peers,
+    };
+    render(ruleset, rule, &ctx, hits, Flagged::Entity)
+}
+
+/// Groups `rows` by entity and computes the statistics, eligibility, peer
+/// groups and quantiles.
+pub fn population_context<'a>(
+    rule: &'a Rule,
+    env: &'a Env<'a>,
+    rows: &[u32],
+) -> PopulationContext<'a> {
     let Form::Population {
         entity,
         entity_table,
@@ -109,22 +150,12 @@ pub fn run_population<'a>(
         }
     }
     ctx.quantiles = quantiles(rule, &ctx, &constant, &usable, &group_of);
-    let condition = ctx.eval(&rule.condition);
-    let positions: Vec<usize> = (0..n)
-        .filter(|&i| group_of[i].is_some() && condition.bools()[i].is_true())
-        .collect();
-    let peers = positions
-        .iter()
-        .map(|&i| group_of[i].map(|g| usable[g].len()))
-        .collect();
-    let count = positions.len();
-    let hits = Hits {
-        positions,
-        others_table: entity_table,
-        others: vec![Vec::new(); count],
-        peers,
-    };
-    render(ruleset, rule, &ctx, hits, Flagged::Entity)
+    let group_sizes = usable.iter().map(Vec::len).collect();
+    PopulationContext {
+        ctx,
+        group_of,
+        group_sizes,
+    }
 }
 
 /// Every `quantile(stat, p)` the rule uses, for each entity over its group.

@@ -1,0 +1,488 @@
+//! Why a rule fired on a claim, or why not: each row's `where` and
+//! `flag when` taken apart into the conditions and values that decided it.
+
+use serde::Serialize;
+
+use super::col::{Col, Scalar, Tri};
+use super::env::Env;
+use super::eval::Ctx;
+use super::keyed::{KeyedContext, keyed_context};
+use super::output::display;
+use super::pair::pair_context;
+use super::population::{PopulationContext, population_context};
+use crate::flags::Flag;
+use crate::ir::{FlagField, Form, Rule, TExpr, TExprKind};
+use crate::syntax::Sources;
+
+/// One condition and what it came to, with the parts that decided it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Trace {
+    pub text: String,
+    pub value: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<Trace>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RowExplanation {
+    /// Which row: `claim C1`, `line 3`, `provider H1`, or a pair `line 2 with claim C7`.
+    pub row: String,
+    pub fired: bool,
+    /// Set when the row was not looked at (`where` not true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_selected: Option<Trace>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<Trace>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleExplanation {
+    pub rule_id: String,
+    pub rule_name: String,
+    pub fired: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub rows: Vec<RowExplanation>,
+}
+
+fn tri_text(t: Tri) -> &'static str {
+    match t {
+        Tri::True => "true",
+        Tri::False => "false",
+        Tri::Null => "unknown",
+    }
+}
+
+fn source_text(sources: &Sources, e: &TExpr) -> String {
+    let file = sources.get(e.span.file);
+    file.text
+        .get(e.span.start..e.span.end)
+        .unwrap_or("?")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The trace of boolean expression `e` at position `at` of `ctx`.
+fn trace<'a>(ctx: &Ctx<'a>, e: &'a TExpr, at: usize, sources: &Sources) -> Trace {
+    let value_of = |x: &'a TExpr| -> String {
+        let col: Col<'a> = ctx.eval(x);
+        match &col {
+            Col::Bool(b) => tri_text(b[at]).to_string(),
+            other => display(other.get(at)),
+        }
+    };
+    let value = value_of(e);
+    let leaf = |x: &'a TExpr| Trace {
+        text: source_text(sources, x),
+        value: value_of(x),
+        parts: Vec::new(),
+    };
+    let parts = match &e.kind {
+        TExprKind::And(a, b) | TExprKind::Or(a, b) => {
+            let mut parts = Vec::new();
+            for side in [a, b] {
+                // Show the sides that decided the result.
+                let side_trace = trace(ctx, side, at, sources);
+                let decisive = match (&e.kind, side_trace.value.as_str()) {
+                    (TExprKind::And(..), "true") => value == "true",
+                    (TExprKind::Or(..), "false") => value == "false",
+                    _ => true,
+                };
+                let same_operator = matches!(
+                    (&e.kind, &side.kind),
+                    (TExprKind::And(..), TExprKind::And(..))
+                        | (TExprKind::Or(..), TExprKind::Or(..))
+                );
+                if !decisive {
+                    continue;
+                }
+                // `a and b and c` reads as three parts, not a nest of two.
+                if same_operator && side_trace.value == value {
+                    parts.extend(side_trace.parts);
+                } else {
+                    parts.push(side_trace);
+                }
+            }
+            parts
+        }
+        // `is not null`, `not in`, `not between`: one node, the operands below it.
+        TExprKind::Not(inner) if inner.span.same_place(&e.span) => {
+            trace(ctx, inner, at, sources).parts
+        }
+        TExprKind::Not(inner) => vec![trace(ctx, inner, at, sources)],
+        TExprKind::Compare { left, right, .. } | TExprKind::StartsWith(left, right) => {
+            operands(&[left, right], &leaf)
+        }
+        TExprKind::Between { expr, low, high } => operands(&[expr, low, high], &leaf),
+        TExprKind::IsNull(x)
+        | TExprKind::Matches { text: x, .. }
+        | TExprKind::InSet { expr: x, .. } => operands(&[x], &leaf),
+        TExprKind::InList { expr, .. } => operands(&[expr], &leaf),
+        TExprKind::InArray { expr, list } => operands(&[expr, list], &leaf),
+        TExprKind::Quantifier { list, .. } => operands(&[list], &leaf),
+        _ => Vec::new(),
+    };
+    Trace {
+        text: source_text(sources, e),
+        value,
+        parts,
+    }
+}
+
+/// Operands worth showing: values read from data, not constants.
+fn operands<'a>(exprs: &[&'a TExpr], leaf: &dyn Fn(&'a TExpr) -> Trace) -> Vec<Trace> {
+    exprs
+        .iter()
+        .filter(|x| !matches!(x.kind, TExprKind::Const(_)))
+        .map(|x| leaf(x))
+        .collect()
+}
+
+fn row_name<'a>(
+    env: &'a Env<'a>,
+    ctx: &Ctx<'a>,
+    table: &str,
+    rows: &[Option<u32>],
+    at: usize,
+) -> String {
+    let ids = super::output::identities(ctx, env_table(env, table), vec![rows[at]]);
+    let field = |f: FlagField| {
+        ids[0].iter().find(|(g, _)| *g == f).map(|(_, v)| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    };
+    match (
+        field(FlagField::LineNo),
+        field(FlagField::ClaimId),
+        field(FlagField::ProviderId),
+    ) {
+        (Some(line), _, _) => format!("line {line}"),
+        (None, Some(claim), _) => format!("claim {claim}"),
+        (None, None, Some(provider)) => format!("provider {provider}"),
+        _ => format!("{table} row {}", rows[at].map_or(0, |r| r + 1)),
+    }
+}
+
+fn env_table<'a>(env: &'a Env<'a>, table: &str) -> &'a str {
+    env.schema
+        .table(table)
+        .map(|t| t.name.as_str())
+        .unwrap_or("")
+}
+
+/// Explains every rule of `rules` for the claim `claim_id`; `flags` are
+/// the flags of a full run (rules over many rows need the whole data).
+pub fn explain_claim<'a>(
+    env: &'a Env<'a>,
+    rules: &[&'a Rule],
+    claim_id: &str,
+    flags: &[Flag],
+    sources: &Sources,
+) -> Vec<RuleExplanation> {
+    rules
+        .iter()
+        .map(|rule| {
+            let mine: Vec<&Flag> = flags
+                .iter()
+                .filter(|f| f.rule_id == rule.id && f.claim_id.as_deref() == Some(claim_id))
+                .collect();
+            let (rows, note) = explain_rule(env, rule, claim_id, sources);
+            RuleExplanation {
+                rule_id: rule.id.clone(),
+                rule_name: rule.name.clone(),
+                fired: !mine.is_empty(),
+                messages: mine.iter().map(|f| f.message.clone()).collect(),
+                note,
+                rows,
+            }
+        })
+        .collect()
+}
+
+/// How many rows of all flaggable tables belong to the claim.
+pub fn claim_rows(env: &Env<'_>, claim_id: &str) -> usize {
+    env.identities
+        .keys()
+        .filter(|t| env.frames.contains_key(*t))
+        .map(|t| rows_of_claim(env, t, claim_id).len())
+        .sum()
+}
+
+/// Rows of `table` whose flags would name `claim_id`.
+fn rows_of_claim(env: &Env<'_>, table: &str, claim_id: &str) -> Vec<u32> {
+    let Some(exprs) = env.identities.get(table) else {
+        return Vec::new();
+    };
+    let Some((_, claim_expr)) = exprs.iter().find(|(f, _)| *f == FlagField::ClaimId) else {
+        return Vec::new();
+    };
+    let n = env.frame(table).rows();
+    let ctx = Ctx::new(
+        env,
+        env_table(env, table),
+        (0..n as u32).map(Some).collect(),
+    );
+    let ids = ctx.eval(claim_expr);
+    (0..n)
+        .filter(|&i| matches!(ids.get(i), Scalar::Text(t) if t == claim_id))
+        .map(|i| i as u32)
+        .collect()
+}
+
+fn passing(env: &Env<'_>, rule: &Rule, rows: &[u32]) -> Vec<bool> {
+    let ctx = Ctx::new(
+        env,
+        env_table(env, &rule.table),
+        rows.iter().map(|r| Some(*r)).collect(),
+    );
+    match &rule.filter {
+        None => vec![true; rows.len()],
+        Some(f) => ctx.eval(f).bools().iter().map(|t| t.is_true()).collect(),
+    }
+}
+
+fn explain_rule<'a>(
+    env: &'a Env<'a>,
+    rule: &'a Rule,
+    claim_id: &str,
+    sources: &Sources,
+) -> (Vec<RowExplanation>, Option<String>) {
+    let table = env_table(env, &rule.table);
+    if let Form::Population { .. } = &rule.form {
+        return explain_population(env, rule, claim_id, sources);
+    }
+    let targets = rows_of_claim(env, table, claim_id);
+    if targets.is_empty() {
+        return (
+            Vec::new(),
+            Some(format!("the claim has no rows in `{table}`")),
+        );
+    }
+    let selected = passing(env, rule, &targets);
+    let mut out = Vec::new();
+    let plain = Ctx::new(env, table, targets.iter().map(|r| Some(*r)).collect());
+    for (i, &row) in targets.iter().enumerate() {
+        let name = row_name(env, &plain, table, &plain.row.1, i);
+        if !selected[i] {
+            let filter = rule
+                .filter
+                .as_ref()
+                .expect("only a `where` leaves rows out");
+            out.push(RowExplanation {
+                row: name,
+                fired: false,
+                not_selected: Some(trace(&plain, filter, i, sources)),
+                condition: None,
+            });
+            continue;
+        }
+        match &rule.form {
+            Form::Row => {
+                let mut ctx = plain.sibling();
+                for l in &rule.lets {
+                    let v = ctx.eval(&l.expr);
+                    ctx.lets.push(v);
+                }
+                let t = trace(&ctx, &rule.condition, i, sources);
+                out.push(RowExplanation {
+                    row: name,
+                    fired: t.value == "true",
+                    not_selected: None,
+                    condition: Some(t),
+                });
+            }
+            Form::Group { keys } | Form::Window { keys, .. } | Form::Sequence { keys, .. } => {
+                let members = same_key_rows(env, rule, &keys[0], row);
+                let KeyedContext {
+                    ctx, sorted_rows, ..
+                } = keyed_context(rule, env, &members);
+                let at = sorted_rows
+                    .iter()
+                    .position(|r| *r == Some(row))
+                    .expect("the row is among its key's rows");
+                let t = trace(&ctx, &rule.condition, at, sources);
+                out.push(RowExplanation {
+                    row: name,
+                    fired: t.value == "true",
+                    not_selected: None,
+                    condition: Some(t),
+                });
+            }
+            Form::Pair {
+                table: partner_table,
+                filter,
+                keys,
+                ..
+            } => {
+                let partners =
+                    partner_rows(env, table, partner_table, filter.as_ref(), &keys[0], row);
+                let (ctx, owners) = pair_context(rule, env, &[row], &partners);
+                if owners.is_empty() {
+                    out.push(RowExplanation {
+                        row: name.clone(),
+                        fired: false,
+                        not_selected: None,
+                        condition: Some(Trace {
+                            text: format!("a `{partner_table}` row to pair with"),
+                            value: "none".into(),
+                            parts: Vec::new(),
+                        }),
+                    });
+                }
+                let partner_ids = ctx
+                    .partner
+                    .as_ref()
+                    .map(|p| p.1.clone())
+                    .unwrap_or_default();
+                for k in 0..owners.len().min(5) {
+                    let t = trace(&ctx, &rule.condition, k, sources);
+                    let partner_name = row_name(env, &ctx, partner_table, &partner_ids, k);
+                    out.push(RowExplanation {
+                        row: format!("{name} with {partner_name}"),
+                        fired: t.value == "true",
+                        not_selected: None,
+                        condition: Some(t),
+                    });
+                }
+            }
+            Form::Population { .. } => unreachable!("handled above"),
+        }
+    }
+    (out, None)
+}
+
+/// Rows passing `where` whose first key equals that of `row`.
+fn same_key_rows(env: &Env<'_>, rule: &Rule, key: &TExpr, row: u32) -> Vec<u32> {
+    let table = env_table(env, &rule.table);
+    let n = env.frame(table).rows();
+    let all: Vec<u32> = (0..n as u32).collect();
+    let keep = passing(env, rule, &all);
+    let ctx = Ctx::new(env, table, all.iter().map(|r| Some(*r)).collect());
+    let values = ctx.eval(key);
+    let mine = values.get(row as usize);
+    all.into_iter()
+        .filter(|&r| keep[r as usize] && values.get(r as usize).same(&mine))
+        .collect()
+}
+
+fn partner_rows(
+    env: &Env<'_>,
+    table: &str,
+    partner_table: &str,
+    filter: Option<&TExpr>,
+    keys: &(TExpr, TExpr),
+    row: u32,
+) -> Vec<u32> {
+    let own = Ctx::new(env, table, vec![Some(row)]);
+    let mine = own.eval(&keys.0);
+    let n = env.frame(partner_table).rows();
+    let ctx = Ctx::for_partners(
+        env,
+        table,
+        env_table(env, partner_table),
+        (0..n as u32).map(Some).collect(),
+    );
+    let keep = filter.map(|f| ctx.eval(f));
+    let theirs = ctx.eval(&keys.1);
+    (0..n)
+        .filter(|&p| {
+            keep.as_ref().is_none_or(|k| k.bools()[p].is_true())
+                && !mine.is_null(0)
+                && theirs.get(p).same(&mine.get(0))
+        })
+        .map(|p| p as u32)
+        .collect()
+}
+
+fn explain_population<'a>(
+    env: &'a Env<'a>,
+    rule: &'a Rule,
+    claim_id: &str,
+    sources: &Sources,
+) -> (Vec<RowExplanation>, Option<String>) {
+    let Form::Population {
+        entity,
+        entity_table,
+        eligible,
+        ..
+    } = &rule.form
+    else {
+        unreachable!()
+    };
+    let table = env_table(env, &rule.table);
+    let targets = rows_of_claim(env, table, claim_id);
+    let own = Ctx::new(env, table, targets.iter().map(|r| Some(*r)).collect());
+    let Col::Row(entities) = own.eval(entity) else {
+        unreachable!()
+    };
+    let mut wanted: Vec<u32> = entities.into_iter().flatten().collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    if wanted.is_empty() {
+        return (
+            Vec::new(),
+            Some(format!(
+                "no `{entity_table}` row is reached from this claim's rows the rule looks at"
+            )),
+        );
+    }
+    let n = env.frame(table).rows();
+    let all: Vec<u32> = (0..n as u32).collect();
+    let keep = passing(env, rule, &all);
+    let rows: Vec<u32> = all.into_iter().filter(|r| keep[*r as usize]).collect();
+    let PopulationContext {
+        ctx,
+        group_of,
+        group_sizes,
+    } = population_context(rule, env, &rows);
+    let entity_rows = ctx.entity.as_ref().map(|e| e.1.clone()).unwrap_or_default();
+    let mut out = Vec::new();
+    for target in wanted {
+        let Some(at) = entity_rows.iter().position(|e| *e == Some(target)) else {
+            continue;
+        };
+        let name = row_name(env, &ctx, entity_table, &entity_rows, at);
+        if let Some(e) = eligible {
+            let t = trace(&ctx, e, at, sources);
+            if t.value != "true" {
+                out.push(RowExplanation {
+                    row: name,
+                    fired: false,
+                    not_selected: Some(t),
+                    condition: None,
+                });
+                continue;
+            }
+        }
+        let Some(group) = group_of[at] else {
+            out.push(RowExplanation {
+                row: name,
+                fired: false,
+                not_selected: Some(Trace {
+                    text: "a usable peer group".into(),
+                    value: "none (too few eligible peers, or no peer value)".into(),
+                    parts: Vec::new(),
+                }),
+                condition: None,
+            });
+            continue;
+        };
+        let mut t = trace(&ctx, &rule.condition, at, sources);
+        t.parts.push(Trace {
+            text: "peers".into(),
+            value: group_sizes[group].to_string(),
+            parts: Vec::new(),
+        });
+        out.push(RowExplanation {
+            row: name,
+            fired: t.value == "true",
+            not_selected: None,
+            condition: Some(t),
+        });
+    }
+    (out, Some("a statistical rule: it judges the claim's provider against its peers over the whole dataset".into()))
+}

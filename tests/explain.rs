@@ -1,0 +1,125 @@
+//! `claimaudit explain`: why a rule fired on a claim, or why not.
+
+use std::process::Command;
+
+fn explain(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_claimaudit"))
+        .arg("explain")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_fired_rule_shows_the_values_that_made_it_fire() {
+    let (code, out, err) = explain(&[
+        "--data",
+        "fixtures/claim_rules",
+        "--claim",
+        "K07",
+        "--rule",
+        "STAY-01",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(
+            "STAY-01 住院期间门诊/购药 (outpatient care during an inpatient stay) — FIRED"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("claim K07 with claim K06: `flag when` is true"),
+        "{out}"
+    );
+    assert!(out.contains("stay.admit_date → 2024-02-01"), "{out}");
+}
+
+#[test]
+fn a_rule_that_did_not_fire_shows_the_false_part_and_its_values() {
+    let (code, out, err) = explain(&[
+        "--data",
+        "fixtures/line_rules",
+        "--claim",
+        "C01",
+        "--rule",
+        "PRICE-CAP",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // Line 6 is priced exactly at its cap: the comparison is false, with both values.
+    let line6 = out.split("  line 6:").nth(1).unwrap_or_default();
+    assert!(
+        line6.contains("line.unit_price > line.entry.price_cap → false"),
+        "{out}"
+    );
+    assert!(line6.contains("line.unit_price → 300.0000"), "{out}");
+    assert!(line6.contains("line.entry.price_cap → 300.0000"), "{out}");
+}
+
+#[test]
+fn rows_a_rule_does_not_look_at_are_named_with_the_reason() {
+    let (_, out, _) = explain(&[
+        "--data",
+        "fixtures/line_rules",
+        "--claim",
+        "C01",
+        "--rule",
+        "DUP-01",
+    ]);
+    assert!(
+        out.contains("line 1: not looked at, because `where` is false"),
+        "{out}"
+    );
+    assert!(out.contains("line.item_type → drug"), "{out}");
+}
+
+#[test]
+fn group_rules_are_judged_with_their_group() {
+    let (_, out, _) = explain(&[
+        "--data",
+        "fixtures/line_rules",
+        "--claim",
+        "C08",
+        "--rule",
+        "DUP-01",
+    ]);
+    assert!(
+        out.contains("DUP-01 重复收费 (duplicate billing) — FIRED"),
+        "{out}"
+    );
+    assert!(out.contains("count() → 2"), "{out}");
+}
+
+#[test]
+fn json_output_for_programs() {
+    let (code, out, _) = explain(&[
+        "--data",
+        "fixtures/claim_rules",
+        "--claim",
+        "K02",
+        "--format",
+        "json",
+        "--rule",
+        "GHOST-01",
+    ]);
+    assert_eq!(code, 0);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["rules"][0]["rule_id"], "GHOST-01");
+    assert_eq!(report["rules"][0]["fired"], true);
+    assert_eq!(
+        report["rules"][0]["messages"][0],
+        "患者已于 2024-05-10 死亡, 2024-05-11 仍有结算"
+    );
+}
+
+#[test]
+fn an_unknown_claim_is_an_error() {
+    let (code, _, err) = explain(&["--data", "fixtures/claim_rules", "--claim", "NOPE"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no claim `NOPE`"), "{err}");
+}
