@@ -47,9 +47,11 @@ fn expected(dir: &Path) -> BTreeSet<Identity> {
         .collect()
 }
 
+/// Scans a fixture with its own `rules.rules` if it has one, else the shipped rules.
 fn scanned(dir: &Path, extra: &[&str]) -> (Vec<serde_json::Value>, String) {
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("flags.jsonl");
+    let rules = dir.join("rules.rules");
     let mut args = vec![
         "scan",
         "--data",
@@ -59,6 +61,9 @@ fn scanned(dir: &Path, extra: &[&str]) -> (Vec<serde_json::Value>, String) {
         "--format",
         "jsonl",
     ];
+    if rules.exists() {
+        args.extend(["--rules", rules.to_str().unwrap()]);
+    }
     args.extend(extra);
     let (code, stdout, stderr) = claimaudit(&args);
     assert_eq!(code, 0, "{stdout}{stderr}");
@@ -88,7 +93,7 @@ fn identity(flag: &serde_json::Value) -> Identity {
 #[test]
 fn every_fixture_gives_exactly_its_expected_flags() {
     let dirs = fixtures();
-    assert!(dirs.len() >= 2);
+    assert!(dirs.len() >= 3);
     for dir in dirs {
         let (flags, _) = scanned(&dir, &[]);
         let got: BTreeSet<Identity> = flags.iter().map(identity).collect();
@@ -246,4 +251,59 @@ fn a_ruleset_with_errors_scans_nothing() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("E0101"), "{stderr}");
     assert!(!out.exists());
+}
+
+fn evidence_of(flag: &serde_json::Value) -> serde_json::Value {
+    serde_json::from_str(flag["evidence"].as_str().unwrap()).unwrap()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    fixtures().into_iter().find(|d| d.ends_with(name)).unwrap()
+}
+
+#[test]
+fn window_evidence_names_the_rows_in_the_window() {
+    let (flags, _) = scanned(&fixture("line_rules"), &["--only", "QTY-02"]);
+    assert_eq!(flags.len(), 1);
+    let evidence = evidence_of(&flags[0]);
+    assert_eq!(evidence["values"]["sum(line.days_supply)"], 61);
+    assert_eq!(evidence["rows"][0]["claim_id"], "C10");
+    assert_eq!(
+        flags[0]["message"],
+        "XC09CA999A001 截至 2024-07-30 的 30 天内累计开药 61 天, 超过 60 天"
+    );
+}
+
+#[test]
+fn sequence_evidence_names_the_previous_row() {
+    let (flags, _) = scanned(&fixture("claim_rules"), &["--only", "SPLIT-01"]);
+    assert_eq!(flags.len(), 1);
+    let evidence = evidence_of(&flags[0]);
+    assert_eq!(evidence["rows"][0]["claim_id"], "K06");
+    assert_eq!(evidence["values"]["prev.discharge_date"], "2024-02-10");
+}
+
+#[test]
+fn pair_evidence_names_the_partner() {
+    let (flags, _) = scanned(&fixture("claim_rules"), &["--only", "STAY-02"]);
+    assert_eq!(flags.len(), 2);
+    assert_eq!(evidence_of(&flags[0])["rows"][0]["claim_id"], "K14");
+    assert_eq!(evidence_of(&flags[1])["rows"][0]["claim_id"], "K13");
+}
+
+#[test]
+fn population_evidence_has_the_statistics_and_the_peer_group() {
+    let (flags, _) = scanned(&fixture("population"), &[]);
+    assert_eq!(flags.len(), 1);
+    assert_eq!(flags[0]["grain"], "provider");
+    assert_eq!(flags[0]["claim_id"], serde_json::Value::Null);
+    let evidence = evidence_of(&flags[0]);
+    assert_eq!(evidence["values"]["n"], 4);
+    assert_eq!(evidence["values"]["h"], 4);
+    assert_eq!(evidence["values"]["share"], "1");
+    assert_eq!(
+        evidence["values"]["quantile(share, consult_quantile)"],
+        "0.9000"
+    );
+    assert_eq!(evidence["peers"], 5);
 }

@@ -366,7 +366,14 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
         .iter()
         .filter_map(|t| check_test(t, scope, &flagged_table))
         .collect();
-    let evidence = evidence(&condition, scope);
+    let mut evidence = evidence(&condition, scope);
+    // Every named value of the rule is evidence too (a population rule's n, h, share).
+    for (i, l) in lets.iter().enumerate() {
+        if !evidence.iter().any(|(label, _)| *label == l.name) {
+            let reference = TExpr::new(TExprKind::Let(i), l.expr.ty.clone(), l.expr.span);
+            evidence.push((l.name.clone(), reference));
+        }
+    }
     if !ok {
         return None;
     }

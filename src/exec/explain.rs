@@ -186,11 +186,23 @@ pub fn explain_claim<'a>(
     rules
         .iter()
         .map(|rule| {
+            let (rows, note) = explain_rule(env, rule, claim_id, sources);
+            // Population rules flag the claim's provider, not the claim.
+            let entities: Vec<&str> = rows
+                .iter()
+                .filter_map(|r| r.row.strip_prefix("provider "))
+                .collect();
             let mine: Vec<&Flag> = flags
                 .iter()
-                .filter(|f| f.rule_id == rule.id && f.claim_id.as_deref() == Some(claim_id))
+                .filter(|f| f.rule_id == rule.id)
+                .filter(|f| {
+                    f.claim_id.as_deref() == Some(claim_id)
+                        || (f.claim_id.is_none()
+                            && f.provider_id
+                                .as_deref()
+                                .is_some_and(|p| entities.contains(&p)))
+                })
                 .collect();
-            let (rows, note) = explain_rule(env, rule, claim_id, sources);
             RuleExplanation {
                 rule_id: rule.id.clone(),
                 rule_name: rule.name.clone(),
