@@ -9,6 +9,7 @@ mod output;
 mod plan_cmd;
 mod progress;
 mod scan_cmd;
+mod test_cmd;
 mod validate_cmd;
 
 use std::process::ExitCode;
@@ -54,6 +55,8 @@ enum Command {
     Plan(plan_cmd::PlanArgs),
     /// Run a ruleset over a dataset and write the flags (the nightly scan).
     Scan(scan_cmd::ScanArgs),
+    /// Run the tests written inside a ruleset.
+    Test(test_cmd::TestArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -68,6 +71,7 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Plan(args) => plan_cmd::run(&args),
         Command::Scan(args) => scan_cmd::run(&args),
+        Command::Test(args) => test_cmd::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

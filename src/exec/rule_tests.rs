@@ -1,0 +1,201 @@
+//! Running the tests written inside a ruleset: each test's rows, the rule
+//! run over them alone, and its flags compared with the expected ones.
+
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::{Field, Schema as ArrowSchema};
+use serde::Serialize;
+
+use super::env::Env;
+use super::explain::{RuleExplanation, explain_claim};
+use super::run::{ExecOptions, Tables, execute, prepare};
+use crate::data::arrow_types::arrow_type;
+use crate::data::values::build_array;
+use crate::flags::Flag;
+use crate::ir::{FlagField, Rule, RuleTest, Ruleset, Value};
+use crate::plan::{Selection, plan};
+use crate::syntax::Sources;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TestOutcome {
+    pub rule_id: String,
+    pub test: String,
+    /// `path:line` of the test.
+    pub source: String,
+    pub passed: bool,
+    pub fields: Vec<&'static str>,
+    pub expected: Vec<Vec<String>>,
+    pub actual: Vec<Vec<String>>,
+    /// Why the rule did or did not fire on the test's claims, when it failed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub explanation: Vec<RuleExplanation>,
+}
+
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::Text(t) => t.clone(),
+        Value::Int(i) => i.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn field_text(flag: &Flag, field: FlagField) -> String {
+    match field {
+        FlagField::ClaimId => flag.claim_id.clone().unwrap_or_default(),
+        FlagField::LineNo => flag.line_no.map(|l| l.to_string()).unwrap_or_default(),
+        FlagField::PatientId => flag.patient_id.clone().unwrap_or_default(),
+        FlagField::ProviderId => flag.provider_id.clone().unwrap_or_default(),
+    }
+}
+
+/// The test's rows as tables (columns not given are filled with nulls later).
+fn test_tables(ruleset: &Ruleset, test: &RuleTest) -> Result<Tables, String> {
+    let mut tables = Tables::new();
+    for given in &test.tables {
+        let table = ruleset
+            .schema
+            .table(&given.table)
+            .ok_or("the checker knows the table")?;
+        let mut fields = Vec::new();
+        let mut arrays = Vec::new();
+        for (i, name) in given.columns.iter().enumerate() {
+            let column = table.column(name).ok_or("the checker knows the column")?;
+            let values: Vec<Value> = given.rows.iter().map(|r| r[i].clone()).collect();
+            arrays.push(build_array(&column.ty, &values)?);
+            fields.push(Field::new(name, arrow_type(&column.ty), true));
+        }
+        let batch = RecordBatch::try_new_with_options(
+            Arc::new(ArrowSchema::new(fields)),
+            arrays,
+            &arrow::array::RecordBatchOptions::new().with_row_count(Some(given.rows.len())),
+        )
+        .map_err(|e| e.to_string())?;
+        tables.insert(given.table.clone(), batch);
+    }
+    Ok(tables)
+}
+
+/// Runs one test of one rule.
+pub fn run_test(ruleset: &Ruleset, sources: &Sources, rule: &Rule, test: &RuleTest) -> TestOutcome {
+    let selection = Selection {
+        only: vec![rule.id.clone()],
+        skip_batch_only: false,
+    };
+    let plan = plan(ruleset, &selection, sources);
+    let outcome =
+        |passed: bool, actual: Vec<Vec<String>>, explanation: Vec<RuleExplanation>| TestOutcome {
+            rule_id: rule.id.clone(),
+            test: test.name.clone(),
+            source: sources.location(test.span),
+            passed,
+            fields: test.expect_fields.iter().map(|f| f.as_str()).collect(),
+            expected: sorted(
+                test.expect
+                    .iter()
+                    .map(|row| row.iter().map(value_text).collect())
+                    .collect(),
+            ),
+            actual,
+            explanation,
+        };
+    let tables = match test_tables(ruleset, test) {
+        Ok(t) => t,
+        Err(why) => {
+            return outcome(
+                false,
+                vec![vec![format!("could not build the test's rows: {why}")]],
+                Vec::new(),
+            );
+        }
+    };
+    let (frames, lookups) = prepare(&plan, tables);
+    let options = ExecOptions {
+        threads: Some(1),
+        overrides: test.params.clone(),
+        ..ExecOptions::default()
+    };
+    let env = Env::new(ruleset, frames, lookups, &options.overrides);
+    let flags = execute(&plan, &env, &options);
+    let actual = sorted(
+        flags
+            .iter()
+            .map(|f| {
+                test.expect_fields
+                    .iter()
+                    .map(|field| field_text(f, *field))
+                    .collect()
+            })
+            .collect(),
+    );
+    // Without fields to compare (`expect no flags`), any flag is a failure.
+    let expected = sorted(
+        test.expect
+            .iter()
+            .map(|row| row.iter().map(value_text).collect())
+            .collect(),
+    );
+    let passed = if test.expect_fields.is_empty() {
+        flags.is_empty()
+    } else {
+        actual == expected
+    };
+    if passed {
+        return outcome(true, actual, Vec::new());
+    }
+    let actual = if test.expect_fields.is_empty() {
+        sorted(
+            flags
+                .iter()
+                .map(|f| {
+                    vec![
+                        f.claim_id.clone().unwrap_or_default(),
+                        field_text(f, FlagField::LineNo),
+                    ]
+                })
+                .collect(),
+        )
+    } else {
+        actual
+    };
+    let explanation = test_claims(test)
+        .iter()
+        .take(5)
+        .flat_map(|claim| explain_claim(&env, &[rule], claim, &flags, sources))
+        .collect();
+    outcome(false, actual, explanation)
+}
+
+fn sorted(mut rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    rows.sort();
+    rows
+}
+
+/// The claim ids a test gives, in order.
+fn test_claims(test: &RuleTest) -> Vec<String> {
+    let mut claims: Vec<String> = Vec::new();
+    for table in &test.tables {
+        if let Some(i) = table.columns.iter().position(|c| c == "claim_id") {
+            for row in &table.rows {
+                if let Value::Text(id) = &row[i]
+                    && !claims.contains(id)
+                {
+                    claims.push(id.clone());
+                }
+            }
+        }
+    }
+    claims
+}
+
+/// Runs every test of the rules selected (all when `only` is empty).
+pub fn run_rule_tests(ruleset: &Ruleset, sources: &Sources, only: &[String]) -> Vec<TestOutcome> {
+    ruleset
+        .rules
+        .iter()
+        .filter(|r| only.is_empty() || only.contains(&r.id))
+        .flat_map(|rule| rule.tests.iter().map(move |test| (rule, test)))
+        .map(|(rule, test)| run_test(ruleset, sources, rule, test))
+        .collect()
+}
