@@ -4,6 +4,7 @@
 //! A ruleset that checks without errors cannot fail at run time for
 //! reasons of type.
 
+pub mod catalog;
 pub mod codes;
 mod constants;
 mod expr;

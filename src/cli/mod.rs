@@ -2,6 +2,7 @@
 
 mod check_cmd;
 mod demo;
+mod doc_cmd;
 mod explain_cmd;
 mod fmt_cmd;
 mod gen_cmd;
@@ -41,6 +42,8 @@ struct Cli {
 enum Command {
     /// Check a ruleset for errors and warnings, with the line and column of each.
     Check(check_cmd::CheckArgs),
+    /// Print the catalog of a ruleset's rules (docs/rules.md) in Markdown.
+    Doc(doc_cmd::DocArgs),
     /// Say why each rule fired on a claim, or why not, with the values.
     Explain(explain_cmd::ExplainArgs),
     /// Rewrite rule files in the canonical layout (or, with --check, list those that differ).
@@ -64,6 +67,7 @@ pub fn main() -> ExitCode {
     init_logging();
     let result = match cli.command {
         Command::Check(args) => check_cmd::run(&args),
+        Command::Doc(args) => doc_cmd::run(&args),
         Command::Explain(args) => explain_cmd::run(&args),
         Command::Fmt(args) => fmt_cmd::run(&args),
         Command::Gen(args) => gen_cmd::run(&args),
