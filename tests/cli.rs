@@ -101,9 +101,44 @@ fn the_demo_runs_and_finds_every_planted_case() {
 
 #[test]
 fn every_command_explains_itself() {
-    for command in ["check", "fmt", "gen", "validate", "demo", "plan", "scan"] {
+    for command in [
+        "check", "fmt", "gen", "validate", "demo", "plan", "scan", "explain", "test", "doc",
+    ] {
         let (code, stdout, _) = claimaudit(&[command, "--help"]);
         assert_eq!(code, 0, "{command}");
         assert!(stdout.len() > 200, "{command}: {stdout}");
     }
+}
+
+#[test]
+fn the_shipped_rules_pass_their_own_tests() {
+    let (code, stdout, stderr) = claimaudit(&["test", "rulesets"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains(" 0 failed"), "{stdout}");
+    let (code, stdout, _) =
+        claimaudit(&["test", "rulesets", "--format", "json", "--only", "CAP-01"]);
+    assert_eq!(code, 0);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(report["tests"].as_u64().unwrap() >= 5);
+    assert_eq!(report["failed"], 0);
+}
+
+#[test]
+fn a_failing_rule_test_shows_expected_actual_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wrong.rules");
+    std::fs::write(
+        &path,
+        "ruleset \"r\" version \"1\"\nrule P-1 \"价格\" {\n  category price\n  severity high\n  action warn\n  for line in claim_items\n  flag when line.unit_price > line.entry.price_cap\n  test \"equal to the cap fires\" {\n    given claim_items\n      | claim_id | line_no | item_code | unit_price |\n      | C1       | 1       | A         | 10.0000    |\n    given catalog\n      | item_code | price_cap |\n      | A         | 10.0000   |\n    expect flags\n      | claim_id | line_no |\n      | C1       | 1       |\n  }\n}\n",
+    )
+    .unwrap();
+    let (code, stdout, _) = claimaudit(&["test", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("FAIL P-1          equal to the cap fires"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("expected: (C1, 1)"), "{stdout}");
+    assert!(stdout.contains("actual:   no flags"), "{stdout}");
+    assert!(stdout.contains("line.unit_price → 10.0000"), "{stdout}");
 }

@@ -210,7 +210,7 @@ fn cell_value(cell: &Cell, ty: &ColumnType) -> Result<Value, Diagnostic> {
                 crate::ir::Type::of_column(ty)
             ),
         )
-        .with_help("dates are written 2024-03-01, lists as A|B, and an empty cell is null")
+        .with_help("dates are written 2024-03-01, lists as A;B, and an empty cell is null")
     })
 }
 

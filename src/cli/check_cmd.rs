@@ -9,6 +9,7 @@ use crate::check::{Checked, check_paths};
 
 #[derive(clap::Args)]
 #[command(
+    about = "Check a ruleset for errors and warnings, with the line and column of each.",
     long_about = "Check a ruleset: every name resolved against the schema, every expression typed,\n\
     every test row readable. Errors point at the line and column and say how to fix them;\n\
     warnings point at rules that check but are probably not what was meant.\n\n\

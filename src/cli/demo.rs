@@ -15,6 +15,7 @@ use crate::plan::Selection;
 
 #[derive(clap::Args)]
 #[command(
+    about = "Generate a small dataset, validate it, scan it, and check every planted case.",
     long_about = "Generate a small synthetic dataset in a temporary folder, validate it against the\n\
         data contract, scan it with the shipped CHS ruleset, and check that every planted\n\
         violation was flagged and no planted near-miss was. Needs nothing but this repository."

@@ -7,6 +7,7 @@ use crate::check::check_paths_or_shipped;
 
 #[derive(clap::Args)]
 #[command(
+    about = "Print the catalog of a ruleset's rules (docs/rules.md) in Markdown.",
     long_about = "Print the catalog of a ruleset's rules for supervisors, in Markdown: for each rule\n\
     its id, name, category, severity, action, basis, what it looks at, when it fires (quoted from\n\
     the rule), its parameters and how many tests it has. docs/rules.md is this output for the\n\

@@ -12,6 +12,7 @@ use crate::plan::{Selection, plan};
 
 #[derive(clap::Args)]
 #[command(
+    about = "Say why each rule fired on a claim, or why not, with the values.",
     long_about = "For each rule, say whether it fired on a claim or its lines and, if it did not,\n\
     which part of its condition was false or unknown, with the values. The whole dataset is read,\n\
     because group, window, pair and population rules judge a claim with its neighbours.\n\n\

@@ -7,6 +7,7 @@ use crate::syntax::{Sources, find_rule_files, with_large_stack};
 
 #[derive(clap::Args)]
 #[command(
+    about = "Rewrite rule files in the canonical layout (or, with --check, list those that differ).",
     long_about = "Rewrite `.rules` files in the canonical layout: clauses in their standard order,\n\
     columns aligned, two-space indentation, comments kept. Without PATHS, formats `rulesets/`.\n\n\
     With --check nothing is written: the files that would change are listed.\n\n\

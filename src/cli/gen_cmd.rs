@@ -9,6 +9,7 @@ use crate::data::load::summary::thousands;
 
 #[derive(clap::Args)]
 #[command(
+    about = "Generate a synthetic dataset in the CHS contract, with planted violations.",
     long_about = "Write a synthetic dataset in the CHS contract: patients, providers of every\n\
         level, a catalog with every kind of restriction, and claims with their lines.\n\
         The background is clean; violations of every default rule, and near-misses on\n\

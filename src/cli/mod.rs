@@ -40,25 +40,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check a ruleset for errors and warnings, with the line and column of each.
     Check(check_cmd::CheckArgs),
-    /// Print the catalog of a ruleset's rules (docs/rules.md) in Markdown.
     Doc(doc_cmd::DocArgs),
-    /// Say why each rule fired on a claim, or why not, with the values.
     Explain(explain_cmd::ExplainArgs),
-    /// Rewrite rule files in the canonical layout (or, with --check, list those that differ).
     Fmt(fmt_cmd::FmtArgs),
-    /// Generate a synthetic dataset in the CHS contract, with planted violations.
     Gen(gen_cmd::GenArgs),
-    /// Check a dataset folder against the data contract and summarize it.
     Validate(validate_cmd::ValidateArgs),
-    /// Generate a small dataset in a temporary folder, validate it, and show it.
     Demo(demo::DemoArgs),
-    /// Show how a ruleset runs: columns read, shared lookups, passes, partitionings.
     Plan(plan_cmd::PlanArgs),
-    /// Run a ruleset over a dataset and write the flags (the nightly scan).
     Scan(scan_cmd::ScanArgs),
-    /// Run the tests written inside a ruleset.
     Test(test_cmd::TestArgs),
 }
 

@@ -7,6 +7,7 @@ use crate::plan::{Selection, plan};
 
 #[derive(clap::Args)]
 #[command(
+    about = "Show how a ruleset runs: columns read, shared lookups, passes, partitionings.",
     long_about = "Print the physical plan of a ruleset: the columns read from each table, the lookups\n\
     along relations (each built once and shared), one pass per table with the rules it runs, and the\n\
     partitionings keyed rules share. Without PATHS, plans the shipped CHS ruleset."

@@ -12,12 +12,15 @@ use crate::flags::{FlagFormat, write_flags};
 use crate::plan::Selection;
 
 #[derive(clap::Args)]
-#[command(long_about = "Run a ruleset over a dataset and write the flags.\n\n\
+#[command(
+    about = "Run a ruleset over a dataset and write the flags (the nightly scan).",
+    long_about = "Run a ruleset over a dataset and write the flags.\n\n\
     Every table the ruleset's schema declares is read from --data (a Parquet file, a folder of\n\
     Parquet files, or a CSV file per table); only the columns the rules use are read. Bad input\n\
     stops the scan with the file, column and row at fault, and nothing is written. The flags file\n\
     is written whole or not at all, sorted by rule, claim, line and provider.\n\n\
-    Exit codes: 0 scanned (whether or not rules fired), 1 the ruleset has errors, 2 could not run.")]
+    Exit codes: 0 scanned (whether or not rules fired), 1 the ruleset has errors, 2 could not run."
+)]
 pub struct ScanArgs {
     /// The dataset folder.
     #[arg(long, value_name = "DIR")]

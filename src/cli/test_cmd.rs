@@ -8,6 +8,7 @@ use crate::exec::{RuleExplanation, TestOutcome, Trace, run_rule_tests};
 
 #[derive(clap::Args)]
 #[command(
+    about = "Run the tests written inside a ruleset.",
     long_about = "Run every `test` written in the rules: each test's rows are given to its rule alone,\n\
     and the flags it gives are compared with the ones the test expects. A failing test shows the\n\
     expected and the actual flags, and why the rule fired or did not on the test's claims.\n\

@@ -10,6 +10,7 @@ use crate::data::load::{Thoroughness, validate_dataset};
 
 #[derive(clap::Args)]
 #[command(
+    about = "Check a dataset folder against the data contract and summarize it.",
     long_about = "Check a dataset folder against the CHS data contract (or the tables a ruleset declares).\n\n\
         Each table is `<table>.parquet`, a folder `<table>/` of Parquet files, or `<table>.csv`.\n\
         Storage variants that lose nothing are accepted (LargeUtf8, dictionary strings, other\n\

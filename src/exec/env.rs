@@ -21,16 +21,76 @@ use crate::syntax::Span;
 pub struct Frame {
     pub name: String,
     pub batch: RecordBatch,
+    /// The row of each key, built the first time a relation looks into
+    /// this table and kept (reference tables serve many real-time checks).
+    key_index: std::sync::OnceLock<HashMap<String, u32>>,
 }
 
 impl Frame {
+    pub fn new(name: &str, batch: RecordBatch) -> Frame {
+        Frame {
+            name: name.to_string(),
+            batch,
+            key_index: std::sync::OnceLock::new(),
+        }
+    }
+
     pub fn rows(&self) -> usize {
         self.batch.num_rows()
+    }
+
+    /// The first row of each value of `columns` (the table's key), by [`key_of`].
+    pub fn key_index(&self, columns: &[String]) -> &HashMap<String, u32> {
+        self.key_index.get_or_init(|| {
+            let keys = key_texts(self, columns);
+            let mut index = HashMap::with_capacity(keys.len());
+            for (row, key) in keys.into_iter().enumerate() {
+                if let Some(key) = key {
+                    index.entry(key).or_insert(row as u32);
+                }
+            }
+            index
+        })
     }
 
     pub fn column(&self, name: &str) -> Option<&ArrayRef> {
         self.batch.column_by_name(name)
     }
+}
+
+/// The key text of each row over `columns`: a single text key as itself,
+/// other keys as the normalized text of each value; `None` where any is null.
+pub fn key_texts(frame: &Frame, columns: &[String]) -> Vec<Option<String>> {
+    let arrays: Vec<&ArrayRef> = columns.iter().filter_map(|c| frame.column(c)).collect();
+    let rows = frame.rows();
+    if arrays.len() != columns.len() {
+        return vec![None; rows];
+    }
+    if let [single] = arrays.as_slice()
+        && single.data_type() == &DataType::Utf8
+    {
+        return single
+            .as_string::<i32>()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect();
+    }
+    let all: Vec<Option<u32>> = (0..rows as u32).map(Some).collect();
+    let values: Vec<Col<'_>> = arrays.iter().map(|a| column_values(a, &all)).collect();
+    (0..rows)
+        .map(|i| {
+            let mut key = String::new();
+            for v in &values {
+                let value = v.get(i);
+                if value.is_null() {
+                    return None;
+                }
+                key.push_str(&value.key_text());
+                key.push('\u{1f}');
+            }
+            Some(key)
+        })
+        .collect()
 }
 
 /// The values of `array` at `indices` (`None` gives null).
@@ -174,7 +234,7 @@ pub struct Env<'a> {
     pub schema: &'a Schema,
     pub frames: HashMap<String, Arc<Frame>>,
     /// (table, relation) -> for each row of the table, the related row.
-    pub lookups: HashMap<(String, String), Vec<Option<u32>>>,
+    pub lookups: super::run::Lookups,
     pub params: HashMap<&'a str, &'a ParamValue>,
     pub sets: HashMap<&'a str, ValueSet<'a>>,
     pub patterns: HashMap<&'a str, Regex>,
@@ -189,7 +249,7 @@ impl<'a> Env<'a> {
     pub fn new(
         ruleset: &'a Ruleset,
         frames: HashMap<String, Arc<Frame>>,
-        lookups: HashMap<(String, String), Vec<Option<u32>>>,
+        lookups: super::run::Lookups,
         overrides: &'a [(String, ParamValue)],
     ) -> Env<'a> {
         let mut params: HashMap<&str, &ParamValue> = ruleset

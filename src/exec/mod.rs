@@ -12,12 +12,17 @@ mod order;
 mod output;
 mod pair;
 mod population;
+mod realtime;
 mod rule_tests;
 mod run;
 mod scan;
 
 pub use env::{Env, Frame};
 pub use explain::{RowExplanation, RuleExplanation, Trace, claim_rows, explain_claim};
+pub use realtime::{Checked, Checker};
 pub use rule_tests::{TestOutcome, run_rule_tests, run_test};
-pub use run::{ExecOptions, Tables, execute, prepare};
+pub use run::{
+    ExecOptions, Frames, Lookups, Tables, execute, execute_on, frame_for, lookups_for, prepare,
+    thread_pool,
+};
 pub use scan::{ScanReport, peak_memory_bytes, read_tables, run_tables, scan_dataset};

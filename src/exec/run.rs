@@ -13,7 +13,6 @@ use super::col::Col;
 use super::env::{Env, Frame};
 use super::eval::Ctx;
 use super::keyed::run_keyed;
-use super::lookup::build_lookup;
 use super::output::{Flagged, Hits, render};
 use super::pair::run_pair;
 use super::population::run_population;
@@ -48,74 +47,100 @@ impl Default for ExecOptions {
     }
 }
 
+/// Loaded tables by name.
+pub type Frames = HashMap<String, Arc<Frame>>;
+/// For each (table, relation), the related row of each row of the table.
+/// Shared, so lookups between reference tables are built once for many checks.
+pub type Lookups = HashMap<(String, String), Arc<Vec<Option<u32>>>>;
 /// Loaded tables and the lookups along their relations.
-pub type Prepared = (
-    HashMap<String, Arc<Frame>>,
-    HashMap<(String, String), Vec<Option<u32>>>,
-);
+pub type Prepared = (Frames, Lookups);
 
-/// Frames with every column the plan reads (absent columns as nulls, as in
-/// rule tests that give only the columns that matter) and the lookups.
-pub fn prepare(plan: &Plan, mut tables: Tables) -> Prepared {
-    let schema = &plan.ruleset.schema;
-    let mut frames = HashMap::new();
-    for load in &plan.loads {
-        let Some(table) = schema.table(&load.table) else {
+/// A frame of `table` with every column the plan reads from it: columns the
+/// batch lacks (as in rule tests that give only the columns that matter)
+/// are nulls.
+pub fn frame_for(plan: &Plan, table: &str, batch: Option<RecordBatch>) -> Option<Frame> {
+    let load = plan.loads.iter().find(|l| l.table == table)?;
+    let schema = plan.ruleset.schema.table(table)?;
+    let rows = batch.as_ref().map_or(0, RecordBatch::num_rows);
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for name in &load.columns {
+        let Some(column) = schema.column(name) else {
             continue;
         };
-        let batch = tables.remove(&load.table);
-        let rows = batch.as_ref().map_or(0, RecordBatch::num_rows);
-        let mut fields = Vec::new();
-        let mut columns = Vec::new();
-        for name in &load.columns {
-            let Some(column) = table.column(name) else {
-                continue;
-            };
-            let ty = arrow_type(&column.ty);
-            let array = batch
-                .as_ref()
-                .and_then(|b| b.column_by_name(name).cloned())
-                .filter(|a| a.data_type() == &ty)
-                .unwrap_or_else(|| new_null_array(&ty, rows));
-            fields.push(Field::new(name, ty, true));
-            columns.push(array);
-        }
-        let batch = RecordBatch::try_new_with_options(
-            Arc::new(ArrowSchema::new(fields)),
-            columns,
-            &RecordBatchOptions::new().with_row_count(Some(rows)),
-        )
-        .expect("columns built to the schema");
-        frames.insert(
-            load.table.clone(),
-            Arc::new(Frame {
-                name: load.table.clone(),
-                batch,
-            }),
-        );
+        let ty = arrow_type(&column.ty);
+        let array = batch
+            .as_ref()
+            .and_then(|b| b.column_by_name(name).cloned())
+            .filter(|a| a.data_type() == &ty)
+            .unwrap_or_else(|| new_null_array(&ty, rows));
+        fields.push(Field::new(name, ty, true));
+        columns.push(array);
     }
+    let batch = RecordBatch::try_new_with_options(
+        Arc::new(ArrowSchema::new(fields)),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(rows)),
+    )
+    .expect("columns built to the schema");
+    Some(Frame::new(table, batch))
+}
+
+/// The lookups the plan follows, between the given frames.
+pub fn lookups_for(plan: &Plan, frames: &Frames) -> Lookups {
     let mut lookups = HashMap::new();
     for ((table, relation), _) in &plan.lookups {
-        let Some(r) = schema.relation(table, relation) else {
+        let Some(r) = plan.ruleset.schema.relation(table, relation) else {
             continue;
         };
         let (Some(from), Some(to)) = (frames.get(&r.from_table), frames.get(&r.to_table)) else {
             continue;
         };
-        lookups.insert((table.clone(), relation.clone()), build_lookup(r, from, to));
+        lookups.insert(
+            (table.clone(), relation.clone()),
+            Arc::new(super::lookup::build_lookup(r, from, to)),
+        );
     }
+    lookups
+}
+
+/// Frames for every table the plan reads, and the lookups between them.
+pub fn prepare(plan: &Plan, mut tables: Tables) -> Prepared {
+    let frames: Frames = plan
+        .loads
+        .iter()
+        .filter_map(|load| {
+            let frame = frame_for(plan, &load.table, tables.remove(&load.table))?;
+            Some((load.table.clone(), Arc::new(frame)))
+        })
+        .collect();
+    let lookups = lookups_for(plan, &frames);
     (frames, lookups)
+}
+
+/// A pool for running plans: threads with stacks deep enough for the
+/// deepest expression the checker accepts.
+pub fn thread_pool(threads: Option<usize>) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .stack_size(64 << 20)
+        .build()
+        .expect("a thread pool")
 }
 
 /// Runs the plan. The flags come back sorted by (rule_id, claim_id,
 /// line_no, provider_id), the same whatever the threads and batch size.
 pub fn execute(plan: &Plan, env: &Env<'_>, options: &ExecOptions) -> Vec<Flag> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads.unwrap_or(0))
-        // Evaluation recurses with the expression, which nests up to 200 deep.
-        .stack_size(64 << 20)
-        .build()
-        .expect("a thread pool");
+    execute_on(&thread_pool(options.threads), plan, env, options)
+}
+
+/// Runs the plan on an existing pool (the real-time service keeps one).
+pub fn execute_on(
+    pool: &rayon::ThreadPool,
+    plan: &Plan,
+    env: &Env<'_>,
+    options: &ExecOptions,
+) -> Vec<Flag> {
     let mut flags = pool.install(|| run_passes(plan, env, options));
     flags.sort_by(Flag::output_order);
     flags

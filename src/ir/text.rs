@@ -2,7 +2,7 @@
 //!
 //! Dates `2024-03-01`; times `2024-03-01 08:30:00` (a `T` may separate them,
 //! milliseconds may follow); decimals `12.50`; booleans `true`/`false`;
-//! lists with `|` between elements (`E11.900|I10.x00`, or `[]` for an
+//! lists with `;` between elements (`E11.900;I10.x00`, or `[]` for an
 //! empty list). An empty cell is null.
 
 use std::str::FromStr;
@@ -83,7 +83,7 @@ pub fn parse_cell(text: &str, ty: &ColumnType) -> Result<Value, String> {
             if text == "[]" {
                 return Ok(Value::List(Vec::new()));
             }
-            text.split('|')
+            text.split(';')
                 .map(|part| match parse_cell(part, inner)? {
                     Value::Null => Err("a list element is empty".to_string()),
                     v => Ok(v),
@@ -110,7 +110,7 @@ mod tests {
             Ok(Value::Timestamp(1500))
         );
         assert_eq!(
-            parse_cell("E11|I10", &ColumnType::List(Box::new(ColumnType::Text))),
+            parse_cell("E11;I10", &ColumnType::List(Box::new(ColumnType::Text))),
             Ok(Value::List(vec![
                 Value::Text("E11".into()),
                 Value::Text("I10".into())

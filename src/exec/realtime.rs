@@ -1,0 +1,155 @@
+//! Real-time checks: one claim, judged against the patient's history, with
+//! the reference tables loaded once and shared by every check.
+//!
+//! The flags of a check are exactly those a batch scan of (history + this
+//! claim) gives that name this claim or its lines; batch-only rules are
+//! left out.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+
+use super::env::Env;
+use super::run::{ExecOptions, Frames, Lookups, Tables, execute_on, frame_for, thread_pool};
+use crate::flags::Flag;
+use crate::ir::{FlagField, Ruleset};
+use crate::plan::{Plan, Selection, plan};
+use crate::syntax::Sources;
+
+/// A ruleset ready for real-time checks.
+pub struct Checker<'r> {
+    plan: Plan<'r>,
+    /// Tables whose rows come with each check (those a flag can name a claim by).
+    claim_tables: Vec<String>,
+    reference: Frames,
+    /// Lookups that stay within the reference tables, built once.
+    reference_lookups: Lookups,
+    pool: rayon::ThreadPool,
+    options: ExecOptions,
+}
+
+/// The outcome of one check.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The flags that name the checked claim or its lines, in output order.
+    pub flags: Vec<Flag>,
+    /// Rules not run because they need the whole dataset.
+    pub skipped: Vec<String>,
+}
+
+impl<'r> Checker<'r> {
+    /// `reference` holds the tables that do not come with each check
+    /// (for CHS: patients, catalog, providers).
+    pub fn new(ruleset: &'r Ruleset, sources: &Sources, mut reference: Tables) -> Checker<'r> {
+        let plan = plan(
+            ruleset,
+            &Selection {
+                only: Vec::new(),
+                skip_batch_only: true,
+            },
+            sources,
+        );
+        let claim_tables = Self::claim_tables(ruleset);
+        let frames: Frames = plan
+            .loads
+            .iter()
+            .filter(|l| !claim_tables.contains(&l.table))
+            .filter_map(|l| {
+                Some((
+                    l.table.clone(),
+                    Arc::new(frame_for(&plan, &l.table, reference.remove(&l.table))?),
+                ))
+            })
+            .collect();
+        // Build each reference table's key index now, not during a check.
+        for ((_, relation), _) in &plan.lookups {
+            for r in ruleset
+                .schema
+                .relations
+                .iter()
+                .filter(|r| &r.name == relation)
+            {
+                if let Some(target) = frames.get(&r.to_table) {
+                    target.key_index(&r.to_columns);
+                }
+            }
+        }
+        let reference_lookups = super::run::lookups_for(&plan, &frames);
+        let threads = std::thread::available_parallelism().map(|n| n.get()).ok();
+        Checker {
+            plan,
+            claim_tables,
+            reference: frames,
+            reference_lookups,
+            pool: thread_pool(threads),
+            options: ExecOptions {
+                partitions: 1,
+                ..ExecOptions::default()
+            },
+        }
+    }
+
+    /// The tables whose flags name a claim: their rows belong to claims.
+    pub fn claim_tables(ruleset: &Ruleset) -> Vec<String> {
+        ruleset
+            .schema
+            .tables
+            .iter()
+            .filter(|t| {
+                t.flags
+                    .as_ref()
+                    .is_some_and(|b| b.fields.iter().any(|(f, _, _)| *f == FlagField::ClaimId))
+            })
+            .map(|t| t.name.clone())
+            .collect()
+    }
+
+    /// The ids of the rules a check leaves out.
+    pub fn skipped(&self) -> Vec<String> {
+        self.plan
+            .ruleset
+            .rules
+            .iter()
+            .filter(|r| r.batch_only)
+            .map(|r| r.id.clone())
+            .collect()
+    }
+
+    /// Checks claim `claim_id` given the rows of the claim tables: the
+    /// patient's history and the claim itself (a history row with the
+    /// claim's id must already have been replaced by the caller).
+    pub fn check(&self, claim_rows: HashMap<String, RecordBatch>, claim_id: &str) -> Checked {
+        let mut frames: Frames = self.reference.clone();
+        let mut claim_rows = claim_rows;
+        for table in &self.claim_tables {
+            if let Some(frame) = frame_for(&self.plan, table, claim_rows.remove(table)) {
+                frames.insert(table.clone(), Arc::new(frame));
+            }
+        }
+        let mut lookups = self.reference_lookups.clone();
+        for ((table, relation), _) in &self.plan.lookups {
+            let key = (table.clone(), relation.clone());
+            if lookups.contains_key(&key) {
+                continue;
+            }
+            let Some(r) = self.plan.ruleset.schema.relation(table, relation) else {
+                continue;
+            };
+            let (Some(from), Some(to)) = (frames.get(&r.from_table), frames.get(&r.to_table))
+            else {
+                continue;
+            };
+            lookups.insert(key, Arc::new(super::lookup::build_lookup(r, from, to)));
+        }
+        let env = Env::new(self.plan.ruleset, frames, lookups, &self.options.overrides);
+        let flags = execute_on(&self.pool, &self.plan, &env, &self.options)
+            .into_iter()
+            .filter(|f| f.claim_id.as_deref() == Some(claim_id))
+            .collect();
+        Checked {
+            flags,
+            skipped: self.skipped(),
+        }
+    }
+}
