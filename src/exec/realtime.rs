@@ -90,6 +90,26 @@ impl<'r> Checker<'r> {
         }
     }
 
+    /// Reads the reference tables (all but the claim tables) a real-time
+    /// plan needs from a dataset folder.
+    pub fn load_reference(
+        ruleset: &Ruleset,
+        sources: &Sources,
+        dir: &std::path::Path,
+    ) -> Result<Tables, Box<crate::data::load::Problem>> {
+        let mut plan = plan(
+            ruleset,
+            &Selection {
+                only: Vec::new(),
+                skip_batch_only: true,
+            },
+            sources,
+        );
+        let claim_tables = Self::claim_tables(ruleset);
+        plan.loads.retain(|l| !claim_tables.contains(&l.table));
+        super::scan::read_tables(&plan, dir, &|_, _| {})
+    }
+
     /// The tables whose flags name a claim: their rows belong to claims.
     pub fn claim_tables(ruleset: &Ruleset) -> Vec<String> {
         ruleset
