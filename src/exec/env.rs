@@ -17,13 +17,16 @@ use crate::ir::{
 };
 use crate::syntax::Span;
 
+/// The row of each key value (see [`key_texts`]).
+pub type KeyIndex = HashMap<String, u32, foldhash::fast::RandomState>;
+
 /// One table, loaded: the columns rules read, all rows.
 pub struct Frame {
     pub name: String,
     pub batch: RecordBatch,
     /// The row of each key, built the first time a relation looks into
     /// this table and kept (reference tables serve many real-time checks).
-    key_index: std::sync::OnceLock<HashMap<String, u32>>,
+    key_index: std::sync::OnceLock<KeyIndex>,
 }
 
 impl Frame {
@@ -40,10 +43,10 @@ impl Frame {
     }
 
     /// The first row of each value of `columns` (the table's key), by [`key_of`].
-    pub fn key_index(&self, columns: &[String]) -> &HashMap<String, u32> {
+    pub fn key_index(&self, columns: &[String]) -> &KeyIndex {
         self.key_index.get_or_init(|| {
             let keys = key_texts(self, columns);
-            let mut index = HashMap::with_capacity(keys.len());
+            let mut index = KeyIndex::with_capacity_and_hasher(keys.len(), Default::default());
             for (row, key) in keys.into_iter().enumerate() {
                 if let Some(key) = key {
                     index.entry(key).or_insert(row as u32);

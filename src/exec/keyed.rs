@@ -6,7 +6,7 @@ use super::agg::aggregate;
 use super::col::{Col, Scalar};
 use super::env::Env;
 use super::eval::Ctx;
-use super::order::{runs, sort_positions};
+use super::order::{hash_runs, row_hashes, sort_by_group};
 use super::output::{Flagged, Hits, render};
 use crate::flags::Flag;
 use crate::ir::{Form, Rule, Ruleset, WindowRange};
@@ -80,17 +80,20 @@ pub fn keyed_context<'a>(rule: &'a Rule, env: &'a Env<'a>, rows: &[u32]) -> Keye
         | Form::Sequence { keys, order } => (keys, order.iter().collect()),
         _ => unreachable!("run_keyed runs group, window and sequence rules"),
     };
-    let mut sort_columns: Vec<Col<'a>> = keys.iter().map(|k| unsorted.eval(k)).collect();
-    sort_columns.extend(order.iter().map(|o| unsorted.eval(o)));
-    sort_columns.extend(env.key_exprs[table].iter().map(|k| unsorted.eval(k)));
-    let permutation = sort_positions(&sort_columns, rows.len());
-    let sorted_rows: Vec<Option<u32>> = permutation
-        .iter()
-        .map(|p| Some(rows[*p as usize]))
-        .collect();
+    // Group by a hash of the keys (no string comparisons), then order within
+    // each group; ties are broken by the table's key (for windows and
+    // sequences, where the order matters), else kept in row order.
+    let key_values: Vec<Col<'a>> = keys.iter().map(|k| unsorted.eval(k)).collect();
+    let hashes = row_hashes(&key_values, rows.len());
+    let mut order_columns: Vec<Col<'a>> = order.iter().map(|o| unsorted.eval(o)).collect();
+    if !matches!(rule.form, Form::Group { .. }) {
+        order_columns.extend(env.key_exprs[table].iter().map(|k| unsorted.eval(k)));
+    }
+    let permutation = sort_by_group(&hashes, &order_columns);
+    let sorted_rows: Vec<Option<u32>> = permutation.iter().map(|p| Some(rows[*p as usize])).collect();
+    let sorted_hashes: Vec<u128> = permutation.iter().map(|p| hashes[*p as usize]).collect();
     let mut ctx = Ctx::new(env, table, sorted_rows.clone());
-    let key_columns: Vec<Col<'a>> = keys.iter().map(|k| ctx.eval(k)).collect();
-    let groups = runs(&key_columns, ctx.n);
+    let groups = hash_runs(&sorted_hashes);
 
     // For each position, the rows its aggregates range over.
     let ranges: Vec<Range<usize>> = match &rule.form {

@@ -7,7 +7,7 @@ use super::col::Col;
 use super::env::Env;
 use super::eval::Ctx;
 use super::keyed::MAX_OTHER_ROWS;
-use super::order::sort_positions;
+use super::order::{row_hashes, sort_positions};
 use super::output::{Flagged, Hits, render};
 use crate::flags::Flag;
 use crate::ir::{Form, Rule, Ruleset};
@@ -108,23 +108,25 @@ pub fn pair_context<'a>(
         })
         .collect();
     let partner_order = sort_positions(&partner_sort, partners.len());
-    let mut buckets: HashMap<String, Vec<usize>> = HashMap::new();
+    let partner_hashes = row_hashes(&partner_keys, partners.len());
+    let mut buckets: HashMap<u128, Vec<usize>, foldhash::fast::RandomState> = HashMap::default();
     for p in partner_order {
         let p = p as usize;
-        if let Some(key) = bucket_key(&partner_keys, p) {
-            buckets.entry(key).or_default().push(p);
+        if !any_null(&partner_keys, p) {
+            buckets.entry(partner_hashes[p]).or_default().push(p);
         }
     }
+    let own_hashes = row_hashes(&own_keys, rows.len());
     // Every candidate pair, rows in order, partners in key order.
     let mut pair_rows = Vec::new();
     let mut pair_partners = Vec::new();
     let mut pair_owner = Vec::new();
     for (i, row) in rows.iter().enumerate() {
-        let Some(key) = bucket_key(&own_keys, i) else {
+        if any_null(&own_keys, i) {
             continue;
-        };
-        for &p in buckets.get(&key).into_iter().flatten() {
-            // Buckets hold equal text keys; compare the values themselves too.
+        }
+        for &p in buckets.get(&own_hashes[i]).into_iter().flatten() {
+            // Buckets hold equal hashes; compare the values themselves too.
             if !keys_equal(&own_keys, i, &partner_keys, p) {
                 continue;
             }
@@ -142,18 +144,9 @@ pub fn pair_context<'a>(
     (ctx, pair_owner)
 }
 
-/// A hashable text of the key values of row `i`, or `None` if any is null.
-fn bucket_key(columns: &[Col<'_>], i: usize) -> Option<String> {
-    let mut key = String::new();
-    for c in columns {
-        let value = c.get(i);
-        if value.is_null() {
-            return None;
-        }
-        key.push_str(&value.key_text());
-        key.push('\u{1f}');
-    }
-    Some(key)
+/// Whether any key value of row `i` is null (such rows have no partners).
+fn any_null(columns: &[Col<'_>], i: usize) -> bool {
+    columns.iter().any(|c| c.is_null(i))
 }
 
 fn keys_equal(a: &[Col<'_>], i: usize, b: &[Col<'_>], j: usize) -> bool {

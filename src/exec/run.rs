@@ -305,7 +305,9 @@ fn run_row_rule<'a>(ruleset: &Ruleset, rule: &'a Rule, shared: &Ctx<'a>) -> Vec<
 }
 
 fn partition_of(value: &Col<'_>, i: usize, partitions: usize) -> u16 {
-    (xxh3_64(value.get(i).key_text().as_bytes()) % partitions.max(1) as u64) as u16
+    let mut bytes = Vec::with_capacity(32);
+    super::order::encode(value, i, &mut bytes);
+    (xxh3_64(&bytes) % partitions.max(1) as u64) as u16
 }
 
 /// The partition of every row of `table` by `key`.

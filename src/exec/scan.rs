@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use arrow::compute::concat_batches;
 
 use super::env::Env;
 use super::run::{ExecOptions, Tables, execute, prepare};
@@ -87,14 +86,36 @@ pub fn read_tables(
             continue;
         };
         let batch = match list.first() {
-            Some(first) => {
-                concat_batches(&first.schema(), &list).expect("batches of one table share a schema")
-            }
+            Some(_) => concat_by_column(list),
             None => arrow::array::RecordBatch::new_empty(table_arrow_schema(table)),
         };
         tables.insert(name, batch);
     }
     Ok(tables)
+}
+
+/// One batch of all of them, joined a column at a time and freeing each
+/// column's pieces as it goes, so the table is not held twice at once.
+fn concat_by_column(batches: Vec<arrow::array::RecordBatch>) -> arrow::array::RecordBatch {
+    let schema = batches[0].schema();
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let mut pieces: Vec<Vec<Option<arrow::array::ArrayRef>>> = batches
+        .into_iter()
+        .map(|b| b.columns().iter().cloned().map(Some).collect())
+        .collect();
+    let columns = (0..schema.fields().len())
+        .map(|i| {
+            let parts: Vec<arrow::array::ArrayRef> = pieces.iter_mut().filter_map(|p| p[i].take()).collect();
+            let refs: Vec<&dyn arrow::array::Array> = parts.iter().map(|a| a.as_ref()).collect();
+            arrow::compute::concat(&refs).expect("pieces of one column share a type")
+        })
+        .collect();
+    arrow::array::RecordBatch::try_new_with_options(
+        schema,
+        columns,
+        &arrow::array::RecordBatchOptions::new().with_row_count(Some(rows)),
+    )
+    .expect("columns of equal length")
 }
 
 /// Runs a plan over tables in memory; returns the flags and phase times.

@@ -1,8 +1,6 @@
 //! Checks of single rows: required values present, enumerations within
 //! their values, and the table's row constraints.
 
-use std::collections::HashSet;
-
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Datum, Scalar};
 use arrow::compute::kernels::cmp;
 use arrow::datatypes::DataType;
@@ -17,7 +15,7 @@ use crate::ir::{ColumnType, CompareOp, Constraint, ConstraintOperand, Literal, T
 /// A table's row checks, prepared once and applied to every batch.
 pub struct RowChecks<'t> {
     table: &'t Table,
-    enums: Vec<(&'t str, HashSet<&'t str>, &'t [String])>,
+    enums: Vec<(&'t str, &'t [String])>,
     constraints: Vec<(&'t Constraint, Option<Scalar<ArrayRef>>)>,
 }
 
@@ -28,11 +26,7 @@ impl<'t> RowChecks<'t> {
             .iter()
             .filter_map(|c| {
                 let values = c.ty.enum_values()?;
-                Some((
-                    c.name.as_str(),
-                    values.iter().map(String::as_str).collect(),
-                    values,
-                ))
+                Some((c.name.as_str(), values))
             })
             .collect();
         let constraints = table
@@ -87,13 +81,14 @@ impl<'t> RowChecks<'t> {
     }
 
     fn check_enums(&self, batch: &LoadedBatch, log: &mut ProblemLog) {
-        for (name, allowed, values) in &self.enums {
+        for (name, values) in &self.enums {
             let Some(array) = batch.column(name) else {
                 continue;
             };
             for (row, value) in array.as_string::<i32>().iter().enumerate() {
                 let Some(value) = value else { continue };
-                if allowed.contains(value) || batch.is_damaged(row) {
+                // A few values: comparing is cheaper than hashing.
+                if values.iter().any(|v| v == value) || batch.is_damaged(row) {
                     continue;
                 }
                 let mut message = format!(

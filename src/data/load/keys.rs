@@ -13,7 +13,7 @@ use arrow::datatypes::{
     DataType, Date32Type, Decimal128Type, Int32Type, Int64Type, TimestampMillisecondType,
 };
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::xxh3_128;
 
 use super::problem::{Problem, ProblemKind, ProblemLog};
 use super::read::LoadedBatch;
@@ -43,46 +43,41 @@ pub type KeyHashes = HashSet<u128, BuildHasherDefault<PassThroughHasher>>;
 /// The 128-bit hash of each row's values in `columns`, or `None` where any
 /// of them is null (a null key is reported as a missing required value).
 pub fn hash_rows(columns: &[&ArrayRef], rows: usize) -> Vec<Option<u128>> {
-    let mut hashers: Vec<Option<Xxh3>> = (0..rows).map(|_| Some(Xxh3::new())).collect();
-    for array in columns {
-        for (row, slot) in hashers.iter_mut().enumerate() {
-            let Some(hasher) = slot else { continue };
-            if array.is_null(row) {
-                *slot = None;
-                continue;
+    // Each row's key is written into one buffer and hashed in one call.
+    let mut buffer: Vec<u8> = Vec::with_capacity(64);
+    (0..rows)
+        .map(|row| {
+            buffer.clear();
+            for array in columns {
+                if array.is_null(row) {
+                    return None;
+                }
+                feed(&mut buffer, array, row);
             }
-            feed(hasher, array, row);
-        }
-    }
-    hashers
-        .into_iter()
-        .map(|h| h.map(|h| h.digest128()))
+            Some(xxh3_128(&buffer))
+        })
         .collect()
 }
 
-fn feed(hasher: &mut Xxh3, array: &ArrayRef, row: usize) {
+fn feed(buffer: &mut Vec<u8>, array: &ArrayRef, row: usize) {
     match array.data_type() {
         DataType::Utf8 => {
             let value = array.as_string::<i32>().value(row);
-            hasher.update(&(value.len() as u64).to_le_bytes());
-            hasher.update(value.as_bytes());
+            buffer.extend_from_slice(&(value.len() as u64).to_le_bytes());
+            buffer.extend_from_slice(value.as_bytes());
         }
         DataType::Int32 => {
-            hasher.update(&array.as_primitive::<Int32Type>().value(row).to_le_bytes())
+            buffer.extend_from_slice(&array.as_primitive::<Int32Type>().value(row).to_le_bytes())
         }
         DataType::Int64 => {
-            hasher.update(&array.as_primitive::<Int64Type>().value(row).to_le_bytes())
+            buffer.extend_from_slice(&array.as_primitive::<Int64Type>().value(row).to_le_bytes())
         }
         DataType::Date32 => {
-            hasher.update(&array.as_primitive::<Date32Type>().value(row).to_le_bytes())
+            buffer.extend_from_slice(&array.as_primitive::<Date32Type>().value(row).to_le_bytes())
         }
-        DataType::Decimal128(..) => hasher.update(
-            &array
-                .as_primitive::<Decimal128Type>()
-                .value(row)
-                .to_le_bytes(),
-        ),
-        DataType::Timestamp(..) => hasher.update(
+        DataType::Decimal128(..) => buffer
+            .extend_from_slice(&array.as_primitive::<Decimal128Type>().value(row).to_le_bytes()),
+        DataType::Timestamp(..) => buffer.extend_from_slice(
             &array
                 .as_primitive::<TimestampMillisecondType>()
                 .value(row)
@@ -91,7 +86,8 @@ fn feed(hasher: &mut Xxh3, array: &ArrayRef, row: usize) {
         _ => {
             // Other types do not make sensible keys; hash their text form.
             let text = describe(array, row);
-            hasher.update(text.as_bytes());
+            buffer.extend_from_slice(&(text.len() as u64).to_le_bytes());
+            buffer.extend_from_slice(text.as_bytes());
         }
     }
 }
@@ -124,9 +120,19 @@ pub struct UniqueKeys {
 }
 
 impl UniqueKeys {
-    pub fn check(
+    pub fn check(&mut self, batch: &LoadedBatch, key: &[String], table: &str, log: &mut ProblemLog) {
+        let Some(columns) = key_columns(batch, key) else {
+            return;
+        };
+        let hashes = hash_rows(&columns, batch.batch.num_rows());
+        self.check_hashes(batch, &hashes, key, table, log);
+    }
+
+    /// Like `check`, with the key hashes already computed (in parallel).
+    pub fn check_hashes(
         &mut self,
         batch: &LoadedBatch,
+        hashes: &[Option<u128>],
         key: &[String],
         table: &str,
         log: &mut ProblemLog,
@@ -134,11 +140,10 @@ impl UniqueKeys {
         let Some(columns) = key_columns(batch, key) else {
             return;
         };
-        let hashes = hash_rows(&columns, batch.batch.num_rows());
         self.seen.reserve(hashes.len());
-        for (row, hash) in hashes.into_iter().enumerate() {
+        for (row, hash) in hashes.iter().enumerate() {
             let Some(hash) = hash else { continue };
-            if !self.seen.insert(hash) && !batch.is_damaged(row) {
+            if !self.seen.insert(*hash) && !batch.is_damaged(row) {
                 log.push(
                     Problem::new(
                         ProblemKind::DuplicateKey,

@@ -147,6 +147,20 @@ impl ProblemLog {
             })
     }
 
+    /// Adds the problems of another log (found in parallel), in its order.
+    pub fn absorb(&mut self, other: ProblemLog) {
+        for problem in other.shown {
+            self.push(problem);
+        }
+        for ((file, column, kind), count) in other.counts {
+            let hidden = count.saturating_sub(EXAMPLES_PER_GROUP as u64);
+            if hidden > 0 {
+                *self.counts.entry((file, column, kind)).or_insert(0) += hidden;
+                self.total += hidden;
+            }
+        }
+    }
+
     pub fn into_first(self) -> Option<Problem> {
         self.shown.into_iter().next()
     }

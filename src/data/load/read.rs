@@ -73,21 +73,111 @@ pub fn read_table<'s>(
     log: &mut ProblemLog,
     on_batch: &mut dyn FnMut(LoadedBatch<'s>, &mut ProblemLog) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
-    let wanted: Vec<&Column> = match columns {
-        None => table.columns.iter().collect(),
-        Some(names) => table
-            .columns
-            .iter()
-            .filter(|c| names.contains(&c.name.as_str()))
-            .collect(),
-    };
+    let wanted = wanted_columns(table, columns);
     for file in &source.files {
-        match source.format {
-            FileFormat::Parquet => read_parquet(file, &wanted, log, on_batch)?,
-            FileFormat::Csv => read_csv(file, &wanted, log, on_batch)?,
-        }
+        read_file(file, source.format, &wanted, log, on_batch)?;
     }
     ControlFlow::Continue(())
+}
+
+/// The columns of `table` to read: all, or those named.
+pub fn wanted_columns<'t>(table: &'t Table, columns: Option<&[&str]>) -> Vec<&'t Column> {
+    match columns {
+        None => table.columns.iter().collect(),
+        Some(names) => table.columns.iter().filter(|c| names.contains(&c.name.as_str())).collect(),
+    }
+}
+
+/// Reads one file of a table (files of a table can be read in parallel).
+pub fn read_file<'s>(
+    file: &'s Path,
+    format: FileFormat,
+    wanted: &[&Column],
+    log: &mut ProblemLog,
+    on_batch: &mut dyn FnMut(LoadedBatch<'s>, &mut ProblemLog) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    match format {
+        FileFormat::Parquet => read_parquet(file, None, wanted, log, on_batch),
+        FileFormat::Csv => read_csv(file, wanted, log, on_batch),
+    }
+}
+
+/// Some row groups of a Parquet file, read on their own.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub row_groups: Vec<usize>,
+    /// The file row (from 0) the part starts at.
+    pub first_row: u64,
+    /// Whether this is the file's first part (which reports file problems).
+    pub first_of_file: bool,
+}
+
+/// A piece of a table that can be read on its own: a whole file, or some
+/// row groups of a Parquet file.
+#[derive(Debug, Clone)]
+pub struct Unit<'s> {
+    pub file: &'s Path,
+    pub format: FileFormat,
+    pub part: Option<Part>,
+}
+
+/// Rows per unit at most, when a Parquet file has several row groups.
+const UNIT_ROWS: u64 = 256 * 1024;
+
+/// The units of a table, in file and row order: Parquet files split by
+/// row groups into pieces of about `UNIT_ROWS`, so one big file is read by
+/// several threads.
+pub fn units(source: &TableSource) -> Vec<Unit<'_>> {
+    units_of(source, UNIT_ROWS)
+}
+
+/// `units` with pieces of about `unit_rows` rows.
+pub fn units_of(source: &TableSource, unit_rows: u64) -> Vec<Unit<'_>> {
+    let mut out = Vec::new();
+    for file in &source.files {
+        let whole = Unit { file, format: source.format, part: None };
+        let groups = match source.format {
+            FileFormat::Csv => None,
+            FileFormat::Parquet => File::open(file)
+                .ok()
+                .and_then(|f| ParquetRecordBatchReaderBuilder::try_new(f).ok())
+                .map(|b| b.metadata().row_groups().iter().map(|g| g.num_rows() as u64).collect::<Vec<u64>>()),
+        };
+        let Some(groups) = groups.filter(|g| g.len() > 1) else {
+            out.push(whole);
+            continue;
+        };
+        let (mut start, mut rows, mut current) = (0u64, 0u64, Vec::new());
+        let mut first = true;
+        for (i, n) in groups.iter().enumerate() {
+            current.push(i);
+            rows += n;
+            if rows >= unit_rows || i + 1 == groups.len() {
+                out.push(Unit {
+                    file,
+                    format: source.format,
+                    part: Some(Part { row_groups: std::mem::take(&mut current), first_row: start, first_of_file: first }),
+                });
+                first = false;
+                start += rows;
+                rows = 0;
+            }
+        }
+    }
+    out
+}
+
+/// Reads one unit.
+pub fn read_unit<'s>(
+    unit: &Unit<'s>,
+    wanted: &[&Column],
+    log: &mut ProblemLog,
+    on_batch: &mut dyn FnMut(LoadedBatch<'s>, &mut ProblemLog) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    match unit.format {
+        FileFormat::Parquet => read_parquet(unit.file, unit.part.as_ref(), wanted, log, on_batch),
+        FileFormat::Csv => read_csv(unit.file, wanted, log, on_batch),
+    }
 }
 
 fn output_schema(columns: &[&Column]) -> Arc<ArrowSchema> {
@@ -113,10 +203,18 @@ fn make_batch(
 
 fn read_parquet<'s>(
     file: &'s Path,
+    part: Option<&Part>,
     wanted: &[&Column],
     log: &mut ProblemLog,
     on_batch: &mut dyn FnMut(LoadedBatch<'s>, &mut ProblemLog) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
+    // Problems of the whole file are told once, by its first part.
+    let whole_file = part.is_none_or(|p| p.first_of_file);
+    let log_file = |log: &mut ProblemLog, problem: Problem| {
+        if whole_file {
+            log.push(problem);
+        }
+    };
     let unreadable = |e: &dyn std::fmt::Display| {
         Problem::new(
             ProblemKind::UnreadableFile,
@@ -130,9 +228,13 @@ fn read_parquet<'s>(
     {
         Ok(builder) => builder,
         Err(problem) => {
-            log.push(problem);
+            log_file(log, problem);
             return ControlFlow::Continue(());
         }
+    };
+    let builder = match part {
+        Some(p) => builder.with_row_groups(p.row_groups.clone()),
+        None => builder,
     };
 
     // Match the wanted columns by name and plan each conversion once.
@@ -140,7 +242,8 @@ fn read_parquet<'s>(
     let mut readable: Vec<(&Column, usize, Conversion)> = Vec::new();
     for column in wanted {
         let Some((index, field)) = file_schema.column_with_name(&column.name) else {
-            log.push(
+            log_file(
+                log,
                 Problem::new(
                     ProblemKind::MissingColumn,
                     file,
@@ -156,9 +259,10 @@ fn read_parquet<'s>(
         };
         match Conversion::plan(field.data_type(), &column.ty) {
             Ok(conversion) => readable.push((column, index, conversion)),
-            Err(why) => {
-                log.push(Problem::new(ProblemKind::WrongType, file, why).in_column(&column.name))
-            }
+            Err(why) => log_file(
+                log,
+                Problem::new(ProblemKind::WrongType, file, why).in_column(&column.name),
+            ),
         }
     }
     let mut projected: Vec<usize> = readable.iter().map(|(_, i, _)| *i).collect();
@@ -171,14 +275,14 @@ fn read_parquet<'s>(
     {
         Ok(reader) => reader,
         Err(e) => {
-            log.push(unreadable(&e));
+            log_file(log, unreadable(&e));
             return ControlFlow::Continue(());
         }
     };
     let out_columns: Vec<&Column> = readable.iter().map(|(c, _, _)| *c).collect();
     let schema = output_schema(&out_columns);
 
-    let mut first_row = 0u64;
+    let mut first_row = part.map_or(0, |p| p.first_row);
     for batch in reader {
         let batch = match batch {
             Ok(batch) => batch,
@@ -361,5 +465,56 @@ fn read_csv<'s>(
             },
         };
         on_batch(loaded, log)?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{AsArray, Int32Array, StringArray};
+    use arrow::datatypes::DataType;
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::WriterProperties;
+
+    #[test]
+    fn parts_of_a_file_number_their_rows_from_the_file_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let schema = Arc::new(ArrowSchema::new(vec![
+            Field::new("id", DataType::Utf8, false),
+            Field::new("n", DataType::Int32, false),
+        ]));
+        let ids: Vec<String> = (1..=12).map(|i| format!("R{i}")).collect();
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(StringArray::from(ids)), Arc::new(Int32Array::from((1..=12).collect::<Vec<i32>>()))],
+        )
+        .unwrap();
+        let props = WriterProperties::builder().set_max_row_group_row_count(Some(3)).build();
+        let mut writer = ArrowWriter::try_new(File::create(&path).unwrap(), schema, Some(props)).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+
+        let source = TableSource { table: "t".into(), format: FileFormat::Parquet, files: vec![path.clone()] };
+        let parts = units_of(&source, 3);
+        assert_eq!(parts.len(), 4);
+        assert!(parts[0].part.as_ref().unwrap().first_of_file);
+        assert!(!parts[1].part.as_ref().unwrap().first_of_file);
+        let columns = [
+            Column { name: "id".into(), ty: crate::ir::ColumnType::Text, nullable: false, doc: None },
+            Column { name: "missing".into(), ty: crate::ir::ColumnType::Text, nullable: false, doc: None },
+        ];
+        let wanted: Vec<&Column> = columns.iter().collect();
+        let mut log = ProblemLog::default();
+        let mut firsts = Vec::new();
+        for unit in &parts {
+            let _ = read_unit(unit, &wanted, &mut log, &mut |batch, _| {
+                firsts.push((batch.row_ref(0), batch.column("id").unwrap().as_string::<i32>().value(0).to_string()));
+                ControlFlow::Continue(())
+            });
+        }
+        assert_eq!(firsts[3], (RowRef::Row(10), "R10".to_string()));
+        // The missing column is told once, not once per part.
+        assert_eq!(log.total(), 1);
     }
 }

@@ -2,14 +2,16 @@
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::path::Path;
 
 use arrow::array::RecordBatch;
+use rayon::prelude::*;
 
 use super::checks::RowChecks;
 use super::keys::{KeyHashes, UniqueKeys, check_references, hash_rows, key_columns};
 use super::problem::{ProblemKind, ProblemLog};
-use super::read::read_table;
+use super::read::{LoadedBatch, Unit, read_unit, units, wanted_columns};
 use super::sources::{TableSource, locate_tables};
 use super::summary::TableSummary;
 use crate::ir::{Relation, Schema, Table};
@@ -120,6 +122,7 @@ fn read_dataset(
         let reading = Reading {
             columns: wanted.as_deref(),
             stop_at_first: thoroughness == Thoroughness::FirstProblem,
+            summarize: projection.is_none(),
         };
         let (summary, kept) = validate_table(
             table,
@@ -188,16 +191,28 @@ fn columns_to_read(
     }
 }
 
-/// What to read of a table, and whether to stop at its first problem.
+/// What to read of a table, whether to stop at its first problem, and
+/// whether to summarize what it holds (`validate` does; a scan does not).
 struct Reading<'c> {
     columns: Option<&'c [&'c str]>,
     stop_at_first: bool,
+    summarize: bool,
+}
+
+/// What one unit (a file or part of one) yields, read and checked in parallel.
+struct UnitResult<'s> {
+    log: ProblemLog,
+    batches: Vec<LoadedBatch<'s>>,
+    /// For each batch, the hash of each row's key (uniqueness is checked in order).
+    key_hashes: Vec<Vec<Option<u128>>>,
+    /// Hashes of column sets other tables refer to (other than the key).
+    target_hashes: Vec<Vec<u128>>,
 }
 
 #[allow(clippy::too_many_arguments)]
-fn validate_table(
+fn validate_table<'s>(
     table: &Table,
-    source: &TableSource,
+    source: &'s TableSource,
     incoming: &[&Relation],
     outgoing: &[&Relation],
     targets: &HashMap<(String, Vec<String>), KeyHashes>,
@@ -217,42 +232,85 @@ fn validate_table(
         .map(|cols| (cols, KeyHashes::default()))
         .collect();
     other_targets.dedup_by(|a, b| a.0 == b.0);
+    let other_columns: Vec<Vec<String>> = other_targets.iter().map(|(c, _)| c.clone()).collect();
+    let wanted = wanted_columns(table, reading.columns);
+    let stop = AtomicBool::new(false);
 
-    let mut on_batch = |batch: super::read::LoadedBatch, log: &mut ProblemLog| {
-        checks.check(&batch, log);
-        if let Some((key, seen)) = unique.as_mut() {
-            seen.check(&batch, key, &table.name, log);
-        }
-        for (columns, set) in &mut other_targets {
-            if let Some(arrays) = key_columns(&batch, columns) {
-                set.extend(
-                    hash_rows(&arrays, batch.batch.num_rows())
-                        .into_iter()
-                        .flatten(),
-                );
+    // Everything but uniqueness is checked per unit, in parallel.
+    let read_one = |unit: &Unit<'s>| -> UnitResult<'s> {
+        let mut result = UnitResult {
+            log: ProblemLog::default(),
+            batches: Vec::new(),
+            key_hashes: Vec::new(),
+            target_hashes: vec![Vec::new(); other_columns.len()],
+        };
+        let mut log = ProblemLog::default();
+        let _ = read_unit(unit, &wanted, &mut log, &mut |batch, log| {
+            if stop.load(Ordering::Relaxed) {
+                return ControlFlow::Break(());
             }
-        }
-        for relation in outgoing {
-            let key = (relation.to_table.clone(), relation.to_columns.clone());
-            if let Some(target) = targets.get(&key) {
-                check_references(
-                    &batch,
-                    &relation.from_columns,
-                    &relation.to_table,
-                    target,
-                    log,
-                );
+            checks.check(&batch, log);
+            for relation in outgoing {
+                let key = (relation.to_table.clone(), relation.to_columns.clone());
+                if let Some(target) = targets.get(&key) {
+                    check_references(&batch, &relation.from_columns, &relation.to_table, target, log);
+                }
             }
-        }
-        summary.add(&batch);
-        progress(&table.name, summary.rows);
-        if reading.stop_at_first && !log.is_empty() {
-            return ControlFlow::Break(());
-        }
-        sink(batch.batch);
-        ControlFlow::Continue(())
+            let rows = batch.batch.num_rows();
+            let hashes = table
+                .key
+                .as_ref()
+                .and_then(|key| key_columns(&batch, key))
+                .map(|columns| hash_rows(&columns, rows))
+                .unwrap_or_default();
+            result.key_hashes.push(hashes);
+            for (set, columns) in result.target_hashes.iter_mut().zip(&other_columns) {
+                if let Some(arrays) = key_columns(&batch, columns) {
+                    set.extend(hash_rows(&arrays, rows).into_iter().flatten());
+                }
+            }
+            result.batches.push(batch);
+            if reading.stop_at_first && !log.is_empty() {
+                stop.store(true, Ordering::Relaxed);
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        });
+        result.log = log;
+        result
     };
-    let _ = read_table(source, table, reading.columns, problems, &mut on_batch);
+
+    // Units are read a window at a time, so validating a table never holds
+    // more than a few units of it (a scan keeps what it reads anyway).
+    let units = units(source);
+    let window = rayon::current_num_threads().max(1) * 2;
+    'units: for group in units.chunks(window) {
+        let results: Vec<UnitResult> = group.par_iter().map(read_one).collect();
+        for result in results {
+            problems.absorb(result.log);
+            for (batch, hashes) in result.batches.into_iter().zip(result.key_hashes) {
+                if let Some((key, seen)) = unique.as_mut() {
+                    seen.check_hashes(&batch, &hashes, key, &table.name, problems);
+                }
+                if reading.summarize {
+                    summary.add(&batch);
+                } else {
+                    summary.rows += batch.batch.num_rows() as u64;
+                }
+                progress(&table.name, summary.rows);
+                if reading.stop_at_first && !problems.is_empty() {
+                    break 'units;
+                }
+                sink(batch.batch);
+            }
+            for ((_, set), hashes) in other_targets.iter_mut().zip(result.target_hashes) {
+                set.extend(hashes);
+            }
+        }
+        if reading.stop_at_first && !problems.is_empty() {
+            break;
+        }
+    }
 
     let mut kept: KeptKeys = Vec::new();
     if !incoming.is_empty() {
