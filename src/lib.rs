@@ -16,4 +16,5 @@ pub mod exec;
 pub mod flags;
 pub mod ir;
 pub mod plan;
+pub mod serve;
 pub mod syntax;

@@ -6,10 +6,12 @@ mod doc_cmd;
 mod explain_cmd;
 mod fmt_cmd;
 mod gen_cmd;
+mod history_cmd;
 mod output;
 mod plan_cmd;
 mod progress;
 mod scan_cmd;
+mod serve_cmd;
 mod test_cmd;
 mod validate_cmd;
 
@@ -45,14 +47,17 @@ enum Command {
     Explain(explain_cmd::ExplainArgs),
     Fmt(fmt_cmd::FmtArgs),
     Gen(gen_cmd::GenArgs),
+    History(history_cmd::HistoryArgs),
     Validate(validate_cmd::ValidateArgs),
     Demo(demo::DemoArgs),
     Plan(plan_cmd::PlanArgs),
     Scan(scan_cmd::ScanArgs),
+    Serve(serve_cmd::ServeArgs),
     Test(test_cmd::TestArgs),
 }
 
 pub fn main() -> ExitCode {
+    crate::data::memory::return_big_blocks_promptly();
     let cli = Cli::parse();
     init_logging();
     let result = match cli.command {
@@ -61,10 +66,12 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => explain_cmd::run(&args),
         Command::Fmt(args) => fmt_cmd::run(&args),
         Command::Gen(args) => gen_cmd::run(&args),
+        Command::History(args) => history_cmd::run(&args),
         Command::Validate(args) => validate_cmd::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Plan(args) => plan_cmd::run(&args),
         Command::Scan(args) => scan_cmd::run(&args),
+        Command::Serve(args) => serve_cmd::run(&args),
         Command::Test(args) => test_cmd::run(&args),
     };
     match result {

@@ -5,4 +5,5 @@ pub mod arrow_types;
 pub mod contract;
 pub mod generate;
 pub mod load;
+pub mod memory;
 pub mod values;

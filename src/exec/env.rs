@@ -17,8 +17,99 @@ use crate::ir::{
 };
 use crate::syntax::Span;
 
-/// The row of each key value (see [`key_texts`]).
-pub type KeyIndex = HashMap<String, u32, foldhash::fast::RandomState>;
+/// The row of each key value of a table, by a 64-bit hash of the key (8
+/// bytes a row, not a copy of every key); a found row is checked against
+/// the key, and the rare keys whose hash an earlier key took are kept whole.
+pub struct KeyIndex {
+    columns: Vec<String>,
+    by_hash: HashMap<u64, u32, foldhash::fast::RandomState>,
+    collided: HashMap<String, u32>,
+}
+
+impl KeyIndex {
+    fn build(frame: &Frame, columns: &[String]) -> KeyIndex {
+        let mut index = KeyIndex {
+            columns: columns.to_vec(),
+            by_hash: HashMap::with_capacity_and_hasher(frame.rows(), Default::default()),
+            collided: HashMap::new(),
+        };
+        let add = |index: &mut KeyIndex, row: usize, key: &str| {
+            let hash = xxhash_rust::xxh3::xxh3_64(key.as_bytes());
+            match index.by_hash.get(&hash) {
+                None => {
+                    index.by_hash.insert(hash, row as u32);
+                }
+                // The same key again (a duplicate the loader reported): keep the first.
+                Some(&first) if index.key_at(frame, first as usize).as_deref() == Some(key) => {}
+                Some(_) => {
+                    index.collided.entry(key.to_string()).or_insert(row as u32);
+                }
+            }
+        };
+        if let Some(text) = single_text_key(frame, columns) {
+            for (row, key) in text.iter().enumerate() {
+                if let Some(key) = key {
+                    add(&mut index, row, key);
+                }
+            }
+        } else {
+            for (row, key) in key_texts(frame, columns).into_iter().enumerate() {
+                if let Some(key) = key {
+                    add(&mut index, row, &key);
+                }
+            }
+        }
+        index
+    }
+
+    fn key_at(&self, frame: &Frame, row: usize) -> Option<String> {
+        match single_text_key(frame, &self.columns) {
+            Some(text) => text.is_valid(row).then(|| text.value(row).to_string()),
+            None => row_key_text(frame, &self.columns, row),
+        }
+    }
+
+    /// The row whose key is `key` (as [`key_texts`] writes keys).
+    pub fn find(&self, frame: &Frame, key: &str) -> Option<u32> {
+        let hash = xxhash_rust::xxh3::xxh3_64(key.as_bytes());
+        let row = *self.by_hash.get(&hash)?;
+        let matches = match single_text_key(frame, &self.columns) {
+            Some(text) => text.is_valid(row as usize) && text.value(row as usize) == key,
+            None => row_key_text(frame, &self.columns, row as usize).as_deref() == Some(key),
+        };
+        if matches {
+            Some(row)
+        } else {
+            self.collided.get(key).copied()
+        }
+    }
+}
+
+/// The key column when the key is one text column.
+fn single_text_key<'f>(
+    frame: &'f Frame,
+    columns: &[String],
+) -> Option<&'f arrow::array::StringArray> {
+    let [column] = columns else { return None };
+    let array = frame.column(column)?;
+    (array.data_type() == &DataType::Utf8).then(|| array.as_string::<i32>())
+}
+
+/// The key text of one row (composite keys).
+fn row_key_text(frame: &Frame, columns: &[String], row: usize) -> Option<String> {
+    let mut key = String::new();
+    for name in columns {
+        let array = frame.column(name)?;
+        let values = column_values(array, &[Some(row as u32)]);
+        let value = values.get(0);
+        if value.is_null() {
+            return None;
+        }
+        key.push_str(&value.key_text());
+        key.push('\u{1f}');
+    }
+    Some(key)
+}
 
 /// One table, loaded: the columns rules read, all rows.
 pub struct Frame {
@@ -44,16 +135,8 @@ impl Frame {
 
     /// The first row of each value of `columns` (the table's key), by [`key_of`].
     pub fn key_index(&self, columns: &[String]) -> &KeyIndex {
-        self.key_index.get_or_init(|| {
-            let keys = key_texts(self, columns);
-            let mut index = KeyIndex::with_capacity_and_hasher(keys.len(), Default::default());
-            for (row, key) in keys.into_iter().enumerate() {
-                if let Some(key) = key {
-                    index.entry(key).or_insert(row as u32);
-                }
-            }
-            index
-        })
+        self.key_index
+            .get_or_init(|| KeyIndex::build(self, columns))
     }
 
     pub fn column(&self, name: &str) -> Option<&ArrayRef> {

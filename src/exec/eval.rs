@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 
 use super::col::{Col, Scalar, Tri};
 use super::env::{Env, column_values, scalar_of};
+use super::run::NO_ROW;
 use crate::ir::text::days_to_date;
 use crate::ir::{ArithOp, CompareOp, Func, ParamValue, Step, TExpr, TExprKind, Var};
 
@@ -135,7 +136,7 @@ impl<'a> Ctx<'a> {
                 .get(&(table.to_string(), step.relation.clone()))
                 .expect("the plan builds every lookup a rule follows");
             for r in rows.iter_mut() {
-                *r = r.and_then(|i| lookup[i as usize]);
+                *r = r.and_then(|i| Some(lookup[i as usize]).filter(|t| *t != NO_ROW));
             }
             table = self
                 .env

@@ -90,7 +90,10 @@ pub fn keyed_context<'a>(rule: &'a Rule, env: &'a Env<'a>, rows: &[u32]) -> Keye
         order_columns.extend(env.key_exprs[table].iter().map(|k| unsorted.eval(k)));
     }
     let permutation = sort_by_group(&hashes, &order_columns);
-    let sorted_rows: Vec<Option<u32>> = permutation.iter().map(|p| Some(rows[*p as usize])).collect();
+    let sorted_rows: Vec<Option<u32>> = permutation
+        .iter()
+        .map(|p| Some(rows[*p as usize]))
+        .collect();
     let sorted_hashes: Vec<u128> = permutation.iter().map(|p| hashes[*p as usize]).collect();
     let mut ctx = Ctx::new(env, table, sorted_rows.clone());
     let groups = hash_runs(&sorted_hashes);

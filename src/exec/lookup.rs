@@ -4,11 +4,12 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::DataType;
 
 use super::env::{Frame, key_texts};
+use super::run::NO_ROW;
 use crate::ir::Relation;
 
-/// For each row of `from`, the row of `to` whose key equals its columns.
-/// The target's key index is built once per frame and reused.
-pub fn build_lookup(relation: &Relation, from: &Frame, to: &Frame) -> Vec<Option<u32>> {
+/// For each row of `from`, the row of `to` whose key equals its columns
+/// ([`NO_ROW`] if none). The target's key index is built once per frame.
+pub fn build_lookup(relation: &Relation, from: &Frame, to: &Frame) -> Vec<u32> {
     let index = to.key_index(&relation.to_columns);
     // One text key, the usual case: look the strings up without copying them.
     if let [column] = relation.from_columns.as_slice()
@@ -18,11 +19,11 @@ pub fn build_lookup(relation: &Relation, from: &Frame, to: &Frame) -> Vec<Option
         return array
             .as_string::<i32>()
             .iter()
-            .map(|key| key.and_then(|k| index.get(k).copied()))
+            .map(|key| key.and_then(|k| index.find(to, k)).unwrap_or(NO_ROW))
             .collect();
     }
     key_texts(from, &relation.from_columns)
         .into_iter()
-        .map(|key| key.and_then(|k| index.get(&k).copied()))
+        .map(|key| key.and_then(|k| index.find(to, &k)).unwrap_or(NO_ROW))
         .collect()
 }

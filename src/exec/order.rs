@@ -117,7 +117,9 @@ pub fn sort_by_group(hashes: &[u128], order: &[Col<'_>]) -> Vec<u32> {
     let mut positions: Vec<u32> = (0..hashes.len() as u32).collect();
     positions.sort_by(|a, b| {
         let (a, b) = (*a as usize, *b as usize);
-        hashes[a].cmp(&hashes[b]).then_with(|| compare_rows(order, a, b))
+        hashes[a]
+            .cmp(&hashes[b])
+            .then_with(|| compare_rows(order, a, b))
     });
     positions
 }

@@ -50,8 +50,12 @@ impl Default for ExecOptions {
 /// Loaded tables by name.
 pub type Frames = HashMap<String, Arc<Frame>>;
 /// For each (table, relation), the related row of each row of the table.
-/// Shared, so lookups between reference tables are built once for many checks.
-pub type Lookups = HashMap<(String, String), Arc<Vec<Option<u32>>>>;
+/// Shared, so lookups between reference tables are built once for many
+/// checks. Each entry is the related row, or [`NO_ROW`] (4 bytes a row).
+pub type Lookups = HashMap<(String, String), Arc<Vec<u32>>>;
+
+/// A lookup entry for a row with no related row.
+pub const NO_ROW: u32 = u32::MAX;
 /// Loaded tables and the lookups along their relations.
 pub type Prepared = (Frames, Lookups);
 

@@ -4,11 +4,11 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-
 use super::env::Env;
 use super::run::{ExecOptions, Tables, execute, prepare};
 use crate::data::arrow_types::table_arrow_schema;
 use crate::data::load::{Problem, load_dataset};
+use crate::data::memory::{release_freed_memory, status_bytes};
 use crate::flags::Flag;
 use crate::ir::Ruleset;
 use crate::plan::{Plan, Selection, plan};
@@ -36,6 +36,8 @@ pub fn scan_dataset(
     let started = Instant::now();
     let tables = read_tables(&plan, dir, progress)?;
     let read = started.elapsed();
+    release_freed_memory();
+    log_memory("read", read);
     let rows = plan
         .loads
         .iter()
@@ -89,6 +91,7 @@ pub fn read_tables(
             Some(_) => concat_by_column(list),
             None => arrow::array::RecordBatch::new_empty(table_arrow_schema(table)),
         };
+        tracing::info!(table = %name, rows = batch.num_rows(), mib = batch.get_array_memory_size() as f64 / 1048576.0, "table loaded");
         tables.insert(name, batch);
     }
     Ok(tables)
@@ -105,7 +108,8 @@ fn concat_by_column(batches: Vec<arrow::array::RecordBatch>) -> arrow::array::Re
         .collect();
     let columns = (0..schema.fields().len())
         .map(|i| {
-            let parts: Vec<arrow::array::ArrayRef> = pieces.iter_mut().filter_map(|p| p[i].take()).collect();
+            let parts: Vec<arrow::array::ArrayRef> =
+                pieces.iter_mut().filter_map(|p| p[i].take()).collect();
             let refs: Vec<&dyn arrow::array::Array> = parts.iter().map(|a| a.as_ref()).collect();
             arrow::compute::concat(&refs).expect("pieces of one column share a type")
         })
@@ -128,6 +132,7 @@ pub fn run_tables(
     let (frames, lookups) = prepare(plan, tables);
     let env = Env::new(plan.ruleset, frames, lookups, &options.overrides);
     let prepared = started.elapsed();
+    log_memory("lookups", prepared);
     let flags = execute(plan, &env, options);
     (
         flags,
@@ -138,10 +143,16 @@ pub fn run_tables(
     )
 }
 
-/// The most memory this process has held (Linux), in bytes.
-pub fn peak_memory_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+/// Logs (at info level) the memory held after a phase, for tuning.
+fn log_memory(phase: &str, time: Duration) {
+    let mib = |b: Option<u64>| b.map_or(0.0, |b| b as f64 / (1024.0 * 1024.0));
+    tracing::info!(
+        phase,
+        seconds = time.as_secs_f64(),
+        rss_mib = mib(status_bytes("VmRSS:")),
+        peak_mib = mib(status_bytes("VmHWM:")),
+        "phase done"
+    );
 }
+
+pub use crate::data::memory::peak_memory_bytes;

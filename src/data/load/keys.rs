@@ -75,8 +75,12 @@ fn feed(buffer: &mut Vec<u8>, array: &ArrayRef, row: usize) {
         DataType::Date32 => {
             buffer.extend_from_slice(&array.as_primitive::<Date32Type>().value(row).to_le_bytes())
         }
-        DataType::Decimal128(..) => buffer
-            .extend_from_slice(&array.as_primitive::<Decimal128Type>().value(row).to_le_bytes()),
+        DataType::Decimal128(..) => buffer.extend_from_slice(
+            &array
+                .as_primitive::<Decimal128Type>()
+                .value(row)
+                .to_le_bytes(),
+        ),
         DataType::Timestamp(..) => buffer.extend_from_slice(
             &array
                 .as_primitive::<TimestampMillisecondType>()
@@ -120,7 +124,13 @@ pub struct UniqueKeys {
 }
 
 impl UniqueKeys {
-    pub fn check(&mut self, batch: &LoadedBatch, key: &[String], table: &str, log: &mut ProblemLog) {
+    pub fn check(
+        &mut self,
+        batch: &LoadedBatch,
+        key: &[String],
+        table: &str,
+        log: &mut ProblemLog,
+    ) {
         let Some(columns) = key_columns(batch, key) else {
             return;
         };
@@ -158,6 +168,10 @@ impl UniqueKeys {
                 );
             }
         }
+    }
+
+    pub fn reserve(&mut self, rows: usize) {
+        self.seen.reserve(rows);
     }
 
     pub fn into_hashes(self) -> KeyHashes {

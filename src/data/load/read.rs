@@ -84,7 +84,11 @@ pub fn read_table<'s>(
 pub fn wanted_columns<'t>(table: &'t Table, columns: Option<&[&str]>) -> Vec<&'t Column> {
     match columns {
         None => table.columns.iter().collect(),
-        Some(names) => table.columns.iter().filter(|c| names.contains(&c.name.as_str())).collect(),
+        Some(names) => table
+            .columns
+            .iter()
+            .filter(|c| names.contains(&c.name.as_str()))
+            .collect(),
     }
 }
 
@@ -119,6 +123,8 @@ pub struct Unit<'s> {
     pub file: &'s Path,
     pub format: FileFormat,
     pub part: Option<Part>,
+    /// Rows in the unit, when the file says (Parquet).
+    pub rows: Option<u64>,
 }
 
 /// Rows per unit at most, when a Parquet file has several row groups.
@@ -135,14 +141,26 @@ pub fn units(source: &TableSource) -> Vec<Unit<'_>> {
 pub fn units_of(source: &TableSource, unit_rows: u64) -> Vec<Unit<'_>> {
     let mut out = Vec::new();
     for file in &source.files {
-        let whole = Unit { file, format: source.format, part: None };
+        let mut whole = Unit {
+            file,
+            format: source.format,
+            part: None,
+            rows: None,
+        };
         let groups = match source.format {
             FileFormat::Csv => None,
             FileFormat::Parquet => File::open(file)
                 .ok()
                 .and_then(|f| ParquetRecordBatchReaderBuilder::try_new(f).ok())
-                .map(|b| b.metadata().row_groups().iter().map(|g| g.num_rows() as u64).collect::<Vec<u64>>()),
+                .map(|b| {
+                    b.metadata()
+                        .row_groups()
+                        .iter()
+                        .map(|g| g.num_rows() as u64)
+                        .collect::<Vec<u64>>()
+                }),
         };
+        whole.rows = groups.as_ref().map(|g| g.iter().sum());
         let Some(groups) = groups.filter(|g| g.len() > 1) else {
             out.push(whole);
             continue;
@@ -156,7 +174,12 @@ pub fn units_of(source: &TableSource, unit_rows: u64) -> Vec<Unit<'_>> {
                 out.push(Unit {
                     file,
                     format: source.format,
-                    part: Some(Part { row_groups: std::mem::take(&mut current), first_row: start, first_of_file: first }),
+                    part: Some(Part {
+                        row_groups: std::mem::take(&mut current),
+                        first_row: start,
+                        first_of_file: first,
+                    }),
+                    rows: Some(rows),
                 });
                 first = false;
                 start += rows;
@@ -487,29 +510,57 @@ mod tests {
         let ids: Vec<String> = (1..=12).map(|i| format!("R{i}")).collect();
         let batch = RecordBatch::try_new(
             schema.clone(),
-            vec![Arc::new(StringArray::from(ids)), Arc::new(Int32Array::from((1..=12).collect::<Vec<i32>>()))],
+            vec![
+                Arc::new(StringArray::from(ids)),
+                Arc::new(Int32Array::from((1..=12).collect::<Vec<i32>>())),
+            ],
         )
         .unwrap();
-        let props = WriterProperties::builder().set_max_row_group_row_count(Some(3)).build();
-        let mut writer = ArrowWriter::try_new(File::create(&path).unwrap(), schema, Some(props)).unwrap();
+        let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(3))
+            .build();
+        let mut writer =
+            ArrowWriter::try_new(File::create(&path).unwrap(), schema, Some(props)).unwrap();
         writer.write(&batch).unwrap();
         writer.close().unwrap();
 
-        let source = TableSource { table: "t".into(), format: FileFormat::Parquet, files: vec![path.clone()] };
+        let source = TableSource {
+            table: "t".into(),
+            format: FileFormat::Parquet,
+            files: vec![path.clone()],
+        };
         let parts = units_of(&source, 3);
         assert_eq!(parts.len(), 4);
         assert!(parts[0].part.as_ref().unwrap().first_of_file);
         assert!(!parts[1].part.as_ref().unwrap().first_of_file);
         let columns = [
-            Column { name: "id".into(), ty: crate::ir::ColumnType::Text, nullable: false, doc: None },
-            Column { name: "missing".into(), ty: crate::ir::ColumnType::Text, nullable: false, doc: None },
+            Column {
+                name: "id".into(),
+                ty: crate::ir::ColumnType::Text,
+                nullable: false,
+                doc: None,
+            },
+            Column {
+                name: "missing".into(),
+                ty: crate::ir::ColumnType::Text,
+                nullable: false,
+                doc: None,
+            },
         ];
         let wanted: Vec<&Column> = columns.iter().collect();
         let mut log = ProblemLog::default();
         let mut firsts = Vec::new();
         for unit in &parts {
             let _ = read_unit(unit, &wanted, &mut log, &mut |batch, _| {
-                firsts.push((batch.row_ref(0), batch.column("id").unwrap().as_string::<i32>().value(0).to_string()));
+                firsts.push((
+                    batch.row_ref(0),
+                    batch
+                        .column("id")
+                        .unwrap()
+                        .as_string::<i32>()
+                        .value(0)
+                        .to_string(),
+                ));
                 ControlFlow::Continue(())
             });
         }

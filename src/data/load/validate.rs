@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use arrow::array::RecordBatch;
 use rayon::prelude::*;
@@ -223,7 +223,13 @@ fn validate_table<'s>(
 ) -> (TableSummary, KeptKeys) {
     let checks = RowChecks::new(table);
     let mut summary = TableSummary::new(table, source.files.len());
+    let units = units(source);
     let mut unique = table.key.as_ref().map(|key| (key, UniqueKeys::default()));
+    // Sized for the whole table at once: growing a big set holds it twice.
+    let expected_rows: u64 = units.iter().filter_map(|u| u.rows).sum();
+    if let Some((_, seen)) = unique.as_mut() {
+        seen.reserve(expected_rows as usize);
+    }
     // Referenced column sets other than the key need their own sets.
     let mut other_targets: Vec<(Vec<String>, KeyHashes)> = incoming
         .iter()
@@ -253,7 +259,13 @@ fn validate_table<'s>(
             for relation in outgoing {
                 let key = (relation.to_table.clone(), relation.to_columns.clone());
                 if let Some(target) = targets.get(&key) {
-                    check_references(&batch, &relation.from_columns, &relation.to_table, target, log);
+                    check_references(
+                        &batch,
+                        &relation.from_columns,
+                        &relation.to_table,
+                        target,
+                        log,
+                    );
                 }
             }
             let rows = batch.batch.num_rows();
@@ -282,7 +294,6 @@ fn validate_table<'s>(
 
     // Units are read a window at a time, so validating a table never holds
     // more than a few units of it (a scan keeps what it reads anyway).
-    let units = units(source);
     let window = rayon::current_num_threads().max(1) * 2;
     'units: for group in units.chunks(window) {
         let results: Vec<UnitResult> = group.par_iter().map(read_one).collect();
@@ -310,6 +321,7 @@ fn validate_table<'s>(
         if reading.stop_at_first && !problems.is_empty() {
             break;
         }
+        crate::data::memory::release_freed_memory();
     }
 
     let mut kept: KeptKeys = Vec::new();

@@ -1,0 +1,154 @@
+//! In-process latency of one real-time check (criterion): a claim of 10
+//! lines against a history of 50 claims of 10 lines, with the shipped CHS
+//! rules and the reference tables of a generated dataset.
+//!
+//! - `checker`: the engine alone (`Checker::check` on ready Arrow batches);
+//! - `check_claim`: the service's check path without HTTP: read the
+//!   patient's history from the store, parse it, apply the look-back,
+//!   build the batches, run the checker;
+//! - `router`: the whole `POST /v1/check` in process (JSON in, JSON out).
+//!
+//! `cargo bench --bench check`
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use axum::body::Body;
+use axum::http::Request;
+use claimaudit::check::check_shipped;
+use claimaudit::data::generate::{GenOptions, generate};
+use claimaudit::ir::Value;
+use claimaudit::ir::text::parse_date;
+use claimaudit::serve::api::claim_to_json;
+use claimaudit::serve::check::check_claim;
+use claimaudit::serve::history::HistoryStore;
+use claimaudit::serve::import::{dataset_claims, import_claims};
+use claimaudit::serve::shape::{Claim, ClaimShape};
+use claimaudit::serve::{AppState, Engine, Settings, router};
+use criterion::{Criterion, criterion_group, criterion_main};
+use tower::ServiceExt;
+
+const HISTORY_CLAIMS: usize = 50;
+const LINES: usize = 10;
+
+/// Claims of one patient built from the dataset's claims and lines: claim
+/// `k` is `5k` days before `last`, with `LINES` lines.
+fn patient_claims(shape: &ClaimShape, base: &[Claim], n: usize, last: i32) -> Vec<Claim> {
+    let header = &shape.header;
+    let lines = shape.lines.as_ref().unwrap();
+    let col = |name: &str| header.column_index(name).unwrap();
+    let line_col = |name: &str| lines.table.column_index(name).unwrap();
+    let pool: Vec<&Vec<Value>> = base.iter().flat_map(|c| c.lines.iter()).collect();
+    let patient = base[0].header[col("patient_id")].clone();
+    (0..n)
+        .map(|k| {
+            let day = last - 5 * k as i32;
+            let id = Value::Text(format!("BENCH-{k:03}"));
+            let mut h = base[k % base.len()].header.clone();
+            h[col("claim_id")] = id.clone();
+            h[col("patient_id")] = patient.clone();
+            h[col("visit_type")] = Value::Text("outpatient".into());
+            h[col("admit_date")] = Value::Date(day);
+            h[col("discharge_date")] = Value::Date(day);
+            h[col("settle_time")] = Value::Timestamp(day as i64 * 86_400_000 + 36_000_000);
+            let claim_lines = (0..LINES)
+                .map(|j| {
+                    let mut l = pool[(k * LINES + j) % pool.len()].clone();
+                    l[line_col("claim_id")] = id.clone();
+                    l[line_col("line_no")] = Value::Int(j as i64 + 1);
+                    l[line_col("service_date")] = Value::Date(day);
+                    l
+                })
+                .collect();
+            Claim {
+                header: h,
+                lines: claim_lines,
+            }
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(
+        &GenOptions {
+            out: data.clone(),
+            patients: 2000,
+            seed: 1,
+        },
+        &|_| {},
+    )
+    .unwrap();
+    let checked = check_shipped();
+    let ruleset = checked.ruleset.clone().unwrap();
+    let shape = ClaimShape::of(&ruleset).unwrap();
+    let base = dataset_claims(&ruleset, &checked.sources, &shape, &data).unwrap();
+    let last = parse_date("2024-11-30").unwrap();
+    let mut claims = patient_claims(&shape, &base, HISTORY_CLAIMS + 1, last);
+    let claim = claims.remove(0);
+    let history = claims;
+
+    let engine = Engine::load(&[], &data).unwrap();
+    let store = HistoryStore::open(&dir.path().join("store")).unwrap();
+    import_claims(&store, &engine.shape, &engine.lookback, 31, &history).unwrap();
+    let id = claim.claim_id(&shape).to_string();
+
+    let mut rows: Vec<&Claim> = history.iter().collect();
+    rows.push(&claim);
+    let batches: HashMap<String, RecordBatch> = shape.batches(&rows).unwrap();
+    let found = engine.checker().check(batches.clone(), &id);
+    println!(
+        "a claim of {LINES} lines against {HISTORY_CLAIMS} history claims: {} flags",
+        found.flags.len()
+    );
+
+    let mut group = c.benchmark_group("realtime check");
+    group.bench_function("checker", |b| {
+        b.iter(|| black_box(engine.checker().check(batches.clone(), &id)))
+    });
+    group.bench_function("check_claim", |b| {
+        b.iter(|| black_box(check_claim(&engine, &store, &claim, &[]).unwrap()))
+    });
+
+    let state = Arc::new(AppState::new(
+        engine,
+        store,
+        Settings {
+            token: "bench".into(),
+            max_body_bytes: 1 << 20,
+            grace_days: 31,
+            rules: Vec::new(),
+            data: data.clone(),
+        },
+    ));
+    let app = router(state);
+    let body = serde_json::to_vec(&claim_to_json(&shape, &claim)).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    group.bench_function("router", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let request = Request::post("/v1/check")
+                    .header("authorization", "Bearer bench")
+                    .body(Body::from(body.clone()))
+                    .unwrap();
+                let response = app.clone().oneshot(request).await.unwrap();
+                assert!(response.status().is_success());
+                black_box(
+                    axum::body::to_bytes(response.into_body(), usize::MAX)
+                        .await
+                        .unwrap(),
+                )
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

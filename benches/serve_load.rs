@@ -1,0 +1,228 @@
+//! Load benchmark of `claimaudit serve` over loopback (not a test): a
+//! generated dataset, its claims imported as history, then closed-loop
+//! clients on keep-alive connections sending `POST /v1/check` for claims
+//! like the dataset's (each under a new id, so it is judged against the
+//! patient's history) for a fixed time. Reports throughput and latency
+//! percentiles as seen by the clients.
+//!
+//! `cargo bench --bench serve_load`; settings from the environment:
+//! SERVE_LOAD_SECS (60), SERVE_LOAD_CONNECTIONS (8), SERVE_LOAD_PATIENTS
+//! (10000), SERVE_LOAD_THREADS (server HTTP threads; all cores).
+//! Server and clients share the machine: on 2 cores the clients take part
+//! of the CPU the server would otherwise have.
+
+#[path = "../tests/serve_support/http.rs"]
+mod http;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use claimaudit::check::check_shipped;
+use claimaudit::serve::api::claim_to_json;
+use claimaudit::serve::import::dataset_claims;
+use claimaudit::serve::shape::ClaimShape;
+use http::Client;
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_claimaudit");
+const TOKEN: &str = "serve-load-token";
+
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn run(args: &[&str], dir: &Path) {
+    let started = Instant::now();
+    let output = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "claimaudit {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    print!("{}", String::from_utf8_lossy(&output.stdout));
+    println!("  ({:.1} s)", started.elapsed().as_secs_f64());
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(dir: &Path, threads: Option<u64>) -> (Server, SocketAddr) {
+    let mut command = Command::new(BIN);
+    command
+        .current_dir(dir)
+        .args([
+            "serve",
+            "--data",
+            "data",
+            "--store",
+            "store",
+            "--token-file",
+            "token",
+        ])
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if let Some(n) = threads {
+        command.args(["--threads", &n.to_string()]);
+    }
+    let mut child = command.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(a) = line.strip_prefix("listening on http://") {
+                let _ = tx.send(a.parse::<SocketAddr>().unwrap());
+            }
+        }
+    });
+    let address = rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the service starts");
+    (Server(child), address)
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+fn main() {
+    let secs = setting("SERVE_LOAD_SECS", 60);
+    let connections = setting("SERVE_LOAD_CONNECTIONS", 8) as usize;
+    let patients = setting("SERVE_LOAD_PATIENTS", 10_000);
+    let threads = std::env::var("SERVE_LOAD_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok());
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    println!("serve_load: {patients} patients, {connections} connections, {secs} s");
+    run(
+        &["gen", "--out", "data", "--patients", &patients.to_string()],
+        d,
+    );
+    run(
+        &["history", "import", "--data", "data", "--store", "store"],
+        d,
+    );
+    std::fs::write(d.join("token"), TOKEN).unwrap();
+
+    // The request bodies: the dataset's claims under new ids.
+    let checked = check_shipped();
+    let ruleset = checked.ruleset.as_ref().unwrap();
+    let shape = ClaimShape::of(ruleset).unwrap();
+    let claims = dataset_claims(ruleset, &checked.sources, &shape, &d.join("data")).unwrap();
+    let step = (claims.len() / 5000).max(1);
+    let bodies: Vec<Vec<u8>> = claims
+        .iter()
+        .step_by(step)
+        .map(|c| {
+            let mut json = claim_to_json(&shape, c);
+            json["claim_id"] = json!(format!("{}-check", c.claim_id(&shape)));
+            serde_json::to_vec(&json).unwrap()
+        })
+        .collect();
+    let lines: usize = claims.iter().step_by(step).map(|c| c.lines.len()).sum();
+    println!(
+        "{} distinct check bodies, {:.1} lines each on average",
+        bodies.len(),
+        lines as f64 / bodies.len() as f64
+    );
+
+    let (server, address) = start(d, threads);
+    let bodies = std::sync::Arc::new(bodies);
+    let drive = |duration: Duration| {
+        let deadline = Instant::now() + duration;
+        let workers: Vec<_> = (0..connections)
+            .map(|w| {
+                let bodies = bodies.clone();
+                thread::spawn(move || {
+                    let mut client = Client::connect(address).unwrap();
+                    let mut latencies: Vec<u32> = Vec::with_capacity(1 << 20);
+                    let mut errors = 0u64;
+                    let mut i = w * 7919;
+                    while Instant::now() < deadline {
+                        let body = &bodies[i % bodies.len()];
+                        i += 1;
+                        let sent = Instant::now();
+                        let reply = client
+                            .request("POST", "/v1/check", Some(TOKEN), Some(body))
+                            .unwrap();
+                        let us = sent.elapsed().as_micros().min(u32::MAX as u128) as u32;
+                        if reply.status != 200 {
+                            errors += 1;
+                        }
+                        latencies.push(us);
+                    }
+                    (latencies, errors)
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        let mut errors = 0;
+        for w in workers {
+            let (l, e) = w.join().unwrap();
+            all.extend(l);
+            errors += e;
+        }
+        (all, errors)
+    };
+
+    drive(Duration::from_secs(3)); // warm up
+    let started = Instant::now();
+    let (mut latencies, errors) = drive(Duration::from_secs(secs));
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let n = latencies.len();
+    let mean = latencies.iter().map(|&l| l as f64).sum::<f64>() / n.max(1) as f64 / 1000.0;
+    println!("\n/v1/check over loopback, {connections} keep-alive connections, {elapsed:.1} s:");
+    println!("  requests    {n} ({errors} not 200)");
+    println!("  throughput  {:.0} checks/s", n as f64 / elapsed);
+    println!(
+        "  latency ms  mean {mean:.3}  p50 {:.3}  p90 {:.3}  p99 {:.3}  p999 {:.3}  max {:.3}",
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.90),
+        percentile(&latencies, 0.99),
+        percentile(&latencies, 0.999),
+        percentile(&latencies, 1.0),
+    );
+    println!(
+        "{}",
+        json!({
+            "bench": "serve_load",
+            "seconds": elapsed,
+            "connections": connections,
+            "patients": patients,
+            "requests": n,
+            "errors": errors,
+            "throughput_per_s": n as f64 / elapsed,
+            "p50_ms": percentile(&latencies, 0.50),
+            "p99_ms": percentile(&latencies, 0.99),
+            "p999_ms": percentile(&latencies, 0.999),
+        })
+    );
+    drop(server);
+}

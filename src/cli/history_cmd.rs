@@ -1,0 +1,85 @@
+//! `claimaudit history`: the real-time service's history store.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::check::check_paths_or_shipped;
+use crate::data::load::summary::thousands;
+use crate::serve::history::HistoryStore;
+use crate::serve::import::{dataset_claims, import_claims};
+use crate::serve::lookback::LookBack;
+use crate::serve::shape::ClaimShape;
+
+#[derive(clap::Args)]
+#[command(
+    about = "Load settled claims into the real-time service's history store.",
+    long_about = "Manage the history store of `claimaudit serve` (stop the service first: the\n\
+    store is open in one process at a time).\n\n\
+    `history import --data DIR --store DIR` reads the claims and their lines from a dataset\n\
+    folder, stores them by patient (replacing stored claims with the same ids), and keeps of\n\
+    each patient only the claims within the look-back the ruleset needs (docs/api.md).\n\n\
+    Exit codes: 0 imported, 1 the ruleset has errors, 2 could not run."
+)]
+pub struct HistoryArgs {
+    #[command(subcommand)]
+    command: HistoryCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum HistoryCommand {
+    /// Load settled claims from a dataset folder.
+    Import(ImportArgs),
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// The dataset folder to read claims from.
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// The history store folder (created when absent).
+    #[arg(long, value_name = "DIR")]
+    store: PathBuf,
+    /// Rule files or folders; the shipped CHS ruleset when not given (its
+    /// schema says what a claim is, its rules how much history to keep).
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    rules: Vec<PathBuf>,
+    /// As `serve --grace-days`: days a claim may arrive late.
+    #[arg(long, value_name = "DAYS", default_value_t = 31)]
+    grace_days: i64,
+}
+
+pub fn run(args: &HistoryArgs) -> Result<u8, String> {
+    match &args.command {
+        HistoryCommand::Import(a) => import(a),
+    }
+}
+
+fn import(args: &ImportArgs) -> Result<u8, String> {
+    let started = Instant::now();
+    let checked = check_paths_or_shipped(&args.rules).map_err(|e| e.to_string())?;
+    let Some(ruleset) = &checked.ruleset else {
+        for d in &checked.diagnostics {
+            eprintln!("{}", d.render(&checked.sources));
+        }
+        return Ok(super::EXIT_FINDINGS);
+    };
+    let shape = ClaimShape::of(ruleset)?;
+    let lookback = LookBack::derive(ruleset, &shape);
+    let claims = dataset_claims(ruleset, &checked.sources, &shape, &args.data)?;
+    let store = HistoryStore::open(&args.store).map_err(|e| e.to_string())?;
+    let imported = import_claims(&store, &shape, &lookback, args.grace_days, &claims)?;
+    println!(
+        "imported {} claims ({} lines) of {} patients into {} in {:.1} s",
+        thousands(imported.claims),
+        thousands(imported.lines),
+        thousands(imported.patients),
+        args.store.display(),
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "  {} claims outside the look-back were not kept; the store holds {}",
+        thousands(imported.pruned),
+        thousands(store.len().map_err(|e| e.to_string())?)
+    );
+    Ok(0)
+}

@@ -1,0 +1,122 @@
+//! One real-time check: the claim against the patient's recorded history
+//! (plus any earlier claims sent with it), within the look-back; and the
+//! pruning of a patient's history to the look-back when a claim is recorded.
+
+use std::collections::BTreeMap;
+
+use super::api::claim_from_json;
+use super::history::{HistoryStore, StoreError, Stored};
+use super::lookback::LookBack;
+use super::shape::{Claim, ClaimShape};
+use super::state::Engine;
+use crate::flags::Flag;
+
+/// What a check found.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub flags: Vec<Flag>,
+    /// Rules left out (batch-only).
+    pub skipped: Vec<String>,
+    /// History claims the check was judged against.
+    pub history: usize,
+}
+
+/// The strictest action among the flags: reject > review > warn > pass.
+pub fn decision(flags: &[Flag]) -> &'static str {
+    ["reject", "review", "warn"]
+        .into_iter()
+        .find(|a| flags.iter().any(|f| f.action == *a))
+        .unwrap_or("pass")
+}
+
+/// Reads a stored claim; `None` when it no longer fits the schema.
+pub fn stored_claim(shape: &ClaimShape, json: &[u8]) -> Option<Claim> {
+    let value: serde_json::Value = serde_json::from_slice(json).ok()?;
+    match claim_from_json(shape, &value) {
+        Ok(claim) => Some(claim),
+        Err(e) => {
+            // The field only: the message may quote an id.
+            tracing::warn!(
+                "a stored claim no longer fits the schema at `{}` and is left out",
+                e.field
+            );
+            None
+        }
+    }
+}
+
+/// Checks `claim`. Its history is the patient's stored claims, replaced by
+/// (or added to) `sent` where the ids agree, without the claim itself.
+pub fn check_claim(
+    engine: &Engine,
+    store: &HistoryStore,
+    claim: &Claim,
+    sent: &[Claim],
+) -> Result<Outcome, StoreError> {
+    let shape = &engine.shape;
+    let claim_id = claim.claim_id(shape);
+    let mut history: BTreeMap<String, Claim> = BTreeMap::new();
+    for (id, json) in store.patient_claims(claim.patient_id(shape))? {
+        if let Some(c) = stored_claim(shape, &json) {
+            history.insert(id, c);
+        }
+    }
+    for c in sent {
+        history.insert(c.claim_id(shape).to_string(), c.clone());
+    }
+    history.remove(claim_id);
+    let history: Vec<&Claim> = history.values().collect();
+    let cut = claim
+        .day_span(shape)
+        .and_then(|(first, _)| engine.lookback.cut(first));
+    let keep = engine.lookback.select(shape, cut, &history, &[claim]);
+    let mut rows: Vec<&Claim> = history
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(c, _)| *c)
+        .collect();
+    let judged = rows.len();
+    rows.push(claim);
+    let batches = shape.batches(&rows).map_err(|message| StoreError {
+        path: "history".into(),
+        message,
+    })?;
+    let checked = engine.checker().check(batches, claim_id);
+    Ok(Outcome {
+        flags: checked.flags,
+        skipped: checked.skipped,
+        history: judged,
+    })
+}
+
+/// The claims of one patient's stored history that fall outside the
+/// look-back of a claim dated `grace_days` before the patient's newest day.
+pub fn outside_lookback(
+    shape: &ClaimShape,
+    lookback: &LookBack,
+    grace_days: i64,
+    stored: &[Stored],
+) -> Vec<String> {
+    let claims: Vec<(&str, Claim)> = stored
+        .iter()
+        .filter_map(|(id, json)| Some((id.as_str(), stored_claim(shape, json)?)))
+        .collect();
+    let Some(newest) = claims
+        .iter()
+        .filter_map(|(_, c)| c.day_span(shape).map(|(_, last)| last))
+        .max()
+    else {
+        return Vec::new();
+    };
+    let reference = (newest as i64 - grace_days).clamp(i32::MIN as i64, i32::MAX as i64) as i32;
+    let cut = lookback.cut(reference);
+    let refs: Vec<&Claim> = claims.iter().map(|(_, c)| c).collect();
+    let keep = lookback.select(shape, cut, &refs, &[]);
+    claims
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| !k)
+        .map(|((id, _), _)| id.to_string())
+        .collect()
+}

@@ -1,0 +1,254 @@
+//! The history store: each patient's settled claims, in an embedded redb
+//! database (`DIR/history.redb`), keyed by (patient id, claim id), with an
+//! index from claim id to patient. Every recording, reversal and feedback
+//! commits with `Durability::Immediate` (fsync) before it returns, so a
+//! crash loses nothing acknowledged. Claims are stored in their JSON form
+//! (`api::claim_to_json`).
+
+use std::path::{Path, PathBuf};
+
+use redb::{
+    Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
+    WriteTransaction,
+};
+
+const CLAIMS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("claims");
+const CLAIM_PATIENT: TableDefinition<&str, &str> = TableDefinition::new("claim_patient");
+const FEEDBACK: TableDefinition<&str, &[u8]> = TableDefinition::new("feedback");
+
+/// The file inside the store folder.
+pub const STORE_FILE: &str = "history.redb";
+
+pub struct HistoryStore {
+    db: Database,
+    path: PathBuf,
+}
+
+/// A stored claim: its id and its JSON bytes.
+pub type Stored = (String, Vec<u8>);
+
+/// What recording a claim did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// The claim was new and is now stored.
+    Created,
+    /// The same claim (byte for byte) was already stored: nothing changed.
+    Unchanged,
+    /// A different claim with this id is stored (returned): nothing changed.
+    Conflict(Vec<u8>),
+}
+
+/// Decides which of a patient's stored claims fall outside the look-back.
+pub type Pruner<'a> = &'a dyn Fn(&[Stored]) -> Vec<String>;
+
+#[derive(Debug, thiserror::Error)]
+#[error("history store {path}: {message}")]
+pub struct StoreError {
+    pub path: String,
+    pub message: String,
+}
+
+impl HistoryStore {
+    /// Opens (creating when absent) the store in folder `dir`.
+    pub fn open(dir: &Path) -> Result<HistoryStore, StoreError> {
+        let path = dir.join(STORE_FILE);
+        let fail = |message: String| StoreError {
+            path: path.display().to_string(),
+            message,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create the folder: {e}")))?;
+        let db = Database::create(&path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => {
+                fail("already open in another process (is the service running?)".into())
+            }
+            e => fail(e.to_string()),
+        })?;
+        let store = HistoryStore { db, path };
+        store.write(|txn| {
+            txn.open_table(CLAIMS)?;
+            txn.open_table(CLAIM_PATIENT)?;
+            txn.open_table(FEEDBACK)?;
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    fn error(&self, e: impl std::fmt::Display) -> StoreError {
+        StoreError {
+            path: self.path.display().to_string(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Runs `f` in a write transaction committed durably.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&WriteTransaction) -> Result<T, redb::Error>,
+    ) -> Result<T, StoreError> {
+        let mut txn = self.db.begin_write().map_err(|e| self.error(e))?;
+        txn.set_durability(Durability::Immediate)
+            .map_err(|e| self.error(e))?;
+        let out = f(&txn).map_err(|e| self.error(e))?;
+        txn.commit().map_err(|e| self.error(e))?;
+        Ok(out)
+    }
+
+    /// A patient's stored claims, in claim id order.
+    pub fn patient_claims(&self, patient: &str) -> Result<Vec<Stored>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(CLAIMS).map_err(|e| self.error(e))?;
+        read_patient(&table, patient).map_err(|e| self.error(e))
+    }
+
+    /// The stored claim with this id.
+    pub fn get(&self, claim_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let index = txn.open_table(CLAIM_PATIENT).map_err(|e| self.error(e))?;
+        let Some(patient) = index.get(claim_id).map_err(|e| self.error(e))? else {
+            return Ok(None);
+        };
+        let claims = txn.open_table(CLAIMS).map_err(|e| self.error(e))?;
+        let found = claims
+            .get((patient.value(), claim_id))
+            .map_err(|e| self.error(e))?
+            .map(|v| v.value().to_vec());
+        Ok(found)
+    }
+
+    /// Records a settled claim of `patient` (its JSON form in `json`), then
+    /// drops the patient's claims `prune` names (never this one). Durable
+    /// when it returns.
+    pub fn record(
+        &self,
+        patient: &str,
+        claim_id: &str,
+        json: &[u8],
+        prune: Pruner,
+    ) -> Result<Recorded, StoreError> {
+        self.write(|txn| {
+            let mut index = txn.open_table(CLAIM_PATIENT)?;
+            let mut claims = txn.open_table(CLAIMS)?;
+            let owner = index.get(claim_id)?.map(|p| p.value().to_string());
+            if let Some(owner) = owner {
+                let stored = claims
+                    .get((owner.as_str(), claim_id))?
+                    .map(|v| v.value().to_vec())
+                    .unwrap_or_default();
+                return Ok(if owner == patient && stored == json {
+                    Recorded::Unchanged
+                } else {
+                    Recorded::Conflict(stored)
+                });
+            }
+            claims.insert((patient, claim_id), json)?;
+            index.insert(claim_id, patient)?;
+            let all = read_patient(&claims, patient)?;
+            for old in prune(&all).iter().filter(|id| *id != claim_id) {
+                claims.remove((patient, old.as_str()))?;
+                index.remove(old.as_str())?;
+            }
+            Ok(Recorded::Created)
+        })
+    }
+
+    /// Reverses (冲正) a claim: removes it. Returns what was stored.
+    pub fn reverse(&self, claim_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.write(|txn| {
+            let mut index = txn.open_table(CLAIM_PATIENT)?;
+            let Some(patient) = index.remove(claim_id)?.map(|p| p.value().to_string()) else {
+                return Ok(None);
+            };
+            let mut claims = txn.open_table(CLAIMS)?;
+            let removed = claims
+                .remove((patient.as_str(), claim_id))?
+                .map(|v| v.value().to_vec());
+            Ok(removed)
+        })
+    }
+
+    /// Stores claims in bulk (`history import`): (patient, claim id, JSON),
+    /// replacing any stored claim with the same id, in one transaction.
+    pub fn import(&self, claims: &[(String, String, Vec<u8>)]) -> Result<(), StoreError> {
+        self.write(|txn| {
+            let mut index = txn.open_table(CLAIM_PATIENT)?;
+            let mut table = txn.open_table(CLAIMS)?;
+            for (patient, claim_id, json) in claims {
+                let owner = index.get(claim_id.as_str())?.map(|p| p.value().to_string());
+                if let Some(owner) = owner.filter(|o| o != patient) {
+                    table.remove((owner.as_str(), claim_id.as_str()))?;
+                }
+                table.insert((patient.as_str(), claim_id.as_str()), json.as_slice())?;
+                index.insert(claim_id.as_str(), patient.as_str())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Applies `prune` to each of `patients`; returns how many claims it dropped.
+    pub fn prune(&self, patients: &[String], prune: Pruner) -> Result<u64, StoreError> {
+        self.write(|txn| {
+            let mut index = txn.open_table(CLAIM_PATIENT)?;
+            let mut claims = txn.open_table(CLAIMS)?;
+            let mut dropped = 0;
+            for patient in patients {
+                let all = read_patient(&claims, patient)?;
+                for old in prune(&all) {
+                    claims.remove((patient.as_str(), old.as_str()))?;
+                    index.remove(old.as_str())?;
+                    dropped += 1;
+                }
+            }
+            Ok(dropped)
+        })
+    }
+
+    /// How many claims are stored.
+    pub fn len(&self) -> Result<u64, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let index = txn.open_table(CLAIM_PATIENT).map_err(|e| self.error(e))?;
+        index.len().map_err(|e| self.error(e))
+    }
+
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Records feedback entries (key, JSON), durably.
+    pub fn record_feedback(&self, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        self.write(|txn| {
+            let mut table = txn.open_table(FEEDBACK)?;
+            for (key, json) in entries {
+                table.insert(key.as_str(), json.as_slice())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Every feedback entry, in key order.
+    pub fn feedback(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(FEEDBACK).map_err(|e| self.error(e))?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(|e| self.error(e))? {
+            let (k, v) = entry.map_err(|e| self.error(e))?;
+            out.push((k.value().to_string(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+}
+
+fn read_patient(
+    table: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
+    patient: &str,
+) -> Result<Vec<Stored>, redb::Error> {
+    let mut out = Vec::new();
+    for entry in table.range((patient, "")..)? {
+        let (key, value) = entry?;
+        let (p, claim_id) = key.value();
+        if p != patient {
+            break;
+        }
+        out.push((claim_id.to_string(), value.value().to_vec()));
+    }
+    Ok(out)
+}

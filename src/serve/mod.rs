@@ -1,0 +1,93 @@
+//! The real-time service (`claimaudit serve`): pre-settlement checks of one
+//! claim against the patient's history, the history store, and the
+//! national 3101/3102/3103 interface. docs/api.md describes the endpoints.
+//!
+//! - `state`: the loaded ruleset and checker, swapped whole on reload;
+//! - `shape`, `api`: what a claim is and its JSON form, checked field by field;
+//! - `lookback`: how much history the ruleset needs;
+//! - `history`: the durable store; `check`: one check, and pruning;
+//! - `import`: a dataset's claims into the store;
+//! - `routes`, `fsi`, `fsi_routes`: the native and national endpoints;
+//! - `auth`, `observe`, `metrics`, `error`: tokens, logs, counters, errors.
+
+pub mod api;
+pub mod auth;
+pub mod check;
+pub mod error;
+pub mod fsi;
+pub mod fsi_routes;
+pub mod history;
+pub mod import;
+pub mod lookback;
+pub mod metrics;
+pub mod observe;
+pub mod routes;
+pub mod shape;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+
+pub use state::{AppState, Engine, LoadError, Settings};
+
+/// The service's routes, with tokens, logs, counters and the body limit.
+pub fn router(state: Arc<AppState>) -> Router {
+    let limit = state.settings.max_body_bytes;
+    Router::new()
+        .route("/v1/check", post(routes::check))
+        .route("/v1/claims", post(routes::record))
+        .route(
+            "/v1/claims/{claim_id}",
+            get(routes::get_claim).delete(routes::reverse),
+        )
+        .route("/v1/admin/reload", post(routes::reload))
+        .route("/fsi/3101", post(fsi_routes::review_3101))
+        .route("/fsi/3102", post(fsi_routes::review_3102))
+        .route("/fsi/3103", post(fsi_routes::feedback_3103))
+        .route("/healthz", get(routes::healthz))
+        .route("/metrics", get(routes::metrics))
+        .fallback(routes::not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(from_fn_with_state(state.clone(), auth::require_token))
+        .layer(from_fn_with_state(state.clone(), observe::observe))
+        .with_state(state)
+}
+
+/// Serves on `listener` until SIGTERM or Ctrl-C, then lets the requests in
+/// flight finish and returns (the caller then drops the state, closing the store).
+pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
+    let app = router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("stopping: finishing the requests in flight");
+}

@@ -1,0 +1,230 @@
+//! The native JSON endpoints: check, record, read and reverse claims,
+//! reload, health and metrics.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value as Json_, json};
+
+use super::api::{claim_from_json, claim_to_json};
+use super::check::{check_claim, decision, outside_lookback};
+use super::error::{ApiError, JsonBody};
+use super::history::Recorded;
+use super::state::{AppState, LoadError};
+use crate::flags::{Flag, flag_json};
+
+type Shared = State<Arc<AppState>>;
+
+/// Runs blocking work (the store, the checker) off the async threads.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(format!("the request's work stopped: {e}")))?
+}
+
+/// A flag as the API shows it: the contract's fields, evidence as an object.
+pub fn flag_out(flag: &Flag) -> Json_ {
+    let mut out = flag_json(flag);
+    if let Ok(evidence) = serde_json::from_str::<Json_>(&flag.evidence) {
+        out["evidence"] = evidence;
+    }
+    out
+}
+
+/// `POST /v1/check`: one claim with its lines -> decision and flags.
+pub async fn check(
+    State(state): Shared,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Json_>, ApiError> {
+    let started = Instant::now();
+    let engine = state.engine();
+    let claim = claim_from_json(&engine.shape, &body)?;
+    let reply = {
+        let state = state.clone();
+        let engine = engine.clone();
+        blocking(move || Ok(check_claim(&engine, &state.store, &claim, &[])?)).await?
+    };
+    let decision = decision(&reply.flags);
+    state
+        .metrics
+        .check(decision, reply.flags.iter().map(|f| f.rule_id.clone()));
+    Ok(Json(json!({
+        "decision": decision,
+        "flags": reply.flags.iter().map(flag_out).collect::<Vec<_>>(),
+        "skipped": {
+            "rules": reply.skipped,
+            "reason": "batch-only rules need the whole dataset and run in scans only",
+        },
+        "history_claims": reply.history,
+        "ruleset": engine.ruleset_json(),
+        "elapsed_us": started.elapsed().as_micros() as u64,
+    })))
+}
+
+/// `POST /v1/claims`: records a settled claim, durably, before replying.
+/// 201 when new; 200 with the stored claim when the same claim is already
+/// recorded; 409 when a different claim holds the id.
+pub async fn record(State(state): Shared, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+    let engine = state.engine();
+    let claim = claim_from_json(&engine.shape, &body)?;
+    let stored = claim_to_json(&engine.shape, &claim);
+    let bytes = serde_json::to_vec(&stored).expect("JSON values serialize");
+    let outcome = {
+        let (state, engine, claim) = (state.clone(), engine.clone(), claim.clone());
+        blocking(move || {
+            let shape = &engine.shape;
+            let grace = state.settings.grace_days;
+            let prune = |all: &[_]| outside_lookback(shape, &engine.lookback, grace, all);
+            Ok(state.store.record(
+                claim.patient_id(shape),
+                claim.claim_id(shape),
+                &bytes,
+                &prune,
+            )?)
+        })
+        .await?
+    };
+    Ok(match outcome {
+        Recorded::Created => (
+            StatusCode::CREATED,
+            Json(json!({ "recorded": true, "claim": stored })),
+        )
+            .into_response(),
+        Recorded::Unchanged => (
+            StatusCode::OK,
+            Json(json!({ "recorded": false, "claim": stored })),
+        )
+            .into_response(),
+        Recorded::Conflict(existing) => {
+            let mut error = ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!(
+                    "a different claim with id \"{}\" is already recorded; reverse it (DELETE /v1/claims/{{claim_id}}) before recording the new version",
+                    claim.claim_id(&engine.shape)
+                ),
+            );
+            if let Ok(json) = serde_json::from_slice(&existing) {
+                error.detail = Some(("stored", json));
+            }
+            error.into_response()
+        }
+    })
+}
+
+fn stored_json(bytes: &[u8]) -> Json_ {
+    serde_json::from_slice(bytes).unwrap_or(Json_::Null)
+}
+
+/// `GET /v1/claims/{claim_id}`: the stored claim.
+pub async fn get_claim(
+    State(state): Shared,
+    Path(claim_id): Path<String>,
+) -> Result<Json<Json_>, ApiError> {
+    let found = blocking({
+        let state = state.clone();
+        let id = claim_id.clone();
+        move || Ok(state.store.get(&id)?)
+    })
+    .await?;
+    match found {
+        Some(bytes) => Ok(Json(stored_json(&bytes))),
+        None => Err(ApiError::not_found(format!(
+            "no claim \"{claim_id}\" is recorded (never recorded, reversed, or past the look-back)"
+        ))),
+    }
+}
+
+/// `DELETE /v1/claims/{claim_id}`: reversal (冲正); the claim leaves the history.
+pub async fn reverse(
+    State(state): Shared,
+    Path(claim_id): Path<String>,
+) -> Result<Json<Json_>, ApiError> {
+    let removed = blocking({
+        let state = state.clone();
+        let id = claim_id.clone();
+        move || Ok(state.store.reverse(&id)?)
+    })
+    .await?;
+    match removed {
+        Some(bytes) => Ok(Json(
+            json!({ "reversed": true, "claim": stored_json(&bytes) }),
+        )),
+        None => Err(ApiError::not_found(format!(
+            "no claim \"{claim_id}\" is recorded"
+        ))),
+    }
+}
+
+/// `POST /v1/admin/reload`: the ruleset and reference data again; a
+/// ruleset that does not check is refused and the old one keeps serving.
+pub async fn reload(State(state): Shared) -> Result<Json<Json_>, ApiError> {
+    match state.reload().await {
+        Ok(engine) => {
+            state.metrics.reload(true);
+            tracing::info!("reloaded the ruleset and reference data");
+            Ok(Json(json!({
+                "reloaded": true,
+                "ruleset": engine.ruleset_json(),
+                "look_back": engine.lookback.to_json(),
+                "warnings": engine.warnings,
+            })))
+        }
+        Err(e) => {
+            state.metrics.reload(false);
+            tracing::warn!("reload refused; the previous ruleset keeps serving");
+            let serving = state.engine().ruleset_json();
+            let mut error = match e {
+                LoadError::Ruleset {
+                    diagnostics,
+                    rendered,
+                } => {
+                    let mut error = ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "ruleset_refused",
+                        format!(
+                            "the ruleset does not check; the previous one keeps serving\n{rendered}"
+                        ),
+                    );
+                    error.detail = Some(("diagnostics", Json_::Array(diagnostics)));
+                    error
+                }
+                other => ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "reload_refused",
+                    format!("{other}; the previous ruleset keeps serving"),
+                ),
+            };
+            if error.detail.is_none() {
+                error.detail = Some(("serving", serving));
+            }
+            Err(error)
+        }
+    }
+}
+
+/// `GET /healthz`: up, and which ruleset serves (no token needed).
+pub async fn healthz(State(state): Shared) -> Json<Json_> {
+    Json(json!({ "status": "ok", "ruleset": state.engine().ruleset_json() }))
+}
+
+/// `GET /metrics`: Prometheus text.
+pub async fn metrics(State(state): Shared) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint; see docs/api.md")
+}

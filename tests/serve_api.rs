@@ -1,0 +1,478 @@
+//! The native API in process: tokens, every class of bad input, checks that
+//! decide and change nothing, recording and reversal, reload refusal, and
+//! metrics.
+
+mod serve_support;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use serve_support::{TOKEN, call, fixture, get, send, service, settings};
+
+/// A clean outpatient claim of patient Q03 (registered, employee) at H3.
+fn claim(id: &str, day: &str, item: &str, item_type: &str) -> Value {
+    json!({
+        "claim_id": id,
+        "patient_id": "Q03",
+        "provider_id": "H3",
+        "visit_type": "outpatient",
+        "admit_date": day,
+        "discharge_date": day,
+        "primary_dx": "J06.900",
+        "secondary_dx": ["I10.x00"],
+        "total_amount": "20.00",
+        "fund_amount": "14.00",
+        "settle_time": format!("{day} 10:00:00"),
+        "treat_region": "330100",
+        "lines": [{
+            "line_no": 1,
+            "item_code": item,
+            "item_type": item_type,
+            "service_date": day,
+            "quantity": "1",
+            "unit_price": "20.0000",
+            "amount": "20.00",
+            "days_supply": null,
+            "doctor_id": "DR001"
+        }]
+    })
+}
+
+fn fresh() -> (axum::Router, tempfile::TempDir) {
+    let store = tempfile::tempdir().unwrap();
+    let data = fixture("claim_rules");
+    let (app, _) = service(&data, store.path(), settings(&data));
+    (app, store)
+}
+
+#[tokio::test]
+async fn every_endpoint_but_healthz_needs_the_token() {
+    let (app, _store) = fresh();
+    let body = serde_json::to_vec(&claim("A1", "2024-06-01", "110200001", "service")).unwrap();
+    let (status, health) = call(&app, "GET", "/healthz", None, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(health["status"], "ok");
+    for (method, path) in [
+        ("POST", "/v1/check"),
+        ("POST", "/v1/claims"),
+        ("GET", "/v1/claims/A1"),
+        ("DELETE", "/v1/claims/A1"),
+        ("POST", "/v1/admin/reload"),
+        ("GET", "/metrics"),
+        ("POST", "/fsi/3101"),
+        ("POST", "/fsi/3102"),
+        ("POST", "/fsi/3103"),
+        ("GET", "/no/such/thing"),
+    ] {
+        let (status, reply) = call(&app, method, path, Some(&body), None).await;
+        assert_eq!(status, 401, "{method} {path} without a token");
+        assert_eq!(reply["error"]["code"], "unauthorized");
+        let (status, _) = call(&app, method, path, Some(&body), Some("wrong-token")).await;
+        assert_eq!(status, 401, "{method} {path} with a wrong token");
+    }
+    let (status, _) = call(&app, "POST", "/v1/check", Some(&body), Some(TOKEN)).await;
+    assert_eq!(status, 200);
+}
+
+/// What is wrong, the body, the status, the field named, words of the message.
+type BadInput = (
+    &'static str,
+    Vec<u8>,
+    u16,
+    Option<&'static str>,
+    &'static str,
+);
+
+fn bad_inputs() -> Vec<BadInput> {
+    let good = claim("B1", "2024-06-01", "110200001", "service");
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut c = good.clone();
+        f(&mut c);
+        serde_json::to_vec(&c).unwrap()
+    };
+    vec![
+        (
+            "malformed JSON",
+            b"{\"claim_id\": \"B1\",".to_vec(),
+            400,
+            None,
+            "not valid JSON",
+        ),
+        ("an empty body", Vec::new(), 400, None, "empty"),
+        (
+            "not an object",
+            b"[1, 2]".to_vec(),
+            422,
+            None,
+            "expected a claim object",
+        ),
+        (
+            "a string for a whole number",
+            with(&|c| c["lines"][0]["line_no"] = json!("1")),
+            422,
+            Some("lines[0].line_no"),
+            "expected a whole number",
+        ),
+        (
+            "a number for text",
+            with(&|c| c["provider_id"] = json!(3)),
+            422,
+            Some("provider_id"),
+            "expected a string",
+        ),
+        (
+            "an unknown enumeration value",
+            with(&|c| c["lines"][0]["item_type"] = json!("Drug")),
+            422,
+            Some("lines[0].item_type"),
+            "lines[0].item_type: \"Drug\" is not one of drug, service, material",
+        ),
+        (
+            "a missing required field",
+            with(&|c| {
+                c.as_object_mut().unwrap().remove("admit_date");
+            }),
+            422,
+            Some("admit_date"),
+            "is required",
+        ),
+        (
+            "an unknown field",
+            with(&|c| c["ammount"] = json!("1.00")),
+            422,
+            Some("ammount"),
+            "is not a field of `claims`",
+        ),
+        (
+            "a bad date",
+            with(&|c| c["admit_date"] = json!("2024-02-30")),
+            422,
+            Some("admit_date"),
+            "not a date",
+        ),
+        (
+            "too many decimals",
+            with(&|c| c["total_amount"] = json!("20.001")),
+            422,
+            Some("total_amount"),
+            "more than 2 digits",
+        ),
+        (
+            "a broken row rule",
+            with(&|c| c["discharge_date"] = json!("2024-05-01")),
+            422,
+            Some("discharge_date"),
+            "discharge_date >= admit_date",
+        ),
+        (
+            "a repeated line number",
+            with(&|c| {
+                let line = c["lines"][0].clone();
+                c["lines"].as_array_mut().unwrap().push(line);
+            }),
+            422,
+            Some("lines[1].line_no"),
+            "unique within the claim",
+        ),
+        (
+            "a line of another claim",
+            with(&|c| c["lines"][0]["claim_id"] = json!("B2")),
+            422,
+            Some("lines[0].claim_id"),
+            "differs from the claim's id",
+        ),
+        (
+            "a body over the limit",
+            with(&|c| c["primary_dx"] = json!("x".repeat(70 * 1024))),
+            413,
+            None,
+            "larger than the limit of 65536 bytes",
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_4xx_naming_the_field() {
+    let (app, _store) = fresh();
+    for path in ["/v1/check", "/v1/claims"] {
+        for (what, body, status, field, words) in bad_inputs() {
+            let (got, reply) = call(&app, "POST", path, Some(&body), Some(TOKEN)).await;
+            assert_eq!(got.as_u16(), status, "{path}, {what}: {reply}");
+            let message = reply["error"]["message"].as_str().unwrap_or_default();
+            assert!(message.contains(words), "{path}, {what}: {message}");
+            if let Some(field) = field {
+                assert_eq!(reply["error"]["field"], field, "{path}, {what}");
+            }
+        }
+    }
+    // Nothing bad was recorded.
+    let (status, _) = get(&app, "/v1/claims/B1").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_check_decides_by_the_strictest_flag_and_changes_nothing() {
+    let (app, _store) = fresh();
+    let (status, reply) = send(
+        &app,
+        "POST",
+        "/v1/check",
+        &claim("C1", "2024-06-01", "110200001", "service"),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["decision"], "pass");
+    assert_eq!(reply["flags"], json!([]));
+    assert_eq!(reply["skipped"]["rules"], json!(["UPC-01"]));
+    assert_eq!(reply["ruleset"]["version"], "2024.1");
+    assert!(reply["elapsed_us"].as_u64().is_some());
+    // Checking recorded nothing.
+    let (status, _) = get(&app, "/v1/claims/C1").await;
+    assert_eq!(status, 404);
+
+    // Recorded, the same service on the same day in another claim is a duplicate (review).
+    let (status, _) = send(
+        &app,
+        "POST",
+        "/v1/claims",
+        &claim("C1", "2024-06-01", "110200001", "service"),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (_, reply) = send(
+        &app,
+        "POST",
+        "/v1/check",
+        &claim("C2", "2024-06-01", "110200001", "service"),
+    )
+    .await;
+    assert_eq!(reply["decision"], "review", "{reply}");
+    let flags = reply["flags"].as_array().unwrap();
+    assert_eq!(flags.len(), 1);
+    assert_eq!(flags[0]["rule_id"], "DUP-01");
+    assert_eq!(flags[0]["claim_id"], "C2");
+    assert_eq!(flags[0]["line_no"], 1);
+    assert!(flags[0]["evidence"].is_object());
+    assert_eq!(reply["history_claims"], 1);
+
+    // A drug outside the catalog is rejected, whatever else fires.
+    let (_, reply) = send(
+        &app,
+        "POST",
+        "/v1/check",
+        &claim("C3", "2024-06-01", "X-NOT-LISTED", "drug"),
+    )
+    .await;
+    assert_eq!(reply["decision"], "reject", "{reply}");
+    assert!(
+        reply["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule_id"] == "OOC-01")
+    );
+
+    // Checking a recorded claim judges it against the rest, not itself.
+    let (_, reply) = send(
+        &app,
+        "POST",
+        "/v1/check",
+        &claim("C1", "2024-06-01", "110200001", "service"),
+    )
+    .await;
+    assert_eq!(reply["decision"], "pass", "{reply}");
+    assert_eq!(reply["history_claims"], 0);
+}
+
+#[tokio::test]
+async fn recording_is_idempotent_and_a_reversal_removes_the_claim() {
+    let (app, _store) = fresh();
+    let first = claim("D1", "2024-06-01", "110200001", "service");
+    let (status, reply) = send(&app, "POST", "/v1/claims", &first).await;
+    assert_eq!(status, 201);
+    assert_eq!(reply["recorded"], true);
+    // The same claim again: 200 with the stored claim, nothing changed.
+    let (status, reply) = send(&app, "POST", "/v1/claims", &first).await;
+    assert_eq!(status, 200);
+    assert_eq!(reply["recorded"], false);
+    assert_eq!(reply["claim"]["claim_id"], "D1");
+    // The stored claim is the normalized one.
+    let (status, stored) = get(&app, "/v1/claims/D1").await;
+    assert_eq!(status, 200);
+    assert_eq!(stored["lines"][0]["quantity"], "1.000");
+    assert_eq!(stored["settle_time"], "2024-06-01 10:00:00");
+    // A different claim under the same id is refused.
+    let changed = claim("D1", "2024-06-02", "110200001", "service");
+    let (status, reply) = send(&app, "POST", "/v1/claims", &changed).await;
+    assert_eq!(status, 409, "{reply}");
+    assert_eq!(reply["error"]["stored"]["admit_date"], "2024-06-01");
+    // Reversal.
+    let (status, reply) = call(&app, "DELETE", "/v1/claims/D1", None, Some(TOKEN)).await;
+    assert_eq!(status, 200);
+    assert_eq!(reply["reversed"], true);
+    let (status, _) = get(&app, "/v1/claims/D1").await;
+    assert_eq!(status, 404);
+    let (status, _) = call(&app, "DELETE", "/v1/claims/D1", None, Some(TOKEN)).await;
+    assert_eq!(status, 404);
+    // After a reversal the id may be recorded again, with new content.
+    let (status, _) = send(&app, "POST", "/v1/claims", &changed).await;
+    assert_eq!(status, 201);
+}
+
+fn copy_rules(to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("rulesets/chs");
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_reload_that_does_not_check_is_refused_and_the_old_ruleset_serves() {
+    let rules = tempfile::tempdir().unwrap();
+    copy_rules(rules.path());
+    let store = tempfile::tempdir().unwrap();
+    let data = fixture("claim_rules");
+    let mut s = settings(&data);
+    s.rules = vec![rules.path().to_path_buf()];
+    let (app, _) = service(&data, store.path(), s);
+    let (_, health) = call(&app, "GET", "/healthz", None, None).await;
+    let serving = health["ruleset"]["hash"].clone();
+
+    let (status, reply) = send(&app, "POST", "/v1/admin/reload", &json!({})).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["ruleset"]["hash"], serving);
+    assert_eq!(reply["look_back"]["days"], 29);
+
+    // Break the ruleset: an unknown column.
+    let billing = rules.path().join("billing.rules");
+    let text = std::fs::read_to_string(&billing).unwrap();
+    std::fs::write(
+        &billing,
+        text.replace("line.item_type in", "line.item_kind in"),
+    )
+    .unwrap();
+    let (status, reply) = send(&app, "POST", "/v1/admin/reload", &json!({})).await;
+    assert_eq!(status, 422, "{reply}");
+    assert_eq!(reply["error"]["code"], "ruleset_refused");
+    let diagnostics = reply["error"]["diagnostics"].as_array().unwrap();
+    assert!(
+        diagnostics.iter().any(|d| d["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("item_kind")),
+        "{reply}"
+    );
+    // The old ruleset still serves.
+    let (status, reply) = send(
+        &app,
+        "POST",
+        "/v1/check",
+        &claim("E1", "2024-06-01", "110200001", "service"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(reply["ruleset"]["hash"], serving);
+
+    // A ruleset that checks again is taken.
+    std::fs::write(&billing, &text).unwrap();
+    let params = rules.path().join("parameters.rules");
+    let p = std::fs::read_to_string(&params).unwrap();
+    std::fs::write(
+        &params,
+        p.replace("param supply_limit = 60", "param supply_limit = 90"),
+    )
+    .unwrap();
+    let (status, reply) = send(&app, "POST", "/v1/admin/reload", &json!({})).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_ne!(reply["ruleset"]["hash"], serving);
+    let (_, metrics) = get(&app, "/metrics").await;
+    let metrics = metrics.as_str().unwrap();
+    assert!(
+        metrics.contains("claimaudit_reloads_total{result=\"refused\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("claimaudit_reloads_total{result=\"ok\"} 2"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_reload_with_unreadable_reference_data_is_refused() {
+    let store = tempfile::tempdir().unwrap();
+    let data = fixture("claim_rules");
+    let mut s = settings(&data);
+    s.data = store.path().join("no-such-dataset");
+    let (app, _) = service(&data, store.path(), s);
+    let (status, reply) = send(&app, "POST", "/v1/admin/reload", &json!({})).await;
+    assert_eq!(status, 422, "{reply}");
+    assert_eq!(reply["error"]["code"], "reload_refused");
+    let (status, _) = send(
+        &app,
+        "POST",
+        "/v1/check",
+        &claim("F1", "2024-06-01", "110200001", "service"),
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_drops_no_request_in_flight() {
+    let rules = tempfile::tempdir().unwrap();
+    copy_rules(rules.path());
+    let store = tempfile::tempdir().unwrap();
+    let data = fixture("claim_rules");
+    let mut s = settings(&data);
+    s.rules = vec![rules.path().to_path_buf()];
+    let (app, _) = service(&data, store.path(), s);
+    let app = Arc::new(app);
+    let mut checks = Vec::new();
+    for i in 0..8 {
+        let app = app.clone();
+        checks.push(tokio::spawn(async move {
+            for j in 0..10 {
+                let body = claim(&format!("G{i}-{j}"), "2024-06-01", "110200001", "service");
+                let (status, reply) = send(&app, "POST", "/v1/check", &body).await;
+                assert_eq!(status, 200, "{reply}");
+                assert_eq!(reply["decision"], "pass");
+            }
+        }));
+    }
+    for _ in 0..3 {
+        let (status, reply) = send(&app, "POST", "/v1/admin/reload", &json!({})).await;
+        assert_eq!(status, 200, "{reply}");
+    }
+    for c in checks {
+        c.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_requests_latency_flags_and_the_ruleset() {
+    let (app, _store) = fresh();
+    send(
+        &app,
+        "POST",
+        "/v1/check",
+        &claim("H1", "2024-06-01", "X-NOT-LISTED", "drug"),
+    )
+    .await;
+    let (status, metrics) = get(&app, "/metrics").await;
+    assert_eq!(status, 200);
+    let text = metrics.as_str().unwrap();
+    for expected in [
+        "claimaudit_requests_total{route=\"/v1/check\",method=\"POST\",status=\"200\"} 1",
+        "claimaudit_request_duration_seconds_bucket{route=\"/v1/check\",le=\"+Inf\"} 1",
+        "claimaudit_request_duration_seconds_count{route=\"/v1/check\"} 1",
+        "claimaudit_flags_total{rule_id=\"OOC-01\"} 1",
+        "claimaudit_decisions_total{decision=\"reject\"} 1",
+        "claimaudit_ruleset_info{name=\"CHS 医保基金智能审核核心规则 (CHS core rules)\",version=\"2024.1\"",
+    ] {
+        assert!(text.contains(expected), "missing {expected} in\n{text}");
+    }
+    // No id reaches the metrics (routes are templates).
+    assert!(!text.contains("H1"));
+}

@@ -1,0 +1,95 @@
+//! Parity, the contract between the two modes: on random histories, every
+//! claim checked through `POST /v1/check` (the service in process, every
+//! claim of the dataset recorded first, so the check must also replace the
+//! stored version of the claim it checks) gets exactly the flags the batch
+//! scan of the whole dataset gives for that claim and its lines, for every
+//! rule that is not batch-only.
+
+mod serve_support;
+mod support;
+
+use std::collections::BTreeMap;
+
+use claimaudit::exec::{ExecOptions, Tables, run_tables};
+use claimaudit::plan::{Selection, plan};
+use claimaudit::serve::api::claim_to_json;
+use claimaudit::serve::import::claims_from_batches;
+use claimaudit::serve::routes::flag_out;
+use claimaudit::serve::shape::ClaimShape;
+use proptest::prelude::*;
+use serde_json::Value;
+use serve_support::{send, service_with, shipped};
+use support::random_data::{dataset, to_record_batches};
+use support::reference_eval::Rows;
+
+const CLAIM_TABLES: [&str; 2] = ["claims", "claim_items"];
+
+fn parity(rows: &Rows, runtime: &tokio::runtime::Runtime) -> Result<(), TestCaseError> {
+    let checked = shipped();
+    let ruleset = checked.ruleset.as_ref().unwrap();
+    let batches = to_record_batches(rows, &ruleset.schema);
+
+    // The batch scan of everything.
+    let selection = Selection {
+        only: Vec::new(),
+        skip_batch_only: true,
+    };
+    let full = plan(ruleset, &selection, &checked.sources);
+    let tables: Tables = batches.clone().into_iter().collect();
+    let (scan_flags, _) = run_tables(&full, tables, &ExecOptions::default());
+    let mut expected: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for f in &scan_flags {
+        if let Some(claim) = &f.claim_id {
+            expected.entry(claim.clone()).or_default().push(flag_out(f));
+        }
+    }
+
+    // The service, with every claim recorded.
+    let reference: Tables = batches
+        .iter()
+        .filter(|(t, _)| !CLAIM_TABLES.contains(&t.as_str()))
+        .map(|(t, b)| (t.clone(), b.clone()))
+        .collect();
+    let store = tempfile::tempdir().unwrap();
+    let app = service_with(reference, store.path());
+    let shape = ClaimShape::of(ruleset).unwrap();
+    let claims = claims_from_batches(&shape, &batches["claims"], Some(&batches["claim_items"]))
+        .map_err(TestCaseError::fail)?;
+    runtime.block_on(async {
+        for claim in &claims {
+            let (status, body) =
+                send(&app, "POST", "/v1/claims", &claim_to_json(&shape, claim)).await;
+            prop_assert_eq!(status.as_u16(), 201, "recording: {}", body);
+        }
+        for claim in &claims {
+            let id = claim.claim_id(&shape);
+            let (status, body) =
+                send(&app, "POST", "/v1/check", &claim_to_json(&shape, claim)).await;
+            prop_assert_eq!(status.as_u16(), 200, "checking {}: {}", id, body);
+            let got = body["flags"].as_array().cloned().unwrap_or_default();
+            let want = expected.get(id).cloned().unwrap_or_default();
+            prop_assert_eq!(&got, &want, "claim {}", id);
+            let decision = ["reject", "review", "warn"]
+                .into_iter()
+                .find(|a| want.iter().any(|f| f["action"] == *a))
+                .unwrap_or("pass");
+            prop_assert_eq!(&body["decision"], decision);
+            prop_assert_eq!(&body["skipped"]["rules"], &serde_json::json!(["UPC-01"]));
+        }
+        Ok(())
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_check_gives_the_scans_flags_for_the_claim(rows in dataset()) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        parity(&rows, &runtime)?;
+    }
+}

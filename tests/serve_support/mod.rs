@@ -1,0 +1,101 @@
+//! Shared by the service tests (`mod serve_support;`): the service in
+//! process (its router, called without a socket), and a small HTTP/1.1
+//! client for the real binary.
+
+#![allow(dead_code)]
+
+pub mod http;
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use claimaudit::check::{Checked, check_shipped};
+use claimaudit::exec::Tables;
+use claimaudit::serve::history::HistoryStore;
+use claimaudit::serve::{AppState, Engine, Settings, router};
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub const TOKEN: &str = "test-token-0123456789";
+
+pub fn settings(data: &Path) -> Settings {
+    Settings {
+        token: TOKEN.to_string(),
+        max_body_bytes: 64 * 1024,
+        grace_days: 31,
+        rules: Vec::new(),
+        data: data.to_path_buf(),
+    }
+}
+
+/// The shipped ruleset, checked once per test binary.
+pub fn shipped() -> &'static Checked {
+    static SHIPPED: OnceLock<Checked> = OnceLock::new();
+    SHIPPED.get_or_init(check_shipped)
+}
+
+/// The service over the shipped rules and the reference tables given.
+pub fn service_with(reference: Tables, store: &Path) -> Router {
+    let checked = shipped();
+    let ruleset = checked.ruleset.clone().expect("the shipped rules check");
+    let engine = Engine::build(ruleset, &checked.sources, reference).expect("an engine");
+    let store = HistoryStore::open(store).expect("a store");
+    router(Arc::new(AppState::new(
+        engine,
+        store,
+        settings(Path::new(".")),
+    )))
+}
+
+/// The service over the shipped rules and a dataset folder's reference tables.
+pub fn service(data: &Path, store: &Path, settings: Settings) -> (Router, Arc<AppState>) {
+    let engine = Engine::load(&settings.rules, data).expect("an engine");
+    let store = HistoryStore::open(store).expect("a store");
+    let state = Arc::new(AppState::new(engine, store, settings));
+    (router(state.clone()), state)
+}
+
+/// One request to the router: (status, body as JSON or as a string).
+pub async fn call(
+    app: &Router,
+    method: &str,
+    path: &str,
+    body: Option<&[u8]>,
+    token: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let request = request
+        .header("content-type", "application/json")
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_vec())))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, value)
+}
+
+/// A JSON request with the test token.
+pub async fn send(app: &Router, method: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+    let bytes = serde_json::to_vec(body).unwrap();
+    call(app, method, path, Some(&bytes), Some(TOKEN)).await
+}
+
+pub async fn get(app: &Router, path: &str) -> (StatusCode, Value) {
+    call(app, "GET", path, None, Some(TOKEN)).await
+}
+
+pub fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
