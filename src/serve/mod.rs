@@ -51,6 +51,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/fsi/3103", post(fsi_routes::feedback_3103))
         .route("/healthz", get(routes::healthz))
         .route("/metrics", get(routes::metrics))
+        .method_not_allowed_fallback(routes::method_not_allowed)
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(from_fn_with_state(state.clone(), auth::require_token))

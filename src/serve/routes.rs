@@ -228,3 +228,13 @@ pub async fn metrics(State(state): Shared) -> impl IntoResponse {
 pub async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint; see docs/api.md")
 }
+
+/// A known endpoint called with a method it does not take (the router adds
+/// the `Allow` header listing those it takes).
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take this method; the Allow header lists those it takes",
+    )
+}
