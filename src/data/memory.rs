@@ -36,3 +36,19 @@ pub fn return_big_blocks_promptly() {
         libc::mallopt(libc::M_TRIM_THRESHOLD, 1024 * 1024);
     }
 }
+
+/// Makes the allocator keep freed blocks for reuse instead of giving them
+/// back. Evaluating rules allocates and frees the same column-sized blocks
+/// batch after batch; mapped afresh each time, every page of each would
+/// fault in again (a tenth of a scan's time went to that). Called once the
+/// tables are loaded, when the blocks freed are the evaluator's own.
+pub fn keep_freed_blocks_for_reuse() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator tunables.
+    unsafe {
+        // Blocks up to 4 MiB (a column of a 64 Ki-row batch) come from the
+        // heap and are reused; up to 16 MiB of free heap is kept.
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 16 * 1024 * 1024);
+    }
+}

@@ -2,6 +2,7 @@
 //! readable text form of fixtures, and the synthetic data generator.
 
 pub mod arrow_types;
+pub mod compact;
 pub mod contract;
 pub mod generate;
 pub mod load;

@@ -10,6 +10,23 @@ use crate::ir::AggFunc;
 
 /// The aggregate of `arg` over each range of rows (positions in `arg`).
 pub fn aggregate<'a>(func: AggFunc, arg: Option<&Col<'a>>, ranges: &[Range<usize>]) -> Col<'a> {
+    // Every row of a group has the group's range: compute each run of equal
+    // ranges once (else a group of n rows would cost n² steps).
+    let mut distinct: Vec<Range<usize>> = Vec::new();
+    let mut slots: Vec<Option<u32>> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        if distinct.last() != Some(range) {
+            distinct.push(range.clone());
+        }
+        slots.push(Some(distinct.len() as u32 - 1));
+    }
+    if distinct.len() == ranges.len() {
+        return aggregate_each(func, arg, ranges);
+    }
+    aggregate_each(func, arg, &distinct).take(&slots)
+}
+
+fn aggregate_each<'a>(func: AggFunc, arg: Option<&Col<'a>>, ranges: &[Range<usize>]) -> Col<'a> {
     match func {
         AggFunc::Count => Col::Int(ranges.iter().map(|r| Some(r.len() as i64)).collect()),
         AggFunc::CountIf => {
@@ -135,6 +152,20 @@ mod tests {
             panic!()
         };
         assert_eq!(out, vec![Some(1), Some(0)]);
+    }
+
+    #[test]
+    fn rows_sharing_a_range_share_its_aggregate() {
+        let values = Col::Int(vec![Some(1), Some(2), Some(4), None]);
+        let ranges = [0..3, 0..3, 0..3, 3..4, 0..1];
+        let Col::Int(out) = aggregate(AggFunc::Sum, Some(&values), &ranges) else {
+            panic!()
+        };
+        assert_eq!(out, vec![Some(7), Some(7), Some(7), None, Some(1)]);
+        let Col::Int(out) = aggregate(AggFunc::Count, None, &ranges) else {
+            panic!()
+        };
+        assert_eq!(out, vec![Some(3), Some(3), Some(3), Some(1), Some(1)]);
     }
 
     #[test]

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Int32Type, Int64Type, TimestampMillisecondType,
+    DataType, Date32Type, Decimal64Type, Decimal128Type, Int16Type, Int32Type, Int64Type,
+    TimestampMillisecondType,
 };
 use regex::Regex;
 use rust_decimal::Decimal;
@@ -24,6 +25,9 @@ pub struct KeyIndex {
     columns: Vec<String>,
     by_hash: HashMap<u64, u32, foldhash::fast::RandomState>,
     collided: HashMap<String, u32>,
+    /// No key appears twice, so a row whose key equals a probe is the row
+    /// the index would give (lets a probe try a nearby row first).
+    unique: bool,
 }
 
 impl KeyIndex {
@@ -32,6 +36,7 @@ impl KeyIndex {
             columns: columns.to_vec(),
             by_hash: HashMap::with_capacity_and_hasher(frame.rows(), Default::default()),
             collided: HashMap::new(),
+            unique: true,
         };
         let add = |index: &mut KeyIndex, row: usize, key: &str| {
             let hash = xxhash_rust::xxh3::xxh3_64(key.as_bytes());
@@ -40,8 +45,13 @@ impl KeyIndex {
                     index.by_hash.insert(hash, row as u32);
                 }
                 // The same key again (a duplicate the loader reported): keep the first.
-                Some(&first) if index.key_at(frame, first as usize).as_deref() == Some(key) => {}
+                Some(&first) if index.key_at(frame, first as usize).as_deref() == Some(key) => {
+                    index.unique = false;
+                }
                 Some(_) => {
+                    if index.collided.contains_key(key) {
+                        index.unique = false;
+                    }
                     index.collided.entry(key.to_string()).or_insert(row as u32);
                 }
             }
@@ -71,9 +81,30 @@ impl KeyIndex {
 
     /// The row whose key is `key` (as [`key_texts`] writes keys).
     pub fn find(&self, frame: &Frame, key: &str) -> Option<u32> {
+        self.find_in(frame, single_text_key(frame, &self.columns), key)
+    }
+
+    /// A prober for many keys: the key column resolved once, and each
+    /// probe tried first against the row after the previous probe's (keys
+    /// exported in the target's order then need no hashing).
+    pub fn prober<'i>(&'i self, frame: &'i Frame) -> Prober<'i> {
+        Prober {
+            index: self,
+            frame,
+            text: single_text_key(frame, &self.columns).filter(|_| self.unique),
+            last: None,
+        }
+    }
+
+    fn find_in(
+        &self,
+        frame: &Frame,
+        text: Option<&arrow::array::StringArray>,
+        key: &str,
+    ) -> Option<u32> {
         let hash = xxhash_rust::xxh3::xxh3_64(key.as_bytes());
         let row = *self.by_hash.get(&hash)?;
-        let matches = match single_text_key(frame, &self.columns) {
+        let matches = match text {
             Some(text) => text.is_valid(row as usize) && text.value(row as usize) == key,
             None => row_key_text(frame, &self.columns, row as usize).as_deref() == Some(key),
         };
@@ -82,6 +113,35 @@ impl KeyIndex {
         } else {
             self.collided.get(key).copied()
         }
+    }
+}
+
+/// Probes a [`KeyIndex`] for a run of keys; see [`KeyIndex::prober`].
+pub struct Prober<'i> {
+    index: &'i KeyIndex,
+    frame: &'i Frame,
+    /// The key column, when it is one text column and every key is unique.
+    text: Option<&'i arrow::array::StringArray>,
+    last: Option<u32>,
+}
+
+impl Prober<'_> {
+    /// The row whose key is `key`, as [`KeyIndex::find`] gives it.
+    pub fn find(&mut self, key: &str) -> Option<u32> {
+        if let (Some(text), Some(last)) = (self.text, self.last) {
+            for row in [last, last + 1] {
+                let i = row as usize;
+                if i < text.len() && text.is_valid(i) && text.value(i) == key {
+                    self.last = Some(row);
+                    return Some(row);
+                }
+            }
+        }
+        let found = self.index.find_in(self.frame, self.text, key);
+        if found.is_some() {
+            self.last = found;
+        }
+        found
     }
 }
 
@@ -213,6 +273,18 @@ pub fn column_values<'a>(array: &'a ArrayRef, indices: &[Option<u32>]) -> Col<'a
             Col::Dec(pick(indices, a, |i| {
                 Decimal::from_i128_with_scale(a.value(i), scale)
             }))
+        }
+        DataType::Decimal64(_, scale) => {
+            let a = array.as_primitive::<Decimal64Type>();
+            let scale = *scale as u32;
+            Col::Dec(pick(indices, a, |i| Decimal::new(a.value(i), scale)))
+        }
+        DataType::Dictionary(key, value)
+            if **key == DataType::Int16 && **value == DataType::Utf8 =>
+        {
+            let a = array.as_dictionary::<Int16Type>();
+            let (keys, values) = (a.keys(), a.values().as_string::<i32>());
+            Col::Text(pick(indices, a, |i| values.value(keys.value(i) as usize)))
         }
         DataType::Date32 => {
             let a = array.as_primitive::<Date32Type>();

@@ -30,8 +30,9 @@ pub struct Ctx<'a> {
     pub aggregates: Vec<Col<'a>>,
     /// (statistic, fraction) -> the quantile for each row.
     pub quantiles: Vec<(usize, Decimal, Col<'a>)>,
-    /// Columns already read through relations, by (variable, path, column).
-    cache: Rc<RefCell<HashMap<String, Col<'a>>>>,
+    /// Rows already reached through relations, by (variable, path): the
+    /// columns of one related row (`line.entry.*`) share one navigation.
+    cache: Rc<RefCell<HashMap<String, Rc<Vec<Option<u32>>>>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -148,26 +149,79 @@ impl<'a> Ctx<'a> {
         (table, rows)
     }
 
-    fn column(&self, var: Var, path: &[Step], column: &str) -> Col<'a> {
+    /// The rows reached from `var` through `path` (navigated once per
+    /// context and path), and their table.
+    fn reached(&self, var: Var, path: &[Step]) -> (&'a str, Rc<Vec<Option<u32>>>) {
         let key = format!(
-            "{var:?}/{}/{column}",
+            "{var:?}/{}",
             path.iter()
                 .map(|s| s.relation.as_str())
                 .collect::<Vec<_>>()
                 .join(".")
         );
-        if let Some(cached) = self.cache.borrow().get(&key) {
-            return cached.clone();
+        let table = self.target_table(var, path);
+        if let Some(rows) = self.cache.borrow().get(&key) {
+            return (table, Rc::clone(rows));
         }
         let (table, rows) = self.navigate(var, path);
+        let rows = Rc::new(rows);
+        self.cache.borrow_mut().insert(key, Rc::clone(&rows));
+        (table, rows)
+    }
+
+    /// The table `path` leads to from `var`.
+    fn target_table(&self, var: Var, path: &[Step]) -> &'a str {
+        let start = match var {
+            Var::Row | Var::Prev => Some(self.row.0),
+            Var::Partner => self.partner.as_ref().map(|(t, _)| *t),
+            Var::Entity => self.entity.as_ref().map(|(t, _)| *t),
+        };
+        let mut table = start.expect("the rule binds the variable");
+        for step in path {
+            table = self
+                .env
+                .schema
+                .table(&step.table)
+                .map(|t| t.name.as_str())
+                .unwrap_or(table);
+        }
+        table
+    }
+
+    /// The array of `column` in the table `var` and `path` lead to, and the
+    /// row of it for each row (`None`: no related row).
+    fn column_rows(
+        &self,
+        var: Var,
+        path: &[Step],
+        column: &str,
+    ) -> (&'a arrow::array::ArrayRef, Rc<Vec<Option<u32>>>) {
         let env: &'a Env<'a> = self.env;
+        let (table, rows) = if path.is_empty() {
+            let (table, rows) = self.var_rows(var);
+            (table, Rc::new(rows.to_vec()))
+        } else {
+            self.reached(var, path)
+        };
         let array = env
             .frame(table)
             .column(column)
             .expect("the plan loads every column a rule reads");
-        let values = column_values(array, &rows);
-        self.cache.borrow_mut().insert(key, values.clone());
-        values
+        (array, rows)
+    }
+
+    fn column(&self, var: Var, path: &[Step], column: &str) -> Col<'a> {
+        if path.is_empty() {
+            let env: &'a Env<'a> = self.env;
+            let (table, rows) = self.var_rows(var);
+            let array = env
+                .frame(table)
+                .column(column)
+                .expect("the plan loads every column a rule reads");
+            return column_values(array, rows);
+        }
+        let (array, rows) = self.column_rows(var, path, column);
+        column_values(array, &rows)
     }
 
     fn constant(&self, value: Scalar<'a>, like: &Col<'a>) -> Col<'a> {
@@ -230,26 +284,8 @@ impl<'a> Ctx<'a> {
                 Col::Dec(v) => Col::Dec(v.into_iter().map(|x| x.map(|d| -d)).collect()),
                 other => other,
             },
-            TExprKind::And(a, b) => {
-                let (a, b) = (self.eval(a), self.eval(b));
-                Col::Bool(
-                    a.bools()
-                        .iter()
-                        .zip(b.bools())
-                        .map(|(x, y)| x.and(*y))
-                        .collect(),
-                )
-            }
-            TExprKind::Or(a, b) => {
-                let (a, b) = (self.eval(a), self.eval(b));
-                Col::Bool(
-                    a.bools()
-                        .iter()
-                        .zip(b.bools())
-                        .map(|(x, y)| x.or(*y))
-                        .collect(),
-                )
-            }
+            TExprKind::And(a, b) => self.short_circuit(self.eval(a), b, Tri::False, Tri::and),
+            TExprKind::Or(a, b) => self.short_circuit(self.eval(a), b, Tri::True, Tri::or),
             TExprKind::Compare { op, left, right } => {
                 let (l, r) = (self.eval(left), self.eval(right));
                 compare(&l, &r, *op)
@@ -365,6 +401,20 @@ impl<'a> Ctx<'a> {
                         .collect(),
                 )
             }
+            // A column's nulls are its validity: no need to read its values.
+            TExprKind::IsNull(inner)
+                if let TExprKind::Column { var, path, column } = &inner.kind
+                    && !matches!(inner.ty, crate::ir::Type::List(_)) =>
+            {
+                let (array, rows) = self.column_rows(*var, path, column);
+                Col::Bool(
+                    rows.iter()
+                        .map(|r| {
+                            Tri::from_option(Some(r.is_none_or(|r| array.is_null(r as usize))))
+                        })
+                        .collect(),
+                )
+            }
             TExprKind::IsNull(inner) => {
                 let v = self.eval(inner);
                 Col::Bool(
@@ -405,6 +455,42 @@ impl<'a> Ctx<'a> {
                 )
             }
         }
+    }
+
+    /// `left op right`, where `left` equal to `decided` decides a row alone
+    /// (false for `and`, true for `or`): `right` is evaluated only for the
+    /// other rows. Restriction columns are mostly null, so most conditions
+    /// are decided by their first test and the rest is never computed.
+    fn short_circuit(
+        &self,
+        left: Col<'a>,
+        right: &'a TExpr,
+        decided: Tri,
+        op: fn(Tri, Tri) -> Tri,
+    ) -> Col<'a> {
+        let left = left.bools();
+        let open: Vec<u32> = (0..self.n as u32)
+            .filter(|&i| left[i as usize] != decided)
+            .collect();
+        // Narrowing copies the rows: not worth it when few rows are decided.
+        if open.len() * 4 >= self.n * 3 {
+            let right = self.eval(right);
+            return Col::Bool(
+                left.iter()
+                    .zip(right.bools())
+                    .map(|(x, y)| op(*x, *y))
+                    .collect(),
+            );
+        }
+        let mut out = left.to_vec();
+        if open.is_empty() {
+            return Col::Bool(out);
+        }
+        let right = self.expand(&open).eval(right);
+        for (&i, y) in open.iter().zip(right.bools()) {
+            out[i as usize] = op(out[i as usize], *y);
+        }
+        Col::Bool(out)
     }
 
     fn call(&self, func: Func, args: &'a [TExpr]) -> Col<'a> {

@@ -6,7 +6,7 @@ use super::agg::aggregate;
 use super::col::{Col, Scalar};
 use super::env::Env;
 use super::eval::Ctx;
-use super::order::{hash_runs, row_hashes, sort_by_group};
+use super::order::{group_positions, hash_runs, row_hashes};
 use super::output::{Flagged, Hits, render};
 use crate::flags::Flag;
 use crate::ir::{Form, Rule, Ruleset, WindowRange};
@@ -81,7 +81,7 @@ pub fn keyed_context<'a>(rule: &'a Rule, env: &'a Env<'a>, rows: &[u32]) -> Keye
         _ => unreachable!("run_keyed runs group, window and sequence rules"),
     };
     // Group by a hash of the keys (no string comparisons), then order within
-    // each group; ties are broken by the table's key (for windows and
+    // each group (groups follow their first row); ties are broken by the table's key (for windows and
     // sequences, where the order matters), else kept in row order.
     let key_values: Vec<Col<'a>> = keys.iter().map(|k| unsorted.eval(k)).collect();
     let hashes = row_hashes(&key_values, rows.len());
@@ -89,7 +89,7 @@ pub fn keyed_context<'a>(rule: &'a Rule, env: &'a Env<'a>, rows: &[u32]) -> Keye
     if !matches!(rule.form, Form::Group { .. }) {
         order_columns.extend(env.key_exprs[table].iter().map(|k| unsorted.eval(k)));
     }
-    let permutation = sort_by_group(&hashes, &order_columns);
+    let permutation = group_positions(&hashes, &order_columns);
     let sorted_rows: Vec<Option<u32>> = permutation
         .iter()
         .map(|p| Some(rows[*p as usize]))

@@ -2,10 +2,14 @@
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::DataType;
+use rayon::prelude::*;
 
 use super::env::{Frame, key_texts};
 use super::run::NO_ROW;
 use crate::ir::Relation;
+
+/// Rows probed in one run by one thread.
+const PROBE_RUN: usize = 64 * 1024;
 
 /// For each row of `from`, the row of `to` whose key equals its columns
 /// ([`NO_ROW`] if none). The target's key index is built once per frame.
@@ -16,14 +20,28 @@ pub fn build_lookup(relation: &Relation, from: &Frame, to: &Frame) -> Vec<u32> {
         && let Some(array) = from.column(column)
         && array.data_type() == &DataType::Utf8
     {
-        return array
-            .as_string::<i32>()
-            .iter()
-            .map(|key| key.and_then(|k| index.find(to, k)).unwrap_or(NO_ROW))
-            .collect();
+        let keys = array.as_string::<i32>();
+        // Probes are independent: split them over the pool's threads, each
+        // run of rows with its own prober (which remembers where it was).
+        let mut out = vec![NO_ROW; keys.len()];
+        out.par_chunks_mut(PROBE_RUN)
+            .enumerate()
+            .for_each(|(run, slots)| {
+                let mut prober = index.prober(to);
+                for (i, slot) in slots.iter_mut().enumerate() {
+                    let row = run * PROBE_RUN + i;
+                    if keys.is_valid(row)
+                        && let Some(found) = prober.find(keys.value(row))
+                    {
+                        *slot = found;
+                    }
+                }
+            });
+        return out;
     }
+    let mut prober = index.prober(to);
     key_texts(from, &relation.from_columns)
         .into_iter()
-        .map(|key| key.and_then(|k| index.find(to, &k)).unwrap_or(NO_ROW))
+        .map(|key| key.and_then(|k| prober.find(&k)).unwrap_or(NO_ROW))
         .collect()
 }

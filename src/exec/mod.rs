@@ -25,4 +25,6 @@ pub use run::{
     ExecOptions, Frames, Lookups, Tables, execute, execute_on, frame_for, lookups_for, prepare,
     thread_pool,
 };
-pub use scan::{ScanReport, peak_memory_bytes, read_tables, run_tables, scan_dataset};
+pub use scan::{
+    ScanReport, peak_memory_bytes, read_compact_tables, read_tables, run_tables, scan_dataset,
+};

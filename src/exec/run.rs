@@ -17,6 +17,7 @@ use super::output::{Flagged, Hits, render};
 use super::pair::run_pair;
 use super::population::run_population;
 use crate::data::arrow_types::arrow_type;
+use crate::data::compact::stores;
 use crate::flags::Flag;
 use crate::ir::{Form, ParamValue, Rule, Ruleset, TExpr};
 use crate::plan::Plan;
@@ -76,9 +77,9 @@ pub fn frame_for(plan: &Plan, table: &str, batch: Option<RecordBatch>) -> Option
         let array = batch
             .as_ref()
             .and_then(|b| b.column_by_name(name).cloned())
-            .filter(|a| a.data_type() == &ty)
+            .filter(|a| stores(&column.ty, a.data_type()))
             .unwrap_or_else(|| new_null_array(&ty, rows));
-        fields.push(Field::new(name, ty, true));
+        fields.push(Field::new(name, array.data_type().clone(), true));
         columns.push(array);
     }
     let batch = RecordBatch::try_new_with_options(
@@ -171,6 +172,7 @@ fn run_passes(plan: &Plan, env: &Env<'_>, options: &ExecOptions) -> Vec<Flag> {
     for pass in &plan.passes {
         let table = pass.table.as_str();
         let rows = env.frame(table).rows();
+        let pass_started = std::time::Instant::now();
         let results: Vec<BatchResult> = chunks(rows, options.batch_rows)
             .into_par_iter()
             .map(|range| {
@@ -197,10 +199,20 @@ fn run_passes(plan: &Plan, env: &Env<'_>, options: &ExecOptions) -> Vec<Flag> {
                 all.extend(some);
             }
         }
+        tracing::debug!(
+            table,
+            rows,
+            seconds = pass_started.elapsed().as_secs_f64(),
+            rss = crate::data::memory::status_bytes("VmRSS:").unwrap_or(0) >> 20,
+            hwm = crate::data::memory::status_bytes("VmHWM:").unwrap_or(0) >> 20,
+            "row rules and filters done"
+        );
         // Keyed rules sharing a first key share the partition of every row.
         let mut partitions: HashMap<usize, Vec<u16>> = HashMap::new();
         for (k, &r) in pass.keyed_rules.iter().enumerate() {
             let rule = &ruleset.rules[r];
+            let rule_started = std::time::Instant::now();
+            let _timing = TimeOnDrop(rule.id.as_str(), rule_started);
             let rows = std::mem::take(&mut selected[k]);
             match &rule.form {
                 Form::Population { .. } => flags.extend(run_population(ruleset, rule, env, &rows)),
@@ -277,6 +289,21 @@ fn run_passes(plan: &Plan, env: &Env<'_>, options: &ExecOptions) -> Vec<Flag> {
     flags
 }
 
+/// Logs (at debug level) how long a keyed rule took, whichever way it ends.
+struct TimeOnDrop<'a>(&'a str, std::time::Instant);
+
+impl Drop for TimeOnDrop<'_> {
+    fn drop(&mut self) {
+        tracing::debug!(
+            rule = self.0,
+            seconds = self.1.elapsed().as_secs_f64(),
+            rss = crate::data::memory::status_bytes("VmRSS:").unwrap_or(0) >> 20,
+            hwm = crate::data::memory::status_bytes("VmHWM:").unwrap_or(0) >> 20,
+            "keyed rule done"
+        );
+    }
+}
+
 /// The rows of the context where `filter` is true (all without a filter), as row numbers.
 fn passing<'a>(ctx: &Ctx<'a>, filter: Option<&'a TExpr>) -> Vec<u32> {
     let keep = filter.map(|f| ctx.eval(f));
@@ -287,17 +314,31 @@ fn passing<'a>(ctx: &Ctx<'a>, filter: Option<&'a TExpr>) -> Vec<u32> {
 }
 
 fn run_row_rule<'a>(ruleset: &Ruleset, rule: &'a Rule, shared: &Ctx<'a>) -> Vec<Flag> {
-    let mut ctx = shared.sibling();
-    let keep = rule.filter.as_ref().map(|f| ctx.eval(f));
+    let all = shared.sibling();
+    // The rule's own work (lets, condition) only for the rows its `where` keeps.
+    let mut ctx = match &rule.filter {
+        None => all,
+        Some(filter) => {
+            let keep = all.eval(filter);
+            let kept: Vec<u32> = (0..all.n as u32)
+                .filter(|&i| keep.bools()[i as usize].is_true())
+                .collect();
+            if kept.len() == all.n {
+                all
+            } else if kept.is_empty() {
+                return Vec::new();
+            } else {
+                all.expand(&kept)
+            }
+        }
+    };
     for l in &rule.lets {
         let value = ctx.eval(&l.expr);
         ctx.lets.push(value);
     }
     let condition = ctx.eval(&rule.condition);
     let positions: Vec<usize> = (0..ctx.n)
-        .filter(|&i| {
-            keep.as_ref().is_none_or(|k| k.bools()[i].is_true()) && condition.bools()[i].is_true()
-        })
+        .filter(|&i| condition.bools()[i].is_true())
         .collect();
     render(
         ruleset,
@@ -308,10 +349,12 @@ fn run_row_rule<'a>(ruleset: &Ruleset, rule: &'a Rule, shared: &Ctx<'a>) -> Vec<
     )
 }
 
-fn partition_of(value: &Col<'_>, i: usize, partitions: usize) -> u16 {
-    let mut bytes = Vec::with_capacity(32);
-    super::order::encode(value, i, &mut bytes);
-    (xxh3_64(&bytes) % partitions.max(1) as u64) as u16
+/// The partition of row `i` of `value`; `bytes` is scratch space, reused
+/// from row to row.
+fn partition_of(value: &Col<'_>, i: usize, partitions: usize, bytes: &mut Vec<u8>) -> u16 {
+    bytes.clear();
+    super::order::encode(value, i, bytes);
+    (xxh3_64(bytes) % partitions.max(1) as u64) as u16
 }
 
 /// The partition of every row of `table` by `key`.
@@ -322,8 +365,9 @@ fn partition_all(env: &Env<'_>, table: &str, key: &TExpr, options: &ExecOptions)
         .flat_map(|range| {
             let ctx = Ctx::new(env, table, range.clone().map(|r| Some(r as u32)).collect());
             let values = ctx.eval(key);
+            let mut bytes = Vec::with_capacity(32);
             (0..range.len())
-                .map(|i| partition_of(&values, i, options.partitions))
+                .map(|i| partition_of(&values, i, options.partitions, &mut bytes))
                 .collect::<Vec<_>>()
         })
         .collect()
@@ -346,8 +390,9 @@ fn bucket(
     };
     let values = ctx.eval(key);
     let mut out = vec![Vec::new(); partitions.max(1)];
+    let mut bytes = Vec::with_capacity(32);
     for (i, row) in rows.iter().enumerate() {
-        out[partition_of(&values, i, partitions) as usize].push(*row);
+        out[partition_of(&values, i, partitions, &mut bytes) as usize].push(*row);
     }
     out
 }

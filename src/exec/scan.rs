@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use super::env::Env;
 use super::run::{ExecOptions, Tables, execute, prepare};
 use crate::data::arrow_types::table_arrow_schema;
+use crate::data::compact::compact_batch;
 use crate::data::load::{Problem, load_dataset};
 use crate::data::memory::{release_freed_memory, status_bytes};
 use crate::flags::Flag;
@@ -34,7 +35,7 @@ pub fn scan_dataset(
 ) -> Result<ScanReport, Box<Problem>> {
     let plan = plan(ruleset, selection, sources);
     let started = Instant::now();
-    let tables = read_tables(&plan, dir, progress)?;
+    let tables = read_compact_tables(&plan, dir, progress)?;
     let read = started.elapsed();
     release_freed_memory();
     log_memory("read", read);
@@ -57,11 +58,30 @@ pub fn scan_dataset(
     })
 }
 
-/// Reads the tables and columns a plan needs.
+/// Reads the tables and columns a plan needs, in the contract's types.
 pub fn read_tables(
     plan: &Plan,
     dir: &Path,
     progress: &dyn Fn(&str, u64),
+) -> Result<Tables, Box<Problem>> {
+    read_stored(plan, dir, progress, false)
+}
+
+/// Like [`read_tables`], each batch narrowed to compact storage
+/// ([`compact_batch`]) as it arrives: what a scan holds in memory.
+pub fn read_compact_tables(
+    plan: &Plan,
+    dir: &Path,
+    progress: &dyn Fn(&str, u64),
+) -> Result<Tables, Box<Problem>> {
+    read_stored(plan, dir, progress, true)
+}
+
+fn read_stored(
+    plan: &Plan,
+    dir: &Path,
+    progress: &dyn Fn(&str, u64),
+    compact: bool,
 ) -> Result<Tables, Box<Problem>> {
     let schema = &plan.ruleset.schema;
     let projection: HashMap<String, Vec<String>> = plan
@@ -75,6 +95,10 @@ pub fn read_tables(
         schema,
         &projection,
         &mut |table, batch| {
+            let batch = match schema.table(table) {
+                Some(declared) if compact => compact_batch(batch, declared),
+                _ => batch,
+            };
             batches.entry(table.to_string()).or_default().push(batch);
         },
         progress,
@@ -88,7 +112,7 @@ pub fn read_tables(
             continue;
         };
         let batch = match list.first() {
-            Some(_) => concat_by_column(list),
+            Some(_) => concat_by_column(list, table),
             None => arrow::array::RecordBatch::new_empty(table_arrow_schema(table)),
         };
         tracing::info!(table = %name, rows = batch.num_rows(), mib = batch.get_array_memory_size() as f64 / 1048576.0, "table loaded");
@@ -98,24 +122,45 @@ pub fn read_tables(
 }
 
 /// One batch of all of them, joined a column at a time and freeing each
-/// column's pieces as it goes, so the table is not held twice at once.
-fn concat_by_column(batches: Vec<arrow::array::RecordBatch>) -> arrow::array::RecordBatch {
+/// column's pieces as it goes, so the table is not held twice at once. A
+/// column whose pieces were stored differently (one piece could not be
+/// narrowed) is joined in the contract's type.
+fn concat_by_column(
+    batches: Vec<arrow::array::RecordBatch>,
+    table: &crate::ir::Table,
+) -> arrow::array::RecordBatch {
+    use arrow::array::{Array, ArrayRef};
     let schema = batches[0].schema();
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-    let mut pieces: Vec<Vec<Option<arrow::array::ArrayRef>>> = batches
+    let mut pieces: Vec<Vec<Option<ArrayRef>>> = batches
         .into_iter()
         .map(|b| b.columns().iter().cloned().map(Some).collect())
         .collect();
-    let columns = (0..schema.fields().len())
-        .map(|i| {
-            let parts: Vec<arrow::array::ArrayRef> =
-                pieces.iter_mut().filter_map(|p| p[i].take()).collect();
-            let refs: Vec<&dyn arrow::array::Array> = parts.iter().map(|a| a.as_ref()).collect();
-            arrow::compute::concat(&refs).expect("pieces of one column share a type")
-        })
-        .collect();
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for (i, field) in schema.fields().iter().enumerate() {
+        let mut parts: Vec<ArrayRef> = pieces.iter_mut().filter_map(|p| p[i].take()).collect();
+        let first = parts[0].data_type().clone();
+        if parts.iter().any(|p| p.data_type() != &first)
+            && let Some(column) = table.column(field.name())
+        {
+            let contract = crate::data::arrow_types::arrow_type(&column.ty);
+            parts = parts
+                .iter()
+                .map(|p| arrow::compute::cast(p, &contract).expect("compact storage widens back"))
+                .collect();
+        }
+        let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
+        let joined = arrow::compute::concat(&refs).expect("pieces of one column share a type");
+        fields.push(arrow::datatypes::Field::new(
+            field.name(),
+            joined.data_type().clone(),
+            field.is_nullable(),
+        ));
+        columns.push(joined);
+    }
     arrow::array::RecordBatch::try_new_with_options(
-        schema,
+        std::sync::Arc::new(arrow::datatypes::Schema::new(fields)),
         columns,
         &arrow::array::RecordBatchOptions::new().with_row_count(Some(rows)),
     )
@@ -129,6 +174,7 @@ pub fn run_tables(
     options: &ExecOptions,
 ) -> (Vec<Flag>, Vec<(&'static str, Duration)>) {
     let started = Instant::now();
+    crate::data::memory::keep_freed_blocks_for_reuse();
     let (frames, lookups) = prepare(plan, tables);
     let env = Env::new(plan.ruleset, frames, lookups, &options.overrides);
     let prepared = started.elapsed();

@@ -38,7 +38,75 @@ impl Hasher for PassThroughHasher {
     }
 }
 
-pub type KeyHashes = HashSet<u128, BuildHasherDefault<PassThroughHasher>>;
+type HashShard = HashSet<u128, BuildHasherDefault<PassThroughHasher>>;
+
+/// Shards of a key set: each holds the hashes with the same top bits, so a
+/// batch's keys are inserted by several threads at once, a shard each.
+const SHARDS: usize = 16;
+
+fn shard_of(hash: u128) -> usize {
+    (hash >> 124) as usize % SHARDS
+}
+
+/// A set of key hashes.
+pub struct KeyHashes {
+    shards: Vec<HashShard>,
+}
+
+impl Default for KeyHashes {
+    fn default() -> KeyHashes {
+        KeyHashes {
+            shards: (0..SHARDS).map(|_| HashShard::default()).collect(),
+        }
+    }
+}
+
+impl KeyHashes {
+    pub fn contains(&self, hash: &u128) -> bool {
+        self.shards[shard_of(*hash)].contains(hash)
+    }
+
+    pub fn reserve(&mut self, more: usize) {
+        for shard in &mut self.shards {
+            shard.reserve(more / SHARDS + 1);
+        }
+    }
+
+    /// Inserts every hash; returns the positions in `hashes` of those the
+    /// set already held (or that came earlier in `hashes`), in order.
+    pub fn insert_all(&mut self, hashes: &[Option<u128>]) -> Vec<usize> {
+        use rayon::prelude::*;
+        let mut by_shard: Vec<Vec<u32>> = vec![Vec::new(); SHARDS];
+        for (i, hash) in hashes.iter().enumerate() {
+            if let Some(hash) = hash {
+                by_shard[shard_of(*hash)].push(i as u32);
+            }
+        }
+        let mut repeated: Vec<usize> = self
+            .shards
+            .par_iter_mut()
+            .zip(by_shard)
+            .flat_map_iter(|(shard, positions)| {
+                shard.reserve(positions.len());
+                positions
+                    .into_iter()
+                    .filter(|&i| !shard.insert(hashes[i as usize].expect("only keys are sharded")))
+                    .map(|i| i as usize)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        repeated.sort_unstable();
+        repeated
+    }
+}
+
+impl Extend<u128> for KeyHashes {
+    fn extend<I: IntoIterator<Item = u128>>(&mut self, hashes: I) {
+        for hash in hashes {
+            self.shards[shard_of(hash)].insert(hash);
+        }
+    }
+}
 
 /// The 128-bit hash of each row's values in `columns`, or `None` where any
 /// of them is null (a null key is reported as a missing required value).
@@ -150,10 +218,8 @@ impl UniqueKeys {
         let Some(columns) = key_columns(batch, key) else {
             return;
         };
-        self.seen.reserve(hashes.len());
-        for (row, hash) in hashes.iter().enumerate() {
-            let Some(hash) = hash else { continue };
-            if !self.seen.insert(*hash) && !batch.is_damaged(row) {
+        for row in self.seen.insert_all(hashes) {
+            if !batch.is_damaged(row) {
                 log.push(
                     Problem::new(
                         ProblemKind::DuplicateKey,
@@ -191,9 +257,17 @@ pub fn check_references(
         return;
     };
     let hashes = hash_rows(&arrays, batch.batch.num_rows());
+    // Lines of one claim come together: a key just found needs no second
+    // probe of the (large, cache-cold) set.
+    let mut last_found = None;
     for (row, hash) in hashes.into_iter().enumerate() {
         let Some(hash) = hash else { continue };
-        if !target_keys.contains(&hash) && !batch.is_damaged(row) {
+        if last_found == Some(hash) {
+            continue;
+        }
+        if target_keys.contains(&hash) {
+            last_found = Some(hash);
+        } else if !batch.is_damaged(row) {
             log.push(
                 Problem::new(
                     ProblemKind::MissingReference,

@@ -1,0 +1,104 @@
+//! The scan's hot kernels, each measured alone with criterion on a
+//! generated dataset held in memory (about 340,000 lines):
+//!
+//! - `lookups`: every relation the shipped rules follow (line -> claim,
+//!   claim -> patient, line -> catalog entry, claim -> provider), built
+//!   from scratch: the key index of each target and one probe per row;
+//! - `decimal_compare`: PRICE-CAP, a row rule comparing an exact decimal
+//!   with the catalog's cap through a lookup;
+//! - `group_partition`: DUP-01, a group rule: partition by key hash, sort,
+//!   count per group;
+//! - `window_sum`: QTY-02, a 30-day window summing days of supply per
+//!   patient and drug;
+//! - `sequence`, `pair`, `population`: SPLIT-01, STAY-02, UPC-01.
+//!
+//! `cargo bench --bench kernels` (two threads, as the DuckDB comparison).
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use claimaudit::check::check_shipped;
+use claimaudit::data::generate::{GenOptions, generate};
+use claimaudit::exec::{
+    Env, ExecOptions, Frames, execute, lookups_for, prepare, read_tables, thread_pool,
+};
+use claimaudit::plan::{Plan, Selection, plan};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+const PATIENTS: u64 = 20_000;
+
+fn selection(only: &[&str]) -> Selection {
+    Selection {
+        only: only.iter().map(|s| s.to_string()).collect(),
+        skip_batch_only: false,
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(
+        &GenOptions {
+            out: data.clone(),
+            patients: PATIENTS,
+            seed: 1,
+        },
+        &|_| {},
+    )
+    .unwrap();
+    let checked = check_shipped();
+    let ruleset = checked.ruleset.as_ref().unwrap();
+    let everything = plan(ruleset, &selection(&[]), &checked.sources);
+    let tables = read_tables(&everything, &data, &|_, _| {}).unwrap();
+    let lines = tables["claim_items"].num_rows();
+    println!("dataset: {PATIENTS} patients, {lines} lines");
+    let (frames, lookups) = prepare(&everything, tables);
+    let pool = thread_pool(Some(2));
+    let options = ExecOptions {
+        threads: Some(2),
+        ..ExecOptions::default()
+    };
+
+    let mut group = c.benchmark_group("kernels");
+    group.sample_size(20);
+
+    // Fresh frames, so each iteration builds the key indexes too.
+    let fresh = |frames: &Frames| -> Frames {
+        frames
+            .iter()
+            .map(|(name, f)| {
+                let frame = claimaudit::exec::Frame::new(name, f.batch.clone());
+                (name.clone(), Arc::new(frame))
+            })
+            .collect()
+    };
+    group.bench_function("lookups", |b| {
+        b.iter_batched(
+            || fresh(&frames),
+            |frames| black_box(pool.install(|| lookups_for(&everything, &frames))),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+
+    let kernels: [(&str, &str); 6] = [
+        ("decimal_compare", "PRICE-CAP"),
+        ("group_partition", "DUP-01"),
+        ("window_sum", "QTY-02"),
+        ("sequence", "SPLIT-01"),
+        ("pair", "STAY-02"),
+        ("population", "UPC-01"),
+    ];
+    for (name, rule) in kernels {
+        let single: Plan = plan(ruleset, &selection(&[rule]), &checked.sources);
+        let env = Env::new(ruleset, frames.clone(), lookups.clone(), &[]);
+        let flags = pool.install(|| execute(&single, &env, &options));
+        println!("{name} ({rule}): {} flags", flags.len());
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(pool.install(|| execute(&single, &env, &options))))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,163 @@
+//! Narrower storage for a scan's tables in memory.
+//!
+//! The contract's decimals are 128-bit and its enumerations plain strings;
+//! in memory a scan keeps decimals of up to 18 digits in 64 bits and each
+//! enumeration as a dictionary of its few values with a 16-bit code a row.
+//! Both are exact (the checker bounds precision, the loader the values), and
+//! together they take about a third off the memory of the billed lines.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, AsArray, RecordBatch, RecordBatchOptions};
+use arrow::compute::{CastOptions, cast_with_options};
+use arrow::datatypes::{DataType, Decimal64Type, Decimal128Type, Field, Schema as ArrowSchema};
+
+use super::arrow_types::arrow_type;
+use crate::ir::{ColumnType, Table};
+
+/// Decimals of at most this many digits fit a 64-bit mantissa.
+const DECIMAL64_MAX_PRECISION: u8 = 18;
+
+/// How a scan keeps a column of `ty` in memory.
+pub fn compact_type(ty: &ColumnType) -> DataType {
+    match ty {
+        ColumnType::Decimal { precision, scale } if *precision <= DECIMAL64_MAX_PRECISION => {
+            DataType::Decimal64(*precision, *scale)
+        }
+        ColumnType::Enum(_) => {
+            DataType::Dictionary(Box::new(DataType::Int16), Box::new(DataType::Utf8))
+        }
+        other => arrow_type(other),
+    }
+}
+
+/// Whether `found` is how a column of `ty` is stored, in the contract's
+/// form or the compact one.
+pub fn stores(ty: &ColumnType, found: &DataType) -> bool {
+    found == &arrow_type(ty) || found == &compact_type(ty)
+}
+
+/// `batch` (columns of `table` in the contract's types) in compact storage.
+/// Columns the table does not declare are kept as they are.
+pub fn compact_batch(batch: RecordBatch, table: &Table) -> RecordBatch {
+    let schema = batch.schema();
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for (field, array) in schema.fields().iter().zip(batch.columns()) {
+        let target = table
+            .column(field.name())
+            .map(|c| compact_type(&c.ty))
+            .filter(|t| t != array.data_type());
+        // Never `safe` casting: a value that does not fit must fail the
+        // cast (the column then stays as it was), not become a null.
+        let exact = CastOptions {
+            safe: false,
+            ..CastOptions::default()
+        };
+        let narrowed = target.and_then(|t| narrow(array, &t, &exact).map(|a| (t, a)));
+        match narrowed {
+            Some((ty, narrowed)) => {
+                fields.push(Field::new(field.name(), ty, field.is_nullable()));
+                columns.push(narrowed);
+            }
+            None => {
+                fields.push(field.as_ref().clone());
+                columns.push(array.clone());
+            }
+        }
+    }
+    RecordBatch::try_new_with_options(
+        Arc::new(ArrowSchema::new(fields)),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+    )
+    .expect("casting keeps every column's length")
+}
+
+/// `array` cast to `target`, or `None` when a value would not fit.
+fn narrow(array: &ArrayRef, target: &DataType, exact: &CastOptions) -> Option<ArrayRef> {
+    match (array.data_type(), target) {
+        // Arrow's own cast panics on a value too wide for 64 bits (an array
+        // holding more digits than its precision); narrow the mantissas here.
+        (DataType::Decimal128(_, from_scale), DataType::Decimal64(precision, scale))
+            if from_scale == scale =>
+        {
+            let narrowed = array
+                .as_primitive::<Decimal128Type>()
+                .try_unary::<_, Decimal64Type, _>(i64::try_from)
+                .ok()?
+                .with_precision_and_scale(*precision, *scale)
+                .ok()?;
+            narrowed.validate_decimal_precision(*precision).ok()?;
+            Some(Arc::new(narrowed))
+        }
+        _ => cast_with_options(array, target, exact).ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::contract::chs_schema;
+    use arrow::array::{Array, Decimal128Array, StringArray};
+    use arrow::datatypes::Int16Type;
+
+    #[test]
+    fn decimals_and_enumerations_narrow_without_changing_a_value() {
+        let schema = chs_schema();
+        let lines = schema.table("claim_items").unwrap();
+        let price: ArrayRef = Arc::new(
+            Decimal128Array::from(vec![Some(99_999_999_999_999i128), None, Some(-1)])
+                .with_precision_and_scale(14, 4)
+                .unwrap(),
+        );
+        let kind: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("drug"),
+            Some("service"),
+            Some("drug"),
+        ]));
+        let code: ArrayRef = Arc::new(StringArray::from(vec!["A", "B", "C"]));
+        let batch = RecordBatch::try_from_iter(vec![
+            ("unit_price", price),
+            ("item_type", kind),
+            ("item_code", code),
+        ])
+        .unwrap();
+        let compact = compact_batch(batch, lines);
+
+        let price = compact.column(0).as_primitive::<Decimal64Type>();
+        assert_eq!(price.data_type(), &DataType::Decimal64(14, 4));
+        assert_eq!(price.value(0), 99_999_999_999_999);
+        assert!(price.is_null(1));
+        assert_eq!(price.value(2), -1);
+
+        let kind = compact.column(1).as_dictionary::<Int16Type>();
+        let values = kind.values().as_string::<i32>();
+        let text: Vec<&str> = kind
+            .keys()
+            .iter()
+            .map(|k| values.value(k.unwrap() as usize))
+            .collect();
+        assert_eq!(text, ["drug", "service", "drug"]);
+
+        assert_eq!(compact.column(2).data_type(), &DataType::Utf8);
+        for (column, field) in compact.columns().iter().zip(compact.schema().fields()) {
+            let declared = &lines.column(field.name()).unwrap().ty;
+            assert!(stores(declared, column.data_type()));
+        }
+    }
+
+    #[test]
+    fn a_value_too_wide_for_64_bits_keeps_the_column_as_it_was() {
+        let schema = chs_schema();
+        let lines = schema.table("claim_items").unwrap();
+        let wide: ArrayRef = Arc::new(
+            Decimal128Array::from(vec![Some(10i128.pow(20)), Some(1)])
+                .with_precision_and_scale(14, 4)
+                .unwrap(),
+        );
+        let batch = RecordBatch::try_from_iter(vec![("unit_price", wide.clone())]).unwrap();
+        let compact = compact_batch(batch, lines);
+        assert_eq!(compact.column(0).as_ref(), wide.as_ref());
+    }
+}
