@@ -14,6 +14,9 @@ use super::run::NO_ROW;
 use crate::ir::text::days_to_date;
 use crate::ir::{ArithOp, CompareOp, Func, ParamValue, Step, TExpr, TExprKind, Var};
 
+/// Rows reached along a path, one per row of a context (`None`: no row).
+type Reached = Rc<Vec<Option<u32>>>;
+
 /// Which rows an expression is evaluated for: for each of `n` rows, the
 /// row of each variable, and the values already computed for it.
 pub struct Ctx<'a> {
@@ -32,7 +35,7 @@ pub struct Ctx<'a> {
     pub quantiles: Vec<(usize, Decimal, Col<'a>)>,
     /// Rows already reached through relations, by (variable, path): the
     /// columns of one related row (`line.entry.*`) share one navigation.
-    cache: Rc<RefCell<HashMap<String, Rc<Vec<Option<u32>>>>>>,
+    cache: Rc<RefCell<HashMap<String, Reached>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -151,7 +154,7 @@ impl<'a> Ctx<'a> {
 
     /// The rows reached from `var` through `path` (navigated once per
     /// context and path), and their table.
-    fn reached(&self, var: Var, path: &[Step]) -> (&'a str, Rc<Vec<Option<u32>>>) {
+    fn reached(&self, var: Var, path: &[Step]) -> (&'a str, Reached) {
         let key = format!(
             "{var:?}/{}",
             path.iter()
@@ -195,7 +198,7 @@ impl<'a> Ctx<'a> {
         var: Var,
         path: &[Step],
         column: &str,
-    ) -> (&'a arrow::array::ArrayRef, Rc<Vec<Option<u32>>>) {
+    ) -> (&'a arrow::array::ArrayRef, Reached) {
         let env: &'a Env<'a> = self.env;
         let (table, rows) = if path.is_empty() {
             let (table, rows) = self.var_rows(var);
