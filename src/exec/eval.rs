@@ -30,6 +30,11 @@ pub struct Ctx<'a> {
     /// Elements bound by enclosing `any`/`all`, innermost last.
     pub items: Vec<Col<'a>>,
     pub lets: Vec<Col<'a>>,
+    /// Lets past `lets` (a row rule's), evaluated when first used, for the
+    /// rows that need them: a rule's condition often decides most rows
+    /// before a let is read.
+    pub lazy_lets: Vec<&'a TExpr>,
+    lazy_values: RefCell<Vec<Option<Col<'a>>>>,
     pub aggregates: Vec<Col<'a>>,
     /// (statistic, fraction) -> the quantile for each row.
     pub quantiles: Vec<(usize, Decimal, Col<'a>)>,
@@ -49,6 +54,8 @@ impl<'a> Ctx<'a> {
             entity: None,
             items: Vec::new(),
             lets: Vec::new(),
+            lazy_lets: Vec::new(),
+            lazy_values: RefCell::new(Vec::new()),
             aggregates: Vec::new(),
             quantiles: Vec::new(),
             cache: Rc::new(RefCell::new(HashMap::new())),
@@ -79,6 +86,8 @@ impl<'a> Ctx<'a> {
             entity: None,
             items: Vec::new(),
             lets: Vec::new(),
+            lazy_lets: Vec::new(),
+            lazy_values: RefCell::new(Vec::new()),
             aggregates: Vec::new(),
             quantiles: Vec::new(),
             cache: Rc::clone(&self.cache),
@@ -99,6 +108,9 @@ impl<'a> Ctx<'a> {
             entity: self.entity.as_ref().map(|(t, v)| (*t, pick(v))),
             items: self.items.iter().map(take).collect(),
             lets: self.lets.iter().map(take).collect(),
+            // Lazy lets are evaluated afresh for the new rows when used.
+            lazy_lets: self.lazy_lets.clone(),
+            lazy_values: RefCell::new(Vec::new()),
             aggregates: self.aggregates.iter().map(take).collect(),
             quantiles: self
                 .quantiles
@@ -258,7 +270,10 @@ impl<'a> Ctx<'a> {
                     values.iter().map(|v| v.map_or(Scalar::Null, scalar_of)),
                 )
             }
-            TExprKind::Let(i) => self.lets[*i].clone(),
+            TExprKind::Let(i) => match self.lets.get(*i) {
+                Some(value) => value.clone(),
+                None => self.lazy_let(*i - self.lets.len()),
+            },
             TExprKind::Aggregate(i) => self.aggregates[*i].clone(),
             TExprKind::Quantile { stat, p } => {
                 if n == 0 {
@@ -458,6 +473,21 @@ impl<'a> Ctx<'a> {
                 )
             }
         }
+    }
+
+    /// The value of lazy let `i`, computed on first use.
+    fn lazy_let(&self, i: usize) -> Col<'a> {
+        if let Some(Some(value)) = self.lazy_values.borrow().get(i) {
+            return value.clone();
+        }
+        // Evaluated with no borrow held: a let may read earlier lets.
+        let value = self.eval(self.lazy_lets[i]);
+        let mut values = self.lazy_values.borrow_mut();
+        if values.len() <= i {
+            values.resize(i + 1, None);
+        }
+        values[i] = Some(value.clone());
+        value
     }
 
     /// `left op right`, where `left` equal to `decided` decides a row alone

@@ -19,7 +19,7 @@ use super::population::run_population;
 use crate::data::arrow_types::arrow_type;
 use crate::data::compact::stores;
 use crate::flags::Flag;
-use crate::ir::{Form, ParamValue, Rule, Ruleset, TExpr};
+use crate::ir::{Form, ParamValue, Rule, Ruleset, TExpr, TExprKind, Var};
 use crate::plan::Plan;
 
 /// Loaded tables by name (only the columns the plan reads are needed).
@@ -332,10 +332,7 @@ fn run_row_rule<'a>(ruleset: &Ruleset, rule: &'a Rule, shared: &Ctx<'a>) -> Vec<
             }
         }
     };
-    for l in &rule.lets {
-        let value = ctx.eval(&l.expr);
-        ctx.lets.push(value);
-    }
+    ctx.lazy_lets = rule.lets.iter().map(|l| &l.expr).collect();
     let condition = ctx.eval(&rule.condition);
     let positions: Vec<usize> = (0..ctx.n)
         .filter(|&i| condition.bools()[i].is_true())
@@ -359,6 +356,44 @@ fn partition_of(value: &Col<'_>, i: usize, partitions: usize, bytes: &mut Vec<u8
 
 /// The partition of every row of `table` by `key`.
 fn partition_all(env: &Env<'_>, table: &str, key: &TExpr, options: &ExecOptions) -> Vec<u16> {
+    // A column of a related row (`line.claim.patient_id`): partition the
+    // related table, which has fewer rows, and follow the relation.
+    if let TExprKind::Column {
+        var: Var::Row,
+        path,
+        column,
+    } = &key.kind
+        && let Some(last) = path.last()
+    {
+        let own = TExpr::new(
+            TExprKind::Column {
+                var: Var::Row,
+                path: Vec::new(),
+                column: column.clone(),
+            },
+            key.ty.clone(),
+            key.span,
+        );
+        let related = partition_all(env, &last.table, &own, options);
+        let null = partition_of(
+            &Col::Row(vec![None]),
+            0,
+            options.partitions,
+            &mut Vec::new(),
+        );
+        let rows = env.frame(table).rows();
+        return chunks(rows, options.batch_rows)
+            .into_par_iter()
+            .flat_map_iter(|range| {
+                let ctx = Ctx::new(env, table, range.map(|r| Some(r as u32)).collect());
+                let (_, reached) = ctx.navigate(Var::Row, path);
+                reached
+                    .into_iter()
+                    .map(|r| r.map_or(null, |r| related[r as usize]))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+    }
     let rows = env.frame(table).rows();
     chunks(rows, options.batch_rows)
         .into_par_iter()

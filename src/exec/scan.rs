@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use rayon::prelude::*;
+
 use super::env::Env;
 use super::run::{ExecOptions, Tables, execute, prepare};
 use crate::data::arrow_types::table_arrow_schema;
@@ -90,19 +92,40 @@ fn read_stored(
         .map(|l| (l.table.clone(), l.columns.clone()))
         .collect();
     let mut batches: HashMap<String, Vec<arrow::array::RecordBatch>> = HashMap::new();
+    // Batches wait here to be narrowed a few at a time, in parallel (the
+    // loader hands them over one by one, from one thread).
+    let mut pending: Vec<(String, arrow::array::RecordBatch)> = Vec::new();
+    let pending_limit = rayon::current_num_threads().max(1) * 2;
+    let flush = |pending: &mut Vec<(String, arrow::array::RecordBatch)>,
+                 batches: &mut HashMap<String, Vec<arrow::array::RecordBatch>>| {
+        let narrowed: Vec<(String, arrow::array::RecordBatch)> = std::mem::take(pending)
+            .into_par_iter()
+            .map(|(table, batch)| match schema.table(&table) {
+                Some(declared) => (table, compact_batch(batch, declared)),
+                None => (table, batch),
+            })
+            .collect();
+        for (table, batch) in narrowed {
+            batches.entry(table).or_default().push(batch);
+        }
+    };
     let validation = load_dataset(
         dir,
         schema,
         &projection,
         &mut |table, batch| {
-            let batch = match schema.table(table) {
-                Some(declared) if compact => compact_batch(batch, declared),
-                _ => batch,
-            };
-            batches.entry(table.to_string()).or_default().push(batch);
+            if compact {
+                pending.push((table.to_string(), batch));
+                if pending.len() >= pending_limit {
+                    flush(&mut pending, &mut batches);
+                }
+            } else {
+                batches.entry(table.to_string()).or_default().push(batch);
+            }
         },
         progress,
     );
+    flush(&mut pending, &mut batches);
     if let Some(problem) = validation.problems.into_first() {
         return Err(Box::new(problem));
     }
@@ -136,29 +159,40 @@ fn concat_by_column(
         .into_iter()
         .map(|b| b.columns().iter().cloned().map(Some).collect())
         .collect();
-    let mut fields = Vec::with_capacity(schema.fields().len());
-    let mut columns = Vec::with_capacity(schema.fields().len());
-    for (i, field) in schema.fields().iter().enumerate() {
-        let mut parts: Vec<ArrayRef> = pieces.iter_mut().filter_map(|p| p[i].take()).collect();
-        let first = parts[0].data_type().clone();
-        if parts.iter().any(|p| p.data_type() != &first)
-            && let Some(column) = table.column(field.name())
-        {
-            let contract = crate::data::arrow_types::arrow_type(&column.ty);
-            parts = parts
-                .iter()
-                .map(|p| arrow::compute::cast(p, &contract).expect("compact storage widens back"))
-                .collect();
-        }
-        let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
-        let joined = arrow::compute::concat(&refs).expect("pieces of one column share a type");
-        fields.push(arrow::datatypes::Field::new(
-            field.name(),
-            joined.data_type().clone(),
-            field.is_nullable(),
-        ));
-        columns.push(joined);
-    }
+    // Each column's pieces, taken out of the batches (no copy).
+    let by_column: Vec<Vec<ArrayRef>> = (0..schema.fields().len())
+        .map(|i| pieces.iter_mut().filter_map(|p| p[i].take()).collect())
+        .collect();
+    drop(pieces);
+    // Columns are joined in parallel, a few at a time, each freeing its pieces.
+    let joined: Vec<(arrow::datatypes::Field, ArrayRef)> = schema
+        .fields()
+        .par_iter()
+        .zip(by_column)
+        .map(|(field, mut parts)| {
+            let first = parts[0].data_type().clone();
+            if parts.iter().any(|p| p.data_type() != &first)
+                && let Some(column) = table.column(field.name())
+            {
+                let contract = crate::data::arrow_types::arrow_type(&column.ty);
+                parts = parts
+                    .iter()
+                    .map(|p| {
+                        arrow::compute::cast(p, &contract).expect("compact storage widens back")
+                    })
+                    .collect();
+            }
+            let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
+            let joined = arrow::compute::concat(&refs).expect("pieces of one column share a type");
+            let field = arrow::datatypes::Field::new(
+                field.name(),
+                joined.data_type().clone(),
+                field.is_nullable(),
+            );
+            (field, joined)
+        })
+        .collect();
+    let (fields, columns): (Vec<_>, Vec<_>) = joined.into_iter().unzip();
     arrow::array::RecordBatch::try_new_with_options(
         std::sync::Arc::new(arrow::datatypes::Schema::new(fields)),
         columns,
