@@ -400,6 +400,10 @@ pub struct Env<'a> {
     pub identities: HashMap<String, Vec<(FlagField, TExpr)>>,
     /// For each table: its key columns, which break ties when rows are ordered.
     pub key_exprs: HashMap<String, Vec<TExpr>>,
+    /// Only flags naming this claim are rendered (a real-time check: the
+    /// history's own flags are not wanted, and rendering them is most of
+    /// the cost).
+    pub only_claim: Option<String>,
 }
 
 impl<'a> Env<'a> {
@@ -481,6 +485,7 @@ impl<'a> Env<'a> {
             patterns,
             identities,
             key_exprs,
+            only_claim: None,
         }
     }
 

@@ -111,6 +111,39 @@ pub fn identities<'a>(
         .collect()
 }
 
+/// The hits whose flagged row names claim `claim`.
+fn naming_claim<'a>(ctx: &Ctx<'a>, hits: Hits<'a>, claim: &str) -> Hits<'a> {
+    let table = ctx.row.0;
+    let Some((_, claim_expr)) = ctx
+        .env
+        .identities
+        .get(table)
+        .and_then(|fields| fields.iter().find(|(f, _)| *f == FlagField::ClaimId))
+    else {
+        return Hits::alone(Vec::new(), hits.others_table);
+    };
+    let rows: Vec<Option<u32>> = hits.positions.iter().map(|p| ctx.row.1[*p]).collect();
+    let claims = Ctx::new(ctx.env, table, rows).eval(claim_expr);
+    let keep: Vec<bool> = (0..hits.positions.len())
+        .map(|i| matches!(claims.get(i), Scalar::Text(c) if c == claim))
+        .collect();
+    Hits {
+        positions: kept(hits.positions, &keep),
+        others_table: hits.others_table,
+        others: kept(hits.others, &keep),
+        peers: kept(hits.peers, &keep),
+    }
+}
+
+/// The items whose `keep` is true.
+fn kept<T>(items: Vec<T>, keep: &[bool]) -> Vec<T> {
+    items
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(item, k)| k.then_some(item))
+        .collect()
+}
+
 fn identity_object(fields: &[(FlagField, Json)]) -> Json {
     let mut object = Map::new();
     for (field, value) in fields {
@@ -128,6 +161,10 @@ pub fn render<'a>(
     hits: Hits<'a>,
     flagged: Flagged,
 ) -> Vec<Flag> {
+    let hits = match (&ctx.env.only_claim, flagged) {
+        (Some(claim), Flagged::Row) => naming_claim(ctx, hits, claim),
+        _ => hits,
+    };
     if hits.positions.is_empty() {
         return Vec::new();
     }

@@ -162,7 +162,8 @@ impl<'r> Checker<'r> {
             };
             lookups.insert(key, Arc::new(super::lookup::build_lookup(r, from, to)));
         }
-        let env = Env::new(self.plan.ruleset, frames, lookups, &self.options.overrides);
+        let mut env = Env::new(self.plan.ruleset, frames, lookups, &self.options.overrides);
+        env.only_claim = Some(claim_id.to_string());
         let flags = execute_on(&self.pool, &self.plan, &env, &self.options)
             .into_iter()
             .filter(|f| f.claim_id.as_deref() == Some(claim_id))
