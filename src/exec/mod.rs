@@ -12,6 +12,7 @@ mod order;
 mod output;
 mod pair;
 mod population;
+mod pushdown;
 mod realtime;
 mod rule_tests;
 mod run;

@@ -16,6 +16,7 @@ use super::keyed::run_keyed;
 use super::output::{Flagged, Hits, render};
 use super::pair::run_pair;
 use super::population::run_population;
+use super::pushdown::group_constant_conjuncts;
 use crate::data::arrow_types::arrow_type;
 use crate::data::compact::stores;
 use crate::flags::Flag;
@@ -173,6 +174,13 @@ fn run_passes(plan: &Plan, env: &Env<'_>, options: &ExecOptions) -> Vec<Flag> {
         let table = pass.table.as_str();
         let rows = env.frame(table).rows();
         let pass_started = std::time::Instant::now();
+        // Each keyed rule's rows: those its `where` keeps and that are in a
+        // group that can flag (see `pushdown`).
+        let pushed: Vec<Vec<&TExpr>> = pass
+            .keyed_rules
+            .iter()
+            .map(|&r| group_constant_conjuncts(&ruleset.rules[r], &ruleset.schema))
+            .collect();
         let results: Vec<BatchResult> = chunks(rows, options.batch_rows)
             .into_par_iter()
             .map(|range| {
@@ -184,7 +192,10 @@ fn run_passes(plan: &Plan, env: &Env<'_>, options: &ExecOptions) -> Vec<Flag> {
                 let selected = pass
                     .keyed_rules
                     .iter()
-                    .map(|&r| passing(&ctx.sibling(), ruleset.rules[r].filter.as_ref()))
+                    .zip(&pushed)
+                    .map(|(&r, also)| {
+                        passing(&ctx.sibling(), ruleset.rules[r].filter.as_ref(), also)
+                    })
                     .collect();
                 BatchResult {
                     flags: out,
@@ -304,11 +315,16 @@ impl Drop for TimeOnDrop<'_> {
     }
 }
 
-/// The rows of the context where `filter` is true (all without a filter), as row numbers.
-fn passing<'a>(ctx: &Ctx<'a>, filter: Option<&'a TExpr>) -> Vec<u32> {
-    let keep = filter.map(|f| ctx.eval(f));
+/// The rows of the context where `filter` and each of `also` are true (all
+/// without any), as row numbers.
+fn passing<'a>(ctx: &Ctx<'a>, filter: Option<&'a TExpr>, also: &[&'a TExpr]) -> Vec<u32> {
+    let tests: Vec<Col<'a>> = filter
+        .into_iter()
+        .chain(also.iter().copied())
+        .map(|f| ctx.eval(f))
+        .collect();
     (0..ctx.n)
-        .filter(|i| keep.as_ref().is_none_or(|k| k.bools()[*i].is_true()))
+        .filter(|i| tests.iter().all(|t| t.bools()[*i].is_true()))
         .filter_map(|i| ctx.row.1[i])
         .collect()
 }
