@@ -40,7 +40,7 @@ pub struct Ctx<'a> {
     pub quantiles: Vec<(usize, Decimal, Col<'a>)>,
     /// Rows already reached through relations, by (variable, path): the
     /// columns of one related row (`line.entry.*`) share one navigation.
-    cache: Rc<RefCell<HashMap<String, Reached>>>,
+    cache: Rc<RefCell<HashMap<String, (&'a str, Reached)>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -174,69 +174,44 @@ impl<'a> Ctx<'a> {
                 .collect::<Vec<_>>()
                 .join(".")
         );
-        let table = self.target_table(var, path);
-        if let Some(rows) = self.cache.borrow().get(&key) {
+        if let Some((table, rows)) = self.cache.borrow().get(&key) {
             return (table, Rc::clone(rows));
         }
         let (table, rows) = self.navigate(var, path);
         let rows = Rc::new(rows);
-        self.cache.borrow_mut().insert(key, Rc::clone(&rows));
+        self.cache
+            .borrow_mut()
+            .insert(key, (table, Rc::clone(&rows)));
         (table, rows)
     }
 
-    /// The table `path` leads to from `var`.
-    fn target_table(&self, var: Var, path: &[Step]) -> &'a str {
-        let start = match var {
-            Var::Row | Var::Prev => Some(self.row.0),
-            Var::Partner => self.partner.as_ref().map(|(t, _)| *t),
-            Var::Entity => self.entity.as_ref().map(|(t, _)| *t),
-        };
-        let mut table = start.expect("the rule binds the variable");
-        for step in path {
-            table = self
-                .env
-                .schema
-                .table(&step.table)
-                .map(|t| t.name.as_str())
-                .unwrap_or(table);
-        }
-        table
-    }
-
-    /// The array of `column` in the table `var` and `path` lead to, and the
-    /// row of it for each row (`None`: no related row).
-    fn column_rows(
+    /// `read` applied to the array of `column` in the table `var` and
+    /// `path` lead to, and the row of it for each row (`None`: no related
+    /// row). The rule's own rows are not copied.
+    fn with_column_rows<R>(
         &self,
         var: Var,
         path: &[Step],
         column: &str,
-    ) -> (&'a arrow::array::ArrayRef, Reached) {
+        read: impl FnOnce(&'a arrow::array::ArrayRef, &[Option<u32>]) -> R,
+    ) -> R {
         let env: &'a Env<'a> = self.env;
-        let (table, rows) = if path.is_empty() {
-            let (table, rows) = self.var_rows(var);
-            (table, Rc::new(rows.to_vec()))
-        } else {
-            self.reached(var, path)
+        let array = |table: &str| {
+            env.frame(table)
+                .column(column)
+                .expect("the plan loads every column a rule reads")
         };
-        let array = env
-            .frame(table)
-            .column(column)
-            .expect("the plan loads every column a rule reads");
-        (array, rows)
+        if path.is_empty() {
+            let (table, rows) = self.var_rows(var);
+            read(array(table), rows)
+        } else {
+            let (table, rows) = self.reached(var, path);
+            read(array(table), &rows)
+        }
     }
 
     fn column(&self, var: Var, path: &[Step], column: &str) -> Col<'a> {
-        if path.is_empty() {
-            let env: &'a Env<'a> = self.env;
-            let (table, rows) = self.var_rows(var);
-            let array = env
-                .frame(table)
-                .column(column)
-                .expect("the plan loads every column a rule reads");
-            return column_values(array, rows);
-        }
-        let (array, rows) = self.column_rows(var, path, column);
-        column_values(array, &rows)
+        self.with_column_rows(var, path, column, column_values)
     }
 
     fn constant(&self, value: Scalar<'a>, like: &Col<'a>) -> Col<'a> {
@@ -421,17 +396,17 @@ impl<'a> Ctx<'a> {
             }
             // A column's nulls are its validity: no need to read its values.
             TExprKind::IsNull(inner)
-                if let TExprKind::Column { var, path, column } = &inner.kind
-                    && !matches!(inner.ty, crate::ir::Type::List(_)) =>
+                if let TExprKind::Column { var, path, column } = &inner.kind =>
             {
-                let (array, rows) = self.column_rows(*var, path, column);
-                Col::Bool(
-                    rows.iter()
-                        .map(|r| {
-                            Tri::from_option(Some(r.is_none_or(|r| array.is_null(r as usize))))
-                        })
-                        .collect(),
-                )
+                self.with_column_rows(*var, path, column, |array, rows| {
+                    Col::Bool(
+                        rows.iter()
+                            .map(|r| {
+                                Tri::from_option(Some(r.is_none_or(|r| array.is_null(r as usize))))
+                            })
+                            .collect(),
+                    )
+                })
             }
             TExprKind::IsNull(inner) => {
                 let v = self.eval(inner);
