@@ -246,13 +246,21 @@ pub fn column_values<'a>(array: &'a ArrayRef, indices: &[Option<u32>]) -> Col<'a
         array: &dyn Array,
         value: impl Fn(usize) -> T,
     ) -> Vec<Option<T>> {
-        indices
-            .iter()
-            .map(|i| match i {
-                Some(i) if array.is_valid(*i as usize) => Some(value(*i as usize)),
-                _ => None,
-            })
-            .collect()
+        // The validity bitmap is read directly (or not at all when the
+        // column has no nulls), not through a virtual call for each row.
+        match array.nulls() {
+            None => indices
+                .iter()
+                .map(|i| i.map(|i| value(i as usize)))
+                .collect(),
+            Some(nulls) => indices
+                .iter()
+                .map(|i| match i {
+                    Some(i) if nulls.is_valid(*i as usize) => Some(value(*i as usize)),
+                    _ => None,
+                })
+                .collect(),
+        }
     }
     match array.data_type() {
         DataType::Utf8 => {

@@ -399,10 +399,13 @@ impl<'a> Ctx<'a> {
                 if let TExprKind::Column { var, path, column } = &inner.kind =>
             {
                 self.with_column_rows(*var, path, column, |array, rows| {
+                    let nulls = array.nulls();
                     Col::Bool(
                         rows.iter()
                             .map(|r| {
-                                Tri::from_option(Some(r.is_none_or(|r| array.is_null(r as usize))))
+                                let null =
+                                    r.is_none_or(|r| nulls.is_some_and(|n| n.is_null(r as usize)));
+                                if null { Tri::True } else { Tri::False }
                             })
                             .collect(),
                     )

@@ -111,20 +111,48 @@ impl Extend<u128> for KeyHashes {
 /// The 128-bit hash of each row's values in `columns`, or `None` where any
 /// of them is null (a null key is reported as a missing required value).
 pub fn hash_rows(columns: &[&ArrayRef], rows: usize) -> Vec<Option<u128>> {
-    // Each row's key is written into one buffer and hashed in one call.
     let mut buffer: Vec<u8> = Vec::with_capacity(64);
     (0..rows)
-        .map(|row| {
-            buffer.clear();
-            for array in columns {
-                if array.is_null(row) {
-                    return None;
-                }
-                feed(&mut buffer, array, row);
-            }
-            Some(xxh3_128(&buffer))
-        })
+        .map(|row| hash_row(columns, row, &mut buffer))
         .collect()
+}
+
+/// One row's hash (see [`hash_rows`]); `buffer` is scratch space.
+fn hash_row(columns: &[&ArrayRef], row: usize, buffer: &mut Vec<u8>) -> Option<u128> {
+    // The row's key is written into one buffer and hashed in one call.
+    buffer.clear();
+    for array in columns {
+        if array.is_null(row) {
+            return None;
+        }
+        feed(buffer, array, row);
+    }
+    Some(xxh3_128(buffer))
+}
+
+/// Whether rows `a` and `b` hold the same values in `columns` (false when
+/// either is null, or for a type not compared here).
+fn rows_equal(columns: &[&ArrayRef], a: usize, b: usize) -> bool {
+    columns.iter().all(|array| {
+        if array.is_null(a) || array.is_null(b) {
+            return false;
+        }
+        match array.data_type() {
+            DataType::Utf8 => {
+                let v = array.as_string::<i32>();
+                v.value(a) == v.value(b)
+            }
+            DataType::Int32 => {
+                let v = array.as_primitive::<Int32Type>();
+                v.value(a) == v.value(b)
+            }
+            DataType::Int64 => {
+                let v = array.as_primitive::<Int64Type>();
+                v.value(a) == v.value(b)
+            }
+            _ => false,
+        }
+    })
 }
 
 fn feed(buffer: &mut Vec<u8>, array: &ArrayRef, row: usize) {
@@ -220,18 +248,7 @@ impl UniqueKeys {
         };
         for row in self.seen.insert_all(hashes) {
             if !batch.is_damaged(row) {
-                log.push(
-                    Problem::new(
-                        ProblemKind::DuplicateKey,
-                        batch.file,
-                        format!(
-                            "the key ({}) appears more than once in `{table}`; an earlier row has it too",
-                            describe_key(key, &columns, row)
-                        ),
-                    )
-                    .in_column(&key[0])
-                    .at(batch.row_ref(row)),
-                );
+                log.push(duplicate_key(batch, key, &columns, row, table));
             }
         }
     }
@@ -245,6 +262,116 @@ impl UniqueKeys {
     }
 }
 
+/// The key hashes of a table no reference is checked against, gathered
+/// and sorted once at the end instead of inserted into a set one by one:
+/// every insert into a set of tens of millions is a cache miss, while
+/// sorting shards of a few thousand stays in cache, and the hashes take
+/// half the memory of a set. Which rows repeat a key is found by reading
+/// the key columns again, only when some key does repeat.
+pub struct GatheredKeys {
+    shards: Vec<Vec<u128>>,
+}
+
+/// Shards by the top bits of the hash, each sorted on its own.
+const GATHERED_SHARDS: usize = 256;
+
+impl GatheredKeys {
+    /// Room for about `rows` keys, so gathering never grows a shard.
+    pub fn with_capacity(rows: usize) -> GatheredKeys {
+        let each = rows / GATHERED_SHARDS + rows / GATHERED_SHARDS / 16 + 16;
+        GatheredKeys {
+            shards: (0..GATHERED_SHARDS)
+                .map(|_| Vec::with_capacity(each))
+                .collect(),
+        }
+    }
+
+    pub fn add(&mut self, hashes: &[Option<u128>]) {
+        for hash in hashes.iter().flatten() {
+            self.shards[(hash >> 120) as usize % GATHERED_SHARDS].push(*hash);
+        }
+    }
+
+    /// The hashes gathered more than once.
+    pub fn repeated(mut self) -> HashSet<u128> {
+        use rayon::prelude::*;
+        self.shards
+            .par_iter_mut()
+            .flat_map_iter(|shard| {
+                shard.sort_unstable();
+                let mut repeated: Vec<u128> = shard
+                    .windows(2)
+                    .filter(|w| w[0] == w[1])
+                    .map(|w| w[0])
+                    .collect();
+                repeated.dedup();
+                std::mem::take(shard);
+                repeated
+            })
+            .collect()
+    }
+}
+
+/// Reports, in reading order, each row whose key hash is in `repeated`
+/// after an earlier row had the same key. `stop_at_first` stops at the
+/// first report.
+pub struct RepeatedKeys<'r> {
+    repeated: &'r HashSet<u128>,
+    met: HashSet<u128>,
+}
+
+impl<'r> RepeatedKeys<'r> {
+    pub fn new(repeated: &'r HashSet<u128>) -> RepeatedKeys<'r> {
+        RepeatedKeys {
+            repeated,
+            met: HashSet::new(),
+        }
+    }
+
+    pub fn check(
+        &mut self,
+        batch: &LoadedBatch,
+        key: &[String],
+        table: &str,
+        log: &mut ProblemLog,
+    ) {
+        let Some(columns) = key_columns(batch, key) else {
+            return;
+        };
+        let mut buffer = Vec::with_capacity(64);
+        for row in 0..batch.batch.num_rows() {
+            let Some(hash) = hash_row(&columns, row, &mut buffer) else {
+                continue;
+            };
+            if !self.repeated.contains(&hash) || self.met.insert(hash) {
+                continue;
+            }
+            if !batch.is_damaged(row) {
+                log.push(duplicate_key(batch, key, &columns, row, table));
+            }
+        }
+    }
+}
+
+fn duplicate_key(
+    batch: &LoadedBatch,
+    key: &[String],
+    columns: &[&ArrayRef],
+    row: usize,
+    table: &str,
+) -> Problem {
+    Problem::new(
+        ProblemKind::DuplicateKey,
+        batch.file,
+        format!(
+            "the key ({}) appears more than once in `{table}`; an earlier row has it too",
+            describe_key(key, columns, row)
+        ),
+    )
+    .in_column(&key[0])
+    .at(batch.row_ref(row))
+}
+
 /// Reports rows whose `columns` name no key of the `target` table.
 pub fn check_references(
     batch: &LoadedBatch,
@@ -256,17 +383,21 @@ pub fn check_references(
     let Some(arrays) = key_columns(batch, columns) else {
         return;
     };
-    let hashes = hash_rows(&arrays, batch.batch.num_rows());
-    // Lines of one claim come together: a key just found needs no second
-    // probe of the (large, cache-cold) set.
-    let mut last_found = None;
-    for (row, hash) in hashes.into_iter().enumerate() {
-        let Some(hash) = hash else { continue };
-        if last_found == Some(hash) {
+    // Lines of one claim come together: a row with the same values as the
+    // row before, which was found, needs neither a hash nor a second probe
+    // of the (large, cache-cold) set.
+    let mut buffer = Vec::with_capacity(64);
+    let mut previous_found = false;
+    for row in 0..batch.batch.num_rows() {
+        if previous_found && rows_equal(&arrays, row - 1, row) {
             continue;
         }
+        previous_found = false;
+        let Some(hash) = hash_row(&arrays, row, &mut buffer) else {
+            continue;
+        };
         if target_keys.contains(&hash) {
-            last_found = Some(hash);
+            previous_found = true;
         } else if !batch.is_damaged(row) {
             log.push(
                 Problem::new(
@@ -303,6 +434,35 @@ mod tests {
         assert_eq!(hashes[0], hashes[1]);
         assert_eq!(hashes[2], None);
         assert_ne!(hashes[0], hashes[3]);
+    }
+
+    #[test]
+    fn gathered_keys_find_exactly_the_repeated_hashes() {
+        let top = 1u128 << 127;
+        let mut gathered = GatheredKeys::with_capacity(4);
+        gathered.add(&[Some(1), Some(2), None, Some(top)]);
+        gathered.add(&[Some(2), Some(3), Some(top), Some(2), None]);
+        assert_eq!(gathered.repeated(), HashSet::from([2, top]));
+        assert!(GatheredKeys::with_capacity(0).repeated().is_empty());
+    }
+
+    #[test]
+    fn repeated_keys_report_every_row_after_the_first() {
+        let ids: ArrayRef = Arc::new(StringArray::from(vec!["A", "B", "A", "C", "A"]));
+        let batch = arrow::array::RecordBatch::try_from_iter([("id", ids.clone())]).unwrap();
+        let loaded = LoadedBatch {
+            file: std::path::Path::new("t.parquet"),
+            rows: super::super::read::RowNumbers::Offset(0),
+            batch,
+            damaged: vec![false, false, false, false, true],
+        };
+        let hashes = hash_rows(&[&ids], 5);
+        let repeated = HashSet::from([hashes[0].unwrap()]);
+        let mut log = ProblemLog::default();
+        RepeatedKeys::new(&repeated).check(&loaded, &["id".to_string()], "t", &mut log);
+        // Row 3 repeats row 1; row 5 does too but was already reported as damaged.
+        assert_eq!(log.total(), 1);
+        assert_eq!(log.problems()[0].row, Some(super::super::RowRef::Row(3)));
     }
 
     #[test]

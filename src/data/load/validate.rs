@@ -9,7 +9,9 @@ use arrow::array::RecordBatch;
 use rayon::prelude::*;
 
 use super::checks::RowChecks;
-use super::keys::{KeyHashes, UniqueKeys, check_references, hash_rows, key_columns};
+use super::keys::{
+    GatheredKeys, KeyHashes, RepeatedKeys, UniqueKeys, check_references, hash_rows, key_columns,
+};
 use super::problem::{ProblemKind, ProblemLog};
 use super::read::{LoadedBatch, Unit, read_unit, units, wanted_columns};
 use super::sources::{TableSource, locate_tables};
@@ -224,12 +226,20 @@ fn validate_table<'s>(
     let checks = RowChecks::new(table);
     let mut summary = TableSummary::new(table, source.files.len());
     let units = units(source);
-    let mut unique = table.key.as_ref().map(|key| (key, UniqueKeys::default()));
     // Sized for the whole table at once: growing a big set holds it twice.
-    let expected_rows: u64 = units.iter().filter_map(|u| u.rows).sum();
-    if let Some((_, seen)) = unique.as_mut() {
-        seen.reserve(expected_rows as usize);
-    }
+    let expected_rows = units.iter().filter_map(|u| u.rows).sum::<u64>() as usize;
+    // A key other tables refer to is kept as a set, to look references up
+    // in; any other key only needs to be unique, which sorting tells faster.
+    let mut unique = table.key.as_ref().map(|key| {
+        let check = if incoming.is_empty() {
+            KeyCheck::Gathered(GatheredKeys::with_capacity(expected_rows))
+        } else {
+            let mut seen = UniqueKeys::default();
+            seen.reserve(expected_rows);
+            KeyCheck::Set(seen)
+        };
+        (key, check)
+    });
     // Referenced column sets other than the key need their own sets.
     let mut other_targets: Vec<(Vec<String>, KeyHashes)> = incoming
         .iter()
@@ -300,8 +310,12 @@ fn validate_table<'s>(
         for result in results {
             problems.absorb(result.log);
             for (batch, hashes) in result.batches.into_iter().zip(result.key_hashes) {
-                if let Some((key, seen)) = unique.as_mut() {
-                    seen.check_hashes(&batch, &hashes, key, &table.name, problems);
+                match unique.as_mut() {
+                    Some((key, KeyCheck::Set(seen))) => {
+                        seen.check_hashes(&batch, &hashes, key, &table.name, problems)
+                    }
+                    Some((_, KeyCheck::Gathered(gathered))) => gathered.add(&hashes),
+                    None => {}
                 }
                 if reading.summarize {
                     summary.add(&batch);
@@ -324,9 +338,20 @@ fn validate_table<'s>(
         crate::data::memory::release_freed_memory();
     }
 
+    let stopped = reading.stop_at_first && !problems.is_empty();
+    let kept_key = match unique {
+        Some((key, KeyCheck::Set(seen))) => Some((key, seen)),
+        Some((key, KeyCheck::Gathered(gathered))) => {
+            if !stopped {
+                report_repeated_keys(table, key, &units, gathered, reading, problems);
+            }
+            None
+        }
+        None => None,
+    };
     let mut kept: KeptKeys = Vec::new();
     if !incoming.is_empty() {
-        if let Some((key, seen)) = unique {
+        if let Some((key, seen)) = kept_key {
             kept.push(((table.name.clone(), key.clone()), seen.into_hashes()));
         }
         for (columns, set) in other_targets {
@@ -334,4 +359,44 @@ fn validate_table<'s>(
         }
     }
     (summary, kept)
+}
+
+/// How a table's key is checked to be unique (see `validate_table`).
+enum KeyCheck {
+    Set(UniqueKeys),
+    Gathered(GatheredKeys),
+}
+
+/// Reports the rows that repeat an earlier row's key, by reading the key
+/// columns again: only when the gathered keys show that some key repeats.
+fn report_repeated_keys(
+    table: &Table,
+    key: &[String],
+    units: &[Unit<'_>],
+    gathered: GatheredKeys,
+    reading: &Reading,
+    problems: &mut ProblemLog,
+) {
+    let repeated = gathered.repeated();
+    if repeated.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = key.iter().map(String::as_str).collect();
+    let key_columns = wanted_columns(table, Some(&names));
+    let mut finder = RepeatedKeys::new(&repeated);
+    for unit in units {
+        // Problems of reading were told by the first reading.
+        let mut ignored = ProblemLog::default();
+        let flow = read_unit(unit, &key_columns, &mut ignored, &mut |batch, _| {
+            finder.check(&batch, key, &table.name, problems);
+            if reading.stop_at_first && !problems.is_empty() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        if flow.is_break() {
+            return;
+        }
+    }
 }
