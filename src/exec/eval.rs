@@ -188,7 +188,7 @@ impl<'a> Ctx<'a> {
     /// `read` applied to the array of `column` in the table `var` and
     /// `path` lead to, and the row of it for each row (`None`: no related
     /// row). The rule's own rows are not copied.
-    fn with_column_rows<R>(
+    pub(super) fn with_column_rows<R>(
         &self,
         var: Var,
         path: &[Step],
@@ -280,6 +280,9 @@ impl<'a> Ctx<'a> {
             TExprKind::And(a, b) => self.short_circuit(self.eval(a), b, Tri::False, Tri::and),
             TExprKind::Or(a, b) => self.short_circuit(self.eval(a), b, Tri::True, Tri::or),
             TExprKind::Compare { op, left, right } => {
+                if let Some(tests) = self.on_dictionary(e) {
+                    return tests;
+                }
                 let (l, r) = (self.eval(left), self.eval(right));
                 compare(&l, &r, *op)
             }
@@ -326,40 +329,19 @@ impl<'a> Ctx<'a> {
                 )
             }
             TExprKind::InList { expr, items } => {
+                if let Some(tests) = self.on_dictionary(e) {
+                    return tests;
+                }
                 let x = self.eval(expr);
                 let items: Vec<Col<'a>> = items.iter().map(|i| self.eval(i)).collect();
-                Col::Bool(
-                    (0..n)
-                        .map(|i| {
-                            let value = x.get(i);
-                            if value.is_null() {
-                                return Tri::Null;
-                            }
-                            let mut result = Tri::False;
-                            for item in &items {
-                                let candidate = item.get(i);
-                                if candidate.is_null() {
-                                    result = Tri::Null;
-                                } else if value.same(&candidate) {
-                                    return Tri::True;
-                                }
-                            }
-                            result
-                        })
-                        .collect(),
-                )
+                in_list(&x, &items)
             }
             TExprKind::InSet { expr, set } => {
+                if let Some(tests) = self.on_dictionary(e) {
+                    return tests;
+                }
                 let x = self.eval(expr);
-                let set = &self.env.sets[set.as_str()];
-                Col::Bool(
-                    (0..n)
-                        .map(|i| match x.get(i) {
-                            Scalar::Null => Tri::Null,
-                            v => Tri::from_option(Some(set.contains(&v))),
-                        })
-                        .collect(),
-                )
+                in_set(&x, &self.env.sets[set.as_str()])
             }
             TExprKind::InArray { expr, list } => {
                 let (x, list) = (self.eval(expr), self.eval(list));
@@ -570,8 +552,44 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// `x in (items...)`, row by row.
+pub(super) fn in_list<'a>(x: &Col<'a>, items: &[Col<'a>]) -> Col<'a> {
+    Col::Bool(
+        (0..x.len())
+            .map(|i| {
+                let value = x.get(i);
+                if value.is_null() {
+                    return Tri::Null;
+                }
+                let mut result = Tri::False;
+                for item in items {
+                    let candidate = item.get(i);
+                    if candidate.is_null() {
+                        result = Tri::Null;
+                    } else if value.same(&candidate) {
+                        return Tri::True;
+                    }
+                }
+                result
+            })
+            .collect(),
+    )
+}
+
+/// `x in set`, row by row.
+pub(super) fn in_set<'a>(x: &Col<'a>, set: &super::env::ValueSet<'_>) -> Col<'a> {
+    Col::Bool(
+        (0..x.len())
+            .map(|i| match x.get(i) {
+                Scalar::Null => Tri::Null,
+                v => Tri::from_option(Some(set.contains(&v))),
+            })
+            .collect(),
+    )
+}
+
 /// A column of the expression's type, for building nulls and constants.
-fn like_type<'a>(e: &TExpr) -> Col<'a> {
+pub(super) fn like_type<'a>(e: &TExpr) -> Col<'a> {
     use crate::ir::Type;
     match &e.ty {
         Type::Bool => Col::Bool(Vec::new()),

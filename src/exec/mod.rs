@@ -3,6 +3,7 @@
 
 mod agg;
 mod col;
+mod dictionary;
 mod env;
 mod eval;
 mod explain;

@@ -8,9 +8,12 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::array::{
+    Array, ArrayRef, AsArray, Date32Array, Decimal128Array, Int32Array, Int64Array, StringArray,
+    TimestampMillisecondArray,
+};
 use arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Int32Type, Int64Type, TimestampMillisecondType,
+    DataType, Date32Type, Decimal128Type, Int32Type, Int64Type, TimeUnit, TimestampMillisecondType,
 };
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use xxhash_rust::xxh3::xxh3_128;
@@ -111,85 +114,112 @@ impl Extend<u128> for KeyHashes {
 /// The 128-bit hash of each row's values in `columns`, or `None` where any
 /// of them is null (a null key is reported as a missing required value).
 pub fn hash_rows(columns: &[&ArrayRef], rows: usize) -> Vec<Option<u128>> {
+    let columns = resolve(columns);
     let mut buffer: Vec<u8> = Vec::with_capacity(64);
     (0..rows)
-        .map(|row| hash_row(columns, row, &mut buffer))
+        .map(|row| hash_row(&columns, row, &mut buffer))
         .collect()
 }
 
+/// A key column with its type resolved once, so reading a row of it needs
+/// no dynamic dispatch (that was most of the cost of hashing a key).
+enum KeyColumn<'a> {
+    Text(&'a StringArray),
+    Int32(&'a Int32Array),
+    Int64(&'a Int64Array),
+    Date(&'a Date32Array),
+    Decimal(&'a Decimal128Array),
+    Timestamp(&'a TimestampMillisecondArray),
+    /// Other types do not make sensible keys; their text form is hashed.
+    Other(&'a ArrayRef),
+}
+
+fn resolve<'a>(columns: &[&'a ArrayRef]) -> Vec<KeyColumn<'a>> {
+    columns
+        .iter()
+        .map(|array| match array.data_type() {
+            DataType::Utf8 => KeyColumn::Text(array.as_string::<i32>()),
+            DataType::Int32 => KeyColumn::Int32(array.as_primitive::<Int32Type>()),
+            DataType::Int64 => KeyColumn::Int64(array.as_primitive::<Int64Type>()),
+            DataType::Date32 => KeyColumn::Date(array.as_primitive::<Date32Type>()),
+            DataType::Decimal128(..) => KeyColumn::Decimal(array.as_primitive::<Decimal128Type>()),
+            DataType::Timestamp(TimeUnit::Millisecond, _) => {
+                KeyColumn::Timestamp(array.as_primitive::<TimestampMillisecondType>())
+            }
+            _ => KeyColumn::Other(array),
+        })
+        .collect()
+}
+
+impl KeyColumn<'_> {
+    fn is_null(&self, row: usize) -> bool {
+        match self {
+            KeyColumn::Text(a) => a.is_null(row),
+            KeyColumn::Int32(a) => a.is_null(row),
+            KeyColumn::Int64(a) => a.is_null(row),
+            KeyColumn::Date(a) => a.is_null(row),
+            KeyColumn::Decimal(a) => a.is_null(row),
+            KeyColumn::Timestamp(a) => a.is_null(row),
+            KeyColumn::Other(a) => a.is_null(row),
+        }
+    }
+
+    fn feed(&self, buffer: &mut Vec<u8>, row: usize) {
+        match self {
+            KeyColumn::Text(a) => {
+                let value = a.value(row);
+                buffer.extend_from_slice(&(value.len() as u64).to_le_bytes());
+                buffer.extend_from_slice(value.as_bytes());
+            }
+            KeyColumn::Int32(a) => buffer.extend_from_slice(&a.value(row).to_le_bytes()),
+            KeyColumn::Int64(a) => buffer.extend_from_slice(&a.value(row).to_le_bytes()),
+            KeyColumn::Date(a) => buffer.extend_from_slice(&a.value(row).to_le_bytes()),
+            KeyColumn::Decimal(a) => buffer.extend_from_slice(&a.value(row).to_le_bytes()),
+            KeyColumn::Timestamp(a) => buffer.extend_from_slice(&a.value(row).to_le_bytes()),
+            KeyColumn::Other(a) => {
+                let text = describe(a, row);
+                buffer.extend_from_slice(&(text.len() as u64).to_le_bytes());
+                buffer.extend_from_slice(text.as_bytes());
+            }
+        }
+    }
+
+    /// Whether rows `a` and `b` hold the same value, neither null (false
+    /// for other types: they are hashed instead).
+    fn equal(&self, a: usize, b: usize) -> bool {
+        fn same<A: Array, T: PartialEq>(
+            v: &A,
+            a: usize,
+            b: usize,
+            value: impl Fn(usize) -> T,
+        ) -> bool {
+            v.is_valid(a) && v.is_valid(b) && value(a) == value(b)
+        }
+        match self {
+            KeyColumn::Text(v) => same(*v, a, b, |i| v.value(i)),
+            KeyColumn::Int32(v) => same(*v, a, b, |i| v.value(i)),
+            KeyColumn::Int64(v) => same(*v, a, b, |i| v.value(i)),
+            _ => false,
+        }
+    }
+}
+
 /// One row's hash (see [`hash_rows`]); `buffer` is scratch space.
-fn hash_row(columns: &[&ArrayRef], row: usize, buffer: &mut Vec<u8>) -> Option<u128> {
+fn hash_row(columns: &[KeyColumn<'_>], row: usize, buffer: &mut Vec<u8>) -> Option<u128> {
     // The row's key is written into one buffer and hashed in one call.
     buffer.clear();
-    for array in columns {
-        if array.is_null(row) {
+    for column in columns {
+        if column.is_null(row) {
             return None;
         }
-        feed(buffer, array, row);
+        column.feed(buffer, row);
     }
     Some(xxh3_128(buffer))
 }
 
-/// Whether rows `a` and `b` hold the same values in `columns` (false when
-/// either is null, or for a type not compared here).
-fn rows_equal(columns: &[&ArrayRef], a: usize, b: usize) -> bool {
-    columns.iter().all(|array| {
-        if array.is_null(a) || array.is_null(b) {
-            return false;
-        }
-        match array.data_type() {
-            DataType::Utf8 => {
-                let v = array.as_string::<i32>();
-                v.value(a) == v.value(b)
-            }
-            DataType::Int32 => {
-                let v = array.as_primitive::<Int32Type>();
-                v.value(a) == v.value(b)
-            }
-            DataType::Int64 => {
-                let v = array.as_primitive::<Int64Type>();
-                v.value(a) == v.value(b)
-            }
-            _ => false,
-        }
-    })
-}
-
-fn feed(buffer: &mut Vec<u8>, array: &ArrayRef, row: usize) {
-    match array.data_type() {
-        DataType::Utf8 => {
-            let value = array.as_string::<i32>().value(row);
-            buffer.extend_from_slice(&(value.len() as u64).to_le_bytes());
-            buffer.extend_from_slice(value.as_bytes());
-        }
-        DataType::Int32 => {
-            buffer.extend_from_slice(&array.as_primitive::<Int32Type>().value(row).to_le_bytes())
-        }
-        DataType::Int64 => {
-            buffer.extend_from_slice(&array.as_primitive::<Int64Type>().value(row).to_le_bytes())
-        }
-        DataType::Date32 => {
-            buffer.extend_from_slice(&array.as_primitive::<Date32Type>().value(row).to_le_bytes())
-        }
-        DataType::Decimal128(..) => buffer.extend_from_slice(
-            &array
-                .as_primitive::<Decimal128Type>()
-                .value(row)
-                .to_le_bytes(),
-        ),
-        DataType::Timestamp(..) => buffer.extend_from_slice(
-            &array
-                .as_primitive::<TimestampMillisecondType>()
-                .value(row)
-                .to_le_bytes(),
-        ),
-        _ => {
-            // Other types do not make sensible keys; hash their text form.
-            let text = describe(array, row);
-            buffer.extend_from_slice(&(text.len() as u64).to_le_bytes());
-            buffer.extend_from_slice(text.as_bytes());
-        }
-    }
+/// Whether rows `a` and `b` hold the same values in `columns`, none null.
+fn rows_equal(columns: &[KeyColumn<'_>], a: usize, b: usize) -> bool {
+    columns.iter().all(|column| column.equal(a, b))
 }
 
 fn describe(array: &ArrayRef, row: usize) -> String {
@@ -288,7 +318,29 @@ impl GatheredKeys {
 
     pub fn add(&mut self, hashes: &[Option<u128>]) {
         for hash in hashes.iter().flatten() {
-            self.shards[(hash >> 120) as usize % GATHERED_SHARDS].push(*hash);
+            self.push(*hash);
+        }
+    }
+
+    fn push(&mut self, hash: u128) {
+        self.shards[(hash >> 120) as usize % GATHERED_SHARDS].push(hash);
+    }
+
+    /// Adds the key of each row of `columns` (rows with a null key have none).
+    pub fn add_rows(&mut self, columns: &[&ArrayRef], rows: usize) {
+        let columns = resolve(columns);
+        let mut buffer = Vec::with_capacity(64);
+        for row in 0..rows {
+            if let Some(hash) = hash_row(&columns, row, &mut buffer) {
+                self.push(hash);
+            }
+        }
+    }
+
+    /// Adds the keys another gathering holds.
+    pub fn absorb(&mut self, other: GatheredKeys) {
+        for (mine, theirs) in self.shards.iter_mut().zip(other.shards) {
+            mine.extend(theirs);
         }
     }
 
@@ -338,9 +390,10 @@ impl<'r> RepeatedKeys<'r> {
         let Some(columns) = key_columns(batch, key) else {
             return;
         };
+        let typed = resolve(&columns);
         let mut buffer = Vec::with_capacity(64);
         for row in 0..batch.batch.num_rows() {
-            let Some(hash) = hash_row(&columns, row, &mut buffer) else {
+            let Some(hash) = hash_row(&typed, row, &mut buffer) else {
                 continue;
             };
             if !self.repeated.contains(&hash) || self.met.insert(hash) {
@@ -386,14 +439,15 @@ pub fn check_references(
     // Lines of one claim come together: a row with the same values as the
     // row before, which was found, needs neither a hash nor a second probe
     // of the (large, cache-cold) set.
+    let typed = resolve(&arrays);
     let mut buffer = Vec::with_capacity(64);
     let mut previous_found = false;
     for row in 0..batch.batch.num_rows() {
-        if previous_found && rows_equal(&arrays, row - 1, row) {
+        if previous_found && rows_equal(&typed, row - 1, row) {
             continue;
         }
         previous_found = false;
-        let Some(hash) = hash_row(&arrays, row, &mut buffer) else {
+        let Some(hash) = hash_row(&typed, row, &mut buffer) else {
             continue;
         };
         if target_keys.contains(&hash) {

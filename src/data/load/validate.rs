@@ -207,6 +207,9 @@ struct UnitResult<'s> {
     batches: Vec<LoadedBatch<'s>>,
     /// For each batch, the hash of each row's key (uniqueness is checked in order).
     key_hashes: Vec<Vec<Option<u128>>>,
+    /// The unit's keys, when the key is checked by gathering (then
+    /// `key_hashes` holds an empty list for each batch).
+    gathered: GatheredKeys,
     /// Hashes of column sets other tables refer to (other than the key).
     target_hashes: Vec<Vec<u128>>,
 }
@@ -251,6 +254,7 @@ fn validate_table<'s>(
     let other_columns: Vec<Vec<String>> = other_targets.iter().map(|(c, _)| c.clone()).collect();
     let wanted = wanted_columns(table, reading.columns);
     let stop = AtomicBool::new(false);
+    let gathering = matches!(unique, Some((_, KeyCheck::Gathered(_))));
 
     // Everything but uniqueness is checked per unit, in parallel.
     let read_one = |unit: &Unit<'s>| -> UnitResult<'s> {
@@ -258,6 +262,7 @@ fn validate_table<'s>(
             log: ProblemLog::default(),
             batches: Vec::new(),
             key_hashes: Vec::new(),
+            gathered: GatheredKeys::with_capacity(0),
             target_hashes: vec![Vec::new(); other_columns.len()],
         };
         let mut log = ProblemLog::default();
@@ -279,12 +284,15 @@ fn validate_table<'s>(
                 }
             }
             let rows = batch.batch.num_rows();
-            let hashes = table
-                .key
-                .as_ref()
-                .and_then(|key| key_columns(&batch, key))
-                .map(|columns| hash_rows(&columns, rows))
-                .unwrap_or_default();
+            let columns = table.key.as_ref().and_then(|key| key_columns(&batch, key));
+            let hashes = match columns {
+                Some(columns) if gathering => {
+                    result.gathered.add_rows(&columns, rows);
+                    Vec::new()
+                }
+                Some(columns) => hash_rows(&columns, rows),
+                None => Vec::new(),
+            };
             result.key_hashes.push(hashes);
             for (set, columns) in result.target_hashes.iter_mut().zip(&other_columns) {
                 if let Some(arrays) = key_columns(&batch, columns) {
@@ -314,7 +322,7 @@ fn validate_table<'s>(
                     Some((key, KeyCheck::Set(seen))) => {
                         seen.check_hashes(&batch, &hashes, key, &table.name, problems)
                     }
-                    Some((_, KeyCheck::Gathered(gathered))) => gathered.add(&hashes),
+                    Some((_, KeyCheck::Gathered(_))) => {}
                     None => {}
                 }
                 if reading.summarize {
@@ -327,6 +335,9 @@ fn validate_table<'s>(
                     break 'units;
                 }
                 sink(batch.batch);
+            }
+            if let Some((_, KeyCheck::Gathered(gathered))) = unique.as_mut() {
+                gathered.absorb(result.gathered);
             }
             for ((_, set), hashes) in other_targets.iter_mut().zip(result.target_hashes) {
                 set.extend(hashes);

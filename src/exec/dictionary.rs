@@ -1,0 +1,163 @@
+//! Tests of an enumeration against constants, decided once per value.
+//!
+//! Enumerations are stored as dictionary codes (see `data::compact`). A
+//! test such as `line.item_type = "drug"` or `c.visit_type in (...)` has
+//! one answer per dictionary value: it is computed for those few values and
+//! each row takes its code's answer, instead of reading and comparing the
+//! text of every row.
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{DataType, Int16Type};
+
+use super::col::{Col, Scalar, Tri};
+use super::env::scalar_of;
+use super::eval::{Ctx, compare, in_list, in_set, like_type};
+use crate::ir::{CompareOp, ParamValue, TExpr, TExprKind};
+
+impl<'a> Ctx<'a> {
+    /// `e` (a comparison, `in` list or `in` set of one column with
+    /// constants) decided per dictionary value, when the column is stored
+    /// as a dictionary; `None` otherwise.
+    pub(super) fn on_dictionary(&self, e: &'a TExpr) -> Option<Col<'a>> {
+        let test = DictionaryTest::of(self, e)?;
+        let TExprKind::Column { var, path, column } = &test.column().kind else {
+            return None;
+        };
+        self.with_column_rows(*var, path, column, |array, rows| {
+            let DataType::Dictionary(key, value) = array.data_type() else {
+                return None;
+            };
+            if **key != DataType::Int16 || **value != DataType::Utf8 {
+                return None;
+            }
+            let dictionary = array.as_dictionary::<Int16Type>();
+            let values = dictionary.values().as_string::<i32>();
+            let entries = Col::Text(
+                (0..values.len())
+                    .map(|i| values.is_valid(i).then(|| values.value(i)))
+                    .collect(),
+            );
+            let answers = test.decide(self, &entries);
+            let answers = answers.bools();
+            let codes = dictionary.keys();
+            let nulls = dictionary.nulls();
+            Some(Col::Bool(
+                rows.iter()
+                    .map(|row| match row {
+                        Some(r) if nulls.is_none_or(|n| n.is_valid(*r as usize)) => {
+                            answers[codes.value(*r as usize) as usize]
+                        }
+                        // A row without a value (or without a related row):
+                        // every one of these tests is null on a null.
+                        _ => Tri::Null,
+                    })
+                    .collect(),
+            ))
+        })
+    }
+}
+
+/// The tests decided per dictionary value.
+enum DictionaryTest<'a> {
+    /// `column op constant`, or `constant op column` (`column_left` false).
+    Compare {
+        op: CompareOp,
+        column: &'a TExpr,
+        constant: Scalar<'a>,
+        like: &'a TExpr,
+        column_left: bool,
+    },
+    InList {
+        column: &'a TExpr,
+        items: Vec<(Scalar<'a>, &'a TExpr)>,
+    },
+    InSet {
+        column: &'a TExpr,
+        set: &'a str,
+    },
+}
+
+impl<'a> DictionaryTest<'a> {
+    fn of(ctx: &Ctx<'a>, e: &'a TExpr) -> Option<DictionaryTest<'a>> {
+        let is_column = |e: &TExpr| matches!(e.kind, TExprKind::Column { .. });
+        match &e.kind {
+            TExprKind::Compare { op, left, right } => {
+                let column_left = is_column(left);
+                let (column, other) = if column_left {
+                    (&**left, &**right)
+                } else {
+                    (&**right, &**left)
+                };
+                Some(DictionaryTest::Compare {
+                    op: *op,
+                    column: is_column(column).then_some(column)?,
+                    constant: constant(ctx, other)?,
+                    like: other,
+                    column_left,
+                })
+            }
+            TExprKind::InList { expr, items } if is_column(expr) => Some(DictionaryTest::InList {
+                column: expr,
+                items: items
+                    .iter()
+                    .map(|i| constant(ctx, i).map(|c| (c, i)))
+                    .collect::<Option<Vec<_>>>()?,
+            }),
+            TExprKind::InSet { expr, set } if is_column(expr) => Some(DictionaryTest::InSet {
+                column: expr,
+                set: set.as_str(),
+            }),
+            _ => None,
+        }
+    }
+
+    fn column(&self) -> &'a TExpr {
+        match self {
+            DictionaryTest::Compare { column, .. }
+            | DictionaryTest::InList { column, .. }
+            | DictionaryTest::InSet { column, .. } => column,
+        }
+    }
+
+    /// The test's answer for each of `entries`, exactly as the row-by-row
+    /// evaluation would give it.
+    fn decide(&self, ctx: &Ctx<'a>, entries: &Col<'a>) -> Col<'a> {
+        let n = entries.len();
+        match self {
+            DictionaryTest::Compare {
+                op,
+                constant,
+                like,
+                column_left,
+                ..
+            } => {
+                let constants = Col::repeat(*constant, &like_type(like), n);
+                if *column_left {
+                    compare(entries, &constants, *op)
+                } else {
+                    compare(&constants, entries, *op)
+                }
+            }
+            DictionaryTest::InList { items, .. } => {
+                let items: Vec<Col<'a>> = items
+                    .iter()
+                    .map(|(value, e)| Col::repeat(*value, &like_type(e), n))
+                    .collect();
+                in_list(entries, &items)
+            }
+            DictionaryTest::InSet { set, .. } => in_set(entries, &ctx.env.sets[set]),
+        }
+    }
+}
+
+/// The value of a constant or a scalar parameter.
+fn constant<'a>(ctx: &Ctx<'a>, e: &'a TExpr) -> Option<Scalar<'a>> {
+    match &e.kind {
+        TExprKind::Const(value) => Some(scalar_of(value)),
+        TExprKind::Param(name) => match ctx.env.params.get(name.as_str()) {
+            Some(ParamValue::Scalar(v)) => Some(scalar_of(v)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
