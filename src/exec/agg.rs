@@ -61,10 +61,9 @@ fn aggregate_each<'a>(func: AggFunc, arg: Option<&Col<'a>>, ranges: &[Range<usiz
                 ranges
                     .iter()
                     .map(|r| {
-                        let present: Vec<i64> =
-                            values[r.clone()].iter().flatten().copied().collect();
-                        (!present.is_empty())
-                            .then(|| present.iter().fold(0i64, |a, b| a.saturating_add(*b)))
+                        let mut present = values[r.clone()].iter().flatten().peekable();
+                        present.peek()?;
+                        Some(present.fold(0i64, |a, b| a.saturating_add(*b)))
                     })
                     .collect(),
             ),
@@ -110,17 +109,17 @@ fn aggregate_each<'a>(func: AggFunc, arg: Option<&Col<'a>>, ranges: &[Range<usiz
                 ranges
                     .iter()
                     .map(|r| {
-                        let present: Vec<bool> = values[r.clone()]
+                        let mut present = values[r.clone()]
                             .iter()
                             .filter(|t| **t != Tri::Null)
                             .map(|t| t.is_true())
-                            .collect();
-                        if present.is_empty() {
+                            .peekable();
+                        if present.peek().is_none() {
                             Tri::Null
                         } else if func == AggFunc::Any {
-                            Tri::from_option(Some(present.iter().any(|b| *b)))
+                            Tri::from_option(Some(present.any(|b| b)))
                         } else {
-                            Tri::from_option(Some(present.iter().all(|b| *b)))
+                            Tri::from_option(Some(present.all(|b| b)))
                         }
                     })
                     .collect(),

@@ -28,28 +28,53 @@ pub fn compare_rows(columns: &[Col<'_>], a: usize, b: usize) -> Ordering {
 /// collide with a probability of about n²/2¹²⁸, far below one in 10²⁰.
 pub fn row_hashes(columns: &[Col<'_>], n: usize) -> Vec<u128> {
     let mut buffer: Vec<u8> = Vec::with_capacity(64);
+    // Rows next to each other often read the same text (the lines of one
+    // claim, its patient): the same bytes in memory are hashed once.
+    let mut last_text: Vec<Option<(*const u8, usize, u128)>> = vec![None; columns.len()];
     (0..n)
         .map(|row| {
             buffer.clear();
-            for column in columns {
-                encode(column, row, &mut buffer);
+            for (column, last) in columns.iter().zip(&mut last_text) {
+                match column {
+                    Col::Text(v) => match v[row] {
+                        Some(t) => {
+                            let hash = match *last {
+                                Some((at, len, hash)) if at == t.as_ptr() && len == t.len() => hash,
+                                _ => {
+                                    let hash = text_hash(t);
+                                    *last = Some((t.as_ptr(), t.len(), hash));
+                                    hash
+                                }
+                            };
+                            encode_text_hash(hash, &mut buffer);
+                        }
+                        None => buffer.push(0),
+                    },
+                    other => encode(other, row, &mut buffer),
+                }
             }
             xxhash_rust::xxh3::xxh3_128(&buffer)
         })
         .collect()
 }
 
+fn text_hash(text: &str) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(text.as_bytes())
+}
+
+/// Text goes in as its own 128-bit hash: a fixed-size write instead of
+/// copying the bytes (the copy was most of the hashing time).
+fn encode_text_hash(hash: u128, out: &mut Vec<u8>) {
+    out.push(1);
+    out.extend_from_slice(&hash.to_le_bytes());
+}
+
 /// The bytes of one value for hashing: a tag, then the value.
 pub fn encode(column: &Col<'_>, row: usize, out: &mut Vec<u8>) {
     use super::col::Tri;
     match column {
-        // Text goes in as its own 128-bit hash: a fixed-size write instead
-        // of copying the bytes (the copy was most of the hashing time).
         Col::Text(v) => match v[row] {
-            Some(t) => {
-                out.push(1);
-                out.extend_from_slice(&xxhash_rust::xxh3::xxh3_128(t.as_bytes()).to_le_bytes());
-            }
+            Some(t) => encode_text_hash(text_hash(t), out),
             None => out.push(0),
         },
         // Whole numbers encode as decimals with scale 0, as `1.0` normalizes

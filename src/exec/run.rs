@@ -94,20 +94,19 @@ pub fn frame_for(plan: &Plan, table: &str, batch: Option<RecordBatch>) -> Option
 
 /// The lookups the plan follows, between the given frames.
 pub fn lookups_for(plan: &Plan, frames: &Frames) -> Lookups {
-    let mut lookups = HashMap::new();
-    for ((table, relation), _) in &plan.lookups {
-        let Some(r) = plan.ruleset.schema.relation(table, relation) else {
-            continue;
-        };
-        let (Some(from), Some(to)) = (frames.get(&r.from_table), frames.get(&r.to_table)) else {
-            continue;
-        };
-        lookups.insert(
-            (table.clone(), relation.clone()),
-            Arc::new(super::lookup::build_lookup(r, from, to)),
-        );
-    }
-    lookups
+    // Built side by side: building a target's key index is one thread's
+    // work, and the other lookups need not wait for it.
+    plan.lookups
+        .par_iter()
+        .filter_map(|((table, relation), _)| {
+            let r = plan.ruleset.schema.relation(table, relation)?;
+            let (from, to) = (frames.get(&r.from_table)?, frames.get(&r.to_table)?);
+            Some((
+                (table.clone(), relation.clone()),
+                Arc::new(super::lookup::build_lookup(r, from, to)),
+            ))
+        })
+        .collect()
 }
 
 /// Frames for every table the plan reads, and the lookups between them.

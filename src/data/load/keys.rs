@@ -5,7 +5,7 @@
 //! 16 bytes a key. Two different keys share a hash with probability about
 //! n²/2¹²⁹: for 10⁹ keys, below 10⁻²⁰.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use arrow::array::{
@@ -51,28 +51,68 @@ fn shard_of(hash: u128) -> usize {
     (hash >> 124) as usize % SHARDS
 }
 
-/// A set of key hashes.
+/// A set of key hashes, which also remembers the order they came in.
+///
+/// Referring rows usually come in the order of the rows they refer to
+/// (lines in the order of their claims): a probe first tries the key after
+/// the one the previous probe found, a read of the next 16 bytes, before
+/// the set (whose every probe is a cache miss). Every `LANDMARK_EVERY`-th
+/// key's position is kept too, so a run of probes finds its place.
 pub struct KeyHashes {
     shards: Vec<HashShard>,
+    order: Vec<u128>,
+    landmarks: HashMap<u128, u32, BuildHasherDefault<PassThroughHasher>>,
 }
+
+const LANDMARK_EVERY: usize = 64;
 
 impl Default for KeyHashes {
     fn default() -> KeyHashes {
         KeyHashes {
             shards: (0..SHARDS).map(|_| HashShard::default()).collect(),
+            order: Vec::new(),
+            landmarks: HashMap::default(),
         }
     }
 }
+
+/// Where a run of probes is in a [`KeyHashes`]' order: the position of the
+/// key expected next.
+#[derive(Default)]
+pub struct Cursor(Option<usize>);
 
 impl KeyHashes {
     pub fn contains(&self, hash: &u128) -> bool {
         self.shards[shard_of(*hash)].contains(hash)
     }
 
+    /// Like `contains`, trying the key after the cursor's first.
+    pub fn find(&self, hash: &u128, cursor: &mut Cursor) -> bool {
+        if let Some(next) = cursor.0
+            && self.order.get(next) == Some(hash)
+        {
+            cursor.0 = Some(next + 1);
+            return true;
+        }
+        if let Some(&at) = self.landmarks.get(hash) {
+            cursor.0 = Some(at as usize + 1);
+            return true;
+        }
+        self.contains(hash)
+    }
+
     pub fn reserve(&mut self, more: usize) {
         for shard in &mut self.shards {
             shard.reserve(more / SHARDS + 1);
         }
+        self.order.reserve(more);
+    }
+
+    fn remember(&mut self, hash: u128) {
+        if self.order.len() % LANDMARK_EVERY == 0 {
+            self.landmarks.insert(hash, self.order.len() as u32);
+        }
+        self.order.push(hash);
     }
 
     /// Inserts every hash; returns the positions in `hashes` of those the
@@ -83,6 +123,7 @@ impl KeyHashes {
         for (i, hash) in hashes.iter().enumerate() {
             if let Some(hash) = hash {
                 by_shard[shard_of(*hash)].push(i as u32);
+                self.remember(*hash);
             }
         }
         let mut repeated: Vec<usize> = self
@@ -107,6 +148,7 @@ impl Extend<u128> for KeyHashes {
     fn extend<I: IntoIterator<Item = u128>>(&mut self, hashes: I) {
         for hash in hashes {
             self.shards[shard_of(hash)].insert(hash);
+            self.remember(hash);
         }
     }
 }
@@ -442,6 +484,7 @@ pub fn check_references(
     let typed = resolve(&arrays);
     let mut buffer = Vec::with_capacity(64);
     let mut previous_found = false;
+    let mut cursor = Cursor::default();
     for row in 0..batch.batch.num_rows() {
         if previous_found && rows_equal(&typed, row - 1, row) {
             continue;
@@ -450,7 +493,7 @@ pub fn check_references(
         let Some(hash) = hash_row(&typed, row, &mut buffer) else {
             continue;
         };
-        if target_keys.contains(&hash) {
+        if target_keys.find(&hash, &mut cursor) {
             previous_found = true;
         } else if !batch.is_damaged(row) {
             log.push(
