@@ -361,16 +361,32 @@ fn run_row_rule<'a>(ruleset: &Ruleset, rule: &'a Rule, shared: &Ctx<'a>) -> Vec<
     )
 }
 
-/// The partition of row `i` of `value`; `bytes` is scratch space, reused
-/// from row to row.
+/// The partition of row `i` of `value` by its hash alone (both sides of a
+/// pair rule must agree without seeing each other's rows); `bytes` is
+/// scratch space, reused from row to row.
 fn partition_of(value: &Col<'_>, i: usize, partitions: usize, bytes: &mut Vec<u8>) -> u16 {
-    bytes.clear();
-    super::order::encode(value, i, bytes);
-    (xxh3_64(bytes) % partitions.max(1) as u64) as u16
+    (key_hash(value, i, bytes) % partitions.max(1) as u64) as u16
 }
 
 /// The partition of every row of `table` by `key`.
 fn partition_all(env: &Env<'_>, table: &str, key: &TExpr, options: &ExecOptions) -> Vec<u16> {
+    partitions_and_null(env, table, key, options).0
+}
+
+/// [`partition_all`], and the partition of rows whose key is null.
+///
+/// A key's partition follows the position of its first row: rows stored
+/// together by key (a patient's claims, usually) make each partition one
+/// stretch of the table, so a partition's rules read memory in order
+/// instead of a row here and there. Equal keys share a partition whatever
+/// the order (the mapping is by value); keys are spread over partitions in
+/// proportion to the rows before them.
+fn partitions_and_null(
+    env: &Env<'_>,
+    table: &str,
+    key: &TExpr,
+    options: &ExecOptions,
+) -> (Vec<u16>, u16) {
     // A column of a related row (`line.claim.patient_id`): partition the
     // related table, which has fewer rows, and follow the relation.
     if let TExprKind::Column {
@@ -389,15 +405,11 @@ fn partition_all(env: &Env<'_>, table: &str, key: &TExpr, options: &ExecOptions)
             key.ty.clone(),
             key.span,
         );
-        let related = partition_all(env, &last.table, &own, options);
-        let null = partition_of(
-            &Col::Row(vec![None]),
-            0,
-            options.partitions,
-            &mut Vec::new(),
-        );
+        // A row without a related row has a null key, like a related row
+        // whose key is null: the two share a partition.
+        let (related, null) = partitions_and_null(env, &last.table, &own, options);
         let rows = env.frame(table).rows();
-        return chunks(rows, options.batch_rows)
+        let ids = chunks(rows, options.batch_rows)
             .into_par_iter()
             .flat_map_iter(|range| {
                 let ctx = Ctx::new(env, table, range.map(|r| Some(r as u32)).collect());
@@ -408,19 +420,48 @@ fn partition_all(env: &Env<'_>, table: &str, key: &TExpr, options: &ExecOptions)
                     .collect::<Vec<_>>()
             })
             .collect();
+        return (ids, null);
     }
     let rows = env.frame(table).rows();
-    chunks(rows, options.batch_rows)
+    let hashes: Vec<u64> = chunks(rows, options.batch_rows)
         .into_par_iter()
         .flat_map(|range| {
             let ctx = Ctx::new(env, table, range.clone().map(|r| Some(r as u32)).collect());
             let values = ctx.eval(key);
             let mut bytes = Vec::with_capacity(32);
             (0..range.len())
-                .map(|i| partition_of(&values, i, options.partitions, &mut bytes))
+                .map(|i| key_hash(&values, i, &mut bytes))
                 .collect::<Vec<_>>()
         })
-        .collect()
+        .collect();
+    let partitions = options.partitions.clamp(1, u16::MAX as usize);
+    let mut first: HashMap<u64, u16, foldhash::fast::FixedState> = HashMap::default();
+    let mut previous: Option<(u64, u16)> = None;
+    let ids = hashes
+        .iter()
+        .enumerate()
+        .map(|(row, hash)| match previous {
+            Some((h, id)) if h == *hash => id,
+            _ => {
+                let id = *first
+                    .entry(*hash)
+                    .or_insert((row * partitions / rows.max(1)) as u16);
+                previous = Some((*hash, id));
+                id
+            }
+        })
+        .collect();
+    let null_hash = key_hash(&Col::Row(vec![None]), 0, &mut Vec::new());
+    let null = first.get(&null_hash).copied().unwrap_or(0);
+    (ids, null)
+}
+
+/// A 64-bit hash of row `i` of `value` (`bytes` is scratch space): equal
+/// values hash equal; a null of any type hashes as every other null.
+fn key_hash(value: &Col<'_>, i: usize, bytes: &mut Vec<u8>) -> u64 {
+    bytes.clear();
+    super::order::encode(value, i, bytes);
+    xxh3_64(bytes)
 }
 
 /// `rows` split by the partition of `key` (evaluated for the rule's row, or
