@@ -7,6 +7,7 @@ mod support;
 use std::path::Path;
 
 use claimaudit::check::check_text;
+use claimaudit::data::compact::compact_batch;
 use claimaudit::exec::{ExecOptions, Tables, run_tables};
 use claimaudit::plan::{Selection, plan};
 use proptest::prelude::*;
@@ -24,12 +25,22 @@ type Seen = Vec<(
     String,
 )>;
 
-fn engine(text: &str, rows: &Rows, batch_rows: usize, threads: usize) -> Seen {
+/// The engine's flags; `compact` stores the tables as a scan does
+/// (enumerations as dictionary codes, narrow decimals), which some
+/// operators evaluate differently.
+fn engine(text: &str, rows: &Rows, batch_rows: usize, threads: usize, compact: bool) -> Seen {
     let checked = check_text(Path::new("random.rules"), text);
     let ruleset = checked.ruleset.as_ref().expect("generated rules check");
     let plan = plan(ruleset, &Selection::default(), &checked.sources);
     let tables: Tables = to_record_batches(rows, &ruleset.schema)
         .into_iter()
+        .map(|(name, batch)| match ruleset.schema.table(&name) {
+            Some(table) if compact => {
+                let batch = compact_batch(batch, table);
+                (name, batch)
+            }
+            _ => (name, batch),
+        })
         .collect();
     let options = ExecOptions {
         threads: Some(threads),
@@ -74,16 +85,17 @@ fn reference(text: &str, rows: &Rows) -> Seen {
 fn agree(form: FormKind, text: &str, rows: &Rows, batch_rows: usize) -> Result<(), TestCaseError> {
     let mut expected = reference(text, rows);
     expected.sort();
-    for threads in [1, 2] {
-        let mut got = engine(text, rows, batch_rows, threads);
+    for (threads, compact) in [(1, false), (2, true)] {
+        let mut got = engine(text, rows, batch_rows, threads, compact);
         got.sort();
         prop_assert_eq!(
             &got,
             &expected,
-            "{:?} rule, batch {}, threads {}:\n{}",
+            "{:?} rule, batch {}, threads {}, compact storage {}:\n{}",
             form,
             batch_rows,
             threads,
+            compact,
             text
         );
     }

@@ -434,8 +434,21 @@ fn partitions_and_null(
                 .collect::<Vec<_>>()
         })
         .collect();
-    let partitions = options.partitions.clamp(1, u16::MAX as usize);
-    let mut first: HashMap<u64, u16, foldhash::fast::FixedState> = HashMap::default();
+    let (ids, first) = by_first_row(&hashes, options.partitions);
+    let null_hash = key_hash(&Col::Row(vec![None]), 0, &mut Vec::new());
+    let null = first.get(&null_hash).copied().unwrap_or(0);
+    (ids, null)
+}
+
+type FirstPartition = HashMap<u64, u16, foldhash::fast::FixedState>;
+
+/// The partition of each row by the position of the first row with its
+/// key hash (of `partitions`, each for an equal share of the rows), and
+/// the partition of each hash.
+fn by_first_row(hashes: &[u64], partitions: usize) -> (Vec<u16>, FirstPartition) {
+    let partitions = partitions.clamp(1, u16::MAX as usize);
+    let rows = hashes.len().max(1);
+    let mut first = FirstPartition::default();
     let mut previous: Option<(u64, u16)> = None;
     let ids = hashes
         .iter()
@@ -445,15 +458,13 @@ fn partitions_and_null(
             _ => {
                 let id = *first
                     .entry(*hash)
-                    .or_insert((row * partitions / rows.max(1)) as u16);
+                    .or_insert((row * partitions / rows) as u16);
                 previous = Some((*hash, id));
                 id
             }
         })
         .collect();
-    let null_hash = key_hash(&Col::Row(vec![None]), 0, &mut Vec::new());
-    let null = first.get(&null_hash).copied().unwrap_or(0);
-    (ids, null)
+    (ids, first)
 }
 
 /// A 64-bit hash of row `i` of `value` (`bytes` is scratch space): equal
@@ -486,4 +497,19 @@ fn bucket(
         out[partition_of(&values, i, partitions, &mut bytes) as usize].push(*row);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::by_first_row;
+
+    #[test]
+    fn a_key_takes_the_partition_of_its_first_row() {
+        let (ids, first) = by_first_row(&[5, 5, 7, 7, 5, 9], 3);
+        assert_eq!(ids, vec![0, 0, 1, 1, 0, 2]);
+        assert_eq!(first.len(), 3);
+        // More partitions than rows, and no rows at all.
+        assert_eq!(by_first_row(&[1, 2], 64).0, vec![0, 32]);
+        assert!(by_first_row(&[], 64).0.is_empty());
+    }
 }

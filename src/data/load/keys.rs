@@ -109,7 +109,7 @@ impl KeyHashes {
     }
 
     fn remember(&mut self, hash: u128) {
-        if self.order.len() % LANDMARK_EVERY == 0 {
+        if self.order.len().is_multiple_of(LANDMARK_EVERY) {
             self.landmarks.insert(hash, self.order.len() as u32);
         }
         self.order.push(hash);
