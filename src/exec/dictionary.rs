@@ -32,11 +32,8 @@ impl<'a> Ctx<'a> {
             }
             let dictionary = array.as_dictionary::<Int16Type>();
             let values = dictionary.values().as_string::<i32>();
-            let entries = Col::Text(
-                (0..values.len())
-                    .map(|i| values.is_valid(i).then(|| values.value(i)))
-                    .collect(),
-            );
+            // Each value as a row reading it gets it (see `column_values`).
+            let entries = Col::Text((0..values.len()).map(|i| Some(values.value(i))).collect());
             let answers = test.decide(self, &entries);
             let answers = answers.bools();
             let codes = dictionary.keys();

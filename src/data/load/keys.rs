@@ -358,7 +358,8 @@ impl GatheredKeys {
         }
     }
 
-    pub fn add(&mut self, hashes: &[Option<u128>]) {
+    #[cfg(test)]
+    fn add(&mut self, hashes: &[Option<u128>]) {
         for hash in hashes.iter().flatten() {
             self.push(*hash);
         }
