@@ -230,6 +230,39 @@ fn bad_input_stops_the_scan_and_writes_nothing() {
 }
 
 #[test]
+fn a_repeated_line_key_stops_the_scan_at_the_repeating_line() {
+    let data = tempfile::tempdir().unwrap();
+    let source = fixtures().into_iter().next().unwrap();
+    for entry in std::fs::read_dir(&source).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, data.path().join(path.file_name().unwrap())).unwrap();
+    }
+    // The first line again, at the end: the key (claim_id, line_no) repeats.
+    let items = data.path().join("claim_items.csv");
+    let text = std::fs::read_to_string(&items).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::write(&items, format!("{}\n{}\n", lines.join("\n"), lines[1])).unwrap();
+    let repeated_at = lines.len() + 1;
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("flags.parquet");
+    let (code, _, stderr) = claimaudit(&[
+        "scan",
+        "--data",
+        data.path().to_str().unwrap(),
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "claim_items.csv, column `claim_id`, line {repeated_at}"
+        )) && stderr.contains("appears more than once in `claim_items`"),
+        "{stderr}"
+    );
+    assert!(!file.exists());
+}
+
+#[test]
 fn a_ruleset_with_errors_scans_nothing() {
     let rules = tempfile::tempdir().unwrap();
     std::fs::write(
