@@ -10,9 +10,8 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Int16Type};
 
 use super::col::{Col, Scalar, Tri};
-use super::env::scalar_of;
 use super::eval::{Ctx, compare, in_list, in_set, like_type};
-use crate::ir::{CompareOp, ParamValue, TExpr, TExprKind};
+use crate::ir::{CompareOp, TExpr, TExprKind};
 
 impl<'a> Ctx<'a> {
     /// `e` (a comparison, `in` list or `in` set of one column with
@@ -88,7 +87,7 @@ impl<'a> DictionaryTest<'a> {
                 Some(DictionaryTest::Compare {
                     op: *op,
                     column: is_column(column).then_some(column)?,
-                    constant: constant(ctx, other)?,
+                    constant: ctx.constant_value(other)?,
                     like: other,
                     column_left,
                 })
@@ -97,7 +96,7 @@ impl<'a> DictionaryTest<'a> {
                 column: expr,
                 items: items
                     .iter()
-                    .map(|i| constant(ctx, i).map(|c| (c, i)))
+                    .map(|i| ctx.constant_value(i).map(|c| (c, i)))
                     .collect::<Option<Vec<_>>>()?,
             }),
             TExprKind::InSet { expr, set } if is_column(expr) => Some(DictionaryTest::InSet {
@@ -144,17 +143,5 @@ impl<'a> DictionaryTest<'a> {
             }
             DictionaryTest::InSet { set, .. } => in_set(entries, &ctx.env.sets[set]),
         }
-    }
-}
-
-/// The value of a constant or a scalar parameter.
-fn constant<'a>(ctx: &Ctx<'a>, e: &'a TExpr) -> Option<Scalar<'a>> {
-    match &e.kind {
-        TExprKind::Const(value) => Some(scalar_of(value)),
-        TExprKind::Param(name) => match ctx.env.params.get(name.as_str()) {
-            Some(ParamValue::Scalar(v)) => Some(scalar_of(v)),
-            _ => None,
-        },
-        _ => None,
     }
 }

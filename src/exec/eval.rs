@@ -218,6 +218,19 @@ impl<'a> Ctx<'a> {
         Col::repeat(value, like, self.n)
     }
 
+    /// The value of `e` when it is a constant or a scalar parameter: the
+    /// same for every row.
+    pub(super) fn constant_value(&self, e: &'a TExpr) -> Option<Scalar<'a>> {
+        match &e.kind {
+            TExprKind::Const(value) => Some(scalar_of(value)),
+            TExprKind::Param(name) => match self.env.params.get(name.as_str()) {
+                Some(ParamValue::Scalar(v)) => Some(scalar_of(v)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     pub fn eval(&self, e: &'a TExpr) -> Col<'a> {
         let n = self.n;
         match &e.kind {
@@ -282,6 +295,13 @@ impl<'a> Ctx<'a> {
             TExprKind::Compare { op, left, right } => {
                 if let Some(tests) = self.on_dictionary(e) {
                     return tests;
+                }
+                // A constant side is one value, not a column of copies.
+                if let Some(value) = self.constant_value(right) {
+                    return compare_with(&self.eval(left), value, *op, Side::Right);
+                }
+                if let Some(value) = self.constant_value(left) {
+                    return compare_with(&self.eval(right), value, *op, Side::Left);
                 }
                 let (l, r) = (self.eval(left), self.eval(right));
                 compare(&l, &r, *op)
@@ -734,6 +754,51 @@ pub fn compare<'a>(l: &Col<'a>, r: &Col<'a>, op: CompareOp) -> Col<'a> {
                     Tri::Null
                 } else {
                     holds(x.compare(&y))
+                }
+            })
+            .collect(),
+    };
+    Col::Bool(out)
+}
+
+/// Which side of a comparison the constant is on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Side {
+    Left,
+    Right,
+}
+
+/// `compare` of `column` with a column holding `value` on every row, without
+/// building that column.
+pub(super) fn compare_with<'a>(
+    column: &Col<'a>,
+    value: Scalar<'a>,
+    op: CompareOp,
+    side: Side,
+) -> Col<'a> {
+    let holds = |ord: std::cmp::Ordering| {
+        let ord = if side == Side::Left {
+            ord.reverse()
+        } else {
+            ord
+        };
+        Tri::from_option(Some(op.holds(ord)))
+    };
+    fn each<T: Copy>(values: &[Option<T>], test: impl Fn(T) -> Tri) -> Vec<Tri> {
+        values.iter().map(|x| x.map_or(Tri::Null, &test)).collect()
+    }
+    let out = match (column, value) {
+        (Col::Int(a), Scalar::Int(y)) => each(a, |x| holds(x.cmp(&y))),
+        (Col::Dec(a), Scalar::Dec(y)) => each(a, |x| holds(x.cmp(&y))),
+        (Col::Date(a), Scalar::Date(y)) => each(a, |x| holds(x.cmp(&y))),
+        (Col::Text(a), Scalar::Text(y)) => each(a, |x| holds(x.cmp(y))),
+        _ => (0..column.len())
+            .map(|i| {
+                let x = column.get(i);
+                if x.is_null() || value.is_null() {
+                    Tri::Null
+                } else {
+                    holds(x.compare(&value))
                 }
             })
             .collect(),

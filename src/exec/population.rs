@@ -83,6 +83,8 @@ pub fn population_context<'a>(
         .zip(&entities)
         .filter_map(|(row, e)| e.map(|e| (e, *row)))
         .collect();
+    // What led to the entities (and the rows it reached) is not needed again.
+    drop((all, entities));
     members.sort_unstable();
     let mut ranges: Vec<Range<usize>> = Vec::new();
     let mut entity_rows: Vec<Option<u32>> = Vec::new();

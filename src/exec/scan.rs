@@ -92,40 +92,15 @@ fn read_stored(
         .map(|l| (l.table.clone(), l.columns.clone()))
         .collect();
     let mut batches: HashMap<String, Vec<arrow::array::RecordBatch>> = HashMap::new();
-    // Batches wait here to be narrowed a few at a time, in parallel (the
-    // loader hands them over one by one, from one thread).
-    let mut pending: Vec<(String, arrow::array::RecordBatch)> = Vec::new();
-    let pending_limit = rayon::current_num_threads().max(1) * 2;
-    let flush = |pending: &mut Vec<(String, arrow::array::RecordBatch)>,
-                 batches: &mut HashMap<String, Vec<arrow::array::RecordBatch>>| {
-        let narrowed: Vec<(String, arrow::array::RecordBatch)> = std::mem::take(pending)
-            .into_par_iter()
-            .map(|(table, batch)| match schema.table(&table) {
-                Some(declared) => (table, compact_batch(batch, declared)),
-                None => (table, batch),
-            })
-            .collect();
-        for (table, batch) in narrowed {
-            batches.entry(table).or_default().push(batch);
-        }
-    };
+    let narrow = |table: &crate::ir::Table, batch| compact_batch(batch, table);
     let validation = load_dataset(
         dir,
         schema,
         &projection,
-        &mut |table, batch| {
-            if compact {
-                pending.push((table.to_string(), batch));
-                if pending.len() >= pending_limit {
-                    flush(&mut pending, &mut batches);
-                }
-            } else {
-                batches.entry(table.to_string()).or_default().push(batch);
-            }
-        },
+        compact.then_some(&narrow as crate::data::load::Narrow<'_>),
+        &mut |table, batch| batches.entry(table.to_string()).or_default().push(batch),
         progress,
     );
-    flush(&mut pending, &mut batches);
     if let Some(problem) = validation.problems.into_first() {
         return Err(Box::new(problem));
     }

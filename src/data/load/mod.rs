@@ -15,4 +15,4 @@ pub use problem::{Problem, ProblemKind, ProblemLog, RowRef};
 pub use read::{LoadedBatch, read_table};
 pub use sources::{FileFormat, TableSource, locate_tables};
 pub use summary::TableSummary;
-pub use validate::{Thoroughness, Validation, load_dataset, validate_dataset};
+pub use validate::{Narrow, Thoroughness, Validation, load_dataset, validate_dataset};

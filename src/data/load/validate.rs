@@ -46,16 +46,31 @@ pub fn validate_dataset(
     thoroughness: Thoroughness,
     progress: &dyn Fn(&str, u64),
 ) -> Validation {
-    read_dataset(dir, schema, thoroughness, None, &mut |_, _| {}, progress)
+    read_dataset(
+        dir,
+        schema,
+        thoroughness,
+        None,
+        None,
+        &mut |_, _| {},
+        progress,
+    )
 }
+
+/// How each checked batch is stored: given the batch's table, the batch in
+/// the contract's types, it gives the batch to keep. Called on the reading
+/// threads, as soon as the batch is checked.
+pub type Narrow<'n> = &'n (dyn Fn(&Table, RecordBatch) -> RecordBatch + Sync);
 
 /// Reads the dataset for a run: only the tables and columns in `projection`
 /// (plus the keys that references need), checking what is read, stopping at
-/// the first problem. Each checked batch goes to `sink`.
+/// the first problem. Each checked batch goes, through `narrow` when given,
+/// to `sink`, in reading order.
 pub fn load_dataset(
     dir: &Path,
     schema: &Schema,
     projection: &HashMap<String, Vec<String>>,
+    narrow: Option<Narrow<'_>>,
     sink: &mut dyn FnMut(&str, RecordBatch),
     progress: &dyn Fn(&str, u64),
 ) -> Validation {
@@ -64,6 +79,7 @@ pub fn load_dataset(
         schema,
         Thoroughness::FirstProblem,
         Some(projection),
+        narrow,
         sink,
         progress,
     )
@@ -74,6 +90,7 @@ fn read_dataset(
     schema: &Schema,
     thoroughness: Thoroughness,
     projection: Option<&HashMap<String, Vec<String>>>,
+    narrow: Option<Narrow<'_>>,
     sink: &mut dyn FnMut(&str, RecordBatch),
     progress: &dyn Fn(&str, u64),
 ) -> Validation {
@@ -125,6 +142,7 @@ fn read_dataset(
             columns: wanted.as_deref(),
             stop_at_first: thoroughness == Thoroughness::FirstProblem,
             summarize: projection.is_none(),
+            narrow,
         };
         let (summary, kept) = validate_table(
             table,
@@ -199,6 +217,7 @@ struct Reading<'c> {
     columns: Option<&'c [&'c str]>,
     stop_at_first: bool,
     summarize: bool,
+    narrow: Option<Narrow<'c>>,
 }
 
 /// What one unit (a file or part of one) yields, read and checked in parallel.
@@ -298,6 +317,14 @@ fn validate_table<'s>(
                 if let Some(arrays) = key_columns(&batch, columns) {
                     set.extend(hash_rows(&arrays, rows).into_iter().flatten());
                 }
+            }
+            let mut batch = batch;
+            // Narrowed here, on the reading thread: the batch in the
+            // contract's types is freed before the next is read.
+            if let Some(narrow) = reading.narrow
+                && log.is_empty()
+            {
+                batch.batch = narrow(table, batch.batch);
             }
             result.batches.push(batch);
             if reading.stop_at_first && !log.is_empty() {
