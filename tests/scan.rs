@@ -196,26 +196,39 @@ fn parquet_output_has_the_contract_schema() {
     assert_eq!(reader.schema().field(15).name(), "source");
 }
 
-#[test]
-fn bad_input_stops_the_scan_and_writes_nothing() {
+/// The first fixture's files, in a directory of their own to spoil.
+fn copy_of_first_fixture() -> tempfile::TempDir {
     let data = tempfile::tempdir().unwrap();
     let source = fixtures().into_iter().next().unwrap();
     for entry in std::fs::read_dir(&source).unwrap() {
         let path = entry.unwrap().path();
         std::fs::copy(&path, data.path().join(path.file_name().unwrap())).unwrap();
     }
-    let claims = data.path().join("claims.csv");
-    let text = std::fs::read_to_string(&claims).unwrap();
-    std::fs::write(&claims, text.replacen(",outpatient,", ",Outpatient,", 1)).unwrap();
+    data
+}
+
+/// Scans `data` into a new directory: (the directory, the flags file
+/// asked for, exit code, stderr).
+fn scan_to_fresh_dir(data: &Path) -> (tempfile::TempDir, PathBuf, i32, String) {
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("flags.parquet");
     let (code, _, stderr) = claimaudit(&[
         "scan",
         "--data",
-        data.path().to_str().unwrap(),
+        data.to_str().unwrap(),
         "--out",
         file.to_str().unwrap(),
     ]);
+    (out, file, code, stderr)
+}
+
+#[test]
+fn bad_input_stops_the_scan_and_writes_nothing() {
+    let data = copy_of_first_fixture();
+    let claims = data.path().join("claims.csv");
+    let text = std::fs::read_to_string(&claims).unwrap();
+    std::fs::write(&claims, text.replacen(",outpatient,", ",Outpatient,", 1)).unwrap();
+    let (out, file, code, stderr) = scan_to_fresh_dir(data.path());
     assert_eq!(code, 2);
     assert!(
         stderr.contains("claims.csv, column `visit_type`, line 2"),
@@ -231,27 +244,14 @@ fn bad_input_stops_the_scan_and_writes_nothing() {
 
 #[test]
 fn a_repeated_line_key_stops_the_scan_at_the_repeating_line() {
-    let data = tempfile::tempdir().unwrap();
-    let source = fixtures().into_iter().next().unwrap();
-    for entry in std::fs::read_dir(&source).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, data.path().join(path.file_name().unwrap())).unwrap();
-    }
+    let data = copy_of_first_fixture();
     // The first line again, at the end: the key (claim_id, line_no) repeats.
     let items = data.path().join("claim_items.csv");
     let text = std::fs::read_to_string(&items).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     std::fs::write(&items, format!("{}\n{}\n", lines.join("\n"), lines[1])).unwrap();
     let repeated_at = lines.len() + 1;
-    let out = tempfile::tempdir().unwrap();
-    let file = out.path().join("flags.parquet");
-    let (code, _, stderr) = claimaudit(&[
-        "scan",
-        "--data",
-        data.path().to_str().unwrap(),
-        "--out",
-        file.to_str().unwrap(),
-    ]);
+    let (_out, file, code, stderr) = scan_to_fresh_dir(data.path());
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains(&format!(

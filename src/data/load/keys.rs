@@ -292,21 +292,8 @@ pub struct UniqueKeys {
 }
 
 impl UniqueKeys {
-    pub fn check(
-        &mut self,
-        batch: &LoadedBatch,
-        key: &[String],
-        table: &str,
-        log: &mut ProblemLog,
-    ) {
-        let Some(columns) = key_columns(batch, key) else {
-            return;
-        };
-        let hashes = hash_rows(&columns, batch.batch.num_rows());
-        self.check_hashes(batch, &hashes, key, table, log);
-    }
-
-    /// Like `check`, with the key hashes already computed (in parallel).
+    /// Remembers the keys of `batch`, given their hashes (computed in
+    /// parallel), and reports the rows whose key was seen before.
     pub fn check_hashes(
         &mut self,
         batch: &LoadedBatch,
