@@ -10,7 +10,7 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Int16Type};
 
 use super::col::{Col, Scalar, Tri};
-use super::eval::{Ctx, compare, in_list, in_set, like_type};
+use super::eval::{Ctx, Side, compare_with, in_list, in_set, like_type};
 use crate::ir::{CompareOp, TExpr, TExprKind};
 
 impl<'a> Ctx<'a> {
@@ -55,13 +55,12 @@ impl<'a> Ctx<'a> {
 
 /// The tests decided per dictionary value.
 enum DictionaryTest<'a> {
-    /// `column op constant`, or `constant op column` (`column_left` false).
+    /// `column op constant`, or `constant op column`.
     Compare {
         op: CompareOp,
         column: &'a TExpr,
         constant: Scalar<'a>,
-        like: &'a TExpr,
-        column_left: bool,
+        constant_side: Side,
     },
     InList {
         column: &'a TExpr,
@@ -78,18 +77,16 @@ impl<'a> DictionaryTest<'a> {
         let is_column = |e: &TExpr| matches!(e.kind, TExprKind::Column { .. });
         match &e.kind {
             TExprKind::Compare { op, left, right } => {
-                let column_left = is_column(left);
-                let (column, other) = if column_left {
-                    (&**left, &**right)
+                let (column, other, constant_side) = if is_column(left) {
+                    (&**left, &**right, Side::Right)
                 } else {
-                    (&**right, &**left)
+                    (&**right, &**left, Side::Left)
                 };
                 Some(DictionaryTest::Compare {
                     op: *op,
                     column: is_column(column).then_some(column)?,
                     constant: ctx.constant_value(other)?,
-                    like: other,
-                    column_left,
+                    constant_side,
                 })
             }
             TExprKind::InList { expr, items } if is_column(expr) => Some(DictionaryTest::InList {
@@ -123,17 +120,9 @@ impl<'a> DictionaryTest<'a> {
             DictionaryTest::Compare {
                 op,
                 constant,
-                like,
-                column_left,
+                constant_side,
                 ..
-            } => {
-                let constants = Col::repeat(*constant, &like_type(like), n);
-                if *column_left {
-                    compare(entries, &constants, *op)
-                } else {
-                    compare(&constants, entries, *op)
-                }
-            }
+            } => compare_with(entries, *constant, *op, *constant_side),
             DictionaryTest::InList { items, .. } => {
                 let items: Vec<Col<'a>> = items
                     .iter()

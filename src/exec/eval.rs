@@ -378,20 +378,7 @@ impl<'a> Ctx<'a> {
                             if range.is_empty() {
                                 return Tri::False;
                             }
-                            let value = x.get(i);
-                            if value.is_null() {
-                                return Tri::Null;
-                            }
-                            let mut result = Tri::False;
-                            for e in range {
-                                let element = list.values.get(e);
-                                if element.is_null() {
-                                    result = Tri::Null;
-                                } else if value.same(&element) {
-                                    return Tri::True;
-                                }
-                            }
-                            result
+                            membership(x.get(i), range.map(|e| list.values.get(e)))
                         })
                         .collect(),
                 )
@@ -405,9 +392,9 @@ impl<'a> Ctx<'a> {
                     Col::Bool(
                         rows.iter()
                             .map(|r| {
-                                let null =
-                                    r.is_none_or(|r| nulls.is_some_and(|n| n.is_null(r as usize)));
-                                if null { Tri::True } else { Tri::False }
+                                Tri::from_option(Some(
+                                    r.is_none_or(|r| nulls.is_some_and(|n| n.is_null(r as usize))),
+                                ))
                             })
                             .collect(),
                     )
@@ -576,24 +563,26 @@ impl<'a> Ctx<'a> {
 pub(super) fn in_list<'a>(x: &Col<'a>, items: &[Col<'a>]) -> Col<'a> {
     Col::Bool(
         (0..x.len())
-            .map(|i| {
-                let value = x.get(i);
-                if value.is_null() {
-                    return Tri::Null;
-                }
-                let mut result = Tri::False;
-                for item in items {
-                    let candidate = item.get(i);
-                    if candidate.is_null() {
-                        result = Tri::Null;
-                    } else if value.same(&candidate) {
-                        return Tri::True;
-                    }
-                }
-                result
-            })
+            .map(|i| membership(x.get(i), items.iter().map(|item| item.get(i))))
             .collect(),
     )
+}
+
+/// Whether `value` is one of `candidates`, in three-valued logic: null when
+/// `value` is null, or when it is none of them but one of them is null.
+fn membership<'a>(value: Scalar<'a>, candidates: impl Iterator<Item = Scalar<'a>>) -> Tri {
+    if value.is_null() {
+        return Tri::Null;
+    }
+    let mut result = Tri::False;
+    for candidate in candidates {
+        if candidate.is_null() {
+            result = Tri::Null;
+        } else if value.same(&candidate) {
+            return Tri::True;
+        }
+    }
+    result
 }
 
 /// `x in set`, row by row.
@@ -748,17 +737,19 @@ pub fn compare<'a>(l: &Col<'a>, r: &Col<'a>, op: CompareOp) -> Col<'a> {
             })
             .collect(),
         _ => (0..n)
-            .map(|i| {
-                let (x, y) = (l.get(i), r.get(i));
-                if x.is_null() || y.is_null() {
-                    Tri::Null
-                } else {
-                    holds(x.compare(&y))
-                }
-            })
+            .map(|i| compare_values(l.get(i), r.get(i), holds))
             .collect(),
     };
     Col::Bool(out)
+}
+
+/// Two values of any kinds compared: null when either is null.
+fn compare_values(x: Scalar<'_>, y: Scalar<'_>, holds: impl Fn(std::cmp::Ordering) -> Tri) -> Tri {
+    if x.is_null() || y.is_null() {
+        Tri::Null
+    } else {
+        holds(x.compare(&y))
+    }
 }
 
 /// Which side of a comparison the constant is on.
@@ -793,14 +784,7 @@ pub(super) fn compare_with<'a>(
         (Col::Date(a), Scalar::Date(y)) => each(a, |x| holds(x.cmp(&y))),
         (Col::Text(a), Scalar::Text(y)) => each(a, |x| holds(x.cmp(y))),
         _ => (0..column.len())
-            .map(|i| {
-                let x = column.get(i);
-                if x.is_null() || value.is_null() {
-                    Tri::Null
-                } else {
-                    holds(x.compare(&value))
-                }
-            })
+            .map(|i| compare_values(column.get(i), value, holds))
             .collect(),
     };
     Col::Bool(out)

@@ -395,8 +395,7 @@ impl GatheredKeys {
 }
 
 /// Reports, in reading order, each row whose key hash is in `repeated`
-/// after an earlier row had the same key. `stop_at_first` stops at the
-/// first report.
+/// after an earlier row had the same key.
 pub struct RepeatedKeys<'r> {
     repeated: &'r HashSet<u128>,
     met: HashSet<u128>,

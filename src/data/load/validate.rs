@@ -345,12 +345,9 @@ fn validate_table<'s>(
         for result in results {
             problems.absorb(result.log);
             for (batch, hashes) in result.batches.into_iter().zip(result.key_hashes) {
-                match unique.as_mut() {
-                    Some((key, KeyCheck::Set(seen))) => {
-                        seen.check_hashes(&batch, &hashes, key, &table.name, problems)
-                    }
-                    Some((_, KeyCheck::Gathered(_))) => {}
-                    None => {}
+                // Gathered keys are checked once the whole table is read.
+                if let Some((key, KeyCheck::Set(seen))) = unique.as_mut() {
+                    seen.check_hashes(&batch, &hashes, key, &table.name, problems);
                 }
                 if reading.summarize {
                     summary.add(&batch);
