@@ -195,5 +195,5 @@ fn deep_nesting_is_refused_not_a_crash() {
         Path::new("deep.rules"),
         &format!("param p = {}1{}", "(".repeat(300), ")".repeat(300)),
     );
-    assert_eq!(checked.diagnostics[0].code, "E0002");
+    assert_eq!(checked.diagnostics[0].code, "E0005");
 }

@@ -50,6 +50,13 @@ fn cases() -> Vec<(&'static str, String)> {
             rule("  for line in claim_items\n  flag when line.item_type == \"drug\""),
         ),
         (
+            "E0005",
+            rule(&format!(
+                "  for line in claim_items\n  flag when {}line.quantity > 10",
+                "not ".repeat(201)
+            )),
+        ),
+        (
             "E0101",
             rule("  for line in claim_item\n  flag when line.quantity > 10"),
         ),
@@ -233,7 +240,7 @@ fn cases() -> Vec<(&'static str, String)> {
             format!("{HEADER}set unused_codes = (\"A\", \"B\")\n"),
         ),
         (
-            "W0003",
+            "E0107",
             format!(
                 "{}{}",
                 rule(

@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod codes;
 mod constants;
+mod depth;
 mod expr;
 mod lints;
 mod rule;
@@ -15,7 +16,7 @@ mod scope;
 pub mod shipped;
 mod tests;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -192,21 +193,22 @@ fn check_parsed_here(mut parsed: Parsed) -> Checked {
 
     let mut rules = Vec::new();
     let mut used: HashSet<String> = HashSet::new();
-    let mut ids: Vec<(String, Span)> = Vec::new();
+    let mut ids: HashMap<&str, Span> = HashMap::new();
     for item in &items {
         let Item::Rule(decl) = item else { continue };
-        if let Some((_, first)) = ids.iter().find(|(id, _)| *id == decl.id.name) {
+        if let Some(first) = ids.get(decl.id.name.as_str()) {
             diagnostics.push(
-                Diagnostic::warning(
-                    "W0003",
+                Diagnostic::error(
+                    "E0107",
                     decl.id.span,
                     format!("rule id `{}` is used twice", decl.id.name),
                 )
                 .with_note(*first, "first used here")
                 .with_help("flags name their rule by id: give each rule its own"),
             );
+        } else {
+            ids.insert(&decl.id.name, decl.id.span);
         }
-        ids.push((decl.id.name.clone(), decl.id.span));
         let mut scope = scope::Scope::new(
             &schema,
             &params,
@@ -219,6 +221,7 @@ fn check_parsed_here(mut parsed: Parsed) -> Checked {
         diagnostics.append(&mut scope.diagnostics);
         if let Some(rule) = checked {
             lints::impossible_comparisons(&rule, &mut diagnostics);
+            depth::check_depth(&rule, &mut diagnostics);
             if rule.tests.is_empty()
                 && !decl
                     .items

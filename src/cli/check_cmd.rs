@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::output::Format;
 use crate::check::{Checked, check_paths};
+use crate::syntax::Renderer;
 
 #[derive(clap::Args)]
 #[command(
@@ -54,8 +55,9 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
 
 /// Every diagnostic, rendered, on standard error.
 pub fn print_diagnostics(checked: &Checked) {
+    let mut renderer = Renderer::new(&checked.sources);
     for diagnostic in &checked.diagnostics {
-        eprint!("{}", diagnostic.render(&checked.sources));
+        eprint!("{}", renderer.render(diagnostic));
     }
 }
 

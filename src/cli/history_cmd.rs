@@ -9,6 +9,7 @@ use crate::serve::history::HistoryStore;
 use crate::serve::import::{dataset_claims, import_claims};
 use crate::serve::lookback::LookBack;
 use crate::serve::shape::ClaimShape;
+use crate::syntax::Renderer;
 
 #[derive(clap::Args)]
 #[command(
@@ -58,8 +59,9 @@ fn import(args: &ImportArgs) -> Result<u8, String> {
     let started = Instant::now();
     let checked = check_paths_or_shipped(&args.rules).map_err(|e| e.to_string())?;
     let Some(ruleset) = &checked.ruleset else {
+        let mut renderer = Renderer::new(&checked.sources);
         for d in &checked.diagnostics {
-            eprintln!("{}", d.render(&checked.sources));
+            eprintln!("{}", renderer.render(d));
         }
         return Ok(super::EXIT_FINDINGS);
     };

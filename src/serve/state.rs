@@ -18,7 +18,7 @@ use super::shape::ClaimShape;
 use crate::check::check_paths_or_shipped;
 use crate::exec::{Checker, Tables};
 use crate::ir::Ruleset;
-use crate::syntax::Sources;
+use crate::syntax::{Renderer, Sources};
 
 /// A checked ruleset, its reference tables and everything derived from them.
 pub struct Engine {
@@ -88,10 +88,11 @@ impl Engine {
             .map(|d| d.to_json(&checked.sources))
             .collect();
         let Some(ruleset) = checked.ruleset else {
+            let mut renderer = Renderer::new(&checked.sources);
             let rendered = checked
                 .diagnostics
                 .iter()
-                .map(|d| d.render(&checked.sources))
+                .map(|d| renderer.render(d))
                 .collect::<Vec<_>>()
                 .join("\n");
             return Err(LoadError::Ruleset {

@@ -432,10 +432,62 @@ pub enum ExprKind {
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
+    /// Levels of nesting, the expression itself included: a name is 1,
+    /// `not x` one more than `x`, `a and b and c` two more than its deepest
+    /// term. Kept as the tree is built, so a deep tree is refused before
+    /// anything walks it (see `crate::syntax::MAX_DEPTH`).
+    pub depth: u32,
 }
 
 impl Expr {
     pub fn new(kind: ExprKind, span: Span) -> Expr {
-        Expr { kind, span }
+        let mut deepest = 0;
+        kind.for_each_child(|child| deepest = deepest.max(child.depth));
+        Expr {
+            kind,
+            span,
+            depth: deepest.saturating_add(1),
+        }
+    }
+}
+
+impl ExprKind {
+    /// Calls `f` on each direct sub-expression.
+    pub fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a Expr)) {
+        match self {
+            ExprKind::Number(_)
+            | ExprKind::Str(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Days(_)
+            | ExprKind::Path(_) => {}
+            ExprKind::Call { args, .. } => args.iter().for_each(f),
+            ExprKind::Quantifier { list, body, .. } => {
+                f(list);
+                f(body);
+            }
+            ExprKind::Index { base, index } => {
+                f(base);
+                f(index);
+            }
+            ExprKind::Unary { expr, .. } | ExprKind::IsNull { expr, .. } => f(expr),
+            ExprKind::Binary { left, right, .. } => {
+                f(left);
+                f(right);
+            }
+            ExprKind::Between {
+                expr, low, high, ..
+            } => {
+                f(expr);
+                f(low);
+                f(high);
+            }
+            ExprKind::In { expr, set, .. } => {
+                f(expr);
+                match set {
+                    InSet::List(items) => items.iter().for_each(f),
+                    InSet::Expr(e) => f(e),
+                }
+            }
+        }
     }
 }

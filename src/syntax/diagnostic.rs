@@ -6,7 +6,9 @@
 
 use std::fmt;
 
-use ariadne::{CharSet, Config, IndexType, Label, Report, ReportKind};
+use std::collections::HashMap;
+
+use ariadne::{CharSet, Config, IndexType, Label, Report, ReportKind, Source};
 use serde_json::{Value as Json, json};
 
 use super::span::{Sources, Span};
@@ -87,45 +89,10 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
-    /// The diagnostic as a compiler would print it, without colour.
+    /// The diagnostic as a compiler would print it, without colour. To
+    /// render many, use one [`Renderer`]: it reads each file once.
     pub fn render(&self, sources: &Sources) -> String {
-        let path = |span: Span| sources.get(span.file).path.display().to_string();
-        let kind = match self.severity {
-            Severity::Error => ReportKind::Error,
-            Severity::Warning => ReportKind::Warning,
-        };
-        let config = Config::default()
-            .with_color(false)
-            .with_index_type(IndexType::Byte)
-            .with_char_set(CharSet::Unicode);
-        let primary = (
-            path(self.span),
-            self.span.start..self.span.end.max(self.span.start),
-        );
-        let mut report = Report::build(kind, primary.clone())
-            .with_config(config)
-            .with_code(self.code)
-            .with_message(&self.message)
-            .with_label(Label::new(primary).with_message(self.label.as_deref().unwrap_or("here")));
-        for note in &self.notes {
-            report = report.with_label(
-                Label::new((path(note.span), note.span.start..note.span.end))
-                    .with_message(&note.message),
-            );
-        }
-        if let Some(help) = &self.help {
-            report = report.with_help(help);
-        }
-        let cache = ariadne::sources(
-            sources
-                .files()
-                .map(|(_, f)| (f.path.display().to_string(), f.text.clone())),
-        );
-        let mut out = Vec::new();
-        if report.finish().write(cache, &mut out).is_err() {
-            return self.to_string();
-        }
-        String::from_utf8_lossy(&out).into_owned()
+        Renderer::new(sources).render(self)
     }
 
     /// The diagnostic for programs: code, severity, message, file, line and column.
@@ -203,5 +170,89 @@ mod tests {
         assert_eq!(did_you_mean("service_day", names), Some("service_date"));
         assert_eq!(did_you_mean("patient", names), None);
         assert_eq!(did_you_mean("ITEM_CODE", names), Some("item_code"));
+    }
+}
+
+/// Renders diagnostics over one ruleset's files, indexing each file's
+/// lines once however many diagnostics point into it (a ruleset of
+/// thousands of rules may get thousands of warnings).
+pub struct Renderer<'s> {
+    sources: &'s Sources,
+    cache: SourceCache<'s>,
+}
+
+impl<'s> Renderer<'s> {
+    pub fn new(sources: &'s Sources) -> Renderer<'s> {
+        Renderer {
+            sources,
+            cache: SourceCache {
+                sources,
+                built: HashMap::new(),
+            },
+        }
+    }
+
+    pub fn render(&mut self, diagnostic: &Diagnostic) -> String {
+        let path = |span: Span| self.sources.get(span.file).path.display().to_string();
+        let kind = match diagnostic.severity {
+            Severity::Error => ReportKind::Error,
+            Severity::Warning => ReportKind::Warning,
+        };
+        let config = Config::default()
+            .with_color(false)
+            .with_index_type(IndexType::Byte)
+            .with_char_set(CharSet::Unicode);
+        let span = diagnostic.span;
+        let primary = (path(span), span.start..span.end.max(span.start));
+        let mut report = Report::build(kind, primary.clone())
+            .with_config(config)
+            .with_code(diagnostic.code)
+            .with_message(&diagnostic.message)
+            .with_label(
+                Label::new(primary).with_message(diagnostic.label.as_deref().unwrap_or("here")),
+            );
+        for note in &diagnostic.notes {
+            report = report.with_label(
+                Label::new((path(note.span), note.span.start..note.span.end))
+                    .with_message(&note.message),
+            );
+        }
+        if let Some(help) = &diagnostic.help {
+            report = report.with_help(help);
+        }
+        let mut out = Vec::new();
+        if report.finish().write(&mut self.cache, &mut out).is_err() {
+            return diagnostic.to_string();
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+/// ariadne's view of the files, built per file on first use.
+struct SourceCache<'s> {
+    sources: &'s Sources,
+    built: HashMap<String, Source<&'s str>>,
+}
+
+impl<'s> ariadne::Cache<String> for SourceCache<'s> {
+    type Storage = &'s str;
+
+    fn fetch(&mut self, id: &String) -> Result<&Source<&'s str>, impl fmt::Debug> {
+        if !self.built.contains_key(id) {
+            let Some((_, file)) = self
+                .sources
+                .files()
+                .find(|(_, f)| f.path.display().to_string() == *id)
+            else {
+                return Err(format!("no source file {id}"));
+            };
+            self.built
+                .insert(id.clone(), Source::from(file.text.as_str()));
+        }
+        Ok(&self.built[id])
+    }
+
+    fn display<'a>(&self, id: &'a String) -> Option<impl fmt::Display + 'a> {
+        Some(id.clone())
     }
 }

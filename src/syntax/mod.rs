@@ -8,7 +8,8 @@ pub mod span;
 
 use std::path::{Path, PathBuf};
 
-pub use diagnostic::{Diagnostic, Severity};
+pub use diagnostic::{Diagnostic, Renderer, Severity};
+pub use parse::MAX_DEPTH;
 pub use span::{FileId, SourceFile, Sources, Span};
 
 /// The `.rules` files under `paths` (files as given, folders searched
@@ -64,7 +65,7 @@ pub fn parse_paths(paths: &[PathBuf]) -> std::io::Result<Parsed> {
 }
 
 /// Runs `work` on a thread with a stack large enough for the deepest
-/// expression the parser accepts (see `parse::MAX_DEPTH`), whatever the
+/// expression the parser accepts (see [`MAX_DEPTH`]), whatever the
 /// calling thread's stack.
 pub fn with_large_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|scope| {

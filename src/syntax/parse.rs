@@ -25,19 +25,40 @@ pub fn parse_file(file: FileId, text: &str) -> Result<File, Diagnostic> {
     builder.file(root)
 }
 
-/// How deeply expressions may nest (brackets and `not`s), and how many
-/// terms one chain of `and`, `or`, `+` ... may have. Deeper expressions are
-/// refused with a diagnostic rather than risking the stack.
+/// How deeply an expression may nest: each bracket, each `not`, each
+/// operator of a chain (`a and b and c`, `x + y - z`) and each reference
+/// to a `let` inside another counts one level. Deeper rules are refused
+/// with E0005, so every later stage (checker, planner, evaluator) walks
+/// trees of bounded depth and cannot run out of stack.
 pub const MAX_DEPTH: usize = 200;
 
-/// The first place nesting passes [`MAX_DEPTH`], outside strings and comments.
+/// The diagnostic for an expression deeper than [`MAX_DEPTH`].
+pub fn too_deep_here(span: Span) -> Diagnostic {
+    Diagnostic::error("E0005", span, "this expression nests too deeply")
+        .with_label(format!("more than {MAX_DEPTH} levels deep here"))
+        .with_help(format!(
+            "an expression nests at most {MAX_DEPTH} levels, its `let`s read in place; write many codes as `in` with a `set`, and drop doubled `not`s"
+        ))
+}
+
+/// The first place the text nests deeper than [`MAX_DEPTH`] in the ways
+/// the grammar itself recurses (brackets, runs of `not`, `list<list<...`),
+/// found by reading the text once before pest does: pest's recursion
+/// stays bounded whatever the file holds.
 fn too_deep(file: FileId, text: &str) -> Option<Diagnostic> {
-    let mut depth = 0usize;
-    let mut nots = 0usize;
+    let mut brackets = 0usize;
+    // Levels opened by the current run of `not`s or `list <`s.
+    let mut run = 0usize;
     let mut chars = text.char_indices().peekable();
+    let word_at = |i: usize, word: &str| {
+        text[i..].starts_with(word)
+            && !text[i + word.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+            && !text[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+    };
     while let Some((i, c)) = chars.next() {
         match c {
             '"' => {
+                run = 0;
                 while let Some((_, c)) = chars.next() {
                     match c {
                         '\\' => {
@@ -49,28 +70,26 @@ fn too_deep(file: FileId, text: &str) -> Option<Diagnostic> {
                 }
             }
             '#' => while chars.next_if(|(_, c)| *c != '\n').is_some() {},
-            '(' | '[' => depth += 1,
-            ')' | ']' => depth = depth.saturating_sub(1),
-            _ if text[i..].starts_with("not")
-                && !text[i + 3..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
-                && !text[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_') =>
-            {
-                nots += 1;
+            '(' | '[' => {
+                brackets += 1;
+                run = 0;
+            }
+            ')' | ']' => {
+                brackets = brackets.saturating_sub(1);
+                run = 0;
+            }
+            '<' => {}
+            _ if word_at(i, "not") || word_at(i, "list") => {
+                run += 1;
+                // Skip the rest of the word.
+                let len = if text[i..].starts_with("not") { 3 } else { 4 };
+                while chars.next_if(|(j, _)| *j < i + len).is_some() {}
             }
             c if c.is_whitespace() => {}
-            _ => nots = 0,
+            _ => run = 0,
         }
-        if depth + nots > MAX_DEPTH {
-            return Some(
-                Diagnostic::error(
-                    "E0002",
-                    Span::new(file, i, i + c.len_utf8()),
-                    "this expression nests too deeply",
-                )
-                .with_help(format!(
-                    "expressions nest at most {MAX_DEPTH} levels; name parts of it with `let`"
-                )),
-            );
+        if brackets + run > MAX_DEPTH {
+            return Some(too_deep_here(Span::new(file, i, i + c.len_utf8())));
         }
     }
     None
@@ -78,6 +97,9 @@ fn too_deep(file: FileId, text: &str) -> Option<Diagnostic> {
 
 /// Parses a lone expression (used for `{...}` in message templates).
 pub fn parse_expr(file: FileId, text: &str, offset: usize) -> Result<Expr, Diagnostic> {
+    if let Some(problem) = too_deep(file, text) {
+        return Err(shift(problem, offset));
+    }
     let wrapped = RulesParser::parse(Rule::expr, text)
         .map_err(|e| shift(syntax_error(file, text, e), offset))?;
     let pair = wrapped.peek().expect("expr matched");
@@ -789,28 +811,27 @@ impl<'t> Builder<'t> {
                 };
                 let mut parts = inner(pair);
                 let mut left = self.expr(parts.next().unwrap())?;
-                for (terms, right) in parts.enumerate() {
-                    self.chain_limit(terms, &right)?;
+                for right in parts {
                     let right = self.expr(right)?;
                     let span = left.span.to(right.span);
-                    left = Expr::new(
+                    left = self.node(
                         ExprKind::Binary {
                             op,
                             left: Box::new(left),
                             right: Box::new(right),
                         },
                         span,
-                    );
+                    )?;
                 }
                 Ok(left)
             }
-            Rule::negation => Ok(Expr::new(
+            Rule::negation => self.node(
                 ExprKind::Unary {
                     op: UnaryOp::Not,
                     expr: Box::new(self.expr(inner(pair).next().unwrap())?),
                 },
                 span,
-            )),
+            ),
             Rule::predicate => self.predicate(pair),
             Rule::sum | Rule::product => self.arithmetic(pair),
             Rule::unary => {
@@ -818,13 +839,13 @@ impl<'t> Builder<'t> {
                 let (minuses, rest) = parts.split_at(parts.len() - 1);
                 let mut expr = self.expr(rest[0].clone())?;
                 for _ in minuses {
-                    expr = Expr::new(
+                    expr = self.node(
                         ExprKind::Unary {
                             op: UnaryOp::Neg,
                             expr: Box::new(expr),
                         },
                         span,
-                    );
+                    )?;
                 }
                 Ok(expr)
             }
@@ -834,13 +855,13 @@ impl<'t> Builder<'t> {
                 for index in parts {
                     let index_expr = self.expr(inner(index.clone()).next().unwrap())?;
                     let span = expr.span.to(self.span(&index));
-                    expr = Expr::new(
+                    expr = self.node(
                         ExprKind::Index {
                             base: Box::new(expr),
                             index: Box::new(index_expr),
                         },
                         span,
-                    );
+                    )?;
                 }
                 Ok(expr)
             }
@@ -867,14 +888,14 @@ impl<'t> Builder<'t> {
                     parts.next();
                 }
                 let args = parts.map(|p| self.expr(p)).collect::<Built<Vec<_>>>()?;
-                Ok(Expr::new(
+                self.node(
                     ExprKind::Call {
                         name,
                         distinct,
                         args,
                     },
                     span,
-                ))
+                )
             }
             Rule::quantifier => {
                 let all = pair.as_str().starts_with("all");
@@ -882,7 +903,7 @@ impl<'t> Builder<'t> {
                 let var = self.ident(parts.next().unwrap());
                 let list = self.expr(parts.next().unwrap())?;
                 let body = self.expr(parts.next().unwrap())?;
-                Ok(Expr::new(
+                self.node(
                     ExprKind::Quantifier {
                         all,
                         var,
@@ -890,30 +911,27 @@ impl<'t> Builder<'t> {
                         body: Box::new(body),
                     },
                     span,
-                ))
+                )
             }
             other => unreachable!("{other:?} as an expression"),
         }
     }
 
-    /// Long chains make deep trees: refuse them like deep nesting.
-    fn chain_limit(&self, terms: usize, at: &Pair<'_, Rule>) -> Built<()> {
-        if terms < MAX_DEPTH {
-            return Ok(());
+    /// An expression made of sub-expressions, refused when it nests deeper
+    /// than [`MAX_DEPTH`] (long chains of `and`, `+`, `-` ... nest one level
+    /// a term), before the tree grows further.
+    fn node(&self, kind: ExprKind, span: Span) -> Built<Expr> {
+        let expr = Expr::new(kind, span);
+        if expr.depth as usize > MAX_DEPTH {
+            return Err(too_deep_here(span));
         }
-        Err(Diagnostic::error("E0002", self.span(at), "this expression chains too many terms")
-            .with_help(format!(
-                "a chain of `and`, `or`, `+` ... has at most {MAX_DEPTH} terms; for many codes use `in` with a `set`"
-            )))
+        Ok(expr)
     }
 
     fn arithmetic(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
         let mut parts = inner(pair);
         let mut left = self.expr(parts.next().unwrap())?;
-        let mut terms = 0;
         while let Some(op) = parts.next() {
-            terms += 1;
-            self.chain_limit(terms, &op)?;
             let op = match op.as_str() {
                 "+" => BinaryOp::Add,
                 "-" => BinaryOp::Sub,
@@ -922,14 +940,14 @@ impl<'t> Builder<'t> {
             };
             let right = self.expr(parts.next().unwrap())?;
             let span = left.span.to(right.span);
-            left = Expr::new(
+            left = self.node(
                 ExprKind::Binary {
                     op,
                     left: Box::new(left),
                     right: Box::new(right),
                 },
                 span,
-            );
+            )?;
         }
         Ok(left)
     }
@@ -1011,7 +1029,7 @@ impl<'t> Builder<'t> {
             },
             other => unreachable!("{other:?} after an expression"),
         };
-        Ok(Expr::new(kind, span))
+        self.node(kind, span)
     }
 }
 

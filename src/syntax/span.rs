@@ -1,6 +1,7 @@
 //! Where things are written: source files and byte spans within them.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Which source file of a ruleset a span is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -50,15 +51,33 @@ impl Span {
 pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
+    /// Where each line starts, built on first use: a ruleset of thousands
+    /// of rules asks for thousands of locations in one file.
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
+    pub fn new(path: PathBuf, text: String) -> SourceFile {
+        SourceFile {
+            path,
+            text,
+            line_starts: OnceLock::new(),
+        }
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let line = starts.partition_point(|&start| start <= offset);
+        let line_start = starts[line - 1];
         let column = self.text[line_start..offset].chars().count() + 1;
         (line, column)
     }
@@ -72,10 +91,7 @@ pub struct Sources {
 
 impl Sources {
     pub fn add(&mut self, path: &Path, text: String) -> FileId {
-        self.files.push(SourceFile {
-            path: path.to_path_buf(),
-            text,
-        });
+        self.files.push(SourceFile::new(path.to_path_buf(), text));
         FileId(self.files.len() as u32 - 1)
     }
 
@@ -104,12 +120,14 @@ mod tests {
 
     #[test]
     fn lines_and_columns_count_characters() {
-        let file = SourceFile {
-            path: "a.rules".into(),
-            text: "rule X \"名称\" {\n  flag when 真\n}".into(),
-        };
+        let file = SourceFile::new(
+            "a.rules".into(),
+            "rule X \"名称\" {\n  flag when 真\n}".into(),
+        );
         let offset = file.text.find('真').unwrap();
         assert_eq!(file.line_col(offset), (2, 13));
         assert_eq!(file.line_col(0), (1, 1));
+        assert_eq!(file.line_col(file.text.find('{').unwrap() + 1), (1, 14));
+        assert_eq!(file.line_col(file.text.len()), (3, 2));
     }
 }
