@@ -142,3 +142,44 @@ fn a_failing_rule_test_shows_expected_actual_and_why() {
     assert!(stdout.contains("actual:   no flags"), "{stdout}");
     assert!(stdout.contains("line.unit_price → 10.0000"), "{stdout}");
 }
+
+#[test]
+fn a_closed_output_stops_the_command_without_a_panic() {
+    use std::process::Stdio;
+    // `claimaudit check rulesets | head -0`: the reader is gone before the
+    // command writes.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_claimaudit"))
+        .args(["plan", concat!(env!("CARGO_MANIFEST_DIR"), "/rulesets/chs")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(output.status.code(), Some(101));
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(output.status.signal(), Some(libc::SIGPIPE));
+    }
+}
+
+#[test]
+fn a_rules_file_in_gbk_is_named_with_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gbk.rules");
+    let mut bytes = b"ruleset \"r\" version \"1\"\n# ".to_vec();
+    bytes.extend_from_slice(&[0xB9, 0xE6, 0xD4, 0xF2]); // "规则" in GBK
+    bytes.extend_from_slice(b"\n");
+    std::fs::write(&path, bytes).unwrap();
+    let (code, _, stderr) = claimaudit(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("E0006"), "{stderr}");
+    assert!(stderr.contains("gbk.rules:2:3"), "{stderr}");
+    assert!(stderr.contains("0xB9"), "{stderr}");
+    let (code, _, stderr) = claimaudit(&["fmt", "--check", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("E0006"), "{stderr}");
+}

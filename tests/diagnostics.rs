@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use claimaudit::check::{check_text, codes::CODES};
+use claimaudit::check::{check_bytes, check_text, codes::CODES};
 
 const HEADER: &str = "ruleset \"示例\" version \"1\"\n";
 
@@ -15,7 +15,13 @@ fn rule(body: &str) -> String {
 }
 
 fn render(text: &str) -> String {
-    let checked = check_text(Path::new("case.rules"), text);
+    render_bytes(text.as_bytes())
+}
+
+/// As `check` reads a file: bytes, which need not be UTF-8.
+fn render_bytes(bytes: &[u8]) -> String {
+    let checked = check_bytes(Path::new("case.rules"), bytes.to_vec());
+    let text = String::from_utf8_lossy(bytes);
     checked
         .diagnostics
         .iter()
@@ -23,6 +29,18 @@ fn render(text: &str) -> String {
         .map(|d| d.render(&checked.sources))
         .collect::<Vec<_>>()
         .join("")
+}
+
+/// A rule whose message is GBK: the bytes a Chinese Windows editor saves.
+fn gbk_case() -> Vec<u8> {
+    let mut bytes = rule("  for line in claim_items\n  flag when line.quantity > 10\n  message \"")
+        .into_bytes();
+    let end = bytes.len() - "\n}\n".len();
+    let tail = bytes.split_off(end);
+    // "数量" in GBK.
+    bytes.extend_from_slice(&[0xCA, 0xFD, 0xC1, 0xBF, b'"']);
+    bytes.extend_from_slice(&tail);
+    bytes
 }
 
 /// (code, ruleset text) for every code; the first diagnostic must carry the code.
@@ -56,6 +74,8 @@ fn cases() -> Vec<(&'static str, String)> {
                 "not ".repeat(201)
             )),
         ),
+        // Rendered from `gbk_case()`'s bytes; the text is what it shows.
+        ("E0006", String::from_utf8_lossy(&gbk_case()).into_owned()),
         (
             "E0101",
             rule("  for line in claim_item\n  flag when line.quantity > 10"),
@@ -266,8 +286,13 @@ fn cases() -> Vec<(&'static str, String)> {
 
 #[test]
 fn every_code_renders_as_its_snapshot() {
+    let bytes = gbk_case();
     for (code, text) in cases() {
-        let rendered = render(&text);
+        let rendered = if code == "E0006" {
+            render_bytes(&bytes)
+        } else {
+            render(&text)
+        };
         let first = rendered.lines().next().unwrap_or_default();
         assert!(
             first.contains(&format!("[{code}]")),
@@ -286,6 +311,18 @@ fn every_code_has_a_case() {
             "no snapshot case for {code} ({title})"
         );
     }
+}
+
+#[test]
+fn a_byte_order_mark_is_not_part_of_the_rules() {
+    let text = rule("  for line in claim_items\n  flag when line.quantity > 10");
+    let with_bom = [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat();
+    let checked = check_bytes(Path::new("bom.rules"), with_bom);
+    assert!(checked.ruleset.is_some(), "{}", render(&text));
+    assert_eq!(
+        checked.ruleset.unwrap().hash,
+        check_text(Path::new("x"), &text).ruleset.unwrap().hash
+    );
 }
 
 #[test]

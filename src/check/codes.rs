@@ -7,6 +7,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("E0003", "unbalanced braces in a message"),
     ("E0004", "operator from another language"),
     ("E0005", "expression nests too deeply"),
+    ("E0006", "file not UTF-8"),
     ("E0101", "unknown table"),
     ("E0102", "unknown column"),
     ("E0103", "unknown name"),

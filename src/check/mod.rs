@@ -23,7 +23,9 @@ use sha2::{Digest, Sha256};
 
 use crate::ir::{Ruleset, Schema};
 use crate::syntax::ast::Item;
-use crate::syntax::{Diagnostic, Parsed, Sources, Span, parse_paths, parse_text_into};
+use crate::syntax::{
+    Diagnostic, Parsed, Sources, Span, parse_bytes_into, parse_paths, parse_text_into,
+};
 
 /// The shipped CHS schema, built into the binary so the contract is always at hand.
 pub const CHS_SCHEMA_SOURCE: &str = include_str!("../../rulesets/chs/schema.rules");
@@ -73,8 +75,13 @@ pub fn check_paths_or_shipped(paths: &[PathBuf]) -> std::io::Result<Checked> {
 
 /// Checks one text as a whole ruleset (tests, documentation examples).
 pub fn check_text(path: &Path, text: &str) -> Checked {
+    check_bytes(path, text.as_bytes().to_vec())
+}
+
+/// Checks one file's bytes as a whole ruleset, as `check` reads a file.
+pub fn check_bytes(path: &Path, bytes: Vec<u8>) -> Checked {
     let mut parsed = Parsed::default();
-    parse_text_into(&mut parsed, path, text.to_string());
+    parse_bytes_into(&mut parsed, path, bytes);
     check_parsed(parsed)
 }
 

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::syntax::format::format_source;
-use crate::syntax::{Sources, find_rule_files, with_large_stack};
+use crate::syntax::{Decoded, Sources, decode_source, find_rule_files, not_utf8, with_large_stack};
 
 #[derive(clap::Args)]
 #[command(
@@ -35,15 +35,25 @@ pub fn run(args: &FmtArgs) -> Result<u8, String> {
     let mut unformatted = 0;
     let mut failed = 0;
     for path in &files {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let mut sources = Sources::default();
-        let id = sources.add(path, text.clone());
-        match with_large_stack(|| format_source(id, &text)) {
+        let formatted = match decode_source(bytes.clone()) {
+            Decoded::Text(text) => {
+                let id = sources.add(path, text.clone());
+                with_large_stack(|| format_source(id, &text))
+            }
+            Decoded::NotUtf8 { lossy, at, byte } => {
+                let id = sources.add(path, lossy);
+                Err(not_utf8(id, at, byte))
+            }
+        };
+        match formatted {
             Err(diagnostic) => {
                 eprint!("{}", diagnostic.render(&sources));
                 failed += 1;
             }
-            Ok(formatted) if formatted == text => {}
+            // The canonical layout is UTF-8 without a byte-order mark.
+            Ok(formatted) if formatted.as_bytes() == bytes => {}
             Ok(formatted) => {
                 unformatted += 1;
                 if args.check {

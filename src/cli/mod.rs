@@ -59,6 +59,9 @@ enum Command {
 pub fn main() -> ExitCode {
     crate::data::memory::return_big_blocks_promptly();
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        stop_quietly_on_closed_output();
+    }
     init_logging();
     let result = match cli.command {
         Command::Check(args) => check_cmd::run(&args),
@@ -80,6 +83,19 @@ pub fn main() -> ExitCode {
             eprintln!("error: {error}");
             ExitCode::from(EXIT_FAILURE)
         }
+    }
+}
+
+/// A command whose output is closed early (`claimaudit check | head`) stops
+/// as other Unix tools do, killed by SIGPIPE, instead of panicking in
+/// `println!`. Rust ignores SIGPIPE by default; the service keeps ignoring
+/// it, since a client hanging up must not stop the server.
+fn stop_quietly_on_closed_output() {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition before any thread
+    // is started; no handler runs.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

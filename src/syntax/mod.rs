@@ -57,11 +57,61 @@ pub struct Parsed {
 pub fn parse_paths(paths: &[PathBuf]) -> std::io::Result<Parsed> {
     let mut parsed = Parsed::default();
     for path in find_rule_files(paths)? {
-        let text = std::fs::read_to_string(&path)
+        let bytes = std::fs::read(&path)
             .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-        parse_text_into(&mut parsed, &path, text);
+        parse_bytes_into(&mut parsed, &path, bytes);
     }
     Ok(parsed)
+}
+
+/// A rules file's bytes as text: UTF-8, with a leading byte-order mark
+/// (which Windows editors write) dropped.
+pub enum Decoded {
+    Text(String),
+    /// Not UTF-8: the text with each bad sequence replaced by U+FFFD,
+    /// the offset of the first one in it, and its first byte.
+    NotUtf8 {
+        lossy: String,
+        at: usize,
+        byte: u8,
+    },
+}
+
+pub fn decode_source(mut bytes: Vec<u8>) -> Decoded {
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Decoded::Text(text),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            Decoded::NotUtf8 {
+                byte: bytes[at],
+                lossy: String::from_utf8_lossy(&bytes).into_owned(),
+                at,
+            }
+        }
+    }
+}
+
+/// The diagnostic for a file that is not UTF-8, at its first bad byte.
+pub fn not_utf8(file: FileId, at: usize, byte: u8) -> Diagnostic {
+    Diagnostic::error("E0006", Span::new(file, at, at + '\u{FFFD}'.len_utf8()), "this file is not UTF-8")
+        .with_label(format!("byte 0x{byte:02X} here is not UTF-8"))
+        .with_help("rules files are UTF-8; a file saved as GBK or GB18030 can be converted with `iconv -f GB18030 -t UTF-8 FILE > NEW`, or saved again as UTF-8 in its editor")
+}
+
+/// Parses one file's bytes as a file of `parsed`: a file that is not UTF-8
+/// gets one diagnostic at its first bad byte.
+pub fn parse_bytes_into(parsed: &mut Parsed, path: &Path, bytes: Vec<u8>) {
+    match decode_source(bytes) {
+        Decoded::Text(text) => parse_text_into(parsed, path, text),
+        Decoded::NotUtf8 { lossy, at, byte } => {
+            let id = parsed.sources.add(path, lossy);
+            parsed.diagnostics.push(not_utf8(id, at, byte));
+        }
+    }
 }
 
 /// Runs `work` on a thread with a stack large enough for the deepest
