@@ -197,3 +197,31 @@ fn deep_nesting_is_refused_not_a_crash() {
     );
     assert_eq!(checked.diagnostics[0].code, "E0005");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Conditions wrapped in random mixes of `not`, brackets and chains,
+    /// up to far past the limit: each checks or gets E0005, on the test
+    /// thread's ordinary stack.
+    #[test]
+    fn nesting_mixes_check_or_get_e0005(wrappers in prop::collection::vec(0u8..5, 0..600)) {
+        let mut condition = "line.quantity > 1".to_string();
+        for w in wrappers {
+            condition = match w {
+                0 => format!("not {condition}"),
+                1 => format!("({condition})"),
+                2 => format!("{condition} and line.quantity < 9"),
+                3 => format!("line.quantity < 9 or {condition}"),
+                _ => format!("not ({condition} and line.amount > 0)"),
+            };
+        }
+        let text = format!(
+            "ruleset \"r\" version \"1\"\n{}\nrule R \"r\" {{\n category c\n severity high\n action warn\n for line in claim_items\n flag when {condition}\n}}\n",
+            include_str!("../rulesets/chs/schema.rules")
+        );
+        let checked = check_text(Path::new("nesting.rules"), &text);
+        let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.code).collect();
+        prop_assert!(errors.is_empty() || errors == ["E0005"], "{errors:?}");
+    }
+}
