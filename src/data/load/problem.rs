@@ -19,6 +19,10 @@ pub enum ProblemKind {
     DuplicateKey,
     MissingReference,
     ConstraintViolated,
+    NotParquet,
+    DuplicateColumn,
+    OutOfRange,
+    LinkLoop,
 }
 
 impl ProblemKind {
@@ -36,6 +40,10 @@ impl ProblemKind {
             ProblemKind::DuplicateKey => "D010",
             ProblemKind::MissingReference => "D011",
             ProblemKind::ConstraintViolated => "D012",
+            ProblemKind::NotParquet => "D013",
+            ProblemKind::DuplicateColumn => "D014",
+            ProblemKind::OutOfRange => "D015",
+            ProblemKind::LinkLoop => "D016",
         }
     }
 }
