@@ -685,7 +685,11 @@ fn a_table_folder_reads_every_parquet_part_whatever_its_name() {
     split_into_parts(
         dir.path(),
         "claim_items",
-        &["000000_0", "year=2024/part-00001-5f1e.c000", "part-2.parquet"],
+        &[
+            "000000_0",
+            "year=2024/part-00001-5f1e.c000",
+            "part-2.parquet",
+        ],
     );
     fs::write(dir.path().join("claim_items/_SUCCESS"), b"").unwrap();
     fs::write(dir.path().join("claim_items/.part-2.parquet.crc"), b"crc").unwrap();
@@ -701,12 +705,29 @@ fn a_table_folder_reads_every_parquet_part_whatever_its_name() {
         report["skipped"]["claim_items"],
         serde_json::json!([".part-2.parquet.crc", "_SUCCESS"])
     );
+    let scan = Command::new(env!("CARGO_BIN_EXE_claimaudit"))
+        .args(["scan", "--format", "jsonl", "--data"])
+        .arg(dir.path())
+        .arg("--out")
+        .arg(dir.path().join("flags.jsonl"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&scan.stdout);
+    assert_eq!(scan.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("note: claim_items/: skipped 2 marker files: .part-2.parquet.crc, _SUCCESS"),
+        "{out}"
+    );
 }
 
 #[test]
 fn a_table_folder_refuses_files_that_are_not_parquet() {
     let dir = base_dataset();
-    split_into_parts(dir.path(), "claim_items", &["part-0.parquet", "part-1.parquet"]);
+    split_into_parts(
+        dir.path(),
+        "claim_items",
+        &["part-0.parquet", "part-1.parquet"],
+    );
     let folder = dir.path().join("claim_items");
     fs::write(folder.join("extra.csv"), "claim_id,line_no\nC01,1\n").unwrap();
     fs::write(folder.join("000001_0"), b"").unwrap();
@@ -766,7 +787,11 @@ fn refuses_parquet_dates_and_times_outside_1900_to_2199() {
             "admit_date",
             Arc::new(arrow::array::Date32Array::from(days)),
         );
-        replace(b, "settle_time", Arc::new(TimestampMillisecondArray::from(times)))
+        replace(
+            b,
+            "settle_time",
+            Arc::new(TimestampMillisecondArray::from(times)),
+        )
     });
     rewrite(dir.path(), "patients", |b| {
         let mut days: Vec<i32> = b
@@ -776,7 +801,11 @@ fn refuses_parquet_dates_and_times_outside_1900_to_2199() {
             .values()
             .to_vec();
         days[0] = i32::MIN;
-        replace(b, "birth_date", Arc::new(arrow::array::Date32Array::from(days)))
+        replace(
+            b,
+            "birth_date",
+            Arc::new(arrow::array::Date32Array::from(days)),
+        )
     });
     let text = assert_refused(
         dir.path(),
@@ -793,9 +822,19 @@ fn refuses_parquet_dates_and_times_outside_1900_to_2199() {
 #[test]
 fn refuses_csv_dates_and_times_outside_1900_to_2199() {
     let dir = csv_dataset();
-    edit(dir.path(), "providers.csv", "2015-01-01,", "2015-01-01,9999-12-31");
+    edit(
+        dir.path(),
+        "providers.csv",
+        "2015-01-01,",
+        "2015-01-01,9999-12-31",
+    );
     edit(dir.path(), "patients.csv", "1960-05-10", "1899-12-31");
-    edit(dir.path(), "claims.csv", "2024-03-01 16:30:00", "2200-01-01 00:00:00");
+    edit(
+        dir.path(),
+        "claims.csv",
+        "2024-03-01 16:30:00",
+        "2200-01-01 00:00:00",
+    );
     assert_refused(
         dir.path(),
         &[
@@ -841,14 +880,23 @@ fn refuses_a_column_named_twice() {
     });
     assert_refused(
         dir.path(),
-        &["error[D014]: providers.parquet, column `provider_id`: the column name `provider_id` appears more than once in this file; keep one column of each name"],
+        &[
+            "error[D014]: providers.parquet, column `provider_id`: the column name `provider_id` appears more than once in this file; keep one column of each name",
+        ],
     );
 
     let dir = csv_dataset();
-    edit(dir.path(), "patients.csv", "benefit_start_date,region", "benefit_start_date,gender");
+    edit(
+        dir.path(),
+        "patients.csv",
+        "benefit_start_date,region",
+        "benefit_start_date,gender",
+    );
     assert_refused(
         dir.path(),
-        &["error[D014]: patients.csv, column `gender`, line 1: the column name `gender` appears more than once"],
+        &[
+            "error[D014]: patients.csv, column `gender`, line 1: the column name `gender` appears more than once",
+        ],
     );
 }
 
@@ -898,14 +946,22 @@ fn reads_gb18030_csv_when_told_and_places_the_byte_when_not() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("pass --encoding gb18030"));
     let read = scan(&["--encoding", "gb18030"]);
-    assert_eq!(read.status.code(), Some(0), "{}", String::from_utf8_lossy(&read.stderr));
+    assert_eq!(
+        read.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
 
     for command in ["validate", "scan", "explain"] {
         let help = Command::new(env!("CARGO_BIN_EXE_claimaudit"))
             .args([command, "--help"])
             .output()
             .unwrap();
-        assert!(String::from_utf8_lossy(&help.stdout).contains("gb18030"), "{command}");
+        assert!(
+            String::from_utf8_lossy(&help.stdout).contains("gb18030"),
+            "{command}"
+        );
     }
 }
 
@@ -962,7 +1018,11 @@ fn every_dataset_of_the_corpus_is_refused_with_its_problem() {
         let (code, text) = validate_with(dir.path(), &args);
         assert_eq!(code, exit, "{}:\n{text}", case.display());
         for needle in &expected {
-            assert!(text.contains(needle), "{}: expected {needle:?} in:\n{text}", case.display());
+            assert!(
+                text.contains(needle),
+                "{}: expected {needle:?} in:\n{text}",
+                case.display()
+            );
         }
     }
 }

@@ -98,7 +98,9 @@ pub(super) fn read_csv<'s>(
             let mut bad = false;
             for ((column, index), out) in readable.iter().zip(values.iter_mut()) {
                 let cell = record.get(*index).unwrap_or("");
-                match check_plain(cell.trim(), &column.ty).and_then(|()| parse_cell(cell, &column.ty)) {
+                match check_plain(cell.trim(), &column.ty)
+                    .and_then(|()| parse_cell(cell, &column.ty))
+                {
                     Ok(value) => out.push(value),
                     Err(why) => {
                         let kind = if column.ty.enum_values().is_some() {

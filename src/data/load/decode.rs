@@ -211,8 +211,7 @@ pub fn place_of(path: &Path, offset: u64, len: usize) -> io::Result<BytePlace> {
     let mut bytes = vec![0u8; len.max(1)];
     let n = reader.read(&mut bytes)?;
     bytes.truncate(n);
-    let field = (!current.contains(&b'"'))
-        .then(|| current.iter().filter(|&&b| b == b',').count());
+    let field = (!current.contains(&b'"')).then(|| current.iter().filter(|&&b| b == b',').count());
     Ok(BytePlace {
         line,
         column: current.len() as u64 + 1,

@@ -174,12 +174,25 @@ mod tests {
         fs::write(d.join("_temporary/0/part-1"), PARQUET).unwrap();
         fs::write(d.join("notes.txt"), b"hello").unwrap();
         let found = read_folder(d);
-        assert_eq!(found.files, vec![d.join("000000_0"), d.join("year=2024/part-00000-x.c000")]);
-        let skipped: Vec<String> = found.skipped.iter().map(|p| p.display().to_string()).collect();
+        assert_eq!(
+            found.files,
+            vec![d.join("000000_0"), d.join("year=2024/part-00000-x.c000")]
+        );
+        let skipped: Vec<String> = found
+            .skipped
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
         assert_eq!(skipped, vec![".part-0.crc", "_SUCCESS", "_temporary"]);
         assert_eq!(found.problems.len(), 1);
         assert_eq!(found.problems[0].kind, ProblemKind::NotParquet);
-        assert!(found.problems[0].message.starts_with("a text file, not Parquet"), "{}", found.problems[0].message);
+        assert!(
+            found.problems[0]
+                .message
+                .starts_with("a text file, not Parquet"),
+            "{}",
+            found.problems[0].message
+        );
     }
 
     #[cfg(unix)]
@@ -195,9 +208,28 @@ mod tests {
         let found = read_folder(&table);
         assert_eq!(found.files, vec![table.join("a/p")]);
         let kinds: Vec<_> = found.problems.iter().map(|p| p.kind).collect();
-        assert_eq!(kinds, vec![ProblemKind::LinkLoop, ProblemKind::LinkLoop, ProblemKind::UnreadableFile]);
-        assert!(found.problems[0].message.contains("the folder `claim_items`"), "{}", found.problems[0].message);
-        assert!(found.problems[1].message.contains("the file `claim_items/a/p`"), "{}", found.problems[1].message);
+        assert_eq!(
+            kinds,
+            vec![
+                ProblemKind::LinkLoop,
+                ProblemKind::LinkLoop,
+                ProblemKind::UnreadableFile
+            ]
+        );
+        assert!(
+            found.problems[0]
+                .message
+                .contains("the folder `claim_items`"),
+            "{}",
+            found.problems[0].message
+        );
+        assert!(
+            found.problems[1]
+                .message
+                .contains("the file `claim_items/a/p`"),
+            "{}",
+            found.problems[1].message
+        );
         assert!(found.problems[2].message.contains("leads to nothing"));
     }
 }

@@ -44,7 +44,9 @@ fn describe(head: &[u8], tail: &[u8; 4], len: u64, name: &str) -> Content {
         return if len >= 8 && tail == PARQUET {
             Content::Parquet
         } else {
-            other("a Parquet file cut short (it does not end with `PAR1`; was it still being written?)")
+            other(
+                "a Parquet file cut short (it does not end with `PAR1`; was it still being written?)",
+            )
         };
     }
     if head.starts_with(ENCRYPTED) {
@@ -105,8 +107,14 @@ mod tests {
     #[test]
     fn other_files_are_named_for_what_they_are() {
         assert!(matches!(what(b"a,b\n1,2\n", "x.csv"), Content::Other(w) if w == "a CSV file"));
-        assert!(matches!(what("说明\n".as_bytes(), "README"), Content::Other(w) if w == "a text file"));
-        assert!(matches!(what(&[0x1f, 0x8b, 8, 0], "p.gz"), Content::Other(w) if w.contains("gzip")));
-        assert!(matches!(what(&[0, 1, 2, 3, 4, 5, 6, 7, 8], "b"), Content::Other(w) if w.contains("does not start with `PAR1`")));
+        assert!(
+            matches!(what("说明\n".as_bytes(), "README"), Content::Other(w) if w == "a text file")
+        );
+        assert!(
+            matches!(what(&[0x1f, 0x8b, 8, 0], "p.gz"), Content::Other(w) if w.contains("gzip"))
+        );
+        assert!(
+            matches!(what(&[0, 1, 2, 3, 4, 5, 6, 7, 8], "b"), Content::Other(w) if w.contains("does not start with `PAR1`"))
+        );
     }
 }

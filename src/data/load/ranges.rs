@@ -6,7 +6,9 @@
 
 use arrow::array::{AsArray, PrimitiveArray};
 use arrow::compute::{max, min};
-use arrow::datatypes::{ArrowPrimitiveType, DataType, Date32Type, TimeUnit, TimestampMillisecondType};
+use arrow::datatypes::{
+    ArrowPrimitiveType, DataType, Date32Type, TimeUnit, TimestampMillisecondType,
+};
 
 use super::problem::{Problem, ProblemKind, ProblemLog};
 use super::read::LoadedBatch;
@@ -74,7 +76,10 @@ where
     array
         .iter()
         .enumerate()
-        .filter_map(|(row, v)| v.filter(|v| *v < first || *v > last).map(|v| (row, v.into())))
+        .filter_map(|(row, v)| {
+            v.filter(|v| *v < first || *v > last)
+                .map(|v| (row, v.into()))
+        })
         .collect()
 }
 
@@ -99,7 +104,8 @@ mod tests {
 
     #[test]
     fn the_bounds_are_the_documented_days() {
-        let day = |y, m, d| crate::ir::text::date_to_days(NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        let day =
+            |y, m, d| crate::ir::text::date_to_days(NaiveDate::from_ymd_opt(y, m, d).unwrap());
         assert_eq!(FIRST_DAY, day(1900, 1, 1));
         assert_eq!(LAST_DAY, day(2199, 12, 31));
         assert_eq!(time_text(LAST_MS), "2199-12-31 23:59:59.999");
@@ -116,12 +122,21 @@ mod tests {
             Some(LAST_DAY + 1),
             Some(i32::MIN),
         ]);
-        let rows: Vec<usize> = outside(&dates, FIRST_DAY, LAST_DAY).iter().map(|r| r.0).collect();
+        let rows: Vec<usize> = outside(&dates, FIRST_DAY, LAST_DAY)
+            .iter()
+            .map(|r| r.0)
+            .collect();
         assert_eq!(rows, vec![2, 4, 5]);
         assert_eq!(date_text(LAST_DAY as i64 + 1), "2200-01-01");
-        assert_eq!(date_text(i32::MIN as i64), "-2147483648 days from 1970-01-01");
+        assert_eq!(
+            date_text(i32::MIN as i64),
+            "-2147483648 days from 1970-01-01"
+        );
         let times = PrimitiveArray::<TimestampMillisecondType>::from(vec![i64::MAX, 0]);
         assert_eq!(outside(&times, FIRST_MS, LAST_MS).len(), 1);
-        assert_eq!(time_text(i64::MAX), "9223372036854775807 ms from 1970-01-01");
+        assert_eq!(
+            time_text(i64::MAX),
+            "9223372036854775807 ms from 1970-01-01"
+        );
     }
 }

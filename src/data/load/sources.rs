@@ -119,12 +119,13 @@ fn locate_table(dir: &Path, table: &str) -> Result<(TableSource, Vec<Problem>), 
                 "table `{table}` is missing: expected `{table}.parquet`, a folder `{table}/` of Parquet files, or `{table}.csv`"
             ),
         )),
-        [one] if *one == folder => {
-            let mut found = read_folder(&folder);
+        // Spark writes `claims.parquet/` as a folder of parts.
+        [one] if one.is_dir() => {
+            let mut found = read_folder(one);
             if found.files.is_empty() {
                 found.problems.push(Problem::new(
                     ProblemKind::MissingTable,
-                    &folder,
+                    one,
                     format!("table `{table}` is a folder with no Parquet files in it"),
                 ));
             }
@@ -200,7 +201,8 @@ mod tests {
         assert!(problems[1].message.contains("`providers`"));
 
         fs::remove_file(d.join("catalog.csv")).unwrap();
-        fs::write(d.join("providers.parquet"), b"").unwrap();
+        fs::create_dir(d.join("providers.parquet")).unwrap();
+        fs::write(d.join("providers.parquet/part-0"), PARQUET).unwrap();
         let sources = locate_tables(d, &chs_schema()).unwrap();
         let items = sources.iter().find(|s| s.table == "claim_items").unwrap();
         assert_eq!(items.files.len(), 2);
@@ -209,6 +211,8 @@ mod tests {
             items.skipped_note().as_deref(),
             Some("skipped 1 marker file: _SUCCESS")
         );
+        let providers = sources.iter().find(|s| s.table == "providers").unwrap();
+        assert!(providers.files[0].ends_with("providers.parquet/part-0"));
         let patients = sources.iter().find(|s| s.table == "patients").unwrap();
         assert_eq!(patients.format, FileFormat::Csv);
     }
