@@ -142,7 +142,7 @@ impl<R: Read> Decoding<R> {
         match result {
             DecoderResult::Malformed(bad, after) => {
                 self.failed = Some(DecodeError {
-                    offset: self.consumed - after as u64 - bad as u64,
+                    offset: self.consumed.saturating_sub(after as u64 + bad as u64),
                     len: bad as usize,
                     encoding: self.encoding,
                 });
@@ -193,7 +193,7 @@ pub fn place_of(path: &Path, offset: u64, len: usize) -> io::Result<BytePlace> {
     let mut chunk = [0u8; 8192];
     let mut left = offset;
     while left > 0 {
-        let want = chunk.len().min(left as usize);
+        let want = usize::try_from(left).map_or(chunk.len(), |left| left.min(chunk.len()));
         let n = reader.read(&mut chunk[..want])?;
         if n == 0 {
             break;

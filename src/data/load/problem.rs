@@ -26,6 +26,25 @@ pub enum ProblemKind {
 }
 
 impl ProblemKind {
+    pub const ALL: [ProblemKind; 16] = [
+        ProblemKind::MissingTable,
+        ProblemKind::AmbiguousTable,
+        ProblemKind::UnreadableFile,
+        ProblemKind::MissingColumn,
+        ProblemKind::WrongType,
+        ProblemKind::LossyValue,
+        ProblemKind::BadText,
+        ProblemKind::NullInRequired,
+        ProblemKind::BadEnumValue,
+        ProblemKind::DuplicateKey,
+        ProblemKind::MissingReference,
+        ProblemKind::ConstraintViolated,
+        ProblemKind::NotParquet,
+        ProblemKind::DuplicateColumn,
+        ProblemKind::OutOfRange,
+        ProblemKind::LinkLoop,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             ProblemKind::MissingTable => "D001",
@@ -191,6 +210,19 @@ mod tests {
             p.to_string(),
             "error[D008]: d/claims.parquet, column `claim_id`, row 7: x"
         );
+    }
+
+    #[test]
+    fn every_code_is_documented() {
+        let doc = include_str!("../../../docs/data.md");
+        for kind in ProblemKind::ALL {
+            let row = format!("| {} |", kind.code());
+            assert!(
+                doc.contains(&row),
+                "{kind:?} ({}) is not in docs/data.md",
+                kind.code()
+            );
+        }
     }
 
     #[test]
