@@ -44,7 +44,30 @@ pub fn read_folder(folder: &Path) -> FolderContents {
     }
     walk.out.files.sort();
     walk.out.skipped.sort();
+    shorten(&mut walk.out.problems, folder);
     walk.out
+}
+
+/// Files that are not Parquet named one by one before the rest are counted:
+/// a folder of ten thousand CSV parts needs one line, not ten thousand.
+const NOT_PARQUET_SHOWN: usize = 10;
+
+fn shorten(problems: &mut Vec<Problem>, folder: &Path) {
+    let mut shown = 0;
+    let before = problems.len();
+    problems.retain(|p| {
+        let keep = p.kind != ProblemKind::NotParquet || shown < NOT_PARQUET_SHOWN;
+        shown += usize::from(p.kind == ProblemKind::NotParquet);
+        keep
+    });
+    let hidden = before - problems.len();
+    if hidden > 0 {
+        problems.push(Problem::new(
+            ProblemKind::NotParquet,
+            folder,
+            format!("and {hidden} more files in this folder that are not Parquet"),
+        ));
+    }
 }
 
 struct Walk<'a> {
@@ -192,6 +215,21 @@ mod tests {
                 .starts_with("a text file, not Parquet"),
             "{}",
             found.problems[0].message
+        );
+    }
+
+    #[test]
+    fn many_files_that_are_not_parquet_are_counted_after_ten() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..25 {
+            fs::write(dir.path().join(format!("part-{i:05}.csv")), b"a,b\n").unwrap();
+        }
+        let found = read_folder(dir.path());
+        assert_eq!(found.problems.len(), 11);
+        assert_eq!(found.problems[10].file, dir.path());
+        assert_eq!(
+            found.problems[10].message,
+            "and 15 more files in this folder that are not Parquet"
         );
     }
 
