@@ -105,14 +105,38 @@ fn drop_column(batch: RecordBatch, name: &str) -> RecordBatch {
 }
 
 fn validate(dir: &Path) -> (i32, String) {
+    validate_with(dir, &[])
+}
+
+/// `claimaudit validate --data DIR` with more arguments.
+fn validate_with(dir: &Path, args: &[&str]) -> (i32, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_claimaudit"))
         .args(["validate", "--data"])
         .arg(dir)
+        .args(args)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&output.stdout).into_owned()
         + &String::from_utf8_lossy(&output.stderr);
     (output.status.code().unwrap_or(-1), text)
+}
+
+/// A copy of the CSV fixture, to spoil.
+fn csv_dataset() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in fs::read_dir(FIXTURE).unwrap() {
+        let path = entry.unwrap().path();
+        fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+/// Replaces the first `from` in a file of `dir` with `to`.
+fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{from:?} not in {file}");
+    fs::write(&path, text.replacen(from, to, 1)).unwrap();
 }
 
 fn assert_valid(dir: &Path) {
@@ -596,16 +620,8 @@ fn refuses_a_discharge_before_the_admission() {
 
 #[test]
 fn refuses_bad_text_cells_with_their_line() {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in fs::read_dir(FIXTURE).unwrap() {
-        let path = entry.unwrap().path();
-        fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-    }
-    let claims = dir.path().join("claims.csv");
-    let text = fs::read_to_string(&claims)
-        .unwrap()
-        .replacen("2024-03-14", "2024-02-30", 1);
-    fs::write(&claims, text).unwrap();
+    let dir = csv_dataset();
+    edit(dir.path(), "claims.csv", "2024-03-14", "2024-02-30");
     assert_refused(
         dir.path(),
         &[
@@ -636,4 +652,377 @@ fn a_missing_dataset_folder_is_reported() {
     let (code, text) = validate(Path::new("/nonexistent/dataset"));
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("does not exist"), "{text}");
+}
+
+// ------------------------------------------------- table folders (issue K)
+
+/// Moves a table's Parquet file into a folder of parts named `names`.
+fn split_into_parts(dir: &Path, table: &str, names: &[&str]) {
+    let batch = read(&table_path(dir, table));
+    fs::remove_file(table_path(dir, table)).unwrap();
+    let rows = batch.num_rows();
+    let per = rows.div_ceil(names.len());
+    for (i, name) in names.iter().enumerate() {
+        let path = dir.join(table).join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let start = (i * per).min(rows);
+        write(&path, &batch.slice(start, per.min(rows - start)));
+    }
+}
+
+fn validate_json(dir: &Path) -> serde_json::Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_claimaudit"))
+        .args(["validate", "--format", "json", "--data"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn a_table_folder_reads_every_parquet_part_whatever_its_name() {
+    let dir = base_dataset();
+    split_into_parts(
+        dir.path(),
+        "claim_items",
+        &[
+            "000000_0",
+            "year=2024/part-00001-5f1e.c000",
+            "part-2.parquet",
+        ],
+    );
+    fs::write(dir.path().join("claim_items/_SUCCESS"), b"").unwrap();
+    fs::write(dir.path().join("claim_items/.part-2.parquet.crc"), b"crc").unwrap();
+    let (code, text) = validate(dir.path());
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("claim_items    32 rows in 3 files"), "{text}");
+    assert!(
+        text.contains("note: claim_items/: skipped 2 marker files: .part-2.parquet.crc, _SUCCESS"),
+        "{text}"
+    );
+    let report = validate_json(dir.path());
+    assert_eq!(
+        report["skipped"]["claim_items"],
+        serde_json::json!([".part-2.parquet.crc", "_SUCCESS"])
+    );
+    let scan = Command::new(env!("CARGO_BIN_EXE_claimaudit"))
+        .args(["scan", "--format", "jsonl", "--data"])
+        .arg(dir.path())
+        .arg("--out")
+        .arg(dir.path().join("flags.jsonl"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&scan.stdout);
+    assert_eq!(scan.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("note: claim_items/: skipped 2 marker files: .part-2.parquet.crc, _SUCCESS"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_table_folder_refuses_files_that_are_not_parquet() {
+    let dir = base_dataset();
+    split_into_parts(
+        dir.path(),
+        "claim_items",
+        &["part-0.parquet", "part-1.parquet"],
+    );
+    let folder = dir.path().join("claim_items");
+    fs::write(folder.join("extra.csv"), "claim_id,line_no\nC01,1\n").unwrap();
+    fs::write(folder.join("000001_0"), b"").unwrap();
+    let whole = fs::read(folder.join("part-1.parquet")).unwrap();
+    fs::write(folder.join("part-2.parquet"), &whole[..whole.len() - 10]).unwrap();
+    let text = assert_refused(
+        dir.path(),
+        &[
+            "error[D013]: claim_items/000001_0: an empty file, not Parquet; a table folder may hold only Parquet files (whatever their names) and marker files whose names start with `_` or `.`, so move this one out of the folder",
+            "error[D013]: claim_items/extra.csv: a CSV file, not Parquet",
+            "error[D013]: claim_items/part-2.parquet: a Parquet file cut short",
+        ],
+    );
+    assert!(text.contains("3 problems found"), "{text}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_loop_in_a_table_folder_is_refused_not_followed() {
+    let dir = base_dataset();
+    split_into_parts(dir.path(), "claim_items", &["year=2024/part-0.parquet"]);
+    let folder = dir.path().join("claim_items/year=2024");
+    std::os::unix::fs::symlink("..", folder.join("back")).unwrap();
+    std::os::unix::fs::symlink("part-0.parquet", folder.join("part-0-again")).unwrap();
+    let text = assert_refused(
+        dir.path(),
+        &[
+            "error[D016]: claim_items/year=2024/back: this link leads to the folder `claim_items`, which this table already reads; remove the link",
+            "error[D016]: claim_items/year=2024/part-0-again: this link leads to the file `claim_items/year=2024/part-0.parquet`",
+        ],
+    );
+    assert_eq!(text.matches("error[").count(), 2, "{text}");
+}
+
+// ------------------------------------------------- values (issue K)
+
+#[test]
+fn refuses_parquet_dates_and_times_outside_1900_to_2199() {
+    let dir = base_dataset();
+    rewrite(dir.path(), "claims", |b| {
+        let mut days: Vec<i32> = b
+            .column_by_name("admit_date")
+            .unwrap()
+            .as_primitive::<Date32Type>()
+            .values()
+            .to_vec();
+        days[1] = i32::MAX;
+        let mut times: Vec<i64> = b
+            .column_by_name("settle_time")
+            .unwrap()
+            .as_primitive::<arrow::datatypes::TimestampMillisecondType>()
+            .values()
+            .to_vec();
+        times[2] = i64::MAX;
+        let b = replace(
+            b,
+            "admit_date",
+            Arc::new(arrow::array::Date32Array::from(days)),
+        );
+        replace(
+            b,
+            "settle_time",
+            Arc::new(TimestampMillisecondArray::from(times)),
+        )
+    });
+    rewrite(dir.path(), "patients", |b| {
+        let mut days: Vec<i32> = b
+            .column_by_name("birth_date")
+            .unwrap()
+            .as_primitive::<Date32Type>()
+            .values()
+            .to_vec();
+        days[0] = i32::MIN;
+        replace(
+            b,
+            "birth_date",
+            Arc::new(arrow::array::Date32Array::from(days)),
+        )
+    });
+    let text = assert_refused(
+        dir.path(),
+        &[
+            "error[D015]: claims.parquet, column `admit_date`, row 2: date 2147483647 days from 1970-01-01 is outside the accepted range 1900-01-01 to 2199-12-31; write an unknown or open-ended date as null",
+            "error[D015]: claims.parquet, column `settle_time`, row 3: time 9223372036854775807 ms from 1970-01-01 is outside the accepted range 1900-01-01 00:00:00 to 2199-12-31 23:59:59.999",
+            "error[D015]: patients.parquet, column `birth_date`, row 1: date -2147483648 days from 1970-01-01 is outside",
+        ],
+    );
+    // The rows are reported once: later checks (discharge >= admit) skip them.
+    assert!(text.contains("3 problems found"), "{text}");
+}
+
+#[test]
+fn refuses_csv_dates_and_times_outside_1900_to_2199() {
+    let dir = csv_dataset();
+    edit(
+        dir.path(),
+        "providers.csv",
+        "2015-01-01,",
+        "2015-01-01,9999-12-31",
+    );
+    edit(dir.path(), "patients.csv", "1960-05-10", "1899-12-31");
+    edit(
+        dir.path(),
+        "claims.csv",
+        "2024-03-01 16:30:00",
+        "2200-01-01 00:00:00",
+    );
+    assert_refused(
+        dir.path(),
+        &[
+            "error[D015]: providers.csv, column `contract_to`, line 2: date 9999-12-31 is outside the accepted range 1900-01-01 to 2199-12-31",
+            "error[D015]: patients.csv, column `birth_date`, line 2: date 1899-12-31 is outside",
+            "error[D015]: claims.csv, column `settle_time`, line 2: time 2200-01-01 00:00:00.000 is outside",
+        ],
+    );
+}
+
+#[test]
+fn refuses_csv_numbers_not_in_plain_notation() {
+    let dir = csv_dataset();
+    edit(dir.path(), "claims.csv", ",699.20,", ",6.992E+02,");
+    edit(dir.path(), "claims.csv", ",381.50,", ",+381.50,");
+    edit(dir.path(), "claims.csv", ",22.50,", ",\"1,022.50\",");
+    edit(dir.path(), "claim_items.csv", ",15.00,", ",1_5.00,");
+    assert_refused(
+        dir.path(),
+        &[
+            "error[D007]: claims.csv, column `total_amount`, line 2: `6.992E+02` is in exponent notation, which a spreadsheet writes when it has rounded the number; write numbers in plain notation, like -123.45",
+            "error[D007]: claims.csv, column `total_amount`, line 3: `+381.50` has a `+` sign",
+            "error[D007]: claims.csv, column `total_amount`, line 4: `1,022.50` has a thousands separator",
+            "error[D007]: claim_items.csv, column `amount`, line 2: `1_5.00` has `_` in it",
+        ],
+    );
+}
+
+#[test]
+fn refuses_a_column_named_twice() {
+    let dir = base_dataset();
+    rewrite(dir.path(), "providers", |b| {
+        let mut fields: Vec<Field> = b
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields.push(Field::new("provider_id", DataType::Utf8, true));
+        let mut columns = b.columns().to_vec();
+        columns.push(b.column_by_name("provider_name").unwrap().clone());
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap()
+    });
+    assert_refused(
+        dir.path(),
+        &[
+            "error[D014]: providers.parquet, column `provider_id`: the column name `provider_id` appears more than once in this file; keep one column of each name",
+        ],
+    );
+
+    let dir = csv_dataset();
+    edit(
+        dir.path(),
+        "patients.csv",
+        "benefit_start_date,region",
+        "benefit_start_date,gender",
+    );
+    assert_refused(
+        dir.path(),
+        &[
+            "error[D014]: patients.csv, column `gender`, line 1: the column name `gender` appears more than once",
+        ],
+    );
+}
+
+// ------------------------------------------------- encodings (issue K)
+
+#[test]
+fn reads_gb18030_csv_when_told_and_places_the_byte_when_not() {
+    let dir = csv_dataset();
+    // A GBK export writes every table so, not only those with Chinese text.
+    let mut providers = (String::new(), Vec::new());
+    for entry in fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let text = fs::read_to_string(&path).unwrap();
+        let gbk = encoding_rs::GB18030.encode(&text).0.into_owned();
+        fs::write(&path, &gbk).unwrap();
+        if path.ends_with("providers.csv") {
+            providers = (text, gbk);
+        }
+    }
+    let (text, gbk) = providers;
+    // `H3,杭州…` on line 2: the fourth byte of the line is the first that is not UTF-8.
+    let offset = text.find('\n').unwrap() + 1 + 3;
+    let (code, out) = validate(dir.path());
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "error[D003]: providers.csv, column `provider_name`, line 2: not valid UTF-8 at byte 4 of the line (0x{:02X}; byte offset {offset} of the file); if the file is GBK or GB18030, pass --encoding gb18030",
+            gbk[offset]
+        )),
+        "{out}"
+    );
+    let (code, out) = validate_with(dir.path(), &["--encoding", "gb18030"]);
+    assert_eq!(code, 0, "{out}");
+
+    let flags = dir.path().join("flags.jsonl");
+    let scan = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_claimaudit"))
+            .args(["scan", "--format", "jsonl", "--data"])
+            .arg(dir.path())
+            .arg("--out")
+            .arg(&flags)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let refused = scan(&[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("pass --encoding gb18030"));
+    let read = scan(&["--encoding", "gb18030"]);
+    assert_eq!(
+        read.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+
+    for command in ["validate", "scan", "explain"] {
+        let help = Command::new(env!("CARGO_BIN_EXE_claimaudit"))
+            .args([command, "--help"])
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&help.stdout).contains("gb18030"),
+            "{command}"
+        );
+    }
+}
+
+#[test]
+fn a_utf8_byte_order_mark_is_dropped() {
+    let dir = csv_dataset();
+    for entry in fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+        bytes.extend(fs::read(&path).unwrap());
+        fs::write(&path, bytes).unwrap();
+    }
+    assert_valid(dir.path());
+    let (code, text) = validate_with(dir.path(), &["--encoding", "gb18030"]);
+    assert_eq!(code, 0, "{text}");
+}
+
+// ------------------------------------------------- the corpus (issue K)
+
+/// Each folder of `tests/corpus/datasets` is a broken dataset: the CSV
+/// fixture with the folder's files laid over it. Its `expected` file says
+/// the exit code (`exit 1`), extra arguments (`args --encoding gb18030`)
+/// and each text the output must hold (`has …`).
+#[test]
+fn every_dataset_of_the_corpus_is_refused_with_its_problem() {
+    let mut cases: Vec<PathBuf> = fs::read_dir("tests/corpus/datasets")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 8, "{cases:?}");
+    for case in cases {
+        let dir = csv_dataset();
+        let (mut exit, mut args, mut expected) = (1, Vec::new(), Vec::new());
+        for entry in fs::read_dir(&case).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_owned();
+            if name != "expected" {
+                fs::copy(&path, dir.path().join(name)).unwrap();
+                continue;
+            }
+            for line in fs::read_to_string(&path).unwrap().lines() {
+                match line.split_once(' ') {
+                    Some(("exit", code)) => exit = code.parse().unwrap(),
+                    Some(("args", more)) => args.extend(more.split(' ').map(String::from)),
+                    Some(("has", text)) => expected.push(text.to_string()),
+                    _ => assert!(line.is_empty() || line.starts_with('#'), "{line}"),
+                }
+            }
+        }
+        assert!(!expected.is_empty(), "{}: nothing expected", case.display());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, text) = validate_with(dir.path(), &args);
+        assert_eq!(code, exit, "{}:\n{text}", case.display());
+        for needle in &expected {
+            assert!(
+                text.contains(needle),
+                "{}: expected {needle:?} in:\n{text}",
+                case.display()
+            );
+        }
+    }
 }

@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 
 use super::output::Format;
+use super::read_args::ReadArgs;
 use crate::check::check_paths_or_shipped;
 use crate::exec::{
     Env, ExecOptions, RuleExplanation, Trace, claim_rows, execute, explain_claim, prepare,
-    read_tables,
+    read_tables_with,
 };
 use crate::plan::{Selection, plan};
 
@@ -34,6 +35,8 @@ pub struct ExplainArgs {
     /// Output for people (`human`) or programs (`json`).
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
+    #[command(flatten)]
+    read: ReadArgs,
 }
 
 pub fn run(args: &ExplainArgs) -> Result<u8, String> {
@@ -52,7 +55,8 @@ pub fn run(args: &ExplainArgs) -> Result<u8, String> {
         skip_batch_only: false,
     };
     let plan = plan(ruleset, &selection, &checked.sources);
-    let tables = read_tables(&plan, &args.data, &|_, _| {}).map_err(|p| p.to_string())?;
+    let tables = read_tables_with(&plan, &args.data, &args.read.options(), &|_, _| {})
+        .map_err(|p| p.to_string())?;
     let (frames, lookups) = prepare(&plan, tables);
     let options = ExecOptions::default();
     let env = Env::new(ruleset, frames, lookups, &options.overrides);

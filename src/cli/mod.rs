@@ -10,6 +10,7 @@ mod history_cmd;
 mod output;
 mod plan_cmd;
 mod progress;
+mod read_args;
 mod scan_cmd;
 mod serve_cmd;
 mod test_cmd;

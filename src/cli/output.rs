@@ -41,6 +41,12 @@ fn print_human(validation: &Validation, dir: &Path) {
             relative(file, dir).display()
         );
     }
+    // What was skipped is said whatever the verdict: nothing goes unseen.
+    for source in &validation.sources {
+        if let Some(note) = source.skipped_note() {
+            println!("note: {}/: {note}", source.table);
+        }
+    }
     if validation.is_valid() {
         println!("dataset {}: valid", dir.display());
         println!();
@@ -128,6 +134,15 @@ fn validation_json(validation: &Validation, dir: &Path) -> Json {
             json!({"table": t.table, "files": t.files, "rows": t.rows, "columns": columns})
         })
         .collect();
+    let skipped: serde_json::Map<String, Json> = validation
+        .sources
+        .iter()
+        .filter(|s| !s.skipped.is_empty())
+        .map(|s| {
+            let names: Vec<String> = s.skipped.iter().map(|p| p.display().to_string()).collect();
+            (s.table.clone(), json!(names))
+        })
+        .collect();
     json!({
         "dataset": dir.display().to_string(),
         "valid": validation.is_valid(),
@@ -135,6 +150,7 @@ fn validation_json(validation: &Validation, dir: &Path) -> Json {
         "problems": problems,
         "more_problems": elided,
         "tables": tables,
+        "skipped": skipped,
     })
 }
 
@@ -157,6 +173,9 @@ pub fn print_scan_summary(
     println!("rows read");
     for (table, rows) in &report.rows {
         println!("  {table:<14} {:>14}", thousands(*rows));
+    }
+    for (table, note) in &report.notes {
+        println!("  note: {table}/: {note}");
     }
     println!();
     println!("flags per rule");

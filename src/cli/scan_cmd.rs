@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use super::output::print_scan_summary;
 use super::progress::Progress;
+use super::read_args::ReadArgs;
 use crate::check::check_paths_or_shipped;
 use crate::data::load::summary::thousands;
 use crate::exec::{ExecOptions, scan_dataset};
@@ -43,6 +44,8 @@ pub struct ScanArgs {
     /// Rows per batch (default 65536). The flags are the same whatever the size.
     #[arg(long, value_name = "N", default_value_t = 64 * 1024)]
     batch_rows: usize,
+    #[command(flatten)]
+    read: ReadArgs,
 }
 
 pub fn run(args: &ScanArgs) -> Result<u8, String> {
@@ -65,6 +68,7 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
     let options = ExecOptions {
         threads: args.threads,
         batch_rows: args.batch_rows,
+        load: args.read.options(),
         ..ExecOptions::default()
     };
     let progress = Progress::new("reading", "rows", None);

@@ -4,15 +4,17 @@ use std::path::PathBuf;
 
 use super::output::{Format, print_validation};
 use super::progress::Progress;
+use super::read_args::ReadArgs;
 use crate::check::check_paths;
 use crate::data::contract::chs_schema;
-use crate::data::load::{Thoroughness, validate_dataset};
+use crate::data::load::{Thoroughness, validate_dataset_with};
 
 #[derive(clap::Args)]
 #[command(
     about = "Check a dataset folder against the data contract and summarize it.",
     long_about = "Check a dataset folder against the CHS data contract (or the tables a ruleset declares).\n\n\
         Each table is `<table>.parquet`, a folder `<table>/` of Parquet files, or `<table>.csv`.\n\
+        CSV tables are read as UTF-8 unless --encoding says otherwise.\n\
         Storage variants that lose nothing are accepted (LargeUtf8, dictionary strings, other\n\
         timestamp units, other decimal widths); everything else is reported with its file,\n\
         column and row. Prints what the dataset holds when it is valid.\n\n\
@@ -29,6 +31,8 @@ pub struct ValidateArgs {
     /// Output for people (`human`) or programs (`json`).
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
+    #[command(flatten)]
+    read: ReadArgs,
 }
 
 pub fn run(args: &ValidateArgs) -> Result<u8, String> {
@@ -45,9 +49,10 @@ pub fn run(args: &ValidateArgs) -> Result<u8, String> {
         }
     };
     let progress = Progress::new("validating", "rows", None);
-    let validation = validate_dataset(
+    let validation = validate_dataset_with(
         &args.data,
         &schema,
+        &args.read.options(),
         Thoroughness::AllProblems,
         &|table, rows| {
             progress.set_label(table);

@@ -28,5 +28,6 @@ pub use run::{
     thread_pool,
 };
 pub use scan::{
-    ScanReport, peak_memory_bytes, read_compact_tables, read_tables, run_tables, scan_dataset,
+    ScanReport, peak_memory_bytes, read_compact_tables, read_tables, read_tables_with, run_tables,
+    scan_dataset,
 };

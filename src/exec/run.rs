@@ -19,6 +19,7 @@ use super::population::run_population;
 use super::pushdown::group_constant_conjuncts;
 use crate::data::arrow_types::arrow_type;
 use crate::data::compact::stores;
+use crate::data::load::LoadOptions;
 use crate::flags::Flag;
 use crate::ir::{Form, ParamValue, Rule, Ruleset, TExpr, TExprKind, Var};
 use crate::plan::Plan;
@@ -36,6 +37,8 @@ pub struct ExecOptions {
     pub partitions: usize,
     /// Parameter values replacing the ruleset's (a rule test's `with`).
     pub overrides: Vec<(String, ParamValue)>,
+    /// How a scan reads the dataset's files (the CSV encoding).
+    pub load: LoadOptions,
 }
 
 impl Default for ExecOptions {
@@ -45,6 +48,7 @@ impl Default for ExecOptions {
             batch_rows: 64 * 1024,
             partitions: 64,
             overrides: Vec::new(),
+            load: LoadOptions::default(),
         }
     }
 }

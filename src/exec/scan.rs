@@ -10,7 +10,7 @@ use super::env::Env;
 use super::run::{ExecOptions, Tables, execute, prepare};
 use crate::data::arrow_types::table_arrow_schema;
 use crate::data::compact::compact_batch;
-use crate::data::load::{Problem, load_dataset};
+use crate::data::load::{LoadOptions, Problem, load_dataset};
 use crate::data::memory::{release_freed_memory, status_bytes};
 use crate::flags::Flag;
 use crate::ir::Ruleset;
@@ -21,6 +21,8 @@ pub struct ScanReport {
     pub flags: Vec<Flag>,
     /// Rows read per table.
     pub rows: Vec<(String, u64)>,
+    /// What the loader skipped, per table (`skipped 1 marker file: _SUCCESS`).
+    pub notes: Vec<(String, String)>,
     /// Time per phase: read, prepare (lookups), execute.
     pub phases: Vec<(&'static str, Duration)>,
 }
@@ -37,7 +39,7 @@ pub fn scan_dataset(
 ) -> Result<ScanReport, Box<Problem>> {
     let plan = plan(ruleset, selection, sources);
     let started = Instant::now();
-    let tables = read_compact_tables(&plan, dir, progress)?;
+    let (tables, notes) = read_stored(&plan, dir, &options.load, progress, true)?;
     let read = started.elapsed();
     release_freed_memory();
     log_memory("read", read);
@@ -56,6 +58,7 @@ pub fn scan_dataset(
     Ok(ScanReport {
         flags,
         rows,
+        notes,
         phases,
     })
 }
@@ -66,7 +69,17 @@ pub fn read_tables(
     dir: &Path,
     progress: &dyn Fn(&str, u64),
 ) -> Result<Tables, Box<Problem>> {
-    read_stored(plan, dir, progress, false)
+    read_tables_with(plan, dir, &LoadOptions::default(), progress)
+}
+
+/// [`read_tables`], reading the files as `load` says.
+pub fn read_tables_with(
+    plan: &Plan,
+    dir: &Path,
+    load: &LoadOptions,
+    progress: &dyn Fn(&str, u64),
+) -> Result<Tables, Box<Problem>> {
+    read_stored(plan, dir, load, progress, false).map(|(tables, _)| tables)
 }
 
 /// Like [`read_tables`], each batch narrowed to compact storage
@@ -76,15 +89,19 @@ pub fn read_compact_tables(
     dir: &Path,
     progress: &dyn Fn(&str, u64),
 ) -> Result<Tables, Box<Problem>> {
-    read_stored(plan, dir, progress, true)
+    read_stored(plan, dir, &LoadOptions::default(), progress, true).map(|(tables, _)| tables)
 }
+
+/// What a scan notes about the tables it read: (table, note).
+type Notes = Vec<(String, String)>;
 
 fn read_stored(
     plan: &Plan,
     dir: &Path,
+    load: &LoadOptions,
     progress: &dyn Fn(&str, u64),
     compact: bool,
-) -> Result<Tables, Box<Problem>> {
+) -> Result<(Tables, Notes), Box<Problem>> {
     let schema = &plan.ruleset.schema;
     let projection: HashMap<String, Vec<String>> = plan
         .loads
@@ -96,6 +113,7 @@ fn read_stored(
     let validation = load_dataset(
         dir,
         schema,
+        load,
         &projection,
         compact.then_some(&narrow as crate::data::load::Narrow<'_>),
         &mut |table, batch| batches.entry(table.to_string()).or_default().push(batch),
@@ -104,6 +122,11 @@ fn read_stored(
     if let Some(problem) = validation.problems.into_first() {
         return Err(Box::new(problem));
     }
+    let notes = validation
+        .sources
+        .iter()
+        .filter_map(|s| Some((s.table.clone(), s.skipped_note()?)))
+        .collect();
     let mut tables = Tables::new();
     for (name, list) in batches {
         let Some(table) = schema.table(&name) else {
@@ -116,7 +139,7 @@ fn read_stored(
         tracing::info!(table = %name, rows = batch.num_rows(), mib = batch.get_array_memory_size() as f64 / 1048576.0, "table loaded");
         tables.insert(name, batch);
     }
-    Ok(tables)
+    Ok((tables, notes))
 }
 
 /// One batch of all of them, joined a column at a time and freeing each

@@ -402,6 +402,31 @@ mod tests {
     }
 
     #[test]
+    fn money_stays_exact_from_any_parquet_number_type() {
+        let target = ColumnType::Decimal {
+            precision: 18,
+            scale: 2,
+        };
+        // An integer becomes a decimal only when it fits the precision.
+        let ints: ArrayRef = Arc::new(Int64Array::from(vec![12, i64::MAX, 10i64.pow(16)]));
+        let out = convert(ints, &target);
+        assert_eq!(out.array.as_primitive::<Decimal128Type>().value(0), 1200);
+        let rows: Vec<usize> = out.lossy.iter().map(|l| l.0).collect();
+        assert_eq!(rows, vec![1, 2]);
+        // A Decimal256 beyond any i128 is reported, not wrapped.
+        let huge = arrow::array::Decimal256Array::from(vec![
+            arrow::datatypes::i256::from_i128(i128::MAX) * arrow::datatypes::i256::from_i128(100),
+        ])
+        .with_precision_and_scale(76, 2)
+        .unwrap();
+        assert_eq!(convert(Arc::new(huge), &target).lossy.len(), 1);
+        // No floating-point type is taken for money, whatever its width.
+        for float in [DataType::Float16, DataType::Float32, DataType::Float64] {
+            assert!(Conversion::plan(&float, &target).is_err(), "{float}");
+        }
+    }
+
+    #[test]
     fn timestamps_change_unit_only_when_nothing_is_lost() {
         let micros: ArrayRef =
             Arc::new(TimestampMicrosecondArray::from(vec![1_000_000, 1_000_001]));

@@ -19,9 +19,32 @@ pub enum ProblemKind {
     DuplicateKey,
     MissingReference,
     ConstraintViolated,
+    NotParquet,
+    DuplicateColumn,
+    OutOfRange,
+    LinkLoop,
 }
 
 impl ProblemKind {
+    pub const ALL: [ProblemKind; 16] = [
+        ProblemKind::MissingTable,
+        ProblemKind::AmbiguousTable,
+        ProblemKind::UnreadableFile,
+        ProblemKind::MissingColumn,
+        ProblemKind::WrongType,
+        ProblemKind::LossyValue,
+        ProblemKind::BadText,
+        ProblemKind::NullInRequired,
+        ProblemKind::BadEnumValue,
+        ProblemKind::DuplicateKey,
+        ProblemKind::MissingReference,
+        ProblemKind::ConstraintViolated,
+        ProblemKind::NotParquet,
+        ProblemKind::DuplicateColumn,
+        ProblemKind::OutOfRange,
+        ProblemKind::LinkLoop,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             ProblemKind::MissingTable => "D001",
@@ -36,6 +59,10 @@ impl ProblemKind {
             ProblemKind::DuplicateKey => "D010",
             ProblemKind::MissingReference => "D011",
             ProblemKind::ConstraintViolated => "D012",
+            ProblemKind::NotParquet => "D013",
+            ProblemKind::DuplicateColumn => "D014",
+            ProblemKind::OutOfRange => "D015",
+            ProblemKind::LinkLoop => "D016",
         }
     }
 }
@@ -183,6 +210,19 @@ mod tests {
             p.to_string(),
             "error[D008]: d/claims.parquet, column `claim_id`, row 7: x"
         );
+    }
+
+    #[test]
+    fn every_code_is_documented() {
+        let doc = include_str!("../../../docs/data.md");
+        for kind in ProblemKind::ALL {
+            let row = format!("| {} |", kind.code());
+            assert!(
+                doc.contains(&row),
+                "{kind:?} ({}) is not in docs/data.md",
+                kind.code()
+            );
+        }
     }
 
     #[test]

@@ -17,15 +17,16 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::conform::Conversion;
+use super::csv_file::read_csv;
+use super::header::repeated_names;
+use super::options::TextEncoding;
 use super::problem::{Problem, ProblemKind, ProblemLog, RowRef};
+use super::ranges::check_ranges;
 use super::sources::{FileFormat, TableSource};
 use crate::data::arrow_types::arrow_type;
-use crate::data::values::{Value, build_array};
-use crate::ir::text::parse_cell;
 use crate::ir::{Column, Table};
 
 const BATCH_ROWS: usize = 64 * 1024;
-const TEXT_BATCH_ROWS: usize = 8 * 1024;
 
 /// How the rows of a batch are numbered in their file.
 #[derive(Debug, Clone)]
@@ -59,6 +60,14 @@ impl LoadedBatch<'_> {
         self.damaged.get(row).copied().unwrap_or(false)
     }
 
+    /// Marks a row reported while reading, so later checks skip it.
+    pub fn mark_damaged(&mut self, row: usize) {
+        if self.damaged.is_empty() {
+            self.damaged = vec![false; self.batch.num_rows()];
+        }
+        self.damaged[row] = true;
+    }
+
     pub fn column(&self, name: &str) -> Option<&ArrayRef> {
         self.batch.column_by_name(name)
     }
@@ -75,7 +84,7 @@ pub fn read_table<'s>(
 ) -> ControlFlow<()> {
     let wanted = wanted_columns(table, columns);
     for file in &source.files {
-        read_file(file, source.format, &wanted, log, on_batch)?;
+        read_file(file, source.format, source.encoding, &wanted, log, on_batch)?;
     }
     ControlFlow::Continue(())
 }
@@ -96,13 +105,14 @@ pub fn wanted_columns<'t>(table: &'t Table, columns: Option<&[&str]>) -> Vec<&'t
 pub fn read_file<'s>(
     file: &'s Path,
     format: FileFormat,
+    encoding: TextEncoding,
     wanted: &[&Column],
     log: &mut ProblemLog,
     on_batch: &mut dyn FnMut(LoadedBatch<'s>, &mut ProblemLog) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
     match format {
         FileFormat::Parquet => read_parquet(file, None, wanted, log, on_batch),
-        FileFormat::Csv => read_csv(file, wanted, log, on_batch),
+        FileFormat::Csv => read_csv(file, encoding, wanted, log, on_batch),
     }
 }
 
@@ -122,6 +132,7 @@ pub struct Part {
 pub struct Unit<'s> {
     pub file: &'s Path,
     pub format: FileFormat,
+    pub encoding: TextEncoding,
     pub part: Option<Part>,
     /// Rows in the unit, when the file says (Parquet).
     pub rows: Option<u64>,
@@ -144,6 +155,7 @@ pub fn units_of(source: &TableSource, unit_rows: u64) -> Vec<Unit<'_>> {
         let mut whole = Unit {
             file,
             format: source.format,
+            encoding: source.encoding,
             part: None,
             rows: None,
         };
@@ -174,6 +186,7 @@ pub fn units_of(source: &TableSource, unit_rows: u64) -> Vec<Unit<'_>> {
                 out.push(Unit {
                     file,
                     format: source.format,
+                    encoding: source.encoding,
                     part: Some(Part {
                         row_groups: std::mem::take(&mut current),
                         first_row: start,
@@ -199,11 +212,11 @@ pub fn read_unit<'s>(
 ) -> ControlFlow<()> {
     match unit.format {
         FileFormat::Parquet => read_parquet(unit.file, unit.part.as_ref(), wanted, log, on_batch),
-        FileFormat::Csv => read_csv(unit.file, wanted, log, on_batch),
+        FileFormat::Csv => read_csv(unit.file, unit.encoding, wanted, log, on_batch),
     }
 }
 
-fn output_schema(columns: &[&Column]) -> Arc<ArrowSchema> {
+pub(super) fn output_schema(columns: &[&Column]) -> Arc<ArrowSchema> {
     Arc::new(ArrowSchema::new(
         columns
             .iter()
@@ -212,7 +225,7 @@ fn output_schema(columns: &[&Column]) -> Arc<ArrowSchema> {
     ))
 }
 
-fn make_batch(
+pub(super) fn make_batch(
     schema: Arc<ArrowSchema>,
     arrays: Vec<ArrayRef>,
     rows: usize,
@@ -262,8 +275,20 @@ fn read_parquet<'s>(
 
     // Match the wanted columns by name and plan each conversion once.
     let file_schema = builder.schema().clone();
+    let repeated = repeated_names(
+        file,
+        file_schema.fields().iter().map(|f| f.name().as_str()),
+        None,
+    );
+    let ambiguous: Vec<String> = repeated.iter().filter_map(|p| p.column.clone()).collect();
+    for problem in repeated {
+        log_file(log, problem);
+    }
     let mut readable: Vec<(&Column, usize, Conversion)> = Vec::new();
     for column in wanted {
+        if ambiguous.contains(&column.name) {
+            continue;
+        }
         let Some((index, field)) = file_schema.column_with_name(&column.name) else {
             log_file(
                 log,
@@ -350,7 +375,7 @@ fn read_parquet<'s>(
                 }
             }
         }
-        let loaded = match make_batch(schema.clone(), arrays, rows) {
+        let mut loaded = match make_batch(schema.clone(), arrays, rows) {
             Ok(batch) => LoadedBatch {
                 file,
                 rows: row_numbers,
@@ -362,133 +387,11 @@ fn read_parquet<'s>(
                 return ControlFlow::Continue(());
             }
         };
+        check_ranges(&mut loaded, log);
         first_row += rows as u64;
         on_batch(loaded, log)?;
     }
     ControlFlow::Continue(())
-}
-
-fn read_csv<'s>(
-    file: &'s Path,
-    wanted: &[&Column],
-    log: &mut ProblemLog,
-    on_batch: &mut dyn FnMut(LoadedBatch<'s>, &mut ProblemLog) -> ControlFlow<()>,
-) -> ControlFlow<()> {
-    let mut reader = match csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_path(file)
-    {
-        Ok(r) => r,
-        Err(e) => {
-            log.push(Problem::new(
-                ProblemKind::UnreadableFile,
-                file,
-                e.to_string(),
-            ));
-            return ControlFlow::Continue(());
-        }
-    };
-    let headers = match reader.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => {
-            log.push(Problem::new(ProblemKind::BadText, file, e.to_string()).at(RowRef::Line(1)));
-            return ControlFlow::Continue(());
-        }
-    };
-    let mut readable: Vec<(&Column, usize)> = Vec::new();
-    for column in wanted {
-        match headers.iter().position(|h| h.trim() == column.name) {
-            Some(index) => readable.push((column, index)),
-            None => log.push(
-                Problem::new(
-                    ProblemKind::MissingColumn,
-                    file,
-                    format!("column `{}` is missing from the header line", column.name),
-                )
-                .in_column(&column.name)
-                .at(RowRef::Line(1)),
-            ),
-        }
-    }
-    let out_columns: Vec<&Column> = readable.iter().map(|(c, _)| *c).collect();
-    let schema = output_schema(&out_columns);
-
-    let mut records = reader.records();
-    loop {
-        let mut values: Vec<Vec<Value>> = vec![Vec::new(); readable.len()];
-        let mut lines = Vec::new();
-        let mut damaged = Vec::new();
-        for record in records.by_ref().take(TEXT_BATCH_ROWS) {
-            let record = match record {
-                Ok(r) => r,
-                Err(e) => {
-                    let line = e.position().map(|p| p.line()).unwrap_or(0);
-                    log.push(
-                        Problem::new(ProblemKind::BadText, file, e.to_string())
-                            .at(RowRef::Line(line)),
-                    );
-                    continue;
-                }
-            };
-            let line = record.position().map(|p| p.line()).unwrap_or(0);
-            let mut bad = false;
-            for ((column, index), out) in readable.iter().zip(values.iter_mut()) {
-                let cell = record.get(*index).unwrap_or("");
-                match parse_cell(cell, &column.ty) {
-                    Ok(value) => out.push(value),
-                    Err(why) => {
-                        let kind = if column.ty.enum_values().is_some() {
-                            ProblemKind::BadEnumValue
-                        } else {
-                            ProblemKind::BadText
-                        };
-                        log.push(
-                            Problem::new(kind, file, why)
-                                .in_column(&column.name)
-                                .at(RowRef::Line(line)),
-                        );
-                        out.push(Value::Null);
-                        bad = true;
-                    }
-                }
-            }
-            lines.push(line);
-            damaged.push(bad);
-        }
-        if lines.is_empty() {
-            return ControlFlow::Continue(());
-        }
-        let mut arrays = Vec::with_capacity(readable.len());
-        for ((column, _), column_values) in readable.iter().zip(&values) {
-            match build_array(&column.ty, column_values) {
-                Ok(array) => arrays.push(array),
-                Err(why) => {
-                    log.push(Problem::new(ProblemKind::BadText, file, why).in_column(&column.name));
-                    return ControlFlow::Continue(());
-                }
-            }
-        }
-        let rows = lines.len();
-        let batch = match make_batch(schema.clone(), arrays, rows) {
-            Ok(b) => b,
-            Err(e) => {
-                log.push(Problem::new(ProblemKind::BadText, file, e.to_string()));
-                return ControlFlow::Continue(());
-            }
-        };
-        let loaded = LoadedBatch {
-            file,
-            rows: RowNumbers::Lines(lines),
-            batch,
-            damaged: if damaged.contains(&true) {
-                damaged
-            } else {
-                Vec::new()
-            },
-        };
-        on_batch(loaded, log)?;
-    }
 }
 
 #[cfg(test)]
@@ -528,6 +431,8 @@ mod tests {
             table: "t".into(),
             format: FileFormat::Parquet,
             files: vec![path.clone()],
+            skipped: Vec::new(),
+            encoding: TextEncoding::default(),
         };
         let parts = units_of(&source, 3);
         assert_eq!(parts.len(), 4);

@@ -1,10 +1,11 @@
 //! Finding each table of a dataset folder: `<table>.parquet`, a folder
-//! `<table>/` of Parquet files (searched recursively, as Hive-style exports
-//! nest them), or `<table>.csv` (the readable form of fixtures).
+//! `<table>/` of Parquet files (see `folder`), or `<table>.csv` (the
+//! readable form of fixtures).
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::folder::read_folder;
+use super::options::{LoadOptions, TextEncoding};
 use super::problem::{Problem, ProblemKind};
 use crate::ir::Schema;
 
@@ -21,33 +22,88 @@ pub struct TableSource {
     pub format: FileFormat,
     /// Sorted, so rows are always read in the same order.
     pub files: Vec<PathBuf>,
+    /// Marker and hidden entries of a table folder, relative to it.
+    pub skipped: Vec<PathBuf>,
+    /// How CSV text is encoded.
+    pub encoding: TextEncoding,
+}
+
+/// Names shown in a note before the rest are counted.
+const SKIPPED_NAMES_SHOWN: usize = 5;
+
+impl TableSource {
+    /// `skipped 2 marker files: _SUCCESS, .part-0.crc`, when any were.
+    pub fn skipped_note(&self) -> Option<String> {
+        let count = self.skipped.len();
+        if count == 0 {
+            return None;
+        }
+        let mut names: Vec<String> = self
+            .skipped
+            .iter()
+            .take(SKIPPED_NAMES_SHOWN)
+            .map(|p| p.display().to_string())
+            .collect();
+        if count > SKIPPED_NAMES_SHOWN {
+            names.push(format!("and {} more", count - SKIPPED_NAMES_SHOWN));
+        }
+        let noun = if count == 1 { "file" } else { "files" };
+        Some(format!(
+            "skipped {count} marker {noun}: {}",
+            names.join(", ")
+        ))
+    }
+}
+
+/// Every table found, and the problems of those not found or not whole.
+#[derive(Debug, Default)]
+pub struct Located {
+    pub sources: Vec<TableSource>,
+    pub problems: Vec<Problem>,
+    /// Tables some of whose files are refused: their rows are not all read.
+    pub incomplete: Vec<String>,
 }
 
 /// Locates every table of `schema` in `dir`, or says for each table why not.
 pub fn locate_tables(dir: &Path, schema: &Schema) -> Result<Vec<TableSource>, Vec<Problem>> {
-    if !dir.is_dir() {
-        return Err(vec![Problem::new(
-            ProblemKind::MissingTable,
-            dir,
-            "the dataset folder does not exist or is not a folder",
-        )]);
-    }
-    let mut sources = Vec::new();
-    let mut problems = Vec::new();
-    for table in &schema.tables {
-        match locate_table(dir, &table.name) {
-            Ok(source) => sources.push(source),
-            Err(problem) => problems.push(problem),
-        }
-    }
-    if problems.is_empty() {
-        Ok(sources)
+    let located = locate_all(dir, schema, &LoadOptions::default());
+    if located.problems.is_empty() {
+        Ok(located.sources)
     } else {
-        Err(problems)
+        Err(located.problems)
     }
 }
 
-fn locate_table(dir: &Path, table: &str) -> Result<TableSource, Problem> {
+/// Locates every table of `schema` in `dir`, keeping the tables that can be
+/// read in part beside the problems of the rest.
+pub fn locate_all(dir: &Path, schema: &Schema, options: &LoadOptions) -> Located {
+    let mut located = Located::default();
+    if !dir.is_dir() {
+        located.problems.push(Problem::new(
+            ProblemKind::MissingTable,
+            dir,
+            "the dataset folder does not exist or is not a folder",
+        ));
+        return located;
+    }
+    for table in &schema.tables {
+        match locate_table(dir, &table.name) {
+            Ok((mut source, problems)) => {
+                source.encoding = options.encoding;
+                if !problems.is_empty() {
+                    located.incomplete.push(table.name.clone());
+                }
+                located.problems.extend(problems);
+                located.sources.push(source);
+            }
+            Err(problem) => located.problems.push(problem),
+        }
+    }
+    located
+}
+
+/// A table's source, with the problems of files in its folder that are refused.
+fn locate_table(dir: &Path, table: &str) -> Result<(TableSource, Vec<Problem>), Problem> {
     let file = dir.join(format!("{table}.parquet"));
     let folder = dir.join(table);
     let csv = dir.join(format!("{table}.csv"));
@@ -63,33 +119,39 @@ fn locate_table(dir: &Path, table: &str) -> Result<TableSource, Problem> {
                 "table `{table}` is missing: expected `{table}.parquet`, a folder `{table}/` of Parquet files, or `{table}.csv`"
             ),
         )),
-        [one] if *one == folder => {
-            let mut files = Vec::new();
-            collect_parquet_files(&folder, &mut files)
-                .map_err(|e| Problem::new(ProblemKind::UnreadableFile, &folder, e.to_string()))?;
-            if files.is_empty() {
-                return Err(Problem::new(
+        // Spark writes `claims.parquet/` as a folder of parts.
+        [one] if one.is_dir() => {
+            let mut found = read_folder(one);
+            if found.files.is_empty() {
+                found.problems.push(Problem::new(
                     ProblemKind::MissingTable,
-                    &folder,
-                    format!("table `{table}` is a folder with no `.parquet` files in it"),
+                    one,
+                    format!("table `{table}` is a folder with no Parquet files in it"),
                 ));
             }
-            files.sort();
-            Ok(TableSource {
+            let source = TableSource {
                 table: table.to_string(),
                 format: FileFormat::Parquet,
-                files,
-            })
+                files: found.files,
+                skipped: found.skipped,
+                encoding: TextEncoding::default(),
+            };
+            Ok((source, found.problems))
         }
-        [one] => Ok(TableSource {
-            table: table.to_string(),
-            format: if *one == csv {
-                FileFormat::Csv
-            } else {
-                FileFormat::Parquet
+        [one] => Ok((
+            TableSource {
+                table: table.to_string(),
+                format: if *one == csv {
+                    FileFormat::Csv
+                } else {
+                    FileFormat::Parquet
+                },
+                files: vec![one.to_path_buf()],
+                skipped: Vec::new(),
+                encoding: TextEncoding::default(),
             },
-            files: vec![one.to_path_buf()],
-        }),
+            Vec::new(),
+        )),
         many => Err(Problem::new(
             ProblemKind::AmbiguousTable,
             dir,
@@ -108,28 +170,13 @@ fn locate_table(dir: &Path, table: &str) -> Result<TableSource, Problem> {
     }
 }
 
-/// Parquet files below `dir`, skipping hidden and marker files (`.crc`,
-/// `_SUCCESS`, `_metadata`) that Spark and Hive leave beside the data.
-fn collect_parquet_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        if name.starts_with('.') || name.starts_with('_') {
-            continue;
-        }
-        if path.is_dir() {
-            collect_parquet_files(&path, out)?;
-        } else if name.ends_with(".parquet") {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::data::contract::chs_schema;
+    use std::fs;
+
+    const PARQUET: &[u8] = b"PAR1 stand-in PAR1";
 
     #[test]
     fn finds_files_folders_and_csv_and_reports_missing_and_ambiguous() {
@@ -137,8 +184,8 @@ mod tests {
         let d = dir.path();
         fs::write(d.join("claims.parquet"), b"").unwrap();
         fs::create_dir_all(d.join("claim_items/year=2024")).unwrap();
-        fs::write(d.join("claim_items/year=2024/b.parquet"), b"").unwrap();
-        fs::write(d.join("claim_items/a.parquet"), b"").unwrap();
+        fs::write(d.join("claim_items/year=2024/b.parquet"), PARQUET).unwrap();
+        fs::write(d.join("claim_items/a"), PARQUET).unwrap();
         fs::write(d.join("claim_items/_SUCCESS"), b"").unwrap();
         fs::write(d.join("patients.csv"), b"").unwrap();
         fs::write(d.join("catalog.csv"), b"").unwrap();
@@ -154,11 +201,18 @@ mod tests {
         assert!(problems[1].message.contains("`providers`"));
 
         fs::remove_file(d.join("catalog.csv")).unwrap();
-        fs::write(d.join("providers.parquet"), b"").unwrap();
+        fs::create_dir(d.join("providers.parquet")).unwrap();
+        fs::write(d.join("providers.parquet/part-0"), PARQUET).unwrap();
         let sources = locate_tables(d, &chs_schema()).unwrap();
         let items = sources.iter().find(|s| s.table == "claim_items").unwrap();
         assert_eq!(items.files.len(), 2);
-        assert!(items.files[0].ends_with("a.parquet"));
+        assert!(items.files[0].ends_with("a"));
+        assert_eq!(
+            items.skipped_note().as_deref(),
+            Some("skipped 1 marker file: _SUCCESS")
+        );
+        let providers = sources.iter().find(|s| s.table == "providers").unwrap();
+        assert!(providers.files[0].ends_with("providers.parquet/part-0"));
         let patients = sources.iter().find(|s| s.table == "patients").unwrap();
         assert_eq!(patients.format, FileFormat::Csv);
     }

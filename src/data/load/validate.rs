@@ -12,9 +12,10 @@ use super::checks::RowChecks;
 use super::keys::{
     GatheredKeys, KeyHashes, RepeatedKeys, UniqueKeys, check_references, hash_rows, key_columns,
 };
+use super::options::LoadOptions;
 use super::problem::{ProblemKind, ProblemLog};
 use super::read::{LoadedBatch, Unit, read_unit, units, wanted_columns};
-use super::sources::{TableSource, locate_tables};
+use super::sources::{TableSource, locate_all};
 use super::summary::TableSummary;
 use crate::ir::{Relation, Schema, Table};
 
@@ -46,9 +47,21 @@ pub fn validate_dataset(
     thoroughness: Thoroughness,
     progress: &dyn Fn(&str, u64),
 ) -> Validation {
+    validate_dataset_with(dir, schema, &LoadOptions::default(), thoroughness, progress)
+}
+
+/// [`validate_dataset`], reading the files as `options` say.
+pub fn validate_dataset_with(
+    dir: &Path,
+    schema: &Schema,
+    options: &LoadOptions,
+    thoroughness: Thoroughness,
+    progress: &dyn Fn(&str, u64),
+) -> Validation {
     read_dataset(
         dir,
         schema,
+        options,
         thoroughness,
         None,
         None,
@@ -69,6 +82,7 @@ pub type Narrow<'n> = &'n (dyn Fn(&Table, RecordBatch) -> RecordBatch + Sync);
 pub fn load_dataset(
     dir: &Path,
     schema: &Schema,
+    options: &LoadOptions,
     projection: &HashMap<String, Vec<String>>,
     narrow: Option<Narrow<'_>>,
     sink: &mut dyn FnMut(&str, RecordBatch),
@@ -77,6 +91,7 @@ pub fn load_dataset(
     read_dataset(
         dir,
         schema,
+        options,
         Thoroughness::FirstProblem,
         Some(projection),
         narrow,
@@ -85,9 +100,11 @@ pub fn load_dataset(
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn read_dataset(
     dir: &Path,
     schema: &Schema,
+    options: &LoadOptions,
     thoroughness: Thoroughness,
     projection: Option<&HashMap<String, Vec<String>>>,
     narrow: Option<Narrow<'_>>,
@@ -96,25 +113,31 @@ fn read_dataset(
 ) -> Validation {
     let mut problems = ProblemLog::default();
     let columns = projection.map(|p| columns_to_read(schema, p));
-    let sources = match locate_tables(dir, schema) {
-        Ok(sources) => sources,
-        Err(found) => {
-            for problem in found {
-                problems.push(problem);
-            }
-            return Validation {
-                sources: Vec::new(),
-                tables: Vec::new(),
-                problems,
-            };
-        }
-    };
+    let located = locate_all(dir, schema, options);
+    let sources = located.sources;
+    for problem in located.problems {
+        problems.push(problem);
+    }
+    if thoroughness == Thoroughness::FirstProblem && !problems.is_empty() {
+        return Validation {
+            sources,
+            tables: Vec::new(),
+            problems,
+        };
+    }
 
     // Key sets of tables that required relations point at, kept until the
     // referring tables have been read.
     let mut targets: HashMap<(String, Vec<String>), KeyHashes> = HashMap::new();
     // Tables whose files could not be read whole: references into them are not checked.
-    let mut incomplete: Vec<String> = Vec::new();
+    let mut incomplete: Vec<String> = located.incomplete;
+    incomplete.extend(
+        schema
+            .tables
+            .iter()
+            .filter(|t| !sources.iter().any(|s| s.table == t.name))
+            .map(|t| t.name.clone()),
+    );
     let mut tables = Vec::new();
 
     for table in schema.tables_in_reference_order() {
@@ -159,7 +182,10 @@ fn read_dataset(
         if problems.problems()[shown_before..].iter().any(|p| {
             matches!(
                 p.kind,
-                ProblemKind::MissingColumn | ProblemKind::WrongType | ProblemKind::UnreadableFile
+                ProblemKind::MissingColumn
+                    | ProblemKind::WrongType
+                    | ProblemKind::UnreadableFile
+                    | ProblemKind::DuplicateColumn
             )
         }) {
             incomplete.push(table.name.clone());

@@ -1,0 +1,33 @@
+//! How the loader reads a dataset's files, as chosen on the command line.
+
+/// The character encoding of CSV files. Parquet text is UTF-8 by definition.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum TextEncoding {
+    #[default]
+    #[value(name = "utf-8", alias = "utf8")]
+    Utf8,
+    /// GB18030, which includes GBK and GB2312 (what many Chinese systems export).
+    #[value(name = "gb18030", alias = "gbk")]
+    Gb18030,
+}
+
+impl TextEncoding {
+    pub fn name(self) -> &'static str {
+        match self {
+            TextEncoding::Utf8 => "UTF-8",
+            TextEncoding::Gb18030 => "GB18030",
+        }
+    }
+
+    pub(crate) fn encoding(self) -> &'static encoding_rs::Encoding {
+        match self {
+            TextEncoding::Utf8 => encoding_rs::UTF_8,
+            TextEncoding::Gb18030 => encoding_rs::GB18030,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    pub encoding: TextEncoding,
+}
