@@ -1,4 +1,4 @@
--- The 21 CHS default rules (../../../shared/spec/default-rules.md) in DuckDB SQL.
+-- The 21 CHS default rules (docs/rules.md) in DuckDB SQL.
 --
 -- An independent reading of default-rules.md over the data contract
 -- (data-contract.md), written from the spec, not from rulesets/chs/*.rules.

@@ -1,5 +1,5 @@
 //! A deliberately simple reference implementation of the 21 default rules
-//! (shared/spec/default-rules.md), for cross-checking in tests.
+//! (docs/rules.md), for cross-checking in tests.
 //!
 //! Written independently of the engine: plain structs, one rule per
 //! function, each to be read side by side with its row of default-rules.md.
