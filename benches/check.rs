@@ -18,7 +18,7 @@ use arrow::array::RecordBatch;
 use axum::body::Body;
 use axum::http::Request;
 use claimaudit::check::check_shipped;
-use claimaudit::data::generate::{GenOptions, generate};
+use claimaudit::generate::{GenOptions, generate};
 use claimaudit::ir::Value;
 use claimaudit::ir::text::parse_date;
 use claimaudit::serve::api::claim_to_json;

@@ -18,10 +18,10 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use claimaudit::check::check_shipped;
-use claimaudit::data::generate::{GenOptions, generate};
 use claimaudit::exec::{
     Env, ExecOptions, Frames, execute, lookups_for, prepare, read_tables, thread_pool,
 };
+use claimaudit::generate::{GenOptions, generate};
 use claimaudit::plan::{Plan, Selection, plan};
 use criterion::{Criterion, criterion_group, criterion_main};
 

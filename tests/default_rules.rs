@@ -9,9 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use claimaudit::check::check_shipped;
-use claimaudit::data::generate::{Expect, GenOptions, generate, read_labels};
 use claimaudit::exec::{ExecOptions, scan_dataset};
 use claimaudit::flags::Grain;
+use claimaudit::generate::{Expect, GenOptions, generate, read_labels};
 use claimaudit::plan::Selection;
 use support::dataset::read_dataset;
 use support::reference_rules::{ExpectedFlag, Params, evaluate};

@@ -9,10 +9,10 @@ use std::path::Path;
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::Int32Type;
 use claimaudit::data::contract::chs_schema;
-use claimaudit::data::generate::{GenOptions, generate};
 use claimaudit::data::load::{
     ProblemLog, Thoroughness, locate_tables, read_table, validate_dataset,
 };
+use claimaudit::generate::{GenOptions, generate};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use proptest::prelude::*;
 

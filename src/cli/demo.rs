@@ -7,10 +7,10 @@ use std::time::Instant;
 use super::output::{Format, print_scan_summary, print_validation};
 use crate::check::check_shipped;
 use crate::data::contract::chs_schema;
-use crate::data::generate::{Expect, GenOptions, generate, read_labels};
 use crate::data::load::{Thoroughness, validate_dataset};
 use crate::exec::{ExecOptions, scan_dataset};
 use crate::flags::{FlagFormat, write_flags};
+use crate::generate::{Expect, GenOptions, generate, read_labels};
 use crate::plan::Selection;
 
 #[derive(clap::Args)]

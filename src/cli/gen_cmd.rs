@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::progress::Progress;
-use crate::data::generate::{GenOptions, generate};
 use crate::data::load::summary::thousands;
+use crate::generate::{GenOptions, generate};
 
 #[derive(clap::Args)]
 #[command(
