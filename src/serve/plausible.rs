@@ -35,48 +35,48 @@ impl Window {
 /// Refuses the first date or time of `claim` outside `window`.
 pub fn check(shape: &ClaimShape, claim: &Claim, window: &Window) -> Result<(), FieldError> {
     for &(part, column) in shape.date_columns() {
-        let table = shape.table(part).expect("a date column is in a table");
-        let name = &table.columns[column].name;
-        let rows: Vec<(String, &[Value])> = match part {
-            Part::Header => vec![(name.clone(), &claim.header)],
-            Part::Lines => claim
-                .lines
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (format!("{LINES}[{i}].{name}"), l.as_slice()))
-                .collect(),
+        let rows: Box<dyn Iterator<Item = (Option<usize>, &Vec<Value>)>> = match part {
+            Part::Header => Box::new(std::iter::once((None, &claim.header))),
+            Part::Lines => Box::new(claim.lines.iter().enumerate().map(|(i, l)| (Some(i), l))),
         };
-        for (field, row) in rows {
+        for (line, row) in rows {
             let Some(value) = row.get(column) else {
                 continue;
             };
             let Some(day) = day_of(value) else {
                 continue;
             };
+            if (window.first..=window.last).contains(&day) {
+                continue;
+            }
+            // Named only now: the field's path is built for the error alone.
+            let name = &shape
+                .table(part)
+                .expect("a date column is in a table")
+                .columns[column]
+                .name;
+            let field = match line {
+                Some(i) => format!("{LINES}[{i}].{name}"),
+                None => name.clone(),
+            };
             let written = match value {
                 Value::Timestamp(ms) => time_text(*ms),
                 _ => date_text(day),
             };
-            if day < window.first {
-                return Err(FieldError::new(
-                    field,
-                    format!(
-                        "`{written}` is before {}, the earliest date taken",
-                        date_text(window.first)
-                    ),
-                ));
-            }
-            if day > window.last {
-                return Err(FieldError::new(
-                    field,
-                    format!(
-                        "`{written}` is after {}, the latest date taken (the service's today, {}, plus --future-tolerance-days {})",
-                        date_text(window.last),
-                        date_text(window.today),
-                        window.tolerance_days
-                    ),
-                ));
-            }
+            let message = if day < window.first {
+                format!(
+                    "`{written}` is before {}, the earliest date taken",
+                    date_text(window.first)
+                )
+            } else {
+                format!(
+                    "`{written}` is after {}, the latest date taken (the service's today, {}, plus --future-tolerance-days {})",
+                    date_text(window.last),
+                    date_text(window.today),
+                    window.tolerance_days
+                )
+            };
+            return Err(FieldError::new(field, message));
         }
     }
     Ok(())
