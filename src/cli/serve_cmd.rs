@@ -45,8 +45,8 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     max_body_bytes: usize,
-    /// Days a claim may arrive after newer ones of the same patient and
-    /// still be judged against the full look-back.
+    /// Days a claim may arrive late and still be judged against its full
+    /// look-back: the store keeps what a claim dated today less these days needs.
     #[arg(long, value_name = "DAYS", default_value_t = 31)]
     grace_days: i64,
     /// The day taken as today (default: the system clock, Beijing time):
