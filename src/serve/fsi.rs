@@ -554,6 +554,7 @@ fn encounter(
             None => (cnt * pric).round_dp(2),
         };
         total += amount;
+        // Digits only: `i64::from_str` would also take a sign (`+5`).
         let days_supply = match order.text("medc_days")? {
             Some(t) => Json::from(
                 t.parse::<i64>()
