@@ -20,12 +20,15 @@ use axum::http::Request;
 use claimaudit::check::check_shipped;
 use claimaudit::generate::{GenOptions, generate};
 use claimaudit::ir::Value;
-use claimaudit::ir::text::parse_date;
+use claimaudit::ir::text::{days_to_date, parse_date};
 use claimaudit::serve::api::claim_to_json;
 use claimaudit::serve::check::check_claim;
+use claimaudit::serve::clock::Clock;
 use claimaudit::serve::history::HistoryStore;
 use claimaudit::serve::import::{dataset_claims, import_claims};
+use claimaudit::serve::plausible::Window;
 use claimaudit::serve::shape::{Claim, ClaimShape};
+use claimaudit::serve::state::prune_reference;
 use claimaudit::serve::{AppState, Engine, Settings, router};
 use criterion::{Criterion, criterion_group, criterion_main};
 use tower::ServiceExt;
@@ -93,7 +96,18 @@ fn bench(c: &mut Criterion) {
 
     let engine = Engine::load(&[], &data).unwrap();
     let store = HistoryStore::open(&dir.path().join("store")).unwrap();
-    import_claims(&store, &engine.shape, &engine.lookback, 31, &history).unwrap();
+    // Today is the day of the newest claim, as when the history was live.
+    let window = Window::new(last, 1);
+    let reference = prune_reference(last, 31);
+    import_claims(
+        &store,
+        &engine.shape,
+        &engine.lookback,
+        reference,
+        &window,
+        &history,
+    )
+    .unwrap();
     let id = claim.claim_id(&shape).to_string();
 
     let mut rows: Vec<&Claim> = history.iter().collect();
@@ -122,6 +136,8 @@ fn bench(c: &mut Criterion) {
             grace_days: 31,
             rules: Vec::new(),
             data: data.clone(),
+            clock: Clock::Fixed(days_to_date(last).unwrap()),
+            future_tolerance_days: 1,
         },
     ));
     let app = router(state);

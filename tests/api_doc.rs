@@ -33,6 +33,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use claimaudit::ir::ColumnType;
+use claimaudit::serve::clock::Clock;
 use claimaudit::serve::fsi::{HEADER_FIELDS, LINE_FIELDS};
 use claimaudit::serve::history::HistoryStore;
 use claimaudit::serve::{AppState, Engine, Settings, router};
@@ -101,6 +102,9 @@ fn doc_service(store: &Path) -> Router {
         grace_days: 31,
         rules: Vec::new(),
         data: data.clone(),
+        // The examples' day: their dates are in early June 2024.
+        clock: Clock::Fixed(chrono::NaiveDate::from_ymd_opt(2024, 6, 4).unwrap()),
+        future_tolerance_days: 1,
     };
     let engine = Engine::load(&settings.rules, &data).expect("an engine");
     let store = HistoryStore::open(store).expect("a store");

@@ -258,7 +258,7 @@ async fn bad_national_input_is_refused_naming_the_national_field() {
                     [1]["cnt"] = json!("two")
             }),
             format!("{order}.cnt"),
-            "is not a decimal number",
+            "is not a decimal in plain notation",
         ),
         (
             "a quantity with too many decimals",

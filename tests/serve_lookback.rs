@@ -10,6 +10,7 @@ use std::path::Path;
 use claimaudit::exec::{Checker, ExecOptions, run_tables};
 use claimaudit::plan::{Selection, plan};
 use claimaudit::serve::api::claim_from_json;
+use claimaudit::serve::clock::Clock;
 use claimaudit::serve::lookback::{LookBack, Need, OrderColumn};
 use claimaudit::serve::routes::flag_out;
 use claimaudit::serve::shape::{Claim, ClaimShape, Part};
@@ -350,36 +351,47 @@ async fn stays_reach_as_far_back_as_they_last() {
 }
 
 #[tokio::test]
-async fn the_store_keeps_the_look_back_of_the_newest_claim() {
+async fn the_store_keeps_the_look_back_of_today_less_the_grace() {
     let store = tempfile::tempdir().unwrap();
     let data = fixture("claim_rules");
     let (app, state) = service(&data, store.path(), settings(&data));
-    // grace 31 days: the newest claim (2024-06-01) is judged from
-    // 2024-05-01; the look-back keeps from 1 January 2024.
-    for (id, day) in [
-        ("R1", "2023-12-31"),
-        ("R2", "2024-01-01"),
-        ("R3", "2024-06-01"),
+    // Today 2025-01-31, grace 31 days: the store keeps what a claim of
+    // 2024-12-31 needs, from 1 January 2024. A claim already outside is
+    // recorded (201) but not kept, as `history import` would drop it.
+    for (id, day, kept) in [
+        ("R1", "2023-12-31", false),
+        ("R2", "2024-01-01", true),
+        ("R3", "2024-06-01", true),
     ] {
         let c = claim(id, "Q03", "H3", "outpatient", day, day, "10.00", consult());
-        let (status, _) = send(&app, "POST", "/v1/claims", &c).await;
-        assert_eq!(status, 201);
+        let (status, reply) = send(&app, "POST", "/v1/claims", &c).await;
+        assert_eq!(status, 201, "{reply}");
+        assert_eq!(reply["kept"], kept, "{id}: {reply}");
     }
     assert_eq!(get(&app, "/v1/claims/R1").await.0, 404);
     assert_eq!(get(&app, "/v1/claims/R2").await.0, 200);
     assert_eq!(get(&app, "/v1/claims/R3").await.0, 200);
     assert_eq!(state.store.len().unwrap(), 2);
-    // A late claim is kept when recorded, even outside the look-back.
-    let late = claim(
-        "R0",
-        "Q03",
-        "H3",
-        "outpatient",
-        "2022-01-01",
-        "2022-01-01",
-        "10.00",
-        consult(),
-    );
-    assert_eq!(send(&app, "POST", "/v1/claims", &late).await.0, 201);
-    assert_eq!(get(&app, "/v1/claims/R0").await.0, 200);
+}
+
+#[tokio::test]
+async fn the_look_back_is_measured_from_the_clock_not_the_newest_claim() {
+    // Today 2025-03-01: the store keeps what a claim of 2025-01-29 needs,
+    // from 2024-12-31 (29 days; the calendar year reaches less far). A
+    // patient whose newest claim is 2025-01-05 keeps it, and loses one of
+    // 2024-12-20 that the newest claim's own look-back would still hold.
+    let store = tempfile::tempdir().unwrap();
+    let data = fixture("claim_rules");
+    let mut s = settings(&data);
+    s.clock = Clock::Fixed(chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap());
+    let (app, state) = service(&data, store.path(), s);
+    for (id, day, kept) in [("T1", "2024-12-20", false), ("T2", "2025-01-05", true)] {
+        let c = claim(id, "Q03", "H3", "outpatient", day, day, "10.00", consult());
+        let (status, reply) = send(&app, "POST", "/v1/claims", &c).await;
+        assert_eq!(status, 201, "{reply}");
+        assert_eq!(reply["kept"], kept, "{id}: {reply}");
+    }
+    assert_eq!(get(&app, "/v1/claims/T1").await.0, 404);
+    assert_eq!(get(&app, "/v1/claims/T2").await.0, 200);
+    assert_eq!(state.store.len().unwrap(), 1);
 }

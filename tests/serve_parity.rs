@@ -9,17 +9,20 @@ mod serve_support;
 mod support;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use claimaudit::exec::{ExecOptions, Tables, run_tables};
+use claimaudit::ir::text::days_to_date;
 use claimaudit::plan::{Selection, plan};
 use claimaudit::serve::api::claim_to_json;
+use claimaudit::serve::clock::Clock;
 use claimaudit::serve::import::claims_from_batches;
 use claimaudit::serve::routes::flag_out;
 use claimaudit::serve::shape::ClaimShape;
 use proptest::prelude::*;
 use serde_json::Value;
-use serve_support::{send, service_with, shipped};
-use support::random_data::{dataset, to_record_batches};
+use serve_support::{send, service_with, settings, shipped};
+use support::random_data::{PERIOD_DAYS, dataset, to_record_batches};
 use support::reference_eval::Rows;
 
 const CLAIM_TABLES: [&str; 2] = ["claims", "claim_items"];
@@ -51,10 +54,22 @@ fn parity(rows: &Rows, runtime: &tokio::runtime::Runtime) -> Result<(), TestCase
         .map(|(t, b)| (t.clone(), b.clone()))
         .collect();
     let store = tempfile::tempdir().unwrap();
-    let app = service_with(reference, store.path());
     let shape = ClaimShape::of(ruleset).unwrap();
     let claims = claims_from_batches(&shape, &batches["claims"], Some(&batches["claim_items"]))
         .map_err(TestCaseError::fail)?;
+    // Today is the dataset's last day and the grace its whole period: the
+    // store, pruned from the clock, keeps what every claim's check needs.
+    let last = claims
+        .iter()
+        .filter_map(|c| c.day_span(&shape))
+        .map(|(_, l)| l)
+        .max();
+    let mut settings = settings(Path::new("."));
+    if let Some(last) = last {
+        settings.clock = Clock::Fixed(days_to_date(last).unwrap());
+    }
+    settings.grace_days = PERIOD_DAYS as i64;
+    let app = service_with(reference, store.path(), settings);
     runtime.block_on(async {
         for claim in &claims {
             let (status, body) =

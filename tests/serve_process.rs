@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use serve_support::http::{Client, once};
-use serve_support::{TOKEN, fixture};
+use serve_support::{TODAY_TEXT, TOKEN, fixture};
 
 const BIN: &str = env!("CARGO_BIN_EXE_claimaudit");
 
@@ -42,6 +42,7 @@ fn start(store: &Path, token: &Path, log: bool) -> Server {
     let mut command = Command::new(BIN);
     command
         .args(["serve", "--listen", "127.0.0.1:0", "--threads", "2"])
+        .args(["--today", TODAY_TEXT])
         .arg("--data")
         .arg(fixture("claim_rules"))
         .arg("--store")
@@ -272,7 +273,7 @@ fn history_import_feeds_the_service() {
     let token = token_file(dir.path());
     let store = dir.path().join("store");
     let output = Command::new(BIN)
-        .args(["history", "import", "--data"])
+        .args(["history", "import", "--today", TODAY_TEXT, "--data"])
         .arg(fixture("claim_rules"))
         .arg("--store")
         .arg(&store)

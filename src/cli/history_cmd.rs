@@ -5,10 +5,13 @@ use std::time::Instant;
 
 use crate::check::check_paths_or_shipped;
 use crate::data::load::summary::thousands;
+use crate::serve::clock::Clock;
 use crate::serve::history::HistoryStore;
 use crate::serve::import::{dataset_claims, import_claims};
 use crate::serve::lookback::LookBack;
+use crate::serve::plausible::Window;
 use crate::serve::shape::ClaimShape;
+use crate::serve::state::prune_reference;
 use crate::syntax::Renderer;
 
 #[derive(clap::Args)]
@@ -18,8 +21,11 @@ use crate::syntax::Renderer;
     store is open in one process at a time).\n\n\
     `history import --data DIR --store DIR` reads the claims and their lines from a dataset\n\
     folder, stores them by patient (replacing stored claims with the same ids), and keeps of\n\
-    each patient only the claims within the look-back the ruleset needs (docs/api.md).\n\n\
-    Exit codes: 0 imported, 1 the ruleset has errors, 2 could not run."
+    each patient only the claims within the look-back the ruleset needs, measured from today\n\
+    (docs/api.md). A claim with a date before 1900-01-01 or after today plus the tolerance is\n\
+    not imported: each is listed on stderr with the field at fault.\n\n\
+    Exit codes: 0 imported, 1 the ruleset has errors or some claims were not imported, 2 could\n\
+    not run."
 )]
 pub struct HistoryArgs {
     #[command(subcommand)]
@@ -47,7 +53,16 @@ struct ImportArgs {
     /// As `serve --grace-days`: days a claim may arrive late.
     #[arg(long, value_name = "DAYS", default_value_t = 31)]
     grace_days: i64,
+    /// As `serve --today`: the day taken as today (default: the system clock).
+    #[arg(long, value_name = "DATE", value_parser = Clock::fixed)]
+    today: Option<Clock>,
+    /// As `serve --future-tolerance-days`: days after today a claim's dates may fall.
+    #[arg(long, value_name = "DAYS", default_value_t = 1)]
+    future_tolerance_days: i64,
 }
+
+/// Refused claims listed on stderr before the rest are only counted.
+const LISTED: usize = 20;
 
 pub fn run(args: &HistoryArgs) -> Result<u8, String> {
     match &args.command {
@@ -69,7 +84,16 @@ fn import(args: &ImportArgs) -> Result<u8, String> {
     let lookback = LookBack::derive(ruleset, &shape);
     let claims = dataset_claims(ruleset, &checked.sources, &shape, &args.data)?;
     let store = HistoryStore::open(&args.store).map_err(|e| e.to_string())?;
-    let imported = import_claims(&store, &shape, &lookback, args.grace_days, &claims)?;
+    let clock = args.today.unwrap_or_default();
+    let window = Window::new(clock.today(), args.future_tolerance_days);
+    let reference = prune_reference(clock.today(), args.grace_days);
+    let imported = import_claims(&store, &shape, &lookback, reference, &window, &claims)?;
+    for (id, e) in imported.refused.iter().take(LISTED) {
+        eprintln!("claim `{id}` was not imported: {e}");
+    }
+    if imported.refused.len() > LISTED {
+        eprintln!("... and {} more", imported.refused.len() - LISTED);
+    }
     println!(
         "imported {} claims ({} lines) of {} patients into {} in {:.1} s",
         thousands(imported.claims),
@@ -83,5 +107,12 @@ fn import(args: &ImportArgs) -> Result<u8, String> {
         thousands(imported.pruned),
         thousands(store.len().map_err(|e| e.to_string())?)
     );
+    if !imported.refused.is_empty() {
+        println!(
+            "  {} claims with a date outside the plausible window were not imported (listed on stderr)",
+            thousands(imported.refused.len() as u64)
+        );
+        return Ok(super::EXIT_FINDINGS);
+    }
     Ok(0)
 }

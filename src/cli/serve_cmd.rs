@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::serve::auth::read_token;
+use crate::serve::clock::Clock;
 use crate::serve::history::HistoryStore;
 use crate::serve::{AppState, Engine, Settings};
 
@@ -44,10 +45,17 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     max_body_bytes: usize,
-    /// Days a claim may arrive after newer ones of the same patient and
-    /// still be judged against the full look-back.
+    /// Days a claim may arrive late and still be judged against its full
+    /// look-back: the store keeps what a claim dated today less these days needs.
     #[arg(long, value_name = "DAYS", default_value_t = 31)]
     grace_days: i64,
+    /// The day taken as today (default: the system clock, Beijing time):
+    /// the store's look-back and the latest date taken are measured from it.
+    #[arg(long, value_name = "DATE", value_parser = Clock::fixed)]
+    today: Option<Clock>,
+    /// Days after today a claim's dates may fall; later ones are refused.
+    #[arg(long, value_name = "DAYS", default_value_t = 1)]
+    future_tolerance_days: i64,
     /// Worker threads for HTTP (default: all cores).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -75,6 +83,8 @@ pub fn run(args: &ServeArgs) -> Result<u8, String> {
         grace_days: args.grace_days,
         rules: args.rules.clone(),
         data: args.data.clone(),
+        clock: args.today.unwrap_or_default(),
+        future_tolerance_days: args.future_tolerance_days,
     };
     let state = Arc::new(AppState::new(engine, store, settings));
     let mut runtime = tokio::runtime::Builder::new_multi_thread();

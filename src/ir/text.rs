@@ -4,10 +4,14 @@
 //! milliseconds may follow); decimals `12.50`; booleans `true`/`false`;
 //! lists with `;` between elements (`E11.900;I10.x00`, or `[]` for an
 //! empty list). An empty cell is null.
+//!
+//! The service reads its JSON strictly (`parse_date_exact`,
+//! `parse_timestamp_exact`, `is_plain_decimal`): a body typed by hand or by
+//! a buggy client must not pass for a date it does not mean.
 
 use std::str::FromStr;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
 use super::value::Value;
@@ -41,6 +45,81 @@ pub fn parse_timestamp(text: &str) -> Result<i64, String> {
         .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
         .map(|t| t.and_utc().timestamp_millis())
         .ok_or_else(|| format!("`{text}` is not a time like 2024-03-01 08:30:00"))
+}
+
+/// The earliest year the service's strict forms take: a claim from before
+/// 1900 is a typing error, not history.
+pub const FIRST_YEAR: i32 = 1900;
+
+/// A date exactly `yyyy-MM-dd` (four-digit year from 1900, two-digit month
+/// and day), as the service takes it: no `2024-6-1`, no sign, no year 0000.
+pub fn parse_date_exact(text: &str) -> Result<i32, String> {
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let shaped = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && digits(0..4)
+        && digits(5..7)
+        && digits(8..10);
+    let date = shaped
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| format!("`{text}` is not a date like 2024-03-01 (yyyy-MM-dd)"))?;
+    if date.year() < FIRST_YEAR {
+        return Err(format!(
+            "`{text}` is before {FIRST_YEAR}-01-01, the earliest date taken"
+        ));
+    }
+    Ok(date_to_days(date))
+}
+
+/// A time exactly `yyyy-MM-dd HH:mm:ss` (a `T` may stand for the space;
+/// the seconds may be left out; up to three digits of milliseconds may
+/// follow them), the date as in [`parse_date_exact`].
+pub fn parse_timestamp_exact(text: &str) -> Result<i64, String> {
+    let wrong = || format!("`{text}` is not a time like 2024-03-01 08:30:00 (yyyy-MM-dd HH:mm:ss)");
+    let (day, clock) = match text.split_at_checked(10) {
+        Some((day, rest)) if rest.starts_with([' ', 'T']) => (day, &rest[1..]),
+        _ => return Err(wrong()),
+    };
+    let day =
+        parse_date_exact(day).map_err(|e| if e.contains("earliest") { e } else { wrong() })?;
+    let b = clock.as_bytes();
+    let two = |i: usize| b.len() >= i + 2 && b[i].is_ascii_digit() && b[i + 1].is_ascii_digit();
+    let shaped = match b.len() {
+        5 => two(0) && b[2] == b':' && two(3),
+        8 => two(0) && b[2] == b':' && two(3) && b[5] == b':' && two(6),
+        10..=12 => {
+            two(0)
+                && b[2] == b':'
+                && two(3)
+                && b[5] == b':'
+                && two(6)
+                && b[8] == b'.'
+                && b[9..].iter().all(u8::is_ascii_digit)
+        }
+        _ => false,
+    };
+    let format = if b.len() == 5 { "%H:%M" } else { "%H:%M:%S%.f" };
+    let time = shaped
+        .then(|| chrono::NaiveTime::parse_from_str(clock, format).ok())
+        .flatten()
+        .ok_or_else(wrong)?;
+    Ok(day as i64 * 86_400_000 + (time - chrono::NaiveTime::MIN).num_milliseconds())
+}
+
+/// Whether `text` is a decimal in plain notation: an optional minus,
+/// digits, and optionally a point and digits (no exponent, no `_`, no
+/// sign `+`, no spaces), which `Decimal::from_str` alone does not ensure.
+pub fn is_plain_decimal(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (digits, None),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    all_digits(whole) && fraction.is_none_or(all_digits)
 }
 
 /// Parses `text` as a value of `ty`; the empty string is null.
@@ -129,6 +208,45 @@ mod tests {
         assert!(parse_cell("2024-02-30", &ColumnType::Date).is_err());
         let gender = ColumnType::Enum(vec!["M".into(), "F".into()]);
         assert!(parse_cell("male", &gender).unwrap_err().contains("M, F"));
+    }
+
+    #[test]
+    fn the_exact_forms_refuse_what_chrono_lets_through() {
+        assert_eq!(parse_date_exact("1970-01-02"), Ok(1));
+        for bad in [
+            "2024-6-1",
+            "0000-01-01",
+            "-0001-01-01",
+            "+2024-01-01",
+            "2024-02-30",
+            " 2024-01-01",
+            "1899-12-31",
+            "20240-01-01",
+        ] {
+            assert!(parse_date_exact(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_timestamp_exact("1970-01-01 00:00:01.5"), Ok(1500));
+        assert_eq!(parse_timestamp_exact("1970-01-01T00:01"), Ok(60_000));
+        assert_eq!(parse_timestamp_exact("1970-01-02 00:00:00"), Ok(86_400_000));
+        for bad in [
+            "2024-06-01 9:30:00",
+            "2024-06-01 09:30:00.1234",
+            "2024-06-01",
+            "2024-06-01 09:30:00Z",
+            "2024-06-01  09:30",
+            "9999-12-31 25:00:00",
+            "2024-06-01 09:30:60.5x",
+        ] {
+            assert!(parse_timestamp_exact(bad).is_err(), "{bad}");
+        }
+        for good in ["0", "-1", "12.50", "0.001"] {
+            assert!(is_plain_decimal(good), "{good}");
+        }
+        for bad in [
+            "1e5", "1_000", "+1", ".5", "5.", "", "-", " 1", "1.2.3", "١",
+        ] {
+            assert!(!is_plain_decimal(bad), "{bad}");
+        }
     }
 
     #[test]

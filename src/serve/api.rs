@@ -3,11 +3,14 @@
 //! (`lines[2].item_type: "Drug" is not one of drug, service, material`).
 //!
 //! Types: text and enumerations are strings; whole numbers are JSON
-//! integers; decimals are strings (`"12.50"`) or JSON numbers, with no more
-//! digits after the point than the column's scale; dates are
-//! `"2024-03-01"`; times are `"2024-03-01 08:30:00"`; lists are arrays.
-//! A nullable column may be absent or `null`; a required one may not.
-//! Unknown fields are refused (a misspelt field would otherwise be lost).
+//! integers; decimals are strings in plain notation (`"12.50"`, no `1e5`,
+//! no `1_000`) or JSON numbers, with no more digits after the point than
+//! the column's scale; dates are exactly `"2024-03-01"`; times are
+//! `"2024-03-01 08:30:00"`; lists are arrays. A nullable column may be
+//! absent or `null`; a required one may not, nor be an empty or blank
+//! string. Unknown fields are refused (a misspelt field would otherwise be
+//! lost). Dates before 1900 are refused here; the latest date taken
+//! depends on the clock and is checked by `plausible`.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -19,7 +22,7 @@ use serde_json::{Map, Value as Json};
 
 use super::shape::{Claim, ClaimShape};
 use crate::ir::decimal_mantissa;
-use crate::ir::text::{days_to_date, parse_date, parse_timestamp};
+use crate::ir::text::{days_to_date, is_plain_decimal, parse_date_exact, parse_timestamp_exact};
 use crate::ir::{ColumnType, CompareOp, Constraint, ConstraintOperand, Literal, Table, Value};
 
 /// The field holding a claim's lines.
@@ -58,7 +61,8 @@ pub fn claim_from_json(shape: &ClaimShape, json: &Json) -> Result<Claim, FieldEr
         FieldError::new("", format!("expected a claim object, found {}", kind(json)))
     })?;
     let allowed_extra: &[&str] = if shape.lines.is_some() { &[LINES] } else { &[] };
-    let header = row_from_json(&shape.header, object, "", None, allowed_extra)?;
+    let ids = [shape.claim_id, shape.patient_id];
+    let header = row_from_json(&shape.header, object, "", None, allowed_extra, &ids)?;
     let claim_id = match &header[shape.claim_id] {
         Value::Text(t) => t.clone(),
         _ => unreachable!("the claim id is required text"),
@@ -76,6 +80,8 @@ pub fn claim_from_json(shape: &ClaimShape, json: &Json) -> Result<Claim, FieldEr
             }
         };
         let mut seen: HashMap<Vec<String>, usize> = HashMap::new();
+        let mut line_ids = shape_lines.key.clone();
+        line_ids.push(shape_lines.claim_fk);
         for (i, item) in items.iter().enumerate() {
             let prefix = format!("{LINES}[{i}].");
             let object = item.as_object().ok_or_else(|| {
@@ -85,7 +91,14 @@ pub fn claim_from_json(shape: &ClaimShape, json: &Json) -> Result<Claim, FieldEr
                 )
             })?;
             let fk = (shape_lines.claim_fk, claim_id.as_str());
-            let row = row_from_json(&shape_lines.table, object, &prefix, Some(fk), &[])?;
+            let row = row_from_json(
+                &shape_lines.table,
+                object,
+                &prefix,
+                Some(fk),
+                &[],
+                &line_ids,
+            )?;
             let key: Vec<String> = shape_lines
                 .key
                 .iter()
@@ -110,13 +123,16 @@ pub fn claim_from_json(shape: &ClaimShape, json: &Json) -> Result<Claim, FieldEr
 }
 
 /// One row of `table` from a JSON object. `fk` fills the column holding the
-/// claim id (a line may leave it out; when given it must agree).
+/// claim id (a line may leave it out; when given it must agree). `ids` are
+/// the columns that identify (the claim, the patient, a line's key): taken
+/// exactly as sent, so they may not begin or end with white space.
 fn row_from_json(
     table: &Table,
     object: &Map<String, Json>,
     prefix: &str,
     fk: Option<(usize, &str)>,
     extra: &[&str],
+    ids: &[usize],
 ) -> Result<Vec<Value>, FieldError> {
     if let Some(unknown) = object
         .keys()
@@ -142,6 +158,9 @@ fn row_from_json(
             (None, _) => return Err(FieldError::new(field, "is required")),
             (Some(json), _) => value_from_json(&column.ty, json, &field)?,
         };
+        if let Value::Text(text) = &value {
+            check_text(text, !column.nullable, ids.contains(&i), &field)?;
+        }
         if let Some((fk, id)) = fk
             && fk == i
             && value != Value::Text(id.to_string())
@@ -157,6 +176,34 @@ fn row_from_json(
         check_constraint(table, &row, constraint, prefix)?;
     }
     Ok(row)
+}
+
+/// A required text may not be empty or blank (it would pass for a value
+/// where there is none: an empty claim id is recorded but can never be read
+/// back); an id may hold no white space at its ends nor control characters.
+fn check_text(text: &str, required: bool, id: bool, field: &str) -> Result<(), FieldError> {
+    if required && text.trim().is_empty() {
+        return Err(FieldError::new(
+            field,
+            "is required; an empty or blank string is not a value",
+        ));
+    }
+    if id && text.trim() != text {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "\"{}\" begins or ends with white space; an id is taken exactly as sent",
+                truncate(text)
+            ),
+        ));
+    }
+    if id && text.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            field,
+            "holds a control character; an id may not",
+        ));
+    }
+    Ok(())
 }
 
 /// Converts one JSON value to a value of `ty` (not null).
@@ -190,25 +237,35 @@ pub fn value_from_json(ty: &ColumnType, json: &Json, field: &str) -> Result<Valu
             .map(Value::Bool)
             .ok_or_else(|| wrong("true or false")),
         ColumnType::Decimal { precision, scale } => {
-            let written = match json {
-                Json::String(s) => s.trim().to_string(),
-                Json::Number(n) => n.to_string(),
+            let d = match json {
+                Json::String(s) if is_plain_decimal(s) => Decimal::from_str(s).ok(),
+                Json::String(_) => None,
+                // The body reader refuses exponent notation; a float may
+                // still print with an exponent (1e16), which is its value.
+                Json::Number(n) => {
+                    let t = n.to_string();
+                    Decimal::from_str(&t)
+                        .or_else(|_| Decimal::from_scientific(&t))
+                        .ok()
+                }
                 _ => return Err(wrong("a decimal (a string like \"12.50\" or a number)")),
             };
-            let d = Decimal::from_str(&written)
-                .or_else(|_| Decimal::from_scientific(&written))
-                .map_err(|_| {
-                    FieldError::new(field, format!("\"{written}\" is not a decimal number"))
-                })?;
+            let d = d.ok_or_else(|| {
+                let written = json.as_str().map_or_else(|| json.to_string(), truncate);
+                FieldError::new(
+                    field,
+                    format!("\"{written}\" is not a decimal in plain notation like 12.50"),
+                )
+            })?;
             decimal_mantissa(d, *precision, *scale).map_err(|e| FieldError::new(field, e))?;
             let mut d = d.normalize();
             d.rescale(*scale as u32);
             Ok(Value::Decimal(d))
         }
-        ColumnType::Date => parse_date(text()?)
+        ColumnType::Date => parse_date_exact(text()?)
             .map(Value::Date)
             .map_err(|e| FieldError::new(field, e)),
-        ColumnType::Timestamp => parse_timestamp(text()?)
+        ColumnType::Timestamp => parse_timestamp_exact(text()?)
             .map(Value::Timestamp)
             .map_err(|e| FieldError::new(field, e)),
         ColumnType::List(inner) => {
@@ -220,6 +277,12 @@ pub fn value_from_json(ty: &ColumnType, json: &Json, field: &str) -> Result<Valu
                     let field = format!("{field}[{i}]");
                     if item.is_null() {
                         return Err(FieldError::new(field, "a list element may not be null"));
+                    }
+                    if item.as_str().is_some_and(|t| t.trim().is_empty()) {
+                        return Err(FieldError::new(
+                            field,
+                            "a list element may not be an empty or blank string",
+                        ));
                     }
                     value_from_json(inner, item, &field)
                 })

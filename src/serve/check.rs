@@ -91,25 +91,19 @@ pub fn check_claim(
 }
 
 /// The claims of one patient's stored history that fall outside the
-/// look-back of a claim dated `grace_days` before the patient's newest day.
+/// look-back of a claim dated `reference` (today minus the grace days: the
+/// service's clock, never a claim's own dates, so one mistyped date cannot
+/// push the others out).
 pub fn outside_lookback(
     shape: &ClaimShape,
     lookback: &LookBack,
-    grace_days: i64,
+    reference: i32,
     stored: &[Stored],
 ) -> Vec<String> {
     let claims: Vec<(&str, Claim)> = stored
         .iter()
         .filter_map(|(id, json)| Some((id.as_str(), stored_claim(shape, json)?)))
         .collect();
-    let Some(newest) = claims
-        .iter()
-        .filter_map(|(_, c)| c.day_span(shape).map(|(_, last)| last))
-        .max()
-    else {
-        return Vec::new();
-    };
-    let reference = (newest as i64 - grace_days).clamp(i32::MIN as i64, i32::MAX as i64) as i32;
     let cut = lookback.cut(reference);
     let refs: Vec<&Claim> = claims.iter().map(|(_, c)| c).collect();
     let keep = lookback.select(shape, cut, &refs, &[]);

@@ -13,6 +13,7 @@ use serde_json::{Value as Json, json};
 use super::api::FieldError;
 use super::history::StoreError;
 use super::state::AppState;
+use super::strict_json::{self, BodyError};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -80,7 +81,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A request body parsed as JSON (any content type), within the body limit.
+/// A request body parsed as JSON (any content type), within the body limit,
+/// strictly (`strict_json`: no repeated keys, no exponent notation).
 pub struct JsonBody(pub Json);
 
 impl FromRequest<Arc<AppState>> for JsonBody {
@@ -103,12 +105,13 @@ pub fn parse_json(bytes: &[u8]) -> Result<Json, ApiError> {
             "the request body is empty; expected a JSON object",
         ));
     }
-    serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::new(
+    strict_json::parse(bytes).map_err(|e| match e {
+        BodyError::Malformed(why) => ApiError::new(
             StatusCode::BAD_REQUEST,
             "malformed_json",
-            format!("the body is not valid JSON: {e}"),
-        )
+            format!("the body is not valid JSON: {why}"),
+        ),
+        BodyError::Field(e) => e.into(),
     })
 }
 

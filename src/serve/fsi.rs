@@ -9,6 +9,7 @@
 //! `input.data.patient_dtos[0].fsi_encounter_dtos[0].fsi_order_dtos[2].hilist_type`.
 //! Fields the mapping does not use are ignored.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
@@ -18,7 +19,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use super::api::{FieldError, LINES, kind};
 use crate::flags::Flag;
 use crate::ir::Ruleset;
-use crate::ir::text::{parse_date, parse_timestamp};
+use crate::ir::text::{is_plain_decimal, parse_date_exact, parse_timestamp_exact};
 
 /// Contract column of `claims` <- national field of an encounter.
 pub const HEADER_FIELDS: [(&str, &str); 12] = [
@@ -69,6 +70,9 @@ pub struct Encounter {
     pub claim: Json,
     /// `rx_id` of each line, by line number − 1.
     pub rx_ids: Vec<String>,
+    /// Whether it is the current encounter (its settlement time is the
+    /// envelope's `inf_time`).
+    pub current: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -186,16 +190,11 @@ impl<'a> Node<'a> {
             .collect()
     }
 
-    /// A list of text values (`rule_ids`).
+    /// A list of text values (`rule_ids`): an array of strings; a single
+    /// string is refused rather than guessed at (`"DUP-01,CAP-01"`).
     fn texts(&self, name: &str) -> Result<Vec<String>, FieldError> {
         match self.map.get(name) {
             None | Some(Json::Null) => Ok(Vec::new()),
-            Some(Json::String(s)) => Ok(s
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect()),
             Some(Json::Array(items)) => items
                 .iter()
                 .enumerate()
@@ -210,38 +209,58 @@ impl<'a> Node<'a> {
                 .collect(),
             Some(other) => Err(FieldError::new(
                 self.field(name),
-                format!("expected an array of rule ids, found {}", kind(other)),
+                format!(
+                    "expected an array of rule ids (like [\"DUP-01\"]), found {}",
+                    kind(other)
+                ),
             )),
         }
     }
 
-    /// A date field ("yyyy-MM-dd", or a time whose date part is taken).
+    /// A date field: exactly `yyyy-MM-dd`, or a time `yyyy-MM-dd HH:mm:ss`
+    /// whose date part is taken.
     fn date(&self, name: &str) -> Result<Option<String>, FieldError> {
         let Some(text) = self.text(name)? else {
             return Ok(None);
         };
-        let day = text.get(..10).unwrap_or(&text);
-        let rest_ok = text.len() == 10 || parse_timestamp(&text).is_ok();
-        if parse_date(day).is_err() || !rest_ok {
-            return Err(FieldError::new(
+        let read = if text.len() == 10 {
+            parse_date_exact(&text).map(|_| ())
+        } else {
+            parse_timestamp_exact(&text).map(|_| ())
+        };
+        match read {
+            Ok(()) => Ok(Some(text[..10].to_string())),
+            Err(e) if e.contains("earliest") => Err(FieldError::new(self.field(name), e)),
+            Err(_) => Err(FieldError::new(
                 self.field(name),
                 format!("\"{text}\" is not a date like 2024-03-01 or 2024-03-01 08:30:00"),
-            ));
+            )),
         }
-        Ok(Some(day.to_string()))
     }
 
+    /// A time field `yyyy-MM-dd HH:mm:ss`.
+    fn time(&self, name: &str) -> Result<Option<String>, FieldError> {
+        let Some(text) = self.text(name)? else {
+            return Ok(None);
+        };
+        parse_timestamp_exact(&text)
+            .map(|_| Some(text))
+            .map_err(|e| FieldError::new(self.field(name), e))
+    }
+
+    /// A decimal in plain notation (`12.50`; no `1e5`, no `1_000`).
     fn decimal(&self, name: &str) -> Result<Option<Decimal>, FieldError> {
         let Some(text) = self.text(name)? else {
             return Ok(None);
         };
-        Decimal::from_str(&text)
-            .or_else(|_| Decimal::from_scientific(&text))
+        is_plain_decimal(&text)
+            .then(|| Decimal::from_str(&text).ok())
+            .flatten()
             .map(Some)
-            .map_err(|_| {
+            .ok_or_else(|| {
                 FieldError::new(
                     self.field(name),
-                    format!("\"{text}\" is not a decimal number"),
+                    format!("\"{text}\" is not a decimal in plain notation like 12.50"),
                 )
             })
     }
@@ -266,7 +285,7 @@ fn envelope(root: &Node) -> Result<Envelope, FieldError> {
     Ok(Envelope {
         infno: root.text("infno")?,
         msgid: root.text("msgid")?,
-        inf_time: root.text("inf_time")?,
+        inf_time: root.time("inf_time")?,
         opter: root.text("opter")?,
         fixmedins_code: root.text("fixmedins_code")?,
     })
@@ -298,10 +317,13 @@ const MED_MDTRT_TYPE: [(&str, &str); 3] =
     [("1", "outpatient"), ("2", "inpatient"), ("3", "pharmacy")];
 
 /// Reads a 3101 or 3102 request (`infno` the transaction it was sent to).
+/// `now` is the service's clock (Beijing time): the settlement time of a
+/// current encounter sent without `inf_time`.
 pub fn review_request(
     json: &Json,
     infno: &str,
     ruleset: &Ruleset,
+    now: &str,
 ) -> Result<ReviewRequest, FieldError> {
     let root = Node::root(json)?;
     let envelope = envelope(&root)?;
@@ -330,8 +352,23 @@ pub fn review_request(
         ));
     }
     let mut patients = Vec::new();
+    // An encounter is sent once: a second with the same mdtrt_id would
+    // silently replace the first (as history, or as the current one).
+    let mut seen: HashMap<String, String> = HashMap::new();
     for patient in &patient_nodes {
-        patients.push(patient_request(patient, &envelope)?);
+        let request = patient_request(patient, &envelope, now)?;
+        for e in std::iter::once(&request.current).chain(&request.earlier) {
+            if let Some(first) = seen.insert(e.mdtrt_id.clone(), e.path.clone()) {
+                return Err(FieldError::new(
+                    format!("{}.mdtrt_id", e.path),
+                    format!(
+                        "\"{}\" is the mdtrt_id of {first} too; each encounter is sent once",
+                        e.mdtrt_id
+                    ),
+                ));
+            }
+        }
+        patients.push(request);
     }
     Ok(ReviewRequest {
         envelope,
@@ -341,7 +378,11 @@ pub fn review_request(
     })
 }
 
-fn patient_request(patient: &Node, envelope: &Envelope) -> Result<PatientRequest, FieldError> {
+fn patient_request(
+    patient: &Node,
+    envelope: &Envelope,
+    now: &str,
+) -> Result<PatientRequest, FieldError> {
     let patn_id = patient.required("patn_id")?;
     patient.code(
         "gend",
@@ -374,8 +415,9 @@ fn patient_request(patient: &Node, envelope: &Envelope) -> Result<PatientRequest
     let mut earlier = Vec::new();
     for node in &encounters {
         let is_current = node.text("mdtrt_id")?.as_deref() == Some(current_id.as_str());
-        let encounter = encounter(node, &patn_id, poolarea.as_deref(), envelope, is_current)?;
-        if is_current {
+        let settle = is_current.then_some(now);
+        let encounter = encounter(node, &patn_id, poolarea.as_deref(), envelope, settle)?;
+        if is_current && current.is_none() {
             current = Some(encounter);
         } else {
             earlier.push(encounter);
@@ -394,19 +436,9 @@ fn patient_request(patient: &Node, envelope: &Envelope) -> Result<PatientRequest
     })
 }
 
-/// The time of the current encounter's settlement: `inf_time`, else now
-/// (Beijing time, as the contract's times are).
-fn settle_time(envelope: &Envelope) -> String {
-    envelope
-        .inf_time
-        .as_deref()
-        .filter(|t| parse_timestamp(t).is_ok())
-        .map(String::from)
-        .unwrap_or_else(|| {
-            (chrono::Utc::now() + chrono::Duration::hours(8))
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string()
-        })
+/// The time of the current encounter's settlement: `inf_time`, else now.
+fn settle_time(envelope: &Envelope, now: &str) -> String {
+    envelope.inf_time.clone().unwrap_or_else(|| now.to_string())
 }
 
 fn encounter(
@@ -414,7 +446,7 @@ fn encounter(
     patn_id: &str,
     poolarea: Option<&str>,
     envelope: &Envelope,
-    current: bool,
+    current: Option<&str>,
 ) -> Result<Encounter, FieldError> {
     let mdtrt_id = node.required("mdtrt_id")?;
     let visit_type = match node.text("med_mdtrt_type")?.as_deref() {
@@ -495,6 +527,14 @@ fn encounter(
     let mut last_order_day = adm_date.clone();
     for (i, order) in node.list("fsi_order_dtos")?.iter().enumerate() {
         let rx_id = order.text("rx_id")?.unwrap_or_else(|| (i + 1).to_string());
+        if let Some(first) = rx_ids.iter().position(|r| *r == rx_id) {
+            return Err(FieldError::new(
+                order.field("rx_id"),
+                format!(
+                    "\"{rx_id}\" is the rx_id of fsi_order_dtos[{first}] too; it names one order of the encounter"
+                ),
+            ));
+        }
         let item_type = item_type(order)?;
         let code = order.required("hilist_code")?;
         let day = order
@@ -514,13 +554,19 @@ fn encounter(
             None => (cnt * pric).round_dp(2),
         };
         total += amount;
+        // Digits only: `i64::from_str` would also take a sign (`+5`).
         let days_supply = match order.text("medc_days")? {
-            Some(t) => Json::from(t.parse::<i64>().map_err(|_| {
-                FieldError::new(
-                    order.field("medc_days"),
-                    format!("\"{t}\" is not a whole number of days"),
-                )
-            })?),
+            Some(t) => Json::from(
+                t.parse::<i64>()
+                    .ok()
+                    .filter(|_| t.bytes().all(|b| b.is_ascii_digit()))
+                    .ok_or_else(|| {
+                        FieldError::new(
+                            order.field("medc_days"),
+                            format!("\"{t}\" is not a whole number of days"),
+                        )
+                    })?,
+            ),
             None => Json::Null,
         };
         let doctor_id = order
@@ -553,16 +599,12 @@ fn encounter(
     };
     let total = node.decimal("medfee_sumamt")?.unwrap_or(total);
     let fund = node.decimal("hifp_payamt")?.unwrap_or(Decimal::ZERO);
-    let settle = if current {
-        settle_time(envelope)
-    } else {
-        match node
-            .text("setl_time")?
-            .filter(|t| parse_timestamp(t).is_ok())
-        {
+    let settle = match current {
+        Some(now) => settle_time(envelope, now),
+        None => match node.time("setl_time")? {
             Some(t) => t,
             None => format!("{discharge} 00:00:00"),
-        }
+        },
     };
     let claim = json!({
         "claim_id": mdtrt_id,
@@ -584,6 +626,7 @@ fn encounter(
         mdtrt_id,
         claim,
         rx_ids,
+        current: current.is_some(),
     })
 }
 
@@ -624,7 +667,13 @@ pub fn national_error(encounter: &Encounter, e: FieldError) -> FieldError {
         )
     } else {
         let column = e.field.split('[').next().unwrap_or(&e.field);
-        format!("{}.{}", encounter.path, national(column, &HEADER_FIELDS))
+        match column {
+            // The current encounter's comes from the envelope; an earlier
+            // one's from its own setl_time.
+            "settle_time" if encounter.current => "inf_time".to_string(),
+            "settle_time" => format!("{}.setl_time", encounter.path),
+            _ => format!("{}.{}", encounter.path, national(column, &HEADER_FIELDS)),
+        }
     };
     FieldError::new(
         field,

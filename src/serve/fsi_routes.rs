@@ -15,6 +15,7 @@ use super::api::{FieldError, claim_from_json};
 use super::check::{check_claim, decision};
 use super::error::{ApiError, JsonBody};
 use super::fsi::{self, Envelope, national_error};
+use super::plausible;
 use super::routes::blocking;
 use super::shape::Claim;
 use super::state::AppState;
@@ -89,10 +90,19 @@ async fn run_review(
     infno: &str,
 ) -> Result<Vec<Json_>, ApiError> {
     let engine = state.engine();
-    let request = fsi::review_request(body, infno, engine.ruleset())?;
+    let now = state
+        .settings
+        .clock
+        .now()
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let request = fsi::review_request(body, infno, engine.ruleset(), &now)?;
     let shape = &engine.shape;
+    let window = state.settings.window();
     let read = |e: &fsi::Encounter| -> Result<Claim, FieldError> {
-        claim_from_json(shape, &e.claim).map_err(|err| national_error(e, err))
+        let claim = claim_from_json(shape, &e.claim).map_err(|err| national_error(e, err))?;
+        plausible::check(shape, &claim, &window).map_err(|err| national_error(e, err))?;
+        Ok(claim)
     };
     let mut checks = Vec::new();
     for patient in &request.patients {

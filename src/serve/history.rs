@@ -30,8 +30,9 @@ pub type Stored = (String, Vec<u8>);
 /// What recording a claim did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {
-    /// The claim was new and is now stored.
-    Created,
+    /// The claim was new and is recorded; `kept` is false when it falls
+    /// outside the look-back the store keeps and was pruned at once.
+    Created { kept: bool },
     /// The same claim (byte for byte) was already stored: nothing changed.
     Unchanged,
     /// A different claim with this id is stored (returned): nothing changed.
@@ -116,7 +117,8 @@ impl HistoryStore {
     }
 
     /// Records a settled claim of `patient` (its JSON form in `json`), then
-    /// drops the patient's claims `prune` names (never this one). Durable
+    /// drops the patient's claims `prune` names, this one too when it is
+    /// already outside the look-back (as `history import` would). Durable
     /// when it returns.
     pub fn record(
         &self,
@@ -143,11 +145,13 @@ impl HistoryStore {
             claims.insert((patient, claim_id), json)?;
             index.insert(claim_id, patient)?;
             let all = read_patient(&claims, patient)?;
-            for old in prune(&all).iter().filter(|id| *id != claim_id) {
+            let mut kept = true;
+            for old in prune(&all) {
+                kept &= old != claim_id;
                 claims.remove((patient, old.as_str()))?;
                 index.remove(old.as_str())?;
             }
-            Ok(Recorded::Created)
+            Ok(Recorded::Created { kept })
         })
     }
 

@@ -11,10 +11,11 @@ use arrow::datatypes::{
 };
 use rust_decimal::Decimal;
 
-use super::api::claim_to_json;
+use super::api::{FieldError, claim_to_json};
 use super::check::outside_lookback;
 use super::history::HistoryStore;
 use super::lookback::LookBack;
+use super::plausible::{self, Window};
 use super::shape::{Claim, ClaimShape};
 use crate::exec::read_tables;
 use crate::ir::{ColumnType, Ruleset, Table, Value};
@@ -141,20 +142,32 @@ pub struct Imported {
     pub patients: u64,
     /// Claims dropped as outside the look-back.
     pub pruned: u64,
+    /// Claims not imported, with the id and the field at fault: a date
+    /// outside the plausible window, as the service would refuse it.
+    pub refused: Vec<(String, FieldError)>,
 }
 
-/// Stores `claims` (replacing stored versions with the same ids), then
-/// prunes each patient's history to the look-back.
+/// Stores the plausible `claims` (replacing stored versions with the same
+/// ids), then prunes each patient's history to the look-back of a claim
+/// dated `reference` (today minus the grace days).
 pub fn import_claims(
     store: &HistoryStore,
     shape: &ClaimShape,
     lookback: &LookBack,
-    grace_days: i64,
+    reference: i32,
+    window: &Window,
     claims: &[Claim],
 ) -> Result<Imported, String> {
     let mut patients = BTreeSet::new();
     let mut out = Imported::default();
-    for chunk in claims.chunks(20_000) {
+    let mut plausible_claims = Vec::with_capacity(claims.len());
+    for c in claims {
+        match plausible::check(shape, c, window) {
+            Ok(()) => plausible_claims.push(c),
+            Err(e) => out.refused.push((c.claim_id(shape).to_string(), e)),
+        }
+    }
+    for chunk in plausible_claims.chunks(20_000) {
         let rows: Vec<(String, String, Vec<u8>)> = chunk
             .iter()
             .map(|c| {
@@ -176,7 +189,7 @@ pub fn import_claims(
     let patients: Vec<String> = patients.into_iter().collect();
     out.patients = patients.len() as u64;
     for chunk in patients.chunks(20_000) {
-        let prune = |all: &[_]| outside_lookback(shape, lookback, grace_days, all);
+        let prune = |all: &[_]| outside_lookback(shape, lookback, reference, all);
         out.pruned += store.prune(chunk, &prune).map_err(|e| e.to_string())?;
     }
     Ok(out)

@@ -8,11 +8,14 @@
 //! - `history`: the durable store; `check`: one check, and pruning;
 //! - `import`: a dataset's claims into the store;
 //! - `routes`, `fsi`, `fsi_routes`: the native and national endpoints;
+//! - `strict_json`, `plausible`, `clock`: bodies read strictly, dates
+//!   within the plausible window, the service's today;
 //! - `auth`, `observe`, `metrics`, `error`: tokens, logs, counters, errors.
 
 pub mod api;
 pub mod auth;
 pub mod check;
+pub mod clock;
 pub mod error;
 pub mod fsi;
 pub mod fsi_routes;
@@ -21,9 +24,11 @@ pub mod import;
 pub mod lookback;
 pub mod metrics;
 pub mod observe;
+pub mod plausible;
 pub mod routes;
 pub mod shape;
 pub mod state;
+pub mod strict_json;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

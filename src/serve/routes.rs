@@ -14,6 +14,7 @@ use super::api::{claim_from_json, claim_to_json};
 use super::check::{check_claim, decision, outside_lookback};
 use super::error::{ApiError, JsonBody};
 use super::history::Recorded;
+use super::plausible;
 use super::state::{AppState, LoadError};
 use crate::flags::{Flag, flag_json};
 
@@ -45,6 +46,7 @@ pub async fn check(
     let started = Instant::now();
     let engine = state.engine();
     let claim = claim_from_json(&engine.shape, &body)?;
+    plausible::check(&engine.shape, &claim, &state.settings.window())?;
     let reply = {
         let state = state.clone();
         let engine = engine.clone();
@@ -68,19 +70,21 @@ pub async fn check(
 }
 
 /// `POST /v1/claims`: records a settled claim, durably, before replying.
-/// 201 when new; 200 with the stored claim when the same claim is already
-/// recorded; 409 when a different claim holds the id.
+/// 201 when new (`kept: false` when it is already outside the look-back the
+/// store keeps, so pruned at once); 200 with the stored claim when the same
+/// claim is already recorded; 409 when a different claim holds the id.
 pub async fn record(State(state): Shared, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let engine = state.engine();
     let claim = claim_from_json(&engine.shape, &body)?;
+    plausible::check(&engine.shape, &claim, &state.settings.window())?;
     let stored = claim_to_json(&engine.shape, &claim);
     let bytes = serde_json::to_vec(&stored).expect("JSON values serialize");
     let outcome = {
         let (state, engine, claim) = (state.clone(), engine.clone(), claim.clone());
         blocking(move || {
             let shape = &engine.shape;
-            let grace = state.settings.grace_days;
-            let prune = |all: &[_]| outside_lookback(shape, &engine.lookback, grace, all);
+            let reference = state.settings.prune_reference();
+            let prune = |all: &[_]| outside_lookback(shape, &engine.lookback, reference, all);
             Ok(state.store.record(
                 claim.patient_id(shape),
                 claim.claim_id(shape),
@@ -91,14 +95,14 @@ pub async fn record(State(state): Shared, JsonBody(body): JsonBody) -> Result<Re
         .await?
     };
     Ok(match outcome {
-        Recorded::Created => (
+        Recorded::Created { kept } => (
             StatusCode::CREATED,
-            Json(json!({ "recorded": true, "claim": stored })),
+            Json(json!({ "recorded": true, "kept": kept, "claim": stored })),
         )
             .into_response(),
         Recorded::Unchanged => (
             StatusCode::OK,
-            Json(json!({ "recorded": false, "claim": stored })),
+            Json(json!({ "recorded": false, "kept": true, "claim": stored })),
         )
             .into_response(),
         Recorded::Conflict(existing) => {

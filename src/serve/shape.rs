@@ -144,6 +144,11 @@ impl ClaimShape {
         })
     }
 
+    /// The date and time columns of the claim's tables.
+    pub fn date_columns(&self) -> &[(Part, usize)] {
+        &self.dates
+    }
+
     pub fn table(&self, part: Part) -> Option<&Table> {
         match part {
             Part::Header => Some(&self.header),

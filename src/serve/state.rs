@@ -11,9 +11,11 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::Value as Json;
 
+use super::clock::Clock;
 use super::history::HistoryStore;
 use super::lookback::LookBack;
 use super::metrics::Metrics;
+use super::plausible::Window;
 use super::shape::ClaimShape;
 use crate::check::check_paths_or_shipped;
 use crate::exec::{Checker, Tables};
@@ -149,11 +151,32 @@ impl Engine {
 pub struct Settings {
     pub token: String,
     pub max_body_bytes: usize,
-    /// Days a claim may come late: history is pruned from the patient's
-    /// newest day minus these days minus the look-back.
+    /// Days a claim may come late: history is pruned to the look-back of a
+    /// claim dated these days before today.
     pub grace_days: i64,
     pub rules: Vec<PathBuf>,
     pub data: PathBuf,
+    /// Where today comes from (`--today`; the system clock by default).
+    pub clock: Clock,
+    /// Days after today a claim's dates may fall (`--future-tolerance-days`).
+    pub future_tolerance_days: i64,
+}
+
+impl Settings {
+    /// The plausible window of a claim's dates, as of now.
+    pub fn window(&self) -> Window {
+        Window::new(self.clock.today(), self.future_tolerance_days)
+    }
+
+    /// The day the store's look-back is measured from: today minus the grace.
+    pub fn prune_reference(&self) -> i32 {
+        prune_reference(self.clock.today(), self.grace_days)
+    }
+}
+
+/// `today - grace_days`, within the days a date can hold.
+pub fn prune_reference(today: i32, grace_days: i64) -> i32 {
+    (today as i64 - grace_days).clamp(i32::MIN as i64, i32::MAX as i64) as i32
 }
 
 /// Everything the handlers share.

@@ -112,7 +112,7 @@ fn schema() {
 
     table claim_items "费用明细, one row per billed line" {
       claim_id      text                                 "the claim this line belongs to"
-      line_no       int32                                "line number, unique within a claim"
+      line_no       int32                                "line number, unique within a claim, from 1"
       item_code     text                                 "医保编码"
       item_type     enum("drug", "service", "material")  "药品 / 诊疗项目 / 医用耗材"
       service_date  date                                 "day the item was given"
@@ -123,6 +123,7 @@ fn schema() {
       doctor_id     text                                 "医保医师代码"
 
       key (claim_id, line_no)
+      check line_no > 0
       check quantity > 0
       relation claim: claim_id -> claims(claim_id) required
       relation entry: item_code -> catalog(item_code)

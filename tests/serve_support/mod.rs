@@ -12,8 +12,10 @@ use std::sync::{Arc, OnceLock};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use chrono::NaiveDate;
 use claimaudit::check::{Checked, check_shipped};
 use claimaudit::exec::Tables;
+use claimaudit::serve::clock::Clock;
 use claimaudit::serve::history::HistoryStore;
 use claimaudit::serve::{AppState, Engine, Settings, router};
 use serde_json::Value;
@@ -28,8 +30,17 @@ pub fn settings(data: &Path) -> Settings {
         grace_days: 31,
         rules: Vec::new(),
         data: data.to_path_buf(),
+        clock: Clock::Fixed(TODAY),
+        future_tolerance_days: 1,
     }
 }
+
+/// The day the tests' service takes as today: after the fixtures' dates
+/// (2023 to 2025-01-02), so none is in the future, and a month into 2025,
+/// so the store's look-back (a claim of today less the 31 grace days needs
+/// the calendar year) keeps every claim of 2024.
+pub const TODAY: NaiveDate = NaiveDate::from_ymd_opt(2025, 1, 31).unwrap();
+pub const TODAY_TEXT: &str = "2025-01-31";
 
 /// The shipped ruleset, checked once per test binary.
 pub fn shipped() -> &'static Checked {
@@ -38,16 +49,12 @@ pub fn shipped() -> &'static Checked {
 }
 
 /// The service over the shipped rules and the reference tables given.
-pub fn service_with(reference: Tables, store: &Path) -> Router {
+pub fn service_with(reference: Tables, store: &Path, settings: Settings) -> Router {
     let checked = shipped();
     let ruleset = checked.ruleset.clone().expect("the shipped rules check");
     let engine = Engine::build(ruleset, &checked.sources, reference).expect("an engine");
     let store = HistoryStore::open(store).expect("a store");
-    router(Arc::new(AppState::new(
-        engine,
-        store,
-        settings(Path::new(".")),
-    )))
+    router(Arc::new(AppState::new(engine, store, settings)))
 }
 
 /// The service over the shipped rules and a dataset folder's reference tables.
