@@ -159,20 +159,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
     previous[b.len()]
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suggests_near_names_only() {
-        let names = ["service_date", "settle_time", "item_code"];
-        assert_eq!(did_you_mean("servce_date", names), Some("service_date"));
-        assert_eq!(did_you_mean("service_day", names), Some("service_date"));
-        assert_eq!(did_you_mean("patient", names), None);
-        assert_eq!(did_you_mean("ITEM_CODE", names), Some("item_code"));
-    }
-}
-
 /// Renders diagnostics over one ruleset's files, indexing each file's
 /// lines once however many diagnostics point into it (a ruleset of
 /// thousands of rules may get thousands of warnings).
@@ -254,5 +240,34 @@ impl<'s> ariadne::Cache<String> for SourceCache<'s> {
 
     fn display<'a>(&self, id: &'a String) -> Option<impl fmt::Display + 'a> {
         Some(id.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_near_names_only() {
+        let names = ["service_date", "settle_time", "item_code"];
+        assert_eq!(did_you_mean("servce_date", names), Some("service_date"));
+        assert_eq!(did_you_mean("service_day", names), Some("service_date"));
+        assert_eq!(did_you_mean("patient", names), None);
+        assert_eq!(did_you_mean("ITEM_CODE", names), Some("item_code"));
+    }
+
+    #[test]
+    fn a_renderer_indexes_each_file_once_however_many_diagnostics() {
+        let mut sources = Sources::default();
+        let a = sources.add(std::path::Path::new("a.rules"), "one\ntwo\nthree\n".into());
+        let b = sources.add(std::path::Path::new("b.rules"), "four\n".into());
+        let mut renderer = Renderer::new(&sources);
+        for (file, start) in [(a, 0), (a, 4), (b, 0), (a, 8)] {
+            let d = Diagnostic::warning("W0001", Span::new(file, start, start + 3), "m");
+            assert!(renderer.render(&d).contains("W0001"));
+        }
+        assert_eq!(renderer.cache.built.len(), 2);
+        let d = Diagnostic::error("E0001", Span::new(a, 4, 7), "m");
+        assert_eq!(renderer.render(&d), d.render(&sources));
     }
 }
