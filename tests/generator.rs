@@ -8,7 +8,7 @@ use std::path::Path;
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::Int32Type;
-use claimaudit::data::contract::chs_schema;
+use claimaudit::check::chs_schema;
 use claimaudit::data::load::{
     ProblemLog, Thoroughness, locate_tables, read_table, validate_dataset,
 };

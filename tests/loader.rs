@@ -17,8 +17,8 @@ use arrow::compute::{cast, concat_batches};
 use arrow::datatypes::{
     DataType, Date32Type, Decimal128Type, Field, Int8Type, Int32Type, Schema, i256,
 };
+use claimaudit::check::chs_schema;
 use claimaudit::data::arrow_types::table_arrow_schema;
-use claimaudit::data::contract::chs_schema;
 use claimaudit::data::load::{ProblemLog, locate_tables, read_table};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;

@@ -1380,7 +1380,7 @@ fn random_rules_fire_sometimes_and_not_always() {
 
 #[test]
 fn random_data_is_valid_by_the_contract() {
-    let schema = claimaudit::data::contract::chs_schema();
+    let schema = claimaudit::check::chs_schema();
     let mut runner = TestRunner::new(Config {
         cases: 12,
         ..Config::default()

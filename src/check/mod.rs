@@ -306,3 +306,36 @@ pub fn ruleset_hash(sources: &Sources) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+#[cfg(test)]
+mod shipped_schema_tests {
+    use super::chs_schema;
+    use crate::data::contract::{CLAIM_ITEMS, CLAIMS};
+
+    #[test]
+    fn claims_come_before_their_lines_when_validating() {
+        let schema = chs_schema();
+        let order: Vec<&str> = schema
+            .tables_in_reference_order()
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
+        let claims = order.iter().position(|t| *t == CLAIMS).unwrap();
+        let lines = order.iter().position(|t| *t == CLAIM_ITEMS).unwrap();
+        assert!(claims < lines, "{order:?}");
+        assert_eq!(order.len(), 5);
+    }
+
+    #[test]
+    fn every_relation_targets_a_key() {
+        let schema = chs_schema();
+        for relation in &schema.relations {
+            let target = schema.table(&relation.to_table).unwrap();
+            assert_eq!(target.key.as_ref(), Some(&relation.to_columns));
+            let source = schema.table(&relation.from_table).unwrap();
+            for column in &relation.from_columns {
+                assert!(source.column(column).is_some(), "{column}");
+            }
+        }
+    }
+}

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::output::{Format, print_scan_summary, print_validation};
 use crate::check::check_shipped;
-use crate::data::contract::chs_schema;
+use crate::check::chs_schema;
 use crate::data::load::{Thoroughness, validate_dataset};
 use crate::exec::{ExecOptions, scan_dataset};
 use crate::flags::{FlagFormat, write_flags};

@@ -6,7 +6,7 @@ use super::output::{Format, print_validation};
 use super::progress::Progress;
 use super::read_args::ReadArgs;
 use crate::check::check_paths;
-use crate::data::contract::chs_schema;
+use crate::check::chs_schema;
 use crate::data::load::{Thoroughness, validate_dataset_with};
 
 #[derive(clap::Args)]

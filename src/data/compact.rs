@@ -98,7 +98,7 @@ fn narrow(array: &ArrayRef, target: &DataType, exact: &CastOptions) -> Option<Ar
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::contract::chs_schema;
+    use crate::check::chs_schema;
     use arrow::array::{Array, Decimal128Array, StringArray};
     use arrow::datatypes::Int16Type;
 

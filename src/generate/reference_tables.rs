@@ -17,8 +17,9 @@ use super::patients::{Patient, write_patient_id};
 use super::providers::Provider;
 use super::regions::REGIONS;
 use super::rng::GenRng;
+use crate::check::chs_schema;
 use crate::data::arrow_types::{list_item_field, table_arrow_schema};
-use crate::data::contract::{CATALOG, CLAIM_ITEMS, CLAIMS, PATIENTS, PROVIDERS, chs_schema};
+use crate::data::contract::{CATALOG, CLAIM_ITEMS, CLAIMS, PATIENTS, PROVIDERS};
 
 /// The contract schemas of the five tables; `patients` carries the extra
 /// `patient_name` column (extra columns are allowed and ignored by loaders).

@@ -173,7 +173,7 @@ fn locate_table(dir: &Path, table: &str) -> Result<(TableSource, Vec<Problem>), 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::contract::chs_schema;
+    use crate::check::chs_schema;
     use std::fs;
 
     const PARQUET: &[u8] = b"PAR1 stand-in PAR1";

@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 use arrow::datatypes::{DataType, Field};
 
 use super::read::Dataset;
+use crate::check::chs_schema;
 use crate::data::arrow_types::table_arrow_schema;
-use crate::data::contract::chs_schema;
 
 /// Every file of every table has exactly the contract's columns (patients
 /// may add `patient_name` at the end) and no null in a required column.
