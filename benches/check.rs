@@ -122,6 +122,7 @@ fn bench(c: &mut Criterion) {
             grace_days: 31,
             rules: Vec::new(),
             data: data.clone(),
+            limits: Default::default(),
         },
     ));
     let app = router(state);

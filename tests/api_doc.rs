@@ -101,6 +101,7 @@ fn doc_service(store: &Path) -> Router {
         grace_days: 31,
         rules: Vec::new(),
         data: data.clone(),
+        limits: Default::default(),
     };
     let engine = Engine::load(&settings.rules, &data).expect("an engine");
     let store = HistoryStore::open(store).expect("a store");

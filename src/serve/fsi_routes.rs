@@ -11,10 +11,11 @@ use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
 use serde_json::{Value as Json_, json};
 
-use super::api::{FieldError, claim_from_json};
+use super::api::claim_from_json;
 use super::check::{check_claim, decision};
 use super::error::{ApiError, JsonBody};
 use super::fsi::{self, Envelope, national_error};
+use super::limits::national_lines;
 use super::routes::blocking;
 use super::shape::Claim;
 use super::state::AppState;
@@ -91,8 +92,11 @@ async fn run_review(
     let engine = state.engine();
     let request = fsi::review_request(body, infno, engine.ruleset())?;
     let shape = &engine.shape;
-    let read = |e: &fsi::Encounter| -> Result<Claim, FieldError> {
-        claim_from_json(shape, &e.claim).map_err(|err| national_error(e, err))
+    let max_lines = state.settings.limits.max_lines_per_claim;
+    let read = |e: &fsi::Encounter| -> Result<Claim, ApiError> {
+        let orders = format!("{}.fsi_order_dtos", e.path);
+        national_lines(&e.claim, max_lines, &orders)?;
+        claim_from_json(shape, &e.claim).map_err(|err| national_error(e, err).into())
     };
     let mut checks = Vec::new();
     for patient in &request.patients {

@@ -8,7 +8,9 @@
 //! - `history`: the durable store; `check`: one check, and pruning;
 //! - `import`: a dataset's claims into the store;
 //! - `routes`, `fsi`, `fsi_routes`: the native and national endpoints;
-//! - `auth`, `observe`, `metrics`, `error`: tokens, logs, counters, errors.
+//! - `auth`, `observe`, `metrics`, `error`: tokens, logs, counters, errors;
+//! - `listen`, `watchdog`, `tls`, `limits`: connections, their timeouts,
+//!   TLS, and what one request may cost.
 
 pub mod api;
 pub mod auth;
@@ -18,14 +20,17 @@ pub mod fsi;
 pub mod fsi_routes;
 pub mod history;
 pub mod import;
+pub mod limits;
+pub mod listen;
 pub mod lookback;
 pub mod metrics;
 pub mod observe;
 pub mod routes;
 pub mod shape;
 pub mod state;
+pub mod tls;
+pub mod watchdog;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -33,9 +38,12 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 
+pub use limits::Limits;
+pub use listen::Transport;
 pub use state::{AppState, Engine, LoadError, Settings};
 
-/// The service's routes, with tokens, logs, counters and the body limit.
+/// The service's routes, with tokens, logs, counters, the body limit and
+/// the request deadline.
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.settings.max_body_bytes;
     Router::new()
@@ -55,20 +63,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(from_fn_with_state(state.clone(), auth::require_token))
+        .layer(from_fn_with_state(state.clone(), limits::declared_length))
+        .layer(from_fn_with_state(state.clone(), limits::deadline))
         .layer(from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
 }
 
 /// Serves on `listener` until SIGTERM or Ctrl-C, then lets the requests in
-/// flight finish and returns (the caller then drops the state, closing the store).
-pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
-    let app = router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+/// flight finish within the shutdown timeout and returns (the caller then
+/// drops the state, closing the store).
+pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>, transport: Transport) {
+    listen::serve(listener, router(state), transport, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -12,6 +12,7 @@ use std::sync::{Arc, RwLock};
 use serde_json::Value as Json;
 
 use super::history::HistoryStore;
+use super::limits::Limits;
 use super::lookback::LookBack;
 use super::metrics::Metrics;
 use super::shape::ClaimShape;
@@ -153,6 +154,7 @@ pub struct Settings {
     pub grace_days: i64,
     pub rules: Vec<PathBuf>,
     pub data: PathBuf,
+    pub limits: Limits,
 }
 
 /// Everything the handlers share.

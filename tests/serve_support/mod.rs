@@ -28,6 +28,7 @@ pub fn settings(data: &Path) -> Settings {
         grace_days: 31,
         rules: Vec::new(),
         data: data.to_path_buf(),
+        limits: Default::default(),
     }
 }
 
