@@ -390,3 +390,27 @@ async fn feedback_3103_is_recorded_and_checked() {
     assert_eq!(reply["error"]["field"], "input.data.warns[1].dspo_way");
     assert_eq!(state.store.feedback().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn an_encounter_over_the_line_limit_is_refused_naming_its_orders() {
+    let store = tempfile::tempdir().unwrap();
+    let data = fixture("claim_rules");
+    let mut settings = settings(&data);
+    settings.limits.max_lines_per_claim = 1;
+    let (app, _) = service(&data, store.path(), settings);
+    for infno in ["3101", "3102"] {
+        let (status, reply) = send(&app, "POST", &format!("/fsi/{infno}"), &sample(infno)).await;
+        assert_eq!(status, 413, "{reply}");
+        assert_eq!(reply["infcode"], -1);
+        assert_eq!(reply["error"]["code"], "too_many_lines");
+        assert_eq!(
+            reply["error"]["field"],
+            "input.data.patient_dtos[0].fsi_encounter_dtos[1].fsi_order_dtos"
+        );
+        let message = reply["err_msg"].as_str().unwrap();
+        assert!(
+            message.contains("2 lines") && message.contains("limit of 1"),
+            "{message}"
+        );
+    }
+}
