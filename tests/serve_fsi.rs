@@ -414,3 +414,25 @@ async fn an_encounter_over_the_line_limit_is_refused_naming_its_orders() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_declared_body_over_the_limit_is_refused_in_the_envelope_before_it_is_read() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    let (app, _store) = fresh();
+    let body = serde_json::to_vec(&sample("3101")).unwrap();
+    let request = Request::post("/fsi/3101")
+        .header("authorization", format!("Bearer {}", serve_support::TOKEN))
+        .header("content-length", "99999999999")
+        .body(Body::from(body))
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 413);
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let reply: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(reply["infcode"], -1, "{reply}");
+    assert_eq!(reply["error"]["code"], "body_too_large");
+}

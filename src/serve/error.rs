@@ -90,6 +90,9 @@ impl FromRequest<Arc<AppState>> for JsonBody {
 
     async fn from_request(req: Request, state: &Arc<AppState>) -> Result<JsonBody, ApiError> {
         let limit = state.settings.max_body_bytes;
+        if limits::declared_over(req.headers(), limit) {
+            return Err(limits::body_too_large(limit));
+        }
         let time = state.settings.limits.body_timeout;
         let bytes = tokio::time::timeout(time, Bytes::from_request(req, state))
             .await

@@ -42,7 +42,7 @@ fn envelope_reply(msgid: Option<&str>, output: Json_) -> Json_ {
 }
 
 /// An error in the national envelope.
-fn fsi_error(error: ApiError, msgid: Option<&str>) -> Response {
+pub fn fsi_error(error: ApiError, msgid: Option<&str>) -> Response {
     let time = now();
     let body = json!({
         "infcode": -1,

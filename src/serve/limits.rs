@@ -7,13 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value as Json;
 
 use super::api::LINES;
 use super::error::ApiError;
+use super::fsi_routes::fsi_error;
 use super::state::AppState;
 
 /// Limits set by `serve` flags.
@@ -53,37 +54,35 @@ pub async fn deadline(
         return next.run(request).await;
     }
     let limit = state.settings.limits.request_timeout;
+    let national = request.uri().path().starts_with("/fsi/");
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
-            format!(
-                "the request was not answered within the limit of {} (--request-timeout)",
-                seconds(limit)
-            ),
-        )
-        .into_response(),
+        Err(_) => {
+            let error = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                format!(
+                    "the request was not answered within the limit of {} (--request-timeout)",
+                    seconds(limit)
+                ),
+            );
+            if national {
+                fsi_error(error, None)
+            } else {
+                error.into_response()
+            }
+        }
     }
 }
 
-/// Refuses a body whose `Content-Length` is over `--max-body-bytes` before
-/// reading any of it (a body without one is cut when it passes the limit).
-pub async fn declared_length(
-    State(state): State<Arc<AppState>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let limit = state.settings.max_body_bytes;
-    let declared = request
-        .headers()
+/// Whether the request's `Content-Length` is over `limit`: such a body is
+/// refused before any of it is read (one without is cut at the limit).
+pub fn declared_over(headers: &HeaderMap, limit: usize) -> bool {
+    headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return body_too_large(limit).into_response();
-    }
-    next.run(request).await
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > limit as u64)
 }
 
 pub fn body_too_large(limit: usize) -> ApiError {

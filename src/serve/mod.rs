@@ -63,7 +63,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(from_fn_with_state(state.clone(), auth::require_token))
-        .layer(from_fn_with_state(state.clone(), limits::declared_length))
         .layer(from_fn_with_state(state.clone(), limits::deadline))
         .layer(from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
