@@ -596,7 +596,7 @@ fn tls_serves_https_with_the_certificate_given() {
 fn connections_past_the_limit_wait_for_one_to_close() {
     let dir = tempfile::tempdir().unwrap();
     let token = token_file(dir.path());
-    let flags = ["--max-connections", "1", "--idle-timeout", "600"];
+    let flags = ["--max-connections", "1", "--header-timeout", "600"];
     let server = start_with(&dir.path().join("store"), &token, false, &flags);
     let a = server.address;
     let holder = raw(a, b"");

@@ -28,8 +28,9 @@ use crate::serve::{AppState, Engine, Limits, Settings, Transport, tls};
     Limits and timeouts (docs/security.md): a body over --max-body-bytes is refused (413, before\n\
     it is read when its Content-Length says so), as is a claim over --max-lines-per-claim (413);\n\
     a body not received within --body-timeout answers 408, a request not answered within\n\
-    --request-timeout 503; a connection that does not send its request head within\n\
-    --header-timeout, or sends no request for --idle-timeout, is closed. Timeouts are in seconds.\n\n\
+    --request-timeout 503; a connection that does not send a request head within\n\
+    --header-timeout of opening (or of the head's first byte), or, kept alive, sends no request\n\
+    for --idle-timeout after a reply, is closed. Timeouts are in seconds.\n\n\
     Exit codes: 0 stopped cleanly, 2 could not start."
 )]
 pub struct ServeArgs {
@@ -54,7 +55,8 @@ pub struct ServeArgs {
     /// Most lines one claim may have (/v1/check, /v1/claims, /fsi/3101, /fsi/3102).
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_lines_per_claim)]
     max_lines_per_claim: usize,
-    /// Seconds a client may take to send a request's head, from its first byte.
+    /// Seconds a client may take to send a request's head, from the connection's
+    /// opening or, on a kept-alive connection, from the head's first byte.
     #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = secs())]
     header_timeout: u64,
     /// Seconds a client may take to send a request's body, after its head.
@@ -63,7 +65,7 @@ pub struct ServeArgs {
     /// Seconds a request may take, from its head to the reply (a reload is not cut).
     #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = secs())]
     request_timeout: u64,
-    /// Seconds a connection may stay open with no request (keep-alive).
+    /// Seconds a kept-alive connection may stay open with no request after a reply.
     #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = secs())]
     idle_timeout: u64,
     /// Seconds the requests in flight may take to finish once stopping.

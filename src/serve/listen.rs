@@ -31,7 +31,7 @@ use super::watchdog::{Activity, Watched};
 pub struct Transport {
     /// `--header-timeout`; also bounds the TLS handshake.
     pub header_timeout: Duration,
-    /// `--idle-timeout`: a connection with no request in flight.
+    /// `--idle-timeout`: a kept-alive connection with no request since its reply.
     pub idle_timeout: Duration,
     /// `--shutdown-timeout`: how long requests in flight may finish.
     pub shutdown_timeout: Duration,

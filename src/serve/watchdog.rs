@@ -2,11 +2,12 @@
 //! timeout also runs while a keep-alive connection waits for its next
 //! request, so the two could not differ; this watches the socket instead.
 //!
-//! A connection is idle (no request since the last reply: `--idle-timeout`),
-//! reading a request's head (from its first byte until the router takes it:
-//! `--header-timeout`), or busy (a request is being answered: the body and
-//! request timeouts of `limits` apply). Past its deadline the socket's next
-//! read or write fails, and hyper closes the connection without a reply.
+//! A connection is reading a request's head (from its opening, or from the
+//! first byte of a later request, until the router takes it:
+//! `--header-timeout`), busy (a request is being answered: the body and
+//! request timeouts of `limits` apply), or idle (kept alive with no request
+//! since the last reply: `--idle-timeout`). Past its deadline the socket's
+//! next read or write fails, and hyper closes the connection without a reply.
 
 use std::io;
 use std::pin::Pin;
@@ -42,12 +43,14 @@ pub struct Activity {
 }
 
 impl Activity {
+    /// A connection just opened: a client connects to send a request, so
+    /// its head is due within the header timeout.
     pub fn new(header: Duration, idle: Duration) -> Arc<Activity> {
         Arc::new(Activity {
             header,
             idle,
             state: Mutex::new(State {
-                phase: Phase::Idle(Instant::now()),
+                phase: Phase::Head(Instant::now()),
                 reader: None,
             }),
         })
@@ -117,7 +120,7 @@ pub struct Watched<S> {
 
 impl<S> Watched<S> {
     pub fn new(inner: S, activity: Arc<Activity>) -> Watched<S> {
-        let sleep = Box::pin(tokio::time::sleep_until(Instant::now() + activity.idle));
+        let sleep = Box::pin(tokio::time::sleep_until(Instant::now() + activity.header));
         Watched {
             inner,
             activity,
@@ -230,18 +233,20 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn an_idle_connection_fails_after_the_idle_timeout() {
-        let (mut server, _client, _) = watched(1, 5);
+    async fn a_silent_new_connection_fails_after_the_header_timeout() {
+        let (mut server, _client, _) = watched(2, 60);
         let started = Instant::now();
         let mut buf = [0; 8];
         let e = server.read(&mut buf).await.unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::TimedOut);
-        assert_eq!(started.elapsed(), Duration::from_secs(5));
+        assert_eq!(started.elapsed(), Duration::from_secs(2));
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_started_head_fails_after_the_header_timeout() {
-        let (mut server, mut client, _) = watched(2, 60);
+    async fn a_head_started_after_a_reply_fails_after_the_header_timeout() {
+        let (mut server, mut client, activity) = watched(2, 60);
+        drop(activity.busy());
+        tokio::time::sleep(Duration::from_secs(30)).await;
         client.write_all(b"GET / HT").await.unwrap();
         let mut buf = [0; 8];
         assert_eq!(server.read(&mut buf).await.unwrap(), 8);
