@@ -57,22 +57,22 @@ pub struct ServeArgs {
     max_lines_per_claim: usize,
     /// Seconds a client may take to send a request's head, from the connection's
     /// opening or, on a kept-alive connection, from the head's first byte.
-    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = secs())]
+    #[arg(long, value_name = "SECS", default_value_t = Transport::default().header_timeout.as_secs(), value_parser = secs())]
     header_timeout: u64,
     /// Seconds a client may take to send a request's body, after its head.
-    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = secs())]
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().body_timeout.as_secs(), value_parser = secs())]
     body_timeout: u64,
     /// Seconds a request may take, from its head to the reply (a reload is not cut).
-    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = secs())]
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().request_timeout.as_secs(), value_parser = secs())]
     request_timeout: u64,
     /// Seconds a kept-alive connection may stay open with no request after a reply.
-    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = secs())]
+    #[arg(long, value_name = "SECS", default_value_t = Transport::default().idle_timeout.as_secs(), value_parser = secs())]
     idle_timeout: u64,
     /// Seconds the requests in flight may take to finish once stopping.
-    #[arg(long, value_name = "SECS", default_value_t = 20)]
+    #[arg(long, value_name = "SECS", default_value_t = Transport::default().shutdown_timeout.as_secs())]
     shutdown_timeout: u64,
     /// Most connections open at once; more wait to be accepted.
-    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = Transport::default().max_connections as u64, value_parser = clap::value_parser!(u64).range(1..))]
     max_connections: u64,
     /// PEM certificate chain: serve HTTPS (with --tls-key).
     #[arg(long, value_name = "FILE", requires = "tls_key")]
