@@ -138,6 +138,7 @@ fn bench(c: &mut Criterion) {
             data: data.clone(),
             clock: Clock::Fixed(days_to_date(last).unwrap()),
             future_tolerance_days: 1,
+            limits: Default::default(),
         },
     ));
     let app = router(state);

@@ -105,6 +105,7 @@ fn doc_service(store: &Path) -> Router {
         // The examples' day: their dates are in early June 2024.
         clock: Clock::Fixed(chrono::NaiveDate::from_ymd_opt(2024, 6, 4).unwrap()),
         future_tolerance_days: 1,
+        limits: Default::default(),
     };
     let engine = Engine::load(&settings.rules, &data).expect("an engine");
     let store = HistoryStore::open(store).expect("a store");

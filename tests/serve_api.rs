@@ -476,3 +476,78 @@ async fn metrics_count_requests_latency_flags_and_the_ruleset() {
     // No id reaches the metrics (routes are templates).
     assert!(!text.contains("H1"));
 }
+
+#[tokio::test]
+async fn made_up_methods_and_unknown_paths_add_no_metrics_series() {
+    let (app, _store) = fresh();
+    let odd = |i: usize| {
+        let app = app.clone();
+        async move {
+            let method = format!("MADEUP{i}");
+            let (status, _) = call(&app, &method, "/v1/check", None, None).await;
+            assert!(status.is_client_error(), "{method} answered {status}");
+            let (status, _) = call(&app, &method, &format!("/no/such/{i}"), None, None).await;
+            assert!(status.is_client_error(), "{method} answered {status}");
+            get(&app, &format!("/unknown-{i}")).await;
+        }
+    };
+    // The series (names with labels) after one round of odd requests...
+    let series = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.rsplit_once(' ').map(|(name, _)| name.to_string()))
+            .collect()
+    };
+    odd(0).await;
+    get(&app, "/metrics").await;
+    let (_, first) = get(&app, "/metrics").await;
+    // ...are all there are after forty.
+    for i in 1..40 {
+        odd(i).await;
+    }
+    let (_, after) = get(&app, "/metrics").await;
+    let (first, after) = (first.as_str().unwrap(), after.as_str().unwrap());
+    assert!(
+        !after.contains("MADEUP") && !after.contains("unknown-"),
+        "{after}"
+    );
+    assert!(after.contains("method=\"other\""), "{after}");
+    assert!(after.contains("route=\"unmatched\""), "{after}");
+    assert_eq!(series(first), series(after), "{after}");
+}
+
+#[tokio::test]
+async fn a_claim_over_the_line_limit_is_refused_naming_lines_and_the_limit() {
+    let store = tempfile::tempdir().unwrap();
+    let data = fixture("claim_rules");
+    let mut settings = settings(&data);
+    settings.limits.max_lines_per_claim = 3;
+    let (app, _) = service(&data, store.path(), settings);
+    let with_lines = |n: usize| {
+        let mut c = claim("L1", "2024-06-01", "110200001", "service");
+        let line = c["lines"][0].clone();
+        c["lines"] = (1..=n)
+            .map(|i| {
+                let mut l = line.clone();
+                l["line_no"] = json!(i);
+                l
+            })
+            .collect();
+        c
+    };
+    for path in ["/v1/check", "/v1/claims"] {
+        let (status, reply) = send(&app, "POST", path, &with_lines(4)).await;
+        assert_eq!(status, 413, "{path}: {reply}");
+        assert_eq!(reply["error"]["code"], "too_many_lines");
+        assert_eq!(reply["error"]["field"], "lines");
+        let message = reply["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("4 lines") && message.contains("limit of 3"),
+            "{message}"
+        );
+    }
+    let (status, reply) = send(&app, "POST", "/v1/check", &with_lines(3)).await;
+    assert_eq!(status, 200, "{reply}");
+    // Nothing was recorded by the refused claim.
+    assert_eq!(get(&app, "/v1/claims/L1").await.0, 404);
+}

@@ -390,3 +390,49 @@ async fn feedback_3103_is_recorded_and_checked() {
     assert_eq!(reply["error"]["field"], "input.data.warns[1].dspo_way");
     assert_eq!(state.store.feedback().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn an_encounter_over_the_line_limit_is_refused_naming_its_orders() {
+    let store = tempfile::tempdir().unwrap();
+    let data = fixture("claim_rules");
+    let mut settings = settings(&data);
+    settings.limits.max_lines_per_claim = 1;
+    let (app, _) = service(&data, store.path(), settings);
+    for infno in ["3101", "3102"] {
+        let (status, reply) = send(&app, "POST", &format!("/fsi/{infno}"), &sample(infno)).await;
+        assert_eq!(status, 413, "{reply}");
+        assert_eq!(reply["infcode"], -1);
+        assert_eq!(reply["error"]["code"], "too_many_lines");
+        assert_eq!(
+            reply["error"]["field"],
+            "input.data.patient_dtos[0].fsi_encounter_dtos[1].fsi_order_dtos"
+        );
+        let message = reply["err_msg"].as_str().unwrap();
+        assert!(
+            message.contains("2 lines") && message.contains("limit of 1"),
+            "{message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_declared_body_over_the_limit_is_refused_in_the_envelope_before_it_is_read() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    let (app, _store) = fresh();
+    let body = serde_json::to_vec(&sample("3101")).unwrap();
+    let request = Request::post("/fsi/3101")
+        .header("authorization", format!("Bearer {}", serve_support::TOKEN))
+        .header("content-length", "99999999999")
+        .body(Body::from(body))
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 413);
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let reply: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(reply["infcode"], -1, "{reply}");
+    assert_eq!(reply["error"]["code"], "body_too_large");
+}

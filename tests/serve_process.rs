@@ -1,6 +1,8 @@
 //! The real binary on loopback: acknowledged claims survive SIGKILL;
-//! SIGTERM drains and closes the store; info logs carry no ids; history
-//! import feeds the service.
+//! SIGTERM drains and closes the store, within the shutdown timeout even
+//! with connections left half-open; info logs carry no ids; history import
+//! feeds the service; slow, silent and oversized requests are cut off;
+//! TLS; a token file others can read is warned of.
 
 mod serve_support;
 
@@ -35,14 +37,25 @@ impl Drop for Server {
 fn token_file(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("token");
     std::fs::write(&path, format!("{TOKEN}\n")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
     path
 }
 
 fn start(store: &Path, token: &Path, log: bool) -> Server {
+    start_with(store, token, log, &[])
+}
+
+/// The service with more `serve` flags (`extra`).
+fn start_with(store: &Path, token: &Path, log: bool, extra: &[&str]) -> Server {
     let mut command = Command::new(BIN);
     command
         .args(["serve", "--listen", "127.0.0.1:0", "--threads", "2"])
         .args(["--today", TODAY_TEXT])
+        .args(extra)
         .arg("--data")
         .arg(fixture("claim_rules"))
         .arg("--store")
@@ -58,7 +71,10 @@ fn start(store: &Path, token: &Path, log: bool) -> Server {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(address) = line.strip_prefix("listening on http://") {
+            let address = line
+                .strip_prefix("listening on http://")
+                .or_else(|| line.strip_prefix("listening on https://"));
+            if let Some(address) = address {
                 let _ = tx.send(address.parse::<SocketAddr>().unwrap());
             }
         }
@@ -315,4 +331,284 @@ fn history_import_feeds_the_service() {
         "{}",
         reply.json()
     );
+}
+
+/// A connection that has sent `bytes` and nothing more.
+fn raw(address: SocketAddr, bytes: &[u8]) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.write_all(bytes).unwrap();
+    stream
+}
+
+/// What the service sends on `stream` until it closes it; `None` when it
+/// keeps it open for `within`.
+fn until_closed(mut stream: std::net::TcpStream, within: Duration) -> Option<String> {
+    stream.set_read_timeout(Some(within)).unwrap();
+    let mut bytes = Vec::new();
+    match stream.read_to_end(&mut bytes) {
+        Ok(_) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+            Some(String::from_utf8_lossy(&bytes).into_owned())
+        }
+        Err(_) => None,
+    }
+}
+
+/// The JSON body of a raw HTTP reply.
+fn reply_json(reply: &str) -> Value {
+    let body = reply.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    serde_json::from_str(body).unwrap_or(Value::Null)
+}
+
+const HEAD: &str = "POST /v1/check HTTP/1.1\r\nHost: test\r\n";
+
+fn authorized_head(length: &str) -> String {
+    format!("{HEAD}Authorization: Bearer {TOKEN}\r\nContent-Length: {length}\r\n\r\n")
+}
+
+#[test]
+fn silent_slow_and_idle_connections_are_closed_by_the_timeouts() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = token_file(dir.path());
+    let flags = [
+        "--header-timeout",
+        "1",
+        "--idle-timeout",
+        "2",
+        "--body-timeout",
+        "1",
+    ];
+    let server = start_with(&dir.path().join("store"), &token, false, &flags);
+    let a = server.address;
+    // Generous: each is cut after 1-2 s.
+    let within = Duration::from_secs(30);
+
+    let silent = raw(a, b"");
+    let half_head = raw(a, HEAD.as_bytes());
+    let slow_body = raw(a, format!("{}{{\"claim", authorized_head("400")).as_bytes());
+    let kept_alive = raw(a, b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n");
+
+    assert_eq!(until_closed(silent, within).as_deref(), Some(""));
+    assert_eq!(until_closed(half_head, within).as_deref(), Some(""));
+    let reply = until_closed(slow_body, within).expect("a slow body is cut off");
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    assert_eq!(reply_json(&reply)["error"]["code"], "body_timeout");
+    let reply = until_closed(kept_alive, within).expect("an idle connection is closed");
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+
+    // The service still answers.
+    let reply = once(a, "GET", "/healthz", None, None).unwrap();
+    assert_eq!(reply.status, 200);
+}
+
+#[test]
+fn a_request_past_its_deadline_answers_503_and_a_huge_declared_body_413() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = token_file(dir.path());
+    let flags = ["--request-timeout", "1", "--body-timeout", "120"];
+    let server = start_with(&dir.path().join("store"), &token, false, &flags);
+    let a = server.address;
+    let within = Duration::from_secs(30);
+
+    let slow = raw(a, format!("{}{{\"claim", authorized_head("400")).as_bytes());
+    let reply = until_closed(slow, within).expect("a request past its deadline is answered");
+    assert!(reply.starts_with("HTTP/1.1 503"), "{reply}");
+    let error = &reply_json(&reply)["error"];
+    assert_eq!(error["code"], "timeout");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("--request-timeout")
+    );
+
+    // Refused from the header alone: the body never comes (without the
+    // token, 401 comes first).
+    let huge = raw(a, authorized_head("99999999999").as_bytes());
+    let reply = until_closed(huge, within).expect("an early 413");
+    assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
+    assert_eq!(reply_json(&reply)["error"]["code"], "body_too_large");
+    let huge = raw(
+        a,
+        format!("{HEAD}Content-Length: 99999999999\r\n\r\n").as_bytes(),
+    );
+    let reply = until_closed(huge, within).expect("an early 401");
+    assert!(reply.starts_with("HTTP/1.1 401"), "{reply}");
+}
+
+#[test]
+fn sigterm_closes_half_open_connections_after_the_shutdown_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = token_file(dir.path());
+    let store = dir.path().join("store");
+    let flags = [
+        "--shutdown-timeout",
+        "1",
+        "--header-timeout",
+        "600",
+        "--idle-timeout",
+        "600",
+        "--body-timeout",
+        "600",
+    ];
+    let mut server = start_with(&store, &token, true, &flags);
+    let mut stderr = server.child.stderr.take().unwrap();
+    let log = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let a = server.address;
+    let body = serde_json::to_vec(&claim(7)).unwrap();
+    let reply = once(a, "POST", "/v1/claims", Some(TOKEN), Some(&body)).unwrap();
+    assert_eq!(reply.status, 201);
+
+    let half_head = raw(a, HEAD.as_bytes());
+    let half_body = raw(a, format!("{}{{", authorized_head("400")).as_bytes());
+    let silent = raw(a, b"");
+    thread::sleep(Duration::from_millis(300));
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = wait_exit(&mut server.child, Duration::from_secs(60))
+        .expect("stops within the shutdown timeout despite half-open connections");
+    assert!(exit.success(), "exit {exit:?}");
+    for stream in [half_head, half_body, silent] {
+        assert!(until_closed(stream, Duration::from_secs(10)).is_some());
+    }
+    let log = log.join().unwrap();
+    assert!(
+        log.contains("stopped; the history store is closed"),
+        "{log}"
+    );
+
+    // The acknowledged claim is there after the restart.
+    let server = start(&store, &token, false);
+    let reply = once(
+        server.address,
+        "GET",
+        "/v1/claims/K-00007",
+        Some(TOKEN),
+        None,
+    )
+    .unwrap();
+    assert_eq!(reply.status, 200);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_token_file_others_can_read_is_warned_of_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let token = token_file(dir.path());
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut server = start(&dir.path().join("store"), &token, true);
+    let mut stderr = server.child.stderr.take().unwrap();
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let mut log = String::new();
+    stderr.read_to_string(&mut log).unwrap();
+    assert!(
+        log.contains("can be read by group or others")
+            && log.contains("chmod 600")
+            && log.contains(&token.display().to_string()),
+        "{log}"
+    );
+}
+
+#[test]
+fn tls_serves_https_with_the_certificate_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = token_file(dir.path());
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let (cert_file, key_file) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_file, cert.pem()).unwrap();
+    std::fs::write(&key_file, key.serialize_pem()).unwrap();
+    let (cert_arg, key_arg) = (cert_file.to_str().unwrap(), key_file.to_str().unwrap());
+
+    // Both or neither; unreadable and invalid files are named.
+    let store = dir.path().join("store");
+    let refused = |extra: &[&str]| {
+        let output = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .arg("--data")
+            .arg(fixture("claim_rules"))
+            .arg("--store")
+            .arg(&store)
+            .arg("--token-file")
+            .arg(&token)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{extra:?}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let alone = refused(&["--tls-cert", cert_arg]);
+    assert!(alone.contains("--tls-key"), "{alone}");
+    let missing = dir.path().join("missing.pem");
+    let unreadable = refused(&[
+        "--tls-cert",
+        missing.to_str().unwrap(),
+        "--tls-key",
+        key_arg,
+    ]);
+    assert!(
+        unreadable.contains("cannot read the TLS certificate file")
+            && unreadable.contains("missing.pem"),
+        "{unreadable}"
+    );
+    let swapped = refused(&["--tls-cert", key_arg, "--tls-key", cert_arg]);
+    assert!(swapped.contains("holds no PEM certificate"), "{swapped}");
+
+    let server = start_with(
+        &store,
+        &token,
+        false,
+        &["--tls-cert", cert_arg, "--tls-key", key_arg],
+    );
+    let mut client = Client::connect_tls(server.address, cert.der(), "localhost").unwrap();
+    let reply = client.request("GET", "/healthz", None, None).unwrap();
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["status"], "ok");
+    let body = serde_json::to_vec(&claim(3)).unwrap();
+    let reply = client
+        .request("POST", "/v1/check", Some(TOKEN), Some(&body))
+        .unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.json());
+    let reply = client
+        .request("POST", "/v1/check", None, Some(&body))
+        .unwrap();
+    assert_eq!(reply.status, 401);
+    // Plain HTTP on the TLS port gets no HTTP reply.
+    let plain = raw(
+        server.address,
+        b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n",
+    );
+    let reply = until_closed(plain, Duration::from_secs(30)).unwrap_or_default();
+    assert!(!reply.starts_with("HTTP/1.1 200"), "{reply}");
+}
+
+#[test]
+fn connections_past_the_limit_wait_for_one_to_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = token_file(dir.path());
+    let flags = ["--max-connections", "1", "--header-timeout", "600"];
+    let server = start_with(&dir.path().join("store"), &token, false, &flags);
+    let a = server.address;
+    let holder = raw(a, b"");
+    thread::sleep(Duration::from_millis(300));
+    let waiting = thread::spawn(move || once(a, "GET", "/healthz", None, None));
+    thread::sleep(Duration::from_millis(1000));
+    assert!(
+        !waiting.is_finished(),
+        "a connection past the limit was served"
+    );
+    drop(holder);
+    let reply = waiting.join().unwrap().unwrap();
+    assert_eq!(reply.status, 200);
 }

@@ -3,11 +3,12 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::serve::auth::read_token;
+use crate::serve::auth::{read_token, token_file_warning};
 use crate::serve::clock::Clock;
 use crate::serve::history::HistoryStore;
-use crate::serve::{AppState, Engine, Settings};
+use crate::serve::{AppState, Engine, Limits, Settings, Transport, tls};
 
 #[derive(clap::Args)]
 #[command(
@@ -21,9 +22,16 @@ use crate::serve::{AppState, Engine, Settings};
     reloads the ruleset and the reference tables; a ruleset with errors is refused and the old\n\
     one keeps serving. Every endpoint but /healthz needs `Authorization: Bearer <token>`.\n\n\
     The reference tables (patients, catalog, providers) come from --data; the history from\n\
-    --store (load one with `claimaudit history import`). Prints `listening on http://ADDR` once\n\
-    ready; SIGTERM or Ctrl-C stops it after the requests in flight. Request logs (method, route,\n\
-    status, time; never an id) appear with RUST_LOG=info.\n\n\
+    --store (load one with `claimaudit history import`). Prints `listening on http://ADDR` (or\n\
+    https:// with --tls-cert and --tls-key) once ready; SIGTERM or Ctrl-C stops taking\n\
+    connections, lets the requests in flight finish within --shutdown-timeout, then closes the\n\
+    rest. Request logs (method, route, status, time; never an id) appear with RUST_LOG=info.\n\n\
+    Limits and timeouts (docs/security.md): a body over --max-body-bytes is refused (413, before\n\
+    it is read when its Content-Length says so), as is a claim over --max-lines-per-claim (413);\n\
+    a body not received within --body-timeout answers 408, a request not answered within\n\
+    --request-timeout 503; a connection that does not send a request head within\n\
+    --header-timeout of opening (or of the head's first byte), or, kept alive, sends no request\n\
+    for --idle-timeout after a reply, is closed. Timeouts are in seconds.\n\n\
     Exit codes: 0 stopped cleanly, 2 could not start."
 )]
 pub struct ServeArgs {
@@ -45,6 +53,34 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     max_body_bytes: usize,
+    /// Most lines one claim may have (/v1/check, /v1/claims, /fsi/3101, /fsi/3102).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_lines_per_claim)]
+    max_lines_per_claim: usize,
+    /// Seconds a client may take to send a request's head, from the connection's
+    /// opening or, on a kept-alive connection, from the head's first byte.
+    #[arg(long, value_name = "SECS", default_value_t = Transport::default().header_timeout.as_secs(), value_parser = secs())]
+    header_timeout: u64,
+    /// Seconds a client may take to send a request's body, after its head.
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().body_timeout.as_secs(), value_parser = secs())]
+    body_timeout: u64,
+    /// Seconds a request may take, from its head to the reply (a reload is not cut).
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().request_timeout.as_secs(), value_parser = secs())]
+    request_timeout: u64,
+    /// Seconds a kept-alive connection may stay open with no request after a reply.
+    #[arg(long, value_name = "SECS", default_value_t = Transport::default().idle_timeout.as_secs(), value_parser = secs())]
+    idle_timeout: u64,
+    /// Seconds the requests in flight may take to finish once stopping.
+    #[arg(long, value_name = "SECS", default_value_t = Transport::default().shutdown_timeout.as_secs())]
+    shutdown_timeout: u64,
+    /// Most connections open at once; more wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = Transport::default().max_connections as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
+    /// PEM certificate chain: serve HTTPS (with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Days a claim may arrive late and still be judged against its full
     /// look-back: the store keeps what a claim dated today less these days needs.
     #[arg(long, value_name = "DAYS", default_value_t = 31)]
@@ -61,8 +97,19 @@ pub struct ServeArgs {
     threads: Option<usize>,
 }
 
+fn secs() -> clap::builder::RangedU64ValueParser {
+    clap::value_parser!(u64).range(1..)
+}
+
 pub fn run(args: &ServeArgs) -> Result<u8, String> {
     let token = read_token(&args.token_file)?;
+    if let Some(warning) = token_file_warning(&args.token_file) {
+        tracing::warn!("{warning}");
+    }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
+        _ => None,
+    };
     let engine = Engine::load(&args.rules, &args.data).map_err(|e| e.to_string())?;
     for warning in &engine.warnings {
         tracing::warn!(
@@ -85,6 +132,19 @@ pub fn run(args: &ServeArgs) -> Result<u8, String> {
         data: args.data.clone(),
         clock: args.today.unwrap_or_default(),
         future_tolerance_days: args.future_tolerance_days,
+        limits: Limits {
+            max_lines_per_claim: args.max_lines_per_claim,
+            body_timeout: Duration::from_secs(args.body_timeout),
+            request_timeout: Duration::from_secs(args.request_timeout),
+        },
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let transport = Transport {
+        header_timeout: Duration::from_secs(args.header_timeout),
+        idle_timeout: Duration::from_secs(args.idle_timeout),
+        shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
+        max_connections: args.max_connections as usize,
+        tls,
     };
     let state = Arc::new(AppState::new(engine, store, settings));
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
@@ -111,13 +171,13 @@ pub fn run(args: &ServeArgs) -> Result<u8, String> {
         );
         drop(engine);
         let mut stdout = std::io::stdout();
-        let _ = writeln!(stdout, "listening on http://{address}");
+        let _ = writeln!(stdout, "listening on {scheme}://{address}");
         let _ = stdout.flush();
-        crate::serve::serve(listener, state.clone())
-            .await
-            .map_err(|e| format!("the server failed: {e}"))
+        crate::serve::serve(listener, state.clone(), transport).await;
+        Ok::<(), String>(())
     })?;
-    runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    // Work already in the blocking pool (a store write) gets a little longer.
+    runtime.shutdown_timeout(Duration::from_secs(5));
     match Arc::try_unwrap(state) {
         Ok(state) => drop(state),
         Err(_) => tracing::warn!("work was still running at shutdown"),

@@ -12,6 +12,7 @@ use serde_json::{Value as Json, json};
 
 use super::api::FieldError;
 use super::history::StoreError;
+use super::limits;
 use super::state::AppState;
 use super::strict_json::{self, BodyError};
 
@@ -81,8 +82,9 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A request body parsed as JSON (any content type), within the body limit,
-/// strictly (`strict_json`: no repeated keys, no exponent notation).
+/// A request body parsed as JSON (any content type), within the body size
+/// and time limits, strictly (`strict_json`: no repeated keys, no exponent
+/// notation).
 pub struct JsonBody(pub Json);
 
 impl FromRequest<Arc<AppState>> for JsonBody {
@@ -90,8 +92,13 @@ impl FromRequest<Arc<AppState>> for JsonBody {
 
     async fn from_request(req: Request, state: &Arc<AppState>) -> Result<JsonBody, ApiError> {
         let limit = state.settings.max_body_bytes;
-        let bytes = Bytes::from_request(req, state)
+        if limits::declared_over(req.headers(), limit) {
+            return Err(limits::body_too_large(limit));
+        }
+        let time = state.settings.limits.body_timeout;
+        let bytes = tokio::time::timeout(time, Bytes::from_request(req, state))
             .await
+            .map_err(|_| limits::body_timeout(time))?
             .map_err(|r| body_error(r, limit))?;
         parse_json(&bytes).map(JsonBody)
     }
@@ -118,13 +125,7 @@ pub fn parse_json(bytes: &[u8]) -> Result<Json, ApiError> {
 fn body_error(rejection: BytesRejection, limit: usize) -> ApiError {
     let status = rejection.status();
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(
-            status,
-            "body_too_large",
-            format!(
-                "the request body is larger than the limit of {limit} bytes (--max-body-bytes)"
-            ),
-        )
+        limits::body_too_large(limit)
     } else {
         ApiError::new(
             status,

@@ -11,11 +11,12 @@ use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
 use serde_json::{Value as Json_, json};
 
-use super::api::{FieldError, claim_from_json};
+use super::api::claim_from_json;
 use super::check::{check_claim, decision};
 use super::error::{ApiError, JsonBody};
 use super::fsi::{self, Envelope, national_error};
 use super::plausible;
+use super::limits::national_lines;
 use super::routes::blocking;
 use super::shape::Claim;
 use super::state::AppState;
@@ -42,7 +43,7 @@ fn envelope_reply(msgid: Option<&str>, output: Json_) -> Json_ {
 }
 
 /// An error in the national envelope.
-fn fsi_error(error: ApiError, msgid: Option<&str>) -> Response {
+pub fn fsi_error(error: ApiError, msgid: Option<&str>) -> Response {
     let time = now();
     let body = json!({
         "infcode": -1,
@@ -99,7 +100,10 @@ async fn run_review(
     let request = fsi::review_request(body, infno, engine.ruleset(), &now)?;
     let shape = &engine.shape;
     let window = state.settings.window();
-    let read = |e: &fsi::Encounter| -> Result<Claim, FieldError> {
+    let max_lines = state.settings.limits.max_lines_per_claim;
+    let read = |e: &fsi::Encounter| -> Result<Claim, ApiError> {
+        let orders = format!("{}.fsi_order_dtos", e.path);
+        national_lines(&e.claim, max_lines, &orders)?;
         let claim = claim_from_json(shape, &e.claim).map_err(|err| national_error(e, err))?;
         plausible::check(shape, &claim, &window).map_err(|err| national_error(e, err))?;
         Ok(claim)

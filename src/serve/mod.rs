@@ -10,7 +10,9 @@
 //! - `routes`, `fsi`, `fsi_routes`: the native and national endpoints;
 //! - `strict_json`, `plausible`, `clock`: bodies read strictly, dates
 //!   within the plausible window, the service's today;
-//! - `auth`, `observe`, `metrics`, `error`: tokens, logs, counters, errors.
+//! - `auth`, `observe`, `metrics`, `error`: tokens, logs, counters, errors;
+//! - `listen`, `watchdog`, `tls`, `limits`: connections, their timeouts,
+//!   TLS, and what one request may cost.
 
 pub mod api;
 pub mod auth;
@@ -21,6 +23,8 @@ pub mod fsi;
 pub mod fsi_routes;
 pub mod history;
 pub mod import;
+pub mod limits;
+pub mod listen;
 pub mod lookback;
 pub mod metrics;
 pub mod observe;
@@ -29,8 +33,9 @@ pub mod routes;
 pub mod shape;
 pub mod state;
 pub mod strict_json;
+pub mod tls;
+pub mod watchdog;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -38,9 +43,12 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 
+pub use limits::Limits;
+pub use listen::Transport;
 pub use state::{AppState, Engine, LoadError, Settings};
 
-/// The service's routes, with tokens, logs, counters and the body limit.
+/// The service's routes, with tokens, logs, counters, the body limit and
+/// the request deadline.
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.settings.max_body_bytes;
     Router::new()
@@ -60,20 +68,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(from_fn_with_state(state.clone(), auth::require_token))
+        .layer(from_fn_with_state(state.clone(), limits::deadline))
         .layer(from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
 }
 
 /// Serves on `listener` until SIGTERM or Ctrl-C, then lets the requests in
-/// flight finish and returns (the caller then drops the state, closing the store).
-pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
-    let app = router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+/// flight finish within the shutdown timeout and returns (the caller then
+/// drops the state, closing the store).
+pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>, transport: Transport) {
+    listen::serve(listener, router(state), transport, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -15,6 +15,7 @@ use super::check::{check_claim, decision, outside_lookback};
 use super::error::{ApiError, JsonBody};
 use super::history::Recorded;
 use super::plausible;
+use super::limits::claim_lines;
 use super::state::{AppState, LoadError};
 use crate::flags::{Flag, flag_json};
 
@@ -44,6 +45,7 @@ pub async fn check(
     JsonBody(body): JsonBody,
 ) -> Result<Json<Json_>, ApiError> {
     let started = Instant::now();
+    claim_lines(&body, state.settings.limits.max_lines_per_claim)?;
     let engine = state.engine();
     let claim = claim_from_json(&engine.shape, &body)?;
     plausible::check(&engine.shape, &claim, &state.settings.window())?;
@@ -74,6 +76,7 @@ pub async fn check(
 /// store keeps, so pruned at once); 200 with the stored claim when the same
 /// claim is already recorded; 409 when a different claim holds the id.
 pub async fn record(State(state): Shared, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+    claim_lines(&body, state.settings.limits.max_lines_per_claim)?;
     let engine = state.engine();
     let claim = claim_from_json(&engine.shape, &body)?;
     plausible::check(&engine.shape, &claim, &state.settings.window())?;

@@ -13,6 +13,7 @@ use serde_json::Value as Json;
 
 use super::clock::Clock;
 use super::history::HistoryStore;
+use super::limits::Limits;
 use super::lookback::LookBack;
 use super::metrics::Metrics;
 use super::plausible::Window;
@@ -160,6 +161,7 @@ pub struct Settings {
     pub clock: Clock,
     /// Days after today a claim's dates may fall (`--future-tolerance-days`).
     pub future_tolerance_days: i64,
+    pub limits: Limits,
 }
 
 impl Settings {

@@ -1,16 +1,22 @@
-//! A minimal HTTP/1.1 client over one keep-alive TCP connection, enough to
-//! drive `claimaudit serve` from tests and the load benchmark without a
-//! client library. Responses must carry a Content-Length (the service's do).
+//! A minimal HTTP/1.1 client over one keep-alive TCP (or TLS) connection,
+//! enough to drive `claimaudit serve` from tests and the load benchmark
+//! without a client library. Responses must carry a Content-Length (the
+//! service's do).
 
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
 use std::time::Duration;
 
+use tokio_rustls::rustls;
+
+trait Stream: Read + Write + Send {}
+impl<S: Read + Write + Send> Stream for S {}
+
 pub struct Client {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
+    stream: BufReader<Box<dyn Stream>>,
     host: String,
 }
 
@@ -28,12 +34,31 @@ impl Reply {
 
 impl Client {
     pub fn connect(address: SocketAddr) -> std::io::Result<Client> {
-        let stream = TcpStream::connect_timeout(&address, Duration::from_secs(10))?;
-        stream.set_nodelay(true)?;
-        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
         Ok(Client {
-            reader: BufReader::new(stream.try_clone()?),
-            writer: stream,
+            stream: BufReader::new(Box::new(tcp(address)?)),
+            host: address.to_string(),
+        })
+    }
+
+    /// A TLS connection trusting only the certificate `root` (DER) for `name`.
+    pub fn connect_tls(address: SocketAddr, root: &[u8], name: &str) -> std::io::Result<Client> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(root.to_vec().into())
+            .map_err(std::io::Error::other)?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(std::io::Error::other)?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = rustls::pki_types::ServerName::try_from(name.to_string())
+            .map_err(std::io::Error::other)?;
+        let connection =
+            rustls::ClientConnection::new(Arc::new(config), name).map_err(std::io::Error::other)?;
+        let stream = rustls::StreamOwned::new(connection, tcp(address)?);
+        Ok(Client {
+            stream: BufReader::new(Box::new(stream)),
             host: address.to_string(),
         })
     }
@@ -56,14 +81,15 @@ impl Client {
         ));
         let mut message = head.into_bytes();
         message.extend_from_slice(body);
-        self.writer.write_all(&message)?;
+        self.stream.get_mut().write_all(&message)?;
+        self.stream.get_mut().flush()?;
         self.read_reply()
     }
 
     fn read_reply(&mut self) -> std::io::Result<Reply> {
         let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_string());
         let mut line = String::new();
-        if self.reader.read_line(&mut line)? == 0 {
+        if self.stream.read_line(&mut line)? == 0 {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
                 "connection closed",
@@ -77,7 +103,7 @@ impl Client {
         let mut length = 0usize;
         loop {
             line.clear();
-            if self.reader.read_line(&mut line)? == 0 {
+            if self.stream.read_line(&mut line)? == 0 {
                 return Err(bad("headers cut short"));
             }
             let header = line.trim_end();
@@ -94,9 +120,16 @@ impl Client {
             }
         }
         let mut body = vec![0; length];
-        self.reader.read_exact(&mut body)?;
+        self.stream.read_exact(&mut body)?;
         Ok(Reply { status, body })
     }
+}
+
+fn tcp(address: SocketAddr) -> std::io::Result<TcpStream> {
+    let stream = TcpStream::connect_timeout(&address, Duration::from_secs(10))?;
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    Ok(stream)
 }
 
 /// One request on a fresh connection.

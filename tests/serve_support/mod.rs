@@ -32,6 +32,7 @@ pub fn settings(data: &Path) -> Settings {
         data: data.to_path_buf(),
         clock: Clock::Fixed(TODAY),
         future_tolerance_days: 1,
+        limits: Default::default(),
     }
 }
 
