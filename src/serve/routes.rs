@@ -14,8 +14,8 @@ use super::api::{claim_from_json, claim_to_json};
 use super::check::{check_claim, decision, outside_lookback};
 use super::error::{ApiError, JsonBody};
 use super::history::Recorded;
-use super::plausible;
 use super::limits::claim_lines;
+use super::plausible;
 use super::state::{AppState, LoadError};
 use crate::flags::{Flag, flag_json};
 
