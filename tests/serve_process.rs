@@ -269,6 +269,8 @@ fn sigterm_drains_closes_the_store_and_logs_no_ids() {
         "{log}"
     );
     assert!(!log.contains("SECRET"), "an id reached the log:\n{log}");
+    // The log is a pipe, not a terminal: plain text, no colour codes.
+    assert!(!log.contains('\u{1b}'), "colour codes in a log file:\n{log}");
 
     // The store was closed cleanly: it opens again, with the claim.
     let server = start(&store, &token, false);
