@@ -88,13 +88,20 @@ fn bench(c: &mut Criterion) {
     let checked = check_shipped();
     let ruleset = checked.ruleset.clone().unwrap();
     let shape = ClaimShape::of(&ruleset).unwrap();
-    let base = dataset_claims(&ruleset, &checked.sources, &shape, &data).unwrap();
+    let base = dataset_claims(
+        &ruleset,
+        &checked.sources,
+        &shape,
+        &data,
+        &Default::default(),
+    )
+    .unwrap();
     let last = parse_date("2024-11-30").unwrap();
     let mut claims = patient_claims(&shape, &base, HISTORY_CLAIMS + 1, last);
     let claim = claims.remove(0);
     let history = claims;
 
-    let engine = Engine::load(&[], &data).unwrap();
+    let engine = Engine::load(&[], &data, &Default::default()).unwrap();
     let store = HistoryStore::open(&dir.path().join("store")).unwrap();
     // Today is the day of the newest claim, as when the history was live.
     let window = Window::new(last, 1);
@@ -139,6 +146,7 @@ fn bench(c: &mut Criterion) {
             clock: Clock::Fixed(days_to_date(last).unwrap()),
             future_tolerance_days: 1,
             limits: Default::default(),
+            load: Default::default(),
         },
     ));
     let app = router(state);

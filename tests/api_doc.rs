@@ -106,8 +106,9 @@ fn doc_service(store: &Path) -> Router {
         clock: Clock::Fixed(chrono::NaiveDate::from_ymd_opt(2024, 6, 4).unwrap()),
         future_tolerance_days: 1,
         limits: Default::default(),
+        load: Default::default(),
     };
-    let engine = Engine::load(&settings.rules, &data).expect("an engine");
+    let engine = Engine::load(&settings.rules, &data, &settings.load).expect("an engine");
     let store = HistoryStore::open(store).expect("a store");
     router(Arc::new(AppState::new(engine, store, settings)))
 }

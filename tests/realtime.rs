@@ -25,7 +25,8 @@ fn checking_each_claim_gives_the_scans_flags_for_it() {
         let tables = read_tables(&full, &dir, &|_, _| {}).unwrap();
         let (scan_flags, _) = run_tables(&full, tables.clone(), &ExecOptions::default());
 
-        let reference = Checker::load_reference(ruleset, &checked.sources, &dir).unwrap();
+        let reference =
+            Checker::load_reference(ruleset, &checked.sources, &dir, &Default::default()).unwrap();
         let checker = Checker::new(ruleset, &checked.sources, reference);
         let claims = &tables["claims"];
         let lines = &tables["claim_items"];

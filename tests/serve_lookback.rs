@@ -111,7 +111,8 @@ fn scan(claims: &[Claim], data: &Path) -> BTreeMap<String, Vec<Value>> {
     let checked = shipped();
     let ruleset = checked.ruleset.as_ref().unwrap();
     let shape = ClaimShape::of(ruleset).unwrap();
-    let mut tables = Checker::load_reference(ruleset, &checked.sources, data).unwrap();
+    let mut tables =
+        Checker::load_reference(ruleset, &checked.sources, data, &Default::default()).unwrap();
     let refs: Vec<&Claim> = claims.iter().collect();
     tables.extend(shape.batches(&refs).unwrap());
     let selection = Selection {

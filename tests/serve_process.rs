@@ -270,7 +270,10 @@ fn sigterm_drains_closes_the_store_and_logs_no_ids() {
     );
     assert!(!log.contains("SECRET"), "an id reached the log:\n{log}");
     // The log is a pipe, not a terminal: plain text, no colour codes.
-    assert!(!log.contains('\u{1b}'), "colour codes in a log file:\n{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "colour codes in a log file:\n{log}"
+    );
 
     // The store was closed cleanly: it opens again, with the claim.
     let server = start(&store, &token, false);
@@ -613,4 +616,81 @@ fn connections_past_the_limit_wait_for_one_to_close() {
     drop(holder);
     let reply = waiting.join().unwrap().unwrap();
     assert_eq!(reply.status, 200);
+}
+
+/// The claim_rules fixture with every table written in GB18030, as a
+/// Chinese Windows export would, and a Chinese doctor id in the lines.
+fn gbk_fixture(dir: &Path) -> std::path::PathBuf {
+    let data = dir.join("gbk");
+    std::fs::create_dir(&data).unwrap();
+    for entry in std::fs::read_dir(fixture("claim_rules")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("DR001", "规001");
+        let gbk = encoding_rs::GB18030.encode(&text).0.into_owned();
+        std::fs::write(data.join(path.file_name().unwrap()), gbk).unwrap();
+    }
+    data
+}
+
+#[test]
+fn a_gbk_dataset_is_imported_and_served_with_encoding_gb18030() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = gbk_fixture(dir.path());
+    let store = dir.path().join("store");
+    let import = |extra: &[&str]| {
+        Command::new(BIN)
+            .args(["history", "import", "--today", TODAY_TEXT])
+            .args(extra)
+            .arg("--data")
+            .arg(&data)
+            .arg("--store")
+            .arg(&store)
+            .output()
+            .unwrap()
+    };
+    let refused = import(&[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--encoding gb18030"), "{stderr}");
+    let imported = import(&["--encoding", "gb18030"]);
+    let stdout = String::from_utf8_lossy(&imported.stdout);
+    assert!(imported.status.success(), "{stdout}");
+    assert!(stdout.contains("imported 27 claims"), "{stdout}");
+
+    // The service reads its reference tables the same way.
+    let token = token_file(dir.path());
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--threads", "1"])
+        .args(["--today", TODAY_TEXT, "--encoding", "gb18030", "--data"])
+        .arg(&data)
+        .arg("--store")
+        .arg(&store)
+        .arg("--token-file")
+        .arg(&token)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(first.starts_with("listening on http://"), "{first:?}");
+    let without = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .arg("--store")
+        .arg(dir.path().join("other-store"))
+        .arg("--token-file")
+        .arg(&token)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&without.stderr);
+    assert_eq!(without.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--encoding gb18030"), "{stderr}");
 }

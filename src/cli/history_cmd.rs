@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use super::read_args::ReadArgs;
 use crate::check::check_paths_or_shipped;
 use crate::data::load::summary::thousands;
 use crate::serve::clock::Clock;
@@ -43,6 +44,8 @@ struct ImportArgs {
     /// The dataset folder to read claims from.
     #[arg(long, value_name = "DIR")]
     data: PathBuf,
+    #[command(flatten)]
+    read: ReadArgs,
     /// The history store folder (created when absent).
     #[arg(long, value_name = "DIR")]
     store: PathBuf,
@@ -82,7 +85,13 @@ fn import(args: &ImportArgs) -> Result<u8, String> {
     };
     let shape = ClaimShape::of(ruleset)?;
     let lookback = LookBack::derive(ruleset, &shape);
-    let claims = dataset_claims(ruleset, &checked.sources, &shape, &args.data)?;
+    let claims = dataset_claims(
+        ruleset,
+        &checked.sources,
+        &shape,
+        &args.data,
+        &args.read.options(),
+    )?;
     let store = HistoryStore::open(&args.store).map_err(|e| e.to_string())?;
     let clock = args.today.unwrap_or_default();
     let window = Window::new(clock.today(), args.future_tolerance_days);

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::read_args::ReadArgs;
 use crate::serve::auth::{read_token, token_file_warning};
 use crate::serve::clock::Clock;
 use crate::serve::history::HistoryStore;
@@ -41,6 +42,8 @@ pub struct ServeArgs {
     /// The dataset folder holding the reference tables (patients, catalog, providers).
     #[arg(long, value_name = "DIR")]
     data: PathBuf,
+    #[command(flatten)]
+    read: ReadArgs,
     /// The history store folder (created when absent).
     #[arg(long, value_name = "DIR")]
     store: PathBuf,
@@ -110,7 +113,8 @@ pub fn run(args: &ServeArgs) -> Result<u8, String> {
         (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
         _ => None,
     };
-    let engine = Engine::load(&args.rules, &args.data).map_err(|e| e.to_string())?;
+    let engine =
+        Engine::load(&args.rules, &args.data, &args.read.options()).map_err(|e| e.to_string())?;
     for warning in &engine.warnings {
         tracing::warn!(
             "ruleset: {}",
@@ -132,6 +136,7 @@ pub fn run(args: &ServeArgs) -> Result<u8, String> {
         data: args.data.clone(),
         clock: args.today.unwrap_or_default(),
         future_tolerance_days: args.future_tolerance_days,
+        load: args.read.options(),
         limits: Limits {
             max_lines_per_claim: args.max_lines_per_claim,
             body_timeout: Duration::from_secs(args.body_timeout),

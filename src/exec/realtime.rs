@@ -96,6 +96,7 @@ impl<'r> Checker<'r> {
         ruleset: &Ruleset,
         sources: &Sources,
         dir: &std::path::Path,
+        load: &crate::data::load::LoadOptions,
     ) -> Result<Tables, Box<crate::data::load::Problem>> {
         let mut plan = plan(
             ruleset,
@@ -107,7 +108,7 @@ impl<'r> Checker<'r> {
         );
         let claim_tables = Self::claim_tables(ruleset);
         plan.loads.retain(|l| !claim_tables.contains(&l.table));
-        super::scan::read_tables(&plan, dir, &|_, _| {})
+        super::scan::read_tables_with(&plan, dir, load, &|_, _| {})
     }
 
     /// The tables whose flags name a claim: their rows belong to claims.

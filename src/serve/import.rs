@@ -17,7 +17,8 @@ use super::history::HistoryStore;
 use super::lookback::LookBack;
 use super::plausible::{self, Window};
 use super::shape::{Claim, ClaimShape};
-use crate::exec::read_tables;
+use crate::data::load::LoadOptions;
+use crate::exec::read_tables_with;
 use crate::ir::{ColumnType, Ruleset, Table, Value};
 use crate::plan::{Selection, TableLoad, plan};
 use crate::syntax::Sources;
@@ -28,6 +29,7 @@ pub fn dataset_claims(
     sources: &Sources,
     shape: &ClaimShape,
     dir: &Path,
+    load: &LoadOptions,
 ) -> Result<Vec<Claim>, String> {
     let mut p = plan(ruleset, &Selection::default(), sources);
     let tables: Vec<&Table> = std::iter::once(&shape.header)
@@ -40,7 +42,7 @@ pub fn dataset_claims(
             columns: t.columns.iter().map(|c| c.name.clone()).collect(),
         })
         .collect();
-    let loaded = read_tables(&p, dir, &|_, _| {}).map_err(|e| e.to_string())?;
+    let loaded = read_tables_with(&p, dir, load, &|_, _| {}).map_err(|e| e.to_string())?;
     let header = loaded
         .get(&shape.header.name)
         .ok_or_else(|| format!("the dataset has no `{}` table", shape.header.name))?;

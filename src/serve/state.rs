@@ -19,6 +19,7 @@ use super::metrics::Metrics;
 use super::plausible::Window;
 use super::shape::ClaimShape;
 use crate::check::check_paths_or_shipped;
+use crate::data::load::LoadOptions;
 use crate::exec::{Checker, Tables};
 use crate::ir::Ruleset;
 use crate::syntax::{Renderer, Sources};
@@ -80,7 +81,7 @@ impl std::fmt::Display for LoadError {
 impl Engine {
     /// Checks the ruleset in `rules` (the shipped one when empty) and reads
     /// its reference tables from the dataset folder `data`.
-    pub fn load(rules: &[PathBuf], data: &Path) -> Result<Engine, LoadError> {
+    pub fn load(rules: &[PathBuf], data: &Path, load: &LoadOptions) -> Result<Engine, LoadError> {
         let checked = check_paths_or_shipped(rules).map_err(|e| LoadError::Ruleset {
             diagnostics: Vec::new(),
             rendered: e.to_string(),
@@ -103,7 +104,7 @@ impl Engine {
                 rendered,
             });
         };
-        let reference = Checker::load_reference(&ruleset, &checked.sources, data)
+        let reference = Checker::load_reference(&ruleset, &checked.sources, data, load)
             .map_err(|p| LoadError::Data(p.to_string()))?;
         let mut engine = Engine::build(ruleset, &checked.sources, reference)?;
         engine.warnings = diagnostics;
@@ -162,6 +163,8 @@ pub struct Settings {
     /// Days after today a claim's dates may fall (`--future-tolerance-days`).
     pub future_tolerance_days: i64,
     pub limits: Limits,
+    /// How the reference tables' files are read (`--encoding`).
+    pub load: LoadOptions,
 }
 
 impl Settings {
@@ -216,7 +219,8 @@ impl AppState {
     pub async fn reload(&self) -> Result<Arc<Engine>, LoadError> {
         let _one_at_a_time = self.reloading.lock().await;
         let (rules, data) = (self.settings.rules.clone(), self.settings.data.clone());
-        let loaded = tokio::task::spawn_blocking(move || Engine::load(&rules, &data))
+        let load = self.settings.load;
+        let loaded = tokio::task::spawn_blocking(move || Engine::load(&rules, &data, &load))
             .await
             .map_err(|e| LoadError::Data(format!("the reload stopped: {e}")))??;
         let engine = Arc::new(loaded);

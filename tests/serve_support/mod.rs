@@ -33,6 +33,7 @@ pub fn settings(data: &Path) -> Settings {
         clock: Clock::Fixed(TODAY),
         future_tolerance_days: 1,
         limits: Default::default(),
+        load: Default::default(),
     }
 }
 
@@ -60,7 +61,7 @@ pub fn service_with(reference: Tables, store: &Path, settings: Settings) -> Rout
 
 /// The service over the shipped rules and a dataset folder's reference tables.
 pub fn service(data: &Path, store: &Path, settings: Settings) -> (Router, Arc<AppState>) {
-    let engine = Engine::load(&settings.rules, data).expect("an engine");
+    let engine = Engine::load(&settings.rules, data, &settings.load).expect("an engine");
     let store = HistoryStore::open(store).expect("a store");
     let state = Arc::new(AppState::new(engine, store, settings));
     (router(state.clone()), state)
