@@ -258,10 +258,34 @@ impl<'a> Reader<'a> {
         } else {
             written.parse::<u64>().ok().map(Number::from)
         };
-        match number.or_else(|| written.parse::<f64>().ok().and_then(Number::from_f64)) {
-            Some(n) => Ok(Value::Number(n)),
+        if let Some(n) = number {
+            return Ok(Value::Number(n));
+        }
+        // A fraction or a whole number past 64 bits is held as a double: it
+        // is taken only when the double is the number written, so an amount
+        // is never silently rounded (1234567890123456.78 would become ...6.8).
+        let float = written.parse::<f64>().ok().filter(|f| f.is_finite());
+        let exact = float.is_some_and(|f| same_decimal(written, &f.to_string()));
+        match float.and_then(Number::from_f64) {
+            Some(n) if exact => Ok(Value::Number(n)),
+            Some(_) => Err(self.field(format!(
+                "the number {written} has more digits than a JSON number holds exactly; send it as a string (like \"{written}\")"
+            ))),
             None => Err(self.field(format!("the number {written} is too large"))),
         }
+    }
+}
+
+/// Whether two plain decimal texts are the same number (`1.50` and `1.5`).
+fn same_decimal(a: &str, b: &str) -> bool {
+    use std::str::FromStr;
+    match (
+        rust_decimal::Decimal::from_str(a),
+        rust_decimal::Decimal::from_str(b),
+    ) {
+        (Ok(x), Ok(y)) => x == y,
+        // Past a decimal's range (about 8e28): equal only as written.
+        _ => a == b,
     }
 }
 
@@ -328,6 +352,16 @@ mod tests {
         assert!(m.contains("given twice"), "{m}");
         assert_eq!(field(r#"{"a": 1, "\u0061": 2}"#).0, "a");
         assert_eq!(field(r#"{"a": 1, "a": 1}"#).0, "a");
+    }
+
+    #[test]
+    fn a_number_a_double_cannot_hold_exactly_is_refused() {
+        let (f, m) = field(r#"{"total_amount": 1234567890123456.78}"#);
+        assert_eq!(f, "total_amount");
+        assert!(m.contains("send it as a string"), "{m}");
+        assert!(parse(br#"{"total_amount": 12.50}"#).is_ok());
+        assert!(parse(br#"{"total_amount": 0.1}"#).is_ok());
+        assert!(parse(br#"{"n": 99999999999999999999}"#).is_err());
     }
 
     #[test]

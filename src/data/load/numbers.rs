@@ -5,6 +5,7 @@
 //! people; taking any of them as a value could change an amount.
 
 use crate::ir::ColumnType;
+use crate::ir::text::is_plain_decimal;
 
 /// Checks every number of a cell of type `ty` (the cell already trimmed).
 pub fn check_plain(text: &str, ty: &ColumnType) -> Result<(), String> {
@@ -19,7 +20,7 @@ pub fn check_plain(text: &str, ty: &ColumnType) -> Result<(), String> {
 }
 
 fn plain(text: &str, example: &str) -> Result<(), String> {
-    if text.is_empty() || is_plain(text) {
+    if text.is_empty() || is_plain_decimal(text) {
         return Ok(());
     }
     let has_digit = text.chars().any(|c| c.is_ascii_digit());
@@ -39,16 +40,6 @@ fn plain(text: &str, example: &str) -> Result<(), String> {
     Err(format!(
         "`{text}` {why}; write numbers in plain notation, like {example}"
     ))
-}
-
-/// `-?digits(.digits)?`
-fn is_plain(text: &str) -> bool {
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let unsigned = text.strip_prefix('-').unwrap_or(text);
-    match unsigned.split_once('.') {
-        Some((whole, fraction)) => digits(whole) && digits(fraction),
-        None => digits(unsigned),
-    }
 }
 
 #[cfg(test)]
