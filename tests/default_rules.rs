@@ -59,15 +59,7 @@ fn per_rule(flags: &BTreeSet<ExpectedFlag>) -> BTreeMap<String, usize> {
 fn agree(patients: u64, seed: u64) -> BTreeMap<String, usize> {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("data");
-    generate(
-        &GenOptions {
-            out: out.clone(),
-            patients,
-            seed,
-        },
-        &|_| {},
-    )
-    .unwrap();
+    generate(&GenOptions::new(out.clone(), patients, seed), &|_| {}).unwrap();
     let engine = engine_flags(&out);
 
     for label in read_labels(&out.join("labels.parquet")).unwrap() {

@@ -54,15 +54,7 @@ fn keys(dir: &Path, table: &str, columns: &[&str]) -> HashSet<String> {
 fn check_seed(seed: u64, patients: u64) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("data");
-    generate(
-        &GenOptions {
-            out: out.clone(),
-            patients,
-            seed,
-        },
-        &|_| {},
-    )
-    .unwrap();
+    generate(&GenOptions::new(out.clone(), patients, seed), &|_| {}).unwrap();
 
     let validation = validate_dataset(&out, &chs_schema(), Thoroughness::AllProblems, &|_, _| {});
     assert!(
@@ -146,15 +138,7 @@ fn the_same_seed_gives_the_same_bytes() {
     let a = dir.path().join("a");
     let b = dir.path().join("b");
     for out in [&a, &b] {
-        generate(
-            &GenOptions {
-                out: out.clone(),
-                patients: 300,
-                seed: 7,
-            },
-            &|_| {},
-        )
-        .unwrap();
+        generate(&GenOptions::new(out.clone(), 300, 7), &|_| {}).unwrap();
     }
     for file in [
         "patients.parquet",

@@ -38,11 +38,7 @@ const RULES: [&str; 21] = [
 ];
 
 fn run(out: &Path, patients: u64, seed: u64) -> Result<GenSummary, GenError> {
-    let options = GenOptions {
-        out: out.to_path_buf(),
-        patients,
-        seed,
-    };
+    let options = GenOptions::new(out, patients, seed);
     generate(&options, &|_| {})
 }
 
@@ -190,11 +186,7 @@ fn refuses_to_write_into_a_folder_with_files() {
 fn progress_adds_up_to_the_background_patients() {
     let dir = tempfile::tempdir().expect("dir");
     let done = AtomicU64::new(0);
-    let options = GenOptions {
-        out: dir.path().join("new"),
-        patients: 250,
-        seed: 2,
-    };
+    let options = GenOptions::new(dir.path().join("new"), 250, 2);
     let summary = generate(&options, &|n| {
         done.fetch_add(n, Ordering::Relaxed);
     })
