@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use self::read::{Dataset, read_dataset};
 use self::reference::{Key, evaluate};
-use super::{GenError, GenOptions, GenSummary, generate};
+use super::{GenError, GenOptions, GenSummary, Order, Profile, generate};
 
 /// The rules of default-rules.md.
 const RULES: [&str; 21] = [
@@ -96,6 +96,25 @@ fn assert_labels_match(data: &Dataset) {
 #[test]
 fn labels_are_exactly_what_the_rules_flag() {
     assert_labels_match(&dataset(200, 7));
+}
+
+#[test]
+fn dense_labels_are_exactly_what_the_rules_flag_in_any_order() {
+    for order in [Order::Patient, Order::Shuffled] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let options = GenOptions {
+            order,
+            profile: Profile::Dense,
+            ..GenOptions::new(dir.path(), 300, 11)
+        };
+        generate(&options, &|_| {}).expect("generate");
+        let data = read_dataset(dir.path());
+        // Rounds played again add the same cases for new patients, each
+        // with its own labels.
+        let flags = data.labels.iter().filter(|l| l.expect == "flag").count();
+        assert!(flags > 50 * RULES.len(), "{order:?}: {flags} planted flags");
+        assert_labels_match(&data);
+    }
 }
 
 #[test]
