@@ -15,7 +15,10 @@ use crate::generate::{GenOptions, Order, Profile, generate};
         The background is clean; violations of every default rule, and near-misses on\n\
         their boundaries, are planted and listed in `labels.parquet`.\n\n\
         The same seed always gives the same files. About 16 lines per patient:\n\
-        `--patients 600000` writes about 10 million lines."
+        `--patients 600000` writes about 10 million lines.\n\n\
+        `--order time` and `--order shuffled` rewrite the claim parts through a staging\n\
+        folder inside DIR, a part at a time: memory stays near one part's, the run takes\n\
+        about four times as long."
 )]
 pub struct GenArgs {
     /// Folder to write into; it must be empty or not exist yet.
@@ -27,18 +30,11 @@ pub struct GenArgs {
     /// Random seed: the same seed gives the same dataset.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Row order of claims and claim_items: patient by patient (as drawn),
-    /// by settlement time (as settlement systems export), or shuffled from
-    /// the seed (a claim's lines scattered too). Labels name ids, so they
-    /// hold in every order.
+    /// Row order of claims and claim_items; the rows, and the labels (which
+    /// name ids), are the same in every order.
     #[arg(long, value_enum, default_value_t = Order::Patient)]
     order: Order,
-    /// clean: a clean background with a few planted cases of every rule
-    /// (about 0.02 % of lines flagged, about 17 lines a patient). dense: the
-    /// planted cases (and near-misses) repeated for many more persons, about
-    /// a fifth of lines flagged over every rule, like a first scan of a
-    /// region's data (about 45 lines and 17 more persons per background
-    /// patient).
+    /// How densely violations (and near-misses) are planted.
     #[arg(long, value_enum, default_value_t = Profile::Clean)]
     profile: Profile,
 }
