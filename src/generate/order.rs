@@ -74,7 +74,7 @@ impl Keys {
     /// their own when shuffled.
     fn key(&self, claim_id: &str, line_no: Option<i32>, settle_ms: i64) -> i64 {
         match self.order {
-            Order::Time | Order::Patient => settle_ms,
+            Order::Patient | Order::Time => settle_ms,
             Order::Shuffled => {
                 let mut bytes = claim_id.as_bytes().to_vec();
                 if let Some(line) = line_no {
@@ -96,7 +96,7 @@ impl Keys {
                 let end = i128::from(PERIOD_END + 1) * i128::from(DAY_MS);
                 ((i128::from(key) - start) * n / (end - start)).clamp(0, n - 1)
             }
-            Order::Shuffled => (i128::from(key) - i128::from(i64::MIN)) * n >> 64,
+            Order::Shuffled => ((i128::from(key) - i128::from(i64::MIN)) * n) >> 64,
         };
         b as usize
     }
