@@ -76,15 +76,7 @@ fn patient_claims(shape: &ClaimShape, base: &[Claim], n: usize, last: i32) -> Ve
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    generate(
-        &GenOptions {
-            out: data.clone(),
-            patients: 2000,
-            seed: 1,
-        },
-        &|_| {},
-    )
-    .unwrap();
+    generate(&GenOptions::new(data.clone(), 2000, 1), &|_| {}).unwrap();
     let checked = check_shipped();
     let ruleset = checked.ruleset.clone().unwrap();
     let shape = ClaimShape::of(&ruleset).unwrap();

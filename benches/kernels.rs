@@ -37,15 +37,7 @@ fn selection(only: &[&str]) -> Selection {
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    generate(
-        &GenOptions {
-            out: data.clone(),
-            patients: PATIENTS,
-            seed: 1,
-        },
-        &|_| {},
-    )
-    .unwrap();
+    generate(&GenOptions::new(data.clone(), PATIENTS, 1), &|_| {}).unwrap();
     let checked = check_shipped();
     let ruleset = checked.ruleset.as_ref().unwrap();
     let everything = plan(ruleset, &selection(&[]), &checked.sources);

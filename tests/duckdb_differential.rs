@@ -1,9 +1,10 @@
 //! Differential against DuckDB: the shipped CHS rules, run by the real
 //! `claimaudit scan`, must flag exactly the rows that the DuckDB SQL reading of
 //! default-rules.md (`benches/scan_vs_duckdb/rules.sql`) flags, rule by rule,
-//! on small generated datasets (`claimaudit gen`, two seeds) and on the
-//! hand-made corner cases of `benches/scan_vs_duckdb/edge_cases.py` (where
-//! both must also match the hand-written expected flags).
+//! on small generated datasets (`claimaudit gen`, two seeds, and one dense
+//! and shuffled) and on the hand-made corner cases of
+//! `benches/scan_vs_duckdb/edge_cases.py` (where both must also match the
+//! hand-written expected flags).
 //!
 //! DuckDB runs from Python. The test installs it itself: a venv made with
 //! `python3 -m venv` (or `$CLAIMAUDIT_PYTHON -m venv`) in `target/duckdb-venv`,
@@ -159,7 +160,9 @@ duckdb.connect().execute(f"""
     TO '{dst}' (FORMAT CSV, HEADER)""")
 "#;
 
-fn differential(python: &Path, seed: u64) {
+/// The differential on a dataset of `claimaudit gen --seed seed` with
+/// `options` (`--patients` among them).
+fn differential(python: &Path, seed: u64, options: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let ours = tmp.path().join("claimaudit.jsonl");
@@ -167,12 +170,12 @@ fn differential(python: &Path, seed: u64) {
     let counts = tmp.path().join("counts.tsv");
     let bin = env!("CARGO_BIN_EXE_claimaudit");
 
-    let out = run(Command::new(bin).arg("gen").arg("--out").arg(&data).args([
-        "--patients",
-        &PATIENTS.to_string(),
-        "--seed",
-        &seed.to_string(),
-    ]))
+    let out = run(Command::new(bin)
+        .arg("gen")
+        .arg("--out")
+        .arg(&data)
+        .args(["--seed", &seed.to_string()])
+        .args(options))
     .unwrap();
     assert!(
         out.status.success(),
@@ -218,7 +221,7 @@ fn differential(python: &Path, seed: u64) {
         .arg(&counts))
     .unwrap();
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
-    println!("seed {seed}:\n{report}");
+    println!("seed {seed} {options:?}:\n{report}");
     assert!(
         out.status.success(),
         "seed {seed}: claimaudit and DuckDB disagree (compare.py):\n{}",
@@ -368,6 +371,16 @@ fn shipped_rules_flag_what_duckdb_flags() {
     });
     edge_cases(&python);
     for seed in SEEDS {
-        differential(&python, seed);
+        differential(&python, seed, &["--patients", &PATIENTS.to_string()]);
     }
+    // A fifth of lines flagged, in no order: the benchmark's dense profile.
+    let dense = [
+        "--patients",
+        "600",
+        "--profile",
+        "dense",
+        "--order",
+        "shuffled",
+    ];
+    differential(&python, 3, &dense);
 }

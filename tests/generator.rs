@@ -12,7 +12,7 @@ use claimaudit::check::chs_schema;
 use claimaudit::data::load::{
     ProblemLog, Thoroughness, locate_tables, read_table, validate_dataset,
 };
-use claimaudit::generate::{GenOptions, generate};
+use claimaudit::generate::{GenOptions, Order, Profile, generate};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use proptest::prelude::*;
 
@@ -51,18 +51,10 @@ fn keys(dir: &Path, table: &str, columns: &[&str]) -> HashSet<String> {
     out
 }
 
-fn check_seed(seed: u64, patients: u64) {
+fn check_seed(seed: u64, patients: u64, order: Order) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("data");
-    generate(
-        &GenOptions {
-            out: out.clone(),
-            patients,
-            seed,
-        },
-        &|_| {},
-    )
-    .unwrap();
+    generate_with(&out, patients, seed, order, Profile::Clean);
 
     let validation = validate_dataset(&out, &chs_schema(), Thoroughness::AllProblems, &|_, _| {});
     assert!(
@@ -135,8 +127,12 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(4))]
 
     #[test]
-    fn any_seed_gives_a_valid_dataset_with_real_labels(seed in any::<u64>(), patients in 50u64..400) {
-        check_seed(seed, patients);
+    fn any_seed_gives_a_valid_dataset_with_real_labels(
+        seed in any::<u64>(),
+        patients in 50u64..400,
+        order in prop_oneof![Just(Order::Patient), Just(Order::Time), Just(Order::Shuffled)],
+    ) {
+        check_seed(seed, patients, order);
     }
 }
 
@@ -146,15 +142,7 @@ fn the_same_seed_gives_the_same_bytes() {
     let a = dir.path().join("a");
     let b = dir.path().join("b");
     for out in [&a, &b] {
-        generate(
-            &GenOptions {
-                out: out.clone(),
-                patients: 300,
-                seed: 7,
-            },
-            &|_| {},
-        )
-        .unwrap();
+        generate(&GenOptions::new(out.clone(), 300, 7), &|_| {}).unwrap();
     }
     for file in [
         "patients.parquet",
@@ -168,4 +156,172 @@ fn the_same_seed_gives_the_same_bytes() {
             "{file}"
         );
     }
+}
+
+/// Every row of `table`, in file order (parts in name order), each as the
+/// text of its cells.
+fn rows(dir: &Path, table: &str) -> Vec<Vec<String>> {
+    use arrow::util::display::{ArrayFormatter, FormatOptions};
+    let mut parts: Vec<_> = std::fs::read_dir(dir.join(table))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    parts.sort();
+    let mut out = Vec::new();
+    for part in parts {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(part).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let options = FormatOptions::default().with_null("null");
+            let formatters: Vec<_> = batch
+                .columns()
+                .iter()
+                .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
+                .collect();
+            for row in 0..batch.num_rows() {
+                out.push(
+                    formatters
+                        .iter()
+                        .map(|f| f.value(row).to_string())
+                        .collect(),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn generate_with(out: &Path, patients: u64, seed: u64, order: Order, profile: Profile) {
+    let options = GenOptions {
+        order,
+        profile,
+        ..GenOptions::new(out, patients, seed)
+    };
+    generate(&options, &|_| {}).unwrap();
+}
+
+/// Column positions in the contract's claims and claim_items.
+const CLAIM_ID: usize = 0;
+const SETTLE_TIME: usize = 10;
+const LINE_NO: usize = 1;
+
+#[test]
+fn time_order_writes_claims_and_their_lines_by_settlement_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (by_patient, by_time) = (dir.path().join("patient"), dir.path().join("time"));
+    // Three parts (two chunks and the planted cases), so buckets matter.
+    generate_with(&by_patient, 12_000, 3, Order::Patient, Profile::Clean);
+    generate_with(&by_time, 12_000, 3, Order::Time, Profile::Clean);
+
+    let claims = rows(&by_time, "claims");
+    let keys: Vec<(&str, &str)> = claims
+        .iter()
+        .map(|r| (r[SETTLE_TIME].as_str(), r[CLAIM_ID].as_str()))
+        .collect();
+    assert!(keys.is_sorted(), "claims by settle_time, then claim_id");
+    let settled: std::collections::HashMap<&str, &str> =
+        keys.iter().map(|(t, c)| (*c, *t)).collect();
+    let lines = rows(&by_time, "claim_items");
+    let line_keys: Vec<(&str, &str, i32)> = lines
+        .iter()
+        .map(|r| {
+            let claim = r[CLAIM_ID].as_str();
+            (settled[claim], claim, r[LINE_NO].parse().unwrap())
+        })
+        .collect();
+    assert!(
+        line_keys.is_sorted(),
+        "lines by their claim's settle_time, claim_id, line_no"
+    );
+
+    // The same rows as in patient order, which is not time order.
+    for table in ["claims", "claim_items"] {
+        let mut before = rows(&by_patient, table);
+        assert_ne!(before, rows(&by_time, table), "{table} was reordered");
+        let mut after = rows(&by_time, table);
+        before.sort();
+        after.sort();
+        assert_eq!(before, after, "{table}: the same rows");
+    }
+    for file in ["patients.parquet", "labels.parquet", "catalog.parquet"] {
+        assert_eq!(
+            std::fs::read(by_patient.join(file)).unwrap(),
+            std::fs::read(by_time.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+}
+
+/// Every file of a dataset folder, by relative path.
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for table in ["", "claims", "claim_items"] {
+        for entry in std::fs::read_dir(dir.join(table)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                let name = path.strip_prefix(dir).unwrap().display().to_string();
+                out.push((name, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn shuffled_order_gives_the_same_bytes_for_the_same_seed_on_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<_> = ["a", "b", "c"].iter().map(|n| dir.path().join(n)).collect();
+    for (out, threads) in paths.iter().zip([1, 2, 3]) {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| generate_with(out, 12_000, 5, Order::Shuffled, Profile::Clean));
+    }
+    let first = files(&paths[0]);
+    assert_eq!(first.len(), 2 * 3 + 4);
+    for other in &paths[1..] {
+        assert!(first == files(other), "same seed, same bytes");
+    }
+
+    // A claim's lines are scattered, and not in patient order.
+    let lines = rows(&paths[0], "claim_items");
+    let mut seen = HashSet::new();
+    let mut scattered = 0;
+    for pair in lines.windows(2) {
+        if pair[0][CLAIM_ID] != pair[1][CLAIM_ID] && !seen.insert(pair[1][CLAIM_ID].clone()) {
+            scattered += 1;
+        }
+    }
+    assert!(
+        scattered > lines.len() / 4,
+        "{scattered} of {} lines",
+        lines.len()
+    );
+
+    let other = dir.path().join("seed6");
+    generate_with(&other, 12_000, 6, Order::Shuffled, Profile::Clean);
+    assert_ne!(
+        files(&paths[0]),
+        files(&other),
+        "another seed, another order"
+    );
+}
+
+#[test]
+fn time_order_gives_the_same_bytes_on_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<_> = ["a", "b"].iter().map(|n| dir.path().join(n)).collect();
+    for (out, threads) in paths.iter().zip([1, 3]) {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| generate_with(out, 600, 2, Order::Time, Profile::Dense));
+    }
+    assert!(files(&paths[0]) == files(&paths[1]));
 }

@@ -9,7 +9,11 @@
 #   RUNS      timed runs of each contender, alternated A B A B ... (default 3)
 #   SEED      claimaudit gen --seed (default 1)
 #
-# Environment: THREADS (default 2) is given to both (`scan --threads`,
+# Environment: PROFILE (clean|dense, default clean) and ORDER
+# (patient|time|shuffled, default patient) are claimaudit gen's --profile
+# and --order; the three to measure are clean/patient, dense/time and
+# dense/shuffled (README.md), e.g. PROFILE=dense ORDER=shuffled run.sh 230000.
+# THREADS (default 2) is given to both (`scan --threads`,
 # DuckDB `SET threads`); FORMAT (parquet|jsonl, default parquet) is
 # claimaudit's output format; PYTHON (default python3) makes the venv;
 # CLAIMAUDIT_BIN, when set, is the claimaudit binary to use (no cargo build).
@@ -25,13 +29,15 @@ RUNS="${2:-3}"
 SEED="${3:-1}"
 THREADS="${THREADS:-2}"
 FORMAT="${FORMAT:-parquet}"
+PROFILE="${PROFILE:-clean}"
+ORDER="${ORDER:-patient}"
 PYTHON="${PYTHON:-python3}"
 DUCKDB_VERSION="2.0.0"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 VENV="$HERE/.venv"
-DATA="$HERE/data/p${PATIENTS}-s${SEED}"
+DATA="$HERE/data/p${PATIENTS}-s${SEED}-${PROFILE}-${ORDER}"
 OUT="$HERE/out"
 BIN="${CLAIMAUDIT_BIN:-$ROOT/target/release/claimaudit}"
 TIME=/usr/bin/time
@@ -40,6 +46,9 @@ die() { echo "run.sh: $*" >&2; exit 2; }
 [[ "$PATIENTS" =~ ^[0-9]+$ && "$RUNS" =~ ^[1-9][0-9]*$ && "$SEED" =~ ^[0-9]+$ ]] \
   || die "usage: run.sh [PATIENTS] [RUNS] [SEED] (positive integers)"
 [[ "$FORMAT" == parquet || "$FORMAT" == jsonl ]] || die "FORMAT must be parquet or jsonl"
+[[ "$PROFILE" == clean || "$PROFILE" == dense ]] || die "PROFILE must be clean or dense"
+[[ "$ORDER" == patient || "$ORDER" == time || "$ORDER" == shuffled ]] \
+  || die "ORDER must be patient, time or shuffled"
 [[ -x "$TIME" ]] && "$TIME" -v true >/dev/null 2>&1 \
   || die "needs GNU time at $TIME (apt-get install time)"
 command -v "$PYTHON" >/dev/null || die "needs $PYTHON"
@@ -61,15 +70,16 @@ else
   (cd "$ROOT" && cargo build --release --quiet --bin claimaudit)
 fi
 
-echo "== dataset: $PATIENTS patients, seed $SEED ($DATA)"
+echo "== dataset: $PATIENTS patients, seed $SEED, profile $PROFILE, order $ORDER ($DATA)"
 if [[ -f "$DATA/.complete" ]]; then
   echo "   (already generated)"
 else
   rm -rf "$DATA" "$DATA.partial"
   mkdir -p "$(dirname "$DATA")"
-  "$BIN" gen --out "$DATA.partial" --patients "$PATIENTS" --seed "$SEED"
+  "$BIN" gen --out "$DATA.partial" --patients "$PATIENTS" --seed "$SEED" \
+    --profile "$PROFILE" --order "$ORDER"
   mv "$DATA.partial" "$DATA"
-  echo "patients=$PATIENTS seed=$SEED" > "$DATA/.complete"
+  echo "patients=$PATIENTS seed=$SEED profile=$PROFILE order=$ORDER" > "$DATA/.complete"
 fi
 LINES=$("$PY" -c "import duckdb, sys; print(duckdb.connect().execute(\"SELECT count(*) FROM read_parquet(?)\", [sys.argv[1]]).fetchall()[0][0])" "$DATA/claim_items/*.parquet")
 echo "   $LINES claim lines"
@@ -110,9 +120,9 @@ for ((i = 1; i <= RUNS; i++)); do
 done
 
 echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine disturb the timings)"
-"$PY" - "$OUT" "$LINES" <<'EOF'
-import statistics, sys
-out, lines = sys.argv[1], int(sys.argv[2])
+"$PY" - "$OUT" "$LINES" "$DB_OUT" <<'EOF'
+import duckdb, statistics, sys
+out, lines, db_out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 def load(name):
     rows = [l.split() for l in open(f"{out}/{name}.times") if l.strip()]
     return [float(r[0]) for r in rows], [int(r[1]) / 1024 for r in rows], [float(r[2]) for r in rows]
@@ -126,6 +136,8 @@ for name, t, m, c in (("claimaudit", ca_t, ca_m, ca_c), ("duckdb", db_t, db_m, d
           + ", ".join(f"{a:.2f}" for a in t) + " s / " + ", ".join(f"{b:.0f}" for b in m) + " MiB")
 print(f"   ratio claimaudit/duckdb: wall {mt(ca_t) / mt(db_t):.2f}, peak memory {mt(ca_m) / mt(db_m):.2f}")
 print(f"   throughput: claimaudit {lines / mt(ca_t) / 1e6:.2f} M lines/s, duckdb {lines / mt(db_t) / 1e6:.2f} M lines/s")
+flags = duckdb.connect().execute("SELECT count(*) FROM read_parquet(?)", [db_out]).fetchall()[0][0]
+print(f"   flags: {flags:,}, {100 * flags / lines:.3f} % of lines")
 EOF
 
 echo "== UPC-01: DuckDB quantile_cont against the exact linear-method p95"

@@ -46,11 +46,7 @@ pub fn run(args: &DemoArgs) -> Result<u8, String> {
         }
     };
     let started = Instant::now();
-    let options = GenOptions {
-        out: dir.clone(),
-        patients: args.patients,
-        seed: args.seed,
-    };
+    let options = GenOptions::new(dir.clone(), args.patients, args.seed);
     generate(&options, &|_| {}).map_err(|e| e.to_string())?;
     println!(
         "1. generated {} insured persons' claims into {} in {:.1} s",

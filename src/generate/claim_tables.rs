@@ -111,6 +111,11 @@ impl ClaimTables {
         }
     }
 
+    /// Builders for the planted cases' claims.
+    pub fn planted() -> ClaimTables {
+        ClaimTables::with_capacity(20_000, 60_000)
+    }
+
     pub fn claims(&self) -> usize {
         self.claim_id.len()
     }

@@ -5,7 +5,9 @@
 //! Layout of the output folder: `patients.parquet`, `catalog.parquet`,
 //! `providers.parquet`, `claims/part-NNNNN.parquet`,
 //! `claim_items/part-NNNNN.parquet` (one part per chunk of background
-//! patients, then one for the planted cases) and `labels.parquet`.
+//! patients, then one or more for the planted cases) and `labels.parquet`.
+//! In time or shuffled order the parts are then rewritten, as many, each
+//! holding one span of the new order.
 
 mod background;
 mod calendar;
@@ -17,6 +19,7 @@ mod model;
 mod money;
 mod names;
 mod options;
+mod order;
 mod patients;
 mod planted;
 mod profiles;
@@ -32,11 +35,13 @@ mod tests;
 
 use rayon::prelude::*;
 
-use self::chunk::{CHUNK_PATIENTS, run_chunk, write_claims_part};
+use self::chunk::{CHUNK_PATIENTS, PartCounts, run_chunk, write_claims_part};
+use self::claim_tables::ClaimTables;
 use self::labels::labels_batch;
 pub use self::labels::{Expect, LabelRow, labels_arrow_schema, read_labels};
-pub use self::options::{GenError, GenOptions, GenSummary};
-use self::planted::plant;
+pub use self::options::{GenError, GenOptions, GenSummary, Order, Profile};
+use self::order::reorder;
+use self::planted::{Rate, plant};
 use self::reference_tables::{PatientTable, Schemas, catalog_batch, providers_batch};
 use self::world::World;
 use self::write::{arrow_error, prepare_folder, write_parquet};
@@ -63,8 +68,33 @@ pub fn generate(
         })
         .collect::<Result<Vec<_>, GenError>>()?;
 
-    let mut planted = plant(&world, options.seed, options.patients);
-    let planted_counts = write_claims_part(out, chunks as usize, planted.tables, &schemas)?;
+    // Planted claims follow the background's parts; the dense profile
+    // writes them in several parts as they fill up.
+    let mut parts = chunks as usize;
+    let mut planted_counts = PartCounts {
+        claims: 0,
+        lines: 0,
+    };
+    let mut write_part = |tables| -> Result<(), GenError> {
+        let counts = write_claims_part(out, parts, tables, &schemas)?;
+        planted_counts.claims += counts.claims;
+        planted_counts.lines += counts.lines;
+        parts += 1;
+        Ok(())
+    };
+    let rate = Rate::of(options.profile);
+    let mut planted = plant(
+        &world,
+        options.seed,
+        options.patients,
+        &rate,
+        &mut write_part,
+    )?;
+    write_part(std::mem::replace(
+        &mut planted.tables,
+        ClaimTables::planted(),
+    ))?;
+    reorder(out, &schemas, options.order, options.seed, parts)?;
 
     let patients_path = out.join(format!("{PATIENTS}.parquet"));
     let mut people = PatientTable::with_capacity(planted.patients.len());
@@ -118,7 +148,7 @@ pub fn generate(
             (PROVIDERS.to_string(), providers.num_rows() as u64),
             ("labels".to_string(), labels.num_rows() as u64),
         ],
-        // Two parts per chunk and for the planted cases, and four single files.
-        files: 2 * (chunks + 1) + 4,
+        // Two files per part, and four single files.
+        files: 2 * parts as u64 + 4,
     })
 }

@@ -25,7 +25,7 @@ const NO_DICTIONARY: [&str; 8] = [
     "case",
 ];
 
-fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> GenError + '_ {
+pub fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> GenError + '_ {
     move |source| GenError::Io {
         path: path.to_path_buf(),
         source,

@@ -114,10 +114,28 @@ pub struct Kit<'w> {
     pub consult: [&'w Entry; 3],
     next_patient: u64,
     claim_seq: HashMap<u64, u32>,
+    counters: Counters,
+    /// While a round is played again: the next recorded entry and provider.
+    replay: Option<(usize, usize)>,
+}
+
+/// The sequences that name planted providers, codes and absent ids.
+#[derive(Clone, Copy)]
+struct Counters {
     provider_seq: u32,
     absent_provider_seq: u32,
     absent_code_seq: usize,
     code_seq: usize,
+}
+
+/// The kit's state at the start (or end) of a round of cases, to play the
+/// round again: the same draws give the same entries, providers, days and
+/// amounts, while patients and claims are new.
+pub struct Mark {
+    rng: GenRng,
+    counters: Counters,
+    entries: usize,
+    providers: usize,
 }
 
 impl<'w> Kit<'w> {
@@ -127,7 +145,7 @@ impl<'w> Kit<'w> {
             patients: Vec::new(),
             providers: Vec::new(),
             entries: Vec::new(),
-            tables: ClaimTables::with_capacity(20_000, 60_000),
+            tables: ClaimTables::planted(),
             labels: Vec::new(),
             neutral: Neutral {
                 drugs: [0; 2],
@@ -136,10 +154,13 @@ impl<'w> Kit<'w> {
             consult,
             next_patient: first_patient,
             claim_seq: HashMap::new(),
-            provider_seq: 0,
-            absent_provider_seq: 0,
-            absent_code_seq: 0,
-            code_seq: 0,
+            counters: Counters {
+                provider_seq: 0,
+                absent_provider_seq: 0,
+                absent_code_seq: 0,
+                code_seq: 0,
+            },
+            replay: None,
         };
         let drug = |kit: &mut Kit, name| {
             let entry = kit.entry(ItemType::Drug, name);
@@ -163,6 +184,30 @@ impl<'w> Kit<'w> {
             ],
         ];
         kit
+    }
+
+    pub fn mark(&self) -> Mark {
+        Mark {
+            rng: self.rng.clone(),
+            counters: self.counters,
+            entries: self.entries.len(),
+            providers: self.providers.len(),
+        }
+    }
+
+    /// Rewinds to `start` so the round recorded from it plays again with
+    /// new patients; entries and providers it makes are the recorded ones.
+    pub fn replay_from(&mut self, start: &Mark) {
+        self.rng = start.rng.clone();
+        self.counters = start.counters;
+        self.replay = Some((start.entries, start.providers));
+    }
+
+    /// Ends replaying: back to the state after the recorded round.
+    pub fn end_replay(&mut self, end: &Mark) {
+        self.rng = end.rng.clone();
+        self.counters = end.counters;
+        self.replay = None;
     }
 
     /// A day drawn from `from..=to`.
@@ -237,8 +282,8 @@ impl<'w> Kit<'w> {
         region: usize,
         contract: (i32, Option<i32>),
     ) -> usize {
-        self.provider_seq += 1;
-        let k = self.provider_seq as usize;
+        self.counters.provider_seq += 1;
+        let k = self.counters.provider_seq as usize;
         let r = &REGIONS[region];
         let name = match (kind, level) {
             (ProviderKind::Pharmacy, _) => pharmacy_name(r, 1_000 + k),
@@ -246,8 +291,17 @@ impl<'w> Kit<'w> {
             (_, 3) => tertiary_name(r, 20 + k),
             _ => secondary_name(r, 3 * r.districts.len() + k),
         };
-        let seq = PLANTED_PROVIDER_SEQ + self.provider_seq;
+        let seq = PLANTED_PROVIDER_SEQ + self.counters.provider_seq;
         let provider = Provider::new(&mut self.rng, seq, (level, kind), region, name, contract);
+        if let Some((_, next)) = &mut self.replay {
+            *next += 1;
+            debug_assert_eq!(
+                self.providers[*next - 1].id,
+                provider.id,
+                "replayed provider"
+            );
+            return *next - 1;
+        }
         self.providers.push(provider);
         self.providers.len() - 1
     }
@@ -271,9 +325,9 @@ impl<'w> Kit<'w> {
 
     /// A provider id no providers row has (CONTRACT-01).
     pub fn nowhere(&mut self, region: usize) -> Place {
-        self.absent_provider_seq += 1;
+        self.counters.absent_provider_seq += 1;
         let code = REGIONS[region].code;
-        let seq = ABSENT_PROVIDER_SEQ + self.absent_provider_seq;
+        let seq = ABSENT_PROVIDER_SEQ + self.counters.absent_provider_seq;
         Place {
             id: format!("H{code}{seq:05}"),
             region,
@@ -284,8 +338,8 @@ impl<'w> Kit<'w> {
 
     /// A new catalog entry that restricts nothing; callers add restrictions.
     pub fn entry(&mut self, item_type: ItemType, name: &str) -> Entry {
-        self.code_seq += 1;
-        let n = self.code_seq;
+        self.counters.code_seq += 1;
+        let n = self.counters.code_seq;
         let (code, price, usage) = match item_type {
             ItemType::Drug => (
                 drug_code(
@@ -338,14 +392,19 @@ impl<'w> Kit<'w> {
     }
 
     pub fn add(&mut self, entry: Entry) -> usize {
+        if let Some((next, _)) = &mut self.replay {
+            *next += 1;
+            debug_assert_eq!(self.entries[*next - 1].code, entry.code, "replayed entry");
+            return *next - 1;
+        }
         self.entries.push(entry);
         self.entries.len() - 1
     }
 
     /// A code in the shape of `item_type`'s codes that no entry has.
     pub fn absent_code(&mut self, item_type: ItemType) -> String {
-        self.absent_code_seq += 1;
-        let n = self.absent_code_seq;
+        self.counters.absent_code_seq += 1;
+        let n = self.counters.absent_code_seq;
         match item_type {
             ItemType::Drug => drug_code(
                 "XN02BA",

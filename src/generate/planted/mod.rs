@@ -17,14 +17,16 @@ use super::catalog::Entry;
 use super::claim_tables::ClaimTables;
 use super::labels::{Label, sort_labels};
 use super::model::ProviderKind;
+use super::options::GenError;
 use super::patients::Patient;
 use super::providers::Provider;
 use super::regions::REGIONS;
 use super::rng::{GenRng, Stream, stream_rng};
 use super::world::World;
 
-/// Every case is repeated once per this many background patients (and once more).
-const PATIENTS_PER_REPEAT: u64 = 20_000;
+mod rate;
+
+pub use self::rate::Rate;
 
 /// Everything the planted cases add to the dataset.
 pub struct Planted {
@@ -72,26 +74,52 @@ impl Site {
     }
 }
 
-/// Plants every case `1 + patients / 20000` times (UPC-01 once per peer
-/// group: see `upcoding`), after the `patients` background persons.
-pub fn plant(world: &World, seed: u64, patients: u64) -> Planted {
+type Cases = fn(&mut Kit<'_>, &Site);
+
+/// Plants every case as often as `rate` says (UPC-01 once per peer group:
+/// see `upcoding`), after the `patients` background persons. `flush` is
+/// handed the claims planted so far whenever they reach `rate`'s part size.
+pub fn plant(
+    world: &World,
+    seed: u64,
+    patients: u64,
+    rate: &Rate,
+    flush: &mut dyn FnMut(ClaimTables) -> Result<(), GenError>,
+) -> Result<Planted, GenError> {
     let consult = world.consult.map(|e| &world.catalog.entries[e as usize]);
     let mut kit = Kit::new(stream_rng(seed, Stream::Planted, 0), patients, consult);
-    for _ in 0..1 + patients / PATIENTS_PER_REPEAT {
+    let groups: [(Cases, u32); 4] = [
+        (catalog_cases::plant, rate.plays),
+        (quantity_cases::plant, rate.plays),
+        (person_cases::plant, rate.plays),
+        (stay_cases::plant, rate.stay_plays),
+    ];
+    for _ in 0..rate.repeats(patients) {
         let site = Site::new(&mut kit);
-        catalog_cases::plant(&mut kit, &site);
-        quantity_cases::plant(&mut kit, &site);
-        person_cases::plant(&mut kit, &site);
-        stay_cases::plant(&mut kit, &site);
+        for (cases, plays) in groups {
+            let start = kit.mark();
+            cases(&mut kit, &site);
+            if plays > 1 {
+                let end = kit.mark();
+                for _ in 1..plays {
+                    kit.replay_from(&start);
+                    cases(&mut kit, &site);
+                    if kit.tables.lines() >= rate.part_lines {
+                        flush(std::mem::replace(&mut kit.tables, ClaimTables::planted()))?;
+                    }
+                }
+                kit.end_replay(&end);
+            }
+        }
     }
     upcoding::plant(&mut kit);
     sort_labels(&mut kit.labels);
-    Planted {
+    Ok(Planted {
         patients: kit.patients,
         providers: kit.providers,
         entries: kit.entries,
         tables: kit.tables,
         labels: kit.labels,
         rng: kit.rng,
-    }
+    })
 }

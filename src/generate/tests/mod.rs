@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use self::read::{Dataset, read_dataset};
 use self::reference::{Key, evaluate};
-use super::{GenError, GenOptions, GenSummary, generate};
+use super::{GenError, GenOptions, GenSummary, Order, Profile, generate};
 
 /// The rules of default-rules.md.
 const RULES: [&str; 21] = [
@@ -38,11 +38,7 @@ const RULES: [&str; 21] = [
 ];
 
 fn run(out: &Path, patients: u64, seed: u64) -> Result<GenSummary, GenError> {
-    let options = GenOptions {
-        out: out.to_path_buf(),
-        patients,
-        seed,
-    };
+    let options = GenOptions::new(out, patients, seed);
     generate(&options, &|_| {})
 }
 
@@ -100,6 +96,25 @@ fn assert_labels_match(data: &Dataset) {
 #[test]
 fn labels_are_exactly_what_the_rules_flag() {
     assert_labels_match(&dataset(200, 7));
+}
+
+#[test]
+fn dense_labels_are_exactly_what_the_rules_flag_in_any_order() {
+    for order in [Order::Patient, Order::Shuffled] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let options = GenOptions {
+            order,
+            profile: Profile::Dense,
+            ..GenOptions::new(dir.path(), 300, 11)
+        };
+        generate(&options, &|_| {}).expect("generate");
+        let data = read_dataset(dir.path());
+        // Rounds played again add the same cases for new patients, each
+        // with its own labels.
+        let flags = data.labels.iter().filter(|l| l.expect == "flag").count();
+        assert!(flags > 50 * RULES.len(), "{order:?}: {flags} planted flags");
+        assert_labels_match(&data);
+    }
 }
 
 #[test]
@@ -190,11 +205,7 @@ fn refuses_to_write_into_a_folder_with_files() {
 fn progress_adds_up_to_the_background_patients() {
     let dir = tempfile::tempdir().expect("dir");
     let done = AtomicU64::new(0);
-    let options = GenOptions {
-        out: dir.path().join("new"),
-        patients: 250,
-        seed: 2,
-    };
+    let options = GenOptions::new(dir.path().join("new"), 250, 2);
     let summary = generate(&options, &|n| {
         done.fetch_add(n, Ordering::Relaxed);
     })
