@@ -13,6 +13,7 @@ use regex::Regex;
 use rust_decimal::Decimal;
 
 use super::col::{Col, ListCol, Scalar, Tri};
+use super::tables::Lookups;
 use crate::ir::{
     FlagField, FlagsBinding, ParamValue, Ruleset, Schema, Step, TExpr, TExprKind, Type, Value, Var,
 };
@@ -170,6 +171,11 @@ fn row_key_text(frame: &Frame, columns: &[String], row: usize) -> Option<String>
     }
     Some(key)
 }
+
+/// Loaded tables by name, as frames.
+pub type Frames = HashMap<String, Arc<Frame>>;
+/// Loaded tables and the lookups along their relations.
+pub type Prepared = (Frames, Lookups);
 
 /// One table, loaded: the columns rules read, all rows.
 pub struct Frame {
@@ -400,7 +406,7 @@ pub struct Env<'a> {
     pub schema: &'a Schema,
     pub frames: HashMap<String, Arc<Frame>>,
     /// (table, relation) -> for each row of the table, the related row.
-    pub lookups: super::run::Lookups,
+    pub lookups: Lookups,
     pub params: HashMap<&'a str, &'a ParamValue>,
     pub sets: HashMap<&'a str, ValueSet<'a>>,
     pub patterns: HashMap<&'a str, Regex>,
@@ -419,7 +425,7 @@ impl<'a> Env<'a> {
     pub fn new(
         ruleset: &'a Ruleset,
         frames: HashMap<String, Arc<Frame>>,
-        lookups: super::run::Lookups,
+        lookups: Lookups,
         overrides: &'a [(String, ParamValue)],
     ) -> Env<'a> {
         let mut params: HashMap<&str, &ParamValue> = ruleset

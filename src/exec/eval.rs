@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use super::col::{Col, Scalar, Tri};
 use super::env::{Env, column_values, scalar_of};
-use super::run::NO_ROW;
+use super::tables::NO_ROW;
 use crate::ir::text::days_to_date;
 use crate::ir::{ArithOp, CompareOp, Func, ParamValue, Step, TExpr, TExprKind, Var};
 

@@ -5,7 +5,7 @@ use arrow::datatypes::DataType;
 use rayon::prelude::*;
 
 use super::env::{Frame, key_texts};
-use super::run::NO_ROW;
+use super::tables::NO_ROW;
 use crate::ir::Relation;
 
 /// Rows probed in one run by one thread.

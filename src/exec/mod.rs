@@ -18,16 +18,15 @@ mod realtime;
 mod rule_tests;
 mod run;
 mod scan;
+mod tables;
 
-pub use env::{Env, Frame};
+pub use env::{Env, Frame, Frames};
 pub use explain::{RowExplanation, RuleExplanation, Trace, claim_rows, explain_claim};
 pub use realtime::{Checked, Checker};
 pub use rule_tests::{TestOutcome, run_rule_tests, run_test};
-pub use run::{
-    ExecOptions, Frames, Lookups, Tables, execute, execute_on, frame_for, lookups_for, prepare,
-    thread_pool,
-};
+pub use run::{ExecOptions, execute, execute_on, frame_for, lookups_for, prepare, thread_pool};
 pub use scan::{
     ScanReport, peak_memory_bytes, read_compact_tables, read_tables, read_tables_with, run_tables,
     scan_dataset,
 };
+pub use tables::{Lookups, Tables};

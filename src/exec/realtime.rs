@@ -11,7 +11,9 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 
 use super::env::Env;
-use super::run::{ExecOptions, Frames, Lookups, Tables, execute_on, frame_for, thread_pool};
+use super::env::Frames;
+use super::run::{ExecOptions, execute_on, frame_for, thread_pool};
+use super::tables::{Lookups, Tables};
 use crate::flags::Flag;
 use crate::ir::{FlagField, Ruleset};
 use crate::plan::{Plan, Selection, plan};

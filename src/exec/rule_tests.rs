@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use super::env::Env;
 use super::explain::{RuleExplanation, explain_claim};
-use super::run::{ExecOptions, Tables, execute, prepare};
+use super::run::{ExecOptions, execute, prepare};
+use super::tables::Tables;
 use crate::data::arrow_types::arrow_type;
 use crate::data::values::build_array;
 use crate::flags::Flag;

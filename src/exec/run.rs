@@ -10,22 +10,20 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::col::Col;
-use super::env::{Env, Frame};
+use super::env::{Env, Frame, Frames, Prepared};
 use super::eval::Ctx;
 use super::keyed::run_keyed;
 use super::output::{Flagged, Hits, render};
 use super::pair::run_pair;
 use super::population::run_population;
 use super::pushdown::group_constant_conjuncts;
+use super::tables::{Lookups, Tables};
 use crate::data::arrow_types::arrow_type;
 use crate::data::compact::stores;
 use crate::data::load::LoadOptions;
 use crate::flags::Flag;
 use crate::ir::{Form, ParamValue, Rule, Ruleset, TExpr, TExprKind, Var};
 use crate::plan::Plan;
-
-/// Loaded tables by name (only the columns the plan reads are needed).
-pub type Tables = HashMap<String, RecordBatch>;
 
 #[derive(Debug, Clone)]
 pub struct ExecOptions {
@@ -52,18 +50,6 @@ impl Default for ExecOptions {
         }
     }
 }
-
-/// Loaded tables by name.
-pub type Frames = HashMap<String, Arc<Frame>>;
-/// For each (table, relation), the related row of each row of the table.
-/// Shared, so lookups between reference tables are built once for many
-/// checks. Each entry is the related row, or [`NO_ROW`] (4 bytes a row).
-pub type Lookups = HashMap<(String, String), Arc<Vec<u32>>>;
-
-/// A lookup entry for a row with no related row.
-pub const NO_ROW: u32 = u32::MAX;
-/// Loaded tables and the lookups along their relations.
-pub type Prepared = (Frames, Lookups);
 
 /// A frame of `table` with every column the plan reads from it: columns the
 /// batch lacks (as in rule tests that give only the columns that matter)

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use super::env::Env;
-use super::run::{ExecOptions, Tables, execute, prepare};
+use super::run::{ExecOptions, execute, prepare};
+use super::tables::Tables;
 use crate::data::arrow_types::table_arrow_schema;
 use crate::data::compact::compact_batch;
 use crate::data::load::{LoadOptions, Problem, load_dataset};
