@@ -138,8 +138,12 @@ pub fn parse_cell(text: &str, ty: &ColumnType) -> Result<Value, String> {
             }
         }
         ColumnType::Int32 | ColumnType::Int64 => {
-            let value =
-                i64::from_str(text).map_err(|_| format!("`{text}` is not a whole number"))?;
+            // Plain notation only: `+5` and `1_000` are not what was meant.
+            let plain = is_plain_decimal(text) && !text.contains('.');
+            let value = i64::from_str(text)
+                .ok()
+                .filter(|_| plain)
+                .ok_or_else(|| format!("`{text}` is not a whole number in plain notation"))?;
             if *ty == ColumnType::Int32 && i32::try_from(value).is_err() {
                 return Err(format!("{value} does not fit int32"));
             }
@@ -151,8 +155,10 @@ pub fn parse_cell(text: &str, ty: &ColumnType) -> Result<Value, String> {
             _ => Err(format!("`{text}` is not `true` or `false`")),
         },
         ColumnType::Decimal { precision, scale } => {
-            let value =
-                Decimal::from_str(text).map_err(|_| format!("`{text}` is not a decimal number"))?;
+            let value = Decimal::from_str(text)
+                .ok()
+                .filter(|_| is_plain_decimal(text))
+                .ok_or_else(|| format!("`{text}` is not a decimal number in plain notation"))?;
             decimal_mantissa(value, *precision, *scale)?;
             Ok(Value::Decimal(value))
         }
@@ -253,5 +259,25 @@ mod tests {
     fn dates_round_trip() {
         let d = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
         assert_eq!(days_to_date(date_to_days(d)), Some(d));
+    }
+
+    #[test]
+    fn cells_take_numbers_in_plain_notation_only() {
+        let money = ColumnType::Decimal {
+            precision: 18,
+            scale: 2,
+        };
+        for (text, ty) in [
+            ("+5", &ColumnType::Int32),
+            ("1_000", &ColumnType::Int64),
+            ("1.0", &ColumnType::Int32),
+            ("+1.50", &money),
+            ("1_000.00", &money),
+            ("1e5", &money),
+        ] {
+            assert!(parse_cell(text, ty).is_err(), "{text}");
+        }
+        assert_eq!(parse_cell("-42", &ColumnType::Int32), Ok(Value::Int(-42)));
+        assert!(parse_cell("-12.50", &money).is_ok());
     }
 }

@@ -355,8 +355,21 @@ pub fn review_request(
     // An encounter is sent once: a second with the same mdtrt_id would
     // silently replace the first (as history, or as the current one).
     let mut seen: HashMap<String, String> = HashMap::new();
+    // One entry per insured person: two would each be judged without the
+    // other's encounters as history.
+    let mut persons: HashMap<String, String> = HashMap::new();
     for patient in &patient_nodes {
         let request = patient_request(patient, &envelope, now)?;
+        let field = patient.field("patn_id");
+        if let Some(first) = persons.insert(request.patn_id.clone(), field.clone()) {
+            return Err(FieldError::new(
+                field,
+                format!(
+                    "\"{}\" is the patn_id of {first} too; send each insured person once, with all their encounters",
+                    request.patn_id
+                ),
+            ));
+        }
         for e in std::iter::once(&request.current).chain(&request.earlier) {
             if let Some(first) = seen.insert(e.mdtrt_id.clone(), e.path.clone()) {
                 return Err(FieldError::new(
