@@ -6,10 +6,11 @@ use serde::Serialize;
 use super::col::{Col, Scalar, Tri};
 use super::env::Env;
 use super::eval::Ctx;
-use super::keyed::{KeyedContext, keyed_context};
+use super::forms::pair::{self, Pair};
+use super::forms::population::{self, Population, PopulationContext};
+use super::forms::{group, sequence, window};
+use super::keyed::KeyedContext;
 use super::output::display;
-use super::pair::pair_context;
-use super::population::{PopulationContext, population_context};
 use crate::flags::Flag;
 use crate::ir::{FlagField, Form, Rule, TExpr, TExprKind};
 use crate::syntax::Sources;
@@ -264,8 +265,24 @@ fn explain_rule<'a>(
     sources: &Sources,
 ) -> (Vec<RowExplanation>, Option<String>) {
     let table = env_table(env, &rule.table);
-    if let Form::Population { .. } = &rule.form {
-        return explain_population(env, rule, claim_id, sources);
+    // A population rule judges entities, not the claim's rows.
+    if let Form::Population {
+        var: _,
+        entity,
+        entity_table,
+        eligible,
+        peers_by,
+        min_peers,
+    } = &rule.form
+    {
+        let form = Population {
+            entity,
+            entity_table,
+            eligible: eligible.as_ref(),
+            peers_by,
+            min_peers: min_peers.as_ref(),
+        };
+        return explain_population(env, rule, &form, claim_id, sources);
     }
     let targets = rows_of_claim(env, table, claim_id);
     if targets.is_empty() {
@@ -307,32 +324,35 @@ fn explain_rule<'a>(
                     condition: Some(t),
                 });
             }
-            Form::Group { keys } | Form::Window { keys, .. } | Form::Sequence { keys, .. } => {
+            Form::Group { keys } => {
                 let members = same_key_rows(env, rule, &keys[0], row);
-                let KeyedContext {
-                    ctx, sorted_rows, ..
-                } = keyed_context(rule, env, &members);
-                let at = sorted_rows
-                    .iter()
-                    .position(|r| *r == Some(row))
-                    .expect("the row is among its key's rows");
-                let t = trace(&ctx, &rule.condition, at, sources);
-                out.push(RowExplanation {
-                    row: name,
-                    fired: t.value == "true",
-                    not_selected: None,
-                    condition: Some(t),
-                });
+                let keyed = group::context(rule, keys, env, &members);
+                out.push(explain_keyed(&keyed, rule, name, row, sources));
+            }
+            Form::Window { keys, range } => {
+                let members = same_key_rows(env, rule, &keys[0], row);
+                let keyed = window::context(rule, keys, range, env, &members);
+                out.push(explain_keyed(&keyed, rule, name, row, sources));
+            }
+            Form::Sequence { keys, order } => {
+                let members = same_key_rows(env, rule, &keys[0], row);
+                let keyed = sequence::context(rule, keys, order, env, &members);
+                out.push(explain_keyed(&keyed, rule, name, row, sources));
             }
             Form::Pair {
+                var: _,
                 table: partner_table,
                 filter,
                 keys,
-                ..
             } => {
                 let partners =
                     partner_rows(env, table, partner_table, filter.as_ref(), &keys[0], row);
-                let (ctx, owners) = pair_context(rule, env, &[row], &partners);
+                let form = Pair {
+                    table: partner_table,
+                    filter: filter.as_ref(),
+                    keys,
+                };
+                let (ctx, owners) = pair::context(rule, &form, env, &[row], &partners);
                 if owners.is_empty() {
                     out.push(RowExplanation {
                         row: name.clone(),
@@ -365,6 +385,28 @@ fn explain_rule<'a>(
         }
     }
     (out, None)
+}
+
+/// The row `row` of a group, window or sequence, traced in its key's context.
+fn explain_keyed<'a>(
+    keyed: &KeyedContext<'a>,
+    rule: &'a Rule,
+    name: String,
+    row: u32,
+    sources: &Sources,
+) -> RowExplanation {
+    let at = keyed
+        .sorted_rows
+        .iter()
+        .position(|r| *r == Some(row))
+        .expect("the row is among its key's rows");
+    let t = trace(&keyed.ctx, &rule.condition, at, sources);
+    RowExplanation {
+        row: name,
+        fired: t.value == "true",
+        not_selected: None,
+        condition: Some(t),
+    }
 }
 
 /// Rows passing `where` whose first key equals that of `row`.
@@ -413,18 +455,16 @@ fn partner_rows(
 fn explain_population<'a>(
     env: &'a Env<'a>,
     rule: &'a Rule,
+    form: &Population<'a>,
     claim_id: &str,
     sources: &Sources,
 ) -> (Vec<RowExplanation>, Option<String>) {
-    let Form::Population {
+    let &Population {
         entity,
         entity_table,
         eligible,
         ..
-    } = &rule.form
-    else {
-        unreachable!()
-    };
+    } = form;
     let table = env_table(env, &rule.table);
     let targets = rows_of_claim(env, table, claim_id);
     let own = Ctx::new(env, table, targets.iter().map(|r| Some(*r)).collect());
@@ -450,7 +490,7 @@ fn explain_population<'a>(
         ctx,
         group_of,
         group_sizes,
-    } = population_context(rule, env, &rows);
+    } = population::context(rule, form, env, &rows);
     let entity_rows = ctx.entity.as_ref().map(|e| e.1.clone()).unwrap_or_default();
     let mut out = Vec::new();
     for target in wanted {

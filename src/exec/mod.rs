@@ -1,5 +1,17 @@
 //! Execute: run a planned ruleset over loaded tables, vectorized over
 //! columns and parallel with rayon, and return the flags in output order.
+//!
+//! One home per rule form: `run.rs` is the dispatcher (the passes, and one
+//! arm per form); each form's operator is a file of `forms/` (`row`,
+//! `group`, `window`, `sequence`, `pair`, `population`). The kernels they
+//! share: `keyed.rs` (rows sorted by key and order, flags of a keyed
+//! context), `partition.rs` (batches, hashing rows into partitions),
+//! `agg.rs` (aggregates over ranges), `order.rs` (sorting and hashing
+//! keys), `output.rs` (identity, message, evidence). Around them: `eval.rs`
+//! and `col.rs` (expressions over columns), `env.rs`, `tables.rs`,
+//! `lookup.rs`, `dictionary.rs` (the data a run reads), `pushdown.rs`
+//! (conditions tested before grouping), `explain.rs` (why a rule fired),
+//! `scan.rs`, `realtime.rs`, `rule_tests.rs` (the ways a plan is run).
 
 mod agg;
 mod col;
@@ -7,12 +19,12 @@ mod dictionary;
 mod env;
 mod eval;
 mod explain;
+mod forms;
 mod keyed;
 mod lookup;
 mod order;
 mod output;
-mod pair;
-mod population;
+mod partition;
 mod pushdown;
 mod realtime;
 mod rule_tests;

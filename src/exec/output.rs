@@ -9,6 +9,9 @@ use crate::flags::Flag;
 use crate::ir::text::days_to_date;
 use crate::ir::{FlagField, MessagePart, Rule, Ruleset};
 
+/// Evidence lists at most this many other rows of a group, window or pair.
+pub const MAX_OTHER_ROWS: usize = 20;
+
 /// Rows a rule flagged, as positions in the context it evaluated, with the
 /// other rows that took part in each (rows of `others_table`).
 pub struct Hits<'a> {

@@ -15,7 +15,7 @@ use crate::ir::{Form, Rule, Schema, Step, TExpr, TExprKind, Var};
 pub fn group_constant_conjuncts<'r>(rule: &'r Rule, schema: &Schema) -> Vec<&'r TExpr> {
     let keys = match &rule.form {
         Form::Group { keys } | Form::Window { keys, .. } | Form::Sequence { keys, .. } => keys,
-        _ => return Vec::new(),
+        Form::Row | Form::Pair { .. } | Form::Population { .. } => return Vec::new(),
     };
     let mut conjuncts = Vec::new();
     split_and(&rule.condition, &mut conjuncts);

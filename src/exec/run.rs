@@ -1,28 +1,28 @@
-//! Running a plan: one pass per table, keyed rules by partition, in parallel.
+//! Running a plan: one pass per table, keyed rules by partition, in
+//! parallel. This file is the dispatcher: it runs the passes and hands each
+//! rule to the operator of its form (`forms/`), one arm per form.
 
 use std::collections::HashMap;
-use std::ops::Range;
 use std::sync::Arc;
 
 use arrow::array::{RecordBatch, RecordBatchOptions, new_null_array};
 use arrow::datatypes::{Field, Schema as ArrowSchema};
 use rayon::prelude::*;
-use xxhash_rust::xxh3::xxh3_64;
 
 use super::col::Col;
 use super::env::{Env, Frame, Frames, Prepared};
 use super::eval::Ctx;
-use super::keyed::run_keyed;
-use super::output::{Flagged, Hits, render};
-use super::pair::run_pair;
-use super::population::run_population;
+use super::forms::pair::{self, Pair};
+use super::forms::population::{self, Population};
+use super::forms::{group, row, sequence, window};
+use super::partition::{chunks, partition_all, split};
 use super::pushdown::group_constant_conjuncts;
 use super::tables::{Lookups, Tables};
 use crate::data::arrow_types::arrow_type;
 use crate::data::compact::stores;
 use crate::data::load::LoadOptions;
 use crate::flags::Flag;
-use crate::ir::{Form, ParamValue, Rule, Ruleset, TExpr, TExprKind, Var};
+use crate::ir::{Form, ParamValue, TExpr};
 use crate::plan::Plan;
 
 #[derive(Debug, Clone)]
@@ -148,14 +148,6 @@ struct BatchResult {
     selected: Vec<Vec<u32>>,
 }
 
-fn chunks(rows: usize, size: usize) -> Vec<Range<usize>> {
-    let size = size.max(1);
-    (0..rows)
-        .step_by(size)
-        .map(|s| s..(s + size).min(rows))
-        .collect()
-}
-
 fn run_passes(plan: &Plan, env: &Env<'_>, options: &ExecOptions) -> Vec<Flag> {
     let ruleset = plan.ruleset;
     let mut flags = Vec::new();
@@ -176,7 +168,7 @@ fn run_passes(plan: &Plan, env: &Env<'_>, options: &ExecOptions) -> Vec<Flag> {
                 let ctx = Ctx::new(env, table, range.map(|r| Some(r as u32)).collect());
                 let mut out = Vec::new();
                 for &r in &pass.row_rules {
-                    out.extend(run_row_rule(ruleset, &ruleset.rules[r], &ctx));
+                    out.extend(row::run(ruleset, &ruleset.rules[r], &ctx));
                 }
                 let selected = pass
                     .keyed_rules
@@ -214,79 +206,92 @@ fn run_passes(plan: &Plan, env: &Env<'_>, options: &ExecOptions) -> Vec<Flag> {
             let rule_started = std::time::Instant::now();
             let _timing = TimeOnDrop(rule.id.as_str(), rule_started);
             let rows = std::mem::take(&mut selected[k]);
+            // All rows of a key in one partition, the partitions in parallel
+            // (group, window and sequence rules).
+            let mut partitioned = |rows: Vec<u32>| -> Vec<Vec<u32>> {
+                let partitioning = plan
+                    .partitionings
+                    .iter()
+                    .position(|p| p.rules.contains(&r))
+                    .expect("every keyed rule has a partitioning");
+                let ids = partitions.entry(partitioning).or_insert_with(|| {
+                    partition_all(
+                        env,
+                        table,
+                        &plan.partitionings[partitioning].key,
+                        options.batch_rows,
+                        options.partitions,
+                    )
+                });
+                split(rows, ids, options.partitions)
+            };
             match &rule.form {
-                Form::Population { .. } => flags.extend(run_population(ruleset, rule, env, &rows)),
+                Form::Row => unreachable!("row rules run batch by batch, above"),
+                Form::Group { keys } => flags.extend(each_partition(partitioned(rows), |b| {
+                    group::run(ruleset, rule, keys, env, b)
+                })),
+                Form::Window { keys, range } => flags
+                    .extend(each_partition(partitioned(rows), |b| {
+                        window::run(ruleset, rule, keys, range, env, b)
+                    })),
+                Form::Sequence { keys, order } => flags
+                    .extend(each_partition(partitioned(rows), |b| {
+                        sequence::run(ruleset, rule, keys, order, env, b)
+                    })),
                 Form::Pair {
+                    var: _,
                     table: partner_table,
                     filter,
                     keys,
-                    ..
                 } => {
-                    let partner_rows = env.frame(partner_table).rows();
-                    let partners: Vec<u32> = chunks(partner_rows, options.batch_rows)
-                        .into_par_iter()
-                        .flat_map(|range| {
-                            let ctx = Ctx::for_partners(
-                                env,
-                                table,
-                                partner_table,
-                                range.clone().map(|r| Some(r as u32)).collect(),
-                            );
-                            let keep = filter.as_ref().map(|f| ctx.eval(f));
-                            let ids: Vec<u32> = range
-                                .enumerate()
-                                .filter(|(i, _)| {
-                                    keep.as_ref().is_none_or(|k| k.bools()[*i].is_true())
-                                })
-                                .map(|(_, r)| r as u32)
-                                .collect();
-                            ids
-                        })
-                        .collect();
-                    let (mine, theirs) = &keys[0];
-                    let row_parts = bucket(env, table, None, &rows, mine, options.partitions);
-                    let partner_parts = bucket(
+                    let form = Pair {
+                        table: partner_table,
+                        filter: filter.as_ref(),
+                        keys,
+                    };
+                    flags.extend(pair::run(
+                        ruleset,
+                        rule,
+                        &form,
                         env,
-                        table,
-                        Some(partner_table),
-                        &partners,
-                        theirs,
+                        &rows,
+                        options.batch_rows,
                         options.partitions,
-                    );
-                    flags.extend(
-                        row_parts
-                            .par_iter()
-                            .zip(partner_parts.par_iter())
-                            .filter(|(r, _)| !r.is_empty())
-                            .flat_map(|(r, p)| run_pair(ruleset, rule, env, r, p))
-                            .collect::<Vec<_>>(),
-                    );
+                    ))
                 }
-                _ => {
-                    let partitioning = plan
-                        .partitionings
-                        .iter()
-                        .position(|p| p.rules.contains(&r))
-                        .expect("every keyed rule has a partitioning");
-                    let ids = partitions.entry(partitioning).or_insert_with(|| {
-                        partition_all(env, table, &plan.partitionings[partitioning].key, options)
-                    });
-                    let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); options.partitions.max(1)];
-                    for row in rows {
-                        buckets[ids[row as usize] as usize].push(row);
-                    }
-                    flags.extend(
-                        buckets
-                            .par_iter()
-                            .filter(|b| !b.is_empty())
-                            .flat_map(|b| run_keyed(ruleset, rule, env, b))
-                            .collect::<Vec<_>>(),
-                    );
+                Form::Population {
+                    var: _,
+                    entity,
+                    entity_table,
+                    eligible,
+                    peers_by,
+                    min_peers,
+                } => {
+                    let form = Population {
+                        entity,
+                        entity_table,
+                        eligible: eligible.as_ref(),
+                        peers_by,
+                        min_peers: min_peers.as_ref(),
+                    };
+                    flags.extend(population::run(ruleset, rule, &form, env, &rows))
                 }
             }
         }
     }
     flags
+}
+
+/// Runs `run` on each non-empty partition, in parallel.
+fn each_partition(
+    partitions: Vec<Vec<u32>>,
+    run: impl Fn(&[u32]) -> Vec<Flag> + Sync,
+) -> Vec<Flag> {
+    partitions
+        .par_iter()
+        .filter(|b| !b.is_empty())
+        .flat_map(|b| run(b))
+        .collect()
 }
 
 /// Logs (at debug level) how long a keyed rule took, whichever way it ends.
@@ -316,190 +321,4 @@ fn passing<'a>(ctx: &Ctx<'a>, filter: Option<&'a TExpr>, also: &[&'a TExpr]) -> 
         .filter(|i| tests.iter().all(|t| t.bools()[*i].is_true()))
         .filter_map(|i| ctx.row.1[i])
         .collect()
-}
-
-fn run_row_rule<'a>(ruleset: &Ruleset, rule: &'a Rule, shared: &Ctx<'a>) -> Vec<Flag> {
-    let all = shared.sibling();
-    // The rule's own work (lets, condition) only for the rows its `where` keeps.
-    let mut ctx = match &rule.filter {
-        None => all,
-        Some(filter) => {
-            let keep = all.eval(filter);
-            let kept: Vec<u32> = (0..all.n as u32)
-                .filter(|&i| keep.bools()[i as usize].is_true())
-                .collect();
-            if kept.len() == all.n {
-                all
-            } else if kept.is_empty() {
-                return Vec::new();
-            } else {
-                all.expand(&kept)
-            }
-        }
-    };
-    ctx.lazy_lets = rule.lets.iter().map(|l| &l.expr).collect();
-    let condition = ctx.eval(&rule.condition);
-    let positions: Vec<usize> = (0..ctx.n)
-        .filter(|&i| condition.bools()[i].is_true())
-        .collect();
-    render(
-        ruleset,
-        rule,
-        &ctx,
-        Hits::alone(positions, ctx.row.0),
-        Flagged::Row,
-    )
-}
-
-/// The partition of row `i` of `value` by its hash alone (both sides of a
-/// pair rule must agree without seeing each other's rows); `bytes` is
-/// scratch space, reused from row to row.
-fn partition_of(value: &Col<'_>, i: usize, partitions: usize, bytes: &mut Vec<u8>) -> u16 {
-    (key_hash(value, i, bytes) % partitions.max(1) as u64) as u16
-}
-
-/// The partition of every row of `table` by `key`.
-fn partition_all(env: &Env<'_>, table: &str, key: &TExpr, options: &ExecOptions) -> Vec<u16> {
-    partitions_and_null(env, table, key, options).0
-}
-
-/// [`partition_all`], and the partition of rows whose key is null.
-///
-/// A key's partition follows the position of its first row: rows stored
-/// together by key (a patient's claims, usually) make each partition one
-/// stretch of the table, so a partition's rules read memory in order
-/// instead of a row here and there. Equal keys share a partition whatever
-/// the order (the mapping is by value); keys are spread over partitions in
-/// proportion to the rows before them.
-fn partitions_and_null(
-    env: &Env<'_>,
-    table: &str,
-    key: &TExpr,
-    options: &ExecOptions,
-) -> (Vec<u16>, u16) {
-    // A column of a related row (`line.claim.patient_id`): partition the
-    // related table, which has fewer rows, and follow the relation.
-    if let TExprKind::Column {
-        var: Var::Row,
-        path,
-        column,
-    } = &key.kind
-        && let Some(last) = path.last()
-    {
-        let own = TExpr::new(
-            TExprKind::Column {
-                var: Var::Row,
-                path: Vec::new(),
-                column: column.clone(),
-            },
-            key.ty.clone(),
-            key.span,
-        );
-        // A row without a related row has a null key, like a related row
-        // whose key is null: the two share a partition.
-        let (related, null) = partitions_and_null(env, &last.table, &own, options);
-        let rows = env.frame(table).rows();
-        let ids = chunks(rows, options.batch_rows)
-            .into_par_iter()
-            .flat_map_iter(|range| {
-                let ctx = Ctx::new(env, table, range.map(|r| Some(r as u32)).collect());
-                let (_, reached) = ctx.navigate(Var::Row, path);
-                reached
-                    .into_iter()
-                    .map(|r| r.map_or(null, |r| related[r as usize]))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        return (ids, null);
-    }
-    let rows = env.frame(table).rows();
-    let hashes: Vec<u64> = chunks(rows, options.batch_rows)
-        .into_par_iter()
-        .flat_map(|range| {
-            let ctx = Ctx::new(env, table, range.clone().map(|r| Some(r as u32)).collect());
-            let values = ctx.eval(key);
-            let mut bytes = Vec::with_capacity(32);
-            (0..range.len())
-                .map(|i| key_hash(&values, i, &mut bytes))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let (ids, first) = by_first_row(&hashes, options.partitions);
-    let null_hash = key_hash(&Col::Row(vec![None]), 0, &mut Vec::new());
-    let null = first.get(&null_hash).copied().unwrap_or(0);
-    (ids, null)
-}
-
-type FirstPartition = HashMap<u64, u16, foldhash::fast::FixedState>;
-
-/// The partition of each row by the position of the first row with its
-/// key hash (of `partitions`, each for an equal share of the rows), and
-/// the partition of each hash.
-fn by_first_row(hashes: &[u64], partitions: usize) -> (Vec<u16>, FirstPartition) {
-    let partitions = partitions.clamp(1, u16::MAX as usize);
-    let rows = hashes.len().max(1);
-    let mut first = FirstPartition::default();
-    let mut previous: Option<(u64, u16)> = None;
-    let ids = hashes
-        .iter()
-        .enumerate()
-        .map(|(row, hash)| match previous {
-            Some((h, id)) if h == *hash => id,
-            _ => {
-                let id = *first
-                    .entry(*hash)
-                    .or_insert((row * partitions / rows) as u16);
-                previous = Some((*hash, id));
-                id
-            }
-        })
-        .collect();
-    (ids, first)
-}
-
-/// A 64-bit hash of row `i` of `value` (`bytes` is scratch space): equal
-/// values hash equal; a null of any type hashes as every other null.
-fn key_hash(value: &Col<'_>, i: usize, bytes: &mut Vec<u8>) -> u64 {
-    bytes.clear();
-    super::order::encode(value, i, bytes);
-    xxh3_64(bytes)
-}
-
-/// `rows` split by the partition of `key` (evaluated for the rule's row, or
-/// for the partner when `partner_table` is given).
-fn bucket(
-    env: &Env<'_>,
-    table: &str,
-    partner_table: Option<&str>,
-    rows: &[u32],
-    key: &TExpr,
-    partitions: usize,
-) -> Vec<Vec<u32>> {
-    let ids: Vec<Option<u32>> = rows.iter().map(|r| Some(*r)).collect();
-    let ctx = match partner_table {
-        None => Ctx::new(env, table, ids),
-        Some(partner) => Ctx::for_partners(env, table, partner, ids),
-    };
-    let values = ctx.eval(key);
-    let mut out = vec![Vec::new(); partitions.max(1)];
-    let mut bytes = Vec::with_capacity(32);
-    for (i, row) in rows.iter().enumerate() {
-        out[partition_of(&values, i, partitions, &mut bytes) as usize].push(*row);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::by_first_row;
-
-    #[test]
-    fn a_key_takes_the_partition_of_its_first_row() {
-        let (ids, first) = by_first_row(&[5, 5, 7, 7, 5, 9], 3);
-        assert_eq!(ids, vec![0, 0, 1, 1, 0, 2]);
-        assert_eq!(first.len(), 3);
-        // More partitions than rows, and no rows at all.
-        assert_eq!(by_first_row(&[1, 2], 64).0, vec![0, 32]);
-        assert!(by_first_row(&[], 64).0.is_empty());
-    }
 }

@@ -69,10 +69,16 @@ impl Selection {
 
 /// The table each variable of a rule ranges over.
 fn var_table(rule: &Rule, var: Var) -> &str {
-    match (&rule.form, var) {
-        (Form::Pair { table, .. }, Var::Partner) => table,
-        (Form::Population { entity_table, .. }, Var::Entity) => entity_table,
-        _ => &rule.table,
+    match &rule.form {
+        Form::Pair { table, .. } if var == Var::Partner => table,
+        Form::Population { entity_table, .. } if var == Var::Entity => entity_table,
+        // The rule's own row, and `prev` (a row of the same table).
+        Form::Row
+        | Form::Group { .. }
+        | Form::Window { .. }
+        | Form::Sequence { .. }
+        | Form::Pair { .. }
+        | Form::Population { .. } => &rule.table,
     }
 }
 
@@ -107,7 +113,11 @@ fn reads(rule: &Rule, ruleset: &Ruleset) -> (Pairs, Pairs) {
     // The flagged rows' identity, and the keys that order rows and name them in evidence.
     let flagged = match &rule.form {
         Form::Population { entity_table, .. } => entity_table.as_str(),
-        _ => rule.table.as_str(),
+        Form::Row
+        | Form::Group { .. }
+        | Form::Window { .. }
+        | Form::Sequence { .. }
+        | Form::Pair { .. } => rule.table.as_str(),
     };
     let mut tables = vec![rule.table.clone(), flagged.to_string()];
     if let Form::Pair { table, .. } = &rule.form {

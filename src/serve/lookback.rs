@@ -355,7 +355,11 @@ impl RuleView<'_> {
         let start = match var {
             Var::Partner => match &self.rule.form {
                 Form::Pair { table, .. } => table.as_str(),
-                _ => return None,
+                Form::Row
+                | Form::Group { .. }
+                | Form::Window { .. }
+                | Form::Sequence { .. }
+                | Form::Population { .. } => return None,
             },
             _ => self.rule.table.as_str(),
         };

@@ -1,35 +1,118 @@
 //! Pair rules: a row is flagged when some partner row of the same key
-//! satisfies the condition with it.
+//! satisfies the condition with it. Everything that runs them: selecting
+//! the partners (the pair's `where`), bucketing both sides by the hash of
+//! the first key, and in each bucket the candidate pairs and the flags.
 
 use std::collections::HashMap;
 
-use super::col::Col;
-use super::env::Env;
-use super::eval::Ctx;
-use super::keyed::MAX_OTHER_ROWS;
-use super::order::{row_hashes, sort_positions};
-use super::output::{Flagged, Hits, render};
+use rayon::prelude::*;
+
+use super::super::col::Col;
+use super::super::env::Env;
+use super::super::eval::Ctx;
+use super::super::order::{row_hashes, sort_positions};
+use super::super::output::{Flagged, Hits, MAX_OTHER_ROWS, render};
+use super::super::partition::{chunks, partition_of};
 use crate::flags::Flag;
-use crate::ir::{Form, Rule, Ruleset};
+use crate::ir::{Rule, Ruleset, TExpr};
+
+/// A pair rule's form: the partner table, the partners' `where`, and the
+/// keys (an expression on the row with one on the partner).
+pub struct Pair<'a> {
+    pub table: &'a str,
+    pub filter: Option<&'a TExpr>,
+    pub keys: &'a [(TExpr, TExpr)],
+}
+
+/// Runs a pair rule for `rows` of the rule's table (passed `where`): picks
+/// the partners that pass the pair's `where` (in batches of `batch_rows`),
+/// buckets both sides by the first key into `partitions`, and pairs them
+/// bucket by bucket, in parallel.
+pub fn run<'a>(
+    ruleset: &Ruleset,
+    rule: &'a Rule,
+    pair: &Pair<'a>,
+    env: &'a Env<'a>,
+    rows: &[u32],
+    batch_rows: usize,
+    partitions: usize,
+) -> Vec<Flag> {
+    let table = rule.table.as_str();
+    let partner_table = pair.table;
+    let partner_rows = env.frame(partner_table).rows();
+    let partners: Vec<u32> = chunks(partner_rows, batch_rows)
+        .into_par_iter()
+        .flat_map(|range| {
+            let ctx = Ctx::for_partners(
+                env,
+                table,
+                partner_table,
+                range.clone().map(|r| Some(r as u32)).collect(),
+            );
+            let keep = pair.filter.map(|f| ctx.eval(f));
+            let ids: Vec<u32> = range
+                .enumerate()
+                .filter(|(i, _)| keep.as_ref().is_none_or(|k| k.bools()[*i].is_true()))
+                .map(|(_, r)| r as u32)
+                .collect();
+            ids
+        })
+        .collect();
+    let (mine, theirs) = &pair.keys[0];
+    let row_parts = bucket(env, table, None, rows, mine, partitions);
+    let partner_parts = bucket(
+        env,
+        table,
+        Some(partner_table),
+        &partners,
+        theirs,
+        partitions,
+    );
+    row_parts
+        .par_iter()
+        .zip(partner_parts.par_iter())
+        .filter(|(r, _)| !r.is_empty())
+        .flat_map(|(r, p)| run_bucket(ruleset, rule, pair, env, r, p))
+        .collect::<Vec<_>>()
+}
+
+/// `rows` split by the partition of `key` (evaluated for the rule's row, or
+/// for the partner when `partner_table` is given).
+fn bucket(
+    env: &Env<'_>,
+    table: &str,
+    partner_table: Option<&str>,
+    rows: &[u32],
+    key: &TExpr,
+    partitions: usize,
+) -> Vec<Vec<u32>> {
+    let ids: Vec<Option<u32>> = rows.iter().map(|r| Some(*r)).collect();
+    let ctx = match partner_table {
+        None => Ctx::new(env, table, ids),
+        Some(partner) => Ctx::for_partners(env, table, partner, ids),
+    };
+    let values = ctx.eval(key);
+    let mut out = vec![Vec::new(); partitions.max(1)];
+    let mut bytes = Vec::with_capacity(32);
+    for (i, row) in rows.iter().enumerate() {
+        out[partition_of(&values, i, partitions, &mut bytes) as usize].push(*row);
+    }
+    out
+}
 
 /// Runs a pair rule for `rows` of the rule's table (passed `where`) and
 /// `partners` of the partner table (passed the pair's `where`), both all
 /// the rows of their keys in this partition.
-pub fn run_pair<'a>(
+fn run_bucket<'a>(
     ruleset: &Ruleset,
     rule: &'a Rule,
+    pair: &Pair<'a>,
     env: &'a Env<'a>,
     rows: &[u32],
     partners: &[u32],
 ) -> Vec<Flag> {
-    let Form::Pair {
-        table: partner_table,
-        ..
-    } = &rule.form
-    else {
-        unreachable!("run_pair runs pair rules")
-    };
-    let (ctx, pair_owner) = pair_context(rule, env, rows, partners);
+    let partner_table = pair.table;
+    let (ctx, pair_owner) = context(rule, pair, env, rows, partners);
     let pair_partners = ctx
         .partner
         .as_ref()
@@ -70,20 +153,14 @@ pub fn run_pair<'a>(
 /// Every candidate pair of `rows` with `partners` of equal keys, as a
 /// context (rows in order, partners in key order), with the position in
 /// `rows` of each pair's row.
-pub fn pair_context<'a>(
+pub fn context<'a>(
     rule: &'a Rule,
+    pair: &Pair<'a>,
     env: &'a Env<'a>,
     rows: &[u32],
     partners: &[u32],
 ) -> (Ctx<'a>, Vec<usize>) {
-    let Form::Pair {
-        table: partner_table,
-        keys,
-        ..
-    } = &rule.form
-    else {
-        unreachable!("run_pair runs pair rules")
-    };
+    let (partner_table, keys) = (pair.table, pair.keys);
     let table = rule.table.as_str();
     let own = Ctx::new(env, table, rows.iter().map(|r| Some(*r)).collect());
     let other = Ctx::for_partners(
@@ -96,7 +173,7 @@ pub fn pair_context<'a>(
     let partner_keys: Vec<Col<'a>> = keys.iter().map(|(_, theirs)| other.eval(theirs)).collect();
 
     // Partners in the partner table's key order, bucketed by their key values.
-    let partner_sort: Vec<Col<'a>> = env.key_exprs[partner_table.as_str()]
+    let partner_sort: Vec<Col<'a>> = env.key_exprs[partner_table]
         .iter()
         .map(|k| {
             let by_key = Ctx::new(
@@ -136,7 +213,7 @@ pub fn pair_context<'a>(
         }
     }
     let mut ctx = Ctx::new(env, table, pair_rows);
-    ctx.partner = Some((partner_table.as_str(), pair_partners.clone()));
+    ctx.partner = Some((partner_table, pair_partners.clone()));
     for l in &rule.lets {
         let value = ctx.eval(&l.expr);
         ctx.lets.push(value);

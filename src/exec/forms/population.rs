@@ -1,19 +1,31 @@
-//! Population rules: statistics per entity, compared with the entity's peers.
+//! Population rules: statistics per entity, compared with the entity's
+//! peers. Run once over all the rows that passed `where` (a peer group
+//! spans the whole table, so there is no partitioning).
 
 use std::collections::BTreeMap;
 use std::ops::Range;
 
 use rust_decimal::Decimal;
 
-use super::agg::aggregate;
-use super::col::{Col, Scalar};
-use super::env::Env;
-use super::eval::Ctx;
-use super::output::{Flagged, Hits, render};
+use super::super::agg::aggregate;
+use super::super::col::{Col, Scalar};
+use super::super::env::Env;
+use super::super::eval::Ctx;
+use super::super::output::{Flagged, Hits, render};
 use crate::flags::Flag;
-use crate::ir::{Form, Rule, Ruleset, TExpr, TExprKind};
+use crate::ir::{Rule, Ruleset, TExpr, TExprKind};
 
-/// Runs a population rule over `rows` of the rule's table that passed `where`.
+/// A population rule's form: the entity each row belongs to (a related
+/// row of `entity_table`), which entities are eligible, what groups them
+/// into peers, and the fewest peers a usable group has.
+pub struct Population<'a> {
+    pub entity: &'a TExpr,
+    pub entity_table: &'a str,
+    pub eligible: Option<&'a TExpr>,
+    pub peers_by: &'a TExpr,
+    pub min_peers: Option<&'a TExpr>,
+}
+
 /// A population rule evaluated: one context row per entity, and the
 /// usable peer group of each entity (if any) with the groups' sizes.
 pub struct PopulationContext<'a> {
@@ -22,20 +34,19 @@ pub struct PopulationContext<'a> {
     pub group_sizes: Vec<usize>,
 }
 
-pub fn run_population<'a>(
+/// Runs a population rule over `rows` of the rule's table that passed `where`.
+pub fn run<'a>(
     ruleset: &Ruleset,
     rule: &'a Rule,
+    population: &Population<'a>,
     env: &'a Env<'a>,
     rows: &[u32],
 ) -> Vec<Flag> {
-    let Form::Population { entity_table, .. } = &rule.form else {
-        unreachable!("run_population runs population rules")
-    };
     let PopulationContext {
         ctx,
         group_of,
         group_sizes,
-    } = population_context(rule, env, rows);
+    } = context(rule, population, env, rows);
     let condition = ctx.eval(&rule.condition);
     let positions: Vec<usize> = (0..ctx.n)
         .filter(|&i| group_of[i].is_some() && condition.bools()[i].is_true())
@@ -47,7 +58,7 @@ pub fn run_population<'a>(
     let count = positions.len();
     let hits = Hits {
         positions,
-        others_table: entity_table,
+        others_table: population.entity_table,
         others: vec![Vec::new(); count],
         peers,
     };
@@ -56,22 +67,19 @@ pub fn run_population<'a>(
 
 /// Groups `rows` by entity and computes the statistics, eligibility, peer
 /// groups and quantiles.
-pub fn population_context<'a>(
+pub fn context<'a>(
     rule: &'a Rule,
+    population: &Population<'a>,
     env: &'a Env<'a>,
     rows: &[u32],
 ) -> PopulationContext<'a> {
-    let Form::Population {
+    let &Population {
         entity,
         entity_table,
         eligible,
         peers_by,
         min_peers,
-        ..
-    } = &rule.form
-    else {
-        unreachable!("run_population runs population rules")
-    };
+    } = population;
     let table = rule.table.as_str();
     let all = Ctx::new(env, table, rows.iter().map(|r| Some(*r)).collect());
     let Col::Row(entities) = all.eval(entity) else {
@@ -99,7 +107,7 @@ pub fn population_context<'a>(
     let mut member_ctx = Ctx::new(env, table, members.iter().map(|(_, r)| Some(*r)).collect());
     // Inside aggregates each row may also read its entity (`sum(provider.level)`).
     member_ctx.entity = Some((
-        entity_table.as_str(),
+        entity_table,
         members.iter().map(|(e, _)| Some(*e)).collect(),
     ));
     let aggregates: Vec<Col<'a>> = rule
@@ -113,7 +121,7 @@ pub fn population_context<'a>(
 
     // One context row per entity from here on.
     let mut ctx = Ctx::new(env, table, vec![None; entity_rows.len()]);
-    ctx.entity = Some((entity_table.as_str(), entity_rows));
+    ctx.entity = Some((entity_table, entity_rows));
     ctx.aggregates = aggregates;
     for l in &rule.lets {
         let value = ctx.eval(&l.expr);
@@ -127,12 +135,10 @@ pub fn population_context<'a>(
     let peer_values = ctx.eval(peers_by);
     // Constants (parameters) are read once, on a context of one row.
     let constant = Ctx::new(env, table, vec![None]);
-    let minimum = min_peers
-        .as_ref()
-        .and_then(|m| match constant.eval(m).get(0) {
-            Scalar::Int(i) => Some(i.max(0) as usize),
-            _ => None,
-        });
+    let minimum = min_peers.and_then(|m| match constant.eval(m).get(0) {
+        Scalar::Int(i) => Some(i.max(0) as usize),
+        _ => None,
+    });
     // Peer groups: eligible entities with the same non-null peer value.
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, eligible) in is_eligible.iter().enumerate() {

@@ -1,0 +1,49 @@
+//! Group rules: rows with equal keys; aggregates over the whole group,
+//! every qualifying row flagged with the other rows of its group.
+
+use std::ops::Range;
+
+use super::super::env::Env;
+use super::super::keyed::{
+    KeyedContext, aggregate_over, compute_lets, flag_where, others_in_range, sort_by_key,
+};
+use crate::flags::Flag;
+use crate::ir::{Rule, Ruleset, TExpr};
+
+/// Runs a group rule over `rows` (row numbers of the rule's table that
+/// passed `where`, all of each key in this partition).
+pub fn run<'a>(
+    ruleset: &Ruleset,
+    rule: &'a Rule,
+    keys: &'a [TExpr],
+    env: &'a Env<'a>,
+    rows: &[u32],
+) -> Vec<Flag> {
+    let keyed = context(rule, keys, env, rows);
+    flag_where(ruleset, rule, &keyed.ctx, |i| others_in_range(&keyed, i))
+}
+
+/// Sorts `rows` by key (ties in row order: the order does not matter
+/// within a group), each row's range being its whole group.
+pub fn context<'a>(
+    rule: &'a Rule,
+    keys: &'a [TExpr],
+    env: &'a Env<'a>,
+    rows: &[u32],
+) -> KeyedContext<'a> {
+    let sorted = sort_by_key(rule, env, rows, keys, &[], false);
+    let mut ctx = sorted.ctx;
+    let mut ranges: Vec<Range<usize>> = vec![0..0; ctx.n];
+    for g in &sorted.groups {
+        for slot in &mut ranges[g.clone()] {
+            *slot = g.clone();
+        }
+    }
+    aggregate_over(rule, &mut ctx, &ranges);
+    compute_lets(rule, &mut ctx);
+    KeyedContext {
+        ctx,
+        ranges,
+        sorted_rows: sorted.sorted_rows,
+    }
+}
