@@ -32,27 +32,25 @@ pub struct Sorted<'a> {
     pub groups: Vec<Range<usize>>,
 }
 
-/// Sorts `rows` (of the rule's table) by `keys`, then by `order`, then,
-/// when `by_table_key`, by the table's key.
+/// Sorts `rows` (of the rule's table) by `keys`, then by `order`, then by
+/// the table's key.
 pub fn sort_by_key<'a>(
     rule: &'a Rule,
     env: &'a Env<'a>,
     rows: &[u32],
     keys: &'a [TExpr],
     order: &[&'a TExpr],
-    by_table_key: bool,
 ) -> Sorted<'a> {
     let table = rule.table.as_str();
     let unsorted = Ctx::new(env, table, rows.iter().map(|r| Some(*r)).collect());
     // Group by a hash of the keys (no string comparisons), then order within
-    // each group (groups follow their first row); ties are broken by the table's key (for windows and
-    // sequences, where the order matters), else kept in row order.
+    // each group (groups follow their first row); ties are broken by the
+    // table's key, so that neither windows, nor `prev`, nor the rows a
+    // flag's evidence names depend on the order the rows came in.
     let key_values: Vec<Col<'a>> = keys.iter().map(|k| unsorted.eval(k)).collect();
     let hashes = row_hashes(&key_values, rows.len());
     let mut order_columns: Vec<Col<'a>> = order.iter().map(|o| unsorted.eval(o)).collect();
-    if by_table_key {
-        order_columns.extend(env.key_exprs[table].iter().map(|k| unsorted.eval(k)));
-    }
+    order_columns.extend(env.key_exprs[table].iter().map(|k| unsorted.eval(k)));
     let permutation = group_positions(&hashes, &order_columns);
     let sorted_rows: Vec<Option<u32>> = permutation
         .iter()

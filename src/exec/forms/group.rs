@@ -23,15 +23,19 @@ pub fn run<'a>(
     flag_where(ruleset, rule, &keyed.ctx, |i| others_in_range(&keyed, i))
 }
 
-/// Sorts `rows` by key (ties in row order: the order does not matter
-/// within a group), each row's range being its whole group.
+/// Sorts `rows` by key, and within a group by the table's key, each row's
+/// range being its whole group. The aggregates do not depend on the order
+/// within a group, but the evidence does (the other rows, the first
+/// `MAX_OTHER_ROWS` of them): ordering by the table's key keeps it the same
+/// whatever order the rows came in (a scan's file order, a real-time
+/// check's history then claim).
 pub fn context<'a>(
     rule: &'a Rule,
     keys: &'a [TExpr],
     env: &'a Env<'a>,
     rows: &[u32],
 ) -> KeyedContext<'a> {
-    let sorted = sort_by_key(rule, env, rows, keys, &[], false);
+    let sorted = sort_by_key(rule, env, rows, keys, &[]);
     let mut ctx = sorted.ctx;
     let mut ranges: Vec<Range<usize>> = vec![0..0; ctx.n];
     for g in &sorted.groups {

@@ -33,7 +33,7 @@ pub fn context<'a>(
     rows: &[u32],
 ) -> KeyedContext<'a> {
     let order: Vec<&TExpr> = order.iter().collect();
-    let sorted = sort_by_key(rule, env, rows, keys, &order, true);
+    let sorted = sort_by_key(rule, env, rows, keys, &order);
     let mut ctx = sorted.ctx;
     let sorted_rows = sorted.sorted_rows;
     let mut prev = vec![None; ctx.n];

@@ -39,7 +39,7 @@ pub fn context<'a>(
         WindowRange::Last { over, .. } => vec![over],
         WindowRange::Running { order } => order.iter().collect(),
     };
-    let sorted = sort_by_key(rule, env, rows, keys, &order, true);
+    let sorted = sort_by_key(rule, env, rows, keys, &order);
     let mut ctx = sorted.ctx;
     let ranges = match range {
         WindowRange::Last { over, days } => {
