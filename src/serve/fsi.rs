@@ -1,5 +1,6 @@
-//! The national detail-review interface (shared/spec/fsi-3101.md): reading
-//! a 3101/3102 request into claims of the data contract, and writing the
+//! The national detail-review interface (docs/api.md, "The national
+//! interface"): reading a 3101/3102 request into claims of the data
+//! contract, and writing the
 //! flags back as `output.result[]`. The mapping table is in docs/api.md;
 //! `HEADER_FIELDS` and `LINE_FIELDS` below are the same table in code.
 //!
