@@ -80,14 +80,7 @@ fn bench(c: &mut Criterion) {
     let checked = check_shipped();
     let ruleset = checked.ruleset.clone().unwrap();
     let shape = ClaimShape::of(&ruleset).unwrap();
-    let base = dataset_claims(
-        &ruleset,
-        &checked.sources,
-        &shape,
-        &data,
-        &Default::default(),
-    )
-    .unwrap();
+    let base = dataset_claims(&ruleset, &shape, &data, &Default::default()).unwrap();
     let last = parse_date("2024-11-30").unwrap();
     let mut claims = patient_claims(&shape, &base, HISTORY_CLAIMS + 1, last);
     let claim = claims.remove(0);

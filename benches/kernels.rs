@@ -18,11 +18,9 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use claimaudit::check::check_shipped;
-use claimaudit::exec::{
-    Env, ExecOptions, Frames, execute, lookups_for, prepare, read_tables, thread_pool,
-};
+use claimaudit::exec::{Compiled, Env, ExecOptions, Frames, thread_pool};
 use claimaudit::generate::{GenOptions, generate};
-use claimaudit::plan::{Plan, Selection, plan};
+use claimaudit::plan::Selection;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const PATIENTS: u64 = 20_000;
@@ -40,11 +38,13 @@ fn bench(c: &mut Criterion) {
     generate(&GenOptions::new(data.clone(), PATIENTS, 1), &|_| {}).unwrap();
     let checked = check_shipped();
     let ruleset = checked.ruleset.as_ref().unwrap();
-    let everything = plan(ruleset, &selection(&[]), &checked.sources);
-    let tables = read_tables(&everything, &data, &|_, _| {}).unwrap();
+    let everything = Compiled::new(ruleset, &selection(&[]), &checked.sources);
+    let tables = everything
+        .read(&data, &Default::default(), &|_, _| {})
+        .unwrap();
     let lines = tables["claim_items"].num_rows();
     println!("dataset: {PATIENTS} patients, {lines} lines");
-    let (frames, lookups) = prepare(&everything, tables);
+    let (frames, lookups) = everything.prepare(tables);
     let pool = thread_pool(Some(2));
     let options = ExecOptions {
         threads: Some(2),
@@ -67,7 +67,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("lookups", |b| {
         b.iter_batched(
             || fresh(&frames),
-            |frames| black_box(pool.install(|| lookups_for(&everything, &frames))),
+            |frames| black_box(pool.install(|| everything.lookups(&frames))),
             criterion::BatchSize::LargeInput,
         )
     });
@@ -81,12 +81,12 @@ fn bench(c: &mut Criterion) {
         ("population", "UPC-01"),
     ];
     for (name, rule) in kernels {
-        let single: Plan = plan(ruleset, &selection(&[rule]), &checked.sources);
+        let single = Compiled::new(ruleset, &selection(&[rule]), &checked.sources);
         let env = Env::new(ruleset, frames.clone(), lookups.clone(), &[]);
-        let flags = pool.install(|| execute(&single, &env, &options));
+        let flags = single.run_on(&pool, &env, &options);
         println!("{name} ({rule}): {} flags", flags.len());
         group.bench_function(name, |b| {
-            b.iter(|| black_box(pool.install(|| execute(&single, &env, &options))))
+            b.iter(|| black_box(single.run_on(&pool, &env, &options)))
         });
     }
     group.finish();

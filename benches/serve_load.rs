@@ -134,14 +134,7 @@ fn main() {
     let checked = check_shipped();
     let ruleset = checked.ruleset.as_ref().unwrap();
     let shape = ClaimShape::of(ruleset).unwrap();
-    let claims = dataset_claims(
-        ruleset,
-        &checked.sources,
-        &shape,
-        &d.join("data"),
-        &Default::default(),
-    )
-    .unwrap();
+    let claims = dataset_claims(ruleset, &shape, &d.join("data"), &Default::default()).unwrap();
     let step = (claims.len() / 5000).max(1);
     let bodies: Vec<Vec<u8>> = claims
         .iter()

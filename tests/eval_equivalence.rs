@@ -8,8 +8,8 @@ use std::path::Path;
 
 use claimaudit::check::check_text;
 use claimaudit::data::compact::compact_batch;
-use claimaudit::exec::{ExecOptions, Tables, run_tables};
-use claimaudit::plan::{Selection, plan};
+use claimaudit::exec::{Compiled, ExecOptions, Tables};
+use claimaudit::plan::Selection;
 use proptest::prelude::*;
 use support::random_data::{dataset, to_record_batches};
 use support::random_rules::{FormKind, rule_text_of};
@@ -31,7 +31,7 @@ type Seen = Vec<(
 fn engine(text: &str, rows: &Rows, batch_rows: usize, threads: usize, compact: bool) -> Seen {
     let checked = check_text(Path::new("random.rules"), text);
     let ruleset = checked.ruleset.as_ref().expect("generated rules check");
-    let plan = plan(ruleset, &Selection::default(), &checked.sources);
+    let compiled = Compiled::new(ruleset, &Selection::default(), &checked.sources);
     let tables: Tables = to_record_batches(rows, &ruleset.schema)
         .into_iter()
         .map(|(name, batch)| match ruleset.schema.table(&name) {
@@ -48,7 +48,7 @@ fn engine(text: &str, rows: &Rows, batch_rows: usize, threads: usize, compact: b
         partitions: 3,
         ..ExecOptions::default()
     };
-    let (flags, _) = run_tables(&plan, tables, &options);
+    let (flags, _) = compiled.run_tables(tables, &options);
     flags
         .into_iter()
         .map(|f| {

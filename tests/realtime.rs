@@ -8,8 +8,8 @@ use std::path::Path;
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::filter_record_batch;
 use claimaudit::check::check_shipped;
-use claimaudit::exec::{Checker, ExecOptions, read_tables, run_tables};
-use claimaudit::plan::{Selection, plan};
+use claimaudit::exec::{Checker, Compiled, ExecOptions};
+use claimaudit::plan::Selection;
 
 #[test]
 fn checking_each_claim_gives_the_scans_flags_for_it() {
@@ -21,9 +21,9 @@ fn checking_each_claim_gives_the_scans_flags_for_it() {
             only: Vec::new(),
             skip_batch_only: true,
         };
-        let full = plan(ruleset, &selection, &checked.sources);
-        let tables = read_tables(&full, &dir, &|_, _| {}).unwrap();
-        let (scan_flags, _) = run_tables(&full, tables.clone(), &ExecOptions::default());
+        let full = Compiled::new(ruleset, &selection, &checked.sources);
+        let tables = full.read(&dir, &Default::default(), &|_, _| {}).unwrap();
+        let (scan_flags, _) = full.run_tables(tables.clone(), &ExecOptions::default());
 
         let reference =
             Checker::load_reference(ruleset, &checked.sources, &dir, &Default::default()).unwrap();

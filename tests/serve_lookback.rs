@@ -7,8 +7,8 @@ mod serve_support;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use claimaudit::exec::{Checker, ExecOptions, run_tables};
-use claimaudit::plan::{Selection, plan};
+use claimaudit::exec::{Checker, Compiled, ExecOptions};
+use claimaudit::plan::Selection;
 use claimaudit::serve::api::claim_from_json;
 use claimaudit::serve::clock::Clock;
 use claimaudit::serve::lookback::{LookBack, Need, OrderColumn};
@@ -119,8 +119,8 @@ fn scan(claims: &[Claim], data: &Path) -> BTreeMap<String, Vec<Value>> {
         only: Vec::new(),
         skip_batch_only: true,
     };
-    let p = plan(ruleset, &selection, &checked.sources);
-    let (flags, _) = run_tables(&p, tables, &ExecOptions::default());
+    let compiled = Compiled::new(ruleset, &selection, &checked.sources);
+    let (flags, _) = compiled.run_tables(tables, &ExecOptions::default());
     let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for f in &flags {
         out.entry(f.claim_id.clone().unwrap())

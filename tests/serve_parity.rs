@@ -11,9 +11,9 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use claimaudit::exec::{ExecOptions, Tables, run_tables};
+use claimaudit::exec::{Compiled, ExecOptions, Tables};
 use claimaudit::ir::text::days_to_date;
-use claimaudit::plan::{Selection, plan};
+use claimaudit::plan::Selection;
 use claimaudit::serve::api::claim_to_json;
 use claimaudit::serve::clock::Clock;
 use claimaudit::serve::import::claims_from_batches;
@@ -37,9 +37,9 @@ fn parity(rows: &Rows, runtime: &tokio::runtime::Runtime) -> Result<(), TestCase
         only: Vec::new(),
         skip_batch_only: true,
     };
-    let full = plan(ruleset, &selection, &checked.sources);
+    let full = Compiled::new(ruleset, &selection, &checked.sources);
     let tables: Tables = batches.clone().into_iter().collect();
-    let (scan_flags, _) = run_tables(&full, tables, &ExecOptions::default());
+    let (scan_flags, _) = full.run_tables(tables, &ExecOptions::default());
     let mut expected: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for f in &scan_flags {
         if let Some(claim) = &f.claim_id {

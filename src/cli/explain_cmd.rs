@@ -5,11 +5,8 @@ use std::path::PathBuf;
 use super::output::Format;
 use super::read_args::ReadArgs;
 use crate::check::check_paths_or_shipped;
-use crate::exec::{
-    Env, ExecOptions, RuleExplanation, Trace, claim_rows, execute, explain_claim, prepare,
-    read_tables_with,
-};
-use crate::plan::{Selection, plan};
+use crate::exec::{Compiled, ExecOptions, RuleExplanation, Trace, claim_rows, explain_claim};
+use crate::plan::Selection;
 
 #[derive(clap::Args)]
 #[command(
@@ -54,12 +51,12 @@ pub fn run(args: &ExplainArgs) -> Result<u8, String> {
         only: args.rule.clone(),
         skip_batch_only: false,
     };
-    let plan = plan(ruleset, &selection, &checked.sources);
-    let tables = read_tables_with(&plan, &args.data, &args.read.options(), &|_, _| {})
+    let compiled = Compiled::new(ruleset, &selection, &checked.sources);
+    let tables = compiled
+        .read(&args.data, &args.read.options(), &|_, _| {})
         .map_err(|p| p.to_string())?;
-    let (frames, lookups) = prepare(&plan, tables);
     let options = ExecOptions::default();
-    let env = Env::new(ruleset, frames, lookups, &options.overrides);
+    let env = compiled.env(tables, &options);
     if claim_rows(&env, &args.claim) == 0 {
         return Err(format!(
             "no claim `{}` in {}",
@@ -67,8 +64,8 @@ pub fn run(args: &ExplainArgs) -> Result<u8, String> {
             args.data.display()
         ));
     }
-    let flags = execute(&plan, &env, &options);
-    let rules: Vec<_> = plan.rules.iter().map(|i| &ruleset.rules[*i]).collect();
+    let flags = compiled.run(&env, &options);
+    let rules = compiled.rules();
     let explanations = explain_claim(&env, &rules, &args.claim, &flags, &checked.sources);
     match args.format {
         Format::Json => println!(

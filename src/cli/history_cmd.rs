@@ -85,13 +85,7 @@ fn import(args: &ImportArgs) -> Result<u8, String> {
     };
     let shape = ClaimShape::of(ruleset)?;
     let lookback = LookBack::derive(ruleset, &shape);
-    let claims = dataset_claims(
-        ruleset,
-        &checked.sources,
-        &shape,
-        &args.data,
-        &args.read.options(),
-    )?;
+    let claims = dataset_claims(ruleset, &shape, &args.data, &args.read.options())?;
     let store = HistoryStore::open(&args.store).map_err(|e| e.to_string())?;
     let clock = args.today.unwrap_or_default();
     let window = Window::new(clock.today(), args.future_tolerance_days);

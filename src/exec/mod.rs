@@ -11,10 +11,13 @@
 //! and `col.rs` (expressions over columns), `env.rs`, `tables.rs`,
 //! `lookup.rs`, `dictionary.rs` (the data a run reads), `pushdown.rs`
 //! (conditions tested before grouping), `explain.rs` (why a rule fired),
-//! `scan.rs`, `realtime.rs`, `rule_tests.rs` (the ways a plan is run).
+//! `compiled.rs` (the engine composed once: read, prepare, run) with
+//! `read.rs` (the tables a plan needs), and the ways it is run: `scan.rs`,
+//! `realtime.rs`, `rule_tests.rs`.
 
 mod agg;
 mod col;
+mod compiled;
 mod dictionary;
 mod env;
 mod eval;
@@ -26,19 +29,19 @@ mod order;
 mod output;
 mod partition;
 mod pushdown;
+mod read;
 mod realtime;
 mod rule_tests;
 mod run;
 mod scan;
 mod tables;
 
+pub use compiled::Compiled;
 pub use env::{Env, Frame, Frames};
 pub use explain::{RowExplanation, RuleExplanation, Trace, claim_rows, explain_claim};
+pub use read::Notes;
 pub use realtime::{Checked, Checker};
 pub use rule_tests::{TestOutcome, run_rule_tests, run_test};
-pub use run::{ExecOptions, execute, execute_on, frame_for, lookups_for, prepare, thread_pool};
-pub use scan::{
-    ScanReport, peak_memory_bytes, read_compact_tables, read_tables, read_tables_with, run_tables,
-    scan_dataset,
-};
+pub use run::{ExecOptions, thread_pool};
+pub use scan::{ScanReport, peak_memory_bytes, scan_dataset};
 pub use tables::{Lookups, Tables};

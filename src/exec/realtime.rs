@@ -10,18 +10,19 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 
+use super::compiled::Compiled;
 use super::env::Env;
 use super::env::Frames;
-use super::run::{ExecOptions, execute_on, frame_for, thread_pool};
+use super::run::{ExecOptions, thread_pool};
 use super::tables::{Lookups, Tables};
 use crate::flags::Flag;
 use crate::ir::{FlagField, Ruleset};
-use crate::plan::{Plan, Selection, plan};
+use crate::plan::Selection;
 use crate::syntax::Sources;
 
 /// A ruleset ready for real-time checks.
 pub struct Checker<'r> {
-    plan: Plan<'r>,
+    compiled: Compiled<'r>,
     /// Tables whose rows come with each check (those a flag can name a claim by).
     claim_tables: Vec<String>,
     reference: Frames,
@@ -44,28 +45,22 @@ impl<'r> Checker<'r> {
     /// `reference` holds the tables that do not come with each check
     /// (for CHS: patients, catalog, providers).
     pub fn new(ruleset: &'r Ruleset, sources: &Sources, mut reference: Tables) -> Checker<'r> {
-        let plan = plan(
-            ruleset,
-            &Selection {
-                only: Vec::new(),
-                skip_batch_only: true,
-            },
-            sources,
-        );
+        let compiled = Self::compile(ruleset, sources);
         let claim_tables = Self::claim_tables(ruleset);
-        let frames: Frames = plan
+        let frames: Frames = compiled
+            .plan()
             .loads
             .iter()
             .filter(|l| !claim_tables.contains(&l.table))
             .filter_map(|l| {
                 Some((
                     l.table.clone(),
-                    Arc::new(frame_for(&plan, &l.table, reference.remove(&l.table))?),
+                    Arc::new(compiled.frame(&l.table, reference.remove(&l.table))?),
                 ))
             })
             .collect();
         // Build each reference table's key index now, not during a check.
-        for ((_, relation), _) in &plan.lookups {
+        for ((_, relation), _) in &compiled.plan().lookups {
             for r in ruleset
                 .schema
                 .relations
@@ -77,10 +72,10 @@ impl<'r> Checker<'r> {
                 }
             }
         }
-        let reference_lookups = super::run::lookups_for(&plan, &frames);
+        let reference_lookups = compiled.lookups(&frames);
         let threads = std::thread::available_parallelism().map(|n| n.get()).ok();
         Checker {
-            plan,
+            compiled,
             claim_tables,
             reference: frames,
             reference_lookups,
@@ -92,6 +87,15 @@ impl<'r> Checker<'r> {
         }
     }
 
+    /// The real-time plan: every rule but the batch-only ones.
+    fn compile(ruleset: &'r Ruleset, sources: &Sources) -> Compiled<'r> {
+        let selection = Selection {
+            only: Vec::new(),
+            skip_batch_only: true,
+        };
+        Compiled::new(ruleset, &selection, sources)
+    }
+
     /// Reads the reference tables (all but the claim tables) a real-time
     /// plan needs from a dataset folder.
     pub fn load_reference(
@@ -100,17 +104,9 @@ impl<'r> Checker<'r> {
         dir: &std::path::Path,
         load: &crate::data::load::LoadOptions,
     ) -> Result<Tables, Box<crate::data::load::Problem>> {
-        let mut plan = plan(
-            ruleset,
-            &Selection {
-                only: Vec::new(),
-                skip_batch_only: true,
-            },
-            sources,
-        );
-        let claim_tables = Self::claim_tables(ruleset);
-        plan.loads.retain(|l| !claim_tables.contains(&l.table));
-        super::scan::read_tables_with(&plan, dir, load, &|_, _| {})
+        Checker::compile(ruleset, sources)
+            .reads_except(&Self::claim_tables(ruleset))
+            .read(dir, load, &|_, _| {})
     }
 
     /// The tables whose flags name a claim: their rows belong to claims.
@@ -130,8 +126,8 @@ impl<'r> Checker<'r> {
 
     /// The ids of the rules a check leaves out.
     pub fn skipped(&self) -> Vec<String> {
-        self.plan
-            .ruleset
+        self.compiled
+            .ruleset()
             .rules
             .iter()
             .filter(|r| r.batch_only)
@@ -146,28 +142,22 @@ impl<'r> Checker<'r> {
         let mut frames: Frames = self.reference.clone();
         let mut claim_rows = claim_rows;
         for table in &self.claim_tables {
-            if let Some(frame) = frame_for(&self.plan, table, claim_rows.remove(table)) {
+            if let Some(frame) = self.compiled.frame(table, claim_rows.remove(table)) {
                 frames.insert(table.clone(), Arc::new(frame));
             }
         }
         let mut lookups = self.reference_lookups.clone();
-        for ((table, relation), _) in &self.plan.lookups {
-            let key = (table.clone(), relation.clone());
-            if lookups.contains_key(&key) {
-                continue;
-            }
-            let Some(r) = self.plan.ruleset.schema.relation(table, relation) else {
-                continue;
-            };
-            let (Some(from), Some(to)) = (frames.get(&r.from_table), frames.get(&r.to_table))
-            else {
-                continue;
-            };
-            lookups.insert(key, Arc::new(super::lookup::build_lookup(r, from, to)));
-        }
-        let mut env = Env::new(self.plan.ruleset, frames, lookups, &self.options.overrides);
+        self.compiled.complete_lookups(&frames, &mut lookups);
+        let mut env = Env::new(
+            self.compiled.ruleset(),
+            frames,
+            lookups,
+            &self.options.overrides,
+        );
         env.only_claim = Some(claim_id.to_string());
-        let flags = execute_on(&self.pool, &self.plan, &env, &self.options)
+        let flags = self
+            .compiled
+            .run_on(&self.pool, &env, &self.options)
             .into_iter()
             .filter(|f| f.claim_id.as_deref() == Some(claim_id))
             .collect();

@@ -7,15 +7,15 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::{Field, Schema as ArrowSchema};
 use serde::Serialize;
 
-use super::env::Env;
+use super::compiled::Compiled;
 use super::explain::{RuleExplanation, explain_claim};
-use super::run::{ExecOptions, execute, prepare};
+use super::run::ExecOptions;
 use super::tables::Tables;
 use crate::data::arrow_types::arrow_type;
 use crate::data::values::build_array;
 use crate::flags::Flag;
 use crate::ir::{FlagField, Rule, RuleTest, Ruleset, Value};
-use crate::plan::{Selection, plan};
+use crate::plan::Selection;
 use crate::syntax::Sources;
 
 #[derive(Debug, Clone, Serialize)]
@@ -84,7 +84,7 @@ pub fn run_test(ruleset: &Ruleset, sources: &Sources, rule: &Rule, test: &RuleTe
         only: vec![rule.id.clone()],
         skip_batch_only: false,
     };
-    let plan = plan(ruleset, &selection, sources);
+    let compiled = Compiled::new(ruleset, &selection, sources);
     let outcome =
         |passed: bool, actual: Vec<Vec<String>>, explanation: Vec<RuleExplanation>| TestOutcome {
             rule_id: rule.id.clone(),
@@ -111,14 +111,13 @@ pub fn run_test(ruleset: &Ruleset, sources: &Sources, rule: &Rule, test: &RuleTe
             );
         }
     };
-    let (frames, lookups) = prepare(&plan, tables);
     let options = ExecOptions {
         threads: Some(1),
         overrides: test.params.clone(),
         ..ExecOptions::default()
     };
-    let env = Env::new(ruleset, frames, lookups, &options.overrides);
-    let flags = execute(&plan, &env, &options);
+    let env = compiled.env(tables, &options);
+    let flags = compiled.run(&env, &options);
     let actual = sorted(
         flags
             .iter()

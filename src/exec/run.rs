@@ -54,7 +54,7 @@ impl Default for ExecOptions {
 /// A frame of `table` with every column the plan reads from it: columns the
 /// batch lacks (as in rule tests that give only the columns that matter)
 /// are nulls.
-pub fn frame_for(plan: &Plan, table: &str, batch: Option<RecordBatch>) -> Option<Frame> {
+pub(super) fn frame_for(plan: &Plan, table: &str, batch: Option<RecordBatch>) -> Option<Frame> {
     let load = plan.loads.iter().find(|l| l.table == table)?;
     let schema = plan.ruleset.schema.table(table)?;
     let rows = batch.as_ref().map_or(0, RecordBatch::num_rows);
@@ -83,7 +83,7 @@ pub fn frame_for(plan: &Plan, table: &str, batch: Option<RecordBatch>) -> Option
 }
 
 /// The lookups the plan follows, between the given frames.
-pub fn lookups_for(plan: &Plan, frames: &Frames) -> Lookups {
+pub(super) fn lookups_for(plan: &Plan, frames: &Frames) -> Lookups {
     // Built side by side: building a target's key index is one thread's
     // work, and the other lookups need not wait for it.
     plan.lookups
@@ -100,7 +100,7 @@ pub fn lookups_for(plan: &Plan, frames: &Frames) -> Lookups {
 }
 
 /// Frames for every table the plan reads, and the lookups between them.
-pub fn prepare(plan: &Plan, mut tables: Tables) -> Prepared {
+pub(super) fn prepare(plan: &Plan, mut tables: Tables) -> Prepared {
     let frames: Frames = plan
         .loads
         .iter()
@@ -123,14 +123,10 @@ pub fn thread_pool(threads: Option<usize>) -> rayon::ThreadPool {
         .expect("a thread pool")
 }
 
-/// Runs the plan. The flags come back sorted by (rule_id, claim_id,
-/// line_no, provider_id), the same whatever the threads and batch size.
-pub fn execute(plan: &Plan, env: &Env<'_>, options: &ExecOptions) -> Vec<Flag> {
-    execute_on(&thread_pool(options.threads), plan, env, options)
-}
-
-/// Runs the plan on an existing pool (the real-time service keeps one).
-pub fn execute_on(
+/// Runs the plan on a pool. The flags come back sorted by (rule_id,
+/// claim_id, line_no, provider_id), the same whatever the threads and
+/// batch size.
+pub(super) fn execute_on(
     pool: &rayon::ThreadPool,
     plan: &Plan,
     env: &Env<'_>,

@@ -1,21 +1,17 @@
-//! A whole scan: plan the ruleset, read what it needs, run it.
+//! A whole scan: read what the compiled ruleset needs, prepare, run, and
+//! time each phase (with the memory held after it, for tuning).
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
-
-use super::env::Env;
-use super::run::{ExecOptions, execute, prepare};
+use super::compiled::Compiled;
+use super::run::ExecOptions;
 use super::tables::Tables;
-use crate::data::arrow_types::table_arrow_schema;
-use crate::data::compact::compact_batch;
-use crate::data::load::{LoadOptions, Problem, load_dataset};
+use crate::data::load::Problem;
 use crate::data::memory::{release_freed_memory, status_bytes};
 use crate::flags::Flag;
 use crate::ir::Ruleset;
-use crate::plan::{Plan, Selection, plan};
+use crate::plan::Selection;
 use crate::syntax::Sources;
 
 pub struct ScanReport {
@@ -38,188 +34,64 @@ pub fn scan_dataset(
     options: &ExecOptions,
     progress: &dyn Fn(&str, u64),
 ) -> Result<ScanReport, Box<Problem>> {
-    let plan = plan(ruleset, selection, sources);
-    let started = Instant::now();
-    let (tables, notes) = read_stored(&plan, dir, &options.load, progress, true)?;
-    let read = started.elapsed();
-    release_freed_memory();
-    log_memory("read", read);
-    let rows = plan
-        .loads
-        .iter()
-        .map(|l| {
-            (
-                l.table.clone(),
-                tables.get(&l.table).map_or(0, |b| b.num_rows() as u64),
-            )
+    Compiled::new(ruleset, selection, sources).scan(dir, options, progress)
+}
+
+impl Compiled<'_> {
+    /// Runs the rules over the dataset in `dir`, read in compact storage.
+    pub fn scan(
+        &self,
+        dir: &Path,
+        options: &ExecOptions,
+        progress: &dyn Fn(&str, u64),
+    ) -> Result<ScanReport, Box<Problem>> {
+        let started = Instant::now();
+        let (tables, notes) = self.read_compact(dir, &options.load, progress)?;
+        let read = started.elapsed();
+        release_freed_memory();
+        log_memory("read", read);
+        let rows = self
+            .plan()
+            .loads
+            .iter()
+            .map(|l| {
+                (
+                    l.table.clone(),
+                    tables.get(&l.table).map_or(0, |b| b.num_rows() as u64),
+                )
+            })
+            .collect();
+        let (flags, mut phases) = self.run_tables(tables, options);
+        phases.insert(0, ("read", read));
+        Ok(ScanReport {
+            flags,
+            rows,
+            notes,
+            phases,
         })
-        .collect();
-    let (flags, mut phases) = run_tables(&plan, tables, options);
-    phases.insert(0, ("read", read));
-    Ok(ScanReport {
-        flags,
-        rows,
-        notes,
-        phases,
-    })
-}
-
-/// Reads the tables and columns a plan needs, in the contract's types.
-pub fn read_tables(
-    plan: &Plan,
-    dir: &Path,
-    progress: &dyn Fn(&str, u64),
-) -> Result<Tables, Box<Problem>> {
-    read_tables_with(plan, dir, &LoadOptions::default(), progress)
-}
-
-/// [`read_tables`], reading the files as `load` says.
-pub fn read_tables_with(
-    plan: &Plan,
-    dir: &Path,
-    load: &LoadOptions,
-    progress: &dyn Fn(&str, u64),
-) -> Result<Tables, Box<Problem>> {
-    read_stored(plan, dir, load, progress, false).map(|(tables, _)| tables)
-}
-
-/// Like [`read_tables`], each batch narrowed to compact storage
-/// ([`compact_batch`]) as it arrives: what a scan holds in memory.
-pub fn read_compact_tables(
-    plan: &Plan,
-    dir: &Path,
-    progress: &dyn Fn(&str, u64),
-) -> Result<Tables, Box<Problem>> {
-    read_stored(plan, dir, &LoadOptions::default(), progress, true).map(|(tables, _)| tables)
-}
-
-/// What a scan notes about the tables it read: (table, note).
-type Notes = Vec<(String, String)>;
-
-fn read_stored(
-    plan: &Plan,
-    dir: &Path,
-    load: &LoadOptions,
-    progress: &dyn Fn(&str, u64),
-    compact: bool,
-) -> Result<(Tables, Notes), Box<Problem>> {
-    let schema = &plan.ruleset.schema;
-    let projection: HashMap<String, Vec<String>> = plan
-        .loads
-        .iter()
-        .map(|l| (l.table.clone(), l.columns.clone()))
-        .collect();
-    let mut batches: HashMap<String, Vec<arrow::array::RecordBatch>> = HashMap::new();
-    let narrow = |table: &crate::ir::Table, batch| compact_batch(batch, table);
-    let validation = load_dataset(
-        dir,
-        schema,
-        load,
-        &projection,
-        compact.then_some(&narrow as crate::data::load::Narrow<'_>),
-        &mut |table, batch| batches.entry(table.to_string()).or_default().push(batch),
-        progress,
-    );
-    if let Some(problem) = validation.problems.into_first() {
-        return Err(Box::new(problem));
     }
-    let notes = validation
-        .sources
-        .iter()
-        .filter_map(|s| Some((s.table.clone(), s.skipped_note()?)))
-        .collect();
-    let mut tables = Tables::new();
-    for (name, list) in batches {
-        let Some(table) = schema.table(&name) else {
-            continue;
-        };
-        let batch = match list.first() {
-            Some(_) => concat_by_column(list, table),
-            None => arrow::array::RecordBatch::new_empty(table_arrow_schema(table)),
-        };
-        tracing::info!(table = %name, rows = batch.num_rows(), mib = batch.get_array_memory_size() as f64 / 1048576.0, "table loaded");
-        tables.insert(name, batch);
+
+    /// Runs the rules over tables in memory; returns the flags and the
+    /// time to prepare (lookups) and to execute.
+    pub fn run_tables(
+        &self,
+        tables: Tables,
+        options: &ExecOptions,
+    ) -> (Vec<Flag>, Vec<(&'static str, Duration)>) {
+        let started = Instant::now();
+        crate::data::memory::keep_freed_blocks_for_reuse();
+        let env = self.env(tables, options);
+        let prepared = started.elapsed();
+        log_memory("lookups", prepared);
+        let flags = self.run(&env, options);
+        (
+            flags,
+            vec![
+                ("lookups", prepared),
+                ("execute", started.elapsed() - prepared),
+            ],
+        )
     }
-    Ok((tables, notes))
-}
-
-/// One batch of all of them, joined a column at a time and freeing each
-/// column's pieces as it goes, so the table is not held twice at once. A
-/// column whose pieces were stored differently (one piece could not be
-/// narrowed) is joined in the contract's type.
-fn concat_by_column(
-    batches: Vec<arrow::array::RecordBatch>,
-    table: &crate::ir::Table,
-) -> arrow::array::RecordBatch {
-    use arrow::array::{Array, ArrayRef};
-    let schema = batches[0].schema();
-    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-    let mut pieces: Vec<Vec<Option<ArrayRef>>> = batches
-        .into_iter()
-        .map(|b| b.columns().iter().cloned().map(Some).collect())
-        .collect();
-    // Each column's pieces, taken out of the batches (no copy).
-    let by_column: Vec<Vec<ArrayRef>> = (0..schema.fields().len())
-        .map(|i| pieces.iter_mut().filter_map(|p| p[i].take()).collect())
-        .collect();
-    drop(pieces);
-    // Columns are joined in parallel, a few at a time, each freeing its pieces.
-    let joined: Vec<(arrow::datatypes::Field, ArrayRef)> = schema
-        .fields()
-        .par_iter()
-        .zip(by_column)
-        .map(|(field, mut parts)| {
-            let first = parts[0].data_type().clone();
-            if parts.iter().any(|p| p.data_type() != &first)
-                && let Some(column) = table.column(field.name())
-            {
-                let contract = crate::data::arrow_types::arrow_type(&column.ty);
-                parts = parts
-                    .iter()
-                    .map(|p| {
-                        arrow::compute::cast(p, &contract).expect("compact storage widens back")
-                    })
-                    .collect();
-            }
-            let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
-            let joined = arrow::compute::concat(&refs).expect("pieces of one column share a type");
-            let field = arrow::datatypes::Field::new(
-                field.name(),
-                joined.data_type().clone(),
-                field.is_nullable(),
-            );
-            (field, joined)
-        })
-        .collect();
-    let (fields, columns): (Vec<_>, Vec<_>) = joined.into_iter().unzip();
-    arrow::array::RecordBatch::try_new_with_options(
-        std::sync::Arc::new(arrow::datatypes::Schema::new(fields)),
-        columns,
-        &arrow::array::RecordBatchOptions::new().with_row_count(Some(rows)),
-    )
-    .expect("columns of equal length")
-}
-
-/// Runs a plan over tables in memory; returns the flags and phase times.
-pub fn run_tables(
-    plan: &Plan,
-    tables: Tables,
-    options: &ExecOptions,
-) -> (Vec<Flag>, Vec<(&'static str, Duration)>) {
-    let started = Instant::now();
-    crate::data::memory::keep_freed_blocks_for_reuse();
-    let (frames, lookups) = prepare(plan, tables);
-    let env = Env::new(plan.ruleset, frames, lookups, &options.overrides);
-    let prepared = started.elapsed();
-    log_memory("lookups", prepared);
-    let flags = execute(plan, &env, options);
-    (
-        flags,
-        vec![
-            ("lookups", prepared),
-            ("execute", started.elapsed() - prepared),
-        ],
-    )
 }
 
 /// Logs (at info level) the memory held after a phase, for tuning.

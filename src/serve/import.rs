@@ -18,31 +18,23 @@ use super::lookback::LookBack;
 use super::plausible::{self, Window};
 use super::shape::{Claim, ClaimShape};
 use crate::data::load::LoadOptions;
-use crate::exec::read_tables_with;
+use crate::exec::Compiled;
 use crate::ir::{ColumnType, Ruleset, Table, Value};
-use crate::plan::{Selection, TableLoad, plan};
-use crate::syntax::Sources;
 
 /// Every claim of the dataset in `dir`, with its lines, in file order.
 pub fn dataset_claims(
     ruleset: &Ruleset,
-    sources: &Sources,
     shape: &ClaimShape,
     dir: &Path,
     load: &LoadOptions,
 ) -> Result<Vec<Claim>, String> {
-    let mut p = plan(ruleset, &Selection::default(), sources);
-    let tables: Vec<&Table> = std::iter::once(&shape.header)
+    let tables: Vec<String> = std::iter::once(&shape.header)
         .chain(shape.lines.as_ref().map(|l| &l.table))
+        .map(|t| t.name.clone())
         .collect();
-    p.loads = tables
-        .iter()
-        .map(|t| TableLoad {
-            table: t.name.clone(),
-            columns: t.columns.iter().map(|c| c.name.clone()).collect(),
-        })
-        .collect();
-    let loaded = read_tables_with(&p, dir, load, &|_, _| {}).map_err(|e| e.to_string())?;
+    let loaded = Compiled::whole_tables(ruleset, &tables)
+        .read(dir, load, &|_, _| {})
+        .map_err(|e| e.to_string())?;
     let header = loaded
         .get(&shape.header.name)
         .ok_or_else(|| format!("the dataset has no `{}` table", shape.header.name))?;

@@ -1,0 +1,148 @@
+//! The engine, composed once: a ruleset compiled to its plan, and the
+//! steps every way of running it shares (read what the plan needs, build
+//! frames and lookups, run). Scans, real-time checks, rule tests,
+//! `explain`, history import and the benches all go through it, so each
+//! says only which rules and which tables it wants, and none edits a plan.
+
+use std::path::Path;
+
+use arrow::array::RecordBatch;
+
+use super::ExecOptions;
+use super::env::{Env, Frame, Frames, Prepared};
+use super::read::{Notes, read_stored};
+use super::run::{execute_on, frame_for, lookups_for, prepare, thread_pool};
+use super::tables::{Lookups, Tables};
+use crate::data::load::{LoadOptions, Problem};
+use crate::flags::Flag;
+use crate::ir::{Rule, Ruleset};
+use crate::plan::{Plan, Selection, plan};
+use crate::syntax::Sources;
+
+/// A ruleset and its plan, ready to read data and run.
+pub struct Compiled<'r> {
+    plan: Plan<'r>,
+}
+
+impl<'r> Compiled<'r> {
+    /// Plans the `selection` of `ruleset`'s rules.
+    pub fn new(ruleset: &'r Ruleset, selection: &Selection, sources: &Sources) -> Compiled<'r> {
+        Compiled {
+            plan: plan(ruleset, selection, sources),
+        }
+    }
+
+    /// Runs no rules; reads every column of `tables` (see
+    /// [`Plan::whole_tables`]).
+    pub fn whole_tables(ruleset: &'r Ruleset, tables: &[String]) -> Compiled<'r> {
+        Compiled {
+            plan: Plan::whole_tables(ruleset, tables),
+        }
+    }
+
+    /// Runs no rules; reads what this one reads but for `tables` (see
+    /// [`Plan::reads_except`]).
+    pub fn reads_except(&self, tables: &[String]) -> Compiled<'r> {
+        Compiled {
+            plan: self.plan.reads_except(tables),
+        }
+    }
+
+    pub fn plan(&self) -> &Plan<'r> {
+        &self.plan
+    }
+
+    pub fn ruleset(&self) -> &'r Ruleset {
+        self.plan.ruleset
+    }
+
+    /// The rules this runs, in order.
+    pub fn rules(&self) -> Vec<&'r Rule> {
+        let ruleset = self.plan.ruleset;
+        self.plan.rules.iter().map(|i| &ruleset.rules[*i]).collect()
+    }
+
+    /// Reads the tables and columns the plan needs from `dir`, in the
+    /// contract's types.
+    pub fn read(
+        &self,
+        dir: &Path,
+        load: &LoadOptions,
+        progress: &dyn Fn(&str, u64),
+    ) -> Result<Tables, Box<Problem>> {
+        read_stored(&self.plan, dir, load, progress, false).map(|(tables, _)| tables)
+    }
+
+    /// [`Compiled::read`], each batch narrowed to compact storage as it
+    /// arrives (what a scan holds in memory), with what the loader skipped.
+    pub fn read_compact(
+        &self,
+        dir: &Path,
+        load: &LoadOptions,
+        progress: &dyn Fn(&str, u64),
+    ) -> Result<(Tables, Notes), Box<Problem>> {
+        read_stored(&self.plan, dir, load, progress, true)
+    }
+
+    /// A frame of `table` with every column the plan reads from it (those
+    /// the batch lacks are nulls); `None` when the plan reads no such table.
+    pub fn frame(&self, table: &str, batch: Option<RecordBatch>) -> Option<Frame> {
+        frame_for(&self.plan, table, batch)
+    }
+
+    /// Every lookup the plan follows between `frames`, built in parallel.
+    pub fn lookups(&self, frames: &Frames) -> Lookups {
+        lookups_for(&self.plan, frames)
+    }
+
+    /// Adds to `lookups` those the plan follows that it lacks, between
+    /// `frames`, one after the other (a real-time check: few rows, most
+    /// lookups built once beforehand).
+    pub fn complete_lookups(&self, frames: &Frames, lookups: &mut Lookups) {
+        for ((table, relation), _) in &self.plan.lookups {
+            let key = (table.clone(), relation.clone());
+            if lookups.contains_key(&key) {
+                continue;
+            }
+            let Some(r) = self.plan.ruleset.schema.relation(table, relation) else {
+                continue;
+            };
+            let (Some(from), Some(to)) = (frames.get(&r.from_table), frames.get(&r.to_table))
+            else {
+                continue;
+            };
+            lookups.insert(
+                key,
+                std::sync::Arc::new(super::lookup::build_lookup(r, from, to)),
+            );
+        }
+    }
+
+    /// Frames for every table the plan reads, and the lookups between them.
+    pub fn prepare(&self, tables: Tables) -> Prepared {
+        prepare(&self.plan, tables)
+    }
+
+    /// What the rules run against: [`Compiled::prepare`]d `tables`, with
+    /// the parameters `options` overrides.
+    pub fn env<'a>(&'a self, tables: Tables, options: &'a ExecOptions) -> Env<'a> {
+        let (frames, lookups) = self.prepare(tables);
+        Env::new(self.plan.ruleset, frames, lookups, &options.overrides)
+    }
+
+    /// Runs the rules on a pool of `options.threads`. The flags come back
+    /// in output order, the same whatever the threads and batch size.
+    pub fn run(&self, env: &Env<'_>, options: &ExecOptions) -> Vec<Flag> {
+        self.run_on(&thread_pool(options.threads), env, options)
+    }
+
+    /// [`Compiled::run`] on a pool the caller keeps (the real-time service).
+    pub fn run_on(
+        &self,
+        pool: &rayon::ThreadPool,
+        env: &Env<'_>,
+        options: &ExecOptions,
+    ) -> Vec<Flag> {
+        execute_on(pool, &self.plan, env, options)
+    }
+}
