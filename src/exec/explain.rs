@@ -266,22 +266,7 @@ fn explain_rule<'a>(
 ) -> (Vec<RowExplanation>, Option<String>) {
     let table = env_table(env, &rule.table);
     // A population rule judges entities, not the claim's rows.
-    if let Form::Population {
-        var: _,
-        entity,
-        entity_table,
-        eligible,
-        peers_by,
-        min_peers,
-    } = &rule.form
-    {
-        let form = Population {
-            entity,
-            entity_table,
-            eligible: eligible.as_ref(),
-            peers_by,
-            min_peers: min_peers.as_ref(),
-        };
+    if let Some(form) = Population::of(&rule.form) {
         return explain_population(env, rule, &form, claim_id, sources);
     }
     let targets = rows_of_claim(env, table, claim_id);

@@ -66,8 +66,25 @@ pub fn sort_by_key<'a>(
     }
 }
 
+/// The context of a group or window rule: its aggregates over each
+/// position's range, then its lets.
+pub fn with_ranges<'a>(
+    rule: &'a Rule,
+    mut ctx: Ctx<'a>,
+    ranges: Vec<Range<usize>>,
+    sorted_rows: Vec<Option<u32>>,
+) -> KeyedContext<'a> {
+    aggregate_over(rule, &mut ctx, &ranges);
+    compute_lets(rule, &mut ctx);
+    KeyedContext {
+        ctx,
+        ranges,
+        sorted_rows,
+    }
+}
+
 /// The rule's aggregates, each over every position's range.
-pub fn aggregate_over<'a>(rule: &'a Rule, ctx: &mut Ctx<'a>, ranges: &[Range<usize>]) {
+fn aggregate_over<'a>(rule: &'a Rule, ctx: &mut Ctx<'a>, ranges: &[Range<usize>]) {
     ctx.aggregates = rule
         .aggregates
         .iter()

@@ -255,21 +255,8 @@ fn run_passes(plan: &Plan, env: &Env<'_>, options: &ExecOptions) -> Vec<Flag> {
                         options.partitions,
                     ))
                 }
-                Form::Population {
-                    var: _,
-                    entity,
-                    entity_table,
-                    eligible,
-                    peers_by,
-                    min_peers,
-                } => {
-                    let form = Population {
-                        entity,
-                        entity_table,
-                        eligible: eligible.as_ref(),
-                        peers_by,
-                        min_peers: min_peers.as_ref(),
-                    };
+                Form::Population { .. } => {
+                    let form = Population::of(&rule.form).expect("a population form");
                     flags.extend(population::run(ruleset, rule, &form, env, &rows))
                 }
             }

@@ -4,9 +4,7 @@
 use std::ops::Range;
 
 use super::super::env::Env;
-use super::super::keyed::{
-    KeyedContext, aggregate_over, compute_lets, flag_where, others_in_range, sort_by_key,
-};
+use super::super::keyed::{KeyedContext, flag_where, others_in_range, sort_by_key, with_ranges};
 use crate::flags::Flag;
 use crate::ir::{Rule, Ruleset, TExpr};
 
@@ -36,18 +34,12 @@ pub fn context<'a>(
     rows: &[u32],
 ) -> KeyedContext<'a> {
     let sorted = sort_by_key(rule, env, rows, keys, &[]);
-    let mut ctx = sorted.ctx;
+    let ctx = sorted.ctx;
     let mut ranges: Vec<Range<usize>> = vec![0..0; ctx.n];
     for g in &sorted.groups {
         for slot in &mut ranges[g.clone()] {
             *slot = g.clone();
         }
     }
-    aggregate_over(rule, &mut ctx, &ranges);
-    compute_lets(rule, &mut ctx);
-    KeyedContext {
-        ctx,
-        ranges,
-        sorted_rows: sorted.sorted_rows,
-    }
+    with_ranges(rule, ctx, ranges, sorted.sorted_rows)
 }

@@ -13,7 +13,7 @@ use super::super::env::Env;
 use super::super::eval::Ctx;
 use super::super::output::{Flagged, Hits, render};
 use crate::flags::Flag;
-use crate::ir::{Rule, Ruleset, TExpr, TExprKind};
+use crate::ir::{Form, Rule, Ruleset, TExpr, TExprKind};
 
 /// A population rule's form: the entity each row belongs to (a related
 /// row of `entity_table`), which entities are eligible, what groups them
@@ -24,6 +24,33 @@ pub struct Population<'a> {
     pub eligible: Option<&'a TExpr>,
     pub peers_by: &'a TExpr,
     pub min_peers: Option<&'a TExpr>,
+}
+
+impl<'a> Population<'a> {
+    /// The population part of a rule's form; `None` for other forms.
+    pub fn of(form: &'a Form) -> Option<Population<'a>> {
+        match form {
+            Form::Population {
+                var: _,
+                entity,
+                entity_table,
+                eligible,
+                peers_by,
+                min_peers,
+            } => Some(Population {
+                entity,
+                entity_table,
+                eligible: eligible.as_ref(),
+                peers_by,
+                min_peers: min_peers.as_ref(),
+            }),
+            Form::Row
+            | Form::Group { .. }
+            | Form::Window { .. }
+            | Form::Sequence { .. }
+            | Form::Pair { .. } => None,
+        }
+    }
 }
 
 /// A population rule evaluated: one context row per entity, and the

@@ -6,9 +6,7 @@ use std::ops::Range;
 
 use super::super::col::{Col, Scalar};
 use super::super::env::Env;
-use super::super::keyed::{
-    KeyedContext, aggregate_over, compute_lets, flag_where, others_in_range, sort_by_key,
-};
+use super::super::keyed::{KeyedContext, flag_where, others_in_range, sort_by_key, with_ranges};
 use crate::flags::Flag;
 use crate::ir::{Rule, Ruleset, TExpr, WindowRange};
 
@@ -40,7 +38,7 @@ pub fn context<'a>(
         WindowRange::Running { order } => order.iter().collect(),
     };
     let sorted = sort_by_key(rule, env, rows, keys, &order);
-    let mut ctx = sorted.ctx;
+    let ctx = sorted.ctx;
     let ranges = match range {
         WindowRange::Last { over, days } => {
             let dates = ctx.eval(over);
@@ -49,13 +47,7 @@ pub fn context<'a>(
         }
         WindowRange::Running { .. } => running_ranges(&sorted.groups, ctx.n),
     };
-    aggregate_over(rule, &mut ctx, &ranges);
-    compute_lets(rule, &mut ctx);
-    KeyedContext {
-        ctx,
-        ranges,
-        sorted_rows: sorted.sorted_rows,
-    }
+    with_ranges(rule, ctx, ranges, sorted.sorted_rows)
 }
 
 /// For each position, the positions of its group up to and including it.
