@@ -2,7 +2,9 @@
 //! writing them out.
 
 pub mod record;
+pub mod runs;
 pub mod write;
 
-pub use record::{Flag, Grain, flags_arrow_schema};
-pub use write::{FlagFormat, flag_json, flags_batch, write_flags};
+pub use record::{Flag, Grain, flags_arrow_schema, flags_from_batch, try_flags_from_batch};
+pub use runs::FlagRuns;
+pub use write::{FlagFormat, FlagWriter, flag_json, flags_batch, write_flags};

@@ -3,7 +3,8 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use arrow::datatypes::{DataType, Field, Schema as ArrowSchema, SchemaRef};
+use arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Int32Type, Schema as ArrowSchema, SchemaRef};
 use serde::{Deserialize, Serialize};
 
 pub use crate::ir::Grain;
@@ -50,6 +51,27 @@ impl Flag {
             .then_with(|| nulls_last(&self.line_no, &other.line_no))
             .then_with(|| nulls_last(&self.provider_id, &other.provider_id))
     }
+
+    /// An estimate of the memory the flag holds: the struct plus its
+    /// strings' allocations. Used to keep buffered flags under a budget.
+    pub fn heap_bytes(&self) -> usize {
+        let optional = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+        std::mem::size_of::<Flag>()
+            + self.rule_id.capacity()
+            + self.rule_name.capacity()
+            + self.category.capacity()
+            + self.severity.capacity()
+            + self.action.capacity()
+            + optional(&self.claim_id)
+            + optional(&self.patient_id)
+            + optional(&self.provider_id)
+            + self.message.capacity()
+            + self.evidence.capacity()
+            + self.ruleset.capacity()
+            + self.ruleset_version.capacity()
+            + self.ruleset_hash.capacity()
+            + self.source.capacity()
+    }
 }
 
 /// The Arrow schema of the flags output, in column order.
@@ -76,9 +98,150 @@ pub fn flags_arrow_schema() -> SchemaRef {
     ]))
 }
 
+/// The flags in a batch of [`flags_arrow_schema`], the inverse of
+/// [`flags_batch`](super::write::flags_batch).
+///
+/// # Panics
+/// If the batch does not follow the flags schema; use [`try_flags_from_batch`]
+/// for batches read from outside.
+pub fn flags_from_batch(batch: &RecordBatch) -> Vec<Flag> {
+    try_flags_from_batch(batch).expect("batch follows the flags schema")
+}
+
+/// The flags in a batch, or why the batch is not a batch of flags.
+pub fn try_flags_from_batch(batch: &RecordBatch) -> Result<Vec<Flag>, String> {
+    let schema = flags_arrow_schema();
+    if batch.schema().fields() != schema.fields() {
+        return Err("batch does not follow the flags schema".into());
+    }
+    // The schema check above makes these downcasts infallible.
+    let text = |name: &str| -> &StringArray {
+        batch
+            .column_by_name(name)
+            .and_then(|c| c.as_string_opt::<i32>())
+            .expect("flags schema column is utf8")
+    };
+    let (rule_id, rule_name, category, severity, action, grain) = (
+        text("rule_id"),
+        text("rule_name"),
+        text("category"),
+        text("severity"),
+        text("action"),
+        text("grain"),
+    );
+    let (claim_id, patient_id, provider_id) =
+        (text("claim_id"), text("patient_id"), text("provider_id"));
+    let (message, evidence, ruleset, ruleset_version, ruleset_hash, source) = (
+        text("message"),
+        text("evidence"),
+        text("ruleset"),
+        text("ruleset_version"),
+        text("ruleset_hash"),
+        text("source"),
+    );
+    let line_no = batch
+        .column_by_name("line_no")
+        .and_then(|c| c.as_primitive_opt::<Int32Type>())
+        .expect("flags schema line_no is int32");
+    let optional_text = |a: &StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_owned());
+    (0..batch.num_rows())
+        .map(|i| {
+            Ok(Flag {
+                rule_id: rule_id.value(i).to_owned(),
+                rule_name: rule_name.value(i).to_owned(),
+                category: category.value(i).to_owned(),
+                severity: severity.value(i).to_owned(),
+                action: action.value(i).to_owned(),
+                grain: Grain::from_name(grain.value(i))
+                    .ok_or_else(|| format!("unknown grain {:?}", grain.value(i)))?,
+                claim_id: optional_text(claim_id, i),
+                line_no: line_no.is_valid(i).then(|| line_no.value(i)),
+                patient_id: optional_text(patient_id, i),
+                provider_id: optional_text(provider_id, i),
+                message: message.value(i).to_owned(),
+                evidence: evidence.value(i).to_owned(),
+                ruleset: ruleset.value(i).to_owned(),
+                ruleset_version: ruleset_version.value(i).to_owned(),
+                ruleset_hash: ruleset_hash.value(i).to_owned(),
+                source: source.value(i).to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// Random small flags for property tests: few distinct keys, so ties and
+/// nulls are common.
+#[cfg(test)]
+pub(crate) fn arbitrary_flag() -> impl proptest::strategy::Strategy<Value = Flag> {
+    use proptest::prelude::*;
+    let key = (
+        prop::sample::select(vec!["A", "B", "C"]),
+        prop::option::of(prop::sample::select(vec!["C1", "C2"])),
+        prop::option::of(0i32..3),
+        prop::option::of(prop::sample::select(vec!["H1", "H2"])),
+    );
+    let grain = prop::sample::select(vec![Grain::Line, Grain::Claim, Grain::Provider]);
+    (key, grain, prop::option::of("[a-z]{0,3}"), "\\PC{0,6}").prop_map(
+        |((rule, claim, line, provider), grain, patient, message)| Flag {
+            rule_id: rule.into(),
+            rule_name: format!("rule {rule}"),
+            category: "billing".into(),
+            severity: "high".into(),
+            action: "review".into(),
+            grain,
+            claim_id: claim.map(Into::into),
+            line_no: line,
+            patient_id: patient,
+            provider_id: provider.map(Into::into),
+            message,
+            evidence: "{}".into(),
+            ruleset: "demo".into(),
+            ruleset_version: "1".into(),
+            ruleset_hash: "abc".into(),
+            source: "rules.ca:1".into(),
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flags::flags_batch;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn decoding_a_batch_gives_back_the_flags(
+            flags in prop::collection::vec(arbitrary_flag(), 0..20)
+        ) {
+            prop_assert_eq!(flags_from_batch(&flags_batch(&flags)), flags);
+        }
+    }
+
+    #[test]
+    fn a_batch_of_another_schema_is_not_flags() {
+        let schema = Arc::new(ArrowSchema::new(vec![Field::new(
+            "x",
+            DataType::Int32,
+            false,
+        )]));
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![Arc::new(arrow::array::Int32Array::from(vec![1]))],
+        )
+        .unwrap();
+        assert!(try_flags_from_batch(&batch).is_err());
+    }
+
+    #[test]
+    fn heap_bytes_counts_the_strings() {
+        let mut f = flag("R", None, None, None);
+        f.evidence = String::new();
+        let bare = f.heap_bytes();
+        assert!(bare >= std::mem::size_of::<Flag>());
+        f.evidence = "x".repeat(1000);
+        assert!(f.heap_bytes() >= bare + 1000);
+    }
 
     fn flag(rule: &str, claim: Option<&str>, line: Option<i32>, provider: Option<&str>) -> Flag {
         Flag {

@@ -2,8 +2,8 @@
 //! is written under a temporary name beside the target and renamed.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int32Builder, RecordBatch, StringBuilder};
@@ -83,38 +83,214 @@ pub fn flag_json(flag: &Flag) -> serde_json::Value {
     })
 }
 
-pub fn write_flags(path: &Path, flags: &[Flag], format: FlagFormat) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let temp = tempfile::NamedTempFile::new_in(dir)?;
-    match format {
-        FlagFormat::Parquet => {
-            let batch = flags_batch(flags);
-            let properties = WriterProperties::builder()
-                .set_compression(Compression::ZSTD(ZstdLevel::default()))
-                .build();
-            let mut writer = ArrowWriter::try_new(
-                temp.as_file().try_clone()?,
-                batch.schema(),
-                Some(properties),
-            )
-            .map_err(std::io::Error::other)?;
-            writer.write(&batch).map_err(std::io::Error::other)?;
-            writer.close().map_err(std::io::Error::other)?;
-        }
-        FlagFormat::Jsonl => {
-            let mut out = BufWriter::new(temp.as_file().try_clone()?);
-            for flag in flags {
-                serde_json::to_writer(&mut out, &flag_json(flag))?;
-                out.write_all(b"\n")?;
+/// Rows per Parquet row group, and per batch handed to the Parquet writer:
+/// bounds the memory a row group buffers before it is flushed.
+const ROW_GROUP_ROWS: usize = 64 * 1024;
+
+/// Writes flags to a file as they come, chunk by chunk. The file appears
+/// under its name only on [`finish`](FlagWriter::finish); until then it is a
+/// temporary file beside the target, removed if the writer is dropped.
+pub struct FlagWriter {
+    output: Output,
+    temp: tempfile::NamedTempFile,
+    path: PathBuf,
+    dir: PathBuf,
+    count: u64,
+}
+
+enum Output {
+    Parquet(Box<ArrowWriter<File>>),
+    Jsonl(BufWriter<File>),
+}
+
+impl FlagWriter {
+    pub fn create(path: &Path, format: FlagFormat) -> io::Result<FlagWriter> {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let temp = tempfile::NamedTempFile::new_in(&dir)?;
+        let file = temp.as_file().try_clone()?;
+        let output = match format {
+            FlagFormat::Parquet => {
+                let properties = WriterProperties::builder()
+                    .set_compression(Compression::ZSTD(ZstdLevel::default()))
+                    .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+                    .build();
+                let writer = ArrowWriter::try_new(file, flags_arrow_schema(), Some(properties))
+                    .map_err(io::Error::other)?;
+                Output::Parquet(Box::new(writer))
             }
-            out.flush()?;
+            FlagFormat::Jsonl => Output::Jsonl(BufWriter::new(file)),
+        };
+        Ok(FlagWriter {
+            output,
+            temp,
+            path: path.to_path_buf(),
+            dir,
+            count: 0,
+        })
+    }
+
+    /// Appends the flags, in the order given.
+    pub fn write(&mut self, flags: &[Flag]) -> io::Result<()> {
+        match &mut self.output {
+            Output::Parquet(writer) => {
+                // Chunked so a large slice never becomes one large batch.
+                for chunk in flags.chunks(ROW_GROUP_ROWS) {
+                    writer
+                        .write(&flags_batch(chunk))
+                        .map_err(io::Error::other)?;
+                }
+            }
+            Output::Jsonl(out) => {
+                for flag in flags {
+                    serde_json::to_writer(&mut *out, &flag_json(flag))?;
+                    out.write_all(b"\n")?;
+                }
+            }
+        }
+        self.count += flags.len() as u64;
+        Ok(())
+    }
+
+    /// The flags written so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Completes the file, makes it durable and gives it its final name.
+    pub fn finish(self) -> io::Result<()> {
+        match self.output {
+            Output::Parquet(writer) => {
+                writer.close().map_err(io::Error::other)?;
+            }
+            Output::Jsonl(out) => {
+                out.into_inner().map_err(|e| e.into_error())?;
+            }
+        }
+        self.temp.as_file().sync_all()?;
+        self.temp.persist(&self.path).map_err(|e| e.error)?;
+        // The rename is durable once the folder is synced; some platforms
+        // cannot open a folder for that, and the file is complete anyway.
+        let _ = File::open(&self.dir).and_then(|d| d.sync_all());
+        Ok(())
+    }
+}
+
+/// Writes all the flags to `path` at once.
+pub fn write_flags(path: &Path, flags: &[Flag], format: FlagFormat) -> io::Result<()> {
+    let mut writer = FlagWriter::create(path, format)?;
+    writer.write(flags)?;
+    writer.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flags::record::{Grain, arbitrary_flag, flags_from_batch};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    fn sample_flags(n: usize) -> Vec<Flag> {
+        let strategy = prop::collection::vec(arbitrary_flag(), n);
+        strategy
+            .new_tree(&mut TestRunner::deterministic())
+            .unwrap()
+            .current()
+    }
+
+    /// The JSON Lines bytes as `write_flags` produced them before it was
+    /// built on `FlagWriter`.
+    fn jsonl_reference(flags: &[Flag]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for flag in flags {
+            serde_json::to_writer(&mut out, &flag_json(flag)).unwrap();
+            out.push(b'\n');
+        }
+        out
+    }
+
+    #[test]
+    fn write_flags_jsonl_bytes_are_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flags.jsonl");
+        let mut flags = sample_flags(50);
+        flags[0].line_no = Some(-7);
+        flags[1].grain = Grain::Provider;
+        flags[2].message = "quote \" and newline \n, 医保".into();
+        write_flags(&path, &flags, FlagFormat::Jsonl).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), jsonl_reference(&flags));
+    }
+
+    #[test]
+    fn jsonl_written_in_chunks_equals_written_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let flags = sample_flags(30);
+        let whole = dir.path().join("whole.jsonl");
+        write_flags(&whole, &flags, FlagFormat::Jsonl).unwrap();
+        let chunked = dir.path().join("chunked.jsonl");
+        let mut writer = FlagWriter::create(&chunked, FlagFormat::Jsonl).unwrap();
+        for chunk in flags.chunks(7) {
+            writer.write(chunk).unwrap();
+        }
+        assert_eq!(writer.count(), 30);
+        writer.finish().unwrap();
+        assert_eq!(
+            std::fs::read(&chunked).unwrap(),
+            std::fs::read(&whole).unwrap()
+        );
+    }
+
+    fn read_parquet(path: &Path) -> Vec<Flag> {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        reader
+            .flat_map(|batch| flags_from_batch(&batch.unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn parquet_written_in_chunks_reads_back_the_same_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let flags = sample_flags(40);
+        let path = dir.path().join("flags.parquet");
+        let mut writer = FlagWriter::create(&path, FlagFormat::Parquet).unwrap();
+        for chunk in flags.chunks(9) {
+            writer.write(chunk).unwrap();
+        }
+        writer.finish().unwrap();
+        assert_eq!(read_parquet(&path), flags);
+
+        let whole = dir.path().join("whole.parquet");
+        write_flags(&whole, &flags, FlagFormat::Parquet).unwrap();
+        assert_eq!(read_parquet(&whole), flags);
+    }
+
+    #[test]
+    fn parquet_with_no_flags_has_the_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("empty.parquet");
+        write_flags(&path, &[], FlagFormat::Parquet).unwrap();
+        let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
+        assert_eq!(builder.schema().fields(), flags_arrow_schema().fields());
+        assert!(read_parquet(&path).is_empty());
+    }
+
+    #[test]
+    fn a_writer_dropped_without_finish_leaves_no_file() {
+        for format in [FlagFormat::Parquet, FlagFormat::Jsonl] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("flags.out");
+            let mut writer = FlagWriter::create(&path, format).unwrap();
+            writer.write(&sample_flags(5)).unwrap();
+            drop(writer);
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         }
     }
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
-    let _ = File::open(dir).and_then(|d| d.sync_all());
-    Ok(())
 }

@@ -1,0 +1,379 @@
+//! Sorted runs of flags, merged into output order without holding them all.
+//!
+//! A scan that runs partition by partition yields each partition's flags
+//! already sorted; the runs are kept in memory up to a byte budget, the
+//! largest are spilled to files past it, and [`FlagRuns::merge`] streams
+//! them out in output order, reading spilled runs back a chunk at a time.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+
+use arrow::ipc::reader::StreamReader;
+use arrow::ipc::writer::StreamWriter;
+use tempfile::TempDir;
+
+use super::record::{Flag, flags_arrow_schema, try_flags_from_batch};
+use super::write::flags_batch;
+
+/// Flags per record batch in a spill file: what a spilled run holds in
+/// memory while it is merged.
+const SPILL_CHUNK: usize = 8192;
+
+/// Sorted runs of flags, numbered in push order, held in memory up to a
+/// byte budget and spilled to a private temporary folder past it. The
+/// folder and its files are removed when the runs are dropped or merged.
+pub struct FlagRuns {
+    runs: Vec<Run>,
+    folder: TempDir,
+    memory_budget: u64,
+    memory_bytes: u64,
+    len: u64,
+    spilled: usize,
+    spill_chunk: usize,
+}
+
+enum Run {
+    Memory { flags: Vec<Flag>, bytes: u64 },
+    Spilled { path: PathBuf },
+}
+
+impl FlagRuns {
+    /// Runs spilling into a new private folder under `temp_dir` once the
+    /// in-memory runs' estimated size passes `memory_budget` bytes.
+    pub fn new(temp_dir: &Path, memory_budget: u64) -> io::Result<FlagRuns> {
+        let folder = tempfile::Builder::new()
+            .prefix("claimaudit-flags-")
+            .tempdir_in(temp_dir)?;
+        Ok(FlagRuns {
+            runs: Vec::new(),
+            folder,
+            memory_budget,
+            memory_bytes: 0,
+            len: 0,
+            spilled: 0,
+            spill_chunk: SPILL_CHUNK,
+        })
+    }
+
+    /// Adds a run, which must already be sorted by [`Flag::output_order`].
+    pub fn push(&mut self, run: Vec<Flag>) -> io::Result<()> {
+        debug_assert!(
+            run.is_sorted_by(|a, b| a.output_order(b).is_le()),
+            "a run is sorted by output order"
+        );
+        let bytes: u64 = run.iter().map(|f| f.heap_bytes() as u64).sum();
+        self.len += run.len() as u64;
+        self.memory_bytes += bytes;
+        self.runs.push(Run::Memory { flags: run, bytes });
+        while self.memory_bytes > self.memory_budget {
+            // Spilling the largest first frees the budget in the fewest files.
+            let Some(largest) = self.largest_in_memory() else {
+                break;
+            };
+            self.spill(largest)?;
+        }
+        Ok(())
+    }
+
+    /// The number of flags pushed.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The number of runs written to files.
+    pub fn spilled_runs(&self) -> usize {
+        self.spilled
+    }
+
+    fn largest_in_memory(&self) -> Option<usize> {
+        self.runs
+            .iter()
+            .enumerate()
+            .filter_map(|(number, run)| match run {
+                Run::Memory { flags, bytes } if !flags.is_empty() => Some((*bytes, number)),
+                _ => None,
+            })
+            .max()
+            .map(|(_, number)| number)
+    }
+
+    fn spill(&mut self, number: usize) -> io::Result<()> {
+        let path = self.folder.path().join(format!("run-{number}.arrows"));
+        let Run::Memory { flags, bytes } = &self.runs[number] else {
+            return Ok(());
+        };
+        let file = BufWriter::new(File::create(&path)?);
+        let mut writer =
+            StreamWriter::try_new(file, &flags_arrow_schema()).map_err(io::Error::other)?;
+        for chunk in flags.chunks(self.spill_chunk) {
+            writer
+                .write(&flags_batch(chunk))
+                .map_err(io::Error::other)?;
+        }
+        writer.finish().map_err(io::Error::other)?;
+        writer
+            .into_inner()
+            .map_err(io::Error::other)?
+            .into_inner()
+            .map_err(|e| e.into_error())?;
+        self.memory_bytes -= *bytes;
+        self.runs[number] = Run::Spilled { path };
+        self.spilled += 1;
+        Ok(())
+    }
+
+    /// Streams every flag to `sink` in output order, in chunks of up to
+    /// `chunk` flags. Equal flags come in run order, so the output does not
+    /// depend on how the runs were held. Memory beyond the in-memory runs is
+    /// one spill chunk per spilled run and the chunk being filled.
+    pub fn merge(
+        self,
+        chunk: usize,
+        sink: &mut dyn FnMut(Vec<Flag>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let chunk = chunk.max(1);
+        let mut sources = self
+            .runs
+            .into_iter()
+            .map(|run| match run {
+                Run::Memory { flags, .. } => Ok(Source::Memory(flags.into_iter())),
+                Run::Spilled { path } => Source::spilled(&path),
+            })
+            .collect::<io::Result<Vec<_>>>()?;
+        let mut heads = BinaryHeap::with_capacity(sources.len());
+        for (run, source) in sources.iter_mut().enumerate() {
+            if let Some(flag) = source.next_flag()? {
+                heads.push(Head { flag, run });
+            }
+        }
+        let mut out = Vec::with_capacity(chunk);
+        while let Some(Head { flag, run }) = heads.pop() {
+            out.push(flag);
+            if let Some(flag) = sources[run].next_flag()? {
+                heads.push(Head { flag, run });
+            }
+            if out.len() == chunk {
+                sink(std::mem::replace(&mut out, Vec::with_capacity(chunk)))?;
+            }
+        }
+        if !out.is_empty() {
+            sink(out)?;
+        }
+        // `sources` drops before `self`, so the spill files are closed
+        // before the folder holding them is removed.
+        Ok(())
+    }
+}
+
+/// Where a run's flags come from during the merge.
+enum Source {
+    Memory(std::vec::IntoIter<Flag>),
+    Spilled {
+        reader: StreamReader<BufReader<File>>,
+        batch: std::vec::IntoIter<Flag>,
+    },
+}
+
+impl Source {
+    fn spilled(path: &Path) -> io::Result<Source> {
+        let file = BufReader::new(File::open(path)?);
+        let reader = StreamReader::try_new(file, None).map_err(io::Error::other)?;
+        Ok(Source::Spilled {
+            reader,
+            batch: Vec::new().into_iter(),
+        })
+    }
+
+    fn next_flag(&mut self) -> io::Result<Option<Flag>> {
+        match self {
+            Source::Memory(flags) => Ok(flags.next()),
+            Source::Spilled { reader, batch } => loop {
+                if let Some(flag) = batch.next() {
+                    return Ok(Some(flag));
+                }
+                let Some(next) = reader.next() else {
+                    return Ok(None);
+                };
+                let next = next.map_err(io::Error::other)?;
+                let flags = try_flags_from_batch(&next)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                *batch = flags.into_iter();
+            },
+        }
+    }
+}
+
+/// A run's next flag in the merge heap. The heap pops its greatest entry,
+/// so the order is reversed: the earliest flag, then the lowest run, wins.
+struct Head {
+    flag: Flag,
+    run: usize,
+}
+
+impl Ord for Head {
+    fn cmp(&self, other: &Head) -> Ordering {
+        other
+            .flag
+            .output_order(&self.flag)
+            .then_with(|| other.run.cmp(&self.run))
+    }
+}
+
+impl PartialOrd for Head {
+    fn partial_cmp(&self, other: &Head) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Head {
+    fn eq(&self, other: &Head) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Head {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flags::record::arbitrary_flag;
+    use proptest::prelude::*;
+
+    fn merged(runs: FlagRuns, chunk: usize) -> Vec<Flag> {
+        let mut out = Vec::new();
+        runs.merge(chunk, &mut |flags| {
+            assert!(!flags.is_empty() && flags.len() <= chunk);
+            out.extend(flags);
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    fn sorted(mut run: Vec<Flag>) -> Vec<Flag> {
+        run.sort_by(Flag::output_order);
+        run
+    }
+
+    fn folder_is_empty(dir: &Path) -> bool {
+        std::fs::read_dir(dir).unwrap().next().is_none()
+    }
+
+    proptest! {
+        #[test]
+        fn merge_equals_a_stable_sort_of_all_runs(
+            runs in prop::collection::vec(prop::collection::vec(arbitrary_flag(), 0..25), 0..6),
+            budget in 0u64..12_000,
+            chunk in 1usize..10,
+        ) {
+            let temp = tempfile::tempdir().unwrap();
+            let mut flag_runs = FlagRuns::new(temp.path(), budget).unwrap();
+            flag_runs.spill_chunk = 4;
+            let mut all = Vec::new();
+            for run in runs {
+                let run = sorted(run);
+                all.extend(run.iter().cloned());
+                flag_runs.push(run).unwrap();
+            }
+            prop_assert_eq!(flag_runs.len(), all.len() as u64);
+            // A stable sort keeps equal flags in push order: the merge's tie rule.
+            all.sort_by(Flag::output_order);
+            prop_assert_eq!(merged(flag_runs, chunk), all);
+            prop_assert!(folder_is_empty(temp.path()));
+        }
+    }
+
+    fn sample_runs() -> Vec<Vec<Flag>> {
+        let strategy = prop::collection::vec(prop::collection::vec(arbitrary_flag(), 20), 5);
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let runs = proptest::strategy::ValueTree::current(&strategy.new_tree(&mut runner).unwrap());
+        runs.into_iter().map(sorted).collect()
+    }
+
+    #[test]
+    fn runs_merge_when_some_are_spilled_and_some_in_memory() {
+        let runs = sample_runs();
+        let run_bytes: u64 = runs[0].iter().map(|f| f.heap_bytes() as u64).sum();
+        let temp = tempfile::tempdir().unwrap();
+        let mut flag_runs = FlagRuns::new(temp.path(), run_bytes * 2).unwrap();
+        flag_runs.spill_chunk = 3;
+        for run in runs.clone() {
+            flag_runs.push(run).unwrap();
+        }
+        let spilled = flag_runs.spilled_runs();
+        assert!(spilled > 0 && spilled < runs.len(), "{spilled} spilled");
+        let all = sorted(runs.concat());
+        assert_eq!(merged(flag_runs, 7), all);
+    }
+
+    #[test]
+    fn equal_flags_come_in_run_order_wherever_the_runs_are_held() {
+        let base = sample_runs()[0][0].clone();
+        let tagged = |tag: &str| Flag {
+            message: tag.into(),
+            ..base.clone()
+        };
+        let small = |tag: &str| vec![tagged(tag)];
+        let small_bytes = tagged("r0").heap_bytes() as u64;
+        let temp = tempfile::tempdir().unwrap();
+        // Room for the two small runs only: the large middle run is spilled.
+        let mut flag_runs = FlagRuns::new(temp.path(), small_bytes * 2).unwrap();
+        flag_runs.push(small("r0")).unwrap();
+        flag_runs
+            .push(vec![tagged("r1a"), tagged("r1b"), tagged("r1c")])
+            .unwrap();
+        flag_runs.push(small("r2")).unwrap();
+        assert_eq!(flag_runs.spilled_runs(), 1);
+        let messages: Vec<String> = merged(flag_runs, 2)
+            .into_iter()
+            .map(|f| f.message)
+            .collect();
+        assert_eq!(messages, ["r0", "r1a", "r1b", "r1c", "r2"]);
+    }
+
+    #[test]
+    fn the_temp_folder_goes_when_the_runs_drop() {
+        let temp = tempfile::tempdir().unwrap();
+        let mut flag_runs = FlagRuns::new(temp.path(), 0).unwrap();
+        for run in sample_runs() {
+            flag_runs.push(run).unwrap();
+        }
+        assert_eq!(flag_runs.spilled_runs(), 5);
+        let folders: Vec<_> = std::fs::read_dir(temp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(folders.len(), 1);
+        assert!(folders[0].starts_with("claimaudit-flags-"));
+        drop(flag_runs);
+        assert!(folder_is_empty(temp.path()));
+    }
+
+    #[test]
+    fn the_temp_folder_goes_when_the_sink_fails() {
+        let temp = tempfile::tempdir().unwrap();
+        let mut flag_runs = FlagRuns::new(temp.path(), 0).unwrap();
+        for run in sample_runs() {
+            flag_runs.push(run).unwrap();
+        }
+        let failed = flag_runs.merge(4, &mut |_| Err(io::Error::other("disk full")));
+        assert_eq!(failed.unwrap_err().to_string(), "disk full");
+        assert!(folder_is_empty(temp.path()));
+    }
+
+    #[test]
+    fn no_runs_merge_to_nothing() {
+        let temp = tempfile::tempdir().unwrap();
+        let mut flag_runs = FlagRuns::new(temp.path(), 0).unwrap();
+        flag_runs.push(Vec::new()).unwrap();
+        assert!(flag_runs.is_empty());
+        assert!(merged(flag_runs, 3).is_empty());
+    }
+}
