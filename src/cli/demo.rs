@@ -73,7 +73,7 @@ pub fn run(args: &DemoArgs) -> Result<u8, String> {
         .ok_or("the shipped ruleset does not check")?;
     let selection = Selection::default();
     let scan_started = Instant::now();
-    let report = scan_dataset(
+    let (report, flags) = scan_dataset(
         ruleset,
         &checked.sources,
         &dir,
@@ -85,15 +85,14 @@ pub fn run(args: &DemoArgs) -> Result<u8, String> {
     print_scan_summary(ruleset, &selection, &report, &[], scan_started.elapsed());
     if args.keep.is_some() {
         let out = dir.join("flags.jsonl");
-        write_flags(&out, &report.flags, FlagFormat::Jsonl).map_err(|e| e.to_string())?;
+        write_flags(&out, &flags, FlagFormat::Jsonl).map_err(|e| e.to_string())?;
         println!("flags written to {}", out.display());
     }
 
     println!();
     println!("4. compared with the planted cases (labels.parquet):");
     let labels = read_labels(&dir.join("labels.parquet"))?;
-    let flagged: HashSet<FlagKey> = report
-        .flags
+    let flagged: HashSet<FlagKey> = flags
         .iter()
         .map(|f| {
             let provider = (f.grain == crate::flags::Grain::Provider)
@@ -139,7 +138,7 @@ pub fn run(args: &DemoArgs) -> Result<u8, String> {
     println!();
     println!("   a few flags:");
     let mut shown = HashSet::new();
-    for flag in &report.flags {
+    for flag in &flags {
         if shown.len() < 6 && shown.insert(flag.rule_id.clone()) {
             let at = match (&flag.claim_id, flag.line_no, &flag.provider_id) {
                 (Some(c), Some(l), _) => format!("{c} line {l}"),

@@ -13,6 +13,7 @@ mod progress;
 mod read_args;
 mod scan_cmd;
 mod serve_cmd;
+mod size_arg;
 mod test_cmd;
 mod validate_cmd;
 

@@ -180,18 +180,18 @@ pub fn print_scan_summary(
     println!();
     println!("flags per rule");
     for rule in ruleset.rules.iter().filter(|r| selection.includes(r)) {
-        let count = report.flags.iter().filter(|f| f.rule_id == rule.id).count();
+        let count = report.flags_per_rule.get(&rule.id).copied().unwrap_or(0);
         println!(
             "  {:<12} {:>10}  {}",
             rule.id,
-            thousands(count as u64),
+            thousands(count),
             rule.name
         );
     }
     println!(
         "  {:<12} {:>10}",
         "total",
-        thousands(report.flags.len() as u64)
+        thousands(report.flags)
     );
     println!();
     println!("time");
@@ -199,6 +199,13 @@ pub fn print_scan_summary(
         println!("  {phase:<14} {:>10.2} s", time.as_secs_f64());
     }
     println!("  {:<14} {:>10.2} s", "total", total.as_secs_f64());
+    if report.partitions > 1 {
+        println!(
+            "partitions       {:>10}  ({:.1} MiB spilled to disk)",
+            report.partitions,
+            report.spilled_bytes as f64 / (1024.0 * 1024.0)
+        );
+    }
     if let Some(peak) = crate::exec::peak_memory_bytes() {
         println!(
             "peak memory      {:>10.1} MiB",

@@ -8,8 +8,8 @@ use super::progress::Progress;
 use super::read_args::ReadArgs;
 use crate::check::check_paths_or_shipped;
 use crate::data::load::summary::thousands;
-use crate::exec::{ExecOptions, scan_dataset};
-use crate::flags::{FlagFormat, write_flags};
+use crate::exec::{Compiled, DEFAULT_MEMORY_LIMIT, ExecOptions, ScanError, ScanLimits};
+use crate::flags::{FlagFormat, FlagWriter};
 use crate::plan::Selection;
 
 #[derive(clap::Args)]
@@ -44,6 +44,14 @@ pub struct ScanArgs {
     /// Rows per batch (default 65536). The flags are the same whatever the size.
     #[arg(long, value_name = "N", default_value_t = 64 * 1024)]
     batch_rows: usize,
+    /// Memory the scan stays under, e.g. 2GiB or 512MiB (default 4GiB). Rows that do
+    /// not fit go to spill files in --temp-dir; the flags are the same whatever the limit.
+    #[arg(long, value_name = "SIZE", value_parser = super::size_arg::parse_size)]
+    memory_limit: Option<u64>,
+    /// Folder for spill files (default: the system's temporary folder). A private
+    /// folder is made inside it and removed when the scan ends, however it ends.
+    #[arg(long, value_name = "DIR")]
+    temp_dir: Option<PathBuf>,
     #[command(flatten)]
     read: ReadArgs,
 }
@@ -71,33 +79,51 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
         load: args.read.options(),
         ..ExecOptions::default()
     };
+    let limits = ScanLimits {
+        memory: args.memory_limit.unwrap_or(DEFAULT_MEMORY_LIMIT),
+        temp_dir: args.temp_dir.clone().unwrap_or_else(std::env::temp_dir),
+    };
+    let compiled = Compiled::new(ruleset, &selection, &checked.sources);
+    if let (Some(_), crate::plan::Exchange::Whole { reason }) =
+        (args.memory_limit, &compiled.plan().exchange)
+    {
+        eprintln!(
+            "warning: these rules run in one partition ({reason}); the memory limit \
+             bounds spill of flags only"
+        );
+    }
+    let mut writer = FlagWriter::create(&args.out, args.format)
+        .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
     let progress = Progress::new("reading", "rows", None);
-    let report = scan_dataset(
-        ruleset,
-        &checked.sources,
+    let report = compiled.scan_into(
         &args.data,
-        &selection,
         &options,
+        &limits,
         &|table, rows| {
             progress.set_label(table);
             progress.set(rows);
         },
+        &mut |chunk| writer.write(&chunk),
     );
     progress.finish();
-    let report = report.map_err(|problem| {
-        let mut problem = *problem;
-        problem.file = problem
-            .file
-            .strip_prefix(&args.data)
-            .map(|p| p.to_path_buf())
-            .unwrap_or(problem.file);
-        format!(
-            "{problem}\n(run `claimaudit validate --data {}` for every problem)",
-            args.data.display()
-        )
+    let report = report.map_err(|error| match error {
+        ScanError::Data(problem) => {
+            let mut problem = *problem;
+            problem.file = problem
+                .file
+                .strip_prefix(&args.data)
+                .map(|p| p.to_path_buf())
+                .unwrap_or(problem.file);
+            format!(
+                "{problem}\n(run `claimaudit validate --data {}` for every problem)",
+                args.data.display()
+            )
+        }
+        other => other.to_string(),
     })?;
     let write_started = Instant::now();
-    write_flags(&args.out, &report.flags, args.format)
+    writer
+        .finish()
         .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
     let write_time = write_started.elapsed();
 
@@ -105,13 +131,13 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
         ruleset,
         &selection,
         &report,
-        &[("write", write_time)],
+        &[("finish", write_time)],
         started.elapsed(),
     );
     println!();
     println!(
         "wrote {} flags to {}",
-        thousands(report.flags.len() as u64),
+        thousands(report.flags),
         args.out.display()
     );
     Ok(0)

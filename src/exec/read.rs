@@ -16,6 +16,14 @@ use crate::plan::Plan;
 /// What a scan notes about the tables it read: (table, note).
 pub type Notes = Vec<(String, String)>;
 
+/// The columns the plan reads, by table.
+pub(super) fn projection(plan: &Plan) -> HashMap<String, Vec<String>> {
+    plan.loads
+        .iter()
+        .map(|l| (l.table.clone(), l.columns.clone()))
+        .collect()
+}
+
 pub(super) fn read_stored(
     plan: &Plan,
     dir: &Path,
@@ -24,11 +32,7 @@ pub(super) fn read_stored(
     compact: bool,
 ) -> Result<(Tables, Notes), Box<Problem>> {
     let schema = &plan.ruleset.schema;
-    let projection: HashMap<String, Vec<String>> = plan
-        .loads
-        .iter()
-        .map(|l| (l.table.clone(), l.columns.clone()))
-        .collect();
+    let projection = projection(plan);
     let mut batches: HashMap<String, Vec<arrow::array::RecordBatch>> = HashMap::new();
     let narrow = |table: &crate::ir::Table, batch| compact_batch(batch, table);
     let validation = load_dataset(
@@ -67,7 +71,7 @@ pub(super) fn read_stored(
 /// column's pieces as it goes, so the table is not held twice at once. A
 /// column whose pieces were stored differently (one piece could not be
 /// narrowed) is joined in the contract's type.
-fn concat_by_column(
+pub(super) fn concat_by_column(
     batches: Vec<arrow::array::RecordBatch>,
     table: &crate::ir::Table,
 ) -> arrow::array::RecordBatch {

@@ -14,6 +14,7 @@ use super::env::{Env, Frame, Frames, Prepared};
 use super::eval::Ctx;
 use super::forms::pair::{self, Pair};
 use super::forms::population::{self, Population};
+use super::forms::population_partial::PopulationPartial;
 use super::forms::{group, row, sequence, window};
 use super::partition::{chunks, partition_all, split};
 use super::pushdown::group_constant_conjuncts;
@@ -132,9 +133,32 @@ pub(super) fn execute_on(
     env: &Env<'_>,
     options: &ExecOptions,
 ) -> Vec<Flag> {
-    let mut flags = pool.install(|| run_passes(plan, env, options));
+    let mut flags = pool.install(|| run_passes(plan, env, options, &|_| true, None));
     flags.sort_by(Flag::output_order);
     flags
+}
+
+/// What one partition of a scan yields: its flags in output order, and
+/// the partial aggregates of each population rule (by rule index).
+pub(super) type PartitionOutput = (Vec<Flag>, Vec<(usize, PopulationPartial)>);
+
+/// Runs the passes over the tables `include` names. With `partial`,
+/// population rules give partial aggregates instead of flags (one
+/// partition of a scan).
+pub(super) fn execute_passes_on(
+    pool: &rayon::ThreadPool,
+    plan: &Plan,
+    env: &Env<'_>,
+    options: &ExecOptions,
+    include: &(dyn Fn(&str) -> bool + Sync),
+    partial: bool,
+) -> PartitionOutput {
+    let mut partials = Vec::new();
+    let mut flags = pool.install(|| {
+        run_passes(plan, env, options, include, partial.then_some(&mut partials))
+    });
+    flags.sort_by(Flag::output_order);
+    (flags, partials)
 }
 
 /// What one batch of a pass yields.
@@ -144,10 +168,19 @@ struct BatchResult {
     selected: Vec<Vec<u32>>,
 }
 
-fn run_passes(plan: &Plan, env: &Env<'_>, options: &ExecOptions) -> Vec<Flag> {
+/// Runs the passes over the tables `include` names. With `partials`,
+/// population rules leave their partial aggregates there (a partition of a
+/// scan); without, they flag.
+fn run_passes(
+    plan: &Plan,
+    env: &Env<'_>,
+    options: &ExecOptions,
+    include: &(dyn Fn(&str) -> bool + Sync),
+    mut partials: Option<&mut Vec<(usize, PopulationPartial)>>,
+) -> Vec<Flag> {
     let ruleset = plan.ruleset;
     let mut flags = Vec::new();
-    for pass in &plan.passes {
+    for pass in plan.passes.iter().filter(|p| include(&p.table)) {
         let table = pass.table.as_str();
         let rows = env.frame(table).rows();
         let pass_started = std::time::Instant::now();
@@ -257,7 +290,12 @@ fn run_passes(plan: &Plan, env: &Env<'_>, options: &ExecOptions) -> Vec<Flag> {
                 }
                 Form::Population { .. } => {
                     let form = Population::of(&rule.form).expect("a population form");
-                    flags.extend(population::run(ruleset, rule, &form, env, &rows))
+                    match partials.as_deref_mut() {
+                        Some(partials) => {
+                            partials.push((r, PopulationPartial::of(rule, &form, env, &rows)))
+                        }
+                        None => flags.extend(population::run(ruleset, rule, &form, env, &rows)),
+                    }
                 }
             }
         }

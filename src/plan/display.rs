@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use super::Plan;
+use super::{Exchange, Plan, Route};
+use crate::ir::Form;
 
 impl fmt::Display for Plan<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -57,6 +58,53 @@ impl fmt::Display for Plan<'_> {
                     format!("{} rule:", rules[i].form.name()),
                     rules[i].id
                 )?;
+            }
+        }
+        writeln!(f)?;
+        match &self.exchange {
+            Exchange::Key {
+                table,
+                column,
+                routed,
+                broadcast,
+            } => {
+                writeln!(
+                    f,
+                    "exchange (a scan runs one partition of {table}.{column} at a time):"
+                )?;
+                for r in routed {
+                    match &r.route {
+                        Route::Columns { columns } => {
+                            writeln!(f, "  {:<12} routed by {}", r.table, columns.join(", "))?
+                        }
+                        Route::Relation {
+                            relation, to_table, ..
+                        } => writeln!(
+                            f,
+                            "  {:<12} routed with its {relation} ({to_table})",
+                            r.table
+                        )?,
+                    }
+                }
+                if !broadcast.is_empty() {
+                    writeln!(f, "  shared by every partition: {}", broadcast.join(", "))?;
+                }
+                let population: Vec<usize> = self
+                    .rules
+                    .iter()
+                    .copied()
+                    .filter(|i| matches!(rules[*i].form, Form::Population { .. }))
+                    .collect();
+                if !population.is_empty() {
+                    writeln!(
+                        f,
+                        "  partial aggregates per partition, merged after: {}",
+                        ids(&population)
+                    )?;
+                }
+            }
+            Exchange::Whole { reason } => {
+                writeln!(f, "exchange: none, all rows in one partition ({reason})")?;
             }
         }
         writeln!(f)?;

@@ -6,7 +6,10 @@
 //! the rows; a column read by several rules is read once per batch.
 
 mod display;
+pub mod partition;
 mod reads;
+
+pub use partition::{Exchange, Route, Routed};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -50,6 +53,8 @@ pub struct Plan<'r> {
     pub partitionings: Vec<Partitioning>,
     /// Columns read by more than one rule: (table.column, rules).
     pub shared_columns: Vec<(String, Vec<usize>)>,
+    /// How a scan splits the rows into partitions that run on their own.
+    pub exchange: Exchange,
 }
 
 /// Which rules to plan.
@@ -245,6 +250,9 @@ pub fn plan<'r>(
         .filter(|(_, users)| users.len() > 1)
         .map(|((t, c), users)| (format!("{t}.{c}"), users))
         .collect();
+    let loaded: Vec<String> = loads.iter().map(|l| l.table.clone()).collect();
+    let followed: Vec<(String, String)> = lookups.keys().cloned().collect();
+    let exchange = partition::derive(ruleset, &rules, &loaded, &followed);
     Plan {
         ruleset,
         rules,
@@ -253,6 +261,7 @@ pub fn plan<'r>(
         passes,
         partitionings,
         shared_columns,
+        exchange,
     }
 }
 

@@ -44,6 +44,9 @@ impl<'r> Plan<'r> {
             passes: Vec::new(),
             partitionings: Vec::new(),
             shared_columns: Vec::new(),
+            exchange: super::Exchange::Whole {
+                reason: "it runs no rules".to_string(),
+            },
         }
     }
 }

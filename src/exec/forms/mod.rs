@@ -8,7 +8,9 @@
 //! - `window.rs`: aggregates over the last N days, or the running range.
 //! - `sequence.rs`: rows of a key in order; `prev` is the row before.
 //! - `pair.rs`: partner selection, bucketing by key, candidate pairs.
-//! - `population.rs`: statistics per entity against its peers.
+//! - `population.rs`: statistics per entity against its peers;
+//!   `population_partial.rs`: the same over partitions, partial aggregates
+//!   per partition merged before the peers are compared.
 //!
 //! The kernels they share stay apart: `keyed.rs` (sorting by key and
 //! order), `partition.rs` (batches and hashing into partitions), `agg.rs`
@@ -17,6 +19,7 @@
 pub mod group;
 pub mod pair;
 pub mod population;
+pub mod population_partial;
 pub mod row;
 pub mod sequence;
 pub mod window;

@@ -12,8 +12,9 @@ use super::super::col::{Col, Scalar};
 use super::super::env::Env;
 use super::super::eval::Ctx;
 use super::super::output::{Flagged, Hits, render};
+use super::population_partial::PopulationPartial;
 use crate::flags::Flag;
-use crate::ir::{Form, Rule, Ruleset, TExpr, TExprKind};
+use crate::ir::{AggFunc, Form, Rule, Ruleset, TExpr, TExprKind};
 
 /// A population rule's form: the entity each row belongs to (a related
 /// row of `entity_table`), which entities are eligible, what groups them
@@ -69,11 +70,35 @@ pub fn run<'a>(
     env: &'a Env<'a>,
     rows: &[u32],
 ) -> Vec<Flag> {
+    flags_of(ruleset, rule, population, context(rule, population, env, rows))
+}
+
+/// Runs a population rule over the partial aggregates of every partition,
+/// merged.
+pub fn run_merged<'a>(
+    ruleset: &Ruleset,
+    rule: &'a Rule,
+    population: &Population<'a>,
+    env: &'a Env<'a>,
+    merged: &'a PopulationPartial,
+) -> Vec<Flag> {
+    let (entity_rows, aggregates) = merged.finish(rule);
+    let context = entity_context(rule, population, env, entity_rows, aggregates);
+    flags_of(ruleset, rule, population, context)
+}
+
+/// The entities whose condition holds in a usable peer group, flagged.
+fn flags_of<'a>(
+    ruleset: &Ruleset,
+    rule: &'a Rule,
+    population: &Population<'a>,
+    context: PopulationContext<'a>,
+) -> Vec<Flag> {
     let PopulationContext {
         ctx,
         group_of,
         group_sizes,
-    } = context(rule, population, env, rows);
+    } = context;
     let condition = ctx.eval(&rule.condition);
     let positions: Vec<usize> = (0..ctx.n)
         .filter(|&i| group_of[i].is_some() && condition.bools()[i].is_true())
@@ -100,16 +125,36 @@ pub fn context<'a>(
     env: &'a Env<'a>,
     rows: &[u32],
 ) -> PopulationContext<'a> {
-    let &Population {
-        entity,
-        entity_table,
-        eligible,
-        peers_by,
-        min_peers,
-    } = population;
+    let (entity_rows, aggregates) = entity_aggregates(rule, population, env, rows, false);
+    let aggregates = aggregates
+        .into_iter()
+        .map(|a| match a {
+            Aggregated::Value(col) => col,
+            Aggregated::Distinct(_) => unreachable!("distinct values are kept only when asked"),
+        })
+        .collect();
+    entity_context(rule, population, env, entity_rows, aggregates)
+}
+
+/// One aggregate over each entity's rows: its value, or for `count(distinct
+/// x)` in a partition, the distinct values (key texts), so partitions merge.
+pub enum Aggregated<'a> {
+    Value(Col<'a>),
+    Distinct(Vec<Vec<String>>),
+}
+
+/// The entities `rows` belong to (rows of the entity table, ascending),
+/// and each of the rule's aggregates over each entity's rows.
+pub fn entity_aggregates<'a>(
+    rule: &'a Rule,
+    population: &Population<'a>,
+    env: &'a Env<'a>,
+    rows: &[u32],
+    keep_distinct: bool,
+) -> (Vec<Option<u32>>, Vec<Aggregated<'a>>) {
     let table = rule.table.as_str();
     let all = Ctx::new(env, table, rows.iter().map(|r| Some(*r)).collect());
-    let Col::Row(entities) = all.eval(entity) else {
+    let Col::Row(entities) = all.eval(population.entity) else {
         unreachable!("`per` names a related row")
     };
     // Rows with an entity, ordered by entity (then by row, as loaded).
@@ -134,19 +179,61 @@ pub fn context<'a>(
     let mut member_ctx = Ctx::new(env, table, members.iter().map(|(_, r)| Some(*r)).collect());
     // Inside aggregates each row may also read its entity (`sum(provider.level)`).
     member_ctx.entity = Some((
-        entity_table,
+        population.entity_table,
         members.iter().map(|(e, _)| Some(*e)).collect(),
     ));
-    let aggregates: Vec<Col<'a>> = rule
+    let aggregates = rule
         .aggregates
         .iter()
         .map(|a| {
             let arg = a.arg.as_ref().map(|e| member_ctx.eval(e));
-            aggregate(a.func, arg.as_ref(), &ranges)
+            match a.func {
+                AggFunc::CountDistinct if keep_distinct => Aggregated::Distinct(distinct_values(
+                    arg.as_ref().expect("count(distinct x) has an argument"),
+                    &ranges,
+                )),
+                _ => Aggregated::Value(aggregate(a.func, arg.as_ref(), &ranges)),
+            }
         })
         .collect();
+    (entity_rows, aggregates)
+}
 
-    // One context row per entity from here on.
+/// Each range's distinct non-null values, as their key texts.
+fn distinct_values(values: &Col<'_>, ranges: &[Range<usize>]) -> Vec<Vec<String>> {
+    ranges
+            .iter()
+            .map(|r| {
+                let mut seen: Vec<String> = r
+                    .clone()
+                    .map(|i| values.get(i))
+                    .filter(|v| !v.is_null())
+                    .map(|v| v.key_text())
+                    .collect();
+                seen.sort_unstable();
+                seen.dedup();
+                seen
+            })
+            .collect()
+}
+
+/// The rest of a population rule, from each entity's aggregates: lets,
+/// eligibility, peer groups and quantiles, one context row per entity.
+pub fn entity_context<'a>(
+    rule: &'a Rule,
+    population: &Population<'a>,
+    env: &'a Env<'a>,
+    entity_rows: Vec<Option<u32>>,
+    aggregates: Vec<Col<'a>>,
+) -> PopulationContext<'a> {
+    let &Population {
+        entity: _,
+        entity_table,
+        eligible,
+        peers_by,
+        min_peers,
+    } = population;
+    let table = rule.table.as_str();
     let mut ctx = Ctx::new(env, table, vec![None; entity_rows.len()]);
     ctx.entity = Some((entity_table, entity_rows));
     ctx.aggregates = aggregates;

@@ -1,0 +1,154 @@
+//! The routed rows, bucket by bucket: held in memory up to a budget, the
+//! largest buckets spilled to files past it.
+
+use std::path::PathBuf;
+
+use arrow::array::RecordBatch;
+
+use super::super::read::concat_by_column;
+use super::route::BUCKETS;
+use crate::ir::Table;
+use super::spill::{SpillDir, read_spilled};
+
+/// Rows of a bucket gathered before they are joined into one batch: the
+/// slices each input batch gives a bucket are small.
+const JOIN_ROWS: usize = 8 * 1024;
+
+/// One bucket of one routed table.
+#[derive(Default)]
+struct Part {
+    /// Slices not yet joined.
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    /// Joined batches in memory.
+    held: Vec<RecordBatch>,
+    /// Files of batches spilled, in the order they were written.
+    spilled: Vec<PathBuf>,
+}
+
+pub struct Buckets {
+    /// The routed tables' schemas.
+    tables: Vec<Table>,
+    /// [bucket][table]
+    parts: Vec<Vec<Part>>,
+    /// Bytes held in memory per bucket, and in all.
+    held_bytes: Vec<u64>,
+    held_total: u64,
+    /// Bytes each bucket spilled (as held in memory before).
+    spilled_bytes: Vec<u64>,
+    rows: Vec<u64>,
+    budget: u64,
+}
+
+impl Buckets {
+    /// Buckets for the routed `tables`, holding up to `budget` bytes.
+    pub fn new(tables: Vec<Table>, budget: u64) -> Buckets {
+        Buckets {
+            parts: (0..BUCKETS)
+                .map(|_| tables.iter().map(|_| Part::default()).collect())
+                .collect(),
+            tables,
+            held_bytes: vec![0; BUCKETS],
+            held_total: 0,
+            spilled_bytes: vec![0; BUCKETS],
+            rows: vec![0; BUCKETS],
+            budget,
+        }
+    }
+
+    /// Adds rows of table `t` to `bucket`, spilling if the budget is passed.
+    pub fn push(
+        &mut self,
+        bucket: u16,
+        t: usize,
+        rows: RecordBatch,
+        spill: &mut SpillDir,
+    ) -> std::io::Result<()> {
+        let b = bucket as usize;
+        self.rows[b] += rows.num_rows() as u64;
+        let part = &mut self.parts[b][t];
+        part.pending_rows += rows.num_rows();
+        part.pending.push(rows);
+        if part.pending_rows >= JOIN_ROWS {
+            self.join(b, t);
+            self.spill_past_budget(spill)?;
+        }
+        Ok(())
+    }
+
+    /// Joins every bucket's pending slices of table `t` (its rows are all in).
+    pub fn finish_table(&mut self, t: usize, spill: &mut SpillDir) -> std::io::Result<()> {
+        for b in 0..BUCKETS {
+            self.join(b, t);
+        }
+        self.spill_past_budget(spill)
+    }
+
+    fn join(&mut self, b: usize, t: usize) {
+        let part = &mut self.parts[b][t];
+        if part.pending.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut part.pending);
+        part.pending_rows = 0;
+        let joined = concat_by_column(pending, &self.tables[t]);
+        let bytes = joined.get_array_memory_size() as u64;
+        part.held.push(joined);
+        self.held_bytes[b] += bytes;
+        self.held_total += bytes;
+    }
+
+    /// Spills the largest buckets until what is held is well under budget.
+    fn spill_past_budget(&mut self, spill: &mut SpillDir) -> std::io::Result<()> {
+        if self.held_total <= self.budget {
+            return Ok(());
+        }
+        while self.held_total > self.budget / 4 * 3 {
+            let Some(b) = (0..BUCKETS).max_by_key(|b| (self.held_bytes[*b], usize::MAX - b)) else {
+                break;
+            };
+            if self.held_bytes[b] == 0 {
+                break;
+            }
+            for part in &mut self.parts[b] {
+                if part.held.is_empty() {
+                    continue;
+                }
+                let held = std::mem::take(&mut part.held);
+                part.spilled.push(spill.write(&held)?);
+            }
+            self.held_total -= self.held_bytes[b];
+            self.spilled_bytes[b] += self.held_bytes[b];
+            self.held_bytes[b] = 0;
+        }
+        Ok(())
+    }
+
+    /// Bytes of `bucket` in memory and spilled.
+    pub fn bytes(&self, bucket: usize) -> u64 {
+        self.held_bytes[bucket] + self.spilled_bytes[bucket]
+    }
+
+    pub fn rows(&self, bucket: usize) -> u64 {
+        self.rows[bucket]
+    }
+
+    /// Takes `bucket`'s batches of each table, reading back what was spilled.
+    pub fn take(&mut self, bucket: usize) -> std::io::Result<Vec<Vec<RecordBatch>>> {
+        let mut out = Vec::with_capacity(self.parts[bucket].len());
+        for part in &mut self.parts[bucket] {
+            let mut batches = Vec::new();
+            for file in std::mem::take(&mut part.spilled) {
+                batches.extend(read_spilled(&file)?);
+            }
+            batches.append(&mut part.held);
+            batches.append(&mut part.pending);
+            part.pending_rows = 0;
+            out.push(batches);
+        }
+        self.held_total -= self.held_bytes[bucket];
+        self.held_bytes[bucket] = 0;
+        self.spilled_bytes[bucket] = 0;
+        Ok(out)
+    }
+}

@@ -1,0 +1,343 @@
+//! The partitioned scan: the plan's exchange routes every row of the
+//! routed tables to a bucket (all rows of a patient together), buckets
+//! past the memory limit spill to disk, and the plan runs a group of
+//! buckets at a time against the shared (broadcast) tables. Population
+//! rules merge their partial aggregates at the end; the flags stream to
+//! the output as sorted runs merged.
+
+mod buckets;
+mod route;
+mod spill;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow::array::RecordBatch;
+
+use super::compiled::Compiled;
+use super::env::{Env, Frames};
+use super::forms::population::{self, Population};
+use super::forms::population_partial::PopulationPartial;
+use super::read::{Notes, concat_by_column, projection};
+use super::run::{ExecOptions, execute_passes_on, lookups_for, thread_pool};
+use crate::data::compact::compact_batch;
+use crate::data::load::{Problem, load_dataset};
+use crate::data::memory::release_freed_memory;
+use crate::flags::{Flag, FlagRuns};
+use crate::plan::Exchange;
+use buckets::Buckets;
+use route::{BUCKETS, Router, split};
+pub use spill::SpillDir;
+
+/// Why a scan stopped.
+#[derive(Debug)]
+pub enum ScanError {
+    /// Bad input: the loader's first problem.
+    Data(Box<Problem>),
+    /// Spill files or the output could not be written or read.
+    Io(String),
+    /// The memory limit is too small for what must be held at once.
+    Memory(String),
+}
+
+impl std::fmt::Display for ScanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScanError::Data(p) => write!(f, "{p}"),
+            ScanError::Io(m) | ScanError::Memory(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<std::io::Error> for ScanError {
+    fn from(e: std::io::Error) -> ScanError {
+        ScanError::Io(format!("spill files: {e}"))
+    }
+}
+
+/// What a scan read, how it ran, and how many flags it gave.
+#[derive(Debug, Default)]
+pub struct ScanReport {
+    /// Rows read per table.
+    pub rows: Vec<(String, u64)>,
+    /// What the loader skipped, per table (`skipped 1 marker file: _SUCCESS`).
+    pub notes: Notes,
+    /// Time per phase.
+    pub phases: Vec<(&'static str, Duration)>,
+    /// Flags per rule id, and in all.
+    pub flags_per_rule: BTreeMap<String, u64>,
+    pub flags: u64,
+    /// Partitions run, and the bytes of rows and flags written to spill files.
+    pub partitions: usize,
+    pub spilled_bytes: u64,
+}
+
+/// Where and within what memory a scan runs.
+#[derive(Debug, Clone)]
+pub struct ScanLimits {
+    /// Memory the scan aims to stay under (bytes).
+    pub memory: u64,
+    /// Where spill files go (a private folder inside it).
+    pub temp_dir: PathBuf,
+}
+
+impl Default for ScanLimits {
+    fn default() -> ScanLimits {
+        ScanLimits {
+            memory: DEFAULT_MEMORY_LIMIT,
+            temp_dir: std::env::temp_dir(),
+        }
+    }
+}
+
+/// The memory limit when none is given: 4 GiB.
+pub const DEFAULT_MEMORY_LIMIT: u64 = 4 << 30;
+
+impl Compiled<'_> {
+    /// Runs the rules over the dataset in `dir`, partition by partition
+    /// when the plan has a partition key, and passes the flags to `sink` in
+    /// output order, a chunk at a time.
+    pub fn scan_into(
+        &self,
+        dir: &std::path::Path,
+        options: &ExecOptions,
+        limits: &ScanLimits,
+        progress: &dyn Fn(&str, u64),
+        sink: &mut dyn FnMut(Vec<Flag>) -> std::io::Result<()>,
+    ) -> Result<ScanReport, ScanError> {
+        // Refused before anything is read.
+        let spill = SpillDir::create(&limits.temp_dir).map_err(ScanError::Io)?;
+        let mut report = ScanReport::default();
+        let mut runs = FlagRuns::new(spill.path(), limits.memory / 10)?;
+        match &self.plan().exchange {
+            Exchange::Key { .. } => {
+                self.run_partitioned(dir, options, limits, spill, progress, &mut runs, &mut report)?
+            }
+            Exchange::Whole { .. } => {
+                let started = Instant::now();
+                let (tables, notes) = self
+                    .read_compact(dir, &options.load, progress)
+                    .map_err(ScanError::Data)?;
+                report.phases.push(("read", started.elapsed()));
+                report.notes = notes;
+                report.rows = self
+                    .plan()
+                    .loads
+                    .iter()
+                    .map(|l| {
+                        let rows = tables.get(&l.table).map_or(0, |b| b.num_rows() as u64);
+                        (l.table.clone(), rows)
+                    })
+                    .collect();
+                release_freed_memory();
+                let (flags, phases) = self.run_tables(tables, options);
+                report.phases.extend(phases);
+                report.partitions = 1;
+                runs.push(flags)?;
+            }
+        }
+        let started = Instant::now();
+        let counts = &mut report.flags_per_rule;
+        let mut total = 0u64;
+        runs.merge(64 * 1024, &mut |chunk: Vec<Flag>| {
+            for flag in &chunk {
+                *counts.entry(flag.rule_id.clone()).or_insert(0) += 1;
+            }
+            total += chunk.len() as u64;
+            sink(chunk)
+        })?;
+        report.flags = total;
+        report.phases.push(("write", started.elapsed()));
+        Ok(report)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_partitioned(
+        &self,
+        dir: &std::path::Path,
+        options: &ExecOptions,
+        limits: &ScanLimits,
+        mut spill: SpillDir,
+        progress: &dyn Fn(&str, u64),
+        runs: &mut FlagRuns,
+        report: &mut ScanReport,
+    ) -> Result<(), ScanError> {
+        let plan = self.plan();
+        let ruleset = plan.ruleset;
+        let schema = &ruleset.schema;
+        let Exchange::Key { routed, .. } = &plan.exchange else {
+            unreachable!("run only with a partition key")
+        };
+        let started = Instant::now();
+        let mut router = Router::new(routed);
+        let tables = routed
+            .iter()
+            .map(|r| schema.table(&r.table).cloned().expect("routed tables exist"))
+            .collect();
+        // Rows held before spilling: under half the limit, so a partition
+        // can run beside them.
+        let mut buckets = Buckets::new(tables, limits.memory / 20 * 9);
+        let mut broadcast: HashMap<String, Vec<RecordBatch>> = HashMap::new();
+        let mut rows: BTreeMap<String, u64> = BTreeMap::new();
+        let mut failure: Option<std::io::Error> = None;
+        let mut current: Option<usize> = None;
+        let narrow = |table: &crate::ir::Table, batch| compact_batch(batch, table);
+        let validation = load_dataset(
+            dir,
+            schema,
+            &options.load,
+            &projection(plan),
+            Some(&narrow as crate::data::load::Narrow<'_>),
+            &mut |table, batch| {
+                if failure.is_some() {
+                    return;
+                }
+                *rows.entry(table.to_string()).or_default() += batch.num_rows() as u64;
+                let Some(t) = router.index(table) else {
+                    broadcast.entry(table.to_string()).or_default().push(batch);
+                    return;
+                };
+                let result = (|| {
+                    if let Some(previous) = current.filter(|p| *p != t) {
+                        buckets.finish_table(previous, &mut spill)?;
+                    }
+                    current = Some(t);
+                    let assigned = router.buckets(t, &batch);
+                    for (bucket, part) in split(&batch, &assigned) {
+                        buckets.push(bucket, t, part, &mut spill)?;
+                    }
+                    Ok(())
+                })();
+                if let Err(e) = result {
+                    failure = Some(e);
+                }
+            },
+            progress,
+        );
+        if let Some(problem) = validation.problems.into_first() {
+            return Err(ScanError::Data(Box::new(problem)));
+        }
+        if let Some(e) = failure {
+            return Err(e.into());
+        }
+        if let Some(t) = current {
+            buckets.finish_table(t, &mut spill)?;
+        }
+        drop(router);
+        report.notes = validation
+            .sources
+            .iter()
+            .filter_map(|s| Some((s.table.clone(), s.skipped_note()?)))
+            .collect();
+        report.rows = plan
+            .loads
+            .iter()
+            .map(|l| (l.table.clone(), rows.get(&l.table).copied().unwrap_or(0)))
+            .collect();
+        report.phases.push(("read", started.elapsed()));
+        log_memory("read");
+
+        let started = Instant::now();
+        // The shared tables, each read whole once; their key indexes are
+        // built once and serve every partition.
+        let shared: Frames = plan
+            .loads
+            .iter()
+            .filter(|l| router_skips(routed, &l.table))
+            .filter_map(|l| {
+                let table = schema.table(&l.table)?;
+                let batch = broadcast
+                    .remove(&l.table)
+                    .filter(|b| !b.is_empty())
+                    .map(|b| concat_by_column(b, table));
+                Some((l.table.clone(), Arc::new(self.frame(&l.table, batch)?)))
+            })
+            .collect();
+        let is_routed = |t: &str| !router_skips(routed, t);
+        let pool = thread_pool(options.threads);
+        let mut partials: BTreeMap<usize, PopulationPartial> = BTreeMap::new();
+        // Consecutive buckets run together up to a tenth of the limit: the
+        // engine holds a few times a partition's rows while it runs.
+        let target = (limits.memory / 10).max(1);
+        let mut first = 0;
+        while first < BUCKETS {
+            let mut last = first + 1;
+            let mut bytes = buckets.bytes(first);
+            while last < BUCKETS && bytes + buckets.bytes(last) <= target {
+                bytes += buckets.bytes(last);
+                last += 1;
+            }
+            let group = first..last;
+            first = last;
+            if group.clone().all(|b| buckets.rows(b) == 0) {
+                continue;
+            }
+            let mut pieces: Vec<Vec<RecordBatch>> = vec![Vec::new(); routed.len()];
+            for b in group {
+                for (t, batches) in buckets.take(b)?.into_iter().enumerate() {
+                    pieces[t].extend(batches);
+                }
+            }
+            let mut frames = shared.clone();
+            for (r, batches) in routed.iter().zip(pieces) {
+                let table = schema.table(&r.table).expect("routed tables exist");
+                let batch = (!batches.is_empty()).then(|| concat_by_column(batches, table));
+                if let Some(frame) = self.frame(&r.table, batch) {
+                    frames.insert(r.table.clone(), Arc::new(frame));
+                }
+            }
+            let lookups = lookups_for(plan, &frames);
+            let env = Env::new(ruleset, frames, lookups, &options.overrides);
+            let (flags, partial) = execute_passes_on(&pool, plan, &env, options, &is_routed, true);
+            drop(env);
+            for (rule, partial) in partial {
+                let rule_ref = &ruleset.rules[rule];
+                partials.entry(rule).or_default().merge(rule_ref, partial);
+            }
+            runs.push(flags)?;
+            report.partitions += 1;
+            release_freed_memory();
+        }
+        log_memory("partitions");
+
+        // What needs every partition: rules over the shared tables, and
+        // population rules from their merged partials.
+        let mut frames = shared;
+        for r in routed {
+            if let Some(frame) = self.frame(&r.table, None) {
+                frames.insert(r.table.clone(), Arc::new(frame));
+            }
+        }
+        let lookups = lookups_for(plan, &frames);
+        let env = Env::new(ruleset, frames, lookups, &options.overrides);
+        let (mut flags, _) =
+            execute_passes_on(&pool, plan, &env, options, &|t| !is_routed(t), false);
+        for (rule, merged) in &partials {
+            let rule = &ruleset.rules[*rule];
+            let form = Population::of(&rule.form).expect("partials come from population rules");
+            flags.extend(population::run_merged(ruleset, rule, &form, &env, merged));
+        }
+        flags.sort_by(Flag::output_order);
+        runs.push(flags)?;
+        report.spilled_bytes += spill.bytes_written();
+        report.phases.push(("execute", started.elapsed()));
+        Ok(())
+    }
+}
+
+fn router_skips(routed: &[crate::plan::Routed], table: &str) -> bool {
+    !routed.iter().any(|r| r.table == table)
+}
+
+/// Logs (at info level) the memory held after a phase, for tuning.
+fn log_memory(phase: &str) {
+    let mib = |b: Option<u64>| b.map_or(0.0, |b| b as f64 / (1024.0 * 1024.0));
+    tracing::info!(
+        phase,
+        rss_mib = mib(crate::data::memory::status_bytes("VmRSS:")),
+        peak_mib = mib(crate::data::memory::status_bytes("VmHWM:")),
+        "phase done"
+    );
+}

@@ -1,0 +1,135 @@
+//! Routing rows to buckets: by a hash of their key, or (lines) by the
+//! bucket of the row a relation leads to. A bucket holds every row of its
+//! keys, so buckets, and groups of them, run on their own.
+
+use std::collections::HashMap;
+
+use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
+use arrow::datatypes::DataType;
+
+use super::super::env::{Frame, key_texts};
+use crate::plan::{Route, Routed};
+
+/// Buckets the rows are spread over: enough that a bucket is a small part
+/// of a dataset far larger than memory, few enough that each bucket gets
+/// a useful slice of every batch.
+pub const BUCKETS: usize = 128;
+
+/// A 64-bit hash of each row's key (`None` where a key column is null):
+/// one text column hashed as it is, other keys as their key text.
+pub fn key_hashes(table: &str, batch: &RecordBatch, columns: &[String]) -> Vec<Option<u64>> {
+    if let [column] = columns
+        && let Some(array) = batch.column_by_name(column)
+        && array.data_type() == &DataType::Utf8
+    {
+        let text = array.as_string::<i32>();
+        return (0..text.len())
+            .map(|i| {
+                text.is_valid(i)
+                    .then(|| xxhash_rust::xxh3::xxh3_64(text.value(i).as_bytes()))
+            })
+            .collect();
+    }
+    let frame = Frame::new(table, batch.clone());
+    key_texts(&frame, columns)
+        .into_iter()
+        .map(|k| k.map(|k| xxhash_rust::xxh3::xxh3_64(k.as_bytes())))
+        .collect()
+}
+
+/// The bucket of a key hash; rows without a key share bucket 0.
+pub fn bucket_of(hash: Option<u64>) -> u16 {
+    // The top bits: the map below is keyed by the whole hash.
+    hash.map_or(0, |h| ((h >> 40) % BUCKETS as u64) as u16)
+}
+
+/// Decides the bucket of every row of the routed tables.
+pub struct Router {
+    routed: Vec<Routed>,
+    /// For a table other tables reach through a relation: the bucket of
+    /// each of its keys (by 64-bit hash; two keys share a hash with
+    /// probability about n²/2⁶⁵, below 10⁻⁵ for 10⁷ keys).
+    targets: HashMap<String, HashMap<u64, u16, foldhash::fast::RandomState>>,
+}
+
+impl Router {
+    pub fn new(routed: &[Routed]) -> Router {
+        let targets = routed
+            .iter()
+            .filter_map(|r| match &r.route {
+                Route::Relation { to_table, .. } => Some((to_table.clone(), HashMap::default())),
+                Route::Columns { .. } => None,
+            })
+            .collect();
+        Router {
+            routed: routed.to_vec(),
+            targets,
+        }
+    }
+
+    /// The position of `table` among the routed tables.
+    pub fn index(&self, table: &str) -> Option<usize> {
+        self.routed.iter().position(|r| r.table == table)
+    }
+
+    /// The bucket of each row of a batch of routed table `t`.
+    pub fn buckets(&mut self, t: usize, batch: &RecordBatch) -> Vec<u16> {
+        let Routed { table, route } = &self.routed[t];
+        let buckets: Vec<u16> = match route {
+            Route::Columns { columns } => key_hashes(table, batch, columns)
+                .into_iter()
+                .map(bucket_of)
+                .collect(),
+            Route::Relation {
+                from_columns,
+                to_table,
+                ..
+            } => {
+                let map = &self.targets[to_table];
+                key_hashes(table, batch, from_columns)
+                    .into_iter()
+                    // A row whose related row is missing goes by its own key.
+                    .map(|h| h.and_then(|h| map.get(&h).copied()).unwrap_or(bucket_of(h)))
+                    .collect()
+            }
+        };
+        if let Some(map) = self.targets.get_mut(table) {
+            let key = self
+                .routed
+                .iter()
+                .find_map(|r| match &r.route {
+                    Route::Relation {
+                        to_table,
+                        to_columns,
+                        ..
+                    } if to_table == table => Some(to_columns.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            for (hash, bucket) in key_hashes(table, batch, &key).into_iter().zip(&buckets) {
+                if let Some(hash) = hash {
+                    map.insert(hash, *bucket);
+                }
+            }
+        }
+        buckets
+    }
+}
+
+/// The rows of `batch` in each bucket, as (bucket, rows) in bucket order.
+pub fn split(batch: &RecordBatch, buckets: &[u16]) -> Vec<(u16, RecordBatch)> {
+    let mut rows: Vec<Vec<u32>> = vec![Vec::new(); BUCKETS];
+    for (i, b) in buckets.iter().enumerate() {
+        rows[*b as usize].push(i as u32);
+    }
+    rows.into_iter()
+        .enumerate()
+        .filter(|(_, r)| !r.is_empty())
+        .map(|(b, r)| {
+            let indices = UInt32Array::from(r);
+            let part = arrow::compute::take_record_batch(batch, &indices)
+                .expect("indices within the batch");
+            (b as u16, part)
+        })
+        .collect()
+}

@@ -1,0 +1,111 @@
+//! Spill files: a scan's rows that do not fit under its memory limit,
+//! written to a private folder inside `--temp-dir`. The folder is removed
+//! when the scan ends, whether it succeeds or fails, and on Ctrl-C or
+//! SIGTERM.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, Once};
+
+use arrow::array::RecordBatch;
+use arrow::ipc::reader::StreamReader;
+use arrow::ipc::writer::StreamWriter;
+
+/// Spill folders in use, removed by the interrupt handler.
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static HANDLER: Once = Once::new();
+
+/// A private folder for spill files.
+pub struct SpillDir {
+    dir: tempfile::TempDir,
+    written: u64,
+    files: u64,
+}
+
+impl SpillDir {
+    /// Creates the folder inside `base` and proves it writable, before any
+    /// data is read.
+    pub fn create(base: &Path) -> Result<SpillDir, String> {
+        let refuse = |e: std::io::Error| {
+            format!(
+                "cannot write spill files in {}: {e} (give a writable folder with --temp-dir)",
+                base.display()
+            )
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("claimaudit-spill-")
+            .tempdir_in(base)
+            .map_err(refuse)?;
+        std::fs::write(dir.path().join("probe"), b"ok").map_err(refuse)?;
+        std::fs::remove_file(dir.path().join("probe")).map_err(refuse)?;
+        HANDLER.call_once(|| {
+            // Another handler (none today) would keep its own cleanup.
+            let _ = ctrlc::set_handler(|| {
+                if let Ok(live) = LIVE.lock() {
+                    for dir in live.iter() {
+                        let _ = std::fs::remove_dir_all(dir);
+                    }
+                }
+                eprintln!("interrupted; spill files removed");
+                std::process::exit(130);
+            });
+        });
+        if let Ok(mut live) = LIVE.lock() {
+            live.push(dir.path().to_path_buf());
+        }
+        Ok(SpillDir {
+            dir,
+            written: 0,
+            files: 0,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `batches` (one schema) to a new file and returns its path.
+    pub fn write(&mut self, batches: &[RecordBatch]) -> std::io::Result<PathBuf> {
+        let path = self.dir.path().join(format!("part-{:06}.arrow", self.files));
+        self.files += 1;
+        let file = BufWriter::with_capacity(1 << 20, File::create(&path)?);
+        let schema = batches
+            .first()
+            .map(|b| b.schema())
+            .ok_or_else(|| std::io::Error::other("nothing to spill"))?;
+        let mut writer = StreamWriter::try_new(file, &schema).map_err(std::io::Error::other)?;
+        for batch in batches {
+            writer.write(batch).map_err(std::io::Error::other)?;
+        }
+        writer.finish().map_err(std::io::Error::other)?;
+        let file = writer.into_inner().map_err(std::io::Error::other)?;
+        file.into_inner().map_err(|e| e.into_error())?;
+        self.written += std::fs::metadata(&path)?.len();
+        Ok(path)
+    }
+
+    /// Bytes written so far.
+    pub fn bytes_written(&self) -> u64 {
+        self.written
+    }
+}
+
+/// Reads back a file [`SpillDir::write`] wrote, and removes it.
+pub fn read_spilled(path: &Path) -> std::io::Result<Vec<RecordBatch>> {
+    let file = BufReader::with_capacity(1 << 20, File::open(path)?);
+    let reader = StreamReader::try_new(file, None).map_err(std::io::Error::other)?;
+    let batches = reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(std::io::Error::other)?;
+    std::fs::remove_file(path)?;
+    Ok(batches)
+}
+
+impl Drop for SpillDir {
+    fn drop(&mut self) {
+        if let Ok(mut live) = LIVE.lock() {
+            live.retain(|d| d != self.dir.path());
+        }
+    }
+}
