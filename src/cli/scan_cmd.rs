@@ -94,6 +94,8 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
     }
     let mut writer = FlagWriter::create(&args.out, args.format)
         .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
+    let unfinished = writer.temp_path().to_path_buf();
+    crate::data::interrupt::remove_on_interrupt(&unfinished);
     let progress = Progress::new("reading", "rows", None);
     let report = compiled.scan_into(
         &args.data,
@@ -122,6 +124,7 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
         other => other.to_string(),
     })?;
     let write_started = Instant::now();
+    crate::data::interrupt::forget(&unfinished);
     writer
         .finish()
         .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;

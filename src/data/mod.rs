@@ -5,6 +5,7 @@
 pub mod arrow_types;
 pub mod compact;
 pub mod contract;
+pub mod interrupt;
 pub mod load;
 pub mod memory;
 pub mod values;

@@ -104,6 +104,11 @@ enum Output {
 }
 
 impl FlagWriter {
+    /// Where the flags go until [`FlagWriter::finish`] names them.
+    pub fn temp_path(&self) -> &Path {
+        self.temp.path()
+    }
+
     pub fn create(path: &Path, format: FlagFormat) -> io::Result<FlagWriter> {
         let dir = path
             .parent()

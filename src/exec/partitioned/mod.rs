@@ -108,13 +108,19 @@ impl Compiled<'_> {
         sink: &mut dyn FnMut(Vec<Flag>) -> std::io::Result<()>,
     ) -> Result<ScanReport, ScanError> {
         // Refused before anything is read.
-        let spill = SpillDir::create(&limits.temp_dir).map_err(ScanError::Io)?;
+        let mut spill = SpillDir::create(&limits.temp_dir).map_err(ScanError::Io)?;
         let mut report = ScanReport::default();
         let mut runs = FlagRuns::new(spill.path(), limits.memory / 10)?;
         match &self.plan().exchange {
-            Exchange::Key { .. } => {
-                self.run_partitioned(dir, options, limits, spill, progress, &mut runs, &mut report)?
-            }
+            Exchange::Key { .. } => self.run_partitioned(
+                dir,
+                options,
+                limits,
+                &mut spill,
+                progress,
+                &mut runs,
+                &mut report,
+            )?,
             Exchange::Whole { .. } => {
                 let started = Instant::now();
                 let (tables, notes) = self
@@ -159,7 +165,7 @@ impl Compiled<'_> {
         dir: &std::path::Path,
         options: &ExecOptions,
         limits: &ScanLimits,
-        mut spill: SpillDir,
+        spill: &mut SpillDir,
         progress: &dyn Fn(&str, u64),
         runs: &mut FlagRuns,
         report: &mut ScanReport,
@@ -174,7 +180,12 @@ impl Compiled<'_> {
         let mut router = Router::new(routed);
         let tables = routed
             .iter()
-            .map(|r| schema.table(&r.table).cloned().expect("routed tables exist"))
+            .map(|r| {
+                schema
+                    .table(&r.table)
+                    .cloned()
+                    .expect("routed tables exist")
+            })
             .collect();
         // Rows held before spilling: under half the limit, so a partition
         // can run beside them.
@@ -201,12 +212,12 @@ impl Compiled<'_> {
                 };
                 let result = (|| {
                     if let Some(previous) = current.filter(|p| *p != t) {
-                        buckets.finish_table(previous, &mut spill)?;
+                        buckets.finish_table(previous, spill)?;
                     }
                     current = Some(t);
                     let assigned = router.buckets(t, &batch);
                     for (bucket, part) in split(&batch, &assigned) {
-                        buckets.push(bucket, t, part, &mut spill)?;
+                        buckets.push(bucket, t, part, spill)?;
                     }
                     Ok(())
                 })();
@@ -223,7 +234,7 @@ impl Compiled<'_> {
             return Err(e.into());
         }
         if let Some(t) = current {
-            buckets.finish_table(t, &mut spill)?;
+            buckets.finish_table(t, spill)?;
         }
         drop(router);
         report.notes = validation
@@ -280,6 +291,22 @@ impl Compiled<'_> {
                     pieces[t].extend(batches);
                 }
             }
+            // A partition is one bucket at least; a bucket past what the
+            // limit can run is refused when a single key makes it so.
+            if bytes > limits.memory / 4
+                && let Some((key, share)) = largest_key(&plan.exchange, routed, &pieces)
+                && (bytes as f64 * share) as u64 > limits.memory / 4
+            {
+                let needs = (bytes as f64 * share) as u64;
+                return Err(ScanError::Memory(format!(
+                    "the rows of {key} alone need about {} to run, more than \
+                     --memory-limit {} allows (a partition may use a quarter of it); \
+                     raise the limit to at least {}",
+                    size(needs),
+                    size(limits.memory),
+                    size(needs * 4)
+                )));
+            }
             let mut frames = shared.clone();
             for (r, batches) in routed.iter().zip(pieces) {
                 let table = schema.table(&r.table).expect("routed tables exist");
@@ -327,8 +354,51 @@ impl Compiled<'_> {
     }
 }
 
+/// The key with the most rows of the key table among `pieces` (one
+/// partition's batches of each routed table), named as `table.column =
+/// value`, with its share of those rows.
+fn largest_key(
+    exchange: &Exchange,
+    routed: &[crate::plan::Routed],
+    pieces: &[Vec<RecordBatch>],
+) -> Option<(String, f64)> {
+    let Exchange::Key { table, column, .. } = exchange else {
+        return None;
+    };
+    let t = routed.iter().position(|r| &r.table == table)?;
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    let mut rows = 0u64;
+    for batch in &pieces[t] {
+        let frame = super::env::Frame::new(table, batch.clone());
+        for key in super::env::key_texts(&frame, std::slice::from_ref(column)) {
+            rows += 1;
+            *counts
+                .entry(key.unwrap_or_else(|| "null".to_string()))
+                .or_default() += 1;
+        }
+    }
+    let (key, most) = counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))?;
+    Some((
+        format!("{table}.{column} = {key} ({most} rows of {table})"),
+        most as f64 / rows.max(1) as f64,
+    ))
+}
+
 fn router_skips(routed: &[crate::plan::Routed], table: &str) -> bool {
     !routed.iter().any(|r| r.table == table)
+}
+
+/// A size as people read it: `1.5 GiB`, `300 MiB`, `12 KiB`.
+fn size(bytes: u64) -> String {
+    let units = [("GiB", 30), ("MiB", 20), ("KiB", 10)];
+    for (unit, shift) in units {
+        if bytes >= 1 << shift {
+            return format!("{:.1} {unit}", bytes as f64 / (1u64 << shift) as f64);
+        }
+    }
+    format!("{bytes} bytes")
 }
 
 /// Logs (at info level) the memory held after a phase, for tuning.

@@ -6,15 +6,10 @@
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, Once};
 
 use arrow::array::RecordBatch;
 use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::StreamWriter;
-
-/// Spill folders in use, removed by the interrupt handler.
-static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-static HANDLER: Once = Once::new();
 
 /// A private folder for spill files.
 pub struct SpillDir {
@@ -39,21 +34,7 @@ impl SpillDir {
             .map_err(refuse)?;
         std::fs::write(dir.path().join("probe"), b"ok").map_err(refuse)?;
         std::fs::remove_file(dir.path().join("probe")).map_err(refuse)?;
-        HANDLER.call_once(|| {
-            // Another handler (none today) would keep its own cleanup.
-            let _ = ctrlc::set_handler(|| {
-                if let Ok(live) = LIVE.lock() {
-                    for dir in live.iter() {
-                        let _ = std::fs::remove_dir_all(dir);
-                    }
-                }
-                eprintln!("interrupted; spill files removed");
-                std::process::exit(130);
-            });
-        });
-        if let Ok(mut live) = LIVE.lock() {
-            live.push(dir.path().to_path_buf());
-        }
+        crate::data::interrupt::remove_on_interrupt(dir.path());
         Ok(SpillDir {
             dir,
             written: 0,
@@ -67,7 +48,10 @@ impl SpillDir {
 
     /// Writes `batches` (one schema) to a new file and returns its path.
     pub fn write(&mut self, batches: &[RecordBatch]) -> std::io::Result<PathBuf> {
-        let path = self.dir.path().join(format!("part-{:06}.arrow", self.files));
+        let path = self
+            .dir
+            .path()
+            .join(format!("part-{:06}.arrow", self.files));
         self.files += 1;
         let file = BufWriter::with_capacity(1 << 20, File::create(&path)?);
         let schema = batches
@@ -104,8 +88,6 @@ pub fn read_spilled(path: &Path) -> std::io::Result<Vec<RecordBatch>> {
 
 impl Drop for SpillDir {
     fn drop(&mut self) {
-        if let Ok(mut live) = LIVE.lock() {
-            live.retain(|d| d != self.dir.path());
-        }
+        crate::data::interrupt::forget(self.dir.path());
     }
 }
