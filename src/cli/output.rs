@@ -181,18 +181,9 @@ pub fn print_scan_summary(
     println!("flags per rule");
     for rule in ruleset.rules.iter().filter(|r| selection.includes(r)) {
         let count = report.flags_per_rule.get(&rule.id).copied().unwrap_or(0);
-        println!(
-            "  {:<12} {:>10}  {}",
-            rule.id,
-            thousands(count),
-            rule.name
-        );
+        println!("  {:<12} {:>10}  {}", rule.id, thousands(count), rule.name);
     }
-    println!(
-        "  {:<12} {:>10}",
-        "total",
-        thousands(report.flags)
-    );
+    println!("  {:<12} {:>10}", "total", thousands(report.flags));
     println!();
     println!("time");
     for (phase, time) in report.phases.iter().chain(extra_phases) {

@@ -155,7 +155,13 @@ pub(super) fn execute_passes_on(
 ) -> PartitionOutput {
     let mut partials = Vec::new();
     let mut flags = pool.install(|| {
-        run_passes(plan, env, options, include, partial.then_some(&mut partials))
+        run_passes(
+            plan,
+            env,
+            options,
+            include,
+            partial.then_some(&mut partials),
+        )
     });
     flags.sort_by(Flag::output_order);
     (flags, partials)

@@ -54,10 +54,9 @@ pub enum Exchange {
 impl Exchange {
     pub fn routed(&self, table: &str) -> Option<&Route> {
         match self {
-            Exchange::Key { routed, .. } => routed
-                .iter()
-                .find(|r| r.table == table)
-                .map(|r| &r.route),
+            Exchange::Key { routed, .. } => {
+                routed.iter().find(|r| r.table == table).map(|r| &r.route)
+            }
             Exchange::Whole { .. } => None,
         }
     }
@@ -73,9 +72,10 @@ fn column_reached(rule: &Rule, expr: &TExpr) -> Option<(String, String)> {
     let TExprKind::Column { var, path, column } = &expr.kind else {
         return None;
     };
-    let table = path
-        .last()
-        .map_or_else(|| super::var_table(rule, *var).to_string(), |s| s.table.clone());
+    let table = path.last().map_or_else(
+        || super::var_table(rule, *var).to_string(),
+        |s| s.table.clone(),
+    );
     Some((table, column.clone()))
 }
 

@@ -70,7 +70,12 @@ pub fn run<'a>(
     env: &'a Env<'a>,
     rows: &[u32],
 ) -> Vec<Flag> {
-    flags_of(ruleset, rule, population, context(rule, population, env, rows))
+    flags_of(
+        ruleset,
+        rule,
+        population,
+        context(rule, population, env, rows),
+    )
 }
 
 /// Runs a population rule over the partial aggregates of every partition,
@@ -202,19 +207,19 @@ pub fn entity_aggregates<'a>(
 /// Each range's distinct non-null values, as their key texts.
 fn distinct_values(values: &Col<'_>, ranges: &[Range<usize>]) -> Vec<Vec<String>> {
     ranges
-            .iter()
-            .map(|r| {
-                let mut seen: Vec<String> = r
-                    .clone()
-                    .map(|i| values.get(i))
-                    .filter(|v| !v.is_null())
-                    .map(|v| v.key_text())
-                    .collect();
-                seen.sort_unstable();
-                seen.dedup();
-                seen
-            })
-            .collect()
+        .iter()
+        .map(|r| {
+            let mut seen: Vec<String> = r
+                .clone()
+                .map(|i| values.get(i))
+                .filter(|v| !v.is_null())
+                .map(|v| v.key_text())
+                .collect();
+            seen.sort_unstable();
+            seen.dedup();
+            seen
+        })
+        .collect()
 }
 
 /// The rest of a population rule, from each entity's aggregates: lets,

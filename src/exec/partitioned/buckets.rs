@@ -7,8 +7,8 @@ use arrow::array::RecordBatch;
 
 use super::super::read::concat_by_column;
 use super::route::BUCKETS;
-use crate::ir::Table;
 use super::spill::{SpillDir, read_spilled};
+use crate::ir::Table;
 
 /// Rows of a bucket gathered before they are joined into one batch: the
 /// slices each input batch gives a bucket are small.

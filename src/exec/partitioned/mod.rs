@@ -112,9 +112,15 @@ impl Compiled<'_> {
         let mut report = ScanReport::default();
         let mut runs = FlagRuns::new(spill.path(), limits.memory / 10)?;
         match &self.plan().exchange {
-            Exchange::Key { .. } => {
-                self.run_partitioned(dir, options, limits, spill, progress, &mut runs, &mut report)?
-            }
+            Exchange::Key { .. } => self.run_partitioned(
+                dir,
+                options,
+                limits,
+                spill,
+                progress,
+                &mut runs,
+                &mut report,
+            )?,
             Exchange::Whole { .. } => {
                 let started = Instant::now();
                 let (tables, notes) = self
@@ -174,7 +180,12 @@ impl Compiled<'_> {
         let mut router = Router::new(routed);
         let tables = routed
             .iter()
-            .map(|r| schema.table(&r.table).cloned().expect("routed tables exist"))
+            .map(|r| {
+                schema
+                    .table(&r.table)
+                    .cloned()
+                    .expect("routed tables exist")
+            })
             .collect();
         // Rows held before spilling: under half the limit, so a partition
         // can run beside them.

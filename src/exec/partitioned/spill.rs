@@ -67,7 +67,10 @@ impl SpillDir {
 
     /// Writes `batches` (one schema) to a new file and returns its path.
     pub fn write(&mut self, batches: &[RecordBatch]) -> std::io::Result<PathBuf> {
-        let path = self.dir.path().join(format!("part-{:06}.arrow", self.files));
+        let path = self
+            .dir
+            .path()
+            .join(format!("part-{:06}.arrow", self.files));
         self.files += 1;
         let file = BufWriter::with_capacity(1 << 20, File::create(&path)?);
         let schema = batches
