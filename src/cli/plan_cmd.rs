@@ -2,15 +2,32 @@
 
 use std::path::PathBuf;
 
+use serde_json::{Value as Json, json};
+
 use crate::check::check_paths_or_shipped;
-use crate::plan::{Selection, plan};
+use crate::plan::{Plan, Selection, plan};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    /// For people: the operators, then what they share.
+    #[default]
+    Text,
+    /// For programs: the operators, exchange, loads and lookups.
+    Json,
+}
 
 #[derive(clap::Args)]
 #[command(
-    about = "Show how a ruleset runs: columns read, shared lookups, passes, partitionings.",
-    long_about = "Print the physical plan of a ruleset: the columns read from each table, the lookups\n\
-    along relations (each built once and shared), one pass per table with the rules it runs, and the\n\
-    partitionings keyed rules share. Without PATHS, plans the shipped CHS ruleset."
+    about = "Show how a ruleset runs: the operators a scan runs in order, columns read, shared lookups, passes, partitionings.",
+    long_about = "Print the physical plan of a ruleset. First the operators a scan runs, in order and by\n\
+    phase: the tables read (only the columns the rules use), how rows are routed to partitions or\n\
+    shared by all of them, per partition the lookups and each pass (row rules batch by batch, one\n\
+    operator per keyed rule by its form, population rules as partial aggregates), after every\n\
+    partition the final aggregates and the rules over shared tables, and the flags written as sorted\n\
+    runs merged. Then the columns read from each table, the lookups along relations (each built once\n\
+    and shared), one pass per table with the rules it runs, the exchange, and the partitionings keyed\n\
+    rules share. With --format json, the operators, exchange, loads and lookups for programs.\n\
+    Without PATHS, plans the shipped CHS ruleset."
 )]
 pub struct PlanArgs {
     /// Rule files or folders.
@@ -21,6 +38,9 @@ pub struct PlanArgs {
     /// Plan as for real-time checks (batch-only rules left out).
     #[arg(long)]
     realtime: bool,
+    /// How to print the plan.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    format: PlanFormat,
 }
 
 pub fn run(args: &PlanArgs) -> Result<u8, String> {
@@ -33,6 +53,42 @@ pub fn run(args: &PlanArgs) -> Result<u8, String> {
         only: args.only.clone(),
         skip_batch_only: args.realtime,
     };
-    print!("{}", plan(ruleset, &selection, &checked.sources));
+    let plan = plan(ruleset, &selection, &checked.sources);
+    match args.format {
+        PlanFormat::Text => print!("{plan}"),
+        PlanFormat::Json => {
+            let text =
+                serde_json::to_string_pretty(&plan_json(&plan)).map_err(|e| e.to_string())?;
+            println!("{text}");
+        }
+    }
     Ok(0)
+}
+
+/// The plan for programs: the operators in order, and what they route, read and share.
+fn plan_json(plan: &Plan) -> Json {
+    let ruleset = plan.ruleset;
+    let ids = |rules: &[usize]| -> Vec<&str> {
+        rules
+            .iter()
+            .map(|&i| ruleset.rules[i].id.as_str())
+            .collect()
+    };
+    let lookups: Vec<Json> = plan
+        .lookups
+        .iter()
+        .map(|((from, relation), users)| {
+            let to = ruleset.schema.relation(from, relation).map(|r| &r.to_table);
+            json!({ "from": from, "relation": relation, "to": to, "rules": ids(users) })
+        })
+        .collect();
+    json!({
+        "ruleset": ruleset.name,
+        "version": ruleset.version,
+        "rules": ids(&plan.rules),
+        "operators": plan.operators(),
+        "exchange": plan.exchange,
+        "loads": plan.loads,
+        "lookups": lookups,
+    })
 }

@@ -5,6 +5,20 @@ use std::fmt;
 use super::{Exchange, Plan, Route};
 use crate::ir::Form;
 
+impl Plan<'_> {
+    /// The operators, one a line, under the phase they run in.
+    fn write_operators(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "operators (in the order a scan runs them):")?;
+        for (phase, operators) in self.phases() {
+            writeln!(f, "  {}:", phase.name())?;
+            for op in operators {
+                writeln!(f, "    {op}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for Plan<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rules = &self.ruleset.rules;
@@ -21,6 +35,8 @@ impl fmt::Display for Plan<'_> {
             self.ruleset.version,
             self.rules.len()
         )?;
+        writeln!(f)?;
+        self.write_operators(f)?;
         writeln!(f)?;
         writeln!(f, "read (only the columns the rules use):")?;
         for load in &self.loads {

@@ -7,16 +7,18 @@
 
 mod display;
 pub mod partition;
+pub mod physical;
 mod reads;
 
 pub use partition::{Exchange, Route, Routed};
+pub use physical::{Operator, Phase};
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ir::{Form, Rule, Ruleset, Step, TExpr, TExprKind, Var};
 
 /// A table to read, and the columns of it the rules use.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TableLoad {
     pub table: String,
     pub columns: Vec<String>,
@@ -55,6 +57,9 @@ pub struct Plan<'r> {
     pub shared_columns: Vec<(String, Vec<usize>)>,
     /// How a scan splits the rows into partitions that run on their own.
     pub exchange: Exchange,
+    /// Each keyed rule's keys as written (by rule index), for showing the
+    /// plan: the source text is only at hand while planning.
+    pub key_texts: BTreeMap<usize, Vec<String>>,
 }
 
 /// Which rules to plan.
@@ -253,6 +258,11 @@ pub fn plan<'r>(
     let loaded: Vec<String> = loads.iter().map(|l| l.table.clone()).collect();
     let followed: Vec<(String, String)> = lookups.keys().cloned().collect();
     let exchange = partition::derive(ruleset, &rules, &loaded, &followed);
+    let key_texts = rules
+        .iter()
+        .map(|&i| (i, key_texts(sources, &ruleset.rules[i].form)))
+        .filter(|(_, texts)| !texts.is_empty())
+        .collect();
     Plan {
         ruleset,
         rules,
@@ -262,13 +272,50 @@ pub fn plan<'r>(
         partitionings,
         shared_columns,
         exchange,
+        key_texts,
     }
 }
 
+/// A rule's keys as written: a pair's keys with their `=`, a population
+/// rule's entity.
+fn key_texts(sources: &crate::syntax::Sources, form: &Form) -> Vec<String> {
+    match form {
+        Form::Row => Vec::new(),
+        Form::Group { keys } | Form::Window { keys, .. } | Form::Sequence { keys, .. } => {
+            keys.iter().map(|k| text_of(sources, k)).collect()
+        }
+        Form::Pair { keys, .. } => keys
+            .iter()
+            .map(|(mine, partner)| text_spanning(sources, mine, partner))
+            .collect(),
+        Form::Population { entity, .. } => vec![text_of(sources, entity)],
+    }
+}
+
+/// The text from the first of two expressions to the end of the other, as
+/// written (`stay.patient_id = c.patient_id`).
+fn text_spanning(sources: &crate::syntax::Sources, a: &TExpr, b: &TExpr) -> String {
+    if a.span.file != b.span.file {
+        return format!("{} = {}", text_of(sources, a), text_of(sources, b));
+    }
+    let start = a.span.start.min(b.span.start);
+    let end = a.span.end.max(b.span.end);
+    text_in(sources, a.span.file, start..end)
+}
+
 fn text_of(sources: &crate::syntax::Sources, e: &TExpr) -> String {
-    let file = sources.get(e.span.file);
-    file.text
-        .get(e.span.start..e.span.end)
+    text_in(sources, e.span.file, e.span.start..e.span.end)
+}
+
+fn text_in(
+    sources: &crate::syntax::Sources,
+    file: crate::syntax::FileId,
+    range: std::ops::Range<usize>,
+) -> String {
+    sources
+        .get(file)
+        .text
+        .get(range)
         .unwrap_or("?")
         .split_whitespace()
         .collect::<Vec<_>>()

@@ -2,6 +2,8 @@
 //! flags. Decided here, with the rest of what a plan reads, so no caller
 //! edits a plan's loads to get a different set of tables or columns.
 
+use std::collections::BTreeMap;
+
 use super::{Plan, TableLoad};
 use crate::ir::Ruleset;
 
@@ -47,6 +49,7 @@ impl<'r> Plan<'r> {
             exchange: super::Exchange::Whole {
                 reason: "it runs no rules".to_string(),
             },
+            key_texts: BTreeMap::new(),
         }
     }
 }
