@@ -6,6 +6,7 @@
 //! the output as sorted runs merged.
 
 mod buckets;
+mod intake;
 mod route;
 mod spill;
 
@@ -28,7 +29,8 @@ use crate::data::memory::release_freed_memory;
 use crate::flags::{Flag, FlagRuns};
 use crate::plan::Exchange;
 use buckets::Buckets;
-use route::{BUCKETS, Router, split};
+use intake::Intake;
+use route::{BUCKETS, Router};
 pub use spill::SpillDir;
 
 /// Why a scan stopped.
@@ -110,7 +112,7 @@ impl Compiled<'_> {
         // Refused before anything is read.
         let mut spill = SpillDir::create(&limits.temp_dir).map_err(ScanError::Io)?;
         let mut report = ScanReport::default();
-        let mut runs = FlagRuns::new(spill.path(), limits.memory / 10)?;
+        let mut runs = FlagRuns::new(spill.path(), limits.memory / 4)?;
         match &self.plan().exchange {
             Exchange::Key { .. } => self.run_partitioned(
                 dir,
@@ -177,7 +179,7 @@ impl Compiled<'_> {
             unreachable!("run only with a partition key")
         };
         let started = Instant::now();
-        let mut router = Router::new(routed);
+        let pool = thread_pool(options.threads);
         let tables = routed
             .iter()
             .map(|r| {
@@ -189,11 +191,11 @@ impl Compiled<'_> {
             .collect();
         // Rows held before spilling: under half the limit, so a partition
         // can run beside them.
-        let mut buckets = Buckets::new(tables, limits.memory / 20 * 9);
+        let buckets = Buckets::new(tables, limits.memory / 20 * 9);
+        let mut intake = Intake::new(Router::new(routed), buckets, &pool);
         let mut broadcast: HashMap<String, Vec<RecordBatch>> = HashMap::new();
         let mut rows: BTreeMap<String, u64> = BTreeMap::new();
         let mut failure: Option<std::io::Error> = None;
-        let mut current: Option<usize> = None;
         let narrow = |table: &crate::ir::Table, batch| compact_batch(batch, table);
         let validation = load_dataset(
             dir,
@@ -206,22 +208,11 @@ impl Compiled<'_> {
                     return;
                 }
                 *rows.entry(table.to_string()).or_default() += batch.num_rows() as u64;
-                let Some(t) = router.index(table) else {
+                let Some(t) = intake.index(table) else {
                     broadcast.entry(table.to_string()).or_default().push(batch);
                     return;
                 };
-                let result = (|| {
-                    if let Some(previous) = current.filter(|p| *p != t) {
-                        buckets.finish_table(previous, spill)?;
-                    }
-                    current = Some(t);
-                    let assigned = router.buckets(t, &batch);
-                    for (bucket, part) in split(&batch, &assigned) {
-                        buckets.push(bucket, t, part, spill)?;
-                    }
-                    Ok(())
-                })();
-                if let Err(e) = result {
+                if let Err(e) = intake.accept(t, batch, spill) {
                     failure = Some(e);
                 }
             },
@@ -233,10 +224,8 @@ impl Compiled<'_> {
         if let Some(e) = failure {
             return Err(e.into());
         }
-        if let Some(t) = current {
-            buckets.finish_table(t, spill)?;
-        }
-        drop(router);
+        intake.finish(spill)?;
+        let mut buckets = intake.buckets;
         report.notes = validation
             .sources
             .iter()
@@ -267,7 +256,6 @@ impl Compiled<'_> {
             })
             .collect();
         let is_routed = |t: &str| !router_skips(routed, t);
-        let pool = thread_pool(options.threads);
         let mut partials: BTreeMap<usize, PopulationPartial> = BTreeMap::new();
         // Consecutive buckets run together up to a tenth of the limit: the
         // engine holds a few times a partition's rows while it runs.

@@ -72,8 +72,10 @@ impl Router {
         self.routed.iter().position(|r| r.table == table)
     }
 
-    /// The bucket of each row of a batch of routed table `t`.
-    pub fn buckets(&mut self, t: usize, batch: &RecordBatch) -> Vec<u16> {
+    /// The bucket of each row of a batch of routed table `t`, and the
+    /// hashes of its keys when other tables are routed through it. Many
+    /// batches are assigned at once; [`Router::record`] then keeps the keys.
+    pub fn assign(&self, t: usize, batch: &RecordBatch) -> Assigned {
         let Routed { table, route } = &self.routed[t];
         let buckets: Vec<u16> = match route {
             Route::Columns { columns } => key_hashes(table, batch, columns)
@@ -93,7 +95,7 @@ impl Router {
                     .collect()
             }
         };
-        if let Some(map) = self.targets.get_mut(table) {
+        let keys = self.targets.contains_key(table).then(|| {
             let key = self
                 .routed
                 .iter()
@@ -106,14 +108,30 @@ impl Router {
                     _ => None,
                 })
                 .unwrap_or_default();
-            for (hash, bucket) in key_hashes(table, batch, &key).into_iter().zip(&buckets) {
+            key_hashes(table, batch, &key)
+        });
+        Assigned { buckets, keys }
+    }
+
+    /// Remembers the bucket of each key of an assigned batch of table `t`
+    /// (a table other tables are routed through).
+    pub fn record(&mut self, t: usize, assigned: &Assigned) {
+        let table = &self.routed[t].table;
+        if let (Some(map), Some(keys)) = (self.targets.get_mut(table), &assigned.keys) {
+            for (hash, bucket) in keys.iter().zip(&assigned.buckets) {
                 if let Some(hash) = hash {
-                    map.insert(hash, *bucket);
+                    map.insert(*hash, *bucket);
                 }
             }
         }
-        buckets
     }
+}
+
+/// The buckets of a batch's rows, and its keys' hashes when other tables
+/// are routed through its table.
+pub struct Assigned {
+    pub buckets: Vec<u16>,
+    keys: Option<Vec<Option<u64>>>,
 }
 
 /// The rows of `batch` in each bucket, as (bucket, rows) in bucket order.
