@@ -9,7 +9,7 @@ use super::read_args::ReadArgs;
 use crate::check::check_paths_or_shipped;
 use crate::data::load::summary::thousands;
 use crate::exec::{Compiled, DEFAULT_MEMORY_LIMIT, ExecOptions, ScanError, ScanLimits};
-use crate::flags::{FlagFormat, FlagWriter};
+use crate::flags::{BackgroundWriter, FlagFormat, FlagWriter};
 use crate::plan::Selection;
 
 #[derive(clap::Args)]
@@ -44,7 +44,7 @@ pub struct ScanArgs {
     /// Rows per batch (default 65536). The flags are the same whatever the size.
     #[arg(long, value_name = "N", default_value_t = 64 * 1024)]
     batch_rows: usize,
-    /// Memory the scan stays under, e.g. 2GiB or 512MiB (default 4GiB). Rows that do
+    /// Memory the scan stays under, e.g. 2GiB or 512MiB (default 2GiB). Rows that do
     /// not fit go to spill files in --temp-dir; the flags are the same whatever the limit.
     #[arg(long, value_name = "SIZE", value_parser = super::size_arg::parse_size)]
     memory_limit: Option<u64>,
@@ -92,10 +92,11 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
              bounds spill of flags only"
         );
     }
-    let mut writer = FlagWriter::create(&args.out, args.format)
+    let writer = FlagWriter::create(&args.out, args.format)
         .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
     let unfinished = writer.temp_path().to_path_buf();
     crate::data::interrupt::remove_on_interrupt(&unfinished);
+    let mut writer = BackgroundWriter::start(writer);
     let progress = Progress::new("reading", "rows", None);
     let report = compiled.scan_into(
         &args.data,
@@ -105,7 +106,7 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
             progress.set_label(table);
             progress.set(rows);
         },
-        &mut |chunk| writer.write(&chunk),
+        &mut |chunk| writer.write(chunk),
     );
     progress.finish();
     let report = report.map_err(|error| match error {
@@ -124,8 +125,11 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
         other => other.to_string(),
     })?;
     let write_started = Instant::now();
+    let written = writer
+        .finish()
+        .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
     crate::data::interrupt::forget(&unfinished);
-    writer
+    written
         .finish()
         .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
     let write_time = write_started.elapsed();

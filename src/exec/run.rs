@@ -133,9 +133,11 @@ pub(super) fn execute_on(
     env: &Env<'_>,
     options: &ExecOptions,
 ) -> Vec<Flag> {
-    let mut flags = pool.install(|| run_passes(plan, env, options, &|_| true, None));
-    flags.sort_by(Flag::output_order);
-    flags
+    pool.install(|| {
+        let mut flags = run_passes(plan, env, options, &|_| true, None);
+        flags.par_sort_by(Flag::output_order);
+        flags
+    })
 }
 
 /// What one partition of a scan yields: its flags in output order, and
@@ -154,16 +156,18 @@ pub(super) fn execute_passes_on(
     partial: bool,
 ) -> PartitionOutput {
     let mut partials = Vec::new();
-    let mut flags = pool.install(|| {
-        run_passes(
+    let flags = pool.install(|| {
+        let mut flags = run_passes(
             plan,
             env,
             options,
             include,
             partial.then_some(&mut partials),
-        )
+        );
+        // Stable, as a sequential sort: equal flags keep their order.
+        flags.par_sort_by(Flag::output_order);
+        flags
     });
-    flags.sort_by(Flag::output_order);
     (flags, partials)
 }
 

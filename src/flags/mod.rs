@@ -7,4 +7,4 @@ pub mod write;
 
 pub use record::{Flag, Grain, flags_arrow_schema, flags_from_batch, try_flags_from_batch};
 pub use runs::FlagRuns;
-pub use write::{FlagFormat, FlagWriter, flag_json, flags_batch, write_flags};
+pub use write::{BackgroundWriter, FlagFormat, FlagWriter, flag_json, flags_batch, write_flags};
