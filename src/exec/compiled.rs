@@ -11,7 +11,9 @@ use arrow::array::RecordBatch;
 use super::ExecOptions;
 use super::env::{Env, Frame, Frames, Prepared};
 use super::read::{Notes, read_stored};
-use super::run::{execute_on, frame_for, lookups_for, prepare, thread_pool};
+use super::run::{
+    PartitionOutput, execute_on, execute_passes_on, frame_for, lookups_for, prepare, thread_pool,
+};
 use super::tables::{Lookups, Tables};
 use crate::data::load::{LoadOptions, Problem};
 use crate::flags::Flag;
@@ -96,26 +98,81 @@ impl<'r> Compiled<'r> {
     }
 
     /// Adds to `lookups` those the plan follows that it lacks, between
-    /// `frames`, one after the other (a real-time check: few rows, most
-    /// lookups built once beforehand).
-    pub fn complete_lookups(&self, frames: &Frames, lookups: &mut Lookups) {
-        for ((table, relation), _) in &self.plan.lookups {
-            let key = (table.clone(), relation.clone());
-            if lookups.contains_key(&key) {
+    /// `frames`: side by side when `parallel` (a partition of a scan), else
+    /// one after the other (a real-time check: few rows).
+    pub fn complete_lookups(&self, frames: &Frames, lookups: &mut Lookups, parallel: bool) {
+        let schema = &self.plan.ruleset.schema;
+        let missing: Vec<_> = self
+            .plan
+            .lookups
+            .iter()
+            .map(|((table, relation), _)| (table.clone(), relation.clone()))
+            .filter(|key| !lookups.contains_key(key))
+            .filter_map(|key| {
+                let r = schema.relation(&key.0, &key.1)?;
+                let (from, to) = (frames.get(&r.from_table)?, frames.get(&r.to_table)?);
+                Some((key, r, from, to))
+            })
+            .collect();
+        type Missing<'m> = (
+            (String, String),
+            &'m crate::ir::Relation,
+            &'m std::sync::Arc<Frame>,
+            &'m std::sync::Arc<Frame>,
+        );
+        let build = |(key, r, from, to): &Missing<'_>| {
+            (
+                key.clone(),
+                std::sync::Arc::new(super::lookup::build_lookup(r, from, to)),
+            )
+        };
+        if parallel {
+            use rayon::prelude::*;
+            lookups.extend(missing.par_iter().map(build).collect::<Vec<_>>());
+        } else {
+            lookups.extend(missing.iter().map(build));
+        }
+    }
+
+    /// What one partition runs against: the `shared` frames (each table
+    /// whole) with the lookups among them, built once, and this
+    /// partition's rows of the other tables (`tables`; a table it lacks is
+    /// empty). A scan's partitions and a real-time check (one patient's
+    /// history and claim) both run on it.
+    pub fn partition_env<'a>(
+        &'a self,
+        shared: &Frames,
+        shared_lookups: &Lookups,
+        mut tables: Tables,
+        options: &'a ExecOptions,
+        parallel: bool,
+    ) -> Env<'a> {
+        let mut frames = shared.clone();
+        for load in &self.plan.loads {
+            if frames.contains_key(&load.table) {
                 continue;
             }
-            let Some(r) = self.plan.ruleset.schema.relation(table, relation) else {
-                continue;
-            };
-            let (Some(from), Some(to)) = (frames.get(&r.from_table), frames.get(&r.to_table))
-            else {
-                continue;
-            };
-            lookups.insert(
-                key,
-                std::sync::Arc::new(super::lookup::build_lookup(r, from, to)),
-            );
+            if let Some(frame) = self.frame(&load.table, tables.remove(&load.table)) {
+                frames.insert(load.table.clone(), std::sync::Arc::new(frame));
+            }
         }
+        let mut lookups = shared_lookups.clone();
+        self.complete_lookups(&frames, &mut lookups, parallel);
+        Env::new(self.plan.ruleset, frames, lookups, &options.overrides)
+    }
+
+    /// Runs the passes over the tables `include` names on one partition;
+    /// with `partial`, population rules give partial aggregates. The flags
+    /// come back in output order.
+    pub fn run_partition(
+        &self,
+        pool: &rayon::ThreadPool,
+        env: &Env<'_>,
+        options: &ExecOptions,
+        include: &(dyn Fn(&str) -> bool + Sync),
+        partial: bool,
+    ) -> PartitionOutput {
+        execute_passes_on(pool, &self.plan, env, options, include, partial)
     }
 
     /// Frames for every table the plan reads, and the lookups between them.

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 
 use super::compiled::Compiled;
-use super::env::Env;
 use super::env::Frames;
 use super::run::{ExecOptions, thread_pool};
 use super::tables::{Lookups, Tables};
@@ -139,25 +138,24 @@ impl<'r> Checker<'r> {
     /// patient's history and the claim itself (a history row with the
     /// claim's id must already have been replaced by the caller).
     pub fn check(&self, claim_rows: HashMap<String, RecordBatch>, claim_id: &str) -> Checked {
-        let mut frames: Frames = self.reference.clone();
-        let mut claim_rows = claim_rows;
-        for table in &self.claim_tables {
-            if let Some(frame) = self.compiled.frame(table, claim_rows.remove(table)) {
-                frames.insert(table.clone(), Arc::new(frame));
-            }
-        }
-        let mut lookups = self.reference_lookups.clone();
-        self.compiled.complete_lookups(&frames, &mut lookups);
-        let mut env = Env::new(
-            self.compiled.ruleset(),
-            frames,
-            lookups,
-            &self.options.overrides,
+        // One patient's history and claim are one partition of the plan a
+        // scan runs, its reference tables shared as a scan shares them.
+        let tables: Tables = claim_rows
+            .into_iter()
+            .filter(|(table, _)| self.claim_tables.contains(table))
+            .collect();
+        let mut env = self.compiled.partition_env(
+            &self.reference,
+            &self.reference_lookups,
+            tables,
+            &self.options,
+            false,
         );
         env.only_claim = Some(claim_id.to_string());
-        let flags = self
-            .compiled
-            .run_on(&self.pool, &env, &self.options)
+        let (flags, _) =
+            self.compiled
+                .run_partition(&self.pool, &env, &self.options, &|_| true, false);
+        let flags = flags
             .into_iter()
             .filter(|f| f.claim_id.as_deref() == Some(claim_id))
             .collect();

@@ -18,11 +18,12 @@ use std::time::{Duration, Instant};
 use arrow::array::RecordBatch;
 
 use super::compiled::Compiled;
-use super::env::{Env, Frames};
+use super::env::Frames;
 use super::forms::population::{self, Population};
 use super::forms::population_partial::PopulationPartial;
 use super::read::{Notes, concat_by_column, projection};
-use super::run::{ExecOptions, execute_passes_on, lookups_for, thread_pool};
+use super::run::{ExecOptions, thread_pool};
+use super::tables::Tables;
 use crate::data::compact::compact_batch;
 use crate::data::load::{Problem, load_dataset};
 use crate::data::memory::release_freed_memory;
@@ -258,6 +259,8 @@ impl Compiled<'_> {
             })
             .collect();
         let is_routed = |t: &str| !router_skips(routed, t);
+        // Lookups among the shared tables: built once for every partition.
+        let shared_lookups = self.lookups(&shared);
         let mut partials: BTreeMap<usize, PopulationPartial> = BTreeMap::new();
         // Consecutive buckets run together up to a tenth of the limit: the
         // engine holds a few times a partition's rows while it runs.
@@ -297,17 +300,17 @@ impl Compiled<'_> {
                     size(needs * 4)
                 )));
             }
-            let mut frames = shared.clone();
-            for (r, batches) in routed.iter().zip(pieces) {
-                let table = schema.table(&r.table).expect("routed tables exist");
-                let batch = (!batches.is_empty()).then(|| concat_by_column(batches, table));
-                if let Some(frame) = self.frame(&r.table, batch) {
-                    frames.insert(r.table.clone(), Arc::new(frame));
-                }
-            }
-            let lookups = lookups_for(plan, &frames);
-            let env = Env::new(ruleset, frames, lookups, &options.overrides);
-            let (flags, partial) = execute_passes_on(&pool, plan, &env, options, &is_routed, true);
+            let tables: Tables = routed
+                .iter()
+                .zip(pieces)
+                .filter(|(_, batches)| !batches.is_empty())
+                .map(|(r, batches)| {
+                    let table = schema.table(&r.table).expect("routed tables exist");
+                    (r.table.clone(), concat_by_column(batches, table))
+                })
+                .collect();
+            let env = self.partition_env(&shared, &shared_lookups, tables, options, true);
+            let (flags, partial) = self.run_partition(&pool, &env, options, &is_routed, true);
             drop(env);
             for (rule, partial) in partial {
                 let rule_ref = &ruleset.rules[rule];
@@ -320,16 +323,8 @@ impl Compiled<'_> {
 
         // What needs every partition: rules over the shared tables, and
         // population rules from their merged partials.
-        let mut frames = shared;
-        for r in routed {
-            if let Some(frame) = self.frame(&r.table, None) {
-                frames.insert(r.table.clone(), Arc::new(frame));
-            }
-        }
-        let lookups = lookups_for(plan, &frames);
-        let env = Env::new(ruleset, frames, lookups, &options.overrides);
-        let (mut flags, _) =
-            execute_passes_on(&pool, plan, &env, options, &|t| !is_routed(t), false);
+        let env = self.partition_env(&shared, &shared_lookups, Tables::new(), options, true);
+        let (mut flags, _) = self.run_partition(&pool, &env, options, &|t| !is_routed(t), false);
         for (rule, merged) in &partials {
             let rule = &ruleset.rules[*rule];
             let form = Population::of(&rule.form).expect("partials come from population rules");
