@@ -219,7 +219,7 @@ impl AppState {
     pub async fn reload(&self) -> Result<Arc<Engine>, LoadError> {
         let _one_at_a_time = self.reloading.lock().await;
         let (rules, data) = (self.settings.rules.clone(), self.settings.data.clone());
-        let load = self.settings.load;
+        let load = self.settings.load.clone();
         let loaded = tokio::task::spawn_blocking(move || Engine::load(&rules, &data, &load))
             .await
             .map_err(|e| LoadError::Data(format!("the reload stopped: {e}")))??;

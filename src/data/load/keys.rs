@@ -329,7 +329,23 @@ impl UniqueKeys {
 /// the key columns again, only when some key does repeat.
 pub struct GatheredKeys {
     shards: Vec<Vec<u128>>,
+    /// Shards written out, when gathering may not hold them all.
+    spill: Option<GatherSpill>,
 }
+
+/// Gathered hashes written to disk a shard to a file, so gathering the
+/// keys of a hundred million lines holds a few megabytes, not 1.6 GB.
+struct GatherSpill {
+    dir: tempfile::TempDir,
+    files: Vec<Option<std::io::BufWriter<std::fs::File>>>,
+    /// Bytes of each shard's file written whole (a failed write may leave
+    /// a partial tail past it).
+    lens: Vec<usize>,
+    held: usize,
+}
+
+/// Hashes held in memory before they are written out (16 MiB).
+const GATHER_HELD: usize = 1 << 20;
 
 /// Shards by the top bits of the hash, each sorted on its own.
 const GATHERED_SHARDS: usize = 256;
@@ -342,6 +358,52 @@ impl GatheredKeys {
             shards: (0..GATHERED_SHARDS)
                 .map(|_| Vec::with_capacity(each))
                 .collect(),
+            spill: None,
+        }
+    }
+
+    /// Gathering that writes its hashes to a private folder inside `dir`
+    /// past a few megabytes; in memory, as [`GatheredKeys::with_capacity`],
+    /// when the folder cannot be made.
+    pub fn spilling(rows: usize, dir: &std::path::Path) -> GatheredKeys {
+        let Ok(folder) = tempfile::Builder::new()
+            .prefix("claimaudit-keys-")
+            .tempdir_in(dir)
+        else {
+            return GatheredKeys::with_capacity(rows);
+        };
+        let mut keys = GatheredKeys::with_capacity(GATHER_HELD.min(rows));
+        keys.spill = Some(GatherSpill {
+            dir: folder,
+            files: (0..GATHERED_SHARDS).map(|_| None).collect(),
+            lens: vec![0; GATHERED_SHARDS],
+            held: 0,
+        });
+        keys
+    }
+
+    /// Writes the shards out when they hold too much. A folder that stops
+    /// taking writes ends spilling: the keys then stay in memory.
+    fn spill_if_full(&mut self) {
+        let Some(spill) = self.spill.as_mut() else {
+            return;
+        };
+        if spill.held < GATHER_HELD {
+            return;
+        }
+        if spill.write(&mut self.shards).is_err() {
+            let files = std::mem::take(&mut spill.files);
+            let lens = std::mem::take(&mut spill.lens);
+            let dir = spill.dir.path().to_path_buf();
+            drop(files);
+            self.spill = None;
+            // What was written whole comes back into memory; the shard
+            // whose write failed was not emptied.
+            for (i, len) in lens.into_iter().enumerate() {
+                if let Ok(bytes) = std::fs::read(dir.join(format!("{i}"))) {
+                    self.shards[i].extend(decode_hashes(&bytes[..len.min(bytes.len())]));
+                }
+            }
         }
     }
 
@@ -354,6 +416,9 @@ impl GatheredKeys {
 
     fn push(&mut self, hash: u128) {
         self.shards[(hash >> 120) as usize % GATHERED_SHARDS].push(hash);
+        if let Some(spill) = self.spill.as_mut() {
+            spill.held += 1;
+        }
     }
 
     /// Adds the key of each row of `columns` (rows with a null key have none).
@@ -365,21 +430,41 @@ impl GatheredKeys {
                 self.push(hash);
             }
         }
+        self.spill_if_full();
     }
 
     /// Adds the keys another gathering holds.
     pub fn absorb(&mut self, other: GatheredKeys) {
+        let mut added = 0;
         for (mine, theirs) in self.shards.iter_mut().zip(other.shards) {
+            added += theirs.len();
             mine.extend(theirs);
         }
+        if let Some(spill) = self.spill.as_mut() {
+            spill.held += added;
+        }
+        self.spill_if_full();
     }
 
     /// The hashes gathered more than once.
     pub fn repeated(mut self) -> HashSet<u128> {
         use rayon::prelude::*;
+        // Each spilled shard is read back whole, one per thread at a time.
+        let spilled = self.spill.take().map(|mut spill| {
+            for file in spill.files.iter_mut().flatten() {
+                let _ = std::io::Write::flush(file);
+            }
+            spill.files.clear();
+            spill.dir
+        });
+        let dir = spilled.as_ref().map(|d| d.path());
         self.shards
             .par_iter_mut()
-            .flat_map_iter(|shard| {
+            .enumerate()
+            .flat_map_iter(|(i, shard)| {
+                if let Some(bytes) = dir.and_then(|d| std::fs::read(d.join(format!("{i}"))).ok()) {
+                    shard.extend(decode_hashes(&bytes));
+                }
                 shard.sort_unstable();
                 let mut repeated: Vec<u128> = shard
                     .windows(2)
@@ -392,6 +477,37 @@ impl GatheredKeys {
             })
             .collect()
     }
+}
+
+impl GatherSpill {
+    /// Appends each shard's hashes to its file and empties the shards.
+    fn write(&mut self, shards: &mut [Vec<u128>]) -> std::io::Result<()> {
+        use std::io::Write;
+        for (i, shard) in shards.iter_mut().enumerate() {
+            if shard.is_empty() {
+                continue;
+            }
+            let file = match &mut self.files[i] {
+                Some(file) => file,
+                slot => slot.insert(std::io::BufWriter::new(std::fs::File::create(
+                    self.dir.path().join(format!("{i}")),
+                )?)),
+            };
+            let bytes: Vec<u8> = shard.iter().flat_map(|h| h.to_le_bytes()).collect();
+            file.write_all(&bytes)?;
+            file.flush()?;
+            self.lens[i] += bytes.len();
+            shard.clear();
+        }
+        self.held = 0;
+        Ok(())
+    }
+}
+
+fn decode_hashes(bytes: &[u8]) -> impl Iterator<Item = u128> + '_ {
+    bytes
+        .chunks_exact(16)
+        .map(|c| u128::from_le_bytes(c.try_into().expect("16 bytes")))
 }
 
 /// Reports, in reading order, each row whose key hash is in `repeated`
@@ -518,6 +634,30 @@ mod tests {
         assert_eq!(hashes[0], hashes[1]);
         assert_eq!(hashes[2], None);
         assert_ne!(hashes[0], hashes[3]);
+    }
+
+    #[test]
+    fn spilled_gathering_finds_the_same_repeated_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spilled = GatheredKeys::spilling(10, dir.path());
+        let mut held = GatheredKeys::with_capacity(10);
+        // More than GATHER_HELD hashes, so some are written out; an odd
+        // multiplier spreads them over the shards, and every 700,000th repeats.
+        let hashes: Vec<Option<u128>> = (0..(GATHER_HELD as u128 + 5000))
+            .map(|i| Some((i % 700_000).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)))
+            .collect();
+        for chunk in hashes.chunks(4096) {
+            let mut part = GatheredKeys::with_capacity(0);
+            part.add(chunk);
+            spilled.absorb(part);
+            held.add(chunk);
+        }
+        assert!(std::fs::read_dir(dir.path()).unwrap().count() == 1);
+        let expected = held.repeated();
+        assert!(!expected.is_empty());
+        assert_eq!(spilled.repeated(), expected);
+        // The private folder is gone once the repeats are known.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

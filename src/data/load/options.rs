@@ -27,7 +27,10 @@ impl TextEncoding {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoadOptions {
     pub encoding: TextEncoding,
+    /// Where the keys of a big table may be written while its uniqueness
+    /// is checked (a scan's spill folder), instead of held in memory.
+    pub key_spill_dir: Option<std::path::PathBuf>,
 }

@@ -166,6 +166,7 @@ fn read_dataset(
             stop_at_first: thoroughness == Thoroughness::FirstProblem,
             summarize: projection.is_none(),
             narrow,
+            key_spill_dir: options.key_spill_dir.as_deref(),
         };
         let (summary, kept) = validate_table(
             table,
@@ -244,6 +245,7 @@ struct Reading<'c> {
     stop_at_first: bool,
     summarize: bool,
     narrow: Option<Narrow<'c>>,
+    key_spill_dir: Option<&'c Path>,
 }
 
 /// What one unit (a file or part of one) yields, read and checked in parallel.
@@ -280,7 +282,10 @@ fn validate_table<'s>(
     // in; any other key only needs to be unique, which sorting tells faster.
     let mut unique = table.key.as_ref().map(|key| {
         let check = if incoming.is_empty() {
-            KeyCheck::Gathered(GatheredKeys::with_capacity(expected_rows))
+            KeyCheck::Gathered(match reading.key_spill_dir {
+                Some(dir) => GatheredKeys::spilling(expected_rows, dir),
+                None => GatheredKeys::with_capacity(expected_rows),
+            })
         } else {
             let mut seen = UniqueKeys::default();
             seen.reserve(expected_rows);

@@ -38,11 +38,15 @@ pub struct Buckets {
     spilled_bytes: Vec<u64>,
     rows: Vec<u64>,
     budget: u64,
+    /// Resident memory past which buckets are spilled whatever they hold:
+    /// what the loader keeps while reading counts against the limit too.
+    resident_limit: u64,
 }
 
 impl Buckets {
-    /// Buckets for the routed `tables`, holding up to `budget` bytes.
-    pub fn new(tables: Vec<Table>, budget: u64) -> Buckets {
+    /// Buckets for the routed `tables`, holding up to `budget` bytes, and
+    /// less when the process holds more than `resident_limit`.
+    pub fn new(tables: Vec<Table>, budget: u64, resident_limit: u64) -> Buckets {
         Buckets {
             parts: (0..BUCKETS)
                 .map(|_| tables.iter().map(|_| Part::default()).collect())
@@ -53,6 +57,7 @@ impl Buckets {
             spilled_bytes: vec![0; BUCKETS],
             rows: vec![0; BUCKETS],
             budget,
+            resident_limit,
         }
     }
 
@@ -100,10 +105,17 @@ impl Buckets {
 
     /// Spills the largest buckets until what is held is well under budget.
     fn spill_past_budget(&mut self, spill: &mut SpillDir) -> std::io::Result<()> {
-        if self.held_total <= self.budget {
+        let resident = || crate::data::memory::status_bytes("VmRSS:").unwrap_or(0);
+        let crowded = self.held_total > 0 && resident() > self.resident_limit;
+        if self.held_total <= self.budget && !crowded {
             return Ok(());
         }
-        while self.held_total > self.budget / 4 * 3 {
+        let goal = if crowded {
+            self.held_total / 2
+        } else {
+            self.budget / 4 * 3
+        };
+        while self.held_total > goal {
             let Some(b) = (0..BUCKETS).max_by_key(|b| (self.held_bytes[*b], usize::MAX - b)) else {
                 break;
             };

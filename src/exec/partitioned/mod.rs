@@ -193,16 +193,22 @@ impl Compiled<'_> {
             .collect();
         // Rows held before spilling: under half the limit, so a partition
         // can run beside them.
-        let buckets = Buckets::new(tables, limits.memory / 20 * 9);
+        let buckets = Buckets::new(tables, limits.memory / 20 * 9, limits.memory / 10 * 8);
         let mut intake = Intake::new(Router::new(routed), buckets, &pool);
         let mut broadcast: HashMap<String, Vec<RecordBatch>> = HashMap::new();
         let mut rows: BTreeMap<String, u64> = BTreeMap::new();
         let mut failure: Option<std::io::Error> = None;
         let narrow = |table: &crate::ir::Table, batch| compact_batch(batch, table);
+        // Keys the loader checks for uniqueness by sorting go to the spill
+        // folder too (a hundred million lines' keys are 1.6 GB).
+        let load = crate::data::load::LoadOptions {
+            key_spill_dir: Some(spill.path().to_path_buf()),
+            ..options.load.clone()
+        };
         let validation = load_dataset(
             dir,
             schema,
-            &options.load,
+            &load,
             &projection(plan),
             Some(&narrow as crate::data::load::Narrow<'_>),
             &mut |table, batch| {
