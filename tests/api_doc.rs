@@ -1131,10 +1131,10 @@ fn the_enumerations_of_openapi_are_the_code() {
         provider_id: None,
         message: String::new(),
         evidence: "{}".into(),
-        ruleset: String::new(),
-        ruleset_version: String::new(),
-        ruleset_hash: String::new(),
-        source: String::new(),
+        ruleset: "".into(),
+        ruleset_version: "".into(),
+        ruleset_hash: "".into(),
+        source: "".into(),
     };
     let mut decisions = set(&[decision(&[])]);
     for action in &actions {

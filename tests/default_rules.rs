@@ -34,7 +34,7 @@ fn engine_flags(dir: &Path) -> BTreeSet<ExpectedFlag> {
     flags
         .iter()
         .map(|f| ExpectedFlag {
-            rule_id: f.rule_id.clone(),
+            rule_id: f.rule_id.to_string(),
             claim_id: f.claim_id.clone(),
             line_no: f.line_no,
             provider_id: if f.grain == Grain::Provider {

@@ -53,7 +53,7 @@ fn engine(text: &str, rows: &Rows, batch_rows: usize, threads: usize, compact: b
         .into_iter()
         .map(|f| {
             (
-                f.rule_id,
+                f.rule_id.to_string(),
                 f.claim_id,
                 f.line_no,
                 f.provider_id,

@@ -98,12 +98,7 @@ pub fn run(args: &DemoArgs) -> Result<u8, String> {
             let provider = (f.grain == crate::flags::Grain::Provider)
                 .then_some(f.provider_id.as_deref())
                 .flatten();
-            (
-                f.rule_id.as_str(),
-                f.claim_id.as_deref(),
-                f.line_no,
-                provider,
-            )
+            (&*f.rule_id, f.claim_id.as_deref(), f.line_no, provider)
         })
         .collect();
     let (mut caught, mut missed, mut spared, mut wrongly) = (0, Vec::new(), 0, Vec::new());

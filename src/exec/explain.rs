@@ -195,7 +195,7 @@ pub fn explain_claim<'a>(
                 .collect();
             let mine: Vec<&Flag> = flags
                 .iter()
-                .filter(|f| f.rule_id == rule.id)
+                .filter(|f| *f.rule_id == *rule.id)
                 .filter(|f| {
                     f.claim_id.as_deref() == Some(claim_id)
                         || (f.claim_id.is_none()

@@ -1,5 +1,7 @@
 //! Turning flagged rows into flags: identity, message, evidence, provenance.
 
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 use serde_json::{Map, Value as Json, json};
 
@@ -157,6 +159,35 @@ fn identity_object(fields: &[(FlagField, Json)]) -> Json {
     Json::Object(object)
 }
 
+/// What every flag of a rule repeats, made once and shared by its flags.
+struct RuleFields {
+    rule_id: Arc<str>,
+    rule_name: Arc<str>,
+    category: Arc<str>,
+    severity: Arc<str>,
+    action: Arc<str>,
+    ruleset: Arc<str>,
+    ruleset_version: Arc<str>,
+    ruleset_hash: Arc<str>,
+    source: Arc<str>,
+}
+
+impl RuleFields {
+    fn of(ruleset: &Ruleset, rule: &Rule) -> RuleFields {
+        RuleFields {
+            rule_id: rule.id.as_str().into(),
+            rule_name: rule.name.as_str().into(),
+            category: rule.category.as_str().into(),
+            severity: rule.severity.as_str().into(),
+            action: rule.action.as_str().into(),
+            ruleset: ruleset.name.as_str().into(),
+            ruleset_version: ruleset.version.as_str().into(),
+            ruleset_hash: ruleset.hash.as_str().into(),
+            source: rule.source.as_str().into(),
+        }
+    }
+}
+
 pub fn render<'a>(
     ruleset: &Ruleset,
     rule: &'a Rule,
@@ -171,6 +202,7 @@ pub fn render<'a>(
     if hits.positions.is_empty() {
         return Vec::new();
     }
+    let shared = RuleFields::of(ruleset, rule);
     let positions: Vec<u32> = hits.positions.iter().map(|p| *p as u32).collect();
     let sub = ctx.expand(&positions);
     let (table, rows) = match flagged {
@@ -234,11 +266,11 @@ pub fn render<'a>(
                 object.insert("peers".into(), json!(peers));
             }
             Flag {
-                rule_id: rule.id.clone(),
-                rule_name: rule.name.clone(),
-                category: rule.category.clone(),
-                severity: rule.severity.as_str().to_string(),
-                action: rule.action.as_str().to_string(),
+                rule_id: shared.rule_id.clone(),
+                rule_name: shared.rule_name.clone(),
+                category: shared.category.clone(),
+                severity: shared.severity.clone(),
+                action: shared.action.clone(),
                 grain: rule.grain,
                 claim_id: text(FlagField::ClaimId),
                 line_no: field(FlagField::LineNo)
@@ -248,10 +280,10 @@ pub fn render<'a>(
                 provider_id: text(FlagField::ProviderId),
                 message,
                 evidence: Json::Object(object).to_string(),
-                ruleset: ruleset.name.clone(),
-                ruleset_version: ruleset.version.clone(),
-                ruleset_hash: ruleset.hash.clone(),
-                source: rule.source.clone(),
+                ruleset: shared.ruleset.clone(),
+                ruleset_version: shared.ruleset_version.clone(),
+                ruleset_hash: shared.ruleset_hash.clone(),
+                source: shared.source.clone(),
             }
         })
         .collect()

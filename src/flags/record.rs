@@ -9,14 +9,15 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::ir::Grain;
 
-/// One rule firing on one row, with its provenance.
+/// One rule firing on one row, with its provenance. What every flag of a
+/// rule repeats (its id, name, ruleset, source) is shared, not copied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flag {
-    pub rule_id: String,
-    pub rule_name: String,
-    pub category: String,
-    pub severity: String,
-    pub action: String,
+    pub rule_id: Arc<str>,
+    pub rule_name: Arc<str>,
+    pub category: Arc<str>,
+    pub severity: Arc<str>,
+    pub action: Arc<str>,
     pub grain: Grain,
     pub claim_id: Option<String>,
     pub line_no: Option<i32>,
@@ -25,11 +26,11 @@ pub struct Flag {
     pub message: String,
     /// A JSON object: the compared values and the other rows that took part.
     pub evidence: String,
-    pub ruleset: String,
-    pub ruleset_version: String,
-    pub ruleset_hash: String,
+    pub ruleset: Arc<str>,
+    pub ruleset_version: Arc<str>,
+    pub ruleset_hash: Arc<str>,
     /// Where the rule is written: `path:line`.
-    pub source: String,
+    pub source: Arc<str>,
 }
 
 /// Nulls sort after every value, as the contract requires.
@@ -56,21 +57,13 @@ impl Flag {
     /// strings' allocations. Used to keep buffered flags under a budget.
     pub fn heap_bytes(&self) -> usize {
         let optional = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+        // What the rule's flags share is counted once, not per flag.
         std::mem::size_of::<Flag>()
-            + self.rule_id.capacity()
-            + self.rule_name.capacity()
-            + self.category.capacity()
-            + self.severity.capacity()
-            + self.action.capacity()
             + optional(&self.claim_id)
             + optional(&self.patient_id)
             + optional(&self.provider_id)
             + self.message.capacity()
             + self.evidence.capacity()
-            + self.ruleset.capacity()
-            + self.ruleset_version.capacity()
-            + self.ruleset_hash.capacity()
-            + self.source.capacity()
     }
 }
 
@@ -144,14 +137,28 @@ pub fn try_flags_from_batch(batch: &RecordBatch) -> Result<Vec<Flag>, String> {
         .and_then(|c| c.as_primitive_opt::<Int32Type>())
         .expect("flags schema line_no is int32");
     let optional_text = |a: &StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_owned());
+    // A run's flags come rule by rule: each shared field is made once per
+    // change of value, as rendering shares it.
+    let mut shared: Vec<Option<Arc<str>>> = vec![None; 9];
+    let mut share = |k: usize, a: &StringArray, i: usize| -> Arc<str> {
+        let value = a.value(i);
+        match &shared[k] {
+            Some(last) if &**last == value => last.clone(),
+            _ => {
+                let made: Arc<str> = value.into();
+                shared[k] = Some(made.clone());
+                made
+            }
+        }
+    };
     (0..batch.num_rows())
         .map(|i| {
             Ok(Flag {
-                rule_id: rule_id.value(i).to_owned(),
-                rule_name: rule_name.value(i).to_owned(),
-                category: category.value(i).to_owned(),
-                severity: severity.value(i).to_owned(),
-                action: action.value(i).to_owned(),
+                rule_id: share(0, rule_id, i),
+                rule_name: share(1, rule_name, i),
+                category: share(2, category, i),
+                severity: share(3, severity, i),
+                action: share(4, action, i),
                 grain: Grain::from_name(grain.value(i))
                     .ok_or_else(|| format!("unknown grain {:?}", grain.value(i)))?,
                 claim_id: optional_text(claim_id, i),
@@ -160,10 +167,10 @@ pub fn try_flags_from_batch(batch: &RecordBatch) -> Result<Vec<Flag>, String> {
                 provider_id: optional_text(provider_id, i),
                 message: message.value(i).to_owned(),
                 evidence: evidence.value(i).to_owned(),
-                ruleset: ruleset.value(i).to_owned(),
-                ruleset_version: ruleset_version.value(i).to_owned(),
-                ruleset_hash: ruleset_hash.value(i).to_owned(),
-                source: source.value(i).to_owned(),
+                ruleset: share(5, ruleset, i),
+                ruleset_version: share(6, ruleset_version, i),
+                ruleset_hash: share(7, ruleset_hash, i),
+                source: share(8, source, i),
             })
         })
         .collect()
@@ -184,7 +191,7 @@ pub(crate) fn arbitrary_flag() -> impl proptest::strategy::Strategy<Value = Flag
     (key, grain, prop::option::of("[a-z]{0,3}"), "\\PC{0,6}").prop_map(
         |((rule, claim, line, provider), grain, patient, message)| Flag {
             rule_id: rule.into(),
-            rule_name: format!("rule {rule}"),
+            rule_name: format!("rule {rule}").into(),
             category: "billing".into(),
             severity: "high".into(),
             action: "review".into(),
@@ -246,8 +253,8 @@ mod tests {
     fn flag(rule: &str, claim: Option<&str>, line: Option<i32>, provider: Option<&str>) -> Flag {
         Flag {
             rule_id: rule.into(),
-            rule_name: String::new(),
-            category: String::new(),
+            rule_name: "".into(),
+            category: "".into(),
             severity: "high".into(),
             action: "review".into(),
             grain: Grain::Line,
@@ -257,10 +264,10 @@ mod tests {
             provider_id: provider.map(Into::into),
             message: String::new(),
             evidence: "{}".into(),
-            ruleset: String::new(),
-            ruleset_version: String::new(),
-            ruleset_hash: String::new(),
-            source: String::new(),
+            ruleset: "".into(),
+            ruleset_version: "".into(),
+            ruleset_hash: "".into(),
+            source: "".into(),
         }
     }
 
@@ -276,7 +283,7 @@ mod tests {
         flags.sort_by(Flag::output_order);
         let keys: Vec<_> = flags
             .iter()
-            .map(|f| (f.rule_id.as_str(), f.claim_id.as_deref(), f.line_no))
+            .map(|f| (&*f.rule_id, f.claim_id.as_deref(), f.line_no))
             .collect();
         assert_eq!(
             keys,

@@ -25,7 +25,7 @@ pub struct Outcome {
 pub fn decision(flags: &[Flag]) -> &'static str {
     ["reject", "review", "warn"]
         .into_iter()
-        .find(|a| flags.iter().any(|f| f.action == *a))
+        .find(|a| flags.iter().any(|f| &*f.action == *a))
         .unwrap_or("pass")
 }
 

@@ -716,10 +716,10 @@ pub fn results(
             })
     };
     let mut out = Vec::new();
-    let mut rule_ids: Vec<&str> = flags.iter().map(|f| f.rule_id.as_str()).collect();
+    let mut rule_ids: Vec<&str> = flags.iter().map(|f| &*f.rule_id).collect();
     rule_ids.dedup();
     for rule_id in rule_ids.into_iter().filter(|id| wanted(id)) {
-        let of_rule: Vec<&Flag> = flags.iter().filter(|f| f.rule_id == rule_id).collect();
+        let of_rule: Vec<&Flag> = flags.iter().filter(|f| &*f.rule_id == rule_id).collect();
         let rule = ruleset.rule(rule_id);
         let jr_id = format!(
             "JR{:016x}",

@@ -139,7 +139,7 @@ async fn run_review(
     for (patient, (claim, outcome)) in request.patients.iter().zip(outcomes) {
         state.metrics.check(
             decision(&outcome.flags),
-            outcome.flags.iter().map(|f| f.rule_id.clone()),
+            outcome.flags.iter().map(|f| f.rule_id.to_string()),
         );
         let amounts: Vec<Option<Decimal>> = claim
             .lines

@@ -57,7 +57,7 @@ pub async fn check(
     let decision = decision(&reply.flags);
     state
         .metrics
-        .check(decision, reply.flags.iter().map(|f| f.rule_id.clone()));
+        .check(decision, reply.flags.iter().map(|f| f.rule_id.to_string()));
     Ok(Json(json!({
         "decision": decision,
         "flags": reply.flags.iter().map(flag_out).collect::<Vec<_>>(),

@@ -153,7 +153,7 @@ impl Compiled<'_> {
         let mut total = 0u64;
         runs.merge(64 * 1024, &mut |chunk: Vec<Flag>| {
             for flag in &chunk {
-                *counts.entry(flag.rule_id.clone()).or_insert(0) += 1;
+                *counts.entry(flag.rule_id.to_string()).or_insert(0) += 1;
             }
             total += chunk.len() as u64;
             sink(chunk)
