@@ -350,3 +350,14 @@ impl BackgroundWriter {
         }
     }
 }
+
+impl Drop for BackgroundWriter {
+    /// An unfinished writer is waited for and dropped, so its temporary
+    /// file is removed before the process goes on (or exits).
+    fn drop(&mut self) {
+        self.sender = None;
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
