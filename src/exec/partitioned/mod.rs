@@ -246,6 +246,10 @@ impl Compiled<'_> {
             .collect();
         report.phases.push(("read", started.elapsed()));
         release_freed_memory();
+        // From here the blocks freed are the evaluator's, of the same
+        // sizes partition after partition: kept for reuse, not faulted in
+        // afresh.
+        crate::data::memory::keep_freed_blocks_for_reuse();
         log_memory("read");
 
         let started = Instant::now();

@@ -88,10 +88,23 @@ impl Router {
                 ..
             } => {
                 let map = &self.targets[to_table];
+                // Lines of a claim usually come together: the last claim's
+                // bucket is tried before the (cache-cold) map.
+                let mut last: Option<(u64, u16)> = None;
                 key_hashes(table, batch, from_columns)
                     .into_iter()
-                    // A row whose related row is missing goes by its own key.
-                    .map(|h| h.and_then(|h| map.get(&h).copied()).unwrap_or(bucket_of(h)))
+                    .map(|h| {
+                        let found = h.and_then(|h| match last {
+                            Some((hash, bucket)) if hash == h => Some(bucket),
+                            _ => {
+                                let bucket = map.get(&h).copied()?;
+                                last = Some((h, bucket));
+                                Some(bucket)
+                            }
+                        });
+                        // A row whose related row is missing goes by its own key.
+                        found.unwrap_or(bucket_of(h))
+                    })
                     .collect()
             }
         };
