@@ -147,20 +147,30 @@ pub struct Assigned {
     keys: Option<Vec<Option<u64>>>,
 }
 
-/// The rows of `batch` in each bucket, as (bucket, rows) in bucket order.
+/// The rows of `batch` in each bucket, as (bucket, rows) in bucket order:
+/// the batch reordered by bucket once (a counting sort, one copy), then
+/// cut into slices that share its buffers until the buckets join them.
 pub fn split(batch: &RecordBatch, buckets: &[u16]) -> Vec<(u16, RecordBatch)> {
-    let mut rows: Vec<Vec<u32>> = vec![Vec::new(); BUCKETS];
-    for (i, b) in buckets.iter().enumerate() {
-        rows[*b as usize].push(i as u32);
+    let mut starts = vec![0u32; BUCKETS + 1];
+    for b in buckets {
+        starts[*b as usize + 1] += 1;
     }
-    rows.into_iter()
-        .enumerate()
-        .filter(|(_, r)| !r.is_empty())
-        .map(|(b, r)| {
-            let indices = UInt32Array::from(r);
-            let part = arrow::compute::take_record_batch(batch, &indices)
-                .expect("indices within the batch");
-            (b as u16, part)
+    for b in 0..BUCKETS {
+        starts[b + 1] += starts[b];
+    }
+    let mut next = starts.clone();
+    let mut order = vec![0u32; buckets.len()];
+    for (row, b) in buckets.iter().enumerate() {
+        order[next[*b as usize] as usize] = row as u32;
+        next[*b as usize] += 1;
+    }
+    let sorted = arrow::compute::take_record_batch(batch, &UInt32Array::from(order))
+        .expect("indices within the batch");
+    (0..BUCKETS)
+        .filter(|b| starts[b + 1] > starts[*b])
+        .map(|b| {
+            let (start, end) = (starts[b] as usize, starts[b + 1] as usize);
+            (b as u16, sorted.slice(start, end - start))
         })
         .collect()
 }
