@@ -159,6 +159,11 @@ fn identity_object(fields: &[(FlagField, Json)]) -> Json {
     Json::Object(object)
 }
 
+fn shrunk(mut text: String) -> String {
+    text.shrink_to_fit();
+    text
+}
+
 /// What every flag of a rule repeats, made once and shared by its flags.
 struct RuleFields {
     rule_id: Arc<str>,
@@ -278,8 +283,10 @@ pub fn render<'a>(
                     .map(|v| v as i32),
                 patient_id: text(FlagField::PatientId),
                 provider_id: text(FlagField::ProviderId),
-                message,
-                evidence: Json::Object(object).to_string(),
+                // Flags wait in memory until every partition has run:
+                // their text is kept at its length, not its grown capacity.
+                message: shrunk(message),
+                evidence: shrunk(Json::Object(object).to_string()),
                 ruleset: shared.ruleset.clone(),
                 ruleset_version: shared.ruleset_version.clone(),
                 ruleset_hash: shared.ruleset_hash.clone(),
