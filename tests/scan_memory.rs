@@ -72,6 +72,8 @@ fn a_small_memory_limit_spills_and_gives_the_same_bytes() {
         whole.lines().count() > 1000,
         "a dense dataset flags many lines"
     );
+    // A population rule, whose statistics are merged from every partition.
+    assert!(whole.contains(r#""rule_id":"UPC-01""#), "UPC-01 fires");
     for limit in ["1MiB", "3MiB", "64MiB"] {
         let (limited, stdout) = scan(
             &data,

@@ -7,13 +7,13 @@
 
 mod buckets;
 mod intake;
+mod outcome;
 mod route;
 mod spill;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use arrow::array::RecordBatch;
 
@@ -21,83 +21,20 @@ use super::compiled::Compiled;
 use super::env::Frames;
 use super::forms::population::{self, Population};
 use super::forms::population_partial::PopulationPartial;
-use super::read::{Notes, concat_by_column, projection};
+use super::read::{concat_by_column, projection};
 use super::run::{ExecOptions, thread_pool};
 use super::tables::Tables;
 use crate::data::compact::compact_batch;
-use crate::data::load::{Problem, load_dataset};
+use crate::data::load::load_dataset;
 use crate::data::memory::release_freed_memory;
 use crate::flags::{Flag, FlagRuns};
 use crate::plan::Exchange;
 use buckets::Buckets;
 use intake::Intake;
+use outcome::size;
+pub use outcome::{DEFAULT_MEMORY_LIMIT, ScanError, ScanLimits, ScanReport};
 use route::{BUCKETS, Router};
 pub use spill::SpillDir;
-
-/// Why a scan stopped.
-#[derive(Debug)]
-pub enum ScanError {
-    /// Bad input: the loader's first problem.
-    Data(Box<Problem>),
-    /// Spill files or the output could not be written or read.
-    Io(String),
-    /// The memory limit is too small for what must be held at once.
-    Memory(String),
-}
-
-impl std::fmt::Display for ScanError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ScanError::Data(p) => write!(f, "{p}"),
-            ScanError::Io(m) | ScanError::Memory(m) => f.write_str(m),
-        }
-    }
-}
-
-impl From<std::io::Error> for ScanError {
-    fn from(e: std::io::Error) -> ScanError {
-        ScanError::Io(format!("spill files: {e}"))
-    }
-}
-
-/// What a scan read, how it ran, and how many flags it gave.
-#[derive(Debug, Default)]
-pub struct ScanReport {
-    /// Rows read per table.
-    pub rows: Vec<(String, u64)>,
-    /// What the loader skipped, per table (`skipped 1 marker file: _SUCCESS`).
-    pub notes: Notes,
-    /// Time per phase.
-    pub phases: Vec<(&'static str, Duration)>,
-    /// Flags per rule id, and in all.
-    pub flags_per_rule: BTreeMap<String, u64>,
-    pub flags: u64,
-    /// Partitions run, and the bytes of rows and flags written to spill files.
-    pub partitions: usize,
-    pub spilled_bytes: u64,
-}
-
-/// Where and within what memory a scan runs.
-#[derive(Debug, Clone)]
-pub struct ScanLimits {
-    /// Memory the scan aims to stay under (bytes).
-    pub memory: u64,
-    /// Where spill files go (a private folder inside it).
-    pub temp_dir: PathBuf,
-}
-
-impl Default for ScanLimits {
-    fn default() -> ScanLimits {
-        ScanLimits {
-            memory: DEFAULT_MEMORY_LIMIT,
-            temp_dir: std::env::temp_dir(),
-        }
-    }
-}
-
-/// The memory limit when none is given: 2 GiB, under what DuckDB takes for
-/// the same rules on ten million lines, and a small part of a server.
-pub const DEFAULT_MEMORY_LIMIT: u64 = 2 << 30;
 
 impl Compiled<'_> {
     /// Runs the rules over the dataset in `dir`, partition by partition
@@ -382,17 +319,6 @@ fn largest_key(
 
 fn router_skips(routed: &[crate::plan::Routed], table: &str) -> bool {
     !routed.iter().any(|r| r.table == table)
-}
-
-/// A size as people read it: `1.5 GiB`, `300 MiB`, `12 KiB`.
-fn size(bytes: u64) -> String {
-    let units = [("GiB", 30), ("MiB", 20), ("KiB", 10)];
-    for (unit, shift) in units {
-        if bytes >= 1 << shift {
-            return format!("{:.1} {unit}", bytes as f64 / (1u64 << shift) as f64);
-        }
-    }
-    format!("{bytes} bytes")
 }
 
 /// Logs (at info level) the memory held after a phase, for tuning.
