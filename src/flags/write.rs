@@ -191,6 +191,68 @@ pub fn write_flags(path: &Path, flags: &[Flag], format: FlagFormat) -> io::Resul
     writer.finish()
 }
 
+/// A [`FlagWriter`] on a thread of its own: encoding the flags and freeing
+/// them overlap the merge that produces them.
+pub struct BackgroundWriter {
+    sender: Option<std::sync::mpsc::SyncSender<Vec<Flag>>>,
+    worker: Option<std::thread::JoinHandle<io::Result<FlagWriter>>>,
+}
+
+impl BackgroundWriter {
+    pub fn start(mut writer: FlagWriter) -> BackgroundWriter {
+        // Two chunks in flight: enough to keep both sides busy.
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Flag>>(2);
+        let worker = std::thread::spawn(move || {
+            for chunk in receiver {
+                writer.write(&chunk)?;
+            }
+            Ok(writer)
+        });
+        BackgroundWriter {
+            sender: Some(sender),
+            worker: Some(worker),
+        }
+    }
+
+    /// Hands a chunk to the writer; an error the writer met is returned
+    /// here (or by [`BackgroundWriter::finish`]).
+    pub fn write(&mut self, chunk: Vec<Flag>) -> io::Result<()> {
+        let sent = self.sender.as_ref().map(|s| s.send(chunk));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            _ => self
+                .join()
+                .map(|_| ())
+                .and(Err(io::Error::other("the flag writer stopped early"))),
+        }
+    }
+
+    /// Waits for every chunk to be written; the writer, to finish.
+    pub fn finish(mut self) -> io::Result<FlagWriter> {
+        self.join()
+    }
+
+    fn join(&mut self) -> io::Result<FlagWriter> {
+        self.sender = None;
+        match self.worker.take().map(|w| w.join()) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(io::Error::other("the flag writer panicked")),
+            None => Err(io::Error::other("the flag writer already stopped")),
+        }
+    }
+}
+
+impl Drop for BackgroundWriter {
+    /// An unfinished writer is waited for and dropped, so its temporary
+    /// file is removed before the process goes on (or exits).
+    fn drop(&mut self) {
+        self.sender = None;
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,68 +358,6 @@ mod tests {
             writer.write(&sample_flags(5)).unwrap();
             drop(writer);
             assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-        }
-    }
-}
-
-/// A [`FlagWriter`] on a thread of its own: encoding the flags and freeing
-/// them overlap the merge that produces them.
-pub struct BackgroundWriter {
-    sender: Option<std::sync::mpsc::SyncSender<Vec<Flag>>>,
-    worker: Option<std::thread::JoinHandle<io::Result<FlagWriter>>>,
-}
-
-impl BackgroundWriter {
-    pub fn start(mut writer: FlagWriter) -> BackgroundWriter {
-        // Two chunks in flight: enough to keep both sides busy.
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Flag>>(2);
-        let worker = std::thread::spawn(move || {
-            for chunk in receiver {
-                writer.write(&chunk)?;
-            }
-            Ok(writer)
-        });
-        BackgroundWriter {
-            sender: Some(sender),
-            worker: Some(worker),
-        }
-    }
-
-    /// Hands a chunk to the writer; an error the writer met is returned
-    /// here (or by [`BackgroundWriter::finish`]).
-    pub fn write(&mut self, chunk: Vec<Flag>) -> io::Result<()> {
-        let sent = self.sender.as_ref().map(|s| s.send(chunk));
-        match sent {
-            Some(Ok(())) => Ok(()),
-            _ => self
-                .join()
-                .map(|_| ())
-                .and(Err(io::Error::other("the flag writer stopped early"))),
-        }
-    }
-
-    /// Waits for every chunk to be written; the writer, to finish.
-    pub fn finish(mut self) -> io::Result<FlagWriter> {
-        self.join()
-    }
-
-    fn join(&mut self) -> io::Result<FlagWriter> {
-        self.sender = None;
-        match self.worker.take().map(|w| w.join()) {
-            Some(Ok(result)) => result,
-            Some(Err(_)) => Err(io::Error::other("the flag writer panicked")),
-            None => Err(io::Error::other("the flag writer already stopped")),
-        }
-    }
-}
-
-impl Drop for BackgroundWriter {
-    /// An unfinished writer is waited for and dropped, so its temporary
-    /// file is removed before the process goes on (or exits).
-    fn drop(&mut self) {
-        self.sender = None;
-        if let Some(worker) = self.worker.take() {
-            let _ = worker.join();
         }
     }
 }

@@ -609,9 +609,9 @@ pub fn check_references(
         }
     }
     let found = find_all(target_keys, &probes);
-    for row in 0..rows {
-        let Some(p) = probe_of[row] else { continue };
-        if found[p as usize] || batch.is_damaged(row) {
+    for (row, probe) in probe_of.iter().enumerate() {
+        let Some(p) = probe else { continue };
+        if found[*p as usize] || batch.is_damaged(row) {
             continue;
         }
         log.push(
