@@ -20,6 +20,10 @@ use crate::plan::Selection;
     Parquet files, or a CSV file per table); only the columns the rules use are read. Bad input\n\
     stops the scan with the file, column and row at fault, and nothing is written. The flags file\n\
     is written whole or not at all, sorted by rule, claim, line and provider.\n\n\
+    Rows are routed to partitions by the key the keyed rules share (for the CHS rules, the\n\
+    patient; `claimaudit plan` shows it) and the rules run a partition at a time. What does not\n\
+    fit under --memory-limit is written to a private folder in --temp-dir, removed when the scan\n\
+    ends, however it ends; the flags are the same bytes whatever the limit.\n\n\
     Exit codes: 0 scanned (whether or not rules fired), 1 the ruleset has errors, 2 could not run."
 )]
 pub struct ScanArgs {
