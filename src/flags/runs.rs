@@ -78,6 +78,23 @@ impl FlagRuns {
         Ok(())
     }
 
+    /// Spills in-memory runs, largest first, until they hold at most
+    /// `bytes` (what the process holds is near its limit).
+    pub fn shrink_to(&mut self, bytes: u64) -> io::Result<()> {
+        while self.memory_bytes > bytes {
+            let Some(largest) = self.largest_in_memory() else {
+                break;
+            };
+            self.spill(largest)?;
+        }
+        Ok(())
+    }
+
+    /// The estimated bytes of the runs held in memory.
+    pub fn memory_bytes(&self) -> u64 {
+        self.memory_bytes
+    }
+
     /// The number of flags pushed.
     pub fn len(&self) -> u64 {
         self.len
@@ -311,6 +328,22 @@ mod tests {
         assert!(spilled > 0 && spilled < runs.len(), "{spilled} spilled");
         let all = sorted(runs.concat());
         assert_eq!(merged(flag_runs, 7), all);
+    }
+
+    #[test]
+    fn shrinking_spills_runs_and_keeps_the_merge() {
+        let runs: Vec<Vec<Flag>> = sample_runs().into_iter().map(sorted).collect();
+        let temp = tempfile::tempdir().unwrap();
+        let mut flag_runs = FlagRuns::new(temp.path(), u64::MAX).unwrap();
+        for run in runs.clone() {
+            flag_runs.push(run).unwrap();
+        }
+        assert_eq!(flag_runs.spilled_runs(), 0);
+        let held = flag_runs.memory_bytes();
+        flag_runs.shrink_to(held / 2).unwrap();
+        assert!(flag_runs.memory_bytes() <= held / 2);
+        assert!(flag_runs.spilled_runs() > 0);
+        assert_eq!(merged(flag_runs, 5), sorted(runs.concat()));
     }
 
     #[test]

@@ -225,6 +225,14 @@ impl Compiled<'_> {
             if group.clone().all(|b| buckets.rows(b) == 0) {
                 continue;
             }
+            // A partition holds a few times its rows while it runs: flag
+            // runs make room when the process would otherwise pass the limit.
+            let resident = crate::data::memory::status_bytes("VmRSS:").unwrap_or(0);
+            let needed = resident + bytes * WORKING_SET_PER_BYTE;
+            if needed > limits.memory {
+                let excess = needed - limits.memory;
+                runs.shrink_to(runs.memory_bytes().saturating_sub(excess))?;
+            }
             let mut pieces: Vec<Vec<RecordBatch>> = vec![Vec::new(); routed.len()];
             for b in group {
                 for (t, batches) in buckets.take(b)?.into_iter().enumerate() {
@@ -320,6 +328,10 @@ fn largest_key(
 fn router_skips(routed: &[crate::plan::Routed], table: &str) -> bool {
     !routed.iter().any(|r| r.table == table)
 }
+
+/// Bytes a partition holds while it runs, per byte of its rows (frames,
+/// lookups, the rules' contexts and flags), as measured on the CHS rules.
+const WORKING_SET_PER_BYTE: u64 = 3;
 
 /// Logs (at info level) the memory held after a phase, for tuning.
 fn log_memory(phase: &str) {
