@@ -100,6 +100,8 @@ impl Compiled<'_> {
         Ok(report)
     }
 
+    /// Reads the dataset, routes the rows to buckets and runs the plan a
+    /// group of buckets at a time, then what needs every partition.
     #[allow(clippy::too_many_arguments)]
     fn run_partitioned(
         &self,
@@ -111,14 +113,60 @@ impl Compiled<'_> {
         runs: &mut FlagRuns,
         report: &mut ScanReport,
     ) -> Result<(), ScanError> {
+        let started = Instant::now();
+        let pool = thread_pool(options.threads);
+        let read = self.read_routed(dir, options, limits, spill, progress, &pool)?;
+        report.notes = read.notes;
+        report.rows = self
+            .plan()
+            .loads
+            .iter()
+            .map(|l| {
+                (
+                    l.table.clone(),
+                    read.rows.get(&l.table).copied().unwrap_or(0),
+                )
+            })
+            .collect();
+        report.phases.push(("read", started.elapsed()));
+        release_freed_memory();
+        // From here the blocks freed are the evaluator's, of the same
+        // sizes partition after partition: kept for reuse, not faulted in
+        // afresh.
+        crate::data::memory::keep_freed_blocks_for_reuse();
+        log_memory("read");
+
+        let started = Instant::now();
+        self.run_groups(
+            read.buckets,
+            read.shared,
+            options,
+            limits,
+            &pool,
+            runs,
+            report,
+        )?;
+        report.spilled_bytes += spill.bytes_written();
+        report.phases.push(("execute", started.elapsed()));
+        Ok(())
+    }
+
+    /// Reads the tables the plan needs: rows of routed tables into their
+    /// buckets, the shared tables whole.
+    fn read_routed(
+        &self,
+        dir: &std::path::Path,
+        options: &ExecOptions,
+        limits: &ScanLimits,
+        spill: &mut SpillDir,
+        progress: &dyn Fn(&str, u64),
+        pool: &rayon::ThreadPool,
+    ) -> Result<ReadRouted, ScanError> {
         let plan = self.plan();
-        let ruleset = plan.ruleset;
-        let schema = &ruleset.schema;
+        let schema = &plan.ruleset.schema;
         let Exchange::Key { routed, .. } = &plan.exchange else {
             unreachable!("run only with a partition key")
         };
-        let started = Instant::now();
-        let pool = thread_pool(options.threads);
         let tables = routed
             .iter()
             .map(|r| {
@@ -131,8 +179,8 @@ impl Compiled<'_> {
         // Rows held before spilling: under half the limit, so a partition
         // can run beside them.
         let buckets = Buckets::new(tables, limits.memory / 20 * 9, limits.memory / 10 * 8);
-        let mut intake = Intake::new(Router::new(routed), buckets, &pool);
-        let mut broadcast: HashMap<String, Vec<RecordBatch>> = HashMap::new();
+        let mut intake = Intake::new(Router::new(routed), buckets, pool);
+        let mut shared: HashMap<String, Vec<RecordBatch>> = HashMap::new();
         let mut rows: BTreeMap<String, u64> = BTreeMap::new();
         let mut failure: Option<std::io::Error> = None;
         let narrow = |table: &crate::ir::Table, batch| compact_batch(batch, table);
@@ -154,7 +202,7 @@ impl Compiled<'_> {
                 }
                 *rows.entry(table.to_string()).or_default() += batch.num_rows() as u64;
                 let Some(t) = intake.index(table) else {
-                    broadcast.entry(table.to_string()).or_default().push(batch);
+                    shared.entry(table.to_string()).or_default().push(batch);
                     return;
                 };
                 if let Err(e) = intake.accept(t, batch, spill) {
@@ -170,26 +218,38 @@ impl Compiled<'_> {
             return Err(e.into());
         }
         intake.finish(spill)?;
-        let mut buckets = intake.buckets;
-        report.notes = validation
+        let notes = validation
             .sources
             .iter()
             .filter_map(|s| Some((s.table.clone(), s.skipped_note()?)))
             .collect();
-        report.rows = plan
-            .loads
-            .iter()
-            .map(|l| (l.table.clone(), rows.get(&l.table).copied().unwrap_or(0)))
-            .collect();
-        report.phases.push(("read", started.elapsed()));
-        release_freed_memory();
-        // From here the blocks freed are the evaluator's, of the same
-        // sizes partition after partition: kept for reuse, not faulted in
-        // afresh.
-        crate::data::memory::keep_freed_blocks_for_reuse();
-        log_memory("read");
+        Ok(ReadRouted {
+            buckets: intake.buckets,
+            shared,
+            rows,
+            notes,
+        })
+    }
 
-        let started = Instant::now();
+    /// Runs the plan on consecutive buckets at a time, then the rules over
+    /// the shared tables and the population rules' merged partials.
+    #[allow(clippy::too_many_arguments)]
+    fn run_groups(
+        &self,
+        mut buckets: Buckets,
+        mut shared_batches: HashMap<String, Vec<RecordBatch>>,
+        options: &ExecOptions,
+        limits: &ScanLimits,
+        pool: &rayon::ThreadPool,
+        runs: &mut FlagRuns,
+        report: &mut ScanReport,
+    ) -> Result<(), ScanError> {
+        let plan = self.plan();
+        let ruleset = plan.ruleset;
+        let schema = &ruleset.schema;
+        let Exchange::Key { routed, .. } = &plan.exchange else {
+            unreachable!("run only with a partition key")
+        };
         // The shared tables, each read whole once; their key indexes are
         // built once and serve every partition.
         let shared: Frames = plan
@@ -198,7 +258,7 @@ impl Compiled<'_> {
             .filter(|l| router_skips(routed, &l.table))
             .filter_map(|l| {
                 let table = schema.table(&l.table)?;
-                let batch = broadcast
+                let batch = shared_batches
                     .remove(&l.table)
                     .filter(|b| !b.is_empty())
                     .map(|b| concat_by_column(b, table));
@@ -265,7 +325,7 @@ impl Compiled<'_> {
                 })
                 .collect();
             let env = self.partition_env(&shared, &shared_lookups, tables, options, true);
-            let (flags, partial) = self.run_partition(&pool, &env, options, &is_routed, true);
+            let (flags, partial) = self.run_partition(pool, &env, options, &is_routed, true);
             drop(env);
             for (rule, partial) in partial {
                 let rule_ref = &ruleset.rules[rule];
@@ -279,7 +339,7 @@ impl Compiled<'_> {
         // What needs every partition: rules over the shared tables, and
         // population rules from their merged partials.
         let env = self.partition_env(&shared, &shared_lookups, Tables::new(), options, true);
-        let (mut flags, _) = self.run_partition(&pool, &env, options, &|t| !is_routed(t), false);
+        let (mut flags, _) = self.run_partition(pool, &env, options, &|t| !is_routed(t), false);
         for (rule, merged) in &partials {
             let rule = &ruleset.rules[*rule];
             let form = Population::of(&rule.form).expect("partials come from population rules");
@@ -287,10 +347,18 @@ impl Compiled<'_> {
         }
         flags.sort_by(Flag::output_order);
         runs.push(flags)?;
-        report.spilled_bytes += spill.bytes_written();
-        report.phases.push(("execute", started.elapsed()));
         Ok(())
     }
+}
+
+/// What reading a dataset for a partitioned scan gives.
+struct ReadRouted {
+    buckets: Buckets,
+    /// The shared tables' batches.
+    shared: HashMap<String, Vec<RecordBatch>>,
+    /// Rows read per table.
+    rows: BTreeMap<String, u64>,
+    notes: super::read::Notes,
 }
 
 /// The key with the most rows of the key table among `pieces` (one
