@@ -164,3 +164,56 @@ impl Buckets {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{AsArray, Int32Array};
+    use arrow::datatypes::{DataType, Field, Int32Type, Schema};
+
+    use super::*;
+
+    fn rows(values: std::ops::Range<i32>) -> RecordBatch {
+        RecordBatch::try_new(
+            Arc::new(Schema::new(vec![Field::new("v", DataType::Int32, false)])),
+            vec![Arc::new(Int32Array::from(values.collect::<Vec<_>>()))],
+        )
+        .unwrap()
+    }
+
+    fn values(batches: &[RecordBatch]) -> Vec<i32> {
+        batches
+            .iter()
+            .flat_map(|b| b.column(0).as_primitive::<Int32Type>().values().to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn spilled_buckets_give_back_every_row_in_order() {
+        let schema = crate::check::chs_schema();
+        let table = schema.table("claims").unwrap().clone();
+        let temp = tempfile::tempdir().unwrap();
+        let mut spill = SpillDir::create(temp.path()).unwrap();
+        // A budget of a few kilobytes: most of what is pushed is spilled.
+        let mut buckets = Buckets::new(vec![table], 4096, u64::MAX);
+        for start in (0..40_000).step_by(1000) {
+            buckets
+                .push(3, 0, rows(start..start + 500), &mut spill)
+                .unwrap();
+            buckets
+                .push(7, 0, rows(start + 500..start + 1000), &mut spill)
+                .unwrap();
+        }
+        buckets.finish_table(0, &mut spill).unwrap();
+        assert!(spill.bytes_written() > 0, "nothing was spilled");
+        assert_eq!(buckets.rows(3), 20_000);
+        let three = values(&buckets.take(3).unwrap()[0]);
+        let expected: Vec<i32> = (0..40_000).filter(|v| v % 1000 < 500).collect();
+        assert_eq!(three, expected);
+        let seven = values(&buckets.take(7).unwrap()[0]);
+        assert_eq!(seven.len(), 20_000);
+        assert_eq!(buckets.bytes(3) + buckets.bytes(7), 0);
+        assert!(buckets.take(5).unwrap()[0].is_empty());
+    }
+}
