@@ -12,7 +12,8 @@ use super::ExecOptions;
 use super::env::{Env, Frame, Frames, Prepared};
 use super::read::{Notes, read_stored};
 use super::run::{
-    PartitionOutput, execute_on, execute_passes_on, frame_for, lookups_for, prepare, thread_pool,
+    PartitionOutput, execute_on, execute_passes_on, frame_for, lookups_for, missing_lookups,
+    prepare, thread_pool,
 };
 use super::tables::{Lookups, Tables};
 use crate::data::load::{LoadOptions, Problem};
@@ -101,37 +102,8 @@ impl<'r> Compiled<'r> {
     /// `frames`: side by side when `parallel` (a partition of a scan), else
     /// one after the other (a real-time check: few rows).
     pub fn complete_lookups(&self, frames: &Frames, lookups: &mut Lookups, parallel: bool) {
-        let schema = &self.plan.ruleset.schema;
-        let missing: Vec<_> = self
-            .plan
-            .lookups
-            .iter()
-            .map(|((table, relation), _)| (table.clone(), relation.clone()))
-            .filter(|key| !lookups.contains_key(key))
-            .filter_map(|key| {
-                let r = schema.relation(&key.0, &key.1)?;
-                let (from, to) = (frames.get(&r.from_table)?, frames.get(&r.to_table)?);
-                Some((key, r, from, to))
-            })
-            .collect();
-        type Missing<'m> = (
-            (String, String),
-            &'m crate::ir::Relation,
-            &'m std::sync::Arc<Frame>,
-            &'m std::sync::Arc<Frame>,
-        );
-        let build = |(key, r, from, to): &Missing<'_>| {
-            (
-                key.clone(),
-                std::sync::Arc::new(super::lookup::build_lookup(r, from, to)),
-            )
-        };
-        if parallel {
-            use rayon::prelude::*;
-            lookups.extend(missing.par_iter().map(build).collect::<Vec<_>>());
-        } else {
-            lookups.extend(missing.iter().map(build));
-        }
+        let missing = missing_lookups(&self.plan, frames, lookups, parallel);
+        lookups.extend(missing);
     }
 
     /// What one partition runs against: the `shared` frames (each table

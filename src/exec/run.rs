@@ -85,19 +85,41 @@ pub(super) fn frame_for(plan: &Plan, table: &str, batch: Option<RecordBatch>) ->
 
 /// The lookups the plan follows, between the given frames.
 pub(super) fn lookups_for(plan: &Plan, frames: &Frames) -> Lookups {
-    // Built side by side: building a target's key index is one thread's
-    // work, and the other lookups need not wait for it.
-    plan.lookups
-        .par_iter()
-        .filter_map(|((table, relation), _)| {
-            let r = plan.ruleset.schema.relation(table, relation)?;
+    missing_lookups(plan, frames, &Lookups::new(), true)
+}
+
+/// The lookups the plan follows between `frames` that `have` lacks: side
+/// by side when `parallel` (building a target's key index is one thread's
+/// work, and the other lookups need not wait for it), else one after the
+/// other (a real-time check: few rows).
+pub(super) fn missing_lookups(
+    plan: &Plan,
+    frames: &Frames,
+    have: &Lookups,
+    parallel: bool,
+) -> Lookups {
+    let wanted: Vec<_> = plan
+        .lookups
+        .iter()
+        .map(|(key, _)| key)
+        .filter(|key| !have.contains_key(*key))
+        .filter_map(|key| {
+            let r = plan.ruleset.schema.relation(&key.0, &key.1)?;
             let (from, to) = (frames.get(&r.from_table)?, frames.get(&r.to_table)?);
-            Some((
-                (table.clone(), relation.clone()),
-                Arc::new(super::lookup::build_lookup(r, from, to)),
-            ))
+            Some((key, r, from, to))
         })
-        .collect()
+        .collect();
+    let build = |&(key, r, from, to): &(&(String, String), _, &Arc<Frame>, &Arc<Frame>)| {
+        (
+            key.clone(),
+            Arc::new(super::lookup::build_lookup(r, from, to)),
+        )
+    };
+    if parallel {
+        wanted.par_iter().map(build).collect()
+    } else {
+        wanted.iter().map(build).collect()
+    }
 }
 
 /// Frames for every table the plan reads, and the lookups between them.

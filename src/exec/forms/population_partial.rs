@@ -247,60 +247,42 @@ fn column<'p>(
         AggFunc::Any | AggFunc::All => Shape::Bool,
         AggFunc::Sum | AggFunc::Min | AggFunc::Max => shape.unwrap_or(Shape::Int),
     };
+    // Each value of the column's own kind; any other is null.
+    fn each<'p, T>(
+        values: &[Option<Scalar<'p>>],
+        pick: impl Fn(Scalar<'p>) -> Option<T>,
+    ) -> Vec<Option<T>> {
+        values.iter().map(|v| v.and_then(&pick)).collect()
+    }
     match shape {
         Shape::Bool => Col::Bool(
-            values
-                .iter()
-                .map(|v| match v {
-                    Some(Scalar::Bool(b)) => Tri::from_option(Some(*b)),
-                    _ => Tri::Null,
-                })
-                .collect(),
+            each(&values, |v| match v {
+                Scalar::Bool(b) => Some(b),
+                _ => None,
+            })
+            .into_iter()
+            .map(Tri::from_option)
+            .collect(),
         ),
-        Shape::Int => Col::Int(
-            values
-                .iter()
-                .map(|v| match v {
-                    Some(Scalar::Int(i)) => Some(*i),
-                    _ => None,
-                })
-                .collect(),
-        ),
-        Shape::Dec => Col::Dec(
-            values
-                .iter()
-                .map(|v| match v {
-                    Some(Scalar::Dec(d)) => Some(*d),
-                    _ => None,
-                })
-                .collect(),
-        ),
-        Shape::Text => Col::Text(
-            values
-                .iter()
-                .map(|v| match v {
-                    Some(Scalar::Text(t)) => Some(*t),
-                    _ => None,
-                })
-                .collect(),
-        ),
-        Shape::Date => Col::Date(
-            values
-                .iter()
-                .map(|v| match v {
-                    Some(Scalar::Date(d)) => Some(*d),
-                    _ => None,
-                })
-                .collect(),
-        ),
-        Shape::Ts => Col::Ts(
-            values
-                .iter()
-                .map(|v| match v {
-                    Some(Scalar::Ts(t)) => Some(*t),
-                    _ => None,
-                })
-                .collect(),
-        ),
+        Shape::Int => Col::Int(each(&values, |v| match v {
+            Scalar::Int(i) => Some(i),
+            _ => None,
+        })),
+        Shape::Dec => Col::Dec(each(&values, |v| match v {
+            Scalar::Dec(d) => Some(d),
+            _ => None,
+        })),
+        Shape::Text => Col::Text(each(&values, |v| match v {
+            Scalar::Text(t) => Some(t),
+            _ => None,
+        })),
+        Shape::Date => Col::Date(each(&values, |v| match v {
+            Scalar::Date(d) => Some(d),
+            _ => None,
+        })),
+        Shape::Ts => Col::Ts(each(&values, |v| match v {
+            Scalar::Ts(t) => Some(t),
+            _ => None,
+        })),
     }
 }

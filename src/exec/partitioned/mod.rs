@@ -255,7 +255,7 @@ impl Compiled<'_> {
         let shared: Frames = plan
             .loads
             .iter()
-            .filter(|l| router_skips(routed, &l.table))
+            .filter(|l| plan.exchange.routed(&l.table).is_none())
             .filter_map(|l| {
                 let table = schema.table(&l.table)?;
                 let batch = shared_batches
@@ -265,7 +265,7 @@ impl Compiled<'_> {
                 Some((l.table.clone(), Arc::new(self.frame(&l.table, batch)?)))
             })
             .collect();
-        let is_routed = |t: &str| !router_skips(routed, t);
+        let is_routed = |t: &str| plan.exchange.routed(t).is_some();
         // Lookups among the shared tables: built once for every partition.
         let shared_lookups = self.lookups(&shared);
         let mut partials: BTreeMap<usize, PopulationPartial> = BTreeMap::new();
@@ -391,10 +391,6 @@ fn largest_key(
         format!("{table}.{column} = {key} ({most} rows of {table})"),
         most as f64 / rows.max(1) as f64,
     ))
-}
-
-fn router_skips(routed: &[crate::plan::Routed], table: &str) -> bool {
-    !routed.iter().any(|r| r.table == table)
 }
 
 /// Bytes a partition holds while it runs, per byte of its rows (frames,
