@@ -2,8 +2,7 @@
 
 use std::sync::Arc;
 
-use rust_decimal::Decimal;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Value as Json, json};
 
 use super::col::{Col, Scalar};
 use super::eval::Ctx;
@@ -45,34 +44,51 @@ pub enum Flagged {
 
 /// Text of a value, as messages show it.
 pub fn display(value: Scalar<'_>) -> String {
-    match value {
-        Scalar::Null => "空".to_string(),
-        Scalar::Bool(b) => b.to_string(),
-        Scalar::Int(i) => i.to_string(),
-        Scalar::Dec(d) => display_decimal(d),
-        Scalar::Text(t) => t.to_string(),
-        Scalar::Date(d) => days_to_date(d).map_or_else(|| d.to_string(), |d| d.to_string()),
-        Scalar::Ts(t) => chrono::DateTime::from_timestamp_millis(t).map_or_else(
-            || t.to_string(),
-            |t| t.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string(),
-        ),
-        Scalar::List(list, row) => format!(
-            "[{}]",
-            list.range(row)
-                .map(|e| display(list.values.get(e)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Scalar::Row(_) => "有".to_string(),
-    }
+    let mut text = String::new();
+    display_into(&mut text, value);
+    text
 }
 
-/// Decimals keep their digits (12.50), but at most six after the point.
-fn display_decimal(d: Decimal) -> String {
-    if d.scale() > 6 {
-        d.round_dp(6).to_string()
-    } else {
-        d.to_string()
+/// Appends the text of a value, as messages show it, to `out`.
+pub fn display_into(out: &mut String, value: Scalar<'_>) {
+    use std::fmt::Write;
+    match value {
+        Scalar::Null => out.push('空'),
+        Scalar::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+        Scalar::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Scalar::Dec(d) => {
+            let _ = if d.scale() > 6 {
+                write!(out, "{}", d.round_dp(6))
+            } else {
+                write!(out, "{d}")
+            };
+        }
+        Scalar::Text(t) => out.push_str(t),
+        Scalar::Date(d) => {
+            let _ = match days_to_date(d) {
+                Some(date) => write!(out, "{date}"),
+                None => write!(out, "{d}"),
+            };
+        }
+        Scalar::Ts(t) => {
+            let _ = match chrono::DateTime::from_timestamp_millis(t) {
+                Some(t) => write!(out, "{}", t.naive_utc().format("%Y-%m-%d %H:%M:%S")),
+                None => write!(out, "{t}"),
+            };
+        }
+        Scalar::List(list, row) => {
+            out.push('[');
+            for (n, e) in list.range(row).enumerate() {
+                if n > 0 {
+                    out.push_str(", ");
+                }
+                display_into(out, list.values.get(e));
+            }
+            out.push(']');
+        }
+        Scalar::Row(_) => out.push('有'),
     }
 }
 
@@ -94,6 +110,90 @@ pub fn to_json(value: Scalar<'_>) -> Json {
     }
 }
 
+/// Appends a value as evidence JSON to `out`: the bytes [`to_json`] gives
+/// when serialized, without building the value.
+fn write_json(out: &mut Vec<u8>, value: Scalar<'_>) {
+    use std::io::Write;
+    match value {
+        Scalar::Null => out.extend_from_slice(b"null"),
+        Scalar::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+        Scalar::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Scalar::Dec(d) => {
+            let _ = write!(out, "\"{d}\"");
+        }
+        Scalar::Text(t) => write_json_text(out, t),
+        Scalar::Date(_) | Scalar::Ts(_) => {
+            let mut text = String::new();
+            display_into(&mut text, value);
+            write_json_text(out, &text);
+        }
+        Scalar::List(list, row) => {
+            out.push(b'[');
+            for (n, e) in list.range(row).enumerate() {
+                if n > 0 {
+                    out.push(b',');
+                }
+                write_json(out, list.values.get(e));
+            }
+            out.push(b']');
+        }
+        Scalar::Row(_) => out.extend_from_slice(b"true"),
+    }
+}
+
+/// Appends a JSON string, escaped as serde_json escapes it.
+fn write_json_text(out: &mut Vec<u8>, text: &str) {
+    serde_json::to_writer(out, text).expect("writing to memory does not fail");
+}
+
+/// The text a flag's identity field takes from a value: what is a JSON
+/// string in evidence (text, decimals, dates), nothing otherwise.
+fn identity_text(value: Scalar<'_>) -> Option<String> {
+    match value {
+        Scalar::Text(t) => Some(t.to_string()),
+        Scalar::Dec(d) => Some(d.to_string()),
+        Scalar::Date(_) | Scalar::Ts(_) => Some(display(value)),
+        _ => None,
+    }
+}
+
+/// The identity columns of rows `rows` of `table` (empty when the table
+/// has no identity fields).
+fn identity_columns<'a>(
+    ctx: &Ctx<'a>,
+    table: &'a str,
+    rows: Vec<Option<u32>>,
+) -> Vec<(FlagField, Col<'a>)> {
+    let Some(exprs) = ctx.env.identities.get(table) else {
+        return Vec::new();
+    };
+    let sub = Ctx::new(ctx.env, table, rows);
+    exprs.iter().map(|(f, e)| (*f, sub.eval(e))).collect()
+}
+
+/// Appends the identity object of row `i` of `columns` (null fields left
+/// out), as [`identity_object`] serializes.
+fn write_identity(out: &mut Vec<u8>, columns: &[(FlagField, Col<'_>)], i: usize) {
+    out.push(b'{');
+    let mut first = true;
+    for (field, col) in columns {
+        let value = col.get(i);
+        if matches!(value, Scalar::Null) {
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_json_text(out, field.as_str());
+        out.push(b':');
+        write_json(out, value);
+    }
+    out.push(b'}');
+}
+
 /// The identity fields of rows `rows` of `table`, per row.
 pub fn identities<'a>(
     ctx: &Ctx<'a>,
@@ -101,11 +201,7 @@ pub fn identities<'a>(
     rows: Vec<Option<u32>>,
 ) -> Vec<Vec<(FlagField, Json)>> {
     let n = rows.len();
-    let Some(exprs) = ctx.env.identities.get(table) else {
-        return vec![Vec::new(); n];
-    };
-    let sub = Ctx::new(ctx.env, table, rows);
-    let columns: Vec<(FlagField, Col<'a>)> = exprs.iter().map(|(f, e)| (*f, sub.eval(e))).collect();
+    let columns = identity_columns(ctx, table, rows);
     (0..n)
         .map(|i| {
             columns
@@ -147,21 +243,6 @@ fn kept<T>(items: Vec<T>, keep: &[bool]) -> Vec<T> {
         .zip(keep)
         .filter_map(|(item, k)| k.then_some(item))
         .collect()
-}
-
-fn identity_object(fields: &[(FlagField, Json)]) -> Json {
-    let mut object = Map::new();
-    for (field, value) in fields {
-        if !value.is_null() {
-            object.insert(field.as_str().to_string(), value.clone());
-        }
-    }
-    Json::Object(object)
-}
-
-fn shrunk(mut text: String) -> String {
-    text.shrink_to_fit();
-    text
 }
 
 /// What every flag of a rule repeats, made once and shared by its flags.
@@ -217,7 +298,14 @@ pub fn render<'a>(
             .clone()
             .expect("population rules bind the entity"),
     };
-    let ids = identities(&sub, table, rows);
+    let ids = identity_columns(&sub, table, rows);
+    let id_col = |f: FlagField| ids.iter().find(|(g, _)| *g == f).map(|(_, c)| c);
+    let (claim_col, line_col, patient_col, provider_col) = (
+        id_col(FlagField::ClaimId),
+        id_col(FlagField::LineNo),
+        id_col(FlagField::PatientId),
+        id_col(FlagField::ProviderId),
+    );
     let message_parts: Vec<Option<Col<'a>>> = rule
         .message
         .iter()
@@ -226,50 +314,82 @@ pub fn render<'a>(
             MessagePart::Text(_) => None,
         })
         .collect();
-    let evidence: Vec<(&str, Col<'a>)> = rule
-        .evidence
+    // A label given twice keeps its first place and its last value, as a
+    // JSON object built label by label would.
+    let mut evidence: Vec<(&str, Col<'a>)> = Vec::with_capacity(rule.evidence.len());
+    for (label, e) in &rule.evidence {
+        let col = sub.eval(e);
+        match evidence.iter_mut().find(|(l, _)| *l == label.as_str()) {
+            Some(slot) => slot.1 = col,
+            None => evidence.push((label.as_str(), col)),
+        }
+    }
+    let labels: Vec<Vec<u8>> = evidence
         .iter()
-        .map(|(label, e)| (label.as_str(), sub.eval(e)))
+        .map(|(label, _)| {
+            let mut key = Vec::new();
+            write_json_text(&mut key, label);
+            key.push(b':');
+            key
+        })
         .collect();
     // Identities of all other rows at once.
     let all_others: Vec<Option<u32>> = hits.others.iter().flatten().map(|r| Some(*r)).collect();
-    let other_ids = identities(&sub, hits.others_table, all_others);
-    let mut other_ids = other_ids.into_iter();
+    let other_ids = identity_columns(&sub, hits.others_table, all_others);
+    let mut next_other = 0;
+    // Each flag's message and evidence are written into these, then
+    // copied out at their length.
+    let mut message_buf = String::new();
+    let mut json: Vec<u8> = Vec::new();
 
     (0..sub.n)
         .map(|i| {
-            let field = |f: FlagField| ids[i].iter().find(|(g, _)| *g == f).map(|(_, v)| v.clone());
-            let text = |f: FlagField| field(f).and_then(|v| v.as_str().map(String::from));
+            let text = |col: Option<&Col<'_>>| col.and_then(|c| identity_text(c.get(i)));
             let message = if rule.message.is_empty() {
                 rule.name.clone()
             } else {
-                rule.message
-                    .iter()
-                    .zip(&message_parts)
-                    .map(|(part, col)| match (part, col) {
-                        (MessagePart::Text(t), _) => t.clone(),
-                        (_, Some(col)) => display(col.get(i)),
-                        _ => String::new(),
-                    })
-                    .collect()
+                message_buf.clear();
+                for (part, col) in rule.message.iter().zip(&message_parts) {
+                    match (part, col) {
+                        (MessagePart::Text(t), _) => message_buf.push_str(t),
+                        (_, Some(col)) => display_into(&mut message_buf, col.get(i)),
+                        _ => {}
+                    }
+                }
+                message_buf.as_str().to_owned()
             };
-            let mut values = Map::new();
-            for (label, col) in &evidence {
-                values.insert(label.to_string(), to_json(col.get(i)));
+            json.clear();
+            json.extend_from_slice(b"{\"values\":{");
+            for (n, ((_, col), key)) in evidence.iter().zip(&labels).enumerate() {
+                if n > 0 {
+                    json.push(b',');
+                }
+                json.extend_from_slice(key);
+                write_json(&mut json, col.get(i));
             }
-            let mut object = Map::new();
-            object.insert("values".into(), Json::Object(values));
-            let others: Vec<Json> = other_ids
-                .by_ref()
-                .take(hits.others[i].len())
-                .map(|f| identity_object(&f))
-                .collect();
-            if !others.is_empty() {
-                object.insert("rows".into(), Json::Array(others));
+            json.push(b'}');
+            let others = hits.others[i].len();
+            if others > 0 {
+                json.extend_from_slice(b",\"rows\":[");
+                for n in 0..others {
+                    if n > 0 {
+                        json.push(b',');
+                    }
+                    let row = next_other + n;
+                    if other_ids.is_empty() {
+                        json.extend_from_slice(b"{}");
+                    } else {
+                        write_identity(&mut json, &other_ids, row);
+                    }
+                }
+                json.push(b']');
+                next_other += others;
             }
             if let Some(peers) = hits.peers[i] {
-                object.insert("peers".into(), json!(peers));
+                use std::io::Write;
+                let _ = write!(json, ",\"peers\":{peers}");
             }
+            json.push(b'}');
             Flag {
                 rule_id: shared.rule_id.clone(),
                 rule_name: shared.rule_name.clone(),
@@ -277,16 +397,15 @@ pub fn render<'a>(
                 severity: shared.severity.clone(),
                 action: shared.action.clone(),
                 grain: rule.grain,
-                claim_id: text(FlagField::ClaimId),
-                line_no: field(FlagField::LineNo)
-                    .and_then(|v| v.as_i64())
-                    .map(|v| v as i32),
-                patient_id: text(FlagField::PatientId),
-                provider_id: text(FlagField::ProviderId),
-                // Flags wait in memory until every partition has run:
-                // their text is kept at its length, not its grown capacity.
-                message: shrunk(message),
-                evidence: shrunk(Json::Object(object).to_string()),
+                claim_id: text(claim_col),
+                line_no: line_col.and_then(|c| match c.get(i) {
+                    Scalar::Int(v) => Some(v as i32),
+                    _ => None,
+                }),
+                patient_id: text(patient_col),
+                provider_id: text(provider_col),
+                message,
+                evidence: String::from_utf8(json.clone()).expect("evidence is UTF-8 JSON"),
                 ruleset: shared.ruleset.clone(),
                 ruleset_version: shared.ruleset_version.clone(),
                 ruleset_hash: shared.ruleset_hash.clone(),

@@ -157,7 +157,7 @@ pub(super) fn execute_on(
 ) -> Vec<Flag> {
     pool.install(|| {
         let mut flags = run_passes(plan, env, options, &|_| true, None);
-        flags.par_sort_by(Flag::output_order);
+        Flag::sort(&mut flags);
         flags
     })
 }
@@ -187,7 +187,7 @@ pub(super) fn execute_passes_on(
             partial.then_some(&mut partials),
         );
         // Stable, as a sequential sort: equal flags keep their order.
-        flags.par_sort_by(Flag::output_order);
+        Flag::sort(&mut flags);
         flags
     });
     (flags, partials)

@@ -46,11 +46,30 @@ fn nulls_last<T: Ord>(a: &Option<T>, b: &Option<T>) -> Ordering {
 impl Flag {
     /// The output order: (rule_id, claim_id, line_no, provider_id), nulls last.
     pub fn output_order(&self, other: &Flag) -> Ordering {
-        self.rule_id
-            .cmp(&other.rule_id)
-            .then_with(|| nulls_last(&self.claim_id, &other.claim_id))
+        // A rule's flags share its id: most comparisons end at the pointer.
+        let rule = if Arc::ptr_eq(&self.rule_id, &other.rule_id) {
+            Ordering::Equal
+        } else {
+            self.rule_id.cmp(&other.rule_id)
+        };
+        rule.then_with(|| nulls_last(&self.claim_id, &other.claim_id))
             .then_with(|| nulls_last(&self.line_no, &other.line_no))
             .then_with(|| nulls_last(&self.provider_id, &other.provider_id))
+    }
+
+    /// Sorts flags into output order, stably (equal flags keep their
+    /// order). The keys are sorted, in parallel on the current pool, and
+    /// each flag is moved once: flags are large, their keys small.
+    pub fn sort(flags: &mut Vec<Flag>) {
+        use rayon::prelude::*;
+        let mut keys: Vec<(&Flag, u32)> = flags.iter().zip(0u32..).collect();
+        keys.par_sort_unstable_by(|(a, i), (b, j)| a.output_order(b).then(i.cmp(j)));
+        let order: Vec<u32> = keys.into_iter().map(|(_, i)| i).collect();
+        let mut slots: Vec<Option<Flag>> = std::mem::take(flags).into_iter().map(Some).collect();
+        *flags = order
+            .into_iter()
+            .map(|i| slots[i as usize].take().expect("each flag is placed once"))
+            .collect();
     }
 
     /// An estimate of the memory the flag holds: the struct plus its
