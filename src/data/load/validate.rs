@@ -369,59 +369,40 @@ fn validate_table<'s>(
     };
 
     // Units are read a window at a time, so validating a table never holds
-    // more than a few units of it (a scan keeps what it reads anyway). The
-    // next window is read while this thread takes the last one's batches
-    // (key checks and the sink are sequential): the threads read on.
+    // more than a few units of it (a scan keeps what it reads anyway).
     let window = rayon::current_num_threads().max(1) * 2;
-    let windows: Vec<&[Unit<'s>]> = units.chunks(window).collect();
-    let read_window =
-        &|group: &[Unit<'s>]| -> Vec<UnitResult<'s>> { group.par_iter().map(&read_one).collect() };
-    std::thread::scope(|scope| {
-        let mut next = windows.first().map(|group| read_window(group));
-        'units: for number in 0..windows.len() {
-            let results = next.take().unwrap_or_default();
-            let ahead = windows
-                .get(number + 1)
-                .filter(|_| !(reading.stop_at_first && !problems.is_empty()))
-                .map(|group| scope.spawn(move || read_window(group)));
-            for result in results {
-                problems.absorb(result.log);
-                for (batch, hashes) in result.batches.into_iter().zip(result.key_hashes) {
-                    // Gathered keys are checked once the whole table is read.
-                    if let Some((key, KeyCheck::Set(seen))) = unique.as_mut() {
-                        seen.check_hashes(&batch, &hashes, key, &table.name, problems);
-                    }
-                    if reading.summarize {
-                        summary.add(&batch);
-                    } else {
-                        summary.rows += batch.batch.num_rows() as u64;
-                    }
-                    progress(&table.name, summary.rows);
-                    if reading.stop_at_first && !problems.is_empty() {
-                        break 'units;
-                    }
-                    sink(batch.batch);
+    'units: for group in units.chunks(window) {
+        let results: Vec<UnitResult> = group.par_iter().map(read_one).collect();
+        for result in results {
+            problems.absorb(result.log);
+            for (batch, hashes) in result.batches.into_iter().zip(result.key_hashes) {
+                // Gathered keys are checked once the whole table is read.
+                if let Some((key, KeyCheck::Set(seen))) = unique.as_mut() {
+                    seen.check_hashes(&batch, &hashes, key, &table.name, problems);
                 }
-                if let Some((_, KeyCheck::Gathered(gathered))) = unique.as_mut() {
-                    gathered.absorb(result.gathered);
+                if reading.summarize {
+                    summary.add(&batch);
+                } else {
+                    summary.rows += batch.batch.num_rows() as u64;
                 }
-                for ((_, set), hashes) in other_targets.iter_mut().zip(result.target_hashes) {
-                    set.extend(hashes);
+                progress(&table.name, summary.rows);
+                if reading.stop_at_first && !problems.is_empty() {
+                    break 'units;
                 }
+                sink(batch.batch);
             }
-            // Joined before the next window is taken (or, after a break, when
-            // the scope ends).
-            next = ahead.map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
-            });
-            if reading.stop_at_first && !problems.is_empty() {
-                break;
+            if let Some((_, KeyCheck::Gathered(gathered))) = unique.as_mut() {
+                gathered.absorb(result.gathered);
             }
-            crate::data::memory::release_freed_memory();
+            for ((_, set), hashes) in other_targets.iter_mut().zip(result.target_hashes) {
+                set.extend(hashes);
+            }
         }
-    });
+        if reading.stop_at_first && !problems.is_empty() {
+            break;
+        }
+        crate::data::memory::release_freed_memory();
+    }
 
     let stopped = reading.stop_at_first && !problems.is_empty();
     let kept_key = match unique {

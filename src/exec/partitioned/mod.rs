@@ -236,7 +236,7 @@ impl Compiled<'_> {
     #[allow(clippy::too_many_arguments)]
     fn run_groups(
         &self,
-        buckets: Buckets,
+        mut buckets: Buckets,
         mut shared_batches: HashMap<String, Vec<RecordBatch>>,
         options: &ExecOptions,
         limits: &ScanLimits,
@@ -247,6 +247,9 @@ impl Compiled<'_> {
         let plan = self.plan();
         let ruleset = plan.ruleset;
         let schema = &ruleset.schema;
+        let Exchange::Key { routed, .. } = &plan.exchange else {
+            unreachable!("run only with a partition key")
+        };
         // The shared tables, each read whole once; their key indexes are
         // built once and serve every partition.
         let shared: Frames = plan
@@ -269,55 +272,68 @@ impl Compiled<'_> {
         // Consecutive buckets run together up to a tenth of the limit: the
         // engine holds a few times a partition's rows while it runs.
         let target = (limits.memory / 10).max(1);
-        let groups = partition_groups(&buckets, target);
-        // The next partition's rows are read back and joined on another
-        // thread while this one runs (its spilled buckets are files).
-        let mut held = Some(buckets);
-        std::thread::scope(|scope| -> Result<(), ScanError> {
-            let load = |mut buckets: Buckets, group: &Group| {
-                let tables = self.partition_tables(&mut buckets, group, limits);
-                (buckets, tables)
-            };
-            let mut next = groups.first().map(|group| {
-                let (buckets, tables) = load(held.take().expect("buckets held"), group);
-                held = Some(buckets);
-                tables
-            });
-            for (number, group) in groups.iter().enumerate() {
-                let tables = next.take().expect("each partition is loaded")?;
-                // A partition holds a few times its rows while it runs, beside
-                // the next one's rows: flag runs make room when the process
-                // would otherwise pass the limit.
-                let resident = crate::data::memory::status_bytes("VmRSS:").unwrap_or(0);
-                let ahead_bytes = groups.get(number + 1).map_or(0, |g| g.bytes);
-                let needed = resident + group.bytes * WORKING_SET_PER_BYTE + ahead_bytes;
-                if needed > limits.memory {
-                    let excess = needed - limits.memory;
-                    runs.shrink_to(runs.memory_bytes().saturating_sub(excess))?;
-                }
-                let ahead = groups.get(number + 1).map(|group| {
-                    let buckets = held.take().expect("buckets held");
-                    scope.spawn(move || load(buckets, group))
-                });
-                let env = self.partition_env(&shared, &shared_lookups, tables, options, true);
-                let (flags, partial) = self.run_partition(pool, &env, options, &is_routed, true);
-                drop(env);
-                for (rule, partial) in partial {
-                    let rule_ref = &ruleset.rules[rule];
-                    partials.entry(rule).or_default().merge(rule_ref, partial);
-                }
-                runs.push(flags)?;
-                report.partitions += 1;
-                if let Some(handle) = ahead {
-                    let (buckets, tables) = handle
-                        .join()
-                        .unwrap_or_else(|e| std::panic::resume_unwind(e));
-                    held = Some(buckets);
-                    next = Some(tables);
+        let mut first = 0;
+        while first < BUCKETS {
+            let mut last = first + 1;
+            let mut bytes = buckets.bytes(first);
+            while last < BUCKETS && bytes + buckets.bytes(last) <= target {
+                bytes += buckets.bytes(last);
+                last += 1;
+            }
+            let group = first..last;
+            first = last;
+            if group.clone().all(|b| buckets.rows(b) == 0) {
+                continue;
+            }
+            // A partition holds a few times its rows while it runs: flag
+            // runs make room when the process would otherwise pass the limit.
+            let resident = crate::data::memory::status_bytes("VmRSS:").unwrap_or(0);
+            let needed = resident + bytes * WORKING_SET_PER_BYTE;
+            if needed > limits.memory {
+                let excess = needed - limits.memory;
+                runs.shrink_to(runs.memory_bytes().saturating_sub(excess))?;
+            }
+            let mut pieces: Vec<Vec<RecordBatch>> = vec![Vec::new(); routed.len()];
+            for b in group {
+                for (t, batches) in buckets.take(b)?.into_iter().enumerate() {
+                    pieces[t].extend(batches);
                 }
             }
-            Ok(())
-        })?;
+            // A partition is one bucket at least; a bucket past what the
+            // limit can run is refused when a single key makes it so.
+            if bytes > limits.memory / 4
+                && let Some((key, share)) = largest_key(&plan.exchange, routed, &pieces)
+                && (bytes as f64 * share) as u64 > limits.memory / 4
+            {
+                let needs = (bytes as f64 * share) as u64;
+                return Err(ScanError::Memory(format!(
+                    "the rows of {key} alone need about {} to run, more than \
+                     --memory-limit {} allows (a partition may use a quarter of it); \
+                     raise the limit to at least {}",
+                    size(needs),
+                    size(limits.memory),
+                    size(needs * 4)
+                )));
+            }
+            let tables: Tables = routed
+                .iter()
+                .zip(pieces)
+                .filter(|(_, batches)| !batches.is_empty())
+                .map(|(r, batches)| {
+                    let table = schema.table(&r.table).expect("routed tables exist");
+                    (r.table.clone(), concat_by_column(batches, table))
+                })
+                .collect();
+            let env = self.partition_env(&shared, &shared_lookups, tables, options, true);
+            let (flags, partial) = self.run_partition(pool, &env, options, &is_routed, true);
+            drop(env);
+            for (rule, partial) in partial {
+                let rule_ref = &ruleset.rules[rule];
+                partials.entry(rule).or_default().merge(rule_ref, partial);
+            }
+            runs.push(flags)?;
+            report.partitions += 1;
+        }
         log_memory("partitions");
 
         // What needs every partition: rules over the shared tables, and
@@ -333,84 +349,6 @@ impl Compiled<'_> {
         runs.push(flags)?;
         Ok(())
     }
-}
-
-impl Compiled<'_> {
-    /// The rows of a partition's buckets, taken out of `buckets` (read back
-    /// where spilled) and joined into one batch per routed table.
-    fn partition_tables(
-        &self,
-        buckets: &mut Buckets,
-        group: &Group,
-        limits: &ScanLimits,
-    ) -> Result<Tables, ScanError> {
-        let plan = self.plan();
-        let schema = &plan.ruleset.schema;
-        let Exchange::Key { routed, .. } = &plan.exchange else {
-            unreachable!("run only with a partition key")
-        };
-        let mut pieces: Vec<Vec<RecordBatch>> = vec![Vec::new(); routed.len()];
-        for b in group.buckets.clone() {
-            for (t, batches) in buckets.take(b)?.into_iter().enumerate() {
-                pieces[t].extend(batches);
-            }
-        }
-        // A partition is one bucket at least; a bucket past what the
-        // limit can run is refused when a single key makes it so.
-        let bytes = group.bytes;
-        if bytes > limits.memory / 4
-            && let Some((key, share)) = largest_key(&plan.exchange, routed, &pieces)
-            && (bytes as f64 * share) as u64 > limits.memory / 4
-        {
-            let needs = (bytes as f64 * share) as u64;
-            return Err(ScanError::Memory(format!(
-                "the rows of {key} alone need about {} to run, more than \
-                 --memory-limit {} allows (a partition may use a quarter of it); \
-                 raise the limit to at least {}",
-                size(needs),
-                size(limits.memory),
-                size(needs * 4)
-            )));
-        }
-        Ok(routed
-            .iter()
-            .zip(pieces)
-            .filter(|(_, batches)| !batches.is_empty())
-            .map(|(r, batches)| {
-                let table = schema.table(&r.table).expect("routed tables exist");
-                (r.table.clone(), concat_by_column(batches, table))
-            })
-            .collect())
-    }
-}
-
-/// Consecutive buckets that run as one partition, and the bytes they hold.
-struct Group {
-    buckets: std::ops::Range<usize>,
-    bytes: u64,
-}
-
-/// The partitions: consecutive buckets up to `target` bytes together (one
-/// bucket at least), buckets without rows left out.
-fn partition_groups(buckets: &Buckets, target: u64) -> Vec<Group> {
-    let mut groups = Vec::new();
-    let mut first = 0;
-    while first < BUCKETS {
-        let mut last = first + 1;
-        let mut bytes = buckets.bytes(first);
-        while last < BUCKETS && bytes + buckets.bytes(last) <= target {
-            bytes += buckets.bytes(last);
-            last += 1;
-        }
-        if (first..last).any(|b| buckets.rows(b) > 0) {
-            groups.push(Group {
-                buckets: first..last,
-                bytes,
-            });
-        }
-        first = last;
-    }
-    groups
 }
 
 /// What reading a dataset for a partitioned scan gives.
