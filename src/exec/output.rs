@@ -414,3 +414,63 @@ pub fn render<'a>(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(value: Scalar<'_>) -> String {
+        let mut out = Vec::new();
+        write_json(&mut out, value);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn evidence_is_written_as_the_json_value_serializes() {
+        let decimal = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
+        let values = [
+            Scalar::Null,
+            Scalar::Bool(true),
+            Scalar::Bool(false),
+            Scalar::Int(-42),
+            Scalar::Int(i64::MAX),
+            Scalar::Dec(decimal("12.50")),
+            Scalar::Dec(decimal("-0.0001234567")),
+            Scalar::Text("plain"),
+            Scalar::Text("引号\"与\\反斜杠\n换行\t\u{1}"),
+            Scalar::Date(19_000),
+            Scalar::Ts(1_700_000_000_123),
+            Scalar::Row(3),
+        ];
+        for value in values {
+            assert_eq!(written(value), to_json(value).to_string(), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn identity_text_is_what_a_json_string_would_hold() {
+        let decimal = "7.10".parse::<rust_decimal::Decimal>().unwrap();
+        for value in [
+            Scalar::Null,
+            Scalar::Int(7),
+            Scalar::Bool(true),
+            Scalar::Text("C1"),
+            Scalar::Dec(decimal),
+            Scalar::Date(19_000),
+        ] {
+            let expected = to_json(value).as_str().map(String::from);
+            assert_eq!(identity_text(value), expected, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn display_into_appends_what_display_gives() {
+        let mut text = String::from("值:");
+        display_into(&mut text, Scalar::Null);
+        display_into(&mut text, Scalar::Int(5));
+        assert_eq!(
+            text,
+            format!("值:{}{}", display(Scalar::Null), display(Scalar::Int(5)))
+        );
+    }
+}

@@ -244,6 +244,19 @@ mod tests {
         }
     }
 
+    proptest! {
+        #[test]
+        fn sorting_by_key_is_the_stable_sort_by_output_order(
+            flags in prop::collection::vec(arbitrary_flag(), 0..60)
+        ) {
+            let mut expected = flags.clone();
+            expected.sort_by(Flag::output_order);
+            let mut sorted = flags;
+            Flag::sort(&mut sorted);
+            prop_assert_eq!(sorted, expected);
+        }
+    }
+
     #[test]
     fn a_batch_of_another_schema_is_not_flags() {
         let schema = Arc::new(ArrowSchema::new(vec![Field::new(
