@@ -129,10 +129,15 @@ impl FlagRuns {
         let file = BufWriter::new(File::create(&path)?);
         let mut writer =
             StreamWriter::try_new(file, &flags_arrow_schema()).map_err(io::Error::other)?;
-        for chunk in flags.chunks(self.spill_chunk) {
-            writer
-                .write(&flags_batch(chunk))
-                .map_err(io::Error::other)?;
+        // Chunks become record batches in parallel on the current pool, a
+        // few per thread at a time (what a spill holds beside the run).
+        let window = self.spill_chunk * 4 * rayon::current_num_threads().max(1);
+        for part in flags.chunks(window) {
+            use rayon::prelude::*;
+            let batches: Vec<_> = part.par_chunks(self.spill_chunk).map(flags_batch).collect();
+            for batch in &batches {
+                writer.write(batch).map_err(io::Error::other)?;
+            }
         }
         writer.finish().map_err(io::Error::other)?;
         writer

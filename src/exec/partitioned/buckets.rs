@@ -115,20 +115,33 @@ impl Buckets {
         } else {
             self.budget / 4 * 3
         };
-        while self.held_total > goal {
-            let Some(b) = (0..BUCKETS).max_by_key(|b| (self.held_bytes[*b], usize::MAX - b)) else {
-                break;
-            };
-            if self.held_bytes[b] == 0 {
+        // The largest buckets first, until what stays is under the goal;
+        // their files are written in parallel.
+        let mut chosen = Vec::new();
+        let mut staying = self.held_total;
+        let mut order: Vec<usize> = (0..BUCKETS).filter(|b| self.held_bytes[*b] > 0).collect();
+        order.sort_by_key(|b| (std::cmp::Reverse(self.held_bytes[*b]), *b));
+        for b in order {
+            if staying <= goal {
                 break;
             }
-            for part in &mut self.parts[b] {
-                if part.held.is_empty() {
-                    continue;
+            staying -= self.held_bytes[b];
+            chosen.push(b);
+        }
+        let mut taken: Vec<(usize, usize, Vec<RecordBatch>)> = Vec::new();
+        for &b in &chosen {
+            for (t, part) in self.parts[b].iter_mut().enumerate() {
+                if !part.held.is_empty() {
+                    taken.push((b, t, std::mem::take(&mut part.held)));
                 }
-                let held = std::mem::take(&mut part.held);
-                part.spilled.push(spill.write(&held)?);
             }
+        }
+        let lists: Vec<&[RecordBatch]> = taken.iter().map(|(_, _, held)| held.as_slice()).collect();
+        let paths = spill.write_all(&lists)?;
+        for ((b, t, _), path) in taken.iter().zip(paths) {
+            self.parts[*b][*t].spilled.push(path);
+        }
+        for b in chosen {
             self.held_total -= self.held_bytes[b];
             self.spilled_bytes[b] += self.held_bytes[b];
             self.held_bytes[b] = 0;
@@ -146,21 +159,50 @@ impl Buckets {
     }
 
     /// Takes `bucket`'s batches of each table, reading back what was spilled.
+    #[cfg(test)]
     pub fn take(&mut self, bucket: usize) -> std::io::Result<Vec<Vec<RecordBatch>>> {
-        let mut out = Vec::with_capacity(self.parts[bucket].len());
-        for part in &mut self.parts[bucket] {
-            let mut batches = Vec::new();
-            for file in std::mem::take(&mut part.spilled) {
-                batches.extend(read_spilled(&file)?);
+        self.take_group(bucket..bucket + 1)
+    }
+
+    /// Takes the batches of each table of consecutive buckets, in bucket
+    /// order, reading back what they spilled (the files in parallel, on
+    /// the current pool).
+    pub fn take_group(
+        &mut self,
+        group: std::ops::Range<usize>,
+    ) -> std::io::Result<Vec<Vec<RecordBatch>>> {
+        use rayon::prelude::*;
+        // Each part's files, bucket by bucket, table by table.
+        let mut files: Vec<Vec<PathBuf>> = Vec::new();
+        for b in group.clone() {
+            for part in &mut self.parts[b] {
+                files.push(std::mem::take(&mut part.spilled));
             }
-            batches.append(&mut part.held);
-            batches.append(&mut part.pending);
-            part.pending_rows = 0;
-            out.push(batches);
         }
-        self.held_total -= self.held_bytes[bucket];
-        self.held_bytes[bucket] = 0;
-        self.spilled_bytes[bucket] = 0;
+        let read = files
+            .iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|file| read_spilled(file))
+            .collect::<std::io::Result<Vec<_>>>()?;
+        let mut read = read.into_iter();
+        let mut files = files.iter();
+        let mut out: Vec<Vec<RecordBatch>> = vec![Vec::new(); self.tables.len()];
+        for b in group {
+            for (t, part) in self.parts[b].iter_mut().enumerate() {
+                let spilled = files.next().map_or(0, Vec::len);
+                for batches in read.by_ref().take(spilled) {
+                    out[t].extend(batches);
+                }
+                out[t].append(&mut part.held);
+                out[t].append(&mut part.pending);
+                part.pending_rows = 0;
+            }
+            self.held_total -= self.held_bytes[b];
+            self.held_bytes[b] = 0;
+            self.spilled_bytes[b] = 0;
+        }
         Ok(out)
     }
 }

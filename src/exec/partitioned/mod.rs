@@ -294,10 +294,8 @@ impl Compiled<'_> {
                 runs.shrink_to(runs.memory_bytes().saturating_sub(excess))?;
             }
             let mut pieces: Vec<Vec<RecordBatch>> = vec![Vec::new(); routed.len()];
-            for b in group {
-                for (t, batches) in buckets.take(b)?.into_iter().enumerate() {
-                    pieces[t].extend(batches);
-                }
+            for (t, batches) in buckets.take_group(group)?.into_iter().enumerate() {
+                pieces[t].extend(batches);
             }
             // A partition is one bucket at least; a bucket past what the
             // limit can run is refused when a single key makes it so.

@@ -46,27 +46,27 @@ impl SpillDir {
         self.dir.path()
     }
 
-    /// Writes `batches` (one schema) to a new file and returns its path.
-    pub fn write(&mut self, batches: &[RecordBatch]) -> std::io::Result<PathBuf> {
+    /// Writes each list of batches to a new file of its own, in parallel
+    /// on the current pool, and returns their paths in the same order.
+    pub fn write_all(&mut self, lists: &[&[RecordBatch]]) -> std::io::Result<Vec<PathBuf>> {
+        use rayon::prelude::*;
+        let paths: Vec<PathBuf> = lists.iter().map(|_| self.next_path()).collect();
+        let sizes = paths
+            .par_iter()
+            .zip(lists)
+            .map(|(path, batches)| write_file(path, batches))
+            .collect::<std::io::Result<Vec<u64>>>()?;
+        self.written += sizes.iter().sum::<u64>();
+        Ok(paths)
+    }
+
+    fn next_path(&mut self) -> PathBuf {
         let path = self
             .dir
             .path()
             .join(format!("part-{:06}.arrow", self.files));
         self.files += 1;
-        let file = BufWriter::with_capacity(1 << 20, File::create(&path)?);
-        let schema = batches
-            .first()
-            .map(|b| b.schema())
-            .ok_or_else(|| std::io::Error::other("nothing to spill"))?;
-        let mut writer = StreamWriter::try_new(file, &schema).map_err(std::io::Error::other)?;
-        for batch in batches {
-            writer.write(batch).map_err(std::io::Error::other)?;
-        }
-        writer.finish().map_err(std::io::Error::other)?;
-        let file = writer.into_inner().map_err(std::io::Error::other)?;
-        file.into_inner().map_err(|e| e.into_error())?;
-        self.written += std::fs::metadata(&path)?.len();
-        Ok(path)
+        path
     }
 
     /// Bytes written so far.
@@ -75,7 +75,24 @@ impl SpillDir {
     }
 }
 
-/// Reads back a file [`SpillDir::write`] wrote, and removes it.
+/// Writes `batches` (one schema) to a new file at `path`; its size.
+fn write_file(path: &Path, batches: &[RecordBatch]) -> std::io::Result<u64> {
+    let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    let schema = batches
+        .first()
+        .map(|b| b.schema())
+        .ok_or_else(|| std::io::Error::other("nothing to spill"))?;
+    let mut writer = StreamWriter::try_new(file, &schema).map_err(std::io::Error::other)?;
+    for batch in batches {
+        writer.write(batch).map_err(std::io::Error::other)?;
+    }
+    writer.finish().map_err(std::io::Error::other)?;
+    let file = writer.into_inner().map_err(std::io::Error::other)?;
+    file.into_inner().map_err(|e| e.into_error())?;
+    Ok(std::fs::metadata(path)?.len())
+}
+
+/// Reads back a file [`SpillDir::write_all`] wrote, and removes it.
 pub fn read_spilled(path: &Path) -> std::io::Result<Vec<RecordBatch>> {
     let file = BufReader::with_capacity(1 << 20, File::open(path)?);
     let reader = StreamReader::try_new(file, None).map_err(std::io::Error::other)?;
