@@ -21,6 +21,14 @@ fn main() -> ExitCode {
     {
         // SAFETY: sets an allocator option before any thread is started.
         unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+        // Without transparent huge pages the kernel zeroes only the 4 KiB
+        // pages a block touches, not 2 MiB around it: a clean scan spent
+        // a fifth of its time zeroing huge pages.
+        #[cfg(target_os = "linux")]
+        // SAFETY: prctl with PR_SET_THP_DISABLE only sets a flag of this process.
+        unsafe {
+            libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+        }
     }
     claimaudit::cli::main()
 }
