@@ -12,15 +12,21 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> ExitCode {
     // A batch command frees and allocates blocks of the same sizes all
-    // along (batch after batch, partition after partition): it keeps what
-    // it frees for reuse, and its peak is what it holds at once anyway.
-    // The service returns freed memory to the system as mimalloc does.
+    // along; once its tables are read (the loader's peak, which freed
+    // memory returned after mimalloc's default delay keeps lower), the
+    // partitions allocate the same sizes one after another: from then on
+    // what is freed is kept for reuse. The service keeps the default.
     if std::env::args_os()
         .nth(1)
         .is_none_or(|command| command != "serve")
     {
-        // SAFETY: sets an allocator option before any thread is started.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+        // MIMALLOC_PURGE_DELAY, when set, is the operator's to choose.
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            claimaudit::data::memory::on_keep_freed_blocks(|| {
+                // SAFETY: sets an allocator option; mimalloc reads it when it frees.
+                unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+            });
+        }
         // Without transparent huge pages the kernel zeroes only the 4 KiB
         // pages a block touches, not 2 MiB around it: a clean scan spent
         // a fifth of its time zeroing huge pages.

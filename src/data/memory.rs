@@ -43,6 +43,9 @@ pub fn return_big_blocks_promptly() {
 /// fault in again (a tenth of a scan's time went to that). Called once the
 /// tables are loaded, when the blocks freed are the evaluator's own.
 pub fn keep_freed_blocks_for_reuse() {
+    if let Some(keep) = KEEP_FREED_BLOCKS.get() {
+        keep();
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets allocator tunables.
     unsafe {
@@ -51,4 +54,14 @@ pub fn keep_freed_blocks_for_reuse() {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 4 * 1024 * 1024);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 16 * 1024 * 1024);
     }
+}
+
+/// What the program's own allocator does to keep freed blocks for reuse,
+/// when the program links one (the `claimaudit` binary: mimalloc).
+static KEEP_FREED_BLOCKS: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Registers how the program's allocator keeps freed blocks for reuse:
+/// called by [`keep_freed_blocks_for_reuse`] once the tables are read.
+pub fn on_keep_freed_blocks(keep: fn()) {
+    let _ = KEEP_FREED_BLOCKS.set(keep);
 }
