@@ -11,30 +11,25 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> ExitCode {
-    // A batch command frees and allocates blocks of the same sizes all
-    // along; once its tables are read (the loader's peak, which freed
-    // memory returned after mimalloc's default delay keeps lower), the
-    // partitions allocate the same sizes one after another: from then on
-    // what is freed is kept for reuse. The service keeps the default.
-    if std::env::args_os()
-        .nth(1)
-        .is_none_or(|command| command != "serve")
-    {
-        // MIMALLOC_PURGE_DELAY, when set, is the operator's to choose.
-        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-            claimaudit::data::memory::on_keep_freed_blocks(|| {
-                // SAFETY: sets an allocator option; mimalloc reads it when it frees.
-                unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
-            });
-        }
-        // Without transparent huge pages the kernel zeroes only the 4 KiB
-        // pages a block touches, not 2 MiB around it: a clean scan spent
-        // a fifth of its time zeroing huge pages.
-        #[cfg(target_os = "linux")]
-        // SAFETY: prctl with PR_SET_THP_DISABLE only sets a flag of this process.
-        unsafe {
-            libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
-        }
+    // A scan, once its tables are read, runs partition after partition,
+    // allocating blocks of the same sizes each time: from then on what is
+    // freed is kept for reuse. While reading (the loader's peak) freed
+    // memory goes back after mimalloc's default delay, which keeps that
+    // peak lower; so does the service, which never calls the hook.
+    // MIMALLOC_PURGE_DELAY, when set, is the operator's to choose.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        claimaudit::data::memory::on_keep_freed_blocks(|| {
+            // SAFETY: sets an allocator option; mimalloc reads it when it frees.
+            unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+        });
+    }
+    // Without transparent huge pages the kernel zeroes only the 4 KiB
+    // pages a block touches, not 2 MiB around it: a clean scan spent a
+    // fifth of its time zeroing huge pages.
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with PR_SET_THP_DISABLE only sets a flag of this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
     claimaudit::cli::main()
 }
@@ -46,6 +41,7 @@ mod tests {
         // mimalloc's (v3) default purge delay is 1000 ms; another option's
         // value here would mean the enum moved.
         if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            // SAFETY: reads an allocator option.
             let delay = unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
             assert_eq!(delay, 1000);
         }

@@ -174,7 +174,8 @@ fn identity_columns<'a>(
 }
 
 /// Appends the identity object of row `i` of `columns` (null fields left
-/// out), as [`identity_object`] serializes.
+/// out; `{}` without columns), as the JSON value of [`identities`]' fields
+/// would serialize.
 fn write_identity(out: &mut Vec<u8>, columns: &[(FlagField, Col<'_>)], i: usize) {
     out.push(b'{');
     let mut first = true;
@@ -375,12 +376,7 @@ pub fn render<'a>(
                     if n > 0 {
                         json.push(b',');
                     }
-                    let row = next_other + n;
-                    if other_ids.is_empty() {
-                        json.extend_from_slice(b"{}");
-                    } else {
-                        write_identity(&mut json, &other_ids, row);
-                    }
+                    write_identity(&mut json, &other_ids, next_other + n);
                 }
                 json.push(b']');
                 next_other += others;
