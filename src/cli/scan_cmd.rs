@@ -96,10 +96,12 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
              bounds spill of flags only"
         );
     }
-    let writer = FlagWriter::create(&args.out, args.format)
-        .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
+    let writer = crate::data::interrupt::make_removed_on_interrupt(
+        || FlagWriter::create(&args.out, args.format),
+        |writer| writer.temp_path().to_path_buf(),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
     let unfinished = writer.temp_path().to_path_buf();
-    crate::data::interrupt::remove_on_interrupt(&unfinished);
     let mut writer = BackgroundWriter::start(writer);
     let progress = Progress::new("reading", "rows", None);
     let report = compiled.scan_into(

@@ -28,13 +28,18 @@ impl SpillDir {
                 base.display()
             )
         };
-        let dir = tempfile::Builder::new()
-            .prefix("claimaudit-spill-")
-            .tempdir_in(base)
-            .map_err(refuse)?;
-        std::fs::write(dir.path().join("probe"), b"ok").map_err(refuse)?;
-        std::fs::remove_file(dir.path().join("probe")).map_err(refuse)?;
-        crate::data::interrupt::remove_on_interrupt(dir.path());
+        let dir = crate::data::interrupt::make_removed_on_interrupt(
+            || {
+                let dir = tempfile::Builder::new()
+                    .prefix("claimaudit-spill-")
+                    .tempdir_in(base)?;
+                std::fs::write(dir.path().join("probe"), b"ok")?;
+                std::fs::remove_file(dir.path().join("probe"))?;
+                Ok(dir)
+            },
+            |dir| dir.path().to_path_buf(),
+        )
+        .map_err(refuse)?;
         Ok(SpillDir {
             dir,
             written: 0,
@@ -105,6 +110,6 @@ pub fn read_spilled(path: &Path) -> std::io::Result<Vec<RecordBatch>> {
 
 impl Drop for SpillDir {
     fn drop(&mut self) {
-        crate::data::interrupt::forget(self.dir.path());
+        crate::data::interrupt::remove_now(self.dir.path());
     }
 }
