@@ -263,6 +263,57 @@ fn a_repeated_line_key_stops_the_scan_at_the_repeating_line() {
 }
 
 #[test]
+fn a_repeated_line_key_is_found_whichever_partition_it_falls_in() {
+    let data = copy_of_first_fixture();
+    // The last line again, at the end, and a limit that splits the
+    // fixture into several partitions: the key is checked in each.
+    let items = data.path().join("claim_items.csv");
+    let text = std::fs::read_to_string(&items).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let last = lines[lines.len() - 1];
+    std::fs::write(&items, format!("{}\n{last}\n", lines.join("\n"))).unwrap();
+    let repeated_at = lines.len() + 1;
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("flags.parquet");
+    let (code, _, stderr) = claimaudit(&[
+        "scan",
+        "--data",
+        data.path().to_str().unwrap(),
+        "--out",
+        file.to_str().unwrap(),
+        "--memory-limit",
+        "256KiB",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "claim_items.csv, column `claim_id`, line {repeated_at}"
+        )) && stderr.contains("appears more than once in `claim_items`"),
+        "{stderr}"
+    );
+    assert!(!file.exists());
+}
+
+#[test]
+fn a_repeated_patient_stops_the_scan_at_the_repeating_row() {
+    let data = copy_of_first_fixture();
+    let patients = data.path().join("patients.csv");
+    let text = std::fs::read_to_string(&patients).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::write(&patients, format!("{}\n{}\n", lines.join("\n"), lines[1])).unwrap();
+    let repeated_at = lines.len() + 1;
+    let (_out, file, code, stderr) = scan_to_fresh_dir(data.path());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "patients.csv, column `patient_id`, line {repeated_at}"
+        )) && stderr.contains("appears more than once in `patients`"),
+        "{stderr}"
+    );
+    assert!(!file.exists());
+}
+
+#[test]
 fn a_ruleset_with_errors_scans_nothing() {
     let rules = tempfile::tempdir().unwrap();
     std::fs::write(

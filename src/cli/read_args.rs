@@ -15,7 +15,7 @@ impl ReadArgs {
     pub fn options(&self) -> LoadOptions {
         LoadOptions {
             encoding: self.encoding,
-            key_spill_dir: None,
+            ..LoadOptions::default()
         }
     }
 }

@@ -91,15 +91,28 @@ impl fmt::Display for Plan<'_> {
                 for r in routed {
                     match &r.route {
                         Route::Columns { columns } => {
-                            writeln!(f, "  {:<12} routed by {}", r.table, columns.join(", "))?
+                            write!(f, "  {:<12} routed by {}", r.table, columns.join(", "))?
                         }
                         Route::Relation {
                             relation, to_table, ..
-                        } => writeln!(
+                        } => write!(
                             f,
                             "  {:<12} routed with its {relation} ({to_table})",
                             r.table
                         )?,
+                    }
+                    let key = self
+                        .ruleset
+                        .schema
+                        .table(&r.table)
+                        .and_then(|t| t.key.as_ref());
+                    match key.filter(|_| r.key_checked_per_partition) {
+                        Some(key) => writeln!(
+                            f,
+                            "; its key ({}) meets in one partition and is checked there",
+                            key.join(", ")
+                        )?,
+                        None => writeln!(f)?,
                     }
                 }
                 if !broadcast.is_empty() {

@@ -31,6 +31,11 @@ pub enum Route {
 pub struct Routed {
     pub table: String,
     pub route: Route,
+    /// Whether the table's key is checked to be unique partition by
+    /// partition, not while reading: rows with the same key share the
+    /// columns they are routed by, so they meet in one partition, and no
+    /// relation leads to the table, so nothing needs its keys while reading.
+    pub key_checked_per_partition: bool,
 }
 
 /// Whether and how a scan routes rows to partitions (the exchange).
@@ -64,6 +69,25 @@ impl Exchange {
     pub fn is_partitioned(&self) -> bool {
         matches!(self, Exchange::Key { .. })
     }
+}
+
+/// Whether every row with the same key of a routed table lands in one
+/// partition (its route reads only key columns) and no relation leads to
+/// the table (the loader would keep its keys to check references anyway).
+fn key_meets_in_one_partition(ruleset: &Ruleset, routed: &Routed) -> bool {
+    let schema = &ruleset.schema;
+    let Some(key) = schema.table(&routed.table).and_then(|t| t.key.as_ref()) else {
+        return false;
+    };
+    let by = match &routed.route {
+        Route::Columns { columns } => columns,
+        Route::Relation { from_columns, .. } => from_columns,
+    };
+    let referred_to = schema
+        .relations
+        .iter()
+        .any(|r| r.required && r.to_table == routed.table);
+    !referred_to && by.iter().all(|c| key.contains(c))
 }
 
 /// The (table, column) an expression reads, when it is one column reached
@@ -151,6 +175,7 @@ fn try_derive(
         route: Route::Columns {
             columns: vec![column.clone()],
         },
+        key_checked_per_partition: false,
     }];
     for r in schema.relations_from(&table) {
         if r.from_columns == [column.clone()] && loaded.contains(&r.to_table) {
@@ -159,6 +184,7 @@ fn try_derive(
                 route: Route::Columns {
                     columns: r.to_columns.clone(),
                 },
+                key_checked_per_partition: false,
             });
         }
     }
@@ -182,8 +208,12 @@ fn try_derive(
                     to_table: r.to_table.clone(),
                     to_columns: r.to_columns.clone(),
                 },
+                key_checked_per_partition: false,
             });
         }
+    }
+    for r in &mut routed {
+        r.key_checked_per_partition = key_meets_in_one_partition(ruleset, r);
     }
     let is_routed = |t: &str| routed.iter().any(|r| r.table == t);
     // Every rule with a key must run over routed rows.

@@ -20,8 +20,14 @@ const MERGE_WHOLE: &str = "one sorted run";
 pub enum Operator {
     /// Read a table's files, only these columns.
     Scan { table: String, columns: Vec<String> },
-    /// Route a table's rows to the partitions.
-    Exchange { table: String, route: Route },
+    /// Route a table's rows to the partitions; `unique_key`, when given,
+    /// is checked to be unique in each partition instead of while reading.
+    Exchange {
+        table: String,
+        route: Route,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        unique_key: Option<Vec<String>>,
+    },
     /// Hold a table whole, shared by every partition.
     Broadcast { table: String },
     /// Every row in one partition, and why.
@@ -163,9 +169,14 @@ impl Plan<'_> {
             Exchange::Key {
                 routed, broadcast, ..
             } => {
+                let schema = &self.ruleset.schema;
                 let routes = routed.iter().map(|r| Operator::Exchange {
                     table: r.table.clone(),
                     route: r.route.clone(),
+                    unique_key: r
+                        .key_checked_per_partition
+                        .then(|| schema.table(&r.table).and_then(|t| t.key.clone()))
+                        .flatten(),
                 });
                 let shared = broadcast
                     .iter()
@@ -286,14 +297,24 @@ impl fmt::Display for Operator {
             Operator::Scan { table, columns } => {
                 write!(f, "scan {table} ({})", columns.join(", "))
             }
-            Operator::Exchange { table, route } => match route {
-                Route::Columns { columns } => {
-                    write!(f, "exchange {table} by {}", columns.join(", "))
+            Operator::Exchange {
+                table,
+                route,
+                unique_key,
+            } => {
+                match route {
+                    Route::Columns { columns } => {
+                        write!(f, "exchange {table} by {}", columns.join(", "))?
+                    }
+                    Route::Relation {
+                        relation, to_table, ..
+                    } => write!(f, "exchange {table} with its {relation} ({to_table})")?,
                 }
-                Route::Relation {
-                    relation, to_table, ..
-                } => write!(f, "exchange {table} with its {relation} ({to_table})"),
-            },
+                match unique_key {
+                    Some(key) => write!(f, ", key ({}) unique per partition", key.join(", ")),
+                    None => Ok(()),
+                }
+            }
             Operator::Broadcast { table } => write!(f, "broadcast {table}"),
             Operator::SinglePartition { reason } => {
                 write!(f, "single partition ({reason})")

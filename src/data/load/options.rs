@@ -33,4 +33,9 @@ pub struct LoadOptions {
     /// Where the keys of a big table may be written while its uniqueness
     /// is checked (a scan's spill folder), instead of held in memory.
     pub key_spill_dir: Option<std::path::PathBuf>,
+    /// Tables whose key the caller checks to be unique itself (a
+    /// partitioned scan, partition by partition), when no relation leads
+    /// to them; [`locate_repeated_key`](super::validate::locate_repeated_key)
+    /// then names the row that repeats one.
+    pub keys_checked_later: Vec<String>,
 }

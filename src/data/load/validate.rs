@@ -1,6 +1,6 @@
 //! Validating a whole dataset against a schema, streaming each table once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,7 +13,7 @@ use super::keys::{
     GatheredKeys, KeyHashes, RepeatedKeys, UniqueKeys, check_references, hash_rows, key_columns,
 };
 use super::options::LoadOptions;
-use super::problem::{ProblemKind, ProblemLog};
+use super::problem::{Problem, ProblemKind, ProblemLog};
 use super::read::{LoadedBatch, Unit, read_unit, units, wanted_columns};
 use super::sources::{TableSource, locate_all};
 use super::summary::TableSummary;
@@ -167,6 +167,7 @@ fn read_dataset(
             summarize: projection.is_none(),
             narrow,
             key_spill_dir: options.key_spill_dir.as_deref(),
+            keys_checked_later: &options.keys_checked_later,
         };
         let (summary, kept) = validate_table(
             table,
@@ -246,6 +247,7 @@ struct Reading<'c> {
     summarize: bool,
     narrow: Option<Narrow<'c>>,
     key_spill_dir: Option<&'c Path>,
+    keys_checked_later: &'c [String],
 }
 
 /// What one unit (a file or part of one) yields, read and checked in parallel.
@@ -280,7 +282,9 @@ fn validate_table<'s>(
     let expected_rows = units.iter().filter_map(|u| u.rows).sum::<u64>() as usize;
     // A key other tables refer to is kept as a set, to look references up
     // in; any other key only needs to be unique, which sorting tells faster.
-    let mut unique = table.key.as_ref().map(|key| {
+    // The caller checks this key itself, and nothing refers to it.
+    let checked_later = incoming.is_empty() && reading.keys_checked_later.contains(&table.name);
+    let mut unique = table.key.as_ref().filter(|_| !checked_later).map(|key| {
         let check = if incoming.is_empty() {
             KeyCheck::Gathered(match reading.key_spill_dir {
                 Some(dir) => GatheredKeys::spilling(expected_rows, dir),
@@ -431,6 +435,44 @@ fn validate_table<'s>(
 enum KeyCheck {
     Set(UniqueKeys),
     Gathered(GatheredKeys),
+}
+
+/// The first row of `table` in the dataset at `dir`, in reading order,
+/// that repeats an earlier row's key, among the keys whose hash
+/// ([`hash_rows`](super::keys::hash_rows) of the key columns in the
+/// contract's types) is in `repeated`: for a caller that checked the key
+/// itself (see [`LoadOptions::keys_checked_later`]).
+pub fn locate_repeated_key(
+    dir: &Path,
+    schema: &Schema,
+    options: &LoadOptions,
+    table: &str,
+    repeated: &HashSet<u128>,
+) -> Option<Problem> {
+    let table = schema.table(table)?;
+    let key = table.key.as_ref()?;
+    let located = locate_all(dir, schema, options);
+    let source = located.sources.iter().find(|s| s.table == table.name)?;
+    let units = units(source);
+    let names: Vec<&str> = key.iter().map(String::as_str).collect();
+    let key_columns = wanted_columns(table, Some(&names));
+    let mut finder = RepeatedKeys::new(repeated);
+    let mut problems = ProblemLog::default();
+    for unit in &units {
+        let mut ignored = ProblemLog::default();
+        let flow = read_unit(unit, &key_columns, &mut ignored, &mut |batch, _| {
+            finder.check(&batch, key, &table.name, &mut problems);
+            if problems.is_empty() {
+                ControlFlow::Continue(())
+            } else {
+                ControlFlow::Break(())
+            }
+        });
+        if flow.is_break() {
+            break;
+        }
+    }
+    problems.into_first()
 }
 
 /// Reports the rows that repeat an earlier row's key, by reading the key

@@ -10,6 +10,7 @@ mod intake;
 mod outcome;
 mod route;
 mod spill;
+mod unique;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -25,7 +26,7 @@ use super::read::{concat_by_column, projection};
 use super::run::{ExecOptions, thread_pool};
 use super::tables::Tables;
 use crate::data::compact::compact_batch;
-use crate::data::load::load_dataset;
+use crate::data::load::{load_dataset, locate_repeated_key};
 use crate::data::memory::release_freed_memory;
 use crate::flags::{Flag, FlagRuns};
 use crate::plan::Exchange;
@@ -138,6 +139,7 @@ impl Compiled<'_> {
 
         let started = Instant::now();
         self.run_groups(
+            dir,
             read.buckets,
             read.shared,
             options,
@@ -188,6 +190,7 @@ impl Compiled<'_> {
         // folder too (a hundred million lines' keys are 1.6 GB).
         let load = crate::data::load::LoadOptions {
             key_spill_dir: Some(spill.path().to_path_buf()),
+            keys_checked_later: keys_checked_per_partition(routed),
             ..options.load.clone()
         };
         let validation = load_dataset(
@@ -236,6 +239,7 @@ impl Compiled<'_> {
     #[allow(clippy::too_many_arguments)]
     fn run_groups(
         &self,
+        dir: &std::path::Path,
         mut buckets: Buckets,
         mut shared_batches: HashMap<String, Vec<RecordBatch>>,
         options: &ExecOptions,
@@ -323,8 +327,19 @@ impl Compiled<'_> {
                 })
                 .collect();
             let env = self.partition_env(&shared, &shared_lookups, tables, options, true);
-            let (flags, partial) = self.run_partition(pool, &env, options, &is_routed, true);
+            // The keys checked here, beside the rules, on the same pool.
+            let (repeated, (flags, partial)) = pool.install(|| {
+                rayon::join(
+                    || first_repeated_key(routed, &env.frames, schema),
+                    || self.run_partition(pool, &env, options, &is_routed, true),
+                )
+            });
             drop(env);
+            if let Some((table, hashes)) = repeated {
+                let problem = locate_repeated_key(dir, schema, &options.load, &table, &hashes)
+                    .expect("a key repeated in a partition is repeated in the files");
+                return Err(ScanError::Data(Box::new(problem)));
+            }
             for (rule, partial) in partial {
                 let rule_ref = &ruleset.rules[rule];
                 partials.entry(rule).or_default().merge(rule_ref, partial);
@@ -347,6 +362,33 @@ impl Compiled<'_> {
         runs.push(flags)?;
         Ok(())
     }
+}
+
+/// The routed tables whose key each partition checks (the loader skips them).
+fn keys_checked_per_partition(routed: &[crate::plan::Routed]) -> Vec<String> {
+    routed
+        .iter()
+        .filter(|r| r.key_checked_per_partition)
+        .map(|r| r.table.clone())
+        .collect()
+}
+
+/// The first routed table, in routing order, whose key repeats in this
+/// partition's `frames`, with the repeated keys' hashes.
+fn first_repeated_key(
+    routed: &[crate::plan::Routed],
+    frames: &HashMap<String, Arc<super::env::Frame>>,
+    schema: &crate::ir::Schema,
+) -> Option<(String, std::collections::HashSet<u128>)> {
+    routed
+        .iter()
+        .filter(|r| r.key_checked_per_partition)
+        .find_map(|r| {
+            let batch = &frames.get(&r.table)?.batch;
+            let table = schema.table(&r.table)?;
+            let repeated = unique::repeated_keys(batch, table);
+            (!repeated.is_empty()).then(|| (r.table.clone(), repeated))
+        })
 }
 
 /// What reading a dataset for a partitioned scan gives.

@@ -76,7 +76,7 @@ impl Router {
     /// hashes of its keys when other tables are routed through it. Many
     /// batches are assigned at once; [`Router::record`] then keeps the keys.
     pub fn assign(&self, t: usize, batch: &RecordBatch) -> Assigned {
-        let Routed { table, route } = &self.routed[t];
+        let Routed { table, route, .. } = &self.routed[t];
         let buckets: Vec<u16> = match route {
             Route::Columns { columns } => key_hashes(table, batch, columns)
                 .into_iter()
@@ -230,6 +230,7 @@ mod tests {
                 route: Route::Columns {
                     columns: vec!["id".into()],
                 },
+                key_checked_per_partition: false,
             },
             Routed {
                 table: "lines".into(),
@@ -239,6 +240,7 @@ mod tests {
                     to_table: "claims".into(),
                     to_columns: vec!["v_key".into()],
                 },
+                key_checked_per_partition: false,
             },
         ];
         // Claims keyed by `v_key`, routed by patient `id`.

@@ -1,0 +1,96 @@
+//! A routed table's key checked to be unique within each partition (see
+//! `Routed::key_checked_per_partition`): rows with the same key always
+//! meet in one partition, so the loader need not gather a hundred million
+//! keys while reading.
+
+use std::collections::HashSet;
+
+use arrow::array::{ArrayRef, RecordBatch};
+use rayon::prelude::*;
+
+use crate::data::arrow_types::arrow_type;
+use crate::data::load::keys::hash_rows;
+use crate::ir::Table;
+
+/// Rows hashed per task.
+const CHUNK: usize = 64 * 1024;
+
+/// The hashes of the keys more than one row of `batch` holds, as the
+/// loader hashes them (the key columns in the contract's types), so that
+/// it can name the rows.
+pub fn repeated_keys(batch: &RecordBatch, table: &Table) -> HashSet<u128> {
+    let Some(key) = &table.key else {
+        return HashSet::new();
+    };
+    let columns: Vec<ArrayRef> = key
+        .iter()
+        .map(|name| {
+            let array = batch
+                .column_by_name(name)
+                .expect("the loader reads every key column");
+            let contract = arrow_type(&table.column(name).expect("key columns exist").ty);
+            if array.data_type() == &contract {
+                array.clone()
+            } else {
+                // Held narrower in memory (a decimal, an enumeration).
+                arrow::compute::cast(array, &contract).expect("compact storage casts back")
+            }
+        })
+        .collect();
+    let rows = batch.num_rows();
+    let mut hashes: Vec<u128> = (0..rows.div_ceil(CHUNK))
+        .into_par_iter()
+        .flat_map_iter(|chunk| {
+            let start = chunk * CHUNK;
+            let len = CHUNK.min(rows - start);
+            let sliced: Vec<ArrayRef> = columns.iter().map(|a| a.slice(start, len)).collect();
+            let refs: Vec<&ArrayRef> = sliced.iter().collect();
+            hash_rows(&refs, len).into_iter().flatten()
+        })
+        .collect();
+    hashes.par_sort_unstable();
+    hashes
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Int32Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    #[test]
+    fn only_keys_held_by_two_rows_are_repeated_and_they_hash_as_the_loader_does() {
+        let table = crate::check::chs_schema()
+            .table("claim_items")
+            .unwrap()
+            .clone();
+        let claim: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("C1"),
+            Some("C1"),
+            Some("C2"),
+            Some("C1"),
+            None,
+            None,
+        ]));
+        let line: ArrayRef = Arc::new(Int32Array::from(vec![1, 2, 1, 1, 3, 3]));
+        let batch = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![
+                Field::new("claim_id", DataType::Utf8, true),
+                Field::new("line_no", DataType::Int32, false),
+            ])),
+            vec![claim.clone(), line.clone()],
+        )
+        .unwrap();
+        let repeated = repeated_keys(&batch, &table);
+        // (C1, 1) twice; rows without a claim have no key.
+        let expected = hash_rows(&[&claim, &line], 6)[0].unwrap();
+        assert_eq!(repeated, HashSet::from([expected]));
+    }
+}
