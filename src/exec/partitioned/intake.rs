@@ -69,8 +69,9 @@ impl<'p> Intake<'p> {
                 .collect()
         });
         drop(queue);
-        for (assigned, parts) in routed {
-            self.router.record(t, &assigned);
+        let assigned: Vec<&_> = routed.iter().map(|(assigned, _)| assigned).collect();
+        self.pool.install(|| self.router.record(t, &assigned));
+        for (_, parts) in routed {
             for (bucket, part) in parts {
                 self.buckets.push(bucket, t, part, spill)?;
             }

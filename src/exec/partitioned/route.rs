@@ -48,8 +48,19 @@ pub struct Router {
     routed: Vec<Routed>,
     /// For a table other tables reach through a relation: the bucket of
     /// each of its keys (by 64-bit hash; two keys share a hash with
-    /// probability about n²/2⁶⁵, below 10⁻⁵ for 10⁷ keys).
-    targets: HashMap<String, HashMap<u64, u16, foldhash::fast::RandomState>>,
+    /// probability about n²/2⁶⁵, below 10⁻⁵ for 10⁷ keys), in shards by
+    /// the hash's top bits, filled in parallel.
+    targets: HashMap<String, Vec<KeyBuckets>>,
+}
+
+type KeyBuckets = HashMap<u64, u16, foldhash::fast::RandomState>;
+
+/// Shards of a target's key map: enough for both threads of a small
+/// machine and the cores of a big one to fill them at once.
+const KEY_SHARDS: usize = 64;
+
+fn key_shard(hash: u64) -> usize {
+    (hash >> 58) as usize % KEY_SHARDS
 }
 
 impl Router {
@@ -57,7 +68,10 @@ impl Router {
         let targets = routed
             .iter()
             .filter_map(|r| match &r.route {
-                Route::Relation { to_table, .. } => Some((to_table.clone(), HashMap::default())),
+                Route::Relation { to_table, .. } => Some((
+                    to_table.clone(),
+                    (0..KEY_SHARDS).map(|_| KeyBuckets::default()).collect(),
+                )),
                 Route::Columns { .. } => None,
             })
             .collect();
@@ -97,7 +111,7 @@ impl Router {
                         let found = h.and_then(|h| match last {
                             Some((hash, bucket)) if hash == h => Some(bucket),
                             _ => {
-                                let bucket = map.get(&h).copied()?;
+                                let bucket = map[key_shard(h)].get(&h).copied()?;
                                 last = Some((h, bucket));
                                 Some(bucket)
                             }
@@ -121,30 +135,39 @@ impl Router {
                     _ => None,
                 })
                 .unwrap_or_default();
-            key_hashes(table, batch, &key)
+            let mut by_shard: Vec<Vec<(u64, u16)>> = vec![Vec::new(); KEY_SHARDS];
+            for (hash, bucket) in key_hashes(table, batch, &key).into_iter().zip(&buckets) {
+                if let Some(hash) = hash {
+                    by_shard[key_shard(hash)].push((hash, *bucket));
+                }
+            }
+            by_shard
         });
         Assigned { buckets, keys }
     }
 
-    /// Remembers the bucket of each key of an assigned batch of table `t`
-    /// (a table other tables are routed through).
-    pub fn record(&mut self, t: usize, assigned: &Assigned) {
+    /// Remembers the bucket of each key of the assigned batches of table
+    /// `t` (a table other tables are routed through), in their order: a
+    /// key seen twice keeps its last bucket. The shards fill in parallel.
+    pub fn record(&mut self, t: usize, assigned: &[&Assigned]) {
+        use rayon::prelude::*;
         let table = &self.routed[t].table;
-        if let (Some(map), Some(keys)) = (self.targets.get_mut(table), &assigned.keys) {
-            for (hash, bucket) in keys.iter().zip(&assigned.buckets) {
-                if let Some(hash) = hash {
-                    map.insert(*hash, *bucket);
-                }
+        let Some(shards) = self.targets.get_mut(table) else {
+            return;
+        };
+        shards.par_iter_mut().enumerate().for_each(|(s, map)| {
+            for keys in assigned.iter().filter_map(|a| a.keys.as_ref()) {
+                map.extend(keys[s].iter().copied());
             }
-        }
+        });
     }
 }
 
-/// The buckets of a batch's rows, and its keys' hashes when other tables
-/// are routed through its table.
+/// The buckets of a batch's rows, and its keys' hashes with their buckets,
+/// by shard, when other tables are routed through its table.
 pub struct Assigned {
     pub buckets: Vec<u16>,
-    keys: Option<Vec<Option<u64>>>,
+    keys: Option<Vec<Vec<(u64, u16)>>>,
 }
 
 /// The rows of `batch` in each bucket, as (bucket, rows) in bucket order:
@@ -257,7 +280,7 @@ mod tests {
         .unwrap();
         let mut router = Router::new(&routed);
         let assigned = router.assign(0, &claims);
-        router.record(0, &assigned);
+        router.record(0, &[&assigned]);
         let lines = batch(&["C3", "C1", "C1", "C9"], &[0, 1, 2, 3]);
         let lines_assigned = router.assign(1, &lines);
         assert_eq!(lines_assigned.buckets[0], assigned.buckets[2]);
