@@ -71,7 +71,7 @@ impl<'r> Compiled<'r> {
         &self,
         dir: &Path,
         load: &LoadOptions,
-        progress: &dyn Fn(&str, u64),
+        progress: &(dyn Fn(&str, u64) + Sync),
     ) -> Result<Tables, Box<Problem>> {
         read_stored(&self.plan, dir, load, progress, false).map(|(tables, _)| tables)
     }
@@ -82,7 +82,7 @@ impl<'r> Compiled<'r> {
         &self,
         dir: &Path,
         load: &LoadOptions,
-        progress: &dyn Fn(&str, u64),
+        progress: &(dyn Fn(&str, u64) + Sync),
     ) -> Result<(Tables, Notes), Box<Problem>> {
         read_stored(&self.plan, dir, load, progress, true)
     }

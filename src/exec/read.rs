@@ -28,7 +28,7 @@ pub(super) fn read_stored(
     plan: &Plan,
     dir: &Path,
     load: &LoadOptions,
-    progress: &dyn Fn(&str, u64),
+    progress: &(dyn Fn(&str, u64) + Sync),
     compact: bool,
 ) -> Result<(Tables, Notes), Box<Problem>> {
     let schema = &plan.ruleset.schema;

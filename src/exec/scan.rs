@@ -21,7 +21,7 @@ pub fn scan_dataset(
     dir: &Path,
     selection: &Selection,
     options: &ExecOptions,
-    progress: &dyn Fn(&str, u64),
+    progress: &(dyn Fn(&str, u64) + Sync),
 ) -> Result<(ScanReport, Vec<Flag>), ScanError> {
     let compiled = Compiled::new(ruleset, selection, sources);
     let mut flags = Vec::new();

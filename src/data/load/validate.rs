@@ -45,7 +45,7 @@ pub fn validate_dataset(
     dir: &Path,
     schema: &Schema,
     thoroughness: Thoroughness,
-    progress: &dyn Fn(&str, u64),
+    progress: &(dyn Fn(&str, u64) + Sync),
 ) -> Validation {
     validate_dataset_with(dir, schema, &LoadOptions::default(), thoroughness, progress)
 }
@@ -56,7 +56,7 @@ pub fn validate_dataset_with(
     schema: &Schema,
     options: &LoadOptions,
     thoroughness: Thoroughness,
-    progress: &dyn Fn(&str, u64),
+    progress: &(dyn Fn(&str, u64) + Sync),
 ) -> Validation {
     read_dataset(
         dir,
@@ -85,8 +85,8 @@ pub fn load_dataset(
     options: &LoadOptions,
     projection: &HashMap<String, Vec<String>>,
     narrow: Option<Narrow<'_>>,
-    sink: &mut dyn FnMut(&str, RecordBatch),
-    progress: &dyn Fn(&str, u64),
+    sink: &mut (dyn FnMut(&str, RecordBatch) + Send),
+    progress: &(dyn Fn(&str, u64) + Sync),
 ) -> Validation {
     read_dataset(
         dir,
@@ -108,8 +108,8 @@ fn read_dataset(
     thoroughness: Thoroughness,
     projection: Option<&HashMap<String, Vec<String>>>,
     narrow: Option<Narrow<'_>>,
-    sink: &mut dyn FnMut(&str, RecordBatch),
-    progress: &dyn Fn(&str, u64),
+    sink: &mut (dyn FnMut(&str, RecordBatch) + Send),
+    progress: &(dyn Fn(&str, u64) + Sync),
 ) -> Validation {
     let mut problems = ProblemLog::default();
     let columns = projection.map(|p| columns_to_read(schema, p));
@@ -272,8 +272,8 @@ fn validate_table<'s>(
     targets: &HashMap<(String, Vec<String>), KeyHashes>,
     reading: &Reading,
     problems: &mut ProblemLog,
-    sink: &mut dyn FnMut(RecordBatch),
-    progress: &dyn Fn(&str, u64),
+    sink: &mut (dyn FnMut(RecordBatch) + Send),
+    progress: &(dyn Fn(&str, u64) + Sync),
 ) -> (TableSummary, KeptKeys) {
     let checks = RowChecks::new(table);
     let mut summary = TableSummary::new(table, source.files.len());
@@ -373,39 +373,58 @@ fn validate_table<'s>(
     };
 
     // Units are read a window at a time, so validating a table never holds
-    // more than a few units of it (a scan keeps what it reads anyway).
+    // more than a few units of it (a scan keeps what it reads anyway). The
+    // next window is read while this one's batches go to the sink, on the
+    // same pool: the sink's work (a scan routes the rows) is done on one
+    // thread, and the other would otherwise wait.
     let window = rayon::current_num_threads().max(1) * 2;
-    'units: for group in units.chunks(window) {
-        let results: Vec<UnitResult> = group.par_iter().map(read_one).collect();
-        for result in results {
-            problems.absorb(result.log);
-            for (batch, hashes) in result.batches.into_iter().zip(result.key_hashes) {
-                // Gathered keys are checked once the whole table is read.
-                if let Some((key, KeyCheck::Set(seen))) = unique.as_mut() {
-                    seen.check_hashes(&batch, &hashes, key, &table.name, problems);
-                }
-                if reading.summarize {
-                    summary.add(&batch);
-                } else {
-                    summary.rows += batch.batch.num_rows() as u64;
-                }
-                progress(&table.name, summary.rows);
-                if reading.stop_at_first && !problems.is_empty() {
-                    break 'units;
-                }
-                sink(batch.batch);
+    let mut groups = units.chunks(window);
+    let mut current: Option<Vec<UnitResult>> = groups
+        .next()
+        .map(|group| group.par_iter().map(read_one).collect());
+    while let Some(results) = current.take() {
+        let mut next: Option<Vec<UnitResult>> = None;
+        let upcoming = groups.next();
+        let stopped = rayon::in_place_scope(|scope| {
+            if let Some(group) = upcoming {
+                let next = &mut next;
+                let read_one = &read_one;
+                scope.spawn(move |_| *next = Some(group.par_iter().map(read_one).collect()));
             }
-            if let Some((_, KeyCheck::Gathered(gathered))) = unique.as_mut() {
-                gathered.absorb(result.gathered);
+            for result in results {
+                problems.absorb(result.log);
+                for (batch, hashes) in result.batches.into_iter().zip(result.key_hashes) {
+                    // Gathered keys are checked once the whole table is read.
+                    if let Some((key, KeyCheck::Set(seen))) = unique.as_mut() {
+                        seen.check_hashes(&batch, &hashes, key, &table.name, problems);
+                    }
+                    if reading.summarize {
+                        summary.add(&batch);
+                    } else {
+                        summary.rows += batch.batch.num_rows() as u64;
+                    }
+                    progress(&table.name, summary.rows);
+                    if reading.stop_at_first && !problems.is_empty() {
+                        // The window being read stops at its next batch.
+                        stop.store(true, Ordering::Relaxed);
+                        return true;
+                    }
+                    sink(batch.batch);
+                }
+                if let Some((_, KeyCheck::Gathered(gathered))) = unique.as_mut() {
+                    gathered.absorb(result.gathered);
+                }
+                for ((_, set), hashes) in other_targets.iter_mut().zip(result.target_hashes) {
+                    set.extend(hashes);
+                }
             }
-            for ((_, set), hashes) in other_targets.iter_mut().zip(result.target_hashes) {
-                set.extend(hashes);
-            }
-        }
-        if reading.stop_at_first && !problems.is_empty() {
+            reading.stop_at_first && !problems.is_empty()
+        });
+        if stopped {
             break;
         }
         crate::data::memory::release_freed_memory();
+        current = next;
     }
 
     let stopped = reading.stop_at_first && !problems.is_empty();

@@ -46,7 +46,7 @@ impl Compiled<'_> {
         dir: &std::path::Path,
         options: &ExecOptions,
         limits: &ScanLimits,
-        progress: &dyn Fn(&str, u64),
+        progress: &(dyn Fn(&str, u64) + Sync),
         sink: &mut dyn FnMut(Vec<Flag>) -> std::io::Result<()>,
     ) -> Result<ScanReport, ScanError> {
         // Refused before anything is read.
@@ -110,7 +110,7 @@ impl Compiled<'_> {
         options: &ExecOptions,
         limits: &ScanLimits,
         spill: &mut SpillDir,
-        progress: &dyn Fn(&str, u64),
+        progress: &(dyn Fn(&str, u64) + Sync),
         runs: &mut FlagRuns,
         report: &mut ScanReport,
     ) -> Result<(), ScanError> {
@@ -161,7 +161,7 @@ impl Compiled<'_> {
         options: &ExecOptions,
         limits: &ScanLimits,
         spill: &mut SpillDir,
-        progress: &dyn Fn(&str, u64),
+        progress: &(dyn Fn(&str, u64) + Sync),
         pool: &rayon::ThreadPool,
     ) -> Result<ReadRouted, ScanError> {
         let plan = self.plan();
@@ -193,27 +193,31 @@ impl Compiled<'_> {
             keys_checked_later: keys_checked_per_partition(routed),
             ..options.load.clone()
         };
-        let validation = load_dataset(
-            dir,
-            schema,
-            &load,
-            &projection(plan),
-            Some(&narrow as crate::data::load::Narrow<'_>),
-            &mut |table, batch| {
-                if failure.is_some() {
-                    return;
-                }
-                *rows.entry(table.to_string()).or_default() += batch.num_rows() as u64;
-                let Some(t) = intake.index(table) else {
-                    shared.entry(table.to_string()).or_default().push(batch);
-                    return;
-                };
-                if let Err(e) = intake.accept(t, batch, spill) {
-                    failure = Some(e);
-                }
-            },
-            progress,
-        );
+        // On the scan's pool, so that reading uses the threads it was given.
+        let projection = projection(plan);
+        let validation = pool.install(|| {
+            load_dataset(
+                dir,
+                schema,
+                &load,
+                &projection,
+                Some(&narrow as crate::data::load::Narrow<'_>),
+                &mut |table, batch| {
+                    if failure.is_some() {
+                        return;
+                    }
+                    *rows.entry(table.to_string()).or_default() += batch.num_rows() as u64;
+                    let Some(t) = intake.index(table) else {
+                        shared.entry(table.to_string()).or_default().push(batch);
+                        return;
+                    };
+                    if let Err(e) = intake.accept(t, batch, spill) {
+                        failure = Some(e);
+                    }
+                },
+                progress,
+            )
+        });
         if let Some(problem) = validation.problems.into_first() {
             return Err(ScanError::Data(Box::new(problem)));
         }
