@@ -6,11 +6,16 @@
 //! Both are exact (the checker bounds precision, the loader the values), and
 //! together they take about a third off the memory of the billed lines.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
-use arrow::array::{ArrayRef, AsArray, RecordBatch, RecordBatchOptions};
+use arrow::array::{
+    ArrayRef, AsArray, DictionaryArray, Int16Array, RecordBatch, RecordBatchOptions, StringArray,
+};
 use arrow::compute::{CastOptions, cast_with_options};
-use arrow::datatypes::{DataType, Decimal64Type, Decimal128Type, Field, Schema as ArrowSchema};
+use arrow::datatypes::{
+    DataType, Decimal64Type, Decimal128Type, Field, Int16Type, Schema as ArrowSchema,
+};
 
 use super::arrow_types::arrow_type;
 use crate::ir::{ColumnType, Table};
@@ -54,7 +59,11 @@ pub fn compact_batch(batch: RecordBatch, table: &Table) -> RecordBatch {
             safe: false,
             ..CastOptions::default()
         };
-        let narrowed = target.and_then(|t| narrow(array, &t, &exact).map(|a| (t, a)));
+        let values = table.column(field.name()).and_then(|c| match &c.ty {
+            ColumnType::Enum(values) => Some(values.as_slice()),
+            _ => None,
+        });
+        let narrowed = target.and_then(|t| narrow(array, &t, values, &exact).map(|a| (t, a)));
         match narrowed {
             Some((ty, narrowed)) => {
                 fields.push(Field::new(field.name(), ty, field.is_nullable()));
@@ -75,7 +84,18 @@ pub fn compact_batch(batch: RecordBatch, table: &Table) -> RecordBatch {
 }
 
 /// `array` cast to `target`, or `None` when a value would not fit.
-fn narrow(array: &ArrayRef, target: &DataType, exact: &CastOptions) -> Option<ArrayRef> {
+/// Enumerations (`values`) share one dictionary of their declared values,
+/// so that joining batches copies only their codes and a test on the
+/// column is decided once per declared value.
+fn narrow(
+    array: &ArrayRef,
+    target: &DataType,
+    values: Option<&[String]>,
+    exact: &CastOptions,
+) -> Option<ArrayRef> {
+    if let (Some(values), DataType::Utf8) = (values, array.data_type()) {
+        return encode_enum(array.as_string::<i32>(), values);
+    }
     match (array.data_type(), target) {
         // Arrow's own cast panics on a value too wide for 64 bits (an array
         // holding more digits than its precision); narrow the mantissas here.
@@ -93,6 +113,32 @@ fn narrow(array: &ArrayRef, target: &DataType, exact: &CastOptions) -> Option<Ar
         }
         _ => cast_with_options(array, target, exact).ok(),
     }
+}
+
+/// An enumeration's values as codes into its shared dictionary, or `None`
+/// when a value is not one of them (the loader refuses such a batch).
+fn encode_enum(text: &StringArray, values: &[String]) -> Option<ArrayRef> {
+    let codes: Int16Array = text
+        .iter()
+        .map(|v| match v {
+            None => Some(None),
+            Some(v) => values
+                .iter()
+                .position(|e| e.as_str() == v)
+                .map(|i| Some(i as i16)),
+        })
+        .collect::<Option<_>>()?;
+    let dictionary = DictionaryArray::<Int16Type>::try_new(codes, enum_dictionary(values)).ok()?;
+    Some(Arc::new(dictionary))
+}
+
+/// The one dictionary of an enumeration's values, made once per process.
+fn enum_dictionary(values: &[String]) -> ArrayRef {
+    static MADE: Mutex<BTreeMap<Vec<String>, ArrayRef>> = Mutex::new(BTreeMap::new());
+    let mut made = MADE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    made.entry(values.to_vec())
+        .or_insert_with(|| Arc::new(StringArray::from(values.to_vec())))
+        .clone()
 }
 
 #[cfg(test)]
@@ -145,6 +191,54 @@ mod tests {
             let declared = &lines.column(field.name()).unwrap().ty;
             assert!(stores(declared, column.data_type()));
         }
+    }
+
+    #[test]
+    fn an_enumeration_keeps_one_dictionary_of_its_values_in_every_batch() {
+        let schema = chs_schema();
+        let lines = schema.table("claim_items").unwrap();
+        let batch = |kinds: Vec<Option<&str>>| {
+            let kind: ArrayRef = Arc::new(StringArray::from(kinds));
+            compact_batch(
+                RecordBatch::try_from_iter(vec![("item_type", kind)]).unwrap(),
+                lines,
+            )
+        };
+        let one = batch(vec![Some("service"), None]);
+        let two = batch(vec![Some("material"), Some("drug"), Some("service")]);
+        let (a, b) = (
+            one.column(0).as_dictionary::<Int16Type>(),
+            two.column(0).as_dictionary::<Int16Type>(),
+        );
+        assert_eq!(
+            a.values().to_data().buffers()[1].as_ptr(),
+            b.values().to_data().buffers()[1].as_ptr()
+        );
+        assert_eq!(
+            a.values().len(),
+            3,
+            "the declared values, whatever the batch holds"
+        );
+        // Joined, the dictionary stays that one.
+        let joined =
+            arrow::compute::concat(&[one.column(0).as_ref(), two.column(0).as_ref()]).unwrap();
+        let joined = joined.as_dictionary::<Int16Type>();
+        assert_eq!(joined.values().len(), 3);
+        let text: Vec<Option<&str>> = joined
+            .downcast_dict::<StringArray>()
+            .unwrap()
+            .into_iter()
+            .collect();
+        assert_eq!(
+            text,
+            [
+                Some("service"),
+                None,
+                Some("material"),
+                Some("drug"),
+                Some("service")
+            ]
+        );
     }
 
     #[test]
