@@ -9,7 +9,7 @@ use arrow::array::{ArrayRef, RecordBatch};
 use rayon::prelude::*;
 
 use crate::data::arrow_types::arrow_type;
-use crate::data::load::keys::hash_rows;
+use crate::data::load::keys::{hash_rows, hash_rows_64};
 use crate::ir::Table;
 
 /// Rows hashed per task.
@@ -40,37 +40,48 @@ pub fn repeated_keys(batch: &RecordBatch, table: &Table) -> HashSet<u128> {
             }
         })
         .collect();
-    let rows = batch.num_rows();
-    // Hashed a chunk at a time and spread over shards by their top bits,
-    // then each shard sorted on its own: a shard stays in cache, where one
-    // sort of millions of hashes would not.
-    let pieces: Vec<Vec<Vec<u128>>> = (0..rows.div_ceil(CHUNK))
+    let refs: Vec<&ArrayRef> = columns.iter().collect();
+    if !any_repeated_64(&columns, batch.num_rows()) {
+        return HashSet::new();
+    }
+    // A key repeats, or two keys share a 64-bit hash: the loader's 128-bit
+    // hashes tell which (rare, so done whole).
+    let mut hashes: Vec<u128> = hash_rows(&refs, batch.num_rows())
+        .into_iter()
+        .flatten()
+        .collect();
+    hashes.par_sort_unstable();
+    hashes
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect()
+}
+
+/// Whether two rows share a 64-bit hash of their key: hashed a chunk at a
+/// time and spread over shards by their top bits, then each shard sorted
+/// on its own (a shard stays in cache, where one sort of millions of
+/// hashes would not).
+fn any_repeated_64(columns: &[ArrayRef], rows: usize) -> bool {
+    let pieces: Vec<Vec<Vec<u64>>> = (0..rows.div_ceil(CHUNK))
         .into_par_iter()
         .map(|chunk| {
             let start = chunk * CHUNK;
             let len = CHUNK.min(rows - start);
             let sliced: Vec<ArrayRef> = columns.iter().map(|a| a.slice(start, len)).collect();
             let refs: Vec<&ArrayRef> = sliced.iter().collect();
-            let mut shards: Vec<Vec<u128>> = vec![Vec::new(); SHARDS];
-            for hash in hash_rows(&refs, len).into_iter().flatten() {
-                shards[(hash >> 120) as usize % SHARDS].push(hash);
+            let mut shards: Vec<Vec<u64>> = vec![Vec::new(); SHARDS];
+            for hash in hash_rows_64(&refs, len).into_iter().flatten() {
+                shards[(hash >> 56) as usize % SHARDS].push(hash);
             }
             shards
         })
         .collect();
-    (0..SHARDS)
-        .into_par_iter()
-        .flat_map_iter(|s| {
-            let mut shard: Vec<u128> = pieces.iter().flat_map(|p| p[s].iter().copied()).collect();
-            shard.sort_unstable();
-            let repeated: Vec<u128> = shard
-                .windows(2)
-                .filter(|w| w[0] == w[1])
-                .map(|w| w[0])
-                .collect();
-            repeated
-        })
-        .collect()
+    (0..SHARDS).into_par_iter().any(|s| {
+        let mut shard: Vec<u64> = pieces.iter().flat_map(|p| p[s].iter().copied()).collect();
+        shard.sort_unstable();
+        shard.windows(2).any(|w| w[0] == w[1])
+    })
 }
 
 #[cfg(test)]
@@ -109,5 +120,7 @@ mod tests {
         // (C1, 1) twice; rows without a claim have no key.
         let expected = hash_rows(&[&claim, &line], 6)[0].unwrap();
         assert_eq!(repeated, HashSet::from([expected]));
+        // Without its last rows, no key repeats.
+        assert!(repeated_keys(&batch.slice(1, 3), &table).is_empty());
     }
 }
