@@ -23,10 +23,22 @@ pub fn key_hashes(table: &str, batch: &RecordBatch, columns: &[String]) -> Vec<O
         && array.data_type() == &DataType::Utf8
     {
         let text = array.as_string::<i32>();
+        // Rows with the same key often come together (a claim's lines):
+        // comparing with the last key is cheaper than hashing it again.
+        let mut last: Option<(&str, u64)> = None;
         return (0..text.len())
             .map(|i| {
-                text.is_valid(i)
-                    .then(|| xxhash_rust::xxh3::xxh3_64(text.value(i).as_bytes()))
+                text.is_valid(i).then(|| {
+                    let key = text.value(i);
+                    match last {
+                        Some((seen, hash)) if seen == key => hash,
+                        _ => {
+                            let hash = xxhash_rust::xxh3::xxh3_64(key.as_bytes());
+                            last = Some((key, hash));
+                            hash
+                        }
+                    }
+                })
             })
             .collect();
     }
