@@ -242,75 +242,64 @@ fn bad_input_stops_the_scan_and_writes_nothing() {
     );
 }
 
-#[test]
-fn a_repeated_line_key_stops_the_scan_at_the_repeating_line() {
+/// Scans a copy of the first fixture where `table`'s row `row` (1 is the
+/// first after the header; 0 the last) is written again at the end, with
+/// `args` added; asserts that the scan stops at that repeated row's
+/// `column`, naming the key, and writes nothing.
+fn assert_a_repeated_row_stops_the_scan(table: &str, row: usize, column: &str, args: &[&str]) {
     let data = copy_of_first_fixture();
-    // The first line again, at the end: the key (claim_id, line_no) repeats.
-    let items = data.path().join("claim_items.csv");
-    let text = std::fs::read_to_string(&items).unwrap();
+    let path = data.path().join(format!("{table}.csv"));
+    let text = std::fs::read_to_string(&path).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    std::fs::write(&items, format!("{}\n{}\n", lines.join("\n"), lines[1])).unwrap();
-    let repeated_at = lines.len() + 1;
-    let (_out, file, code, stderr) = scan_to_fresh_dir(data.path());
-    assert_eq!(code, 2, "{stderr}");
-    assert!(
-        stderr.contains(&format!(
-            "claim_items.csv, column `claim_id`, line {repeated_at}"
-        )) && stderr.contains("appears more than once in `claim_items`"),
-        "{stderr}"
-    );
-    assert!(!file.exists());
-}
-
-#[test]
-fn a_repeated_line_key_is_found_whichever_partition_it_falls_in() {
-    let data = copy_of_first_fixture();
-    // The last line again, at the end, and a limit that splits the
-    // fixture into several partitions: the key is checked in each.
-    let items = data.path().join("claim_items.csv");
-    let text = std::fs::read_to_string(&items).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    let last = lines[lines.len() - 1];
-    std::fs::write(&items, format!("{}\n{last}\n", lines.join("\n"))).unwrap();
+    let again = if row == 0 {
+        lines[lines.len() - 1]
+    } else {
+        lines[row]
+    };
+    std::fs::write(&path, format!("{}\n{again}\n", lines.join("\n"))).unwrap();
     let repeated_at = lines.len() + 1;
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("flags.parquet");
-    let (code, _, stderr) = claimaudit(&[
+    let mut command = vec![
         "scan",
         "--data",
         data.path().to_str().unwrap(),
         "--out",
         file.to_str().unwrap(),
-        "--memory-limit",
-        "256KiB",
-    ]);
+    ];
+    command.extend_from_slice(args);
+    let (code, _, stderr) = claimaudit(&command);
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains(&format!(
-            "claim_items.csv, column `claim_id`, line {repeated_at}"
-        )) && stderr.contains("appears more than once in `claim_items`"),
+            "{table}.csv, column `{column}`, line {repeated_at}"
+        )) && stderr.contains(&format!("appears more than once in `{table}`")),
         "{stderr}"
     );
     assert!(!file.exists());
 }
 
 #[test]
-fn a_repeated_patient_stops_the_scan_at_the_repeating_row() {
-    let data = copy_of_first_fixture();
-    let patients = data.path().join("patients.csv");
-    let text = std::fs::read_to_string(&patients).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    std::fs::write(&patients, format!("{}\n{}\n", lines.join("\n"), lines[1])).unwrap();
-    let repeated_at = lines.len() + 1;
-    let (_out, file, code, stderr) = scan_to_fresh_dir(data.path());
-    assert_eq!(code, 2, "{stderr}");
-    assert!(
-        stderr.contains(&format!(
-            "patients.csv, column `patient_id`, line {repeated_at}"
-        )) && stderr.contains("appears more than once in `patients`"),
-        "{stderr}"
+fn a_repeated_line_key_stops_the_scan_at_the_repeating_line() {
+    // The key (claim_id, line_no) repeats.
+    assert_a_repeated_row_stops_the_scan("claim_items", 1, "claim_id", &[]);
+}
+
+#[test]
+fn a_repeated_line_key_is_found_whichever_partition_it_falls_in() {
+    // A limit that splits the fixture into several partitions: the key is
+    // checked in each (the last line is in another than the first).
+    assert_a_repeated_row_stops_the_scan(
+        "claim_items",
+        0,
+        "claim_id",
+        &["--memory-limit", "256KiB"],
     );
-    assert!(!file.exists());
+}
+
+#[test]
+fn a_repeated_patient_stops_the_scan_at_the_repeating_row() {
+    assert_a_repeated_row_stops_the_scan("patients", 1, "patient_id", &[]);
 }
 
 #[test]
