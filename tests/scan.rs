@@ -303,6 +303,42 @@ fn a_repeated_patient_stops_the_scan_at_the_repeating_row() {
 }
 
 #[test]
+fn a_line_whose_claim_is_missing_stops_the_scan_at_that_line() {
+    // Checked in each partition's lookup, not while reading: with one
+    // partition and with several.
+    for args in [&[][..], &["--memory-limit", "256KiB"][..]] {
+        let data = copy_of_first_fixture();
+        let items = data.path().join("claim_items.csv");
+        let text = std::fs::read_to_string(&items).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let last = lines.len() - 1;
+        let (_, rest) = lines[last].split_once(',').unwrap();
+        lines[last] = format!("NO-SUCH-CLAIM,{rest}");
+        std::fs::write(&items, lines.join("\n") + "\n").unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let file = out.path().join("flags.parquet");
+        let mut command = vec![
+            "scan",
+            "--data",
+            data.path().to_str().unwrap(),
+            "--out",
+            file.to_str().unwrap(),
+        ];
+        command.extend_from_slice(args);
+        let (code, _, stderr) = claimaudit(&command);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "claim_items.csv, column `claim_id`, line {}",
+                last + 1
+            )) && stderr.contains("no row of `claims` has claim_id = NO-SUCH-CLAIM"),
+            "{stderr}"
+        );
+        assert!(!file.exists());
+    }
+}
+
+#[test]
 fn a_ruleset_with_errors_scans_nothing() {
     let rules = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -101,6 +101,11 @@ impl fmt::Display for Plan<'_> {
                             r.table
                         )?,
                     }
+                    if let Route::Relation { relation, .. } = &r.route
+                        && r.reference_checked_per_partition
+                    {
+                        write!(f, "; its {relation} is found in its partition's lookup")?;
+                    }
                     let key = self
                         .ruleset
                         .schema

@@ -36,6 +36,11 @@ pub struct Routed {
     /// columns they are routed by, so they meet in one partition, and no
     /// relation leads to the table, so nothing needs its keys while reading.
     pub key_checked_per_partition: bool,
+    /// For a table routed through a required relation whose lookup the
+    /// rules build: whether each row's related row is checked to exist in
+    /// that lookup, partition by partition, not while reading (a row whose
+    /// related row exists is in its partition).
+    pub reference_checked_per_partition: bool,
 }
 
 /// Whether and how a scan routes rows to partitions (the exchange).
@@ -176,6 +181,7 @@ fn try_derive(
             columns: vec![column.clone()],
         },
         key_checked_per_partition: false,
+        reference_checked_per_partition: false,
     }];
     for r in schema.relations_from(&table) {
         if r.from_columns == [column.clone()] && loaded.contains(&r.to_table) {
@@ -185,6 +191,7 @@ fn try_derive(
                     columns: r.to_columns.clone(),
                 },
                 key_checked_per_partition: false,
+                reference_checked_per_partition: false,
             });
         }
     }
@@ -209,11 +216,23 @@ fn try_derive(
                     to_columns: r.to_columns.clone(),
                 },
                 key_checked_per_partition: false,
+                reference_checked_per_partition: false,
             });
         }
     }
     for r in &mut routed {
         r.key_checked_per_partition = key_meets_in_one_partition(ruleset, r);
+        r.reference_checked_per_partition = match &r.route {
+            Route::Relation { relation, .. } => {
+                schema
+                    .relation(&r.table, relation)
+                    .is_some_and(|rel| rel.required)
+                    && lookups
+                        .iter()
+                        .any(|(t, name)| *t == r.table && name == relation)
+            }
+            Route::Columns { .. } => false,
+        };
     }
     let is_routed = |t: &str| routed.iter().any(|r| r.table == t);
     // Every rule with a key must run over routed rows.

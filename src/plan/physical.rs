@@ -27,6 +27,10 @@ pub enum Operator {
         route: Route,
         #[serde(skip_serializing_if = "Option::is_none")]
         unique_key: Option<Vec<String>>,
+        /// Whether the relation it is routed through is checked to lead to
+        /// a row in each partition, instead of while reading.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        reference_checked: bool,
     },
     /// Hold a table whole, shared by every partition.
     Broadcast { table: String },
@@ -177,6 +181,7 @@ impl Plan<'_> {
                         .key_checked_per_partition
                         .then(|| schema.table(&r.table).and_then(|t| t.key.clone()))
                         .flatten(),
+                    reference_checked: r.reference_checked_per_partition,
                 });
                 let shared = broadcast
                     .iter()
@@ -301,6 +306,7 @@ impl fmt::Display for Operator {
                 table,
                 route,
                 unique_key,
+                reference_checked,
             } => {
                 match route {
                     Route::Columns { columns } => {
@@ -309,6 +315,11 @@ impl fmt::Display for Operator {
                     Route::Relation {
                         relation, to_table, ..
                     } => write!(f, "exchange {table} with its {relation} ({to_table})")?,
+                }
+                if let Route::Relation { relation, .. } = route
+                    && *reference_checked
+                {
+                    write!(f, ", its {relation} checked per partition")?;
                 }
                 match unique_key {
                     Some(key) => write!(f, ", key ({}) unique per partition", key.join(", ")),

@@ -38,4 +38,9 @@ pub struct LoadOptions {
     /// to them; [`locate_repeated_key`](super::validate::locate_repeated_key)
     /// then names the row that repeats one.
     pub keys_checked_later: Vec<String>,
+    /// Required relations, as (table, relation), whose references the
+    /// caller checks itself (a partitioned scan, in the lookup each
+    /// partition builds); the loader then neither checks them nor keeps
+    /// the target's keys for them.
+    pub references_checked_later: Vec<(String, String)>,
 }

@@ -151,14 +151,23 @@ fn read_dataset(
                 None => continue,
             },
         };
+        let checked_here = |r: &&Relation| {
+            r.required
+                && !options
+                    .references_checked_later
+                    .iter()
+                    .any(|(t, name)| *t == r.from_table && *name == r.name)
+        };
         let incoming: Vec<&Relation> = schema
             .relations
             .iter()
-            .filter(|r| r.required && r.to_table == table.name)
+            .filter(checked_here)
+            .filter(|r| r.to_table == table.name)
             .collect();
         let outgoing: Vec<&Relation> = schema
             .relations_from(&table.name)
-            .filter(|r| r.required && !incomplete.contains(&r.to_table))
+            .filter(checked_here)
+            .filter(|r| !incomplete.contains(&r.to_table))
             .collect();
         let shown_before = problems.problems().len();
         let reading = Reading {
@@ -454,6 +463,36 @@ fn validate_table<'s>(
 enum KeyCheck {
     Set(UniqueKeys),
     Gathered(GatheredKeys),
+}
+
+/// The first problem of `tables` in the dataset at `dir`, every check
+/// done (none left to the caller): for a caller that found a problem it
+/// checks itself (see [`LoadOptions::references_checked_later`]) and
+/// wants it named by file and row.
+pub fn first_problem_of(
+    dir: &Path,
+    schema: &Schema,
+    options: &LoadOptions,
+    tables: &[&str],
+) -> Option<Problem> {
+    let options = LoadOptions {
+        keys_checked_later: Vec::new(),
+        references_checked_later: Vec::new(),
+        ..options.clone()
+    };
+    let projection: HashMap<String, Vec<String>> =
+        tables.iter().map(|t| (t.to_string(), Vec::new())).collect();
+    load_dataset(
+        dir,
+        schema,
+        &options,
+        &projection,
+        None,
+        &mut |_, _| {},
+        &|_, _| {},
+    )
+    .problems
+    .into_first()
 }
 
 /// The first row of `table` in the dataset at `dir`, in reading order,

@@ -8,6 +8,7 @@
 mod buckets;
 mod intake;
 mod outcome;
+mod references;
 mod route;
 mod spill;
 mod unique;
@@ -26,7 +27,7 @@ use super::read::{concat_by_column, projection};
 use super::run::{ExecOptions, thread_pool};
 use super::tables::Tables;
 use crate::data::compact::compact_batch;
-use crate::data::load::{load_dataset, locate_repeated_key};
+use crate::data::load::{first_problem_of, load_dataset, locate_repeated_key};
 use crate::data::memory::release_freed_memory;
 use crate::flags::{Flag, FlagRuns};
 use crate::plan::Exchange;
@@ -180,7 +181,7 @@ impl Compiled<'_> {
             .collect();
         // Rows held before spilling: under half the limit, so a partition
         // can run beside them.
-        let buckets = Buckets::new(tables, limits.memory / 20 * 9, limits.memory / 10 * 7);
+        let buckets = Buckets::new(tables, limits.memory / 20 * 9, limits.memory / 100 * 62);
         let mut intake = Intake::new(Router::new(routed), buckets, pool);
         let mut shared: HashMap<String, Vec<RecordBatch>> = HashMap::new();
         let mut rows: BTreeMap<String, u64> = BTreeMap::new();
@@ -191,6 +192,16 @@ impl Compiled<'_> {
         let load = crate::data::load::LoadOptions {
             key_spill_dir: Some(spill.path().to_path_buf()),
             keys_checked_later: keys_checked_per_partition(routed),
+            references_checked_later: routed
+                .iter()
+                .filter(|r| r.reference_checked_per_partition)
+                .filter_map(|r| match &r.route {
+                    crate::plan::Route::Relation { relation, .. } => {
+                        Some((r.table.clone(), relation.clone()))
+                    }
+                    crate::plan::Route::Columns { .. } => None,
+                })
+                .collect(),
             ..options.load.clone()
         };
         // On the scan's pool, so that reading uses the threads it was given.
@@ -331,6 +342,21 @@ impl Compiled<'_> {
                 })
                 .collect();
             let env = self.partition_env(&shared, &shared_lookups, tables, options, true);
+            if let Some(r) = routed
+                .iter()
+                .filter(|r| r.reference_checked_per_partition)
+                .find(|r| pool.install(|| references::refers_to_a_missing_row(&env, r)))
+            {
+                let tables: Vec<&str> = match &r.route {
+                    crate::plan::Route::Relation { to_table, .. } => {
+                        vec![r.table.as_str(), to_table.as_str()]
+                    }
+                    crate::plan::Route::Columns { .. } => vec![r.table.as_str()],
+                };
+                let problem = first_problem_of(dir, schema, &options.load, &tables)
+                    .expect("a row missing in its partition is missing in the files");
+                return Err(ScanError::Data(Box::new(problem)));
+            }
             // The keys checked here, beside the rules, on the same pool.
             let (repeated, (flags, partial)) = pool.install(|| {
                 rayon::join(

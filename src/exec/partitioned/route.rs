@@ -266,6 +266,7 @@ mod tests {
                     columns: vec!["id".into()],
                 },
                 key_checked_per_partition: false,
+                reference_checked_per_partition: false,
             },
             Routed {
                 table: "lines".into(),
@@ -276,6 +277,7 @@ mod tests {
                     to_columns: vec!["v_key".into()],
                 },
                 key_checked_per_partition: false,
+                reference_checked_per_partition: false,
             },
         ];
         // Claims keyed by `v_key`, routed by patient `id`.
