@@ -207,18 +207,20 @@ fn copy_of_first_fixture() -> tempfile::TempDir {
     data
 }
 
-/// Scans `data` into a new directory: (the directory, the flags file
-/// asked for, exit code, stderr).
-fn scan_to_fresh_dir(data: &Path) -> (tempfile::TempDir, PathBuf, i32, String) {
+/// Scans `data` into a new directory, with `args` added: (the directory,
+/// the flags file asked for, exit code, stderr).
+fn scan_to_fresh_dir(data: &Path, args: &[&str]) -> (tempfile::TempDir, PathBuf, i32, String) {
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("flags.parquet");
-    let (code, _, stderr) = claimaudit(&[
+    let mut command = vec![
         "scan",
         "--data",
         data.to_str().unwrap(),
         "--out",
         file.to_str().unwrap(),
-    ]);
+    ];
+    command.extend_from_slice(args);
+    let (code, _, stderr) = claimaudit(&command);
     (out, file, code, stderr)
 }
 
@@ -228,7 +230,7 @@ fn bad_input_stops_the_scan_and_writes_nothing() {
     let claims = data.path().join("claims.csv");
     let text = std::fs::read_to_string(&claims).unwrap();
     std::fs::write(&claims, text.replacen(",outpatient,", ",Outpatient,", 1)).unwrap();
-    let (out, file, code, stderr) = scan_to_fresh_dir(data.path());
+    let (out, file, code, stderr) = scan_to_fresh_dir(data.path(), &[]);
     assert_eq!(code, 2);
     assert!(
         stderr.contains("claims.csv, column `visit_type`, line 2"),
@@ -258,17 +260,7 @@ fn assert_a_repeated_row_stops_the_scan(table: &str, row: usize, column: &str, a
     };
     std::fs::write(&path, format!("{}\n{again}\n", lines.join("\n"))).unwrap();
     let repeated_at = lines.len() + 1;
-    let out = tempfile::tempdir().unwrap();
-    let file = out.path().join("flags.parquet");
-    let mut command = vec![
-        "scan",
-        "--data",
-        data.path().to_str().unwrap(),
-        "--out",
-        file.to_str().unwrap(),
-    ];
-    command.extend_from_slice(args);
-    let (code, _, stderr) = claimaudit(&command);
+    let (_out, file, code, stderr) = scan_to_fresh_dir(data.path(), args);
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains(&format!(
@@ -315,17 +307,7 @@ fn a_line_whose_claim_is_missing_stops_the_scan_at_that_line() {
         let (_, rest) = lines[last].split_once(',').unwrap();
         lines[last] = format!("NO-SUCH-CLAIM,{rest}");
         std::fs::write(&items, lines.join("\n") + "\n").unwrap();
-        let out = tempfile::tempdir().unwrap();
-        let file = out.path().join("flags.parquet");
-        let mut command = vec![
-            "scan",
-            "--data",
-            data.path().to_str().unwrap(),
-            "--out",
-            file.to_str().unwrap(),
-        ];
-        command.extend_from_slice(args);
-        let (code, _, stderr) = claimaudit(&command);
+        let (_out, file, code, stderr) = scan_to_fresh_dir(data.path(), args);
         assert_eq!(code, 2, "{stderr}");
         assert!(
             stderr.contains(&format!(

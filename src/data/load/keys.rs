@@ -16,7 +16,7 @@ use arrow::datatypes::{
     DataType, Date32Type, Decimal128Type, Int32Type, Int64Type, TimeUnit, TimestampMillisecondType,
 };
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use xxhash_rust::xxh3::xxh3_128;
+use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
 
 use super::problem::{Problem, ProblemKind, ProblemLog};
 use super::read::LoadedBatch;
@@ -178,16 +178,7 @@ pub fn hash_rows_64(columns: &[&ArrayRef], rows: usize) -> Vec<Option<u64>> {
     let columns = resolve(columns);
     let mut buffer: Vec<u8> = Vec::with_capacity(64);
     (0..rows)
-        .map(|row| {
-            buffer.clear();
-            for column in &columns {
-                if column.is_null(row) {
-                    return None;
-                }
-                column.feed(&mut buffer, row);
-            }
-            Some(xxhash_rust::xxh3::xxh3_64(&buffer))
-        })
+        .map(|row| key_bytes(&columns, row, &mut buffer).then(|| xxh3_64(&buffer)))
         .collect()
 }
 
@@ -276,15 +267,20 @@ impl KeyColumn<'_> {
 
 /// One row's hash (see [`hash_rows`]); `buffer` is scratch space.
 fn hash_row(columns: &[KeyColumn<'_>], row: usize, buffer: &mut Vec<u8>) -> Option<u128> {
-    // The row's key is written into one buffer and hashed in one call.
+    key_bytes(columns, row, buffer).then(|| xxh3_128(buffer))
+}
+
+/// Writes the row's key into `buffer` (to be hashed in one call); false
+/// when a key column is null.
+fn key_bytes(columns: &[KeyColumn<'_>], row: usize, buffer: &mut Vec<u8>) -> bool {
     buffer.clear();
     for column in columns {
         if column.is_null(row) {
-            return None;
+            return false;
         }
         column.feed(buffer, row);
     }
-    Some(xxh3_128(buffer))
+    true
 }
 
 /// Whether rows `a` and `b` hold the same values in `columns`, none null.

@@ -25,6 +25,6 @@ pub use read::{LoadedBatch, read_table};
 pub use sources::{FileFormat, Located, TableSource, locate_all, locate_tables};
 pub use summary::TableSummary;
 pub use validate::{
-    Narrow, Thoroughness, Validation, first_problem_of, load_dataset, locate_repeated_key,
-    validate_dataset, validate_dataset_with,
+    Narrow, Thoroughness, Validation, first_problem_of, load_dataset, validate_dataset,
+    validate_dataset_with,
 };

@@ -35,7 +35,7 @@ pub struct LoadOptions {
     pub key_spill_dir: Option<std::path::PathBuf>,
     /// Tables whose key the caller checks to be unique itself (a
     /// partitioned scan, partition by partition), when no relation leads
-    /// to them; [`locate_repeated_key`](super::validate::locate_repeated_key)
+    /// to them; [`first_problem_of`](super::validate::first_problem_of)
     /// then names the row that repeats one.
     pub keys_checked_later: Vec<String>,
     /// Required relations, as (table, relation), whose references the

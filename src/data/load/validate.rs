@@ -1,6 +1,6 @@
 //! Validating a whole dataset against a schema, streaming each table once.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -467,8 +467,9 @@ enum KeyCheck {
 
 /// The first problem of `tables` in the dataset at `dir`, every check
 /// done (none left to the caller): for a caller that found a problem it
-/// checks itself (see [`LoadOptions::references_checked_later`]) and
-/// wants it named by file and row.
+/// checks itself (see [`LoadOptions::keys_checked_later`] and
+/// [`LoadOptions::references_checked_later`]) and wants it named by file
+/// and row.
 pub fn first_problem_of(
     dir: &Path,
     schema: &Schema,
@@ -493,44 +494,6 @@ pub fn first_problem_of(
     )
     .problems
     .into_first()
-}
-
-/// The first row of `table` in the dataset at `dir`, in reading order,
-/// that repeats an earlier row's key, among the keys whose hash
-/// ([`hash_rows`](super::keys::hash_rows) of the key columns in the
-/// contract's types) is in `repeated`: for a caller that checked the key
-/// itself (see [`LoadOptions::keys_checked_later`]).
-pub fn locate_repeated_key(
-    dir: &Path,
-    schema: &Schema,
-    options: &LoadOptions,
-    table: &str,
-    repeated: &HashSet<u128>,
-) -> Option<Problem> {
-    let table = schema.table(table)?;
-    let key = table.key.as_ref()?;
-    let located = locate_all(dir, schema, options);
-    let source = located.sources.iter().find(|s| s.table == table.name)?;
-    let units = units(source);
-    let names: Vec<&str> = key.iter().map(String::as_str).collect();
-    let key_columns = wanted_columns(table, Some(&names));
-    let mut finder = RepeatedKeys::new(repeated);
-    let mut problems = ProblemLog::default();
-    for unit in &units {
-        let mut ignored = ProblemLog::default();
-        let flow = read_unit(unit, &key_columns, &mut ignored, &mut |batch, _| {
-            finder.check(&batch, key, &table.name, &mut problems);
-            if problems.is_empty() {
-                ControlFlow::Continue(())
-            } else {
-                ControlFlow::Break(())
-            }
-        });
-        if flow.is_break() {
-            break;
-        }
-    }
-    problems.into_first()
 }
 
 /// Reports the rows that repeat an earlier row's key, by reading the key

@@ -20,6 +20,7 @@ use std::time::Instant;
 use arrow::array::RecordBatch;
 
 use super::compiled::Compiled;
+use super::env::Env;
 use super::env::Frames;
 use super::forms::population::{self, Population};
 use super::forms::population_partial::PopulationPartial;
@@ -27,10 +28,10 @@ use super::read::{concat_by_column, projection};
 use super::run::{ExecOptions, thread_pool};
 use super::tables::Tables;
 use crate::data::compact::compact_batch;
-use crate::data::load::{first_problem_of, load_dataset, locate_repeated_key};
+use crate::data::load::{first_problem_of, load_dataset};
 use crate::data::memory::release_freed_memory;
 use crate::flags::{Flag, FlagRuns};
-use crate::plan::Exchange;
+use crate::plan::{Exchange, Route, Routed};
 use buckets::Buckets;
 use intake::Intake;
 use outcome::size;
@@ -191,15 +192,17 @@ impl Compiled<'_> {
         // folder too (a hundred million lines' keys are 1.6 GB).
         let load = crate::data::load::LoadOptions {
             key_spill_dir: Some(spill.path().to_path_buf()),
-            keys_checked_later: keys_checked_per_partition(routed),
+            keys_checked_later: routed
+                .iter()
+                .filter(|r| r.key_checked_per_partition)
+                .map(|r| r.table.clone())
+                .collect(),
             references_checked_later: routed
                 .iter()
                 .filter(|r| r.reference_checked_per_partition)
                 .filter_map(|r| match &r.route {
-                    crate::plan::Route::Relation { relation, .. } => {
-                        Some((r.table.clone(), relation.clone()))
-                    }
-                    crate::plan::Route::Columns { .. } => None,
+                    Route::Relation { relation, .. } => Some((r.table.clone(), relation.clone())),
+                    Route::Columns { .. } => None,
                 })
                 .collect(),
             ..options.load.clone()
@@ -342,32 +345,19 @@ impl Compiled<'_> {
                 })
                 .collect();
             let env = self.partition_env(&shared, &shared_lookups, tables, options, true);
-            if let Some(r) = routed
-                .iter()
-                .filter(|r| r.reference_checked_per_partition)
-                .find(|r| pool.install(|| references::refers_to_a_missing_row(&env, r)))
-            {
-                let tables: Vec<&str> = match &r.route {
-                    crate::plan::Route::Relation { to_table, .. } => {
-                        vec![r.table.as_str(), to_table.as_str()]
-                    }
-                    crate::plan::Route::Columns { .. } => vec![r.table.as_str()],
-                };
-                let problem = first_problem_of(dir, schema, &options.load, &tables)
-                    .expect("a row missing in its partition is missing in the files");
-                return Err(ScanError::Data(Box::new(problem)));
-            }
-            // The keys checked here, beside the rules, on the same pool.
-            let (repeated, (flags, partial)) = pool.install(|| {
+            // What the loader left to the partitions is checked beside the
+            // rules, on the same pool; a failure is named by file and row by
+            // reading its tables again with every check.
+            let (failed, (flags, partial)) = pool.install(|| {
                 rayon::join(
-                    || first_repeated_key(routed, &env.frames, schema),
+                    || failing_tables(routed, &env),
                     || self.run_partition(pool, &env, options, &is_routed, true),
                 )
             });
             drop(env);
-            if let Some((table, hashes)) = repeated {
-                let problem = locate_repeated_key(dir, schema, &options.load, &table, &hashes)
-                    .expect("a key repeated in a partition is repeated in the files");
+            if let Some(tables) = failed {
+                let problem = first_problem_of(dir, schema, &options.load, &tables)
+                    .expect("what fails in a partition fails in the files");
                 return Err(ScanError::Data(Box::new(problem)));
             }
             for (rule, partial) in partial {
@@ -394,31 +384,27 @@ impl Compiled<'_> {
     }
 }
 
-/// The routed tables whose key each partition checks (the loader skips them).
-fn keys_checked_per_partition(routed: &[crate::plan::Routed]) -> Vec<String> {
-    routed
-        .iter()
-        .filter(|r| r.key_checked_per_partition)
-        .map(|r| r.table.clone())
-        .collect()
-}
-
-/// The first routed table, in routing order, whose key repeats in this
-/// partition's `frames`, with the repeated keys' hashes.
-fn first_repeated_key(
-    routed: &[crate::plan::Routed],
-    frames: &HashMap<String, Arc<super::env::Frame>>,
-    schema: &crate::ir::Schema,
-) -> Option<(String, std::collections::HashSet<u128>)> {
-    routed
-        .iter()
-        .filter(|r| r.key_checked_per_partition)
-        .find_map(|r| {
-            let batch = &frames.get(&r.table)?.batch;
-            let table = schema.table(&r.table)?;
-            let repeated = unique::repeated_keys(batch, table);
-            (!repeated.is_empty()).then(|| (r.table.clone(), repeated))
-        })
+/// The tables to read again to name a problem the loader left to the
+/// partitions and this one has: a routed table whose key repeats here, or
+/// one with a row whose related row is missing (with that related table).
+fn failing_tables<'r>(routed: &'r [Routed], env: &Env<'_>) -> Option<Vec<&'r str>> {
+    routed.iter().find_map(|r| {
+        let repeats = r.key_checked_per_partition
+            && env
+                .frames
+                .get(&r.table)
+                .zip(env.schema.table(&r.table))
+                .is_some_and(|(frame, table)| unique::has_repeated_key(&frame.batch, table));
+        let missing =
+            r.reference_checked_per_partition && references::refers_to_a_missing_row(env, r);
+        match &r.route {
+            Route::Relation { to_table, .. } if missing => {
+                Some(vec![r.table.as_str(), to_table.as_str()])
+            }
+            _ if repeats => Some(vec![r.table.as_str()]),
+            _ => None,
+        }
+    })
 }
 
 /// What reading a dataset for a partitioned scan gives.
