@@ -8,4 +8,5 @@ pub mod contract;
 pub mod interrupt;
 pub mod load;
 pub mod memory;
+pub mod scratch;
 pub mod values;

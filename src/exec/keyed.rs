@@ -10,7 +10,7 @@ use super::agg::aggregate;
 use super::col::Col;
 use super::env::Env;
 use super::eval::Ctx;
-use super::order::{group_positions, hash_runs, row_hashes};
+use super::order::{group_positions, row_hashes};
 use super::output::{Flagged, Hits, MAX_OTHER_ROWS, render};
 use crate::flags::Flag;
 use crate::ir::{Rule, Ruleset, TExpr};
@@ -44,21 +44,19 @@ pub fn sort_by_key<'a>(
     let table = rule.table.as_str();
     let unsorted = Ctx::new(env, table, rows.iter().map(|r| Some(*r)).collect());
     // Group by a hash of the keys (no string comparisons), then order within
-    // each group (groups follow their first row); ties are broken by the
+    // each group (groups in the order of their hashes); ties are broken by the
     // table's key, so that neither windows, nor `prev`, nor the rows a
     // flag's evidence names depend on the order the rows came in.
     let key_values: Vec<Col<'a>> = keys.iter().map(|k| unsorted.eval(k)).collect();
     let hashes = row_hashes(&key_values, rows.len());
     let mut order_columns: Vec<Col<'a>> = order.iter().map(|o| unsorted.eval(o)).collect();
     order_columns.extend(env.key_exprs[table].iter().map(|k| unsorted.eval(k)));
-    let permutation = group_positions(&hashes, &order_columns);
+    let (permutation, groups) = group_positions(&hashes, &order_columns);
     let sorted_rows: Vec<Option<u32>> = permutation
         .iter()
         .map(|p| Some(rows[*p as usize]))
         .collect();
-    let sorted_hashes: Vec<u128> = permutation.iter().map(|p| hashes[*p as usize]).collect();
     let ctx = Ctx::new(env, table, sorted_rows.clone());
-    let groups = hash_runs(&sorted_hashes);
     Sorted {
         ctx,
         sorted_rows,

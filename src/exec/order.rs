@@ -139,64 +139,50 @@ pub fn encode(column: &Col<'_>, row: usize, out: &mut Vec<u8>) {
 
 /// Positions cut into groups of equal hash, each group contiguous, then
 /// ordered within the group by `order` columns (nulls last), ties kept in
-/// their order. Groups come in the order of their first row.
+/// their order; and the range of each group. Groups come in the order of
+/// their hashes, so the result is one stable sort by hash then `order`,
+/// whatever order the rows came in.
 ///
-/// Grouping is by a hash table and a counting sort, linear in the rows;
-/// only each group's own rows are sorted, and groups are small (a patient's
-/// claims, an item's lines on a day).
-pub fn group_positions(hashes: &[u128], order: &[Col<'_>]) -> Vec<u32> {
-    let n = hashes.len();
-    let mut group_of: std::collections::HashMap<u128, u32, foldhash::fast::FixedState> =
-        std::collections::HashMap::with_capacity_and_hasher(n, Default::default());
-    let mut sizes: Vec<u32> = Vec::new();
-    let ids: Vec<u32> = hashes
-        .iter()
-        .map(|hash| {
-            let next = sizes.len() as u32;
-            let id = *group_of.entry(*hash).or_insert(next);
-            if id == next {
-                sizes.push(0);
-            }
-            sizes[id as usize] += 1;
-            id
-        })
-        .collect();
-    let mut starts: Vec<u32> = Vec::with_capacity(sizes.len());
-    let mut total = 0;
-    for size in &sizes {
-        starts.push(total);
-        total += size;
+/// The hashes are spread over 256 shards by their top byte and each shard
+/// is sorted on its own: a shard of a partition's rows stays in cache,
+/// where a hash table of them all would miss it at every row. Only each
+/// group's own rows are sorted by `order`, and groups are small (a
+/// patient's claims, an item's lines on a day).
+pub fn group_positions(hashes: &[u128], order: &[Col<'_>]) -> (Vec<u32>, Vec<Range<usize>>) {
+    const SHARDS: usize = 256;
+    let shard = |hash: u128| (hash >> 120) as usize;
+    let mut starts = [0usize; SHARDS + 1];
+    for hash in hashes {
+        starts[shard(*hash) + 1] += 1;
     }
-    let mut positions = vec![0u32; n];
-    let mut next = starts.clone();
-    for (i, id) in ids.iter().enumerate() {
-        positions[next[*id as usize] as usize] = i as u32;
-        next[*id as usize] += 1;
+    for i in 0..SHARDS {
+        starts[i + 1] += starts[i];
     }
-    if !order.is_empty() {
-        for (start, size) in starts.iter().zip(&sizes) {
-            if *size > 1 {
-                let group = &mut positions[*start as usize..(start + size) as usize];
-                group.sort_by(|a, b| compare_rows(order, *a as usize, *b as usize));
-            }
-        }
+    let mut next = starts;
+    let mut pairs: Vec<(u128, u32)> = vec![(0, 0); hashes.len()];
+    for (i, hash) in hashes.iter().enumerate() {
+        let slot = &mut next[shard(*hash)];
+        pairs[*slot] = (*hash, i as u32);
+        *slot += 1;
     }
-    positions
-}
-
-/// Runs of consecutive positions with the same hash.
-pub fn hash_runs(hashes: &[u128]) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
+    // Positions are distinct, so an unstable sort keeps equal hashes in
+    // the order their rows came.
+    for window in starts.windows(2) {
+        pairs[window[0]..window[1]].sort_unstable();
+    }
+    let mut positions: Vec<u32> = pairs.iter().map(|(_, p)| *p).collect();
+    let mut groups = Vec::new();
     let mut start = 0;
-    for i in 1..=hashes.len() {
-        if i == hashes.len() || hashes[i] != hashes[i - 1] {
-            if start < i {
-                out.push(start..i);
+    for i in 1..=pairs.len() {
+        if i == pairs.len() || pairs[i].0 != pairs[i - 1].0 {
+            if i - start > 1 && !order.is_empty() {
+                positions[start..i].sort_by(|a, b| compare_rows(order, *a as usize, *b as usize));
             }
+            groups.push(start..i);
             start = i;
         }
     }
-    out
+    (positions, groups)
 }
 
 #[cfg(test)]
@@ -236,25 +222,17 @@ mod tests {
                 vec![ints, texts, dates]
             };
             for order in [&order[..], &order[..1], &[]] {
-                let grouped = group_positions(&hashes, order);
-                let runs = hash_runs(&grouped.iter().map(|p| hashes[*p as usize]).collect::<Vec<_>>());
-                let mut seen = std::collections::HashSet::new();
-                let mut expected = reference(&hashes, order);
-                for run in runs {
-                    let hash = hashes[grouped[run.start] as usize];
-                    prop_assert!(seen.insert(hash), "group {} is cut in two", hash);
-                    let mine = &grouped[run.clone()];
-                    let theirs: Vec<u32> = expected
-                        .iter()
-                        .copied()
-                        .filter(|p| hashes[*p as usize] == hash)
-                        .collect();
-                    prop_assert_eq!(mine, &theirs[..]);
+                let (grouped, groups) = group_positions(&hashes, order);
+                prop_assert_eq!(&grouped, &reference(&hashes, order));
+                // Each group is one whole run of equal hashes.
+                prop_assert_eq!(groups.iter().map(|g| g.len()).sum::<usize>(), hashes.len());
+                for group in &groups {
+                    let hash = hashes[grouped[group.start] as usize];
+                    prop_assert!(grouped[group.clone()].iter().all(|p| hashes[*p as usize] == hash));
                 }
-                expected.sort_unstable();
-                let mut all = grouped.clone();
-                all.sort_unstable();
-                prop_assert_eq!(all, expected);
+                for pair in groups.windows(2) {
+                    prop_assert_ne!(hashes[grouped[pair[0].start] as usize], hashes[grouped[pair[1].start] as usize]);
+                }
             }
         }
     }

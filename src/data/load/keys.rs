@@ -20,6 +20,7 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
 
 use super::problem::{Problem, ProblemKind, ProblemLog};
 use super::read::LoadedBatch;
+use crate::data::scratch::{Extent, ScratchFile};
 
 /// The hashes are already uniformly random: use their low bits as is.
 #[derive(Default)]
@@ -357,14 +358,13 @@ pub struct GatheredKeys {
     spill: Option<GatherSpill>,
 }
 
-/// Gathered hashes written to disk a shard to a file, so gathering the
-/// keys of a hundred million lines holds a few megabytes, not 1.6 GB.
+/// Gathered hashes written to disk, so gathering the keys of a hundred
+/// million lines holds a few megabytes, not 1.6 GB. One file holds every
+/// shard's pieces.
 struct GatherSpill {
-    dir: tempfile::TempDir,
-    files: Vec<Option<std::io::BufWriter<std::fs::File>>>,
-    /// Bytes of each shard's file written whole (a failed write may leave
-    /// a partial tail past it).
-    lens: Vec<usize>,
+    file: ScratchFile,
+    /// Where each shard's pieces were written whole.
+    pieces: Vec<Vec<Extent>>,
     held: usize,
 }
 
@@ -386,21 +386,17 @@ impl GatheredKeys {
         }
     }
 
-    /// Gathering that writes its hashes to a private folder inside `dir`
+    /// Gathering that writes its hashes to a nameless file inside `dir`
     /// past a few megabytes; in memory, as [`GatheredKeys::with_capacity`],
-    /// when the folder cannot be made.
+    /// when the file cannot be made.
     pub fn spilling(rows: usize, dir: &std::path::Path) -> GatheredKeys {
-        let Ok(folder) = tempfile::Builder::new()
-            .prefix("claimaudit-keys-")
-            .tempdir_in(dir)
-        else {
+        let Ok(file) = ScratchFile::create_in(dir) else {
             return GatheredKeys::with_capacity(rows);
         };
         let mut keys = GatheredKeys::with_capacity(GATHER_HELD.min(rows));
         keys.spill = Some(GatherSpill {
-            dir: folder,
-            files: (0..GATHERED_SHARDS).map(|_| None).collect(),
-            lens: vec![0; GATHERED_SHARDS],
+            file,
+            pieces: vec![Vec::new(); GATHERED_SHARDS],
             held: 0,
         });
         keys
@@ -416,16 +412,14 @@ impl GatheredKeys {
             return;
         }
         if spill.write(&mut self.shards).is_err() {
-            let files = std::mem::take(&mut spill.files);
-            let lens = std::mem::take(&mut spill.lens);
-            let dir = spill.dir.path().to_path_buf();
-            drop(files);
-            self.spill = None;
+            let spill = self.spill.take().expect("spilling");
             // What was written whole comes back into memory; the shard
             // whose write failed was not emptied.
-            for (i, len) in lens.into_iter().enumerate() {
-                if let Ok(bytes) = std::fs::read(dir.join(format!("{i}"))) {
-                    self.shards[i].extend(decode_hashes(&bytes[..len.min(bytes.len())]));
+            for (shard, pieces) in self.shards.iter_mut().zip(&spill.pieces) {
+                for piece in pieces {
+                    if let Ok(bytes) = spill.file.read(*piece) {
+                        shard.extend(decode_hashes(&bytes));
+                    }
                 }
             }
         }
@@ -470,24 +464,20 @@ impl GatheredKeys {
         self.spill_if_full();
     }
 
-    /// The hashes gathered more than once.
-    pub fn repeated(mut self) -> HashSet<u128> {
+    /// The hashes gathered more than once; an error when what was
+    /// written out cannot be read back.
+    pub fn repeated(mut self) -> std::io::Result<HashSet<u128>> {
         use rayon::prelude::*;
         // Each spilled shard is read back whole, one per thread at a time.
-        let spilled = self.spill.take().map(|mut spill| {
-            for file in spill.files.iter_mut().flatten() {
-                let _ = std::io::Write::flush(file);
-            }
-            spill.files.clear();
-            spill.dir
-        });
-        let dir = spilled.as_ref().map(|d| d.path());
+        let spill = self.spill.take();
         self.shards
             .par_iter_mut()
             .enumerate()
-            .flat_map_iter(|(i, shard)| {
-                if let Some(bytes) = dir.and_then(|d| std::fs::read(d.join(format!("{i}"))).ok()) {
-                    shard.extend(decode_hashes(&bytes));
+            .map(|(i, shard)| {
+                if let Some(spill) = &spill {
+                    for piece in &spill.pieces[i] {
+                        shard.extend(decode_hashes(&spill.file.read(*piece)?));
+                    }
                 }
                 shard.sort_unstable();
                 let mut repeated: Vec<u128> = shard
@@ -497,30 +487,22 @@ impl GatheredKeys {
                     .collect();
                 repeated.dedup();
                 std::mem::take(shard);
-                repeated
+                Ok(repeated)
             })
-            .collect()
+            .collect::<std::io::Result<Vec<Vec<u128>>>>()
+            .map(|shards| shards.into_iter().flatten().collect())
     }
 }
 
 impl GatherSpill {
-    /// Appends each shard's hashes to its file and empties the shards.
+    /// Appends each shard's hashes to the file and empties the shards.
     fn write(&mut self, shards: &mut [Vec<u128>]) -> std::io::Result<()> {
-        use std::io::Write;
-        for (i, shard) in shards.iter_mut().enumerate() {
+        for (shard, pieces) in shards.iter_mut().zip(&mut self.pieces) {
             if shard.is_empty() {
                 continue;
             }
-            let file = match &mut self.files[i] {
-                Some(file) => file,
-                slot => slot.insert(std::io::BufWriter::new(std::fs::File::create(
-                    self.dir.path().join(format!("{i}")),
-                )?)),
-            };
             let bytes: Vec<u8> = shard.iter().flat_map(|h| h.to_le_bytes()).collect();
-            file.write_all(&bytes)?;
-            file.flush()?;
-            self.lens[i] += bytes.len();
+            pieces.push(self.file.append(&bytes)?);
             shard.clear();
         }
         self.held = 0;
@@ -733,12 +715,12 @@ mod tests {
             spilled.absorb(part);
             held.add(chunk);
         }
-        assert!(std::fs::read_dir(dir.path()).unwrap().count() == 1);
-        let expected = held.repeated();
-        assert!(!expected.is_empty());
-        assert_eq!(spilled.repeated(), expected);
-        // The private folder is gone once the repeats are known.
+        assert!(spilled.spill.as_ref().is_some_and(|s| !s.file.is_empty()));
+        // The file has no name: nothing is left behind, however the run ends.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let expected = held.repeated().unwrap();
+        assert!(!expected.is_empty());
+        assert_eq!(spilled.repeated().unwrap(), expected);
     }
 
     #[test]
@@ -747,8 +729,13 @@ mod tests {
         let mut gathered = GatheredKeys::with_capacity(4);
         gathered.add(&[Some(1), Some(2), None, Some(top)]);
         gathered.add(&[Some(2), Some(3), Some(top), Some(2), None]);
-        assert_eq!(gathered.repeated(), HashSet::from([2, top]));
-        assert!(GatheredKeys::with_capacity(0).repeated().is_empty());
+        assert_eq!(gathered.repeated().unwrap(), HashSet::from([2, top]));
+        assert!(
+            GatheredKeys::with_capacity(0)
+                .repeated()
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

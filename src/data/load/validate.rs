@@ -506,7 +506,21 @@ fn report_repeated_keys(
     reading: &Reading,
     problems: &mut ProblemLog,
 ) {
-    let repeated = gathered.repeated();
+    let repeated = match gathered.repeated() {
+        Ok(repeated) => repeated,
+        Err(e) => {
+            let file = units.first().map_or(Path::new(&table.name), |u| u.file);
+            problems.push(Problem::new(
+                ProblemKind::UnreadableFile,
+                file,
+                format!(
+                    "cannot check that `{}`'s keys are unique: the key hashes written to the temporary folder could not be read back ({e})",
+                    table.name
+                ),
+            ));
+            return;
+        }
+    };
     if repeated.is_empty() {
         return;
     }

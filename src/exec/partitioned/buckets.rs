@@ -1,13 +1,11 @@
 //! The routed rows, bucket by bucket: held in memory up to a budget, the
 //! largest buckets spilled to files past it.
 
-use std::path::PathBuf;
-
 use arrow::array::RecordBatch;
 
 use super::super::read::concat_by_column;
 use super::route::BUCKETS;
-use super::spill::{SpillDir, read_spilled};
+use super::spill::{SpillDir, Spilled, read_spilled};
 use crate::ir::Table;
 
 /// Rows of a bucket gathered before they are joined into one batch: the
@@ -22,8 +20,8 @@ struct Part {
     pending_rows: usize,
     /// Joined batches in memory.
     held: Vec<RecordBatch>,
-    /// Files of batches spilled, in the order they were written.
-    spilled: Vec<PathBuf>,
+    /// Batches spilled, in the order they were written.
+    spilled: Vec<Spilled>,
 }
 
 pub struct Buckets {
@@ -105,7 +103,7 @@ impl Buckets {
 
     /// Spills the largest buckets until what is held is well under budget.
     fn spill_past_budget(&mut self, spill: &mut SpillDir) -> std::io::Result<()> {
-        let resident = || crate::data::memory::status_bytes("VmRSS:").unwrap_or(0);
+        let resident = || crate::data::memory::resident_bytes().unwrap_or(0);
         let crowded = self.held_total > 0 && resident() > self.resident_limit;
         if self.held_total <= self.budget && !crowded {
             return Ok(());
@@ -137,9 +135,9 @@ impl Buckets {
             }
         }
         let lists: Vec<&[RecordBatch]> = taken.iter().map(|(_, _, held)| held.as_slice()).collect();
-        let paths = spill.write_all(&lists)?;
-        for ((b, t, _), path) in taken.iter().zip(paths) {
-            self.parts[*b][*t].spilled.push(path);
+        let written = spill.write_all(&lists)?;
+        for ((b, t, _), spilled) in taken.iter().zip(written) {
+            self.parts[*b][*t].spilled.push(spilled);
         }
         for b in chosen {
             self.held_total -= self.held_bytes[b];
@@ -172,26 +170,27 @@ impl Buckets {
         group: std::ops::Range<usize>,
     ) -> std::io::Result<Vec<Vec<RecordBatch>>> {
         use rayon::prelude::*;
-        // Each part's files, bucket by bucket, table by table.
-        let mut files: Vec<Vec<PathBuf>> = Vec::new();
+        // Each part's spilled lists, bucket by bucket, table by table.
+        let mut spilled: Vec<Vec<Spilled>> = Vec::new();
         for b in group.clone() {
             for part in &mut self.parts[b] {
-                files.push(std::mem::take(&mut part.spilled));
+                spilled.push(std::mem::take(&mut part.spilled));
             }
         }
-        let read = files
-            .iter()
+        let counts: Vec<usize> = spilled.iter().map(Vec::len).collect();
+        let read = spilled
+            .into_iter()
             .flatten()
             .collect::<Vec<_>>()
-            .par_iter()
-            .map(|file| read_spilled(file))
+            .into_par_iter()
+            .map(read_spilled)
             .collect::<std::io::Result<Vec<_>>>()?;
         let mut read = read.into_iter();
-        let mut files = files.iter();
+        let mut counts = counts.into_iter();
         let mut out: Vec<Vec<RecordBatch>> = vec![Vec::new(); self.tables.len()];
         for b in group {
             for (t, part) in self.parts[b].iter_mut().enumerate() {
-                let spilled = files.next().map_or(0, Vec::len);
+                let spilled = counts.next().unwrap_or(0);
                 for batches in read.by_ref().take(spilled) {
                     out[t].extend(batches);
                 }

@@ -309,7 +309,7 @@ impl Compiled<'_> {
             }
             // A partition holds a few times its rows while it runs: flag
             // runs make room when the process would otherwise pass the limit.
-            let resident = crate::data::memory::status_bytes("VmRSS:").unwrap_or(0);
+            let resident = crate::data::memory::resident_bytes().unwrap_or(0);
             let needed = resident + bytes * WORKING_SET_PER_BYTE;
             if needed > limits.memory {
                 let excess = needed - limits.memory;

@@ -3,19 +3,20 @@
 //! when the scan ends, whether it succeeds or fails, and on Ctrl-C or
 //! SIGTERM.
 
-use std::fs::File;
-use std::io::{BufReader, BufWriter};
-use std::path::{Path, PathBuf};
+use std::io::BufReader;
+use std::path::Path;
+use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::StreamWriter;
 
+use crate::data::scratch::{Extent, ScratchFile};
+
 /// A private folder for spill files.
 pub struct SpillDir {
     dir: tempfile::TempDir,
     written: u64,
-    files: u64,
 }
 
 impl SpillDir {
@@ -40,38 +41,29 @@ impl SpillDir {
             |dir| dir.path().to_path_buf(),
         )
         .map_err(refuse)?;
-        Ok(SpillDir {
-            dir,
-            written: 0,
-            files: 0,
-        })
+        Ok(SpillDir { dir, written: 0 })
     }
 
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    /// Writes each list of batches to a new file of its own, in parallel
-    /// on the current pool, and returns their paths in the same order.
-    pub fn write_all(&mut self, lists: &[&[RecordBatch]]) -> std::io::Result<Vec<PathBuf>> {
+    /// Writes each list of batches to one new file, in parallel on the
+    /// current pool, and returns where each list landed, in the same order.
+    pub fn write_all(&mut self, lists: &[&[RecordBatch]]) -> std::io::Result<Vec<Spilled>> {
         use rayon::prelude::*;
-        let paths: Vec<PathBuf> = lists.iter().map(|_| self.next_path()).collect();
-        let sizes = paths
+        let file = Arc::new(ScratchFile::create_in(self.dir.path())?);
+        let spilled = lists
             .par_iter()
-            .zip(lists)
-            .map(|(path, batches)| write_file(path, batches))
-            .collect::<std::io::Result<Vec<u64>>>()?;
-        self.written += sizes.iter().sum::<u64>();
-        Ok(paths)
-    }
-
-    fn next_path(&mut self) -> PathBuf {
-        let path = self
-            .dir
-            .path()
-            .join(format!("part-{:06}.arrow", self.files));
-        self.files += 1;
-        path
+            .map(|batches| {
+                Ok(Spilled {
+                    file: Arc::clone(&file),
+                    pieces: write_stream(&file, batches)?,
+                })
+            })
+            .collect::<std::io::Result<Vec<Spilled>>>()?;
+        self.written += file.len();
+        Ok(spilled)
     }
 
     /// Bytes written so far.
@@ -80,32 +72,35 @@ impl SpillDir {
     }
 }
 
-/// Writes `batches` (one schema) to a new file at `path`; its size.
-fn write_file(path: &Path, batches: &[RecordBatch]) -> std::io::Result<u64> {
-    let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
+/// One list of batches written out; its file is removed once every list
+/// in it has been read back.
+pub struct Spilled {
+    file: Arc<ScratchFile>,
+    pieces: Vec<Extent>,
+}
+
+/// Appends `batches` (one schema) to `file` as an Arrow IPC stream.
+fn write_stream(file: &ScratchFile, batches: &[RecordBatch]) -> std::io::Result<Vec<Extent>> {
     let schema = batches
         .first()
         .map(|b| b.schema())
         .ok_or_else(|| std::io::Error::other("nothing to spill"))?;
-    let mut writer = StreamWriter::try_new(file, &schema).map_err(std::io::Error::other)?;
+    let mut writer =
+        StreamWriter::try_new(file.writer(1 << 20), &schema).map_err(std::io::Error::other)?;
     for batch in batches {
         writer.write(batch).map_err(std::io::Error::other)?;
     }
     writer.finish().map_err(std::io::Error::other)?;
-    let file = writer.into_inner().map_err(std::io::Error::other)?;
-    file.into_inner().map_err(|e| e.into_error())?;
-    Ok(std::fs::metadata(path)?.len())
+    writer.into_inner().map_err(std::io::Error::other)?.finish()
 }
 
-/// Reads back a file [`SpillDir::write_all`] wrote, and removes it.
-pub fn read_spilled(path: &Path) -> std::io::Result<Vec<RecordBatch>> {
-    let file = BufReader::with_capacity(1 << 20, File::open(path)?);
-    let reader = StreamReader::try_new(file, None).map_err(std::io::Error::other)?;
-    let batches = reader
+/// Reads back a list [`SpillDir::write_all`] wrote.
+pub fn read_spilled(spilled: Spilled) -> std::io::Result<Vec<RecordBatch>> {
+    let source = BufReader::with_capacity(1 << 20, spilled.file.reader(spilled.pieces));
+    let reader = StreamReader::try_new(source, None).map_err(std::io::Error::other)?;
+    reader
         .collect::<Result<Vec<_>, _>>()
-        .map_err(std::io::Error::other)?;
-    std::fs::remove_file(path)?;
-    Ok(batches)
+        .map_err(std::io::Error::other)
 }
 
 impl Drop for SpillDir {
