@@ -118,14 +118,21 @@ fn narrow(
 /// An enumeration's values as codes into its shared dictionary, or `None`
 /// when a value is not one of them (the loader refuses such a batch).
 fn encode_enum(text: &StringArray, values: &[String]) -> Option<ArrayRef> {
+    // Neighbouring rows often hold the same value: it is compared with the
+    // last one found before the declared values are searched.
+    let mut last: Option<(&str, i16)> = None;
     let codes: Int16Array = text
         .iter()
         .map(|v| match v {
             None => Some(None),
-            Some(v) => values
-                .iter()
-                .position(|e| e.as_str() == v)
-                .map(|i| Some(i as i16)),
+            Some(v) => match last {
+                Some((seen, code)) if seen == v => Some(Some(code)),
+                _ => {
+                    let code = values.iter().position(|e| e.as_str() == v)? as i16;
+                    last = Some((v, code));
+                    Some(Some(code))
+                }
+            },
         })
         .collect::<Option<_>>()?;
     let dictionary = DictionaryArray::<Int16Type>::try_new(codes, enum_dictionary(values)).ok()?;
@@ -153,16 +160,18 @@ mod tests {
         let schema = chs_schema();
         let lines = schema.table("claim_items").unwrap();
         let price: ArrayRef = Arc::new(
-            Decimal128Array::from(vec![Some(99_999_999_999_999i128), None, Some(-1)])
+            Decimal128Array::from(vec![Some(99_999_999_999_999i128), None, Some(-1), None])
                 .with_precision_and_scale(14, 4)
                 .unwrap(),
         );
+        // A value repeated next to itself is found again from the last one.
         let kind: ArrayRef = Arc::new(StringArray::from(vec![
             Some("drug"),
             Some("service"),
+            Some("service"),
             Some("drug"),
         ]));
-        let code: ArrayRef = Arc::new(StringArray::from(vec!["A", "B", "C"]));
+        let code: ArrayRef = Arc::new(StringArray::from(vec!["A", "B", "C", "D"]));
         let batch = RecordBatch::try_from_iter(vec![
             ("unit_price", price),
             ("item_type", kind),
@@ -184,7 +193,7 @@ mod tests {
             .iter()
             .map(|k| values.value(k.unwrap() as usize))
             .collect();
-        assert_eq!(text, ["drug", "service", "drug"]);
+        assert_eq!(text, ["drug", "service", "service", "drug"]);
 
         assert_eq!(compact.column(2).data_type(), &DataType::Utf8);
         for (column, field) in compact.columns().iter().zip(compact.schema().fields()) {

@@ -5,9 +5,7 @@
 //! nameless file is gone when the process ends, however it ends.
 
 use std::fs::File;
-use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A nameless file written at the end and read anywhere.
@@ -59,6 +57,19 @@ impl ScratchFile {
         Ok(bytes)
     }
 
+    /// The bytes of `extents`, one after the other.
+    pub fn read_all(&self, extents: &[Extent]) -> std::io::Result<Vec<u8>> {
+        let total: u64 = extents.iter().map(|e| e.len).sum();
+        let mut bytes = vec![0; total as usize];
+        let mut at = 0;
+        for extent in extents {
+            let end = at + extent.len as usize;
+            read_exact_at(&self.file, &mut bytes[at..end], extent.offset)?;
+            at = end;
+        }
+        Ok(bytes)
+    }
+
     /// A writer that appends what it is given in pieces of up to
     /// `piece` bytes: a long stream needs no more memory than one piece.
     pub fn writer(&self, piece: usize) -> PiecesWriter<'_> {
@@ -67,16 +78,6 @@ impl ScratchFile {
             buffer: Vec::with_capacity(piece),
             piece,
             extents: Vec::new(),
-        }
-    }
-
-    /// Reads the `extents` one after the other as one stream.
-    pub fn reader(self: &Arc<ScratchFile>, extents: Vec<Extent>) -> PiecesReader {
-        PiecesReader {
-            file: Arc::clone(self),
-            extents: extents.into_iter(),
-            at: 0,
-            end: 0,
         }
     }
 }
@@ -116,43 +117,9 @@ impl std::io::Write for PiecesWriter<'_> {
     }
 }
 
-/// Pieces of a scratch file read as one stream; it keeps the file.
-pub struct PiecesReader {
-    file: Arc<ScratchFile>,
-    extents: std::vec::IntoIter<Extent>,
-    at: u64,
-    end: u64,
-}
-
-impl Read for PiecesReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.at == self.end {
-            match self.extents.next() {
-                Some(extent) => {
-                    self.at = extent.offset;
-                    self.end = extent.offset + extent.len;
-                }
-                None => return Ok(0),
-            }
-        }
-        let want = buf.len().min((self.end - self.at) as usize);
-        let got = read_at(&self.file.file, &mut buf[..want], self.at)?;
-        if got == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        self.at += got as u64;
-        Ok(got)
-    }
-}
-
 #[cfg(unix)]
 fn write_all_at(file: &File, bytes: &[u8], offset: u64) -> std::io::Result<()> {
     std::os::unix::fs::FileExt::write_all_at(file, bytes, offset)
-}
-
-#[cfg(unix)]
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
-    std::os::unix::fs::FileExt::read_at(file, buf, offset)
 }
 
 #[cfg(unix)]
@@ -200,7 +167,7 @@ mod tests {
     #[test]
     fn appends_from_many_threads_read_back_whole() {
         let dir = tempfile::tempdir().unwrap();
-        let file = Arc::new(ScratchFile::create_in(dir.path()).unwrap());
+        let file = ScratchFile::create_in(dir.path()).unwrap();
         let extents: Vec<(u8, Extent)> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..8u8)
                 .map(|i| {
@@ -222,9 +189,7 @@ mod tests {
         }
         let pieces = writer.finish().unwrap();
         assert_eq!(pieces.len(), 11);
-        let mut streamed = Vec::new();
-        file.reader(pieces).read_to_end(&mut streamed).unwrap();
-        assert_eq!(streamed, stream);
+        assert_eq!(file.read_all(&pieces).unwrap(), stream);
         // Nameless: nothing is left in the folder.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
