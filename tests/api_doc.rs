@@ -1130,6 +1130,7 @@ fn the_enumerations_of_openapi_are_the_code() {
         patient_id: None,
         provider_id: None,
         message: String::new(),
+        amount_at_stake: None,
         evidence: "{}".into(),
         ruleset: "".into(),
         ruleset_version: "".into(),

@@ -394,6 +394,7 @@ fn rule_item() -> impl Strategy<Value = RuleItem> {
         (e(), prop::option::of(e())).prop_map(|(by, minimum)| RuleItemKind::Peers { by, minimum }),
         e().prop_map(RuleItemKind::Flag),
         template().prop_map(RuleItemKind::Message),
+        e().prop_map(RuleItemKind::Amount),
     ];
     prop_oneof![
         1 => metadata,
@@ -498,7 +499,8 @@ fn clause_rank(kind: &RuleItemKind) -> u8 {
         Peers { .. } => 11,
         Flag(_) => 12,
         Message(_) => 13,
-        Test(_) => 14,
+        Amount(_) => 14,
+        Test(_) => 15,
     }
 }
 

@@ -29,7 +29,8 @@ fn fixtures() -> Vec<PathBuf> {
     dirs
 }
 
-type Identity = (String, String, String, String);
+/// (rule_id, claim_id, line_no, provider_id, amount_at_stake), as text.
+type Identity = (String, String, String, String, String);
 
 fn expected(dir: &Path) -> BTreeSet<Identity> {
     let mut reader = csv::Reader::from_path(dir.join("expected_flags.csv")).unwrap();
@@ -42,6 +43,7 @@ fn expected(dir: &Path) -> BTreeSet<Identity> {
                 r[1].to_string(),
                 r[2].to_string(),
                 r[3].to_string(),
+                r[4].to_string(),
             )
         })
         .collect()
@@ -87,7 +89,13 @@ fn identity(flag: &serde_json::Value) -> Identity {
     } else {
         String::new()
     };
-    (text("rule_id"), text("claim_id"), line, provider)
+    (
+        text("rule_id"),
+        text("claim_id"),
+        line,
+        provider,
+        text("amount_at_stake"),
+    )
 }
 
 #[test]
@@ -138,9 +146,12 @@ fn flags_carry_provenance_and_evidence() {
         flag["message"],
         "C0101010010 单价 1.5001 超过最高限价 1.5000"
     );
-    let evidence: serde_json::Value =
-        serde_json::from_str(flag["evidence"].as_str().unwrap()).unwrap();
+    // JSON Lines give the evidence as the object it is, and the amount at
+    // stake (by default the line's amount) as an exact decimal string.
+    let evidence = &flag["evidence"];
+    assert!(evidence.is_object(), "{evidence}");
     assert_eq!(evidence["values"]["line.unit_price"], "1.5001");
+    assert_eq!(flag["amount_at_stake"], "3.00");
     assert_eq!(evidence["values"]["line.entry.price_cap"], "1.5000");
 }
 
@@ -152,8 +163,7 @@ fn group_evidence_names_the_other_rows() {
         .unwrap();
     let (flags, _) = scanned(&dir, &["--only", "DUP-01"]);
     assert_eq!(flags.len(), 2);
-    let evidence: serde_json::Value =
-        serde_json::from_str(flags[0]["evidence"].as_str().unwrap()).unwrap();
+    let evidence = &flags[0]["evidence"];
     assert_eq!(evidence["rows"][0]["claim_id"], "C09");
     assert_eq!(evidence["rows"][0]["line_no"], 1);
     assert_eq!(evidence["values"]["count()"], 2);
@@ -191,9 +201,16 @@ fn parquet_output_has_the_contract_schema() {
         std::fs::File::open(&file).unwrap(),
     )
     .unwrap();
-    assert_eq!(reader.schema().fields().len(), 16);
+    assert_eq!(reader.schema().fields().len(), 17);
     assert_eq!(reader.schema().field(0).name(), "rule_id");
-    assert_eq!(reader.schema().field(15).name(), "source");
+    let amount = reader.schema().field(11).clone();
+    assert_eq!(amount.name(), "amount_at_stake");
+    assert_eq!(
+        amount.data_type(),
+        &arrow::datatypes::DataType::Decimal128(18, 2)
+    );
+    assert!(amount.is_nullable());
+    assert_eq!(reader.schema().field(16).name(), "source");
 }
 
 /// The first fixture's files, in a directory of their own to spoil.
@@ -345,7 +362,8 @@ fn a_ruleset_with_errors_scans_nothing() {
 }
 
 fn evidence_of(flag: &serde_json::Value) -> serde_json::Value {
-    serde_json::from_str(flag["evidence"].as_str().unwrap()).unwrap()
+    assert!(flag["evidence"].is_object(), "{}", flag["evidence"]);
+    flag["evidence"].clone()
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -447,4 +465,75 @@ fn output_is_identical_whatever_the_order_of_the_rows() {
             "order {order} differs from patient order"
         );
     }
+}
+
+/// A ruleset of the shipped schema and `rules` (a rule file's text).
+fn own_ruleset(rules: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/rulesets/chs/schema.rules");
+    std::fs::copy(schema, dir.path().join("schema.rules")).unwrap();
+    let header = "ruleset \"amounts\" version \"1\"\n\n";
+    std::fs::write(dir.path().join("own.rules"), format!("{header}{rules}")).unwrap();
+    dir
+}
+
+#[test]
+fn a_rule_says_its_own_amount_at_stake() {
+    // Over each line: twice its amount plus half a cent, rounded half away
+    // from zero; over each duplicate group: the group's whole amount.
+    let rules = own_ruleset(
+        r#"
+rule DOUBLE "double" {
+  category test
+  severity low
+  action warn
+  for line in claim_items
+  where line.claim_id = "C01" and line.line_no = 7
+  flag when true
+  amount line.amount * 2 + 0.005
+}
+
+rule GROUP "group" {
+  category test
+  severity low
+  action warn
+  for line in claim_items
+  where line.item_type in ("service", "material")
+  group by line.claim.patient_id, line.item_code, line.service_date
+  flag when count() >= 2
+  amount sum(line.amount)
+}
+"#,
+    );
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("flags.jsonl");
+    let (code, stdout, stderr) = claimaudit(&[
+        "scan",
+        "--data",
+        fixture("line_rules").to_str().unwrap(),
+        "--rules",
+        rules.path().to_str().unwrap(),
+        "--out",
+        file.to_str().unwrap(),
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let flags: Vec<serde_json::Value> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let amount = |rule: &str, claim: &str| -> Vec<String> {
+        flags
+            .iter()
+            .filter(|f| f["rule_id"] == rule && f["claim_id"] == claim)
+            .map(|f| f["amount_at_stake"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Line 7 of C01 bills 3.00.
+    assert_eq!(amount("DOUBLE", "C01"), ["6.01"]);
+    // The same service on one day in C08 (25.00) and C09 (20.00).
+    assert_eq!(amount("GROUP", "C08"), ["45.00"]);
+    assert_eq!(amount("GROUP", "C09"), ["45.00"]);
 }

@@ -6,7 +6,7 @@
 
 For each of the 21 rules, compares the flagged rows by the identity of the
 rule's grain (line: claim_id + line_no; claim: claim_id; provider:
-provider_id): prints the counts on both sides and the set differences with up
+provider_id) and their amount at stake (to the cent): prints the counts on both sides and the set differences with up
 to --examples example rows each way. Also reports, as differences, a rule id
 outside the 21, a flag whose grain column or identity columns do not fit its
 rule's grain, and a row flagged twice by one rule. Exit status 0 when both
@@ -37,7 +37,7 @@ def reader(path):
         return (
             f"read_json('{p}', format = 'newline_delimited', columns = {{"
             "rule_id: 'VARCHAR', grain: 'VARCHAR', claim_id: 'VARCHAR', "
-            "line_no: 'INTEGER', provider_id: 'VARCHAR'})"
+            "line_no: 'INTEGER', provider_id: 'VARCHAR', amount_at_stake: 'VARCHAR'})"
         )
     if path.endswith(".csv"):
         return f"read_csv('{p}', header = true, all_varchar = true)"
@@ -49,7 +49,8 @@ def load(con, name, path):
         f"""CREATE TABLE {name} AS
             SELECT CAST(rule_id AS VARCHAR) AS rule_id, CAST(grain AS VARCHAR) AS grain,
                    CAST(claim_id AS VARCHAR) AS claim_id, CAST(line_no AS INTEGER) AS line_no,
-                   CAST(provider_id AS VARCHAR) AS provider_id
+                   CAST(provider_id AS VARCHAR) AS provider_id,
+                   CAST(NULLIF(CAST(amount_at_stake AS VARCHAR), '') AS DECIMAL(18, 2)) AS amount_at_stake
             FROM {reader(path)}"""
     )
 
@@ -119,7 +120,11 @@ def main():
                 rule_problems.append(f"{label}: {dup} rows flagged more than once")
             sets[t] = con.execute(f"SELECT count(DISTINCT ({key})) FROM {t} WHERE rule_id = ?", [rule_id]).fetchone()[0]
 
-        diff_sql = "SELECT {key} FROM {x} WHERE rule_id = ? EXCEPT SELECT {key} FROM {y} WHERE rule_id = ?"
+        # A flag on the same row with another amount at stake differs too.
+        diff_sql = (
+            "SELECT {key}, amount_at_stake FROM {x} WHERE rule_id = ? "
+            "EXCEPT SELECT {key}, amount_at_stake FROM {y} WHERE rule_id = ?"
+        )
         only = {}
         examples = {}
         for (x, y) in (("a", "b"), ("b", "a")):

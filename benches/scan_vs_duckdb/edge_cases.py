@@ -224,15 +224,23 @@ def main():
         path = os.path.join(args.out, t + ".parquet").replace("'", "''")
         con.execute(f"COPY (SELECT * FROM {t} ORDER BY ALL) TO '{path}' (FORMAT PARQUET)")
     with open(os.path.join(args.out, "expected_flags.csv"), "w", encoding="utf-8") as f:
-        f.write("rule_id,grain,claim_id,line_no,provider_id,why\n")
+        f.write("rule_id,grain,claim_id,line_no,provider_id,amount_at_stake,why\n")
+        # The amount at stake by the contract's default: the line's amount,
+        # the claim's fund_amount, none for a provider.
+        def amount(sql, *params):
+            value = con.execute(sql, list(params)).fetchone()
+            return "" if value is None or value[0] is None else str(value[0])
         for rule_id, key, why in EXPECTED:
             if GRAIN.get(rule_id) == "provider":
-                row = (rule_id, "provider", "", "", key)
+                row = (rule_id, "provider", "", "", key, "")
             elif rule_id in CLAIM_RULES:
-                row = (rule_id, "claim", key, "", "")
+                row = (rule_id, "claim", key, "", "",
+                       amount("SELECT fund_amount FROM claims WHERE claim_id = ?", key))
             else:
                 claim_id, line_no = key.split("/")
-                row = (rule_id, "line", claim_id, line_no, "")
+                row = (rule_id, "line", claim_id, line_no, "",
+                       amount("SELECT amount FROM claim_items WHERE claim_id = ? AND line_no = ?",
+                              claim_id, int(line_no)))
             f.write(",".join(row) + ',"' + why.replace('"', '""') + '"\n')
     print(f"wrote the edge-case dataset and {len(EXPECTED)} expected flags to {args.out}")
 

@@ -16,7 +16,10 @@
 --   line grain      claim_id, line_no        (provider_id null)
 --   claim grain     claim_id                 (line_no, provider_id null)
 --   provider grain  provider_id              (claim_id, line_no null)
--- and the view `flags` is the union of the 21.
+-- and the view `flags` is the union of the 21 with each flag's amount at
+-- stake: by the contract's default (none of the 21 declares its own) the
+-- line's amount for a line flag, the claim's fund_amount for a claim flag,
+-- null for a provider flag.
 --
 -- Three-valued logic: a WHERE clause keeps a row only when its condition is
 -- TRUE, so a comparison with a null (missing lookup, null column) does not
@@ -422,7 +425,7 @@ WHERE flag_exact;
 ------------------------------------------------------------------------------
 -- All flags
 ------------------------------------------------------------------------------
-CREATE OR REPLACE TEMP VIEW flags AS
+CREATE OR REPLACE TEMP VIEW rule_flags AS
           SELECT * FROM flag_ooc_01
 UNION ALL SELECT * FROM flag_ooc_02
 UNION ALL SELECT * FROM flag_lim_gender
@@ -444,3 +447,13 @@ UNION ALL SELECT * FROM flag_split_01
 UNION ALL SELECT * FROM flag_cap_01
 UNION ALL SELECT * FROM flag_contract_01
 UNION ALL SELECT * FROM flag_upc_01;
+
+CREATE OR REPLACE TEMP VIEW flags AS
+SELECT f.*,
+       CAST(CASE f.grain WHEN 'line' THEN li.amount WHEN 'claim' THEN c.fund_amount END
+            AS DECIMAL(18, 2)) AS amount_at_stake
+FROM rule_flags f
+LEFT JOIN claim_items li
+  ON f.grain = 'line' AND li.claim_id = f.claim_id AND li.line_no = f.line_no
+LEFT JOIN claims c
+  ON f.grain = 'claim' AND c.claim_id = f.claim_id;

@@ -27,6 +27,7 @@ struct Clauses<'r> {
     peers: Option<&'r RuleItem>,
     flag: Option<&'r ast::Expr>,
     message: Option<&'r ast::Template>,
+    amount: Option<&'r ast::Expr>,
     tests: Vec<&'r ast::TestDecl>,
 }
 
@@ -50,6 +51,7 @@ fn clause_name(kind: &RuleItemKind) -> &'static str {
         RuleItemKind::Peers { .. } => "peers by",
         RuleItemKind::Flag(_) => "flag when",
         RuleItemKind::Message(_) => "message",
+        RuleItemKind::Amount(_) => "amount",
         RuleItemKind::Test(_) => "test",
     }
 }
@@ -117,6 +119,7 @@ fn collect<'r>(decl: &'r ast::RuleDecl, diagnostics: &mut Vec<Diagnostic>) -> Cl
             RuleItemKind::Peers { .. } => c.peers = Some(item),
             RuleItemKind::Flag(e) => c.flag = Some(e),
             RuleItemKind::Message(t) => c.message = Some(t),
+            RuleItemKind::Amount(e) => c.amount = Some(e),
             RuleItemKind::Test(t) => c.tests.push(t),
         }
     }
@@ -333,6 +336,20 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
                 .collect()
         })
         .unwrap_or_default();
+    let amount = clauses.amount.map(|e| {
+        let typed = scope.expr(e);
+        if !typed.ty.is_numeric() {
+            scope.error(
+                Diagnostic::error(
+                    "E0201",
+                    e.span,
+                    format!("`amount` is money, but this is {}", typed.ty),
+                )
+                .with_help("give a decimal or whole number, e.g. `amount line.amount`"),
+            );
+        }
+        typed
+    });
     scope.quantile_here = false;
 
     let flagged_table = match &form {
@@ -396,6 +413,7 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
         aggregates: std::mem::take(&mut scope.aggregates),
         condition,
         message,
+        amount,
         evidence,
         grain,
         tests,

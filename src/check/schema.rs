@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use crate::ir::{
-    Column, ColumnType, CompareOp, Constraint, ConstraintOperand, FlagField, FlagsBinding, Grain,
-    Literal, Relation, Schema, Table,
+    AMOUNT_AT_STAKE, Column, ColumnType, CompareOp, Constraint, ConstraintOperand, FlagField,
+    FlagsBinding, Grain, Literal, Relation, Schema, Table,
 };
 use crate::syntax::ast::{self, ExprKind, TableItem, TypeExprKind};
 use crate::syntax::diagnostic::did_you_mean;
@@ -435,21 +435,25 @@ fn check_flags(
         return None;
     };
     let mut fields = Vec::new();
+    let mut amount = None;
     for (field, path) in &decl.bindings {
-        let Some(flag_field) = FlagField::from_name(&field.name) else {
-            let names = FlagField::ALL.map(FlagField::as_str);
+        let is_amount = field.name == AMOUNT_AT_STAKE;
+        let flag_field = FlagField::from_name(&field.name);
+        if flag_field.is_none() && !is_amount {
+            let mut names = FlagField::ALL.map(FlagField::as_str).to_vec();
+            names.push(AMOUNT_AT_STAKE);
             let mut d = Diagnostic::error(
                 "E0405",
                 field.span,
                 format!("flags have no field `{}`", field.name),
             );
-            d = d.with_help(match did_you_mean(&field.name, names) {
+            d = d.with_help(match did_you_mean(&field.name, names.iter().copied()) {
                 Some(near) => format!("did you mean `{near}`?"),
                 None => format!("the fields are {}", names.join(", ")),
             });
             diagnostics.push(d);
             return None;
-        };
+        }
         let (column, relations) = path.split_last()?;
         let mut current = schema.table(table)?;
         let mut steps = Vec::new();
@@ -473,8 +477,9 @@ fn check_flags(
         }
         let ty = crate::ir::Type::of_column(&current.column(&column.name)?.ty);
         let fits = match flag_field {
-            FlagField::LineNo => ty == crate::ir::Type::Int,
-            _ => ty.is_textual(),
+            Some(FlagField::LineNo) => ty == crate::ir::Type::Int,
+            Some(_) => ty.is_textual(),
+            None => ty.is_numeric(),
         };
         if !fits {
             diagnostics.push(Diagnostic::error(
@@ -484,7 +489,10 @@ fn check_flags(
             ));
             return None;
         }
-        fields.push((flag_field, steps, column.name.clone()));
+        match flag_field {
+            Some(flag_field) => fields.push((flag_field, steps, column.name.clone())),
+            None => amount = Some((steps, column.name.clone())),
+        }
     }
     let required: &[FlagField] = match grain {
         Grain::Line => &[FlagField::ClaimId, FlagField::LineNo],
@@ -508,5 +516,9 @@ fn check_flags(
             return None;
         }
     }
-    Some(FlagsBinding { grain, fields })
+    Some(FlagsBinding {
+        grain,
+        fields,
+        amount,
+    })
 }

@@ -412,6 +412,9 @@ pub struct Env<'a> {
     pub patterns: HashMap<&'a str, Regex>,
     /// For each table rules may flag: how to read each flag field of a row.
     pub identities: HashMap<String, Vec<(FlagField, TExpr)>>,
+    /// For each table whose `flags` declare one, the expression of a
+    /// flagged row's amount at stake (used when the rule gives none).
+    pub amounts: HashMap<String, TExpr>,
     /// For each table: its key columns, which break ties when rows are ordered.
     pub key_exprs: HashMap<String, Vec<TExpr>>,
     /// Only flags naming this claim are rendered (a real-time check: the
@@ -464,6 +467,16 @@ impl<'a> Env<'a> {
                 ))
             })
             .collect();
+        let amounts = ruleset
+            .schema
+            .tables
+            .iter()
+            .filter_map(|t| {
+                let (relations, column) = t.flags.as_ref()?.amount.as_ref()?;
+                let expr = column_expr(&ruleset.schema, &t.name, relations, column)?;
+                Some((t.name.clone(), expr))
+            })
+            .collect();
         let key_exprs = ruleset
             .schema
             .tables
@@ -498,6 +511,7 @@ impl<'a> Env<'a> {
             sets,
             patterns,
             identities,
+            amounts,
             key_exprs,
             only_claim: None,
         }
@@ -517,19 +531,7 @@ fn identity_exprs(schema: &Schema, table: &str, binding: &FlagsBinding) -> Vec<(
         .fields
         .iter()
         .map(|(field, relations, column)| {
-            let mut current = table.to_string();
-            let mut path = Vec::new();
-            for relation in relations {
-                let target = schema
-                    .relation(&current, relation)
-                    .map(|r| r.to_table.clone())
-                    .unwrap_or_default();
-                path.push(Step {
-                    relation: relation.clone(),
-                    table: target.clone(),
-                });
-                current = target;
-            }
+            let (path, _) = follow(schema, table, relations);
             let ty = match field {
                 FlagField::LineNo => Type::Int,
                 _ => Type::Text,
@@ -542,4 +544,35 @@ fn identity_exprs(schema: &Schema, table: &str, binding: &FlagsBinding) -> Vec<(
             (*field, TExpr::new(kind, ty, Span::default()))
         })
         .collect()
+}
+
+/// An expression reading `column` of the row `relations` lead to from a
+/// row of `table`, typed as the column is.
+fn column_expr(schema: &Schema, table: &str, relations: &[String], column: &str) -> Option<TExpr> {
+    let (path, target) = follow(schema, table, relations);
+    let ty = Type::of_column(&schema.table(&target)?.column(column)?.ty);
+    let kind = TExprKind::Column {
+        var: Var::Row,
+        path,
+        column: column.to_string(),
+    };
+    Some(TExpr::new(kind, ty, Span::default()))
+}
+
+/// The steps of following `relations` from `table`, and the table reached.
+fn follow(schema: &Schema, table: &str, relations: &[String]) -> (Vec<Step>, String) {
+    let mut current = table.to_string();
+    let mut path = Vec::new();
+    for relation in relations {
+        let target = schema
+            .relation(&current, relation)
+            .map(|r| r.to_table.clone())
+            .unwrap_or_default();
+        path.push(Step {
+            relation: relation.clone(),
+            table: target.clone(),
+        });
+        current = target;
+    }
+    (path, current)
 }

@@ -148,6 +148,16 @@ fn write_json_text(out: &mut Vec<u8>, text: &str) {
     serde_json::to_writer(out, text).expect("writing to memory does not fail");
 }
 
+/// A flag's amount at stake from a value: numbers to the cent, nothing
+/// otherwise (a null amount, or one past the flags' decimal column).
+fn money(value: Scalar<'_>) -> Option<rust_decimal::Decimal> {
+    match value {
+        Scalar::Dec(d) => crate::flags::amount_to_cent(d),
+        Scalar::Int(i) => crate::flags::amount_to_cent(i.into()),
+        _ => None,
+    }
+}
+
 /// The text a flag's identity field takes from a value: what is a JSON
 /// string in evidence (text, decimals, dates), nothing otherwise.
 fn identity_text(value: Scalar<'_>) -> Option<String> {
@@ -299,6 +309,16 @@ pub fn render<'a>(
             .clone()
             .expect("population rules bind the entity"),
     };
+    // The amount at stake: the rule's own expression over its positions,
+    // else the flagged table's declared column of each flagged row.
+    let amounts: Option<Col<'a>> = match &rule.amount {
+        Some(expr) => Some(sub.eval(expr)),
+        None => ctx
+            .env
+            .amounts
+            .get(table)
+            .map(|expr| Ctx::new(ctx.env, table, rows.clone()).eval(expr)),
+    };
     let ids = identity_columns(&sub, table, rows);
     let id_col = |f: FlagField| ids.iter().find(|(g, _)| *g == f).map(|(_, c)| c);
     let (claim_col, line_col, patient_col, provider_col) = (
@@ -401,6 +421,7 @@ pub fn render<'a>(
                 patient_id: text(patient_col),
                 provider_id: text(provider_col),
                 message,
+                amount_at_stake: amounts.as_ref().and_then(|c| money(c.get(i))),
                 evidence: String::from_utf8(json.clone()).expect("evidence is UTF-8 JSON"),
                 ruleset: shared.ruleset.clone(),
                 ruleset_version: shared.ruleset_version.clone(),

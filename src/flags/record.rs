@@ -4,7 +4,9 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Int32Type, Schema as ArrowSchema, SchemaRef};
+use arrow::datatypes::{
+    DataType, Decimal128Type, Field, Int32Type, Schema as ArrowSchema, SchemaRef,
+};
 use serde::{Deserialize, Serialize};
 
 pub use crate::ir::Grain;
@@ -24,6 +26,8 @@ pub struct Flag {
     pub patient_id: Option<String>,
     pub provider_id: Option<String>,
     pub message: String,
+    /// The money the flag puts in doubt (涉及金额), to the cent.
+    pub amount_at_stake: Option<rust_decimal::Decimal>,
     /// A JSON object: the compared values and the other rows that took part.
     pub evidence: String,
     pub ruleset: Arc<str>,
@@ -86,6 +90,22 @@ impl Flag {
     }
 }
 
+/// `amount_at_stake` is a Decimal128 of this precision and scale: money to
+/// the cent.
+pub const AMOUNT_PRECISION: u8 = 18;
+pub const AMOUNT_SCALE: u32 = 2;
+
+/// An amount as a flag holds it: rounded to the cent (half away from
+/// zero), or nothing when it does not fit the flags' decimal column.
+pub fn amount_to_cent(value: rust_decimal::Decimal) -> Option<rust_decimal::Decimal> {
+    use rust_decimal::RoundingStrategy;
+    let mut cents =
+        value.round_dp_with_strategy(AMOUNT_SCALE, RoundingStrategy::MidpointAwayFromZero);
+    cents.rescale(AMOUNT_SCALE);
+    let limit = 10i128.pow(AMOUNT_PRECISION as u32);
+    (cents.mantissa().abs() < limit).then_some(cents)
+}
+
 /// The Arrow schema of the flags output, in column order.
 pub fn flags_arrow_schema() -> SchemaRef {
     let text = |name: &str| Field::new(name, DataType::Utf8, false);
@@ -102,6 +122,11 @@ pub fn flags_arrow_schema() -> SchemaRef {
         nullable_text("patient_id"),
         nullable_text("provider_id"),
         text("message"),
+        Field::new(
+            "amount_at_stake",
+            DataType::Decimal128(AMOUNT_PRECISION, AMOUNT_SCALE as i8),
+            true,
+        ),
         text("evidence"),
         text("ruleset"),
         text("ruleset_version"),
@@ -155,6 +180,10 @@ pub fn try_flags_from_batch(batch: &RecordBatch) -> Result<Vec<Flag>, String> {
         .column_by_name("line_no")
         .and_then(|c| c.as_primitive_opt::<Int32Type>())
         .expect("flags schema line_no is int32");
+    let amount = batch
+        .column_by_name("amount_at_stake")
+        .and_then(|c| c.as_primitive_opt::<Decimal128Type>())
+        .expect("flags schema amount_at_stake is decimal128");
     let optional_text = |a: &StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_owned());
     // A run's flags come rule by rule: each shared field is made once per
     // change of value, as rendering shares it.
@@ -185,6 +214,9 @@ pub fn try_flags_from_batch(batch: &RecordBatch) -> Result<Vec<Flag>, String> {
                 patient_id: optional_text(patient_id, i),
                 provider_id: optional_text(provider_id, i),
                 message: message.value(i).to_owned(),
+                amount_at_stake: amount.is_valid(i).then(|| {
+                    rust_decimal::Decimal::from_i128_with_scale(amount.value(i), AMOUNT_SCALE)
+                }),
                 evidence: evidence.value(i).to_owned(),
                 ruleset: share(5, ruleset, i),
                 ruleset_version: share(6, ruleset_version, i),
@@ -207,26 +239,35 @@ pub(crate) fn arbitrary_flag() -> impl proptest::strategy::Strategy<Value = Flag
         prop::option::of(prop::sample::select(vec!["H1", "H2"])),
     );
     let grain = prop::sample::select(vec![Grain::Line, Grain::Claim, Grain::Provider]);
-    (key, grain, prop::option::of("[a-z]{0,3}"), "\\PC{0,6}").prop_map(
-        |((rule, claim, line, provider), grain, patient, message)| Flag {
-            rule_id: rule.into(),
-            rule_name: format!("rule {rule}").into(),
-            category: "billing".into(),
-            severity: "high".into(),
-            action: "review".into(),
-            grain,
-            claim_id: claim.map(Into::into),
-            line_no: line,
-            patient_id: patient,
-            provider_id: provider.map(Into::into),
-            message,
-            evidence: "{}".into(),
-            ruleset: "demo".into(),
-            ruleset_version: "1".into(),
-            ruleset_hash: "abc".into(),
-            source: "rules.ca:1".into(),
-        },
+    let amount = prop::option::of(-100_000_000i64..100_000_000);
+    (
+        key,
+        grain,
+        prop::option::of("[a-z]{0,3}"),
+        "\\PC{0,6}",
+        amount,
     )
+        .prop_map(
+            |((rule, claim, line, provider), grain, patient, message, cents)| Flag {
+                rule_id: rule.into(),
+                rule_name: format!("rule {rule}").into(),
+                category: "billing".into(),
+                severity: "high".into(),
+                action: "review".into(),
+                grain,
+                claim_id: claim.map(Into::into),
+                line_no: line,
+                patient_id: patient,
+                provider_id: provider.map(Into::into),
+                message,
+                amount_at_stake: cents.map(|c| rust_decimal::Decimal::new(c, AMOUNT_SCALE)),
+                evidence: "{}".into(),
+                ruleset: "demo".into(),
+                ruleset_version: "1".into(),
+                ruleset_hash: "abc".into(),
+                source: "rules.ca:1".into(),
+            },
+        )
 }
 
 #[cfg(test)]
@@ -295,6 +336,7 @@ mod tests {
             patient_id: None,
             provider_id: provider.map(Into::into),
             message: String::new(),
+            amount_at_stake: None,
             evidence: "{}".into(),
             ruleset: "".into(),
             ruleset_version: "".into(),
@@ -332,7 +374,26 @@ mod tests {
     #[test]
     fn schema_has_every_contract_column() {
         let schema = flags_arrow_schema();
-        assert_eq!(schema.fields().len(), 16);
+        assert_eq!(schema.fields().len(), 17);
         assert!(schema.field_with_name("line_no").unwrap().is_nullable());
+        let amount = schema.field_with_name("amount_at_stake").unwrap();
+        assert_eq!(amount.data_type(), &DataType::Decimal128(18, 2));
+        assert!(amount.is_nullable());
+    }
+
+    #[test]
+    fn amounts_are_kept_to_the_cent() {
+        let d = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
+        assert_eq!(amount_to_cent(d("12.345")).unwrap().to_string(), "12.35");
+        assert_eq!(amount_to_cent(d("-12.345")).unwrap().to_string(), "-12.35");
+        assert_eq!(amount_to_cent(d("12.344")).unwrap().to_string(), "12.34");
+        assert_eq!(amount_to_cent(d("7")).unwrap().to_string(), "7.00");
+        assert_eq!(
+            amount_to_cent(d("9999999999999999.99"))
+                .unwrap()
+                .to_string(),
+            "9999999999999999.99"
+        );
+        assert_eq!(amount_to_cent(d("10000000000000000")), None);
     }
 }

@@ -6,13 +6,13 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int32Builder, RecordBatch, StringBuilder};
+use arrow::array::{ArrayRef, Decimal128Array, Int32Builder, RecordBatch, StringBuilder};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use serde_json::json;
 
-use super::record::{Flag, flags_arrow_schema};
+use super::record::{AMOUNT_PRECISION, AMOUNT_SCALE, Flag, flags_arrow_schema};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FlagFormat {
@@ -40,6 +40,13 @@ pub fn flags_batch(flags: &[Flag]) -> RecordBatch {
     for flag in flags {
         line_no.append_option(flag.line_no);
     }
+    // Amounts are held to the cent: their mantissas at scale 2.
+    let amount: Decimal128Array = flags
+        .iter()
+        .map(|f| f.amount_at_stake.map(cents))
+        .collect::<Decimal128Array>()
+        .with_precision_and_scale(AMOUNT_PRECISION, AMOUNT_SCALE as i8)
+        .expect("the flags' amount type is valid");
     let columns: Vec<ArrayRef> = vec![
         text(&|f| &f.rule_id),
         text(&|f| &f.rule_name),
@@ -52,6 +59,7 @@ pub fn flags_batch(flags: &[Flag]) -> RecordBatch {
         optional(&|f| f.patient_id.as_deref()),
         optional(&|f| f.provider_id.as_deref()),
         text(&|f| &f.message),
+        Arc::new(amount),
         text(&|f| &f.evidence),
         text(&|f| &f.ruleset),
         text(&|f| &f.ruleset_version),
@@ -61,8 +69,18 @@ pub fn flags_batch(flags: &[Flag]) -> RecordBatch {
     RecordBatch::try_new(flags_arrow_schema(), columns).expect("columns follow the flags schema")
 }
 
-/// One flag as a JSON object with the contract's field names.
+/// The mantissa of an amount at the flags' scale (amounts are kept there).
+fn cents(amount: rust_decimal::Decimal) -> i128 {
+    let mut at_scale = amount;
+    at_scale.rescale(AMOUNT_SCALE);
+    at_scale.mantissa()
+}
+
+/// One flag as a JSON object with the contract's field names: the amount
+/// as an exact decimal string, the evidence as the object it is.
 pub fn flag_json(flag: &Flag) -> serde_json::Value {
+    let evidence = serde_json::from_str::<serde_json::Value>(&flag.evidence)
+        .unwrap_or_else(|_| serde_json::Value::String(flag.evidence.clone()));
     json!({
         "rule_id": flag.rule_id,
         "rule_name": flag.rule_name,
@@ -75,7 +93,8 @@ pub fn flag_json(flag: &Flag) -> serde_json::Value {
         "patient_id": flag.patient_id,
         "provider_id": flag.provider_id,
         "message": flag.message,
-        "evidence": flag.evidence,
+        "amount_at_stake": flag.amount_at_stake.map(|a| a.to_string()),
+        "evidence": evidence,
         "ruleset": flag.ruleset,
         "ruleset_version": flag.ruleset_version,
         "ruleset_hash": flag.ruleset_hash,

@@ -9,8 +9,8 @@ pub mod types;
 pub mod value;
 
 pub use schema::{
-    Column, ColumnType, CompareOp, Constraint, ConstraintOperand, FlagField, FlagsBinding, Grain,
-    Literal, Relation, Schema, Table,
+    AMOUNT_AT_STAKE, Column, ColumnType, CompareOp, Constraint, ConstraintOperand, FlagField,
+    FlagsBinding, Grain, Literal, Relation, Schema, Table,
 };
 pub use types::Type;
 pub use value::{Value, decimal_mantissa};

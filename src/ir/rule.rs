@@ -183,6 +183,9 @@ pub struct Rule {
     pub aggregates: Vec<Aggregate>,
     pub condition: TExpr,
     pub message: Vec<MessagePart>,
+    /// The money a flag puts in doubt, when the rule says (`amount`); else
+    /// the flagged table's `flags` declaration says.
+    pub amount: Option<TExpr>,
     /// The values the condition compares, labelled as written, for evidence.
     pub evidence: Vec<(String, TExpr)>,
     pub grain: Grain,
@@ -201,6 +204,7 @@ impl Rule {
             MessagePart::Text(_) => None,
         }));
         out.extend(self.evidence.iter().map(|(_, e)| e));
+        out.extend(self.amount.iter());
         match &self.form {
             Form::Row => {}
             Form::Group { keys } => out.extend(keys),

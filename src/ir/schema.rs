@@ -139,7 +139,13 @@ pub struct FlagsBinding {
     pub grain: Grain,
     /// (field, relation names to follow, column)
     pub fields: Vec<(FlagField, Vec<String>, String)>,
+    /// The money a flag on such a row puts in doubt when its rule does not
+    /// say (`amount_at_stake = amount`): relation names to follow, column.
+    pub amount: Option<(Vec<String>, String)>,
 }
+
+/// The name of a flag's amount in a `flags` declaration and in the output.
+pub const AMOUNT_AT_STAKE: &str = "amount_at_stake";
 
 impl Table {
     pub fn column(&self, name: &str) -> Option<&Column> {

@@ -142,7 +142,16 @@ fn reads(rule: &Rule, ruleset: &Ruleset) -> (Pairs, Pairs) {
             columns.insert((table_name.clone(), key.clone()));
         }
         if let Some(binding) = &table.flags {
-            for (_, path, column) in &binding.fields {
+            // The flagged row's amount, when the rule does not say its own.
+            let amount = binding
+                .amount
+                .as_ref()
+                .filter(|_| table_name == flagged && rule.amount.is_none());
+            let paths = binding
+                .fields
+                .iter()
+                .map(|(_, path, column)| (path, column));
+            for (path, column) in paths.chain(amount.map(|(path, column)| (path, column))) {
                 let mut current = table_name.clone();
                 for relation in path {
                     relations.insert((current.clone(), relation.clone()));

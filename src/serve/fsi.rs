@@ -701,7 +701,6 @@ pub fn results(
     ruleset: &Ruleset,
     patient: &PatientRequest,
     flags: &[Flag],
-    line_amounts: &[Option<Decimal>],
     request: &ReviewRequest,
 ) -> Vec<Json> {
     let encounter = &patient.current;
@@ -732,7 +731,10 @@ pub fn results(
             )
         );
         let mut details = Vec::new();
-        let mut amount = Decimal::ZERO;
+        // The rule's amount is what its flags put at stake: each flagged
+        // line's and each flagged claim's, as the flags say.
+        let amount: Decimal = of_rule.iter().filter_map(|f| f.amount_at_stake).sum();
+        let computed = of_rule.iter().any(|f| f.amount_at_stake.is_some());
         for flag in &of_rule {
             let Some(line_no) = flag.line_no else {
                 continue;
@@ -743,12 +745,7 @@ pub fn results(
                 .get(index)
                 .cloned()
                 .unwrap_or_else(|| line_no.to_string());
-            let line_amount = line_amounts
-                .get(index)
-                .copied()
-                .flatten()
-                .unwrap_or(Decimal::ZERO);
-            amount += line_amount;
+            let line_amount = flag.amount_at_stake.unwrap_or(Decimal::ZERO);
             details.push(json!({
                 "jrd_id": format!("{jr_id}-{line_no}"),
                 "patn_id": patient.patn_id,
@@ -773,7 +770,7 @@ pub fn results(
             "patn_id": patient.patn_id,
             "mdtrt_id": encounter.mdtrt_id,
             "vola_amt": money(amount),
-            "vola_amt_stas": if details.is_empty() { "0" } else { "1" },
+            "vola_amt_stas": if computed { "1" } else { "0" },
             "sev_deg": sev_deg(&first.severity),
             "vola_evid": rule.and_then(|r| r.basis.clone()).unwrap_or_default(),
             "vola_bhvr_type": first.category,

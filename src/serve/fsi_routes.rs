@@ -8,7 +8,6 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use rust_decimal::Decimal;
 use serde_json::{Value as Json_, json};
 
 use super::api::claim_from_json;
@@ -20,7 +19,6 @@ use super::plausible;
 use super::routes::blocking;
 use super::shape::Claim;
 use super::state::AppState;
-use crate::ir::Value;
 
 type Shared = State<Arc<AppState>>;
 
@@ -131,29 +129,16 @@ async fn run_review(
         })
         .await?
     };
-    let amount = shape
-        .lines
-        .as_ref()
-        .and_then(|l| l.table.column_index("amount"));
     let mut result = Vec::new();
-    for (patient, (claim, outcome)) in request.patients.iter().zip(outcomes) {
+    for (patient, (_, outcome)) in request.patients.iter().zip(outcomes) {
         state.metrics.check(
             decision(&outcome.flags),
             outcome.flags.iter().map(|f| f.rule_id.to_string()),
         );
-        let amounts: Vec<Option<Decimal>> = claim
-            .lines
-            .iter()
-            .map(|l| match amount.and_then(|a| l.get(a)) {
-                Some(Value::Decimal(d)) => Some(*d),
-                _ => None,
-            })
-            .collect();
         result.extend(fsi::results(
             engine.ruleset(),
             patient,
             &outcome.flags,
-            &amounts,
             &request,
         ));
     }

@@ -32,11 +32,7 @@ pub async fn blocking<T: Send + 'static>(
 
 /// A flag as the API shows it: the contract's fields, evidence as an object.
 pub fn flag_out(flag: &Flag) -> Json_ {
-    let mut out = flag_json(flag);
-    if let Ok(evidence) = serde_json::from_str::<Json_>(&flag.evidence) {
-        out["evidence"] = evidence;
-    }
-    out
+    flag_json(flag)
 }
 
 /// `POST /v1/check`: one claim with its lines -> decision and flags.

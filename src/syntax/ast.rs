@@ -244,6 +244,8 @@ pub enum RuleItemKind {
     },
     Flag(Expr),
     Message(Template),
+    /// `amount <expr>`: the money a flag puts in doubt.
+    Amount(Expr),
     Test(TestDecl),
 }
 

@@ -369,12 +369,13 @@ fn clause_rank(kind: &RuleItemKind) -> u8 {
         RuleItemKind::Peers { .. } => 11,
         RuleItemKind::Flag(_) => 12,
         RuleItemKind::Message(_) => 13,
+        RuleItemKind::Amount(_) => 14,
         RuleItemKind::Test(_) => TEST_RANK,
     }
 }
 
 const FIRST_BODY_RANK: u8 = 6;
-const TEST_RANK: u8 = 14;
+const TEST_RANK: u8 = 15;
 
 fn write_rule(w: &mut Writer, r: &RuleDecl) {
     let head = format!("rule {} {}", r.id.name, quote(&r.name.value));
@@ -442,6 +443,7 @@ fn write_clause(w: &mut Writer, item: &RuleItem) {
         },
         RuleItemKind::Flag(e) => return write_condition(w, 1, "flag when", e),
         RuleItemKind::Message(t) => format!("message {}", template(t)),
+        RuleItemKind::Amount(e) => format!("amount {}", expr(e)),
         RuleItemKind::Test(t) => return write_test(w, t, item.span),
     };
     w.line(1, &line);

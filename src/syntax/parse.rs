@@ -251,6 +251,7 @@ fn describe(rule: &Rule) -> Option<&'static str> {
         | Rule::peers_clause
         | Rule::flag_clause
         | Rule::message_clause
+        | Rule::amount_clause
         | Rule::test_decl => "a rule clause (`for`, `where`, `flag when`, `message`, ...)",
         Rule::kw_when => "`when`",
         Rule::kw_by => "`by`",
@@ -678,6 +679,7 @@ impl<'t> Builder<'t> {
             },
             Rule::flag_clause => RuleItemKind::Flag(self.expr(parts.next().unwrap())?),
             Rule::message_clause => RuleItemKind::Message(self.template(parts.next().unwrap())?),
+            Rule::amount_clause => RuleItemKind::Amount(self.expr(parts.next().unwrap())?),
             Rule::test_decl => {
                 let mut p = parts.peekable();
                 let name = self.string(p.next().unwrap())?;
