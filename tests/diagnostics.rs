@@ -362,7 +362,8 @@ fn the_cli_prints_json_diagnostics() {
 
 #[test]
 fn an_amount_at_stake_must_be_money() {
-    let text = rule("  for line in claim_items\n  flag when line.quantity > 1\n  amount line.item_code");
+    let text =
+        rule("  for line in claim_items\n  flag when line.quantity > 1\n  amount line.item_code");
     let rendered = render(&text);
     assert!(rendered.starts_with("[E0201]"), "{rendered}");
     insta::assert_snapshot!("amount_not_money", rendered, &text);
