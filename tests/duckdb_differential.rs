@@ -160,6 +160,19 @@ duckdb.connect().execute(f"""
     TO '{dst}' (FORMAT CSV, HEADER)""")
 "#;
 
+/// Copies DuckDB's flags with one cent more at stake on the first DUP-01 flag.
+const ONE_CENT_MORE_ON_DUP_01: &str = r#"
+import duckdb, sys
+src, dst = (p.replace("'", "''") for p in sys.argv[1:3])
+duckdb.connect().execute(f"""
+    COPY (SELECT * REPLACE (
+              CASE WHEN rule_id = 'DUP-01' AND claim_id || '/' || line_no =
+                   (SELECT min(claim_id || '/' || line_no) FROM read_parquet('{src}') WHERE rule_id = 'DUP-01')
+              THEN amount_at_stake + 0.01 ELSE amount_at_stake END AS amount_at_stake)
+          FROM read_parquet('{src}'))
+    TO '{dst}' (FORMAT CSV, HEADER)""")
+"#;
+
 /// The differential on a dataset of `claimaudit gen --seed seed` with
 /// `options` (`--patients` among them).
 fn differential(python: &Path, seed: u64, options: &[&str]) {
@@ -274,6 +287,26 @@ fn differential(python: &Path, seed: u64, options: &[&str]) {
     assert!(
         report.contains("1 flagged only by claimaudit") && report.contains("STAY-02"),
         "compare.py names the missing row:\n{report}"
+    );
+
+    // And a flag on the same row with another amount at stake.
+    let doctored = tmp.path().join("another_amount.csv");
+    let out = run(Command::new(python)
+        .arg("-c")
+        .arg(ONE_CENT_MORE_ON_DUP_01)
+        .arg(&theirs)
+        .arg(&doctored))
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "could not write the doctored flags:\n{}",
+        show(&out)
+    );
+    let report = compare(python, &ours, &doctored, "claimaudit,duckdb")
+        .expect_err("compare.py must fail on another amount at stake");
+    assert!(
+        report.contains("DUP-01") && report.contains("1 flagged only by claimaudit"),
+        "compare.py names the row whose amount differs:\n{report}"
     );
 }
 

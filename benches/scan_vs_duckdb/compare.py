@@ -55,6 +55,12 @@ def load(con, name, path):
     )
 
 
+def example(grain, row):
+    """A differing row as the grain's key and its amount at stake."""
+    names = KEY[grain] + ("amount_at_stake",)
+    return {n: (str(v) if n == "amount_at_stake" and v is not None else v) for n, v in zip(names, row)}
+
+
 def key_sql(grain):
     return ", ".join(KEY[grain])
 
@@ -146,7 +152,7 @@ def main():
             for x, label in sides:
                 if only[x]:
                     lines.append(f"  {only[x]} flagged only by {label}, e.g.:")
-                    lines += [f"    {dict(zip(KEY[grain], row))}" for row in examples[x]]
+                    lines += [f"    {example(grain, row)}" for row in examples[x]]
             details.append("\n".join(lines))
             problems.append(f"{rule_id} differs")
     print(f"{'total':<12} {'':<9} {total_a:>{w},} {total_b:>{w},}")

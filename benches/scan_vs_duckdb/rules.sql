@@ -11,15 +11,15 @@
 -- a single file.
 --
 -- Every rule is a view flag_<rule> with the columns
---   (rule_id, grain, claim_id, line_no, provider_id)
--- holding exactly the identity of the flagged row for its grain:
+--   (rule_id, grain, claim_id, line_no, provider_id, amount_at_stake)
+-- holding exactly the identity of the flagged row for its grain, and the
+-- flag's amount at stake by the contract's default (none of the 21 declares
+-- its own): the line's amount for a line flag, the claim's fund_amount for a
+-- claim flag, null for a provider flag:
 --   line grain      claim_id, line_no        (provider_id null)
 --   claim grain     claim_id                 (line_no, provider_id null)
 --   provider grain  provider_id              (claim_id, line_no null)
--- and the view `flags` is the union of the 21 with each flag's amount at
--- stake: by the contract's default (none of the 21 declares its own) the
--- line's amount for a line flag, the claim's fund_amount for a claim flag,
--- null for a provider flag.
+-- and the view `flags` is the union of the 21.
 --
 -- Three-valued logic: a WHERE clause keeps a row only when its condition is
 -- TRUE, so a comparison with a null (missing lookup, null column) does not
@@ -77,7 +77,8 @@ CREATE OR REPLACE TEMP MACRO prefix(code, n) AS substring(code, 1, n);
 -- OOC-01 目录外药品: a drug line with no catalog entry, a class-C entry, or an
 -- entry not in force on the service date.
 CREATE OR REPLACE TEMP VIEW flag_ooc_01 AS
-SELECT 'OOC-01' AS rule_id, 'line' AS grain, li.claim_id, li.line_no, NULL::VARCHAR AS provider_id
+SELECT 'OOC-01' AS rule_id, 'line' AS grain, li.claim_id, li.line_no, NULL::VARCHAR AS provider_id,
+       li.amount AS amount_at_stake
 FROM claim_items li
 LEFT JOIN catalog e ON e.item_code = li.item_code
 WHERE li.item_type = 'drug'
@@ -88,7 +89,8 @@ WHERE li.item_type = 'drug'
 
 -- OOC-02 目录外诊疗项目/耗材: the same for service and material lines.
 CREATE OR REPLACE TEMP VIEW flag_ooc_02 AS
-SELECT 'OOC-02' AS rule_id, 'line' AS grain, li.claim_id, li.line_no, NULL::VARCHAR AS provider_id
+SELECT 'OOC-02' AS rule_id, 'line' AS grain, li.claim_id, li.line_no, NULL::VARCHAR AS provider_id,
+       li.amount AS amount_at_stake
 FROM claim_items li
 LEFT JOIN catalog e ON e.item_code = li.item_code
 WHERE li.item_type IN ('service', 'material')
@@ -99,7 +101,8 @@ WHERE li.item_type IN ('service', 'material')
 
 -- LIM-GENDER 限性别. A missing patient gives a null gender: no flag.
 CREATE OR REPLACE TEMP VIEW flag_lim_gender AS
-SELECT 'LIM-GENDER' AS rule_id, 'line' AS grain, li.claim_id, li.line_no, NULL::VARCHAR AS provider_id
+SELECT 'LIM-GENDER' AS rule_id, 'line' AS grain, li.claim_id, li.line_no, NULL::VARCHAR AS provider_id,
+       li.amount AS amount_at_stake
 FROM claim_items li
 JOIN catalog e ON e.item_code = li.item_code
 LEFT JOIN claims c ON c.claim_id = li.claim_id
@@ -109,7 +112,8 @@ WHERE e.gender_limit IS NOT NULL
 
 -- LIM-AGE 限年龄: age at the service date outside [min_age, max_age].
 CREATE OR REPLACE TEMP VIEW flag_lim_age AS
-SELECT 'LIM-AGE' AS rule_id, 'line' AS grain, li.claim_id, li.line_no, NULL::VARCHAR AS provider_id
+SELECT 'LIM-AGE' AS rule_id, 'line' AS grain, li.claim_id, li.line_no, NULL::VARCHAR AS provider_id,
+       li.amount AS amount_at_stake
 FROM claim_items li
 JOIN catalog e ON e.item_code = li.item_code
 LEFT JOIN claims c ON c.claim_id = li.claim_id
@@ -126,7 +130,8 @@ WHERE (e.min_age IS NOT NULL OR e.max_age IS NOT NULL)
 -- unknown does not flag. Hence the inner filter keeps the pairs that are TRUE
 -- or unknown (IS NOT FALSE), and the line flags when there are none.
 CREATE OR REPLACE TEMP VIEW flag_lim_dx AS
-SELECT 'LIM-DX' AS rule_id, 'line' AS grain, li.claim_id, li.line_no, NULL::VARCHAR AS provider_id
+SELECT 'LIM-DX' AS rule_id, 'line' AS grain, li.claim_id, li.line_no, NULL::VARCHAR AS provider_id,
+       li.amount AS amount_at_stake
 FROM claim_items li
 JOIN catalog e ON e.item_code = li.item_code
 LEFT JOIN claims c ON c.claim_id = li.claim_id
@@ -140,7 +145,8 @@ WHERE e.dx_prefixes IS NOT NULL
 
 -- LIM-LEVEL 限医疗机构等级. A missing provider gives a null level: no flag.
 CREATE OR REPLACE TEMP VIEW flag_lim_level AS
-SELECT 'LIM-LEVEL' AS rule_id, 'line' AS grain, li.claim_id, li.line_no, NULL::VARCHAR AS provider_id
+SELECT 'LIM-LEVEL' AS rule_id, 'line' AS grain, li.claim_id, li.line_no, NULL::VARCHAR AS provider_id,
+       li.amount AS amount_at_stake
 FROM claim_items li
 JOIN catalog e ON e.item_code = li.item_code
 LEFT JOIN claims c ON c.claim_id = li.claim_id
@@ -150,7 +156,8 @@ WHERE e.min_provider_level IS NOT NULL
 
 -- PRICE-CAP 超标准收费: exact DECIMAL comparison.
 CREATE OR REPLACE TEMP VIEW flag_price_cap AS
-SELECT 'PRICE-CAP' AS rule_id, 'line' AS grain, li.claim_id, li.line_no, NULL::VARCHAR AS provider_id
+SELECT 'PRICE-CAP' AS rule_id, 'line' AS grain, li.claim_id, li.line_no, NULL::VARCHAR AS provider_id,
+       li.amount AS amount_at_stake
 FROM claim_items li
 JOIN catalog e ON e.item_code = li.item_code
 WHERE e.price_cap IS NOT NULL
@@ -159,9 +166,10 @@ WHERE e.price_cap IS NOT NULL
 -- DUP-01 重复收费: service/material lines of one patient, item and day, across
 -- all claims; every line of a group of 2 or more.
 CREATE OR REPLACE TEMP VIEW flag_dup_01 AS
-SELECT 'DUP-01' AS rule_id, 'line' AS grain, claim_id, line_no, NULL::VARCHAR AS provider_id
+SELECT 'DUP-01' AS rule_id, 'line' AS grain, claim_id, line_no, NULL::VARCHAR AS provider_id,
+       amount AS amount_at_stake
 FROM (
-    SELECT li.claim_id, li.line_no,
+    SELECT li.claim_id, li.line_no, li.amount,
            count(*) OVER (PARTITION BY c.patient_id, li.item_code, li.service_date) AS lines_in_group
     FROM claim_items li
     JOIN claims c ON c.claim_id = li.claim_id
@@ -174,9 +182,10 @@ WHERE lines_in_group >= 2;
 -- of the group. (All lines of a group share the item_code, hence the entry:
 -- restricting to items with a max_daily_qty first changes no group.)
 CREATE OR REPLACE TEMP VIEW flag_freq_01 AS
-SELECT 'FREQ-01' AS rule_id, 'line' AS grain, claim_id, line_no, NULL::VARCHAR AS provider_id
+SELECT 'FREQ-01' AS rule_id, 'line' AS grain, claim_id, line_no, NULL::VARCHAR AS provider_id,
+       amount AS amount_at_stake
 FROM (
-    SELECT li.claim_id, li.line_no, e.max_daily_qty,
+    SELECT li.claim_id, li.line_no, li.amount, e.max_daily_qty,
            sum(li.quantity) OVER (PARTITION BY c.patient_id, li.item_code, li.service_date) AS day_qty
     FROM claim_items li
     JOIN catalog e ON e.item_code = li.item_code
@@ -187,7 +196,8 @@ WHERE day_qty > max_daily_qty;
 
 -- QTY-01 超限量开药: one drug line's days_supply above the entry's maximum.
 CREATE OR REPLACE TEMP VIEW flag_qty_01 AS
-SELECT 'QTY-01' AS rule_id, 'line' AS grain, li.claim_id, li.line_no, NULL::VARCHAR AS provider_id
+SELECT 'QTY-01' AS rule_id, 'line' AS grain, li.claim_id, li.line_no, NULL::VARCHAR AS provider_id,
+       li.amount AS amount_at_stake
 FROM claim_items li
 JOIN catalog e ON e.item_code = li.item_code
 WHERE li.item_type = 'drug'
@@ -200,9 +210,10 @@ WHERE li.item_type = 'drug'
 -- all included), the sum of days_supply (sum() skips nulls: a null counts 0)
 -- is above 60. Only lines that carry a days_supply are flagged.
 CREATE OR REPLACE TEMP VIEW flag_qty_02 AS
-SELECT 'QTY-02' AS rule_id, 'line' AS grain, claim_id, line_no, NULL::VARCHAR AS provider_id
+SELECT 'QTY-02' AS rule_id, 'line' AS grain, claim_id, line_no, NULL::VARCHAR AS provider_id,
+       amount AS amount_at_stake
 FROM (
-    SELECT li.claim_id, li.line_no, li.days_supply,
+    SELECT li.claim_id, li.line_no, li.amount, li.days_supply,
            sum(li.days_supply) OVER (
                PARTITION BY c.patient_id, li.item_code
                ORDER BY li.service_date
@@ -221,7 +232,8 @@ WHERE days_supply IS NOT NULL
 
 -- GHOST-01 死亡后就医.
 CREATE OR REPLACE TEMP VIEW flag_ghost_01 AS
-SELECT 'GHOST-01' AS rule_id, 'claim' AS grain, c.claim_id, NULL::INTEGER AS line_no, NULL::VARCHAR AS provider_id
+SELECT 'GHOST-01' AS rule_id, 'claim' AS grain, c.claim_id, NULL::INTEGER AS line_no, NULL::VARCHAR AS provider_id,
+       c.fund_amount AS amount_at_stake
 FROM claims c
 LEFT JOIN patients p ON p.patient_id = c.patient_id
 WHERE p.death_date IS NOT NULL
@@ -229,16 +241,18 @@ WHERE p.death_date IS NOT NULL
 
 -- GHOST-02 非参保人员: no patients row.
 CREATE OR REPLACE TEMP VIEW flag_ghost_02 AS
-SELECT 'GHOST-02' AS rule_id, 'claim' AS grain, c.claim_id, NULL::INTEGER AS line_no, NULL::VARCHAR AS provider_id
+SELECT 'GHOST-02' AS rule_id, 'claim' AS grain, c.claim_id, NULL::INTEGER AS line_no, NULL::VARCHAR AS provider_id,
+       c.fund_amount AS amount_at_stake
 FROM claims c
 WHERE NOT EXISTS (SELECT 1 FROM patients p WHERE p.patient_id = c.patient_id);
 
 -- GHOST-03 同日异地就医: the patient's outpatient and pharmacy claims of one
 -- admit_date span 2 or more treat_regions; every such claim of that day.
 CREATE OR REPLACE TEMP VIEW flag_ghost_03 AS
-SELECT 'GHOST-03' AS rule_id, 'claim' AS grain, claim_id, NULL::INTEGER AS line_no, NULL::VARCHAR AS provider_id
+SELECT 'GHOST-03' AS rule_id, 'claim' AS grain, claim_id, NULL::INTEGER AS line_no, NULL::VARCHAR AS provider_id,
+       fund_amount AS amount_at_stake
 FROM (
-    SELECT claim_id,
+    SELECT claim_id, fund_amount,
            count(DISTINCT treat_region) OVER (PARTITION BY patient_id, admit_date) AS regions
     FROM claims
     WHERE visit_type IN ('outpatient', 'pharmacy')
@@ -247,7 +261,8 @@ WHERE regions >= 2;
 
 -- WAIT-01 待遇等待期内结算.
 CREATE OR REPLACE TEMP VIEW flag_wait_01 AS
-SELECT 'WAIT-01' AS rule_id, 'claim' AS grain, c.claim_id, NULL::INTEGER AS line_no, NULL::VARCHAR AS provider_id
+SELECT 'WAIT-01' AS rule_id, 'claim' AS grain, c.claim_id, NULL::INTEGER AS line_no, NULL::VARCHAR AS provider_id,
+       c.fund_amount AS amount_at_stake
 FROM claims c
 LEFT JOIN patients p ON p.patient_id = c.patient_id
 WHERE c.admit_date < p.benefit_start_date;
@@ -255,7 +270,8 @@ WHERE c.admit_date < p.benefit_start_date;
 -- STAY-01 住院期间门诊/购药: an outpatient/pharmacy claim strictly inside an
 -- inpatient stay of the same patient at another provider.
 CREATE OR REPLACE TEMP VIEW flag_stay_01 AS
-SELECT 'STAY-01' AS rule_id, 'claim' AS grain, c.claim_id, NULL::INTEGER AS line_no, NULL::VARCHAR AS provider_id
+SELECT 'STAY-01' AS rule_id, 'claim' AS grain, c.claim_id, NULL::INTEGER AS line_no, NULL::VARCHAR AS provider_id,
+       c.fund_amount AS amount_at_stake
 FROM claims c
 WHERE c.visit_type IN ('outpatient', 'pharmacy')
   AND EXISTS (
@@ -272,7 +288,8 @@ WHERE c.visit_type IN ('outpatient', 'pharmacy')
 -- (half-open intervals [admit, discharge)); both are flagged, as each sees
 -- the other.
 CREATE OR REPLACE TEMP VIEW flag_stay_02 AS
-SELECT 'STAY-02' AS rule_id, 'claim' AS grain, c.claim_id, NULL::INTEGER AS line_no, NULL::VARCHAR AS provider_id
+SELECT 'STAY-02' AS rule_id, 'claim' AS grain, c.claim_id, NULL::INTEGER AS line_no, NULL::VARCHAR AS provider_id,
+       c.fund_amount AS amount_at_stake
 FROM claims c
 WHERE c.visit_type = 'inpatient'
   AND EXISTS (
@@ -290,9 +307,10 @@ WHERE c.visit_type = 'inpatient'
 -- discharged 0..15 days before this admission with the same 3-character
 -- diagnosis prefix.
 CREATE OR REPLACE TEMP VIEW flag_split_01 AS
-SELECT 'SPLIT-01' AS rule_id, 'claim' AS grain, claim_id, NULL::INTEGER AS line_no, NULL::VARCHAR AS provider_id
+SELECT 'SPLIT-01' AS rule_id, 'claim' AS grain, claim_id, NULL::INTEGER AS line_no, NULL::VARCHAR AS provider_id,
+       fund_amount AS amount_at_stake
 FROM (
-    SELECT claim_id, admit_date, primary_dx,
+    SELECT claim_id, fund_amount, admit_date, primary_dx,
            lag(discharge_date) OVER w AS prev_discharge,
            lag(primary_dx) OVER w AS prev_primary_dx
     FROM claims
@@ -307,9 +325,10 @@ WHERE admit_date - prev_discharge BETWEEN 0 AND readmission_gap()
 -- claim included, above the cap of the patient's insurance type (exact
 -- DECIMAL sum). A missing patient has no type, hence no cap: no flag.
 CREATE OR REPLACE TEMP VIEW flag_cap_01 AS
-SELECT 'CAP-01' AS rule_id, 'claim' AS grain, r.claim_id, NULL::INTEGER AS line_no, NULL::VARCHAR AS provider_id
+SELECT 'CAP-01' AS rule_id, 'claim' AS grain, r.claim_id, NULL::INTEGER AS line_no, NULL::VARCHAR AS provider_id,
+       r.fund_amount AS amount_at_stake
 FROM (
-    SELECT claim_id, patient_id,
+    SELECT claim_id, patient_id, fund_amount,
            sum(fund_amount) OVER (
                PARTITION BY patient_id, year(admit_date)
                ORDER BY settle_time, claim_id
@@ -322,7 +341,8 @@ WHERE r.running_fund > annual_fund_cap(p.insurance_type);
 
 -- CONTRACT-01 非定点或协议期外.
 CREATE OR REPLACE TEMP VIEW flag_contract_01 AS
-SELECT 'CONTRACT-01' AS rule_id, 'claim' AS grain, c.claim_id, NULL::INTEGER AS line_no, NULL::VARCHAR AS provider_id
+SELECT 'CONTRACT-01' AS rule_id, 'claim' AS grain, c.claim_id, NULL::INTEGER AS line_no, NULL::VARCHAR AS provider_id,
+       c.fund_amount AS amount_at_stake
 FROM claims c
 LEFT JOIN providers pr ON pr.provider_id = c.provider_id
 WHERE pr.provider_id IS NULL
@@ -418,14 +438,15 @@ SELECT DISTINCT level, k, f, r, p95_quantile_cont, p95_exact_double, h_f, n_f, h
 FROM upc_01_decisions;
 
 CREATE OR REPLACE TEMP VIEW flag_upc_01 AS
-SELECT 'UPC-01' AS rule_id, 'provider' AS grain, NULL::VARCHAR AS claim_id, NULL::INTEGER AS line_no, provider_id
+SELECT 'UPC-01' AS rule_id, 'provider' AS grain, NULL::VARCHAR AS claim_id, NULL::INTEGER AS line_no, provider_id,
+       NULL::DECIMAL(18, 2) AS amount_at_stake
 FROM upc_01_decisions
 WHERE flag_exact;
 
 ------------------------------------------------------------------------------
 -- All flags
 ------------------------------------------------------------------------------
-CREATE OR REPLACE TEMP VIEW rule_flags AS
+CREATE OR REPLACE TEMP VIEW flags AS
           SELECT * FROM flag_ooc_01
 UNION ALL SELECT * FROM flag_ooc_02
 UNION ALL SELECT * FROM flag_lim_gender
@@ -447,13 +468,3 @@ UNION ALL SELECT * FROM flag_split_01
 UNION ALL SELECT * FROM flag_cap_01
 UNION ALL SELECT * FROM flag_contract_01
 UNION ALL SELECT * FROM flag_upc_01;
-
-CREATE OR REPLACE TEMP VIEW flags AS
-SELECT f.*,
-       CAST(CASE f.grain WHEN 'line' THEN li.amount WHEN 'claim' THEN c.fund_amount END
-            AS DECIMAL(18, 2)) AS amount_at_stake
-FROM rule_flags f
-LEFT JOIN claim_items li
-  ON f.grain = 'line' AND li.claim_id = f.claim_id AND li.line_no = f.line_no
-LEFT JOIN claims c
-  ON f.grain = 'claim' AND c.claim_id = f.claim_id;
