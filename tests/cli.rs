@@ -183,3 +183,23 @@ fn a_rules_file_in_gbk_is_named_with_line_and_column() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("E0006"), "{stderr}");
 }
+
+#[test]
+fn check_without_paths_outside_the_repository_checks_the_shipped_rules() {
+    // A folder with no `rulesets/`: `check`, like `test`, `plan` and
+    // `doc`, falls back to the shipped ruleset instead of failing.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_claimaudit"))
+        .arg("check")
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("21 rules checked"), "{stdout}");
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::output::Format;
-use crate::check::{Checked, check_paths};
+use crate::check::{Checked, check_paths_or_shipped};
 use crate::syntax::Renderer;
 
 #[derive(clap::Args)]
@@ -14,7 +14,8 @@ use crate::syntax::Renderer;
     long_about = "Check a ruleset: every name resolved against the schema, every expression typed,\n\
     every test row readable. Errors point at the line and column and say how to fix them;\n\
     warnings point at rules that check but are probably not what was meant.\n\n\
-    All `.rules` files under PATHS form one ruleset. Without PATHS, checks `rulesets/`.\n\n\
+    All `.rules` files under PATHS form one ruleset. Without PATHS, checks `rulesets/` when\n\
+    the current folder has one, else the shipped CHS ruleset.\n\n\
     Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 could not run."
 )]
 pub struct CheckArgs {
@@ -26,12 +27,17 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: &CheckArgs) -> Result<u8, String> {
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from("rulesets")]
-    } else {
+    let local = PathBuf::from("rulesets");
+    // Without PATHS: the rules being edited here, else (outside a folder
+    // with `rulesets/`) the shipped ruleset, as `test`, `plan` and `doc` do.
+    let paths = if !args.paths.is_empty() {
         args.paths.clone()
+    } else if local.is_dir() {
+        vec![local]
+    } else {
+        Vec::new()
     };
-    let checked = check_paths(&paths).map_err(|e| e.to_string())?;
+    let checked = check_paths_or_shipped(&paths).map_err(|e| e.to_string())?;
     if checked.sources.files().next().is_none() {
         return Err(format!(
             "no `.rules` files found in {}",

@@ -134,7 +134,19 @@ impl FlagWriter {
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
             .to_path_buf();
-        let temp = tempfile::NamedTempFile::new_in(&dir)?;
+        if !dir.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("the folder {} does not exist", dir.display()),
+            ));
+        }
+        // Written under a temporary name, then renamed: created with the
+        // mode any new file gets (0666 less the umask), not the temporary
+        // file's usual 0600, so the flags file is as readable as others.
+        let mut builder = tempfile::Builder::new();
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let temp = builder.tempfile_in(&dir)?;
         let file = temp.as_file().try_clone()?;
         let output = match format {
             FlagFormat::Parquet => {
@@ -310,6 +322,40 @@ mod tests {
         flags[2].message = "quote \" and newline \n, 医保".into();
         write_flags(&path, &flags, FlagFormat::Jsonl).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), jsonl_reference(&flags));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_flags_file_is_as_readable_as_any_new_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flags.parquet");
+        write_flags(&path, &sample_flags(3), FlagFormat::Parquet).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        // The mode any new file gets: 0666 less the umask (read from
+        // /proc, since setting it to read it would race other tests).
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let umask = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Umask:"))
+            .map(|m| u32::from_str_radix(m.trim(), 8).unwrap())
+            .unwrap();
+        assert_eq!(mode, 0o666 & !umask, "mode {mode:o} under umask {umask:o}");
+    }
+
+    #[test]
+    fn a_missing_folder_is_named_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("flags.parquet");
+        let error = FlagWriter::create(&path, FlagFormat::Parquet)
+            .err()
+            .expect("no folder, no writer");
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
+        let folder = dir.path().join("missing");
+        assert_eq!(
+            error.to_string(),
+            format!("the folder {} does not exist", folder.display())
+        );
     }
 
     #[test]
