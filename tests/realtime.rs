@@ -74,3 +74,32 @@ fn checking_each_claim_gives_the_scans_flags_for_it() {
         let _ = claims.column_by_name("claim_id").unwrap().len();
     }
 }
+
+#[test]
+fn reference_data_needs_no_claim_tables() {
+    // The service reads patients, catalog and providers, never the claims
+    // (those come with each check): a folder of reference tables alone is
+    // enough, and a missing reference table is still named.
+    let checked = check_shipped();
+    let ruleset = checked.ruleset.as_ref().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/line_rules");
+    let dir = tempfile::tempdir().unwrap();
+    for table in ["patients", "catalog", "providers"] {
+        let name = format!("{table}.csv");
+        std::fs::copy(fixture.join(&name), dir.path().join(&name)).unwrap();
+    }
+    let reference =
+        Checker::load_reference(ruleset, &checked.sources, dir.path(), &Default::default())
+            .unwrap();
+    assert!(reference.contains_key("catalog"));
+    assert!(!reference.contains_key("claims"));
+
+    std::fs::remove_file(dir.path().join("catalog.csv")).unwrap();
+    let problem =
+        Checker::load_reference(ruleset, &checked.sources, dir.path(), &Default::default())
+            .unwrap_err();
+    assert!(
+        problem.to_string().contains("`catalog` is missing"),
+        "{problem}"
+    );
+}

@@ -66,7 +66,7 @@ pub struct Located {
 
 /// Locates every table of `schema` in `dir`, or says for each table why not.
 pub fn locate_tables(dir: &Path, schema: &Schema) -> Result<Vec<TableSource>, Vec<Problem>> {
-    let located = locate_all(dir, schema, &LoadOptions::default());
+    let located = locate_all(dir, schema, &LoadOptions::default(), &|_| true);
     if located.problems.is_empty() {
         Ok(located.sources)
     } else {
@@ -74,9 +74,14 @@ pub fn locate_tables(dir: &Path, schema: &Schema) -> Result<Vec<TableSource>, Ve
     }
 }
 
-/// Locates every table of `schema` in `dir`, keeping the tables that can be
-/// read in part beside the problems of the rest.
-pub fn locate_all(dir: &Path, schema: &Schema, options: &LoadOptions) -> Located {
+/// Locates every table of `schema` that `wanted` names in `dir`, keeping
+/// the tables that can be read in part beside the problems of the rest.
+pub fn locate_all(
+    dir: &Path,
+    schema: &Schema,
+    options: &LoadOptions,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Located {
     let mut located = Located::default();
     if !dir.is_dir() {
         located.problems.push(Problem::new(
@@ -86,7 +91,7 @@ pub fn locate_all(dir: &Path, schema: &Schema, options: &LoadOptions) -> Located
         ));
         return located;
     }
-    for table in &schema.tables {
+    for table in schema.tables.iter().filter(|t| wanted(&t.name)) {
         match locate_table(dir, &table.name) {
             Ok((mut source, problems)) => {
                 source.encoding = options.encoding;

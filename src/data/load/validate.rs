@@ -113,7 +113,10 @@ fn read_dataset(
 ) -> Validation {
     let mut problems = ProblemLog::default();
     let columns = projection.map(|p| columns_to_read(schema, p));
-    let located = locate_all(dir, schema, options);
+    // A run needs only the tables it reads (a real-time service's reference
+    // data has no claims); validating a whole dataset needs every table.
+    let wanted = |table: &str| columns.as_ref().is_none_or(|c| c.contains_key(table));
+    let located = locate_all(dir, schema, options, &wanted);
     let sources = located.sources;
     for problem in located.problems {
         problems.push(problem);
