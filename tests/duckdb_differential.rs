@@ -259,17 +259,7 @@ fn differential(python: &Path, seed: u64, options: &[&str]) {
 
     // The comparison itself must see a difference: drop one DuckDB row.
     let doctored = tmp.path().join("doctored.csv");
-    let out = run(Command::new(python)
-        .arg("-c")
-        .arg(DROP_ONE_STAY_02)
-        .arg(&theirs)
-        .arg(&doctored))
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "could not write the doctored flags:\n{}",
-        show(&out)
-    );
+    doctor(python, DROP_ONE_STAY_02, &theirs, &doctored);
     let out = run(Command::new(python)
         .arg(bench_dir().join("compare.py"))
         .arg("--claimaudit")
@@ -291,22 +281,27 @@ fn differential(python: &Path, seed: u64, options: &[&str]) {
 
     // And a flag on the same row with another amount at stake.
     let doctored = tmp.path().join("another_amount.csv");
-    let out = run(Command::new(python)
-        .arg("-c")
-        .arg(ONE_CENT_MORE_ON_DUP_01)
-        .arg(&theirs)
-        .arg(&doctored))
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "could not write the doctored flags:\n{}",
-        show(&out)
-    );
+    doctor(python, ONE_CENT_MORE_ON_DUP_01, &theirs, &doctored);
     let report = compare(python, &ours, &doctored, "claimaudit,duckdb")
         .expect_err("compare.py must fail on another amount at stake");
     assert!(
         report.contains("DUP-01") && report.contains("1 flagged only by claimaudit"),
         "compare.py names the row whose amount differs:\n{report}"
+    );
+}
+
+/// Writes `flags` changed by the Python `script` to `out`.
+fn doctor(python: &Path, script: &str, flags: &Path, out: &Path) {
+    let done = run(Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .arg(flags)
+        .arg(out))
+    .unwrap();
+    assert!(
+        done.status.success(),
+        "could not write the doctored flags:\n{}",
+        show(&done)
     );
 }
 

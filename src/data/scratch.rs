@@ -50,13 +50,6 @@ impl ScratchFile {
         self.len() == 0
     }
 
-    /// The bytes of `extent`.
-    pub fn read(&self, extent: Extent) -> std::io::Result<Vec<u8>> {
-        let mut bytes = vec![0; extent.len as usize];
-        read_exact_at(&self.file, &mut bytes, extent.offset)?;
-        Ok(bytes)
-    }
-
     /// The bytes of `extents`, one after the other.
     pub fn read_all(&self, extents: &[Extent]) -> std::io::Result<Vec<u8>> {
         let total: u64 = extents.iter().map(|e| e.len).sum();
@@ -179,7 +172,10 @@ mod tests {
         });
         assert_eq!(file.len(), (0..8).map(|i| 1000 + i).sum::<u64>());
         for (i, extent) in extents {
-            assert_eq!(file.read(extent).unwrap(), vec![i; 1000 + i as usize]);
+            assert_eq!(
+                file.read_all(&[extent]).unwrap(),
+                vec![i; 1000 + i as usize]
+            );
         }
         // A stream written in pieces reads back whole.
         let stream: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();

@@ -790,10 +790,9 @@ pub fn sev_deg(severity: &str) -> &'static str {
     }
 }
 
+/// An amount as the interface writes it: to the cent, as flags hold it.
 fn money(d: Decimal) -> String {
-    let mut d = d.round_dp(2);
-    d.rescale(2);
-    d.to_string()
+    crate::flags::amount_to_cent(d).unwrap_or(d).to_string()
 }
 
 /// Reads a 3103 request: the doctor's handling of earlier results.

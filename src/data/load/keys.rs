@@ -416,10 +416,8 @@ impl GatheredKeys {
             // What was written whole comes back into memory; the shard
             // whose write failed was not emptied.
             for (shard, pieces) in self.shards.iter_mut().zip(&spill.pieces) {
-                for piece in pieces {
-                    if let Ok(bytes) = spill.file.read(*piece) {
-                        shard.extend(decode_hashes(&bytes));
-                    }
+                if let Ok(bytes) = spill.file.read_all(pieces) {
+                    shard.extend(decode_hashes(&bytes));
                 }
             }
         }
@@ -475,9 +473,7 @@ impl GatheredKeys {
             .enumerate()
             .map(|(i, shard)| {
                 if let Some(spill) = &spill {
-                    for piece in &spill.pieces[i] {
-                        shard.extend(decode_hashes(&spill.file.read(*piece)?));
-                    }
+                    shard.extend(decode_hashes(&spill.file.read_all(&spill.pieces[i])?));
                 }
                 shard.sort_unstable();
                 let mut repeated: Vec<u128> = shard
