@@ -19,5 +19,6 @@ pub mod flags;
 pub mod generate;
 pub mod ir;
 pub mod plan;
+pub mod report;
 pub mod serve;
 pub mod syntax;

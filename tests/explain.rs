@@ -25,6 +25,8 @@ fn a_fired_rule_shows_the_values_that_made_it_fire() {
         "K07",
         "--rule",
         "STAY-01",
+        "--lang",
+        "en",
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -49,6 +51,8 @@ fn a_rule_that_did_not_fire_shows_the_false_part_and_its_values() {
         "C01",
         "--rule",
         "PRICE-CAP",
+        "--lang",
+        "en",
     ]);
     assert_eq!(code, 0, "{err}");
     // Line 6 is priced exactly at its cap: the comparison is false, with both values.
@@ -70,6 +74,8 @@ fn rows_a_rule_does_not_look_at_are_named_with_the_reason() {
         "C01",
         "--rule",
         "DUP-01",
+        "--lang",
+        "en",
     ]);
     assert!(
         out.contains("line 1: not looked at, because `where` is false"),
@@ -87,6 +93,8 @@ fn group_rules_are_judged_with_their_group() {
         "C08",
         "--rule",
         "DUP-01",
+        "--lang",
+        "en",
     ]);
     assert!(
         out.contains("DUP-01 重复收费 (duplicate billing) — FIRED"),
@@ -122,4 +130,76 @@ fn an_unknown_claim_is_an_error() {
     let (code, _, err) = explain(&["--data", "fixtures/claim_rules", "--claim", "NOPE"]);
     assert_eq!(code, 2);
     assert!(err.contains("no claim `NOPE`"), "{err}");
+}
+
+#[test]
+fn fired_rules_come_first_in_chinese_with_their_partner_rows() {
+    let (code, out, err) = explain(&["--data", "fixtures/claim_rules", "--claim", "K07"]);
+    assert_eq!(code, 0, "{err}");
+    let mut lines = out.lines();
+    assert!(
+        lines.next().unwrap().ends_with("条规则中 1 条触发"),
+        "{out}"
+    );
+    assert_eq!(lines.next(), Some(""));
+    // The rule that fired is the first thing after the count.
+    assert_eq!(
+        lines.next(),
+        Some("STAY-01 住院期间门诊/购药 (outpatient care during an inpatient stay) — 触发")
+    );
+    assert!(out.contains("结算单 K07 · 涉及金额 14.00 元"), "{out}");
+    assert!(
+        out.contains("关联记录:\n      claim_id=K06, patient_id=Q03, provider_id=H3"),
+        "{out}"
+    );
+    assert!(out.contains("stay.admit_date = 2024-02-01"), "{out}");
+    assert!(
+        out.contains("结算单 K07 与 结算单 K06: `flag when` 为 成立"),
+        "{out}"
+    );
+    // The rules that did not fire are counted, not shown.
+    assert!(
+        out.trim_end()
+            .ends_with("加 --all 查看每条规则为何未触发。"),
+        "{out}"
+    );
+    assert!(!out.contains("未触发\n"), "{out}");
+    assert!(out.lines().count() < 40, "{out}");
+}
+
+#[test]
+fn a_duplicate_names_the_other_line_in_english_on_request() {
+    let (code, out, err) = explain(&[
+        "--data",
+        "fixtures/line_rules",
+        "--claim",
+        "C08",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let dup = out
+        .split("DUP-01 重复收费 (duplicate billing) — FIRED")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(dup.contains("other rows involved:"), "{out}");
+    assert!(dup.contains("line_no="), "{out}");
+    assert!(
+        out.contains("other rules did not fire; --all shows why each did not."),
+        "{out}"
+    );
+}
+
+#[test]
+fn all_shows_why_the_other_rules_did_not_fire() {
+    let (_, short, _) = explain(&["--data", "fixtures/claim_rules", "--claim", "K07"]);
+    let (code, all, _) = explain(&["--data", "fixtures/claim_rules", "--claim", "K07", "--all"]);
+    assert_eq!(code, 0);
+    assert!(
+        all.contains("GHOST-01 死亡后就医 (service after death) — 未触发"),
+        "{all}"
+    );
+    assert!(all.find("— 触发").unwrap() < all.find("— 未触发").unwrap());
+    assert!(all.lines().count() > short.lines().count());
+    assert!(!all.contains("--all"), "{all}");
 }

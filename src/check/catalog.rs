@@ -158,16 +158,9 @@ pub fn rules_catalog(ruleset: &Ruleset, sources: &Sources) -> String {
         if let Some(code) = &rule.national_code {
             let _ = writeln!(out, "- National rule code: `{code}`");
         }
-        let _ = writeln!(
-            out,
-            "- Looks at: `{}` rows{}",
-            rule.table,
-            match &rule.filter {
-                Some(f) => format!(" where `{}`", source(sources, f.span).replace('\n', " ")),
-                None => String::new(),
-            }
-        );
-        let _ = writeln!(out, "- Form: {}", form_text(rule, sources));
+        let text = rule_text(ruleset, rule, sources);
+        let _ = writeln!(out, "- Looks at: {}", text.looks_at);
+        let _ = writeln!(out, "- Form: {}", text.form);
         let _ = writeln!(
             out,
             "- Source: `{}`; {} tests",
@@ -178,41 +171,81 @@ pub fn rules_catalog(ruleset: &Ruleset, sources: &Sources) -> String {
         let _ = writeln!(out, "Fires when:");
         let _ = writeln!(out);
         let _ = writeln!(out, "```");
-        for l in &rule.lets {
-            let _ = writeln!(out, "let {} = {}", l.name, source(sources, l.expr.span));
-        }
-        let _ = writeln!(out, "{}", source(sources, rule.condition.span));
+        let _ = writeln!(out, "{}", text.fires_when);
         let _ = writeln!(out, "```");
-        let params = params_used(rule);
-        if !params.is_empty() {
+        if !text.params.is_empty() {
             let _ = writeln!(out);
             let _ = writeln!(out, "Parameters:");
             let _ = writeln!(out);
-            for name in params {
-                let Some(param) = ruleset.param(&name) else {
-                    continue;
-                };
-                let value = match &param.value {
-                    ParamValue::Scalar(v) => value_text(v),
-                    ParamValue::Map(entries) => entries
-                        .iter()
-                        .map(|(k, v)| format!("{k}: {}", value_text(v)))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                };
-                let days = if param.ty == crate::ir::Type::Days {
-                    " days"
-                } else {
-                    ""
-                };
-                let doc = param
-                    .doc
-                    .as_deref()
-                    .map(|d| format!(" — {d}"))
-                    .unwrap_or_default();
-                let _ = writeln!(out, "- `{name}` = {value}{days}{doc}");
+            for param in &text.params {
+                let _ = writeln!(out, "- {param}");
             }
         }
     }
     out
+}
+
+/// A rule told in words and quoted source, for the catalog and reports.
+#[derive(Debug, Clone)]
+pub struct RuleText {
+    /// The table and the `where` filter, in Markdown code spans.
+    pub looks_at: String,
+    /// How rows are brought together (groups, windows, pairs, ...).
+    pub form: String,
+    /// The `let`s and the `flag when` condition, quoted from the source.
+    pub fires_when: String,
+    /// Each parameter the rule uses with its value: `` `name` = value``.
+    pub params: Vec<String>,
+}
+
+pub fn rule_text(ruleset: &Ruleset, rule: &Rule, sources: &Sources) -> RuleText {
+    let looks_at = format!(
+        "`{}` rows{}",
+        rule.table,
+        match &rule.filter {
+            Some(f) => format!(" where `{}`", source(sources, f.span).replace('\n', " ")),
+            None => String::new(),
+        }
+    );
+    let mut fires_when = String::new();
+    for l in &rule.lets {
+        let _ = writeln!(
+            fires_when,
+            "let {} = {}",
+            l.name,
+            source(sources, l.expr.span)
+        );
+    }
+    fires_when.push_str(&source(sources, rule.condition.span));
+    let params = params_used(rule)
+        .into_iter()
+        .filter_map(|name| {
+            let param = ruleset.param(&name)?;
+            let value = match &param.value {
+                ParamValue::Scalar(v) => value_text(v),
+                ParamValue::Map(entries) => entries
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {}", value_text(v)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            let days = if param.ty == crate::ir::Type::Days {
+                " days"
+            } else {
+                ""
+            };
+            let doc = param
+                .doc
+                .as_deref()
+                .map(|d| format!(" — {d}"))
+                .unwrap_or_default();
+            Some(format!("`{name}` = {value}{days}{doc}"))
+        })
+        .collect();
+    RuleText {
+        looks_at,
+        form: form_text(rule, sources),
+        fires_when,
+        params,
+    }
 }

@@ -11,6 +11,7 @@ mod output;
 mod plan_cmd;
 mod progress;
 mod read_args;
+mod report_cmd;
 mod scan_cmd;
 mod serve_cmd;
 mod size_arg;
@@ -53,6 +54,7 @@ enum Command {
     Validate(validate_cmd::ValidateArgs),
     Demo(demo::DemoArgs),
     Plan(plan_cmd::PlanArgs),
+    Report(report_cmd::ReportArgs),
     Scan(scan_cmd::ScanArgs),
     Serve(serve_cmd::ServeArgs),
     Test(test_cmd::TestArgs),
@@ -75,6 +77,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate_cmd::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Plan(args) => plan_cmd::run(&args),
+        Command::Report(args) => report_cmd::run(&args),
         Command::Scan(args) => scan_cmd::run(&args),
         Command::Serve(args) => serve_cmd::run(&args),
         Command::Test(args) => test_cmd::run(&args),

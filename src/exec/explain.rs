@@ -36,6 +36,51 @@ pub struct RowExplanation {
     pub condition: Option<Trace>,
 }
 
+/// A flag the rule raised on the claim (or its lines, or its provider):
+/// what it says, the money, the values that decided it and the other rows
+/// that took part (the duplicate lines, the partner claim, ...).
+#[derive(Debug, Clone, Serialize)]
+pub struct FiredFlag {
+    /// `line 3`, `claim K07` or `provider H1`.
+    pub row: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount_at_stake: Option<String>,
+    /// The compared values, labelled as the rule writes them.
+    pub values: serde_json::Map<String, serde_json::Value>,
+    /// The other rows, each as its identifying columns.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub partners: Vec<serde_json::Value>,
+}
+
+impl FiredFlag {
+    fn of(flag: &Flag) -> FiredFlag {
+        let evidence: serde_json::Value =
+            serde_json::from_str(&flag.evidence).unwrap_or(serde_json::Value::Null);
+        let row = match (&flag.claim_id, flag.line_no, &flag.provider_id) {
+            (Some(_), Some(line), _) => format!("line {line}"),
+            (Some(claim), None, _) => format!("claim {claim}"),
+            (None, _, Some(provider)) => format!("provider {provider}"),
+            _ => String::new(),
+        };
+        FiredFlag {
+            row,
+            message: flag.message.clone(),
+            amount_at_stake: flag.amount_at_stake.map(|a| a.to_string()),
+            values: evidence
+                .get("values")
+                .and_then(|v| v.as_object())
+                .cloned()
+                .unwrap_or_default(),
+            partners: evidence
+                .get("rows")
+                .and_then(|v| v.as_array())
+                .cloned()
+                .unwrap_or_default(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleExplanation {
     pub rule_id: String,
@@ -43,6 +88,9 @@ pub struct RuleExplanation {
     pub fired: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<String>,
+    /// The flags raised, with their values and partner rows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<FiredFlag>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     pub rows: Vec<RowExplanation>,
@@ -209,6 +257,7 @@ pub fn explain_claim<'a>(
                 rule_name: rule.name.clone(),
                 fired: !mine.is_empty(),
                 messages: mine.iter().map(|f| f.message.clone()).collect(),
+                flags: mine.iter().map(|f| FiredFlag::of(f)).collect(),
                 note,
                 rows,
             }

@@ -1,10 +1,12 @@
 //! Flags: what a scan or a check reports, one record per rule firing, and
 //! writing them out.
 
+pub mod read;
 pub mod record;
 pub mod runs;
 pub mod write;
 
+pub use read::for_each_flag;
 pub use record::{
     Flag, Grain, amount_to_cent, flags_arrow_schema, flags_from_batch, try_flags_from_batch,
 };
