@@ -890,7 +890,7 @@ fn curl_request(lines: &[String]) -> Result<CurlRequest, String> {
     let (mut method, mut url, mut body) = (None, None, None);
     let mut headers = BTreeMap::new();
     while let Some(arg) = args.next().transpose()? {
-        let mut value = |name: &str| {
+        let mut value = |name: &str| -> Result<String, String> {
             args.next()
                 .transpose()?
                 .ok_or_else(|| format!("`{name}` without its value"))
@@ -916,7 +916,9 @@ fn curl_request(lines: &[String]) -> Result<CurlRequest, String> {
                 body = Some(match file.as_deref() {
                     Some(_) if arg == "--data-raw" => given,
                     Some("-") => {
-                        let text = stdin.clone().ok_or("`@-` reads standard input, and no here-document gives it")?;
+                        let text = stdin
+                            .clone()
+                            .ok_or("`@-` reads standard input, and no here-document gives it")?;
                         if arg == "--data-binary" {
                             text
                         } else {
@@ -941,7 +943,9 @@ fn curl_request(lines: &[String]) -> Result<CurlRequest, String> {
             }
             "--silent" | "--show-error" | "--include" => {}
             other if other.starts_with('-') => {
-                return Err(format!("the option `{other}` is not one these examples use"));
+                return Err(format!(
+                    "the option `{other}` is not one these examples use"
+                ));
             }
             other => {
                 if url.is_some() {
@@ -1042,8 +1046,12 @@ fn compare_values(written: &Value, sent: &Value, at: &str, out: &mut Vec<String>
             for key in w.keys().chain(s.keys().filter(|k| !w.contains_key(*k))) {
                 match (w.get(key), s.get(key)) {
                     (Some(a), Some(b)) => compare_values(a, b, &format!("{at}.{key}"), out),
-                    (Some(_), None) => out.push(format!("{at}.{key}: in the request, not in curl's body")),
-                    (None, _) => out.push(format!("{at}.{key}: in curl's body, not in the request")),
+                    (Some(_), None) => {
+                        out.push(format!("{at}.{key}: in the request, not in curl's body"))
+                    }
+                    (None, _) => {
+                        out.push(format!("{at}.{key}: in curl's body, not in the request"))
+                    }
                 }
             }
         }
@@ -1052,7 +1060,9 @@ fn compare_values(written: &Value, sent: &Value, at: &str, out: &mut Vec<String>
                 compare_values(a, b, &format!("{at}[{i}]"), out);
             }
         }
-        _ if written != sent => out.push(format!("{at}: the request has {written}, curl sends {sent}")),
+        _ if written != sent => out.push(format!(
+            "{at}: the request has {written}, curl sends {sent}"
+        )),
         _ => {}
     }
 }
