@@ -318,6 +318,9 @@ struct Example {
     method: String,
     path: String,
     request: Message,
+    /// The ```sh block after the request: its 1-based first line and its
+    /// lines.
+    curl: Option<(usize, Vec<String>)>,
     response: Message,
     /// Content lines of the response block, for blessing.
     response_lines: (usize, usize),
@@ -349,11 +352,23 @@ fn examples(doc: &str) -> Vec<Example> {
                 request.first
             ),
         };
+        // The same request as a curl command, between the request and its
+        // response (checked by `every_request_in_api_md_has_its_curl_command`).
+        let curl = all.get(i).filter(|b| b.info == "sh").map(|b| {
+            i += 1;
+            (
+                b.start,
+                lines[b.start..b.end]
+                    .iter()
+                    .map(|l| l.to_string())
+                    .collect(),
+            )
+        });
         let next = all
             .get(i)
             .filter(|b| b.info == "http" && lines[b.start].starts_with("HTTP/"))
             .unwrap_or_else(|| {
-                panic!("docs/api.md line {at}: the request is not followed by an ```http response block")
+                panic!("docs/api.md line {at}: the request is not followed by a ```sh curl block and an ```http response block")
             });
         i += 1;
         out.push(Example {
@@ -361,6 +376,7 @@ fn examples(doc: &str) -> Vec<Example> {
             method,
             path,
             request,
+            curl,
             response: message(&lines[next.start..next.end]),
             response_lines: (next.start, next.end),
         });
@@ -711,6 +727,450 @@ async fn every_example_in_api_md_answers_as_documented() {
             succeeded.contains(&(method.to_string(), path.to_string())),
             "docs/api.md has no successful example of {method} {path}"
         );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// (b') the curl commands
+
+/// The address every curl command of docs/api.md calls: `claimaudit serve`
+/// with its default `--listen`.
+const CURL_BASE: &str = "http://127.0.0.1:8080";
+
+/// A shell word of a curl block: an argument, or a here-document
+/// (`<<'EOF'`) giving the command's standard input.
+#[derive(Debug, PartialEq)]
+enum Word {
+    Arg(String),
+    HereDoc(String),
+}
+
+/// Splits one command line into words as a POSIX shell does, for the
+/// subset the examples need: blanks between words, single quotes (taken
+/// literally), double quotes (with `\\` escapes of `"`, `\\`, `$` and
+/// `` ` ``), a backslash before any other character outside quotes, and
+/// a here-document whose delimiter is quoted (so its text is literal).
+/// Anything a shell would expand or treat as an operator is refused, so
+/// a command that passes means the same to a reader's shell.
+fn shell_words(line: &str) -> Result<Vec<Word>, String> {
+    let mut words = Vec::new();
+    let mut chars = line.chars().peekable();
+    loop {
+        while chars.next_if(|c| *c == ' ' || *c == '\t').is_some() {}
+        let Some(&first) = chars.peek() else {
+            return Ok(words);
+        };
+        if first == '<' {
+            chars.next();
+            if chars.next() != Some('<') {
+                return Err("a `<` redirection; use a here-document `<<'EOF'`".into());
+            }
+            let quote = chars.next();
+            if quote != Some('\'') && quote != Some('"') {
+                return Err("a here-document with an unquoted delimiter: write <<'EOF' so that its text is taken literally".into());
+            }
+            let mut tag = String::new();
+            loop {
+                match chars.next() {
+                    Some(c) if Some(c) == quote => break,
+                    Some(c) => tag.push(c),
+                    None => return Err("an unclosed here-document delimiter".into()),
+                }
+            }
+            words.push(Word::HereDoc(tag));
+            continue;
+        }
+        let mut word = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                ' ' | '\t' => break,
+                '\'' => loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => word.push(c),
+                        None => return Err("an unclosed single quote".into()),
+                    }
+                },
+                '"' => loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(e @ ('"' | '\\' | '$' | '`')) => word.push(e),
+                            Some(e) => {
+                                word.push('\\');
+                                word.push(e);
+                            }
+                            None => return Err("an unclosed double quote".into()),
+                        },
+                        Some(e @ ('$' | '`' | '!')) => {
+                            return Err(format!(
+                                "`{e}` inside double quotes would be expanded by the shell"
+                            ));
+                        }
+                        Some(c) => word.push(c),
+                        None => return Err("an unclosed double quote".into()),
+                    }
+                },
+                '\\' => match chars.next() {
+                    Some(e) => word.push(e),
+                    None => return Err("a backslash at the end of the command".into()),
+                },
+                '$' | '`' | '!' | '|' | '&' | ';' | '<' | '>' | '(' | ')' | '*' | '?' | '['
+                | '#' | '~' | '{' | '}' => {
+                    return Err(format!(
+                        "`{c}` outside quotes means something to the shell; quote it"
+                    ));
+                }
+                c => word.push(c),
+            }
+        }
+        words.push(Word::Arg(word));
+    }
+}
+
+/// A request as a curl command sends it.
+#[derive(Debug)]
+struct CurlRequest {
+    method: String,
+    path: String,
+    /// The headers it sends besides curl's own (`Host`, `User-Agent`,
+    /// `Accept`), names in lower case.
+    headers: BTreeMap<String, String>,
+    body: Option<String>,
+}
+
+/// Reads a ```sh block holding one curl command: continued lines
+/// (a backslash at the end) joined, then its here-document, if any.
+fn curl_request(lines: &[String]) -> Result<CurlRequest, String> {
+    let mut command = String::new();
+    let mut rest = lines.iter();
+    for line in rest.by_ref() {
+        match line.strip_suffix('\\') {
+            Some(continued) => {
+                command.push_str(continued);
+                command.push(' ');
+            }
+            None => {
+                command.push_str(line);
+                break;
+            }
+        }
+    }
+    let mut words = shell_words(&command)?;
+    let stdin = match words.iter().position(|w| matches!(w, Word::HereDoc(_))) {
+        Some(at) => {
+            let Word::HereDoc(tag) = words.remove(at) else {
+                unreachable!()
+            };
+            let mut text = Vec::new();
+            loop {
+                match rest.next() {
+                    Some(l) if *l == tag => break,
+                    Some(l) => text.push(l.as_str()),
+                    None => return Err(format!("the here-document does not end with `{tag}`")),
+                }
+            }
+            // A here-document ends with a newline.
+            Some(text.join("\n") + "\n")
+        }
+        None => None,
+    };
+    if let Some(extra) = rest.find(|l| !l.trim().is_empty()) {
+        return Err(format!(
+            "`{extra}` after the command: a block holds one curl command"
+        ));
+    }
+    let mut args = words.into_iter().map(|w| match w {
+        Word::Arg(a) => Ok(a),
+        Word::HereDoc(_) => Err("two here-documents".to_string()),
+    });
+    if args.next().transpose()?.as_deref() != Some("curl") {
+        return Err("the command is not `curl`".into());
+    }
+    let (mut method, mut url, mut body) = (None, None, None);
+    let mut headers = BTreeMap::new();
+    while let Some(arg) = args.next().transpose()? {
+        let mut value = |name: &str| -> Result<String, String> {
+            args.next()
+                .transpose()?
+                .ok_or_else(|| format!("`{name}` without its value"))
+        };
+        match arg.as_str() {
+            "-X" | "--request" => method = Some(value(&arg)?),
+            "-H" | "--header" => {
+                let header = value(&arg)?;
+                let (name, v) = header
+                    .split_once(':')
+                    .ok_or_else(|| format!("`{header}` is not a header"))?;
+                let name = name.trim().to_ascii_lowercase();
+                if headers.insert(name.clone(), v.trim().to_string()).is_some() {
+                    return Err(format!("the header `{name}` is given twice"));
+                }
+            }
+            "-d" | "--data" | "--data-binary" | "--data-raw" => {
+                if body.is_some() {
+                    return Err("two bodies (curl would join them with `&`)".into());
+                }
+                let given = value(&arg)?;
+                let file = given.strip_prefix('@').map(str::to_string);
+                body = Some(match file.as_deref() {
+                    Some(_) if arg == "--data-raw" => given,
+                    Some("-") => {
+                        let text = stdin
+                            .clone()
+                            .ok_or("`@-` reads standard input, and no here-document gives it")?;
+                        if arg == "--data-binary" {
+                            text
+                        } else {
+                            // curl -d @file leaves out carriage returns and newlines.
+                            text.replace(['\r', '\n'], "")
+                        }
+                    }
+                    Some(file) => {
+                        return Err(format!(
+                            "the body is read from `{file}`: give it in the block, with `@-` and a here-document"
+                        ));
+                    }
+                    None => given,
+                });
+            }
+            flags if flags.starts_with('-') && !flags.starts_with("--") => {
+                // Short options that change only what curl prints:
+                // -s silent, -S show errors, -i include the reply's head.
+                if let Some(c) = flags[1..].chars().find(|c| !"sSi".contains(*c)) {
+                    return Err(format!("the option `-{c}` is not one these examples use"));
+                }
+            }
+            "--silent" | "--show-error" | "--include" => {}
+            other if other.starts_with('-') => {
+                return Err(format!(
+                    "the option `{other}` is not one these examples use"
+                ));
+            }
+            other => {
+                if url.is_some() {
+                    return Err(format!("a second URL `{other}`"));
+                }
+                url = Some(other.to_string());
+            }
+        }
+    }
+    let url = url.ok_or("no URL")?;
+    let path = url
+        .strip_prefix(CURL_BASE)
+        .filter(|p| p.starts_with('/'))
+        .ok_or_else(|| format!("the URL `{url}` is not on {CURL_BASE} (the default --listen)"))?
+        .to_string();
+    if body.is_some() && !headers.contains_key("content-type") {
+        // curl's own Content-Type for -d.
+        headers.insert(
+            "content-type".into(),
+            "application/x-www-form-urlencoded".into(),
+        );
+    }
+    if stdin.is_some() && body.is_none() {
+        return Err("a here-document that no `@-` reads".into());
+    }
+    let method = method.unwrap_or_else(|| if body.is_some() { "POST" } else { "GET" }.into());
+    Ok(CurlRequest {
+        method,
+        path,
+        headers,
+        body,
+    })
+}
+
+/// The differences between an ```http request and its curl command.
+fn curl_differences(example: &Example, curl: &CurlRequest) -> Vec<String> {
+    let mut out = Vec::new();
+    if curl.method != example.method {
+        out.push(format!(
+            "method: the request is {}, curl sends {}",
+            example.method, curl.method
+        ));
+    }
+    if curl.path != example.path {
+        out.push(format!(
+            "path: the request is {}, curl calls {}",
+            example.path, curl.path
+        ));
+    }
+    let shown: BTreeMap<String, String> = example.request.headers.iter().cloned().collect();
+    for (name, value) in &shown {
+        match curl.headers.get(name) {
+            Some(v) if v == value => {}
+            Some(v) => out.push(format!(
+                "header {name}: the request has `{value}`, curl sends `{v}`"
+            )),
+            None => out.push(format!("header {name}: in the request, not sent by curl")),
+        }
+    }
+    for (name, value) in &curl.headers {
+        if !shown.contains_key(name) {
+            out.push(format!(
+                "header {name}: curl sends `{value}`, the request has none"
+            ));
+        }
+    }
+    let written = &example.request.body;
+    match (written.is_empty(), &curl.body) {
+        (true, None) => {}
+        (true, Some(b)) => out.push(format!("body: the request has none, curl sends {b}")),
+        (false, None) => out.push("body: the request has one, curl sends none".into()),
+        (false, Some(sent)) => match serde_json::from_str::<Value>(written) {
+            Ok(json) => match serde_json::from_str::<Value>(sent) {
+                Ok(v) if v == json => {}
+                Ok(v) => {
+                    let mut differences = Vec::new();
+                    compare_values(&json, &v, "body", &mut differences);
+                    out.extend(differences);
+                }
+                Err(e) => out.push(format!("body: the request's is JSON, curl's is not: {e}")),
+            },
+            // A body that is not JSON on purpose (the error examples) is
+            // the same text.
+            Err(_) if sent.trim() == written.trim() => {}
+            Err(_) => out.push(format!(
+                "body: the request has `{written}`, curl sends `{}`",
+                sent.trim()
+            )),
+        },
+    }
+    out
+}
+
+/// Every difference between two JSON values, by path.
+fn compare_values(written: &Value, sent: &Value, at: &str, out: &mut Vec<String>) {
+    match (written, sent) {
+        (Value::Object(w), Value::Object(s)) => {
+            for key in w.keys().chain(s.keys().filter(|k| !w.contains_key(*k))) {
+                match (w.get(key), s.get(key)) {
+                    (Some(a), Some(b)) => compare_values(a, b, &format!("{at}.{key}"), out),
+                    (Some(_), None) => {
+                        out.push(format!("{at}.{key}: in the request, not in curl's body"))
+                    }
+                    (None, _) => {
+                        out.push(format!("{at}.{key}: in curl's body, not in the request"))
+                    }
+                }
+            }
+        }
+        (Value::Array(w), Value::Array(s)) if w.len() == s.len() => {
+            for (i, (a, b)) in w.iter().zip(s).enumerate() {
+                compare_values(a, b, &format!("{at}[{i}]"), out);
+            }
+        }
+        _ if written != sent => out.push(format!(
+            "{at}: the request has {written}, curl sends {sent}"
+        )),
+        _ => {}
+    }
+}
+
+/// The curl command of a request, as the examples write it.
+fn curl_command(example: &Example) -> String {
+    let mut parts = vec!["curl -sS -i".to_string()];
+    if example.method != "GET" {
+        parts[0].push_str(&format!(" -X {}", example.method));
+    }
+    let url = format!("{CURL_BASE}{}", example.path);
+    if url.contains(|c: char| !(c.is_ascii_alphanumeric() || "/:.-_".contains(c))) {
+        parts[0].push_str(&format!(" '{url}'"));
+    } else {
+        parts[0].push_str(&format!(" {url}"));
+    }
+    for (name, value) in &example.request.headers {
+        parts.push(format!("  -H '{name}: {value}'"));
+    }
+    let body = &example.request.body;
+    let mut here = String::new();
+    if body.contains('\n') || body.contains('\'') {
+        parts.push("  --data-binary @- <<'EOF'".into());
+        here = format!("\n{body}\nEOF");
+    } else if !body.is_empty() {
+        parts.push(format!("  --data-binary '{body}'"));
+    }
+    format!("```sh\n{}{here}\n```", parts.join(" \\\n"))
+}
+
+#[test]
+fn every_request_in_api_md_has_its_curl_command() {
+    let doc = read("docs/api.md");
+    let mut failures = Vec::new();
+    for example in examples(&doc) {
+        let (method, path) = (&example.method, &example.path);
+        let problems = match &example.curl {
+            None => vec![format!(
+                "no ```sh block with its curl command between the request and the response; for example:\n{}",
+                curl_command(&example)
+            )],
+            Some((line, lines)) => match curl_request(lines) {
+                Ok(curl) => curl_differences(&example, &curl)
+                    .into_iter()
+                    .map(|p| format!("the curl block at line {line}: {p}"))
+                    .collect(),
+                Err(e) => vec![format!("the curl block at line {line}: {e}")],
+            },
+        };
+        if !problems.is_empty() {
+            failures.push(format!(
+                "docs/api.md line {}: {method} {path}\n  {}",
+                example.line,
+                problems.join("\n  ")
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} curl commands of docs/api.md are not their request:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn the_curl_reader_reads_what_a_shell_would() {
+    let lines = |text: &str| text.lines().map(String::from).collect::<Vec<_>>();
+    let curl = curl_request(&lines(
+        "curl -sS -i -X POST 'http://127.0.0.1:8080/v1/check?x=1' \\\n  -H 'Authorization: Bearer t' \\\n  -H \"Content-Type: application/json\" \\\n  --data-binary @- <<'EOF'\n{\"a\": \"it's\"}\nEOF",
+    ))
+    .unwrap();
+    assert_eq!(curl.method, "POST");
+    assert_eq!(curl.path, "/v1/check?x=1");
+    assert_eq!(curl.headers["authorization"], "Bearer t");
+    assert_eq!(curl.headers["content-type"], "application/json");
+    assert_eq!(curl.body.as_deref(), Some("{\"a\": \"it's\"}\n"));
+
+    let curl = curl_request(&lines("curl http://127.0.0.1:8080/healthz")).unwrap();
+    assert_eq!((curl.method.as_str(), curl.body), ("GET", None));
+    let curl = curl_request(&lines("curl -d 'a b' http://127.0.0.1:8080/x")).unwrap();
+    assert_eq!(curl.method, "POST");
+    assert_eq!(
+        curl.headers["content-type"],
+        "application/x-www-form-urlencoded"
+    );
+    assert_eq!(
+        shell_words(r#"a\ b 'c d'"e\"f" g"#).unwrap(),
+        vec![
+            Word::Arg("a b".into()),
+            Word::Arg("c de\"f".into()),
+            Word::Arg("g".into())
+        ]
+    );
+    for bad in [
+        "curl http://127.0.0.1:8080/x -H \"Authorization: Bearer $(cat t)\"",
+        "curl http://127.0.0.1:8080/x -d @claim.json",
+        "curl http://127.0.0.1:8080/x --data-binary @- <<EOF\n{}\nEOF",
+        "curl http://127.0.0.1:8080/x --data-binary @- <<'EOF'\n{}",
+        "curl http://localhost:9090/x",
+        "curl -k http://127.0.0.1:8080/x",
+        "curl 'http://127.0.0.1:8080/x",
+        "curl http://127.0.0.1:8080/x | jq .",
+        "curl http://127.0.0.1:8080/x?a=1",
+        "curl -d \"a!\" http://127.0.0.1:8080/x",
+        "wget http://127.0.0.1:8080/x",
+    ] {
+        assert!(curl_request(&lines(bad)).is_err(), "read: {bad}");
     }
 }
 

@@ -1,5 +1,5 @@
 //! The shipped CHS ruleset against the generator's ground truth and an
-//! independent implementation of default-rules.md (tests/support):
+//! independent implementation of docs/default-rules.md (tests/support):
 //! every planted violation flagged, no planted near-miss flagged, and the
 //! flags equal to the independent implementation's, rule by rule.
 

@@ -1,6 +1,6 @@
 //! Differential against DuckDB: the shipped CHS rules, run by the real
 //! `claimaudit scan`, must flag exactly the rows that the DuckDB SQL reading of
-//! default-rules.md (`benches/scan_vs_duckdb/rules.sql`) flags, rule by rule,
+//! docs/default-rules.md (`benches/scan_vs_duckdb/rules.sql`) flags, rule by rule,
 //! on small generated datasets (`claimaudit gen`, two seeds, and one dense
 //! and shuffled) and on the hand-made corner cases of
 //! `benches/scan_vs_duckdb/edge_cases.py` (where both must also match the
@@ -22,7 +22,7 @@ const DUCKDB_VERSION: &str = "2.0.0";
 /// About 118k claim lines per dataset; every one of the 21 rules fires.
 const PATIENTS: u32 = 6000;
 const SEEDS: [u64; 2] = [1, 2];
-/// Rule ids of default-rules.md.
+/// Rule ids of docs/default-rules.md.
 const RULES: [&str; 21] = [
     "OOC-01",
     "OOC-02",

@@ -1,6 +1,6 @@
 //! Self-test of tests/support: the Parquet reader, and each of the 21
 //! reference rules on tiny hand-built datasets, with the boundaries of
-//! default-rules.md (each rule fires at least once and stays silent at least
+//! docs/default-rules.md (each rule fires at least once and stays silent at least
 //! once).
 
 mod support;

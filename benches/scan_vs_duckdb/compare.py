@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Differential: claimaudit's flags against the DuckDB reading of default-rules.md.
+"""Differential: claimaudit's flags against the DuckDB reading of docs/default-rules.md.
 
     compare.py --claimaudit FLAGS.{jsonl,parquet} --duckdb FLAGS.{parquet,csv}
                [--examples 5] [--counts-out FILE.tsv]
@@ -18,7 +18,7 @@ import sys
 
 import duckdb
 
-# rule id -> grain, in the order of default-rules.md
+# rule id -> grain, in the order of docs/default-rules.md
 RULES = {
     "OOC-01": "line", "OOC-02": "line", "LIM-GENDER": "line", "LIM-AGE": "line",
     "LIM-DX": "line", "LIM-LEVEL": "line", "PRICE-CAP": "line", "DUP-01": "line",

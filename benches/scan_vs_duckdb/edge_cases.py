@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""A small hand-made dataset on the boundaries of default-rules.md.
+"""A small hand-made dataset on the boundaries of docs/default-rules.md.
 
     edge_cases.py --out DIR
 
 Writes DIR/{patients,providers,catalog,claims,claim_items}.parquet in the
 data contract's types, and DIR/expected_flags.csv: the flags a hand reading
-of default-rules.md gives (rule_id, grain, claim_id, line_no, provider_id,
+of docs/default-rules.md gives (rule_id, grain, claim_id, line_no, provider_id,
 why). The generator plants clean cases; this set adds the corners where two
-readings of the spec could differ: nulls inside lists, missing patients and
+readings of the definitions could differ: nulls inside lists, missing patients and
 providers, zero-length stays, equal sort keys, a p95 equal to shares, etc.
 """
 

@@ -1,7 +1,7 @@
 -- The 21 CHS default rules (docs/rules.md) in DuckDB SQL.
 --
--- An independent reading of default-rules.md over the data contract
--- (data-contract.md), written from the spec, not from rulesets/chs/*.rules.
+-- An independent reading of docs/default-rules.md over the data contract
+-- (docs/contract.md), written from those definitions, not from rulesets/chs/*.rules.
 -- Needs DuckDB >= 1.3 (the `lambda x: ...` syntax); run.sh pins the version.
 --
 -- Placeholders, substituted by duckdb_rules.py before the text is run (with
@@ -23,7 +23,7 @@
 --
 -- Three-valued logic: a WHERE clause keeps a row only when its condition is
 -- TRUE, so a comparison with a null (missing lookup, null column) does not
--- flag, exactly as the spec's preamble asks. Lookups are LEFT JOINs so that a
+-- flag, exactly as docs/default-rules.md asks. Lookups are LEFT JOINs so that a
 -- missing row is a null, never a lost line.
 
 ------------------------------------------------------------------------------
@@ -36,7 +36,7 @@ CREATE OR REPLACE TEMP VIEW catalog     AS SELECT * FROM read_parquet('${catalog
 CREATE OR REPLACE TEMP VIEW providers   AS SELECT * FROM read_parquet('${providers}');
 
 ------------------------------------------------------------------------------
--- Parameters (default-rules.md, "Parameters")
+-- Parameters (docs/default-rules.md, "Parameters")
 ------------------------------------------------------------------------------
 -- CAP-01: annual fund cap by insurance type; null for any other type.
 CREATE OR REPLACE TEMP MACRO annual_fund_cap(insurance_type) AS
@@ -59,7 +59,7 @@ CREATE OR REPLACE TEMP MACRO consult_quantile_num() AS 95;
 CREATE OR REPLACE TEMP MACRO consult_quantile_den() AS 100;
 
 ------------------------------------------------------------------------------
--- Derived values (data-contract.md, "Derived values")
+-- Derived values (docs/contract.md, "Values the rules derive")
 ------------------------------------------------------------------------------
 -- age in full years at d for birth date b: someone born on 29 February is a
 -- year older on 1 March of a non-leap year ((2, 28) < (2, 29)).

@@ -1,4 +1,4 @@
-//! The CHS claims dataset contract (data-contract.md).
+//! The CHS claims dataset contract (docs/contract.md).
 //!
 //! Its one definition is the schema file `rulesets/chs/schema.rules`, built
 //! into the binary and checked by `crate::check::chs_schema` (data never

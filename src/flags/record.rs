@@ -1,4 +1,4 @@
-//! The flag record and its Arrow schema (data-contract.md, "Flags").
+//! The flag record and its Arrow schema (docs/contract.md, "Flags"; docs/data.md).
 
 use std::cmp::Ordering;
 use std::sync::Arc;

@@ -47,7 +47,7 @@ pub const fn civil_from_days(days: i32) -> Ymd {
     Ymd { year, month, day }
 }
 
-/// Age in full years on `at` of someone born on `birth` (data-contract.md):
+/// Age in full years on `at` of someone born on `birth` (docs/contract.md):
 /// a 29 February child ages on 1 March in non-leap years.
 pub fn age(birth: Ymd, at: Ymd) -> i32 {
     at.year - birth.year - i32::from((at.month, at.day) < (birth.month, birth.day))

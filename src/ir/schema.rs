@@ -74,7 +74,7 @@ pub struct Table {
     pub doc: Option<String>,
 }
 
-/// What a flag is about (data-contract.md, "Flags").
+/// What a flag is about (docs/contract.md, "Flags").
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]

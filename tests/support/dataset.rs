@@ -1,4 +1,4 @@
-//! The dataset of data-contract.md as plain Rust structs, and a Parquet
+//! The dataset of docs/contract.md as plain Rust structs, and a Parquet
 //! reader for it.
 //!
 //! Independent of the `claimaudit` crate on purpose (only the table names

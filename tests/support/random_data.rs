@@ -1,4 +1,4 @@
-//! proptest strategies for small random CHS datasets (data-contract.md),
+//! proptest strategies for small random CHS datasets (docs/contract.md),
 //! dense enough that groups, windows, pairs, sequences and peer groups form:
 //! few patients, providers, codes and days, so values collide often.
 //!

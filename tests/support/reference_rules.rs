@@ -2,7 +2,7 @@
 //! (docs/rules.md), for cross-checking in tests.
 //!
 //! Written independently of the engine: plain structs, one rule per
-//! function, each to be read side by side with its row of default-rules.md.
+//! function, each to be read side by side with its section of docs/default-rules.md.
 //! Nulls follow SQL's three-valued logic: a comparison with a null (a null
 //! column, a missing patient / entry / provider) is unknown and does not
 //! flag, unless the rule itself says otherwise (OOC-01/02 "there is no
@@ -23,7 +23,7 @@ use rust_decimal::Decimal;
 
 use super::dataset::{CatalogEntry, Claim, Dataset, Line, Patient, Provider};
 
-/// Every rule id of the default ruleset, in the order of default-rules.md.
+/// Every rule id of the default ruleset, in the order of docs/default-rules.md.
 pub const RULE_IDS: [&str; 21] = [
     "OOC-01",
     "OOC-02",
@@ -48,7 +48,7 @@ pub const RULE_IDS: [&str; 21] = [
     "UPC-01",
 ];
 
-/// The ruleset parameters of default-rules.md ("Parameters").
+/// The ruleset parameters of docs/default-rules.md ("Parameters").
 #[derive(Debug, Clone, PartialEq)]
 pub struct Params {
     /// CAP-01: annual fund cap for `employee` (700000.00).
@@ -137,7 +137,7 @@ pub fn evaluate_rule(rule_id: &str, data: &Dataset, params: &Params) -> BTreeSet
     Context::new(data).rule(rule_id, params)
 }
 
-/// Age in full years at `at` for birth date `birth` (data-contract.md):
+/// Age in full years at `at` for birth date `birth` (docs/contract.md):
 /// a 29 February birthday ages on 1 March in a non-leap year.
 pub fn age(birth: NaiveDate, at: NaiveDate) -> i32 {
     let before_birthday = (at.month(), at.day()) < (birth.month(), birth.day());
@@ -661,7 +661,7 @@ impl<'a> Context<'a> {
 
     // ----- provider grain
 
-    /// UPC-01 (default-rules.md, "UPC-01 in full").
+    /// UPC-01 (docs/default-rules.md, "UPC-01").
     ///
     /// Exactness: share = h / n and the quantile are kept as exact rationals
     /// (`Ratio`, i128 numerator / denominator): the quantile q is a Decimal,

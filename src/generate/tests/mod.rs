@@ -12,7 +12,7 @@ use self::read::{Dataset, read_dataset};
 use self::reference::{Key, evaluate};
 use super::{GenError, GenOptions, GenSummary, Order, Profile, generate};
 
-/// The rules of default-rules.md.
+/// The rules of docs/default-rules.md.
 const RULES: [&str; 21] = [
     "OOC-01",
     "OOC-02",

@@ -1,4 +1,4 @@
-//! A plain, slow reading of the 21 default rules (default-rules.md), written
+//! A plain, slow reading of the 21 default rules (docs/default-rules.md), written
 //! straight from their definitions to check the labels against.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
