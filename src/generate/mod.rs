@@ -27,25 +27,32 @@ mod providers;
 mod reference_tables;
 mod regions;
 mod rng;
+mod user_rules;
 mod world;
 mod write;
 
 #[cfg(test)]
 mod tests;
 
+use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 
 use self::chunk::{CHUNK_PATIENTS, PartCounts, run_chunk, write_claims_part};
 use self::claim_tables::ClaimTables;
-use self::labels::labels_batch;
+use self::labels::{labels_batch, sort_labels};
 pub use self::labels::{Expect, LabelRow, labels_arrow_schema, read_labels};
 pub use self::options::{GenError, GenOptions, GenSummary, Order, Profile};
 use self::order::reorder;
 use self::planted::{Rate, plant};
 use self::reference_tables::{PatientTable, Schemas, catalog_batch, providers_batch};
+use self::rng::{Stream, stream_rng};
+use self::user_rules::{RuleCases, plant_rule_tests};
+pub use self::user_rules::{COPIES, PlantReport, PlantRules, PlantedTest};
 use self::world::World;
-use self::write::{arrow_error, prepare_folder, write_parquet};
+use self::write::{arrow_error, part_path, prepare_folder, write_parquet};
+use crate::check::chs_schema;
 use crate::data::contract::{CATALOG, CLAIM_ITEMS, CLAIMS, PATIENTS, PROVIDERS};
+use crate::ir::Schema;
 
 /// Writes a dataset into `options.out`, which must be empty or absent.
 /// `progress` is called (from any thread) with the number of background
@@ -54,7 +61,22 @@ pub fn generate(
     options: &GenOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<GenSummary, GenError> {
+    generate_planting(options, None, progress).map(|(summary, _)| summary)
+}
+
+/// As [`generate`], and plants the tests of `plant`'s rules too (`gen
+/// --plant`; see `user_rules`): their claims in a part of their own after
+/// the shipped cases', their reference rows after the others', their
+/// labels among the others'. Says what was planted and what was not.
+pub fn generate_planting(
+    options: &GenOptions,
+    plant: Option<PlantRules<'_>>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(GenSummary, PlantReport), GenError> {
     let out = options.out.as_path();
+    let contract = chs_schema();
+    // Before anything is written: the copies are checked by running rules.
+    let mut own = plant.map(|p| plant_rule_tests(p, &contract, options.seed));
     prepare_folder(out, &[CLAIMS, CLAIM_ITEMS])?;
     let schemas = Schemas::contract();
     let world = World::build(options.seed, options.patients);
@@ -94,6 +116,38 @@ pub fn generate(
         &mut planted.tables,
         ClaimTables::planted(),
     ))?;
+    let mut names = stream_rng(options.seed, Stream::RuleTests, 1);
+    let mut own_batch = |table: &str, schema| -> Result<Option<RecordBatch>, GenError> {
+        let Some(own) = &own else { return Ok(None) };
+        let rows = own_rows(own, &contract, table);
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let at = contract.table(table).expect("the contract has the table");
+        user_rules::batch(at, rows, schema, &mut names)
+            .map(Some)
+            .map_err(|message| GenError::Planting {
+                table: table.to_string(),
+                message,
+            })
+    };
+    let own_claims = own_batch(CLAIMS, &schemas.claims)?;
+    let own_lines = own_batch(CLAIM_ITEMS, &schemas.claim_items)?;
+    if own_claims.is_some() || own_lines.is_some() {
+        for (table, schema, batch) in [
+            (CLAIMS, &schemas.claims, own_claims),
+            (CLAIM_ITEMS, &schemas.claim_items, own_lines),
+        ] {
+            let rows = batch.as_ref().map_or(0, |b| b.num_rows() as u64);
+            if table == CLAIMS {
+                planted_counts.claims += rows;
+            } else {
+                planted_counts.lines += rows;
+            }
+            write_parquet(&part_path(out, table, parts), schema, batch.as_slice())?;
+        }
+        parts += 1;
+    }
     reorder(out, &schemas, options.order, options.seed, parts)?;
 
     let patients_path = out.join(format!("{PATIENTS}.parquet"));
@@ -107,27 +161,30 @@ pub fn generate(
             .finish(&schemas.patients)
             .map_err(arrow_error(&patients_path))?,
     );
+    patient_batches.extend(own_batch(PATIENTS, &schemas.patients)?);
     write_parquet(&patients_path, &schemas.patients, &patient_batches)?;
 
     let catalog_path = out.join(format!("{CATALOG}.parquet"));
     let entries = world.catalog.entries.iter().chain(&planted.entries);
     let catalog = catalog_batch(entries, &schemas.catalog).map_err(arrow_error(&catalog_path))?;
-    write_parquet(
-        &catalog_path,
-        &schemas.catalog,
-        std::slice::from_ref(&catalog),
-    )?;
+    let mut catalog = vec![catalog];
+    catalog.extend(own_batch(CATALOG, &schemas.catalog)?);
+    write_parquet(&catalog_path, &schemas.catalog, &catalog)?;
 
     let providers_path = out.join(format!("{PROVIDERS}.parquet"));
     let all_providers = world.providers.iter().chain(&planted.providers);
     let providers =
         providers_batch(all_providers, &schemas.providers).map_err(arrow_error(&providers_path))?;
-    write_parquet(
-        &providers_path,
-        &schemas.providers,
-        std::slice::from_ref(&providers),
-    )?;
+    let mut providers = vec![providers];
+    providers.extend(own_batch(PROVIDERS, &schemas.providers)?);
+    write_parquet(&providers_path, &schemas.providers, &providers)?;
 
+    let mut report = PlantReport::default();
+    if let Some(own) = own.take() {
+        planted.labels.extend(own.labels);
+        sort_labels(&mut planted.labels);
+        report = own.report;
+    }
     let labels_path = out.join("labels.parquet");
     let labels = labels_batch(&planted.labels).map_err(arrow_error(&labels_path))?;
     write_parquet(
@@ -139,16 +196,27 @@ pub fn generate(
     let claims = outputs.iter().map(|o| o.counts.claims).sum::<u64>() + planted_counts.claims;
     let lines = outputs.iter().map(|o| o.counts.lines).sum::<u64>() + planted_counts.lines;
     let patients = patient_batches.iter().map(|b| b.num_rows() as u64).sum();
-    Ok(GenSummary {
+    let rows = |batches: &[RecordBatch]| batches.iter().map(|b| b.num_rows() as u64).sum::<u64>();
+    let summary = GenSummary {
         tables: vec![
             (CLAIMS.to_string(), claims),
             (CLAIM_ITEMS.to_string(), lines),
             (PATIENTS.to_string(), patients),
-            (CATALOG.to_string(), catalog.num_rows() as u64),
-            (PROVIDERS.to_string(), providers.num_rows() as u64),
+            (CATALOG.to_string(), rows(&catalog)),
+            (PROVIDERS.to_string(), rows(&providers)),
             ("labels".to_string(), labels.num_rows() as u64),
         ],
         // Two files per part, and four single files.
         files: 2 * parts as u64 + 4,
-    })
+    };
+    Ok((summary, report))
+}
+
+/// The planted copies' rows of `table`.
+fn own_rows<'a>(own: &'a RuleCases, contract: &Schema, table: &str) -> &'a [Vec<crate::ir::Value>] {
+    contract
+        .tables
+        .iter()
+        .position(|t| t.name == table)
+        .map_or(&[], |t| &own.rows[t])
 }
