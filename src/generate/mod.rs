@@ -34,6 +34,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
+use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 
@@ -64,19 +65,19 @@ pub fn generate(
     generate_planting(options, None, progress).map(|(summary, _)| summary)
 }
 
-/// As [`generate`], and plants the tests of `plant`'s rules too (`gen
+/// As [`generate`], and plants the tests of `rules` too (`gen
 /// --plant`; see `user_rules`): their claims in a part of their own after
 /// the shipped cases', their reference rows after the others', their
 /// labels among the others'. Says what was planted and what was not.
 pub fn generate_planting(
     options: &GenOptions,
-    plant: Option<PlantRules<'_>>,
+    rules: Option<PlantRules<'_>>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(GenSummary, PlantReport), GenError> {
     let out = options.out.as_path();
     let contract = chs_schema();
     // Before anything is written: the copies are checked by running rules.
-    let mut own = plant.map(|p| plant_rule_tests(p, &contract, options.seed));
+    let mut own = rules.map(|p| plant_rule_tests(p, &contract, options.seed));
     prepare_folder(out, &[CLAIMS, CLAIM_ITEMS])?;
     let schemas = Schemas::contract();
     let world = World::build(options.seed, options.patients);
@@ -117,7 +118,7 @@ pub fn generate_planting(
         ClaimTables::planted(),
     ))?;
     let mut names = stream_rng(options.seed, Stream::RuleTests, 1);
-    let mut own_batch = |table: &str, schema| -> Result<Option<RecordBatch>, GenError> {
+    let mut own_batch = |table: &str, schema: &SchemaRef| -> Result<Option<RecordBatch>, GenError> {
         let Some(own) = &own else { return Ok(None) };
         let rows = own_rows(own, &contract, table);
         if rows.is_empty() {
@@ -139,12 +140,15 @@ pub fn generate_planting(
             (CLAIM_ITEMS, &schemas.claim_items, own_lines),
         ] {
             let rows = batch.as_ref().map_or(0, |b| b.num_rows() as u64);
+
             if table == CLAIMS {
                 planted_counts.claims += rows;
             } else {
                 planted_counts.lines += rows;
             }
-            write_parquet(&part_path(out, table, parts), schema, batch.as_slice())?;
+            // A part of each table, empty when the tests give no such rows.
+            let batch = batch.unwrap_or_else(|| RecordBatch::new_empty(schema.clone()));
+            write_parquet(&part_path(out, table, parts), schema, &[batch])?;
         }
         parts += 1;
     }

@@ -102,23 +102,6 @@ impl Case {
             .filter(|t| !t.columns.is_empty())
             .collect()
     }
-
-    /// Every value of column `column` of table `table`.
-    pub fn column<'a>(
-        &'a self,
-        contract: &Schema,
-        table: &str,
-        column: &str,
-    ) -> impl Iterator<Item = &'a Value> + 'a {
-        let place = contract
-            .tables
-            .iter()
-            .position(|t| t.name == table)
-            .and_then(|t| Some((t, contract.tables[t].column_index(column)?)));
-        place
-            .into_iter()
-            .flat_map(move |(t, c)| self.rows[t].iter().map(move |row| &row[c]))
-    }
 }
 
 #[cfg(test)]

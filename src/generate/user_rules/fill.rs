@@ -170,7 +170,7 @@ fn satisfying(op: CompareOp, other: &Value, side: Side) -> Value {
     };
     match other {
         Value::Int(i) => Value::Int(i + step),
-        Value::Decimal(d) => Value::Decimal(d + Decimal::from(step)),
+        Value::Decimal(d) => Value::Decimal(*d + Decimal::from(step)),
         Value::Date(d) => Value::Date(d + step as i32),
         Value::Timestamp(t) => Value::Timestamp(t + step),
         other => other.clone(),
