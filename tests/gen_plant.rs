@@ -226,7 +226,7 @@ fn a_ruleset_with_errors_is_refused_and_nothing_is_written() {
     let rules = dir.path().join("broken.rules");
     std::fs::write(
         &rules,
-        "rule BAD-1 \"坏\" {\n  category x\n  severity high\n  action warn\n  for line in claim_items\n  flag when line.no_such_column > 1\n}\n",
+        "ruleset \"mine\" version \"1\"\nrule BAD-1 \"坏\" {\n  category x\n  severity high\n  action warn\n  for line in claim_items\n  flag when line.no_such_column > 1\n}\n",
     )
     .unwrap();
     let out = dir.path().join("data");
@@ -252,7 +252,9 @@ fn a_test_of_a_table_the_dataset_lacks_is_named() {
     // A table of one's own; the contract's tables come from their file.
     std::fs::write(
         &rules,
-        r#"table referrals "转诊单" {
+        r#"ruleset "mine" version "1"
+
+table referrals "转诊单" {
   claim_id  text
   note      text
   key claim_id
