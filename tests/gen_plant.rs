@@ -300,3 +300,80 @@ rule MY-REF-01 "转诊单 (a referral marked void)" {
         "{stderr}"
     );
 }
+
+/// (rule, claim, line, provider) of a flag, as labels name it: a provider
+/// only for flags on providers.
+type Key = (String, Option<String>, Option<i32>, Option<String>);
+
+fn flag_keys(path: &Path) -> BTreeSet<Key> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|f| {
+            let text = |name: &str| f[name].as_str().map(String::from);
+            let provider = if f["grain"] == "provider" {
+                text("provider_id")
+            } else {
+                None
+            };
+            let line = f["line_no"].as_i64().map(|l| i32::try_from(l).unwrap());
+            (text("rule_id").unwrap(), text("claim_id"), line, provider)
+        })
+        .collect()
+}
+
+#[test]
+fn the_shipped_rules_tests_planted_are_caught_and_their_near_misses_spared() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let (code, stdout, stderr) = claimaudit(&[
+        "gen",
+        "--out",
+        data,
+        "--patients",
+        "200",
+        "--plant",
+        "rulesets/chs",
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    // Population tests set parameters: reported, not planted.
+    assert!(
+        stderr.contains("of rule UPC-01 is not planted: it sets parameters (`with`)"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = claimaudit(&["validate", "--data", data]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let flags = dir.path().join("flags.jsonl");
+    let (code, stdout, stderr) = claimaudit(&[
+        "scan",
+        "--data",
+        data,
+        "--format",
+        "jsonl",
+        "--out",
+        flags.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let flagged = flag_keys(&flags);
+    let labels = read_labels(&Path::new(data).join("labels.parquet")).unwrap();
+    let copies = labels
+        .iter()
+        .filter(|l| l.claim_id.as_deref().is_some_and(|c| c.starts_with('T')))
+        .count();
+    assert!(copies > 300, "{copies} labels of planted test copies");
+    for label in &labels {
+        let key = (
+            label.rule_id.clone(),
+            label.claim_id.clone(),
+            label.line_no,
+            label.provider_id.clone(),
+        );
+        assert_eq!(
+            flagged.contains(&key),
+            label.expect == Expect::Flag,
+            "{label:?}"
+        );
+    }
+}
