@@ -125,21 +125,18 @@ fn a_rule_of_ones_own_fires_exactly_on_its_planted_tests() {
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
 
-    let (code, stdout, stderr) = claimaudit(&[
-        "gen",
-        "--out",
-        data,
-        "--patients",
-        "200",
-        "--plant",
-        rules,
-    ]);
+    let (code, stdout, stderr) =
+        claimaudit(&["gen", "--out", data, "--patients", "200", "--plant", rules]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
-        stdout.contains("MY-IMPLANT-01  fires     x3 \"three units of a rare implant on one line\""),
+        stdout
+            .contains("MY-IMPLANT-01  fires     x3 \"three units of a rare implant on one line\""),
         "{stdout}"
     );
-    assert!(stdout.contains("near-miss x3 \"two units are within the limit\""), "{stdout}");
+    assert!(
+        stdout.contains("near-miss x3 \"two units are within the limit\""),
+        "{stdout}"
+    );
     assert!(
         stderr.contains("rule MY-QUIET-02 has no test that fires; nothing planted for it"),
         "{stderr}"

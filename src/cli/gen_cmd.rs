@@ -28,11 +28,15 @@ use crate::generate::{
         (`expect no flags`) too. Each copy gets ids of its own (claims, patients, providers,\n\
         catalog codes, prefixed `T00001-` and so on), a valid value in every required column\n\
         the test leaves out (nullable ones stay null, as in the test), and is moved by whole\n\
-        weeks into 2023-2024, every date by the same days. A copy is kept only if the rule,\n\
+        weeks into 2023-2024, every date by the same days (a copy the move would change keeps\n\
+        the test's days). A copy is kept only if the rule,\n\
         run over it alone, still gives exactly the test's flags; labels.parquet names the\n\
         rule, the test and the flagged rows, so `scan --rules RULESET` can be checked against\n\
         it. A rule with no firing test, a test that sets parameters (`with`) or gives a table\n\
-        the dataset does not have, is reported and skipped; a ruleset with errors is refused."
+        the dataset does not have, is reported and skipped; a ruleset with errors is refused.\n\
+        A copy holds only the rows its test gives (and the claim its lines need): a patient,\n\
+        provider or catalog entry the test leaves out stays unregistered, so shipped rules such\n\
+        as GHOST-02 may flag the copies as well; the labels list only the planted rule's flags."
 )]
 pub struct GenArgs {
     /// Folder to write into; it must be empty or not exist yet.
@@ -83,8 +87,8 @@ pub fn run(args: &GenArgs) -> Result<u8, String> {
         profile: args.profile,
         ..GenOptions::new(args.out.clone(), args.patients, args.seed)
     };
-    let (summary, report) = generate_planting(&options, plant, &|n| progress.advance(n))
-        .map_err(|e| e.to_string())?;
+    let (summary, report) =
+        generate_planting(&options, plant, &|n| progress.advance(n)).map_err(|e| e.to_string())?;
     progress.finish();
     println!(
         "wrote {} in {:.1} s (seed {})",
@@ -103,9 +107,7 @@ pub fn run(args: &GenArgs) -> Result<u8, String> {
 
 /// What was planted from the ruleset's tests, and (on stderr) what was not.
 fn print_plant_report(report: &PlantReport) {
-    println!(
-        "planted from the ruleset's tests ({COPIES} copies of each, with their own ids):"
-    );
+    println!("planted from the ruleset's tests ({COPIES} copies of each, with their own ids):");
     if report.planted.is_empty() {
         println!("  nothing");
     }

@@ -40,15 +40,15 @@ use rayon::prelude::*;
 
 use self::chunk::{CHUNK_PATIENTS, PartCounts, run_chunk, write_claims_part};
 use self::claim_tables::ClaimTables;
-use self::labels::{labels_batch, sort_labels};
 pub use self::labels::{Expect, LabelRow, labels_arrow_schema, read_labels};
+use self::labels::{labels_batch, sort_labels};
 pub use self::options::{GenError, GenOptions, GenSummary, Order, Profile};
 use self::order::reorder;
 use self::planted::{Rate, plant};
 use self::reference_tables::{PatientTable, Schemas, catalog_batch, providers_batch};
 use self::rng::{Stream, stream_rng};
-use self::user_rules::{RuleCases, plant_rule_tests};
 pub use self::user_rules::{COPIES, PlantReport, PlantRules, PlantedTest};
+use self::user_rules::{RuleCases, plant_rule_tests};
 use self::world::World;
 use self::write::{arrow_error, part_path, prepare_folder, write_parquet};
 use crate::check::chs_schema;
@@ -118,20 +118,21 @@ pub fn generate_planting(
         ClaimTables::planted(),
     ))?;
     let mut names = stream_rng(options.seed, Stream::RuleTests, 1);
-    let mut own_batch = |table: &str, schema: &SchemaRef| -> Result<Option<RecordBatch>, GenError> {
-        let Some(own) = &own else { return Ok(None) };
-        let rows = own_rows(own, &contract, table);
-        if rows.is_empty() {
-            return Ok(None);
-        }
-        let at = contract.table(table).expect("the contract has the table");
-        user_rules::batch(at, rows, schema, &mut names)
-            .map(Some)
-            .map_err(|message| GenError::Planting {
-                table: table.to_string(),
-                message,
-            })
-    };
+    let mut own_batch =
+        |table: &str, schema: &SchemaRef| -> Result<Option<RecordBatch>, GenError> {
+            let Some(own) = &own else { return Ok(None) };
+            let rows = own_rows(own, &contract, table);
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            let at = contract.table(table).expect("the contract has the table");
+            user_rules::batch(at, rows, schema, &mut names)
+                .map(Some)
+                .map_err(|message| GenError::Planting {
+                    table: table.to_string(),
+                    message,
+                })
+        };
     let own_claims = own_batch(CLAIMS, &schemas.claims)?;
     let own_lines = own_batch(CLAIM_ITEMS, &schemas.claim_items)?;
     if own_claims.is_some() || own_lines.is_some() {

@@ -42,7 +42,14 @@ pub fn claim_days(case: &Case, contract: &Schema) -> Option<(i32, i32)> {
 pub fn first_day(case: &Case, contract: &Schema) -> i32 {
     claim_days(case, contract)
         .map(|(first, _)| first)
-        .or_else(|| case.rows.iter().flatten().flatten().filter_map(day_of).min())
+        .or_else(|| {
+            case.rows
+                .iter()
+                .flatten()
+                .flatten()
+                .filter_map(day_of)
+                .min()
+        })
         .unwrap_or(PERIOD_END - 365)
 }
 

@@ -69,9 +69,10 @@ pub fn add_parents(case: &mut Case, contract: &Schema) {
             let t = contract.tables.iter().position(|x| x.name == table)?;
             Some((t, contract.tables[t].column_index(column)?))
         };
-        let (Some((child, fc)), Some((parent, tc))) =
-            (place(&relation.from_table, from), place(&relation.to_table, to))
-        else {
+        let (Some((child, fc)), Some((parent, tc))) = (
+            place(&relation.from_table, from),
+            place(&relation.to_table, to),
+        ) else {
             continue;
         };
         let mut wanted: Vec<Value> = Vec::new();
@@ -200,7 +201,11 @@ mod tests {
     #[test]
     fn lines_without_a_claim_get_one_and_every_required_column_a_value() {
         let chs = chs_schema();
-        let items = chs.tables.iter().position(|x| x.name == "claim_items").unwrap();
+        let items = chs
+            .tables
+            .iter()
+            .position(|x| x.name == "claim_items")
+            .unwrap();
         let width = chs.tables[items].columns.len();
         let mut rows = vec![Vec::new(); chs.tables.len()];
         let line = |code: &str| {

@@ -29,7 +29,8 @@ impl IdColumns {
             contract.table(table).is_some_and(|t| {
                 t.key.as_deref() == Some(columns)
                     && columns.len() == 1
-                    && t.column(&columns[0]).is_some_and(|c| c.ty == ColumnType::Text)
+                    && t.column(&columns[0])
+                        .is_some_and(|c| c.ty == ColumnType::Text)
             })
         };
         let roles = contract
@@ -95,8 +96,14 @@ mod tests {
         assert_eq!(role(&chs, "claims", "claim_id"), Some(IdRole::Key));
         assert_eq!(role(&chs, "claims", "patient_id"), Some(IdRole::Reference));
         assert_eq!(role(&chs, "claims", "provider_id"), Some(IdRole::Reference));
-        assert_eq!(role(&chs, "claim_items", "claim_id"), Some(IdRole::Reference));
-        assert_eq!(role(&chs, "claim_items", "item_code"), Some(IdRole::Reference));
+        assert_eq!(
+            role(&chs, "claim_items", "claim_id"),
+            Some(IdRole::Reference)
+        );
+        assert_eq!(
+            role(&chs, "claim_items", "item_code"),
+            Some(IdRole::Reference)
+        );
         assert_eq!(role(&chs, "claim_items", "line_no"), Some(IdRole::KeyPart));
         assert_eq!(role(&chs, "catalog", "item_code"), Some(IdRole::Key));
         assert_eq!(role(&chs, "claim_items", "doctor_id"), None);

@@ -50,14 +50,19 @@ impl Verifier<'_> {
             .collect();
         let mut actual: Vec<Vec<String>> = flags
             .iter()
-            .map(|f| test.expect_fields.iter().map(|x| field_text(f, *x)).collect())
+            .map(|f| {
+                test.expect_fields
+                    .iter()
+                    .map(|x| field_text(f, *x))
+                    .collect()
+            })
             .collect();
         expected.sort();
         actual.sort();
         let fires = !test.expect.is_empty();
         if (fires && actual != expected) || (!fires && !flags.is_empty()) {
             return Err(format!(
-                "planted with its ids renamed and its left-out columns filled, it gives {} flag(s) where the test expects {}",
+                "planted with its ids renamed and its left-out columns filled, it gives {} flag(s) where the test expects {} (a rule that names an id or a code as written fires on that one only)",
                 flags.len(),
                 test.expect.len()
             ));
@@ -75,7 +80,12 @@ impl Verifier<'_> {
     /// A near-miss's labels: every row of the rule's table in the copy, at
     /// the rule's grain, must not flag.
     fn spared(&self, rule: &Rule, case: &Case, case_name: String) -> Vec<Label> {
-        let Some(t) = self.contract.tables.iter().position(|t| t.name == rule.table) else {
+        let Some(t) = self
+            .contract
+            .tables
+            .iter()
+            .position(|t| t.name == rule.table)
+        else {
             return Vec::new();
         };
         let table = &self.contract.tables[t];
