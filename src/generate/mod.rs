@@ -34,7 +34,6 @@ mod write;
 #[cfg(test)]
 mod tests;
 
-use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 
@@ -46,14 +45,12 @@ pub use self::options::{GenError, GenOptions, GenSummary, Order, Profile};
 use self::order::reorder;
 use self::planted::{Rate, plant};
 use self::reference_tables::{PatientTable, Schemas, catalog_batch, providers_batch};
-use self::rng::{Stream, stream_rng};
 pub use self::user_rules::{COPIES, PlantReport, PlantRules, PlantedTest};
-use self::user_rules::{RuleCases, plant_rule_tests};
+use self::user_rules::{OwnTables, plant_rule_tests};
 use self::world::World;
-use self::write::{arrow_error, part_path, prepare_folder, write_parquet};
+use self::write::{arrow_error, prepare_folder, write_parquet};
 use crate::check::chs_schema;
 use crate::data::contract::{CATALOG, CLAIM_ITEMS, CLAIMS, PATIENTS, PROVIDERS};
-use crate::ir::Schema;
 
 /// Writes a dataset into `options.out`, which must be empty or absent.
 /// `progress` is called (from any thread) with the number of background
@@ -117,40 +114,13 @@ pub fn generate_planting(
         &mut planted.tables,
         ClaimTables::planted(),
     ))?;
-    let mut names = stream_rng(options.seed, Stream::RuleTests, 1);
-    let mut own_batch =
-        |table: &str, schema: &SchemaRef| -> Result<Option<RecordBatch>, GenError> {
-            let Some(own) = &own else { return Ok(None) };
-            let rows = own_rows(own, &contract, table);
-            if rows.is_empty() {
-                return Ok(None);
-            }
-            let at = contract.table(table).expect("the contract has the table");
-            user_rules::batch(at, rows, schema, &mut names)
-                .map(Some)
-                .map_err(|message| GenError::Planting {
-                    table: table.to_string(),
-                    message,
-                })
-        };
-    let own_claims = own_batch(CLAIMS, &schemas.claims)?;
-    let own_lines = own_batch(CLAIM_ITEMS, &schemas.claim_items)?;
-    if own_claims.is_some() || own_lines.is_some() {
-        for (table, schema, batch) in [
-            (CLAIMS, &schemas.claims, own_claims),
-            (CLAIM_ITEMS, &schemas.claim_items, own_lines),
-        ] {
-            let rows = batch.as_ref().map_or(0, |b| b.num_rows() as u64);
-
-            if table == CLAIMS {
-                planted_counts.claims += rows;
-            } else {
-                planted_counts.lines += rows;
-            }
-            // A part of each table, empty when the tests give no such rows.
-            let batch = batch.unwrap_or_else(|| RecordBatch::new_empty(schema.clone()));
-            write_parquet(&part_path(out, table, parts), schema, &[batch])?;
-        }
+    let own_tables = match &own {
+        Some(own) => own.batches(&contract, &schemas, options.seed)?,
+        None => OwnTables::default(),
+    };
+    if let Some(counts) = own_tables.write_part(out, &schemas, parts)? {
+        planted_counts.claims += counts.claims;
+        planted_counts.lines += counts.lines;
         parts += 1;
     }
     reorder(out, &schemas, options.order, options.seed, parts)?;
@@ -166,14 +136,14 @@ pub fn generate_planting(
             .finish(&schemas.patients)
             .map_err(arrow_error(&patients_path))?,
     );
-    patient_batches.extend(own_batch(PATIENTS, &schemas.patients)?);
+    patient_batches.extend(own_tables.patients);
     write_parquet(&patients_path, &schemas.patients, &patient_batches)?;
 
     let catalog_path = out.join(format!("{CATALOG}.parquet"));
     let entries = world.catalog.entries.iter().chain(&planted.entries);
     let catalog = catalog_batch(entries, &schemas.catalog).map_err(arrow_error(&catalog_path))?;
     let mut catalog = vec![catalog];
-    catalog.extend(own_batch(CATALOG, &schemas.catalog)?);
+    catalog.extend(own_tables.catalog);
     write_parquet(&catalog_path, &schemas.catalog, &catalog)?;
 
     let providers_path = out.join(format!("{PROVIDERS}.parquet"));
@@ -181,7 +151,7 @@ pub fn generate_planting(
     let providers =
         providers_batch(all_providers, &schemas.providers).map_err(arrow_error(&providers_path))?;
     let mut providers = vec![providers];
-    providers.extend(own_batch(PROVIDERS, &schemas.providers)?);
+    providers.extend(own_tables.providers);
     write_parquet(&providers_path, &schemas.providers, &providers)?;
 
     let mut report = PlantReport::default();
@@ -215,13 +185,4 @@ pub fn generate_planting(
         files: 2 * parts as u64 + 4,
     };
     Ok((summary, report))
-}
-
-/// The planted copies' rows of `table`.
-fn own_rows<'a>(own: &'a RuleCases, contract: &Schema, table: &str) -> &'a [Vec<crate::ir::Value>] {
-    contract
-        .tables
-        .iter()
-        .position(|t| t.name == table)
-        .map_or(&[], |t| &own.rows[t])
 }
