@@ -1,11 +1,13 @@
 //! The synthetic dataset generator (`claimaudit gen`): a dataset in the CHS
 //! contract whose background is clean, with planted violations and
-//! near-misses of every default rule and their labels.
+//! near-misses of every default rule and their labels; with `--plant`, also
+//! copies of the tests of a ruleset of one's own (`user_rules`).
 //!
 //! Layout of the output folder: `patients.parquet`, `catalog.parquet`,
 //! `providers.parquet`, `claims/part-NNNNN.parquet`,
 //! `claim_items/part-NNNNN.parquet` (one part per chunk of background
-//! patients, then one or more for the planted cases) and `labels.parquet`.
+//! patients, then one or more for the planted cases, then one for the
+//! copies of a ruleset's tests) and `labels.parquet`.
 //! In time or shuffled order the parts are then rewritten, as many, each
 //! holding one span of the new order.
 
