@@ -340,6 +340,12 @@ fn the_shipped_rules_tests_planted_are_caught_and_their_near_misses_spared() {
         stderr.contains("of rule UPC-01 is not planted: it sets parameters (`with`)"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains(
+            "rule UPC-01 has no firing test that could be planted; no violation of it is planted"
+        ),
+        "{stderr}"
+    );
     let (code, stdout, stderr) = claimaudit(&["validate", "--data", data]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     let flags = dir.path().join("flags.jsonl");

@@ -91,8 +91,18 @@ pub fn plant_rule_tests(plant: PlantRules<'_>, contract: &Schema, seed: u64) -> 
             ));
             continue;
         }
+        let before = planter.out.report.planted.len();
         for test in &rule.tests {
             planter.test(rule, test);
+        }
+        let fires = planter.out.report.planted[before..]
+            .iter()
+            .any(|p| p.expect == Expect::Flag);
+        if !fires {
+            planter.out.report.notes.push(format!(
+                "rule {} has no firing test that could be planted; no violation of it is planted",
+                rule.id
+            ));
         }
     }
     planter.out

@@ -107,15 +107,20 @@ fn firing_tests_and_near_misses_are_planted_and_the_rest_reported() {
             ("MY-QTY", "two units do not", Expect::NoFlag, COPIES),
         ]
     );
-    assert_eq!(report.notes.len(), 3, "{:?}", report.notes);
+    assert_eq!(report.notes.len(), 5, "{:?}", report.notes);
     assert!(report.notes[0].starts_with(
         "test \"the code as written\" of rule MY-CODE is not planted: planted with its ids renamed"
     ));
     assert_eq!(
         report.notes[1],
+        "rule MY-CODE has no firing test that could be planted; no violation of it is planted"
+    );
+    assert_eq!(
+        report.notes[2],
         "rule MY-QUIET has no test that fires; nothing planted for it"
     );
-    assert!(report.notes[2].contains("does not pass on its own rows"));
+    assert!(report.notes[3].contains("does not pass on its own rows"));
+    assert!(report.notes[4].starts_with("rule MY-WRONG has no firing test that could be planted"));
 
     // One flag label per firing copy, one spared line per near-miss copy,
     // each copy with its own claim, moved into the period.
