@@ -4,8 +4,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::progress::Progress;
+use crate::check::check_paths;
 use crate::data::load::summary::thousands;
-use crate::generate::{GenOptions, Order, Profile, generate};
+use crate::generate::{
+    COPIES, Expect, GenOptions, Order, PlantReport, PlantRules, Profile, generate_planting,
+};
 
 #[derive(clap::Args)]
 #[command(
@@ -18,7 +21,22 @@ use crate::generate::{GenOptions, Order, Profile, generate};
         `--patients 600000` writes about 10 million lines.\n\n\
         `--order time` and `--order shuffled` rewrite the claim parts through a staging\n\
         folder inside DIR, a part at a time: memory stays near one part's, the run takes\n\
-        about four times as long."
+        about four times as long.\n\n\
+        `--plant RULESET` (a rules file or a folder, as `scan --rules` takes) also plants\n\
+        cases for rules of your own, drawn from each rule's own tests: every test of a rule\n\
+        that has a firing test (`expect flags`) is planted 3 times, its near-misses\n\
+        (`expect no flags`) too. Each copy gets ids of its own (claims, patients, providers,\n\
+        catalog codes, prefixed `T00001-` and so on), a valid value in every required column\n\
+        the test leaves out (nullable ones stay null, as in the test), and is moved by whole\n\
+        weeks into 2023-2024, every date by the same days (a copy the move would change keeps\n\
+        the test's days). A copy is kept only if the rule,\n\
+        run over it alone, still gives exactly the test's flags; labels.parquet names the\n\
+        rule, the test and the flagged rows, so `scan --rules RULESET` can be checked against\n\
+        it. A rule with no firing test, a test that sets parameters (`with`) or gives a table\n\
+        the dataset does not have, is reported and skipped; a ruleset with errors is refused.\n\
+        A copy holds only the rows its test gives (and the claim its lines need): a patient,\n\
+        provider or catalog entry the test leaves out stays unregistered, so shipped rules such\n\
+        as GHOST-02 may flag the copies as well; the labels list only the planted rule's flags."
 )]
 pub struct GenArgs {
     /// Folder to write into; it must be empty or not exist yet.
@@ -37,17 +55,40 @@ pub struct GenArgs {
     /// How densely violations (and near-misses) are planted.
     #[arg(long, value_enum, default_value_t = Profile::Clean)]
     profile: Profile,
+    /// Also plant cases drawn from the tests of this ruleset's rules (a rules
+    /// file or a folder of them; may be repeated), labelled in labels.parquet.
+    #[arg(long, value_name = "RULESET")]
+    plant: Vec<PathBuf>,
 }
 
 pub fn run(args: &GenArgs) -> Result<u8, String> {
     let started = Instant::now();
+    // Checked before anything is written: a ruleset with errors plants nothing.
+    let checked = if args.plant.is_empty() {
+        None
+    } else {
+        let checked = check_paths(&args.plant).map_err(|e| e.to_string())?;
+        if checked.ruleset.is_none() {
+            super::check_cmd::print_diagnostics(&checked);
+            eprintln!("the ruleset to plant has errors; nothing was generated");
+            return Ok(super::EXIT_FINDINGS);
+        }
+        Some(checked)
+    };
+    let plant = checked.as_ref().and_then(|c| {
+        Some(PlantRules {
+            ruleset: c.ruleset.as_ref()?,
+            sources: &c.sources,
+        })
+    });
     let progress = Progress::new("generating", "patients", Some(args.patients));
     let options = GenOptions {
         order: args.order,
         profile: args.profile,
         ..GenOptions::new(args.out.clone(), args.patients, args.seed)
     };
-    let summary = generate(&options, &|n| progress.advance(n)).map_err(|e| e.to_string())?;
+    let (summary, report) =
+        generate_planting(&options, plant, &|n| progress.advance(n)).map_err(|e| e.to_string())?;
     progress.finish();
     println!(
         "wrote {} in {:.1} s (seed {})",
@@ -58,5 +99,29 @@ pub fn run(args: &GenArgs) -> Result<u8, String> {
     for (table, rows) in &summary.tables {
         println!("  {table:<14} {:>12} rows", thousands(*rows));
     }
+    if plant.is_some() {
+        print_plant_report(&report);
+    }
     Ok(0)
+}
+
+/// What was planted from the ruleset's tests, and (on stderr) what was not.
+fn print_plant_report(report: &PlantReport) {
+    println!("planted from the ruleset's tests ({COPIES} copies of each, with their own ids):");
+    if report.planted.is_empty() {
+        println!("  nothing");
+    }
+    for test in &report.planted {
+        let kind = match test.expect {
+            Expect::Flag => "fires",
+            Expect::NoFlag => "near-miss",
+        };
+        println!(
+            "  {:<14} {kind:<9} x{} \"{}\"",
+            test.rule_id, test.copies, test.test
+        );
+    }
+    for note in &report.notes {
+        eprintln!("note: {note}");
+    }
 }

@@ -43,7 +43,7 @@ pub use explain::{RowExplanation, RuleExplanation, Trace, claim_rows, explain_cl
 pub use partitioned::{DEFAULT_MEMORY_LIMIT, ScanError, ScanLimits, ScanReport};
 pub use read::Notes;
 pub use realtime::{Checked, Checker};
-pub use rule_tests::{TestOutcome, run_rule_tests, run_test};
+pub use rule_tests::{TestOutcome, rule_flags, run_rule_tests, run_test};
 pub use run::{ExecOptions, thread_pool};
 pub use scan::{peak_memory_bytes, scan_dataset};
 pub use tables::{Lookups, Tables};

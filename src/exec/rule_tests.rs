@@ -14,7 +14,7 @@ use super::tables::Tables;
 use crate::data::arrow_types::arrow_type;
 use crate::data::values::build_array;
 use crate::flags::Flag;
-use crate::ir::{FlagField, Rule, RuleTest, Ruleset, Value};
+use crate::ir::{FlagField, ParamValue, Rule, RuleTest, Ruleset, TestTable, Value};
 use crate::plan::Selection;
 use crate::syntax::Sources;
 
@@ -52,9 +52,9 @@ fn field_text(flag: &Flag, field: FlagField) -> String {
 }
 
 /// The test's rows as tables (columns not given are filled with nulls later).
-fn test_tables(ruleset: &Ruleset, test: &RuleTest) -> Result<Tables, String> {
+fn test_tables(ruleset: &Ruleset, given_tables: &[TestTable]) -> Result<Tables, String> {
     let mut tables = Tables::new();
-    for given in &test.tables {
+    for given in given_tables {
         let table = ruleset
             .schema
             .table(&given.table)
@@ -101,7 +101,7 @@ pub fn run_test(ruleset: &Ruleset, sources: &Sources, rule: &Rule, test: &RuleTe
             actual,
             explanation,
         };
-    let tables = match test_tables(ruleset, test) {
+    let tables = match test_tables(ruleset, &test.tables) {
         Ok(t) => t,
         Err(why) => {
             return outcome(
@@ -165,6 +165,32 @@ pub fn run_test(ruleset: &Ruleset, sources: &Sources, rule: &Rule, test: &RuleTe
         .flat_map(|claim| explain_claim(&env, &[rule], claim, &flags, sources))
         .collect();
     outcome(false, actual, explanation)
+}
+
+/// The flags `rule` alone gives on `given` rows (in a test's shape: the
+/// columns not given are null), with `overrides` for parameters. The
+/// generator runs a planted copy of a test through this, as `test` runs
+/// the test itself.
+pub fn rule_flags(
+    ruleset: &Ruleset,
+    sources: &Sources,
+    rule: &Rule,
+    given: &[TestTable],
+    overrides: &[(String, ParamValue)],
+) -> Result<Vec<Flag>, String> {
+    let selection = Selection {
+        only: vec![rule.id.clone()],
+        skip_batch_only: false,
+    };
+    let compiled = Compiled::new(ruleset, &selection, sources);
+    let tables = test_tables(ruleset, given)?;
+    let options = ExecOptions {
+        threads: Some(1),
+        overrides: overrides.to_vec(),
+        ..ExecOptions::default()
+    };
+    let env = compiled.env(tables, &options);
+    Ok(compiled.run(&env, &options))
 }
 
 fn sorted(mut rows: Vec<Vec<String>>) -> Vec<Vec<String>> {

@@ -1,6 +1,7 @@
 //! Ground truth for the planted cases (`labels.parquet`): one row per
 //! expected flag and one per near-miss row that must not flag.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
@@ -28,14 +29,17 @@ impl Expect {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label {
-    pub rule_id: &'static str,
+    /// A shipped rule's id, or the id of a rule of the ruleset planted
+    /// with `--plant`.
+    pub rule_id: Cow<'static, str>,
     pub expect: Expect,
     pub grain: Grain,
     pub claim_id: Option<String>,
     pub line_no: Option<i32>,
     pub provider_id: Option<String>,
-    /// A short English description of the case.
-    pub case: &'static str,
+    /// A short English description of the case; for a case planted from a
+    /// rule's test, the test's name.
+    pub case: Cow<'static, str>,
 }
 
 /// The schema of `labels.parquet`.
@@ -64,12 +68,12 @@ pub fn sort_labels(labels: &mut [Label]) {
     }
     labels.sort_by(|a, b| {
         a.rule_id
-            .cmp(b.rule_id)
+            .cmp(&b.rule_id)
             .then_with(|| nulls_last(&a.claim_id, &b.claim_id))
             .then_with(|| nulls_last(&a.line_no, &b.line_no))
             .then_with(|| nulls_last(&a.provider_id, &b.provider_id))
             .then_with(|| a.expect.cmp(&b.expect))
-            .then_with(|| a.case.cmp(b.case))
+            .then_with(|| a.case.cmp(&b.case))
     });
 }
 
@@ -78,7 +82,7 @@ pub fn labels_batch(labels: &[Label]) -> Result<RecordBatch, ArrowError> {
         Arc::new(labels.iter().map(|l| Some(f(l))).collect::<StringArray>())
     };
     let columns: Vec<ArrayRef> = vec![
-        text(|l| l.rule_id),
+        text(|l| &l.rule_id),
         text(|l| l.expect.as_str()),
         text(|l| l.grain.as_str()),
         Arc::new(
@@ -94,7 +98,7 @@ pub fn labels_batch(labels: &[Label]) -> Result<RecordBatch, ArrowError> {
                 .map(|l| l.provider_id.as_deref())
                 .collect::<StringArray>(),
         ),
-        text(|l| l.case),
+        text(|l| &l.case),
     ];
     RecordBatch::try_new(labels_arrow_schema(), columns)
 }

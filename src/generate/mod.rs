@@ -1,11 +1,13 @@
 //! The synthetic dataset generator (`claimaudit gen`): a dataset in the CHS
 //! contract whose background is clean, with planted violations and
-//! near-misses of every default rule and their labels.
+//! near-misses of every default rule and their labels; with `--plant`, also
+//! copies of the tests of a ruleset of one's own (`user_rules`).
 //!
 //! Layout of the output folder: `patients.parquet`, `catalog.parquet`,
 //! `providers.parquet`, `claims/part-NNNNN.parquet`,
 //! `claim_items/part-NNNNN.parquet` (one part per chunk of background
-//! patients, then one or more for the planted cases) and `labels.parquet`.
+//! patients, then one or more for the planted cases, then one for the
+//! copies of a ruleset's tests) and `labels.parquet`.
 //! In time or shuffled order the parts are then rewritten, as many, each
 //! holding one span of the new order.
 
@@ -27,24 +29,29 @@ mod providers;
 mod reference_tables;
 mod regions;
 mod rng;
+mod user_rules;
 mod world;
 mod write;
 
 #[cfg(test)]
 mod tests;
 
+use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 
 use self::chunk::{CHUNK_PATIENTS, PartCounts, run_chunk, write_claims_part};
 use self::claim_tables::ClaimTables;
-use self::labels::labels_batch;
 pub use self::labels::{Expect, LabelRow, labels_arrow_schema, read_labels};
+use self::labels::{labels_batch, sort_labels};
 pub use self::options::{GenError, GenOptions, GenSummary, Order, Profile};
 use self::order::reorder;
 use self::planted::{Rate, plant};
 use self::reference_tables::{PatientTable, Schemas, catalog_batch, providers_batch};
+pub use self::user_rules::{COPIES, PlantReport, PlantRules, PlantedTest};
+use self::user_rules::{OwnTables, plant_rule_tests};
 use self::world::World;
 use self::write::{arrow_error, prepare_folder, write_parquet};
+use crate::check::chs_schema;
 use crate::data::contract::{CATALOG, CLAIM_ITEMS, CLAIMS, PATIENTS, PROVIDERS};
 
 /// Writes a dataset into `options.out`, which must be empty or absent.
@@ -54,7 +61,22 @@ pub fn generate(
     options: &GenOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<GenSummary, GenError> {
+    generate_planting(options, None, progress).map(|(summary, _)| summary)
+}
+
+/// As [`generate`], and plants the tests of `rules` too (`gen
+/// --plant`; see `user_rules`): their claims in a part of their own after
+/// the shipped cases', their reference rows after the others', their
+/// labels among the others'. Says what was planted and what was not.
+pub fn generate_planting(
+    options: &GenOptions,
+    rules: Option<PlantRules<'_>>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(GenSummary, PlantReport), GenError> {
     let out = options.out.as_path();
+    let contract = chs_schema();
+    // Before anything is written: the copies are checked by running rules.
+    let mut own = rules.map(|p| plant_rule_tests(p, &contract, options.seed));
     prepare_folder(out, &[CLAIMS, CLAIM_ITEMS])?;
     let schemas = Schemas::contract();
     let world = World::build(options.seed, options.patients);
@@ -94,6 +116,15 @@ pub fn generate(
         &mut planted.tables,
         ClaimTables::planted(),
     ))?;
+    let own_tables = match &own {
+        Some(own) => own.batches(&contract, &schemas, options.seed)?,
+        None => OwnTables::default(),
+    };
+    if let Some(counts) = own_tables.write_part(out, &schemas, parts)? {
+        planted_counts.claims += counts.claims;
+        planted_counts.lines += counts.lines;
+        parts += 1;
+    }
     reorder(out, &schemas, options.order, options.seed, parts)?;
 
     let patients_path = out.join(format!("{PATIENTS}.parquet"));
@@ -107,27 +138,30 @@ pub fn generate(
             .finish(&schemas.patients)
             .map_err(arrow_error(&patients_path))?,
     );
+    patient_batches.extend(own_tables.patients);
     write_parquet(&patients_path, &schemas.patients, &patient_batches)?;
 
     let catalog_path = out.join(format!("{CATALOG}.parquet"));
     let entries = world.catalog.entries.iter().chain(&planted.entries);
     let catalog = catalog_batch(entries, &schemas.catalog).map_err(arrow_error(&catalog_path))?;
-    write_parquet(
-        &catalog_path,
-        &schemas.catalog,
-        std::slice::from_ref(&catalog),
-    )?;
+    let mut catalog = vec![catalog];
+    catalog.extend(own_tables.catalog);
+    write_parquet(&catalog_path, &schemas.catalog, &catalog)?;
 
     let providers_path = out.join(format!("{PROVIDERS}.parquet"));
     let all_providers = world.providers.iter().chain(&planted.providers);
     let providers =
         providers_batch(all_providers, &schemas.providers).map_err(arrow_error(&providers_path))?;
-    write_parquet(
-        &providers_path,
-        &schemas.providers,
-        std::slice::from_ref(&providers),
-    )?;
+    let mut providers = vec![providers];
+    providers.extend(own_tables.providers);
+    write_parquet(&providers_path, &schemas.providers, &providers)?;
 
+    let mut report = PlantReport::default();
+    if let Some(own) = own.take() {
+        planted.labels.extend(own.labels);
+        sort_labels(&mut planted.labels);
+        report = own.report;
+    }
     let labels_path = out.join("labels.parquet");
     let labels = labels_batch(&planted.labels).map_err(arrow_error(&labels_path))?;
     write_parquet(
@@ -139,16 +173,18 @@ pub fn generate(
     let claims = outputs.iter().map(|o| o.counts.claims).sum::<u64>() + planted_counts.claims;
     let lines = outputs.iter().map(|o| o.counts.lines).sum::<u64>() + planted_counts.lines;
     let patients = patient_batches.iter().map(|b| b.num_rows() as u64).sum();
-    Ok(GenSummary {
+    let rows = |batches: &[RecordBatch]| batches.iter().map(|b| b.num_rows() as u64).sum::<u64>();
+    let summary = GenSummary {
         tables: vec![
             (CLAIMS.to_string(), claims),
             (CLAIM_ITEMS.to_string(), lines),
             (PATIENTS.to_string(), patients),
-            (CATALOG.to_string(), catalog.num_rows() as u64),
-            (PROVIDERS.to_string(), providers.num_rows() as u64),
+            (CATALOG.to_string(), rows(&catalog)),
+            (PROVIDERS.to_string(), rows(&providers)),
             ("labels".to_string(), labels.num_rows() as u64),
         ],
         // Two files per part, and four single files.
         files: 2 * parts as u64 + 4,
-    })
+    };
+    Ok((summary, report))
 }

@@ -85,6 +85,8 @@ pub enum GenError {
         path: PathBuf,
         source: parquet::errors::ParquetError,
     },
+    #[error("cannot write the rows planted from tests in `{table}`: {message}")]
+    Planting { table: String, message: String },
     #[error("{}: {source}", path.display())]
     Arrow {
         path: PathBuf,

@@ -16,6 +16,8 @@ pub enum Stream {
     Planted = 2,
     /// One chunk of background patients (index = chunk number).
     Chunk = 3,
+    /// The copies of a ruleset's tests planted with `--plant`.
+    RuleTests = 4,
 }
 
 /// SplitMix64's finaliser: spreads nearby seeds over the whole state space.

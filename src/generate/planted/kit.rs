@@ -563,13 +563,13 @@ impl<'w> Kit<'w> {
             Target::Provider(provider) => (Grain::Provider, None, None, Some(provider)),
         };
         self.labels.push(Label {
-            rule_id,
+            rule_id: rule_id.into(),
             expect,
             grain,
             claim_id,
             line_no,
             provider_id,
-            case,
+            case: case.into(),
         });
     }
 }
