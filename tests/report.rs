@@ -384,3 +384,43 @@ fn the_page_works_in_a_headless_browser() {
         }
     }
 }
+
+#[test]
+fn the_scan_writes_a_run_summary_beside_its_flags() {
+    let s = scanned();
+    let flags = read_flags(&s.flags);
+    let path = s.root.join("flags.parquet.summary.json");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(summary["flags"], flags.len());
+    assert_eq!(summary["ruleset"]["hash"], *flags[0].ruleset_hash);
+    assert_eq!(
+        summary["rules"].as_object().unwrap().len(),
+        21,
+        "every rule run is listed"
+    );
+    let mut per_rule: BTreeMap<String, (u64, rust_decimal::Decimal)> = BTreeMap::new();
+    for f in &flags {
+        let entry = per_rule.entry(f.rule_id.to_string()).or_default();
+        entry.0 += 1;
+        entry.1 += f.amount_at_stake.unwrap_or_default();
+    }
+    for (rule, (n, amount)) in &per_rule {
+        assert_eq!(summary["rules"][rule]["flags"], *n, "{rule}");
+        let written: rust_decimal::Decimal = summary["rules"][rule]["amount_at_stake"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(written, *amount, "{rule}");
+    }
+    let total: rust_decimal::Decimal = per_rule.values().map(|(_, a)| *a).sum();
+    let written: rust_decimal::Decimal = summary["amount_at_stake_of_flags"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(written, total);
+    assert!(summary["rows_read"]["claim_items"].as_u64().unwrap() > 0);
+    assert!(summary["seconds"]["total"].as_f64().unwrap() > 0.0);
+}

@@ -11,7 +11,8 @@ use crate::check::check_paths_or_shipped;
     long_about = "Print the catalog of a ruleset's rules for supervisors, in Markdown: for each rule\n\
     its id, name, category, severity, action, basis, what it looks at, when it fires (quoted from\n\
     the rule), its parameters and how many tests it has. docs/rules.md is this output for the\n\
-    shipped ruleset. Without PATHS, documents the shipped CHS ruleset."
+    shipped ruleset. Without PATHS, documents the shipped CHS ruleset.\n\n\
+    Exit codes: 0 printed, 1 the ruleset has errors, 2 could not run."
 )]
 pub struct DocArgs {
     /// Rule files or folders.

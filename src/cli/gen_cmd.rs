@@ -36,7 +36,8 @@ use crate::generate::{
         the dataset does not have, is reported and skipped; a ruleset with errors is refused.\n\
         A copy holds only the rows its test gives (and the claim its lines need): a patient,\n\
         provider or catalog entry the test leaves out stays unregistered, so shipped rules such\n\
-        as GHOST-02 may flag the copies as well; the labels list only the planted rule's flags."
+        as GHOST-02 may flag the copies as well; the labels list only the planted rule's flags.\n\n\
+        Exit codes: 0 written, 1 the --plant ruleset has errors (nothing written), 2 could not run."
 )]
 pub struct GenArgs {
     /// Folder to write into; it must be empty or not exist yet.

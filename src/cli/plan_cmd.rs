@@ -27,7 +27,8 @@ pub enum PlanFormat {
     runs merged. Then the columns read from each table, the lookups along relations (each built once\n\
     and shared), one pass per table with the rules it runs, the exchange, and the partitionings keyed\n\
     rules share. With --format json, the operators, exchange, loads and lookups for programs.\n\
-    Without PATHS, plans the shipped CHS ruleset."
+    Without PATHS, plans the shipped CHS ruleset.\n\n\
+    Exit codes: 0 planned, 1 the ruleset has errors, 2 could not run."
 )]
 pub struct PlanArgs {
     /// Rule files or folders.

@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use super::read_args::ReadArgs;
 use crate::check::{check_paths_or_shipped, ruleset_hash};
-use crate::report::{build_report, html, rule_infos, write_beside, xlsx};
+use crate::flags::write_beside;
+use crate::report::{build_report, html, rule_infos, xlsx};
 
 #[derive(clap::Args)]
 #[command(

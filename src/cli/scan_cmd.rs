@@ -6,9 +6,9 @@ use std::time::Instant;
 use super::output::print_scan_summary;
 use super::progress::Progress;
 use super::read_args::ReadArgs;
-use crate::check::check_paths_or_shipped;
+use crate::check::{check_paths_or_shipped, ruleset_hash};
 use crate::data::load::summary::thousands;
-use crate::exec::{Compiled, DEFAULT_MEMORY_LIMIT, ExecOptions, ScanError, ScanLimits};
+use crate::exec::{Compiled, DEFAULT_MEMORY_LIMIT, ExecOptions, ScanError, ScanLimits, ScanStep};
 use crate::flags::{BackgroundWriter, FlagFormat, FlagWriter};
 use crate::plan::Selection;
 
@@ -24,7 +24,12 @@ use crate::plan::Selection;
     patient; `claimaudit plan` shows it) and the rules run a partition at a time. What does not\n\
     fit under --memory-limit is written to a private folder in --temp-dir, removed when the scan\n\
     ends, however it ends; the flags are the same bytes whatever the limit.\n\n\
-    Exit codes: 0 scanned (whether or not rules fired), 1 the ruleset has errors, 2 could not run."
+    Beside the flags, FILE.summary.json says what was scanned with which ruleset (its hash),\n\
+    the rows read, the flags and money at stake per rule, and the seconds each phase took.\n\n\
+    Progress goes to stderr: a bar on a terminal; on a log, a line every ten seconds with the\n\
+    count, percentage and time left of the phase (reading, running rules, writing flags).\n\n\
+    Exit codes: 0 scanned (whether or not rules fired), 1 the ruleset has errors, 2 could not run,\n\
+    130 interrupted (nothing is left behind)."
 )]
 pub struct ScanArgs {
     /// The dataset folder.
@@ -62,6 +67,7 @@ pub struct ScanArgs {
 
 pub fn run(args: &ScanArgs) -> Result<u8, String> {
     let started = Instant::now();
+    let started_at = chrono::Utc::now();
     let checked = check_paths_or_shipped(&args.rules).map_err(|e| e.to_string())?;
     let Some(ruleset) = checked.ruleset.as_ref() else {
         super::check_cmd::print_diagnostics(&checked);
@@ -103,16 +109,23 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
     .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
     let unfinished = writer.temp_path().to_path_buf();
     let mut writer = BackgroundWriter::start(writer);
-    let progress = Progress::new("reading", "rows", None);
+    let to_read = compiled.rows_to_read(&args.data, &options.load);
+    let progress = Progress::new("reading", "rows", to_read);
+    let steps = std::sync::Mutex::new(Steps::default());
+    let mut amounts = Amounts::default();
     let report = compiled.scan_into(
         &args.data,
         &options,
         &limits,
-        &|table, rows| {
-            progress.set_label(table);
-            progress.set(rows);
+        &|step| {
+            if let Ok(mut steps) = steps.lock() {
+                steps.show(step, &progress);
+            }
         },
-        &mut |chunk| writer.write(chunk),
+        &mut |chunk| {
+            amounts.add(&chunk);
+            writer.write(chunk)
+        },
     );
     progress.finish();
     let report = report.map_err(|error| match error {
@@ -147,11 +160,171 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
         &[("finish", write_time)],
         started.elapsed(),
     );
+    let summary_path = run_summary_path(&args.out);
+    let summary = run_summary(&RunFacts {
+        args,
+        ruleset,
+        hash: &ruleset_hash(&checked.sources),
+        selection: &selection,
+        report: &report,
+        amounts: &amounts,
+        started_at,
+        elapsed: started.elapsed(),
+        write_time,
+    });
+    crate::flags::write_beside(&summary_path, |file| {
+        serde_json::to_writer_pretty(&mut *file, &summary)
+            .map_err(|e| format!("{}: {e}", summary_path.display()))
+    })?;
     println!();
     println!(
-        "wrote {} flags to {}",
+        "wrote {} flags to {} (run summary: {})",
         thousands(report.flags),
-        args.out.display()
+        args.out.display(),
+        summary_path.display()
     );
     Ok(0)
+}
+
+/// Shows each step of the scan as a phase of the progress: reading (rows
+/// of every table, towards the total the Parquet files declare), running
+/// the rules (rows), writing the flags.
+#[derive(Default)]
+struct Steps {
+    phase: u8,
+    table: String,
+    read_before: u64,
+    read_in_table: u64,
+}
+
+impl Steps {
+    fn show(&mut self, step: ScanStep<'_>, progress: &Progress) {
+        match step {
+            ScanStep::Read { table, rows } => {
+                if self.table != table {
+                    self.read_before += self.read_in_table;
+                    table.clone_into(&mut self.table);
+                    progress.set_label(&format!("reading {table}"));
+                }
+                self.read_in_table = rows;
+                progress.set(self.read_before + rows);
+            }
+            ScanStep::Execute { rows, total } => {
+                if self.phase < 1 {
+                    self.phase = 1;
+                    progress.phase("running rules", "rows", Some(total));
+                }
+                progress.set(rows);
+            }
+            ScanStep::Write { flags, total } => {
+                if self.phase < 2 {
+                    self.phase = 2;
+                    progress.phase("writing flags", "flags", Some(total));
+                }
+                progress.set(flags);
+            }
+        }
+    }
+}
+
+/// Money at stake per rule over the flags written.
+#[derive(Default)]
+struct Amounts {
+    per_rule: std::collections::BTreeMap<String, rust_decimal::Decimal>,
+    total: rust_decimal::Decimal,
+}
+
+impl Amounts {
+    fn add(&mut self, flags: &[crate::flags::Flag]) {
+        for flag in flags {
+            if let Some(amount) = flag.amount_at_stake {
+                *self.per_rule.entry(flag.rule_id.to_string()).or_default() += amount;
+                self.total += amount;
+            }
+        }
+    }
+}
+
+/// `flags.parquet` → `flags.parquet.summary.json`, beside it.
+fn run_summary_path(out: &std::path::Path) -> PathBuf {
+    let mut name = out.as_os_str().to_owned();
+    name.push(".summary.json");
+    PathBuf::from(name)
+}
+
+struct RunFacts<'a> {
+    args: &'a ScanArgs,
+    ruleset: &'a crate::ir::Ruleset,
+    hash: &'a str,
+    selection: &'a Selection,
+    report: &'a crate::exec::ScanReport,
+    amounts: &'a Amounts,
+    started_at: chrono::DateTime<chrono::Utc>,
+    elapsed: std::time::Duration,
+    write_time: std::time::Duration,
+}
+
+/// The run summary written beside the flags: what was scanned with what,
+/// what it found, and how long each phase took (`docs/data.md`).
+fn run_summary(f: &RunFacts<'_>) -> serde_json::Value {
+    let rules_run: Vec<&str> = f
+        .ruleset
+        .rules
+        .iter()
+        .filter(|r| f.selection.only.is_empty() || f.selection.only.contains(&r.id))
+        .map(|r| r.id.as_str())
+        .collect();
+    let flags_per_rule: serde_json::Map<String, serde_json::Value> = rules_run
+        .iter()
+        .map(|id| {
+            let flags = f.report.flags_per_rule.get(*id).copied().unwrap_or(0);
+            let amount = f.amounts.per_rule.get(*id).copied().unwrap_or_default();
+            (
+                (*id).to_owned(),
+                serde_json::json!({ "flags": flags, "amount_at_stake": money(amount) }),
+            )
+        })
+        .collect();
+    let mut timings: serde_json::Map<String, serde_json::Value> = f
+        .report
+        .phases
+        .iter()
+        .map(|(name, d)| ((*name).to_owned(), seconds(*d)))
+        .collect();
+    timings.insert("finish".into(), seconds(f.write_time));
+    timings.insert("total".into(), seconds(f.elapsed));
+    serde_json::json!({
+        "claimaudit_version": env!("CARGO_PKG_VERSION"),
+        "dataset": f.args.data.display().to_string(),
+        "flags_file": f.args.out.display().to_string(),
+        "format": match f.args.format { FlagFormat::Parquet => "parquet", FlagFormat::Jsonl => "jsonl" },
+        "ruleset": {
+            "name": f.ruleset.name,
+            "version": f.ruleset.version,
+            "hash": f.hash,
+        },
+        "started_at": f.started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "finished_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "rows_read": f.report.rows.iter().map(|(t, n)| (t.clone(), serde_json::json!(n))).collect::<serde_json::Map<_, _>>(),
+        "flags": f.report.flags,
+        "amount_at_stake_of_flags": money(f.amounts.total),
+        "rules": flags_per_rule,
+        "seconds": timings,
+        "partitions": f.report.partitions,
+        "spilled_bytes": f.report.spilled_bytes,
+        "peak_memory_bytes": crate::exec::peak_memory_bytes(),
+        "threads": f.args.threads.unwrap_or_else(rayon::current_num_threads),
+        "memory_limit_bytes": f.args.memory_limit.unwrap_or(DEFAULT_MEMORY_LIMIT),
+    })
+}
+
+/// Money as an exact decimal string with its cents (`"112.50"`).
+fn money(amount: rust_decimal::Decimal) -> String {
+    let mut cents = amount;
+    cents.rescale(2);
+    cents.to_string()
+}
+
+fn seconds(d: std::time::Duration) -> serde_json::Value {
+    serde_json::json!((d.as_secs_f64() * 1000.0).round() / 1000.0)
 }

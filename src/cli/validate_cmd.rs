@@ -7,6 +7,7 @@ use super::progress::Progress;
 use super::read_args::ReadArgs;
 use crate::check::check_paths;
 use crate::check::chs_schema;
+use crate::data::load::read::rows_in;
 use crate::data::load::{Thoroughness, validate_dataset_with};
 
 #[derive(clap::Args)]
@@ -48,15 +49,26 @@ pub fn run(args: &ValidateArgs) -> Result<u8, String> {
             }
         }
     };
-    let progress = Progress::new("validating", "rows", None);
+    let total = rows_in(&args.data, &schema, &args.read.options(), &|_| true);
+    let progress = Progress::new("validating", "rows", total);
+    // Tables are read one after another, each counting from 0.
+    let tables: std::sync::Mutex<(String, u64, u64)> = Default::default();
     let validation = validate_dataset_with(
         &args.data,
         &schema,
         &args.read.options(),
         Thoroughness::AllProblems,
         &|table, rows| {
-            progress.set_label(table);
-            progress.set(rows);
+            let Ok(mut at) = tables.lock() else {
+                return;
+            };
+            if at.0 != table {
+                at.1 += at.2;
+                table.clone_into(&mut at.0);
+                progress.set_label(&format!("validating {table}"));
+            }
+            at.2 = rows;
+            progress.set(at.1 + rows);
         },
     );
     progress.finish();

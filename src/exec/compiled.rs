@@ -87,6 +87,14 @@ impl<'r> Compiled<'r> {
         read_stored(&self.plan, dir, load, progress, true)
     }
 
+    /// The rows the plan will read from `dir`, from the Parquet files'
+    /// metadata, before anything is read: the total for progress. `None`
+    /// when a table is CSV (its rows are known only once read) or missing.
+    pub fn rows_to_read(&self, dir: &Path, load: &LoadOptions) -> Option<u64> {
+        let wanted = |t: &str| self.plan.loads.iter().any(|l| l.table == t);
+        crate::data::load::read::rows_in(dir, &self.plan.ruleset.schema, load, &wanted)
+    }
+
     /// A frame of `table` with every column the plan reads from it (those
     /// the batch lacks are nulls); `None` when the plan reads no such table.
     pub fn frame(&self, table: &str, batch: Option<RecordBatch>) -> Option<Frame> {

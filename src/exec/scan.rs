@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::compiled::Compiled;
-use super::partitioned::{ScanError, ScanLimits, ScanReport};
+use super::partitioned::{ScanError, ScanLimits, ScanReport, ScanStep};
 use super::run::ExecOptions;
 use super::tables::Tables;
 use crate::flags::Flag;
@@ -29,7 +29,11 @@ pub fn scan_dataset(
         dir,
         options,
         &ScanLimits::default(),
-        progress,
+        &|step| {
+            if let ScanStep::Read { table, rows } = step {
+                progress(table, rows);
+            }
+        },
         &mut |chunk| {
             flags.extend(chunk);
             Ok(())

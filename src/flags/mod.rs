@@ -11,4 +11,6 @@ pub use record::{
     Flag, Grain, amount_to_cent, flags_arrow_schema, flags_from_batch, try_flags_from_batch,
 };
 pub use runs::FlagRuns;
-pub use write::{BackgroundWriter, FlagFormat, FlagWriter, flag_json, flags_batch, write_flags};
+pub use write::{
+    BackgroundWriter, FlagFormat, FlagWriter, flag_json, flags_batch, write_beside, write_flags,
+};

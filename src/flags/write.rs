@@ -284,6 +284,33 @@ impl Drop for BackgroundWriter {
     }
 }
 
+/// Writes a file under a temporary name beside `out`, then renames it: a
+/// report is never seen half written. It gets the mode any new file gets
+/// (0666 less the umask), as the flags file does.
+pub fn write_beside(
+    out: &std::path::Path,
+    write: impl FnOnce(&mut std::fs::File) -> Result<(), String>,
+) -> Result<(), String> {
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    if !dir.is_dir() {
+        return Err(format!("the folder {} does not exist", dir.display()));
+    }
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut temp = builder
+        .tempfile_in(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    write(temp.as_file_mut())?;
+    temp.as_file()
+        .sync_all()
+        .and_then(|()| temp.persist(out).map(drop).map_err(|e| e.error))
+        .map_err(|e| format!("{}: {e}", out.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 
 use rust_decimal::Decimal;
 
+use crate::data::load::summary::thousands;
 use crate::flags::Grain;
 
 pub fn severity_zh(severity: &str) -> &str {
@@ -41,23 +42,16 @@ pub fn money(amount: Decimal) -> String {
     } else {
         ""
     };
-    format!("{sign}{}.{fraction}", group(whole))
+    // Amounts are Decimal128(18, 2): the whole part fits a u64.
+    let whole = whole
+        .parse::<u64>()
+        .map_or_else(|_| whole.to_owned(), thousands);
+    format!("{sign}{whole}.{fraction}")
 }
 
 /// `1234567` as `1,234,567`.
 pub fn count(n: u64) -> String {
-    group(&n.to_string())
-}
-
-fn group(digits: &str) -> String {
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    thousands(n)
 }
 
 /// `part` as a percentage of `whole`, one decimal: `12.5%`.

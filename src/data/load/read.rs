@@ -148,6 +148,28 @@ pub fn units(source: &TableSource) -> Vec<Unit<'_>> {
     units_of(source, UNIT_ROWS)
 }
 
+/// The rows of the tables of `schema` that `wanted` names in `dir`, from
+/// the Parquet files' metadata, without reading them; `None` when a table
+/// is CSV (its rows are known only once read) or cannot be found.
+pub fn rows_in(
+    dir: &std::path::Path,
+    schema: &crate::ir::Schema,
+    options: &super::LoadOptions,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Option<u64> {
+    let located = super::locate_all(dir, schema, options, wanted);
+    if !located.problems.is_empty() {
+        return None;
+    }
+    let mut total = 0u64;
+    for source in &located.sources {
+        for unit in units(source) {
+            total += unit.rows?;
+        }
+    }
+    Some(total)
+}
+
 /// `units` with pieces of about `unit_rows` rows.
 pub fn units_of(source: &TableSource, unit_rows: u64) -> Vec<Unit<'_>> {
     let mut out = Vec::new();

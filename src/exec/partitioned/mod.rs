@@ -35,7 +35,7 @@ use crate::plan::{Exchange, Route, Routed};
 use buckets::Buckets;
 use intake::Intake;
 use outcome::size;
-pub use outcome::{DEFAULT_MEMORY_LIMIT, ScanError, ScanLimits, ScanReport};
+pub use outcome::{DEFAULT_MEMORY_LIMIT, ScanError, ScanLimits, ScanReport, ScanStep};
 use route::{BUCKETS, Router};
 pub use spill::SpillDir;
 
@@ -48,9 +48,10 @@ impl Compiled<'_> {
         dir: &std::path::Path,
         options: &ExecOptions,
         limits: &ScanLimits,
-        progress: &(dyn Fn(&str, u64) + Sync),
+        progress: &(dyn Fn(ScanStep<'_>) + Sync),
         sink: &mut dyn FnMut(Vec<Flag>) -> std::io::Result<()>,
     ) -> Result<ScanReport, ScanError> {
+        let read_progress = |table: &str, rows: u64| progress(ScanStep::Read { table, rows });
         // Refused before anything is read.
         let mut spill = SpillDir::create(&limits.temp_dir).map_err(ScanError::Io)?;
         let mut report = ScanReport::default();
@@ -62,13 +63,14 @@ impl Compiled<'_> {
                 limits,
                 &mut spill,
                 progress,
+                &read_progress,
                 &mut runs,
                 &mut report,
             )?,
             Exchange::Whole { .. } => {
                 let started = Instant::now();
                 let (tables, notes) = self
-                    .read_compact(dir, &options.load, progress)
+                    .read_compact(dir, &options.load, &read_progress)
                     .map_err(ScanError::Data)?;
                 report.phases.push(("read", started.elapsed()));
                 report.notes = notes;
@@ -82,7 +84,10 @@ impl Compiled<'_> {
                     })
                     .collect();
                 release_freed_memory();
+                let total = report.rows.iter().map(|(_, n)| n).sum();
+                progress(ScanStep::Execute { rows: 0, total });
                 let (flags, phases) = self.run_tables(tables, options);
+                progress(ScanStep::Execute { rows: total, total });
                 report.phases.extend(phases);
                 report.partitions = 1;
                 runs.push(flags)?;
@@ -91,11 +96,20 @@ impl Compiled<'_> {
         let started = Instant::now();
         let counts = &mut report.flags_per_rule;
         let mut total = 0u64;
+        let all = runs.len();
+        progress(ScanStep::Write {
+            flags: 0,
+            total: all,
+        });
         runs.merge(64 * 1024, &mut |chunk: Vec<Flag>| {
             for flag in &chunk {
                 *counts.entry(flag.rule_id.to_string()).or_insert(0) += 1;
             }
             total += chunk.len() as u64;
+            progress(ScanStep::Write {
+                flags: total,
+                total: all,
+            });
             sink(chunk)
         })?;
         report.flags = total;
@@ -112,13 +126,14 @@ impl Compiled<'_> {
         options: &ExecOptions,
         limits: &ScanLimits,
         spill: &mut SpillDir,
-        progress: &(dyn Fn(&str, u64) + Sync),
+        progress: &(dyn Fn(ScanStep<'_>) + Sync),
+        read_progress: &(dyn Fn(&str, u64) + Sync),
         runs: &mut FlagRuns,
         report: &mut ScanReport,
     ) -> Result<(), ScanError> {
         let started = Instant::now();
         let pool = thread_pool(options.threads);
-        let read = self.read_routed(dir, options, limits, spill, progress, &pool)?;
+        let read = self.read_routed(dir, options, limits, spill, read_progress, &pool)?;
         report.notes = read.notes;
         report.rows = self
             .plan()
@@ -149,6 +164,7 @@ impl Compiled<'_> {
             &pool,
             runs,
             report,
+            progress,
         )?;
         report.spilled_bytes += spill.bytes_written();
         report.phases.push(("execute", started.elapsed()));
@@ -265,6 +281,7 @@ impl Compiled<'_> {
         pool: &rayon::ThreadPool,
         runs: &mut FlagRuns,
         report: &mut ScanReport,
+        progress: &(dyn Fn(ScanStep<'_>) + Sync),
     ) -> Result<(), ScanError> {
         let plan = self.plan();
         let ruleset = plan.ruleset;
@@ -294,6 +311,9 @@ impl Compiled<'_> {
         // Consecutive buckets run together up to a tenth of the limit: the
         // engine holds a few times a partition's rows while it runs.
         let target = (limits.memory / 10).max(1);
+        let total: u64 = (0..BUCKETS).map(|b| buckets.rows(b)).sum();
+        let mut done = 0u64;
+        progress(ScanStep::Execute { rows: 0, total });
         let mut first = 0;
         while first < BUCKETS {
             let mut last = first + 1;
@@ -304,7 +324,8 @@ impl Compiled<'_> {
             }
             let group = first..last;
             first = last;
-            if group.clone().all(|b| buckets.rows(b) == 0) {
+            let group_rows: u64 = group.clone().map(|b| buckets.rows(b)).sum();
+            if group_rows == 0 {
                 continue;
             }
             // A partition holds a few times its rows while it runs: flag
@@ -366,6 +387,8 @@ impl Compiled<'_> {
             }
             runs.push(flags)?;
             report.partitions += 1;
+            done += group_rows;
+            progress(ScanStep::Execute { rows: done, total });
         }
         log_memory("partitions");
 

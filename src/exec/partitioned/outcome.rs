@@ -34,6 +34,18 @@ impl From<std::io::Error> for ScanError {
     }
 }
 
+/// How far a scan has come, for progress: each phase counts towards its
+/// total, so a caller can show a percentage and an estimate of the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanStep<'a> {
+    /// Rows of `table` read so far (tables are read one after another).
+    Read { table: &'a str, rows: u64 },
+    /// Rows the rules have run over, of all the rows read.
+    Execute { rows: u64, total: u64 },
+    /// Flags written, of all the flags.
+    Write { flags: u64, total: u64 },
+}
+
 /// What a scan read, how it ran, and how many flags it gave.
 #[derive(Debug, Default)]
 pub struct ScanReport {
