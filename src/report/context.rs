@@ -5,7 +5,7 @@
 //! Only the CHS contract's `claims` and `providers` columns named here are
 //! read; a dataset without them gives a report without those sections.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::Path;
 
@@ -38,10 +38,10 @@ const CLAIMS: &str = "claims";
 const PROVIDERS: &str = "providers";
 
 /// Reads the providers and, of the claims, those in `flagged`.
-pub fn read_context(
+pub fn read_context<V>(
     data: &Path,
     schema: &Schema,
-    flagged: &HashSet<String>,
+    flagged: &HashMap<String, V>,
     options: &LoadOptions,
 ) -> Context {
     let mut context = Context::default();
@@ -114,7 +114,8 @@ pub fn read_context(
                     }
                 }
                 for row in 0..b.batch.num_rows() {
-                    if id.is_valid(row) && date.is_valid(row) && flagged.contains(id.value(row)) {
+                    if id.is_valid(row) && date.is_valid(row) && flagged.contains_key(id.value(row))
+                    {
                         context
                             .visit_days
                             .insert(id.value(row).to_owned(), date.value(row));

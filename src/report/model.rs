@@ -16,12 +16,32 @@ use crate::data::load::LoadOptions;
 use crate::flags::{Flag, Grain, for_each_flag};
 use crate::ir::Schema;
 
-/// One flagged row: a line, a claim or a provider.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// One flagged row: a line, a claim or a provider, by interned ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct RowKey {
-    claim_id: Option<String>,
+    claim: Option<u32>,
     line_no: Option<i32>,
-    provider_id: Option<String>,
+    provider: Option<u32>,
+}
+
+/// Ids seen among the flags, each stored once and named by its number:
+/// millions of flags name the same claims in several sets.
+#[derive(Default)]
+struct Ids {
+    numbers: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Ids {
+    fn number(&mut self, id: &str) -> u32 {
+        if let Some(n) = self.numbers.get(id) {
+            return *n;
+        }
+        let n = self.names.len() as u32;
+        self.names.push(id.to_owned());
+        self.numbers.insert(id.to_owned(), n);
+        n
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -103,7 +123,7 @@ impl Ord for Kept {
 #[derive(Default)]
 struct RuleAcc {
     row: Option<RuleRow>,
-    claims: HashSet<String>,
+    claims: HashSet<u32>,
 }
 
 /// Sums up the flags of `flags_file`, reading `data` for providers and
@@ -116,9 +136,12 @@ pub fn build_report(
     max_listed: usize,
 ) -> Result<Report, String> {
     let mut rules: BTreeMap<String, RuleAcc> = BTreeMap::new();
-    let mut rows: HashMap<RowKey, (Decimal, Option<String>)> = HashMap::new();
-    let mut claim_flags: HashMap<String, u64> = HashMap::new();
-    let mut provider_flags: HashMap<String, (u64, HashSet<String>)> = HashMap::new();
+    let mut claims = Ids::default();
+    let mut providers = Ids::default();
+    let mut rows: HashMap<RowKey, (Decimal, Option<u32>)> = HashMap::new();
+    // Flags per claim, and per provider with its claims, by id number.
+    let mut claim_flags: Vec<u64> = Vec::new();
+    let mut provider_flags: Vec<(u64, HashSet<u32>)> = Vec::new();
     let mut kept: BinaryHeap<Reverse<Kept>> = BinaryHeap::new();
     let mut ruleset = None;
     let mut flags_without_amount = 0u64;
@@ -148,28 +171,34 @@ pub fn build_report(
         });
         row.tally.flags += 1;
         row.tally.amount += amount;
-        if let Some(claim) = &flag.claim_id {
-            acc.claims.insert(claim.clone());
-            *claim_flags.entry(claim.clone()).or_default() += 1;
+        let claim = flag.claim_id.as_deref().map(|c| claims.number(c));
+        let provider = flag.provider_id.as_deref().map(|p| providers.number(p));
+        if let Some(c) = claim {
+            acc.claims.insert(c);
+            if claim_flags.len() <= c as usize {
+                claim_flags.resize(c as usize + 1, 0);
+            }
+            claim_flags[c as usize] += 1;
         }
-        if let Some(provider) = &flag.provider_id {
-            let entry = provider_flags.entry(provider.clone()).or_default();
+        if let Some(p) = provider {
+            if provider_flags.len() <= p as usize {
+                provider_flags.resize_with(p as usize + 1, Default::default);
+            }
+            let entry = &mut provider_flags[p as usize];
             entry.0 += 1;
-            if let Some(claim) = &flag.claim_id {
-                entry.1.insert(claim.clone());
+            if let Some(c) = claim {
+                entry.1.insert(c);
             }
         }
         let key = RowKey {
-            claim_id: flag.claim_id.clone(),
+            claim,
             line_no: flag.line_no,
-            provider_id: match flag.grain {
-                Grain::Provider => flag.provider_id.clone(),
+            provider: match flag.grain {
+                Grain::Provider => provider,
                 _ => None,
             },
         };
-        let most = rows
-            .entry(key)
-            .or_insert((amount, flag.provider_id.clone()));
+        let most = rows.entry(key).or_insert((amount, provider));
         most.0 = most.0.max(amount);
         let rank = Rank(amount, Reverse(seq));
         let candidate = Kept(rank, Listed { seq, flag });
@@ -185,8 +214,7 @@ pub fn build_report(
         Ok(())
     })?;
 
-    let flagged: HashSet<String> = claim_flags.keys().cloned().collect();
-    let context = read_context(data, schema, &flagged, options);
+    let context = read_context(data, schema, &claims.numbers, options);
     let region_of = |provider: &Option<String>| -> String {
         provider
             .as_ref()
@@ -201,34 +229,37 @@ pub fn build_report(
 
     let mut totals = Tally {
         flags: seq,
-        claims: claim_flags.len() as u64,
+        claims: claims.names.len() as u64,
         amount: Decimal::ZERO,
     };
+    let provider_name = |p: &Option<u32>| p.map(|p| providers.names[p as usize].clone());
     let mut by_provider: HashMap<String, Tally> = HashMap::new();
     let mut by_region: HashMap<String, Tally> = HashMap::new();
     let mut by_month: BTreeMap<String, Tally> = BTreeMap::new();
     for (key, (amount, provider)) in &rows {
         totals.amount += amount;
-        if let Some(p) = provider {
+        let provider = provider_name(provider);
+        if let Some(p) = &provider {
             by_provider.entry(p.clone()).or_default().amount += amount;
         }
-        by_region.entry(region_of(provider)).or_default().amount += amount;
-        if let Some(month) = key.claim_id.as_deref().and_then(month_of) {
+        by_region.entry(region_of(&provider)).or_default().amount += amount;
+        if let Some(month) = key.claim.and_then(|c| month_of(&claims.names[c as usize])) {
             by_month.entry(month).or_default().amount += amount;
         }
     }
-    for (provider, (flags, claims)) in &provider_flags {
-        let tally = by_provider.entry(provider.clone()).or_default();
-        tally.flags = *flags;
-        tally.claims = claims.len() as u64;
+    for (p, (flags, its_claims)) in provider_flags.iter().enumerate() {
+        let provider = providers.names[p].clone();
         let region = by_region
             .entry(region_of(&Some(provider.clone())))
             .or_default();
         region.flags += flags;
-        region.claims += claims.len() as u64;
+        region.claims += its_claims.len() as u64;
+        let tally = by_provider.entry(provider).or_default();
+        tally.flags = *flags;
+        tally.claims = its_claims.len() as u64;
     }
-    for (claim, flags) in &claim_flags {
-        if let Some(month) = month_of(claim) {
+    for (c, flags) in claim_flags.iter().enumerate() {
+        if let Some(month) = month_of(&claims.names[c]) {
             let tally = by_month.entry(month).or_default();
             tally.flags += flags;
             tally.claims += 1;
