@@ -5,9 +5,10 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use super::progress::Progress;
 use super::read_args::ReadArgs;
 use crate::check::{check_paths_or_shipped, ruleset_hash};
-use crate::flags::write_beside;
+use crate::flags::{count_flags, write_beside};
 use crate::report::{build_report, html, rule_infos, xlsx};
 
 #[derive(clap::Args)]
@@ -83,12 +84,14 @@ pub fn run(args: &ReportArgs) -> Result<u8, String> {
         super::check_cmd::print_diagnostics(&checked);
         return Ok(super::EXIT_FINDINGS);
     };
+    let progress = Progress::new("summing flags", "flags", count_flags(&args.flags));
     let mut report = build_report(
         &args.flags,
         &args.data,
         &ruleset.schema,
         &args.read.options(),
         args.max_listed,
+        &|n| progress.set(n),
     )?;
     let hash = ruleset_hash(&checked.sources);
     if report.totals.flags > 0 && report.ruleset.2 != hash {
@@ -107,10 +110,14 @@ pub fn run(args: &ReportArgs) -> Result<u8, String> {
                     .map_err(|e| format!("{}: {e}", args.out.display()))
             })?;
         }
-        Kind::Xlsx => write_beside(&args.out, |file| {
-            xlsx::write_workbook(&report, &args.flags, &out_dir, file)
-        })?,
+        Kind::Xlsx => {
+            progress.phase("writing workbook", "flags", Some(report.totals.flags));
+            write_beside(&args.out, |file| {
+                xlsx::write_workbook(&report, &args.flags, &out_dir, file, &|n| progress.set(n))
+            })?
+        }
     }
+    progress.finish();
     for note in &report.notes {
         eprintln!("note: {note}");
     }

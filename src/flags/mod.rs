@@ -6,7 +6,7 @@ pub mod record;
 pub mod runs;
 pub mod write;
 
-pub use read::for_each_flag;
+pub use read::{count_flags, for_each_flag};
 pub use record::{
     Flag, Grain, amount_to_cent, flags_arrow_schema, flags_from_batch, try_flags_from_batch,
 };

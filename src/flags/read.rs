@@ -32,6 +32,15 @@ pub fn for_each_flag(
     }
 }
 
+/// The flags in a Parquet flags file, from its metadata, without reading
+/// them; `None` for JSON Lines (counted only by reading).
+pub fn count_flags(path: &Path) -> Option<u64> {
+    let file = File::open(path).ok()?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).ok()?;
+    let rows = builder.metadata().file_metadata().num_rows();
+    u64::try_from(rows).ok()
+}
+
 fn read_parquet(
     path: &Path,
     file: File,

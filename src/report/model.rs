@@ -126,6 +126,9 @@ struct RuleAcc {
     claims: HashSet<u32>,
 }
 
+/// Flags between two calls of a progress callback.
+pub const PROGRESS_EVERY: u64 = 4096;
+
 /// Sums up the flags of `flags_file`, reading `data` for providers and
 /// visit dates. `max_listed` bounds the flags kept for the list.
 pub fn build_report(
@@ -134,6 +137,7 @@ pub fn build_report(
     schema: &Schema,
     options: &LoadOptions,
     max_listed: usize,
+    progress: &dyn Fn(u64),
 ) -> Result<Report, String> {
     let mut rules: BTreeMap<String, RuleAcc> = BTreeMap::new();
     let mut claims = Ids::default();
@@ -148,6 +152,9 @@ pub fn build_report(
     let mut seq = 0u64;
     for_each_flag(flags_file, &mut |flag| {
         seq += 1;
+        if seq % PROGRESS_EVERY == 0 {
+            progress(seq);
+        }
         if ruleset.is_none() {
             ruleset = Some((
                 flag.ruleset.to_string(),
@@ -213,6 +220,7 @@ pub fn build_report(
         }
         Ok(())
     })?;
+    progress(seq);
 
     let context = read_context(data, schema, &claims.numbers, options);
     let region_of = |provider: &Option<String>| -> String {

@@ -49,6 +49,35 @@ pub fn write_workbook(
     flags_file: &Path,
     temp_dir: &Path,
     out: &mut std::fs::File,
+    progress: &dyn Fn(u64),
+) -> Result<(), String> {
+    // The writer panics when a sheet's temporary file cannot be written
+    // (a full disk): that is an error to report, not a crash to print.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        write_sheets(report, flags_file, temp_dir, out, progress)
+    }));
+    std::panic::set_hook(hook);
+    result.unwrap_or_else(|panic| {
+        let reason = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("the writer stopped");
+        Err(format!(
+            "could not write the workbook: {reason} (temporary sheets go to {})",
+            temp_dir.display()
+        ))
+    })
+}
+
+fn write_sheets(
+    report: &Report,
+    flags_file: &Path,
+    temp_dir: &Path,
+    out: &mut std::fs::File,
+    progress: &dyn Fn(u64),
 ) -> Result<(), String> {
     let mut book = Workbook::new();
     book.set_tempdir(temp_dir).map_err(error)?;
@@ -68,7 +97,12 @@ pub fn write_workbook(
         })
         .collect();
     let mut failed: Option<XlsxError> = None;
+    let mut written = 0u64;
     for_each_flag(flags_file, &mut |flag| {
+        written += 1;
+        if written % super::model::PROGRESS_EVERY == 0 {
+            progress(written);
+        }
         let at = sheets
             .iter_mut()
             .find(|s| s.grain == flag.grain)
@@ -83,6 +117,7 @@ pub fn write_workbook(
         Some(x) => error(x),
         None => e,
     })?;
+    progress(written);
     for mut sheet in sheets {
         if sheet.rows == 0 && sheet.done.is_empty() {
             // A grain with no flags still gets its sheet, headers only.
