@@ -152,7 +152,7 @@ pub fn build_report(
     let mut seq = 0u64;
     for_each_flag(flags_file, &mut |flag| {
         seq += 1;
-        if seq % PROGRESS_EVERY == 0 {
+        if seq.is_multiple_of(PROGRESS_EVERY) {
             progress(seq);
         }
         if ruleset.is_none() {

@@ -100,7 +100,7 @@ fn write_sheets(
     let mut written = 0u64;
     for_each_flag(flags_file, &mut |flag| {
         written += 1;
-        if written % super::model::PROGRESS_EVERY == 0 {
+        if written.is_multiple_of(super::model::PROGRESS_EVERY) {
             progress(written);
         }
         let at = sheets
