@@ -11,7 +11,7 @@ use super::model::GroupRow;
 use super::words::{count, money};
 
 const WIDTH: f64 = 900.0;
-const HEIGHT: f64 = 260.0;
+const HEIGHT: f64 = 200.0;
 const LEFT: f64 = 16.0;
 const BOTTOM: f64 = 40.0;
 const TOP: f64 = 28.0;
