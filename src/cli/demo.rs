@@ -148,7 +148,10 @@ pub fn run(args: &DemoArgs) -> Result<u8, String> {
     }
     println!();
     println!("next: `claimaudit gen --out DIR --patients N`, `claimaudit validate --data DIR`,");
-    println!("      `claimaudit scan --data DIR --out flags.parquet`, `claimaudit plan`.");
+    println!("      `claimaudit scan --data DIR --out flags.parquet`, `claimaudit plan`,");
+    println!(
+        "      `claimaudit report --data DIR --flags flags.parquet --out report.html` (or .xlsx)."
+    );
     Ok(if missed.is_empty() && wrongly.is_empty() {
         0
     } else {
