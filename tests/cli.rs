@@ -2,18 +2,9 @@
 
 use std::process::Command;
 
-fn claimaudit(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_claimaudit"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
+#[path = "support/run.rs"]
+mod run;
+use run::claimaudit;
 
 #[test]
 fn the_shipped_rulesets_check_and_are_formatted() {

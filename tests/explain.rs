@@ -1,19 +1,12 @@
 //! `claimaudit explain`: why a rule fired on a claim, or why not.
 
-use std::process::Command;
+#[path = "support/run.rs"]
+mod run;
 
 fn explain(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_claimaudit"))
-        .arg("explain")
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let mut all = vec!["explain"];
+    all.extend_from_slice(args);
+    run::claimaudit(&all)
 }
 
 #[test]

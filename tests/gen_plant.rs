@@ -4,22 +4,12 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 use claimaudit::generate::{Expect, read_labels};
 
-fn claimaudit(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_claimaudit"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
+#[path = "support/run.rs"]
+mod run;
+use run::claimaudit;
 
 /// A rule none of the shipped ones is: more than two units of a rare
 /// implant on one line. Its firing test gives lines without their claim,

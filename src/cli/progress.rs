@@ -166,6 +166,28 @@ impl Progress {
     }
 }
 
+/// Tables read one after another, each counting its rows from 0, shown as
+/// one count towards the total of all their rows.
+#[derive(Default)]
+pub struct TableRows {
+    table: String,
+    before: u64,
+    in_table: u64,
+}
+
+impl TableRows {
+    /// `rows` of `table` are done; the label names the table (`reading claims`).
+    pub fn show(&mut self, verb: &str, table: &str, rows: u64, progress: &Progress) {
+        if self.table != table {
+            self.before += self.in_table;
+            table.clone_into(&mut self.table);
+            progress.set_label(&format!("{verb} {table}"));
+        }
+        self.in_table = rows;
+        progress.set(self.before + rows);
+    }
+}
+
 fn log_end(state: &Phase) {
     if !state.printed && state.started.elapsed() < PLAIN_INTERVAL {
         return;

@@ -4,12 +4,12 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::output::print_scan_summary;
-use super::progress::Progress;
+use super::progress::{Progress, TableRows};
 use super::read_args::ReadArgs;
 use crate::check::{check_paths_or_shipped, ruleset_hash};
 use crate::data::load::summary::thousands;
 use crate::exec::{Compiled, DEFAULT_MEMORY_LIMIT, ExecOptions, ScanError, ScanLimits, ScanStep};
-use crate::flags::{BackgroundWriter, FlagFormat, FlagWriter};
+use crate::flags::{BackgroundWriter, FlagFormat, FlagWriter, cents_text};
 use crate::plan::Selection;
 
 #[derive(clap::Args)]
@@ -112,7 +112,6 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
     let to_read = compiled.rows_to_read(&args.data, &options.load);
     let progress = Progress::new("reading", "rows", to_read);
     let steps = std::sync::Mutex::new(Steps::default());
-    let mut amounts = Amounts::default();
     let report = compiled.scan_into(
         &args.data,
         &options,
@@ -122,10 +121,7 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
                 steps.show(step, &progress);
             }
         },
-        &mut |chunk| {
-            amounts.add(&chunk);
-            writer.write(chunk)
-        },
+        &mut |chunk| writer.write(chunk),
     );
     progress.finish();
     let report = report.map_err(|error| match error {
@@ -167,7 +163,6 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
         hash: &ruleset_hash(&checked.sources),
         selection: &selection,
         report: &report,
-        amounts: &amounts,
         started_at,
         elapsed: started.elapsed(),
         write_time,
@@ -192,23 +187,13 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
 #[derive(Default)]
 struct Steps {
     phase: u8,
-    table: String,
-    read_before: u64,
-    read_in_table: u64,
+    read: TableRows,
 }
 
 impl Steps {
     fn show(&mut self, step: ScanStep<'_>, progress: &Progress) {
         match step {
-            ScanStep::Read { table, rows } => {
-                if self.table != table {
-                    self.read_before += self.read_in_table;
-                    table.clone_into(&mut self.table);
-                    progress.set_label(&format!("reading {table}"));
-                }
-                self.read_in_table = rows;
-                progress.set(self.read_before + rows);
-            }
+            ScanStep::Read { table, rows } => self.read.show("reading", table, rows, progress),
             ScanStep::Execute { rows, total } => {
                 if self.phase < 1 {
                     self.phase = 1;
@@ -227,24 +212,6 @@ impl Steps {
     }
 }
 
-/// Money at stake per rule over the flags written.
-#[derive(Default)]
-struct Amounts {
-    per_rule: std::collections::BTreeMap<String, rust_decimal::Decimal>,
-    total: rust_decimal::Decimal,
-}
-
-impl Amounts {
-    fn add(&mut self, flags: &[crate::flags::Flag]) {
-        for flag in flags {
-            if let Some(amount) = flag.amount_at_stake {
-                *self.per_rule.entry(flag.rule_id.to_string()).or_default() += amount;
-                self.total += amount;
-            }
-        }
-    }
-}
-
 /// `flags.parquet` → `flags.parquet.summary.json`, beside it.
 fn run_summary_path(out: &std::path::Path) -> PathBuf {
     let mut name = out.as_os_str().to_owned();
@@ -258,7 +225,6 @@ struct RunFacts<'a> {
     hash: &'a str,
     selection: &'a Selection,
     report: &'a crate::exec::ScanReport,
-    amounts: &'a Amounts,
     started_at: chrono::DateTime<chrono::Utc>,
     elapsed: std::time::Duration,
     write_time: std::time::Duration,
@@ -278,10 +244,15 @@ fn run_summary(f: &RunFacts<'_>) -> serde_json::Value {
         .iter()
         .map(|id| {
             let flags = f.report.flags_per_rule.get(*id).copied().unwrap_or(0);
-            let amount = f.amounts.per_rule.get(*id).copied().unwrap_or_default();
+            let amount = f
+                .report
+                .amount_per_rule
+                .get(*id)
+                .copied()
+                .unwrap_or_default();
             (
                 (*id).to_owned(),
-                serde_json::json!({ "flags": flags, "amount_at_stake": money(amount) }),
+                serde_json::json!({ "flags": flags, "amount_at_stake": cents_text(amount) }),
             )
         })
         .collect();
@@ -307,7 +278,7 @@ fn run_summary(f: &RunFacts<'_>) -> serde_json::Value {
         "finished_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "rows_read": f.report.rows.iter().map(|(t, n)| (t.clone(), serde_json::json!(n))).collect::<serde_json::Map<_, _>>(),
         "flags": f.report.flags,
-        "amount_at_stake_of_flags": money(f.amounts.total),
+        "amount_at_stake_of_flags": cents_text(f.report.amount_per_rule.values().sum()),
         "rules": flags_per_rule,
         "seconds": timings,
         "partitions": f.report.partitions,
@@ -316,13 +287,6 @@ fn run_summary(f: &RunFacts<'_>) -> serde_json::Value {
         "threads": f.args.threads.unwrap_or_else(rayon::current_num_threads),
         "memory_limit_bytes": f.args.memory_limit.unwrap_or(DEFAULT_MEMORY_LIMIT),
     })
-}
-
-/// Money as an exact decimal string with its cents (`"112.50"`).
-fn money(amount: rust_decimal::Decimal) -> String {
-    let mut cents = amount;
-    cents.rescale(2);
-    cents.to_string()
 }
 
 fn seconds(d: std::time::Duration) -> serde_json::Value {

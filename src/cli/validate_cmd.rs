@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::output::{Format, print_validation};
-use super::progress::Progress;
+use super::progress::{Progress, TableRows};
 use super::read_args::ReadArgs;
 use crate::check::check_paths;
 use crate::check::chs_schema;
@@ -51,24 +51,16 @@ pub fn run(args: &ValidateArgs) -> Result<u8, String> {
     };
     let total = rows_in(&args.data, &schema, &args.read.options(), &|_| true);
     let progress = Progress::new("validating", "rows", total);
-    // Tables are read one after another, each counting from 0.
-    let tables: std::sync::Mutex<(String, u64, u64)> = Default::default();
+    let tables = std::sync::Mutex::new(TableRows::default());
     let validation = validate_dataset_with(
         &args.data,
         &schema,
         &args.read.options(),
         Thoroughness::AllProblems,
         &|table, rows| {
-            let Ok(mut at) = tables.lock() else {
-                return;
-            };
-            if at.0 != table {
-                at.1 += at.2;
-                table.clone_into(&mut at.0);
-                progress.set_label(&format!("validating {table}"));
+            if let Ok(mut tables) = tables.lock() {
+                tables.show("validating", table, rows, &progress);
             }
-            at.2 = rows;
-            progress.set(at.1 + rows);
         },
     );
     progress.finish();

@@ -42,15 +42,6 @@ fn value_text(value: &Value) -> String {
     }
 }
 
-fn field_text(flag: &Flag, field: FlagField) -> String {
-    match field {
-        FlagField::ClaimId => flag.claim_id.clone().unwrap_or_default(),
-        FlagField::LineNo => flag.line_no.map(|l| l.to_string()).unwrap_or_default(),
-        FlagField::PatientId => flag.patient_id.clone().unwrap_or_default(),
-        FlagField::ProviderId => flag.provider_id.clone().unwrap_or_default(),
-    }
-}
-
 /// The test's rows as tables (columns not given are filled with nulls later).
 fn test_tables(ruleset: &Ruleset, given_tables: &[TestTable]) -> Result<Tables, String> {
     let mut tables = Tables::new();
@@ -124,7 +115,7 @@ pub fn run_test(ruleset: &Ruleset, sources: &Sources, rule: &Rule, test: &RuleTe
             .map(|f| {
                 test.expect_fields
                     .iter()
-                    .map(|field| field_text(f, *field))
+                    .map(|field| f.field_text(*field))
                     .collect()
             })
             .collect(),
@@ -151,7 +142,7 @@ pub fn run_test(ruleset: &Ruleset, sources: &Sources, rule: &Rule, test: &RuleTe
                 .map(|f| {
                     vec![
                         f.claim_id.clone().unwrap_or_default(),
-                        field_text(f, FlagField::LineNo),
+                        f.field_text(FlagField::LineNo),
                     ]
                 })
                 .collect(),

@@ -8,7 +8,8 @@ pub mod write;
 
 pub use read::{count_flags, for_each_flag};
 pub use record::{
-    Flag, Grain, amount_to_cent, flags_arrow_schema, flags_from_batch, try_flags_from_batch,
+    Flag, Grain, amount_to_cent, cents_text, flags_arrow_schema, flags_from_batch,
+    try_flags_from_batch,
 };
 pub use runs::FlagRuns;
 pub use write::{

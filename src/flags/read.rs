@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Seek};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -24,7 +24,7 @@ pub fn for_each_flag(
     let mut file = File::open(path).map_err(|e| format!("{shown}: {e}"))?;
     let mut magic = [0u8; 4];
     let is_parquet = file.read_exact(&mut magic).is_ok() && &magic == b"PAR1";
-    let file = File::open(path).map_err(|e| format!("{shown}: {e}"))?;
+    file.rewind().map_err(|e| format!("{shown}: {e}"))?;
     if is_parquet {
         read_parquet(path, file, each)
     } else {

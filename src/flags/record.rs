@@ -76,6 +76,18 @@ impl Flag {
             .collect();
     }
 
+    /// One of the flag's identifying fields as text (empty when null), as
+    /// rule tests and their labels compare them.
+    pub fn field_text(&self, field: crate::ir::FlagField) -> String {
+        use crate::ir::FlagField;
+        match field {
+            FlagField::ClaimId => self.claim_id.clone().unwrap_or_default(),
+            FlagField::LineNo => self.line_no.map(|l| l.to_string()).unwrap_or_default(),
+            FlagField::PatientId => self.patient_id.clone().unwrap_or_default(),
+            FlagField::ProviderId => self.provider_id.clone().unwrap_or_default(),
+        }
+    }
+
     /// An estimate of the memory the flag holds: the struct plus its
     /// strings' allocations. Used to keep buffered flags under a budget.
     pub fn heap_bytes(&self) -> usize {
@@ -104,6 +116,12 @@ pub fn amount_to_cent(value: rust_decimal::Decimal) -> Option<rust_decimal::Deci
     cents.rescale(AMOUNT_SCALE);
     let limit = 10i128.pow(AMOUNT_PRECISION as u32);
     (cents.mantissa().abs() < limit).then_some(cents)
+}
+
+/// An amount as the flags' JSON and summaries write it: an exact decimal
+/// string to the cent (`"112.50"`).
+pub fn cents_text(value: rust_decimal::Decimal) -> String {
+    amount_to_cent(value).unwrap_or(value).to_string()
 }
 
 /// The Arrow schema of the flags output, in column order.

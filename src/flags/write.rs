@@ -129,24 +129,7 @@ impl FlagWriter {
     }
 
     pub fn create(path: &Path, format: FlagFormat) -> io::Result<FlagWriter> {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-            .to_path_buf();
-        if !dir.is_dir() {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("the folder {} does not exist", dir.display()),
-            ));
-        }
-        // Written under a temporary name, then renamed: created with the
-        // mode any new file gets (0666 less the umask), not the temporary
-        // file's usual 0600, so the flags file is as readable as others.
-        let mut builder = tempfile::Builder::new();
-        #[cfg(unix)]
-        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-        let temp = builder.tempfile_in(&dir)?;
+        let (temp, dir) = temp_beside(path)?;
         let file = temp.as_file().try_clone()?;
         let output = match format {
             FlagFormat::Parquet => {
@@ -284,26 +267,36 @@ impl Drop for BackgroundWriter {
     }
 }
 
-/// Writes a file under a temporary name beside `out`, then renames it: a
-/// report is never seen half written. It gets the mode any new file gets
-/// (0666 less the umask), as the flags file does.
-pub fn write_beside(
-    out: &std::path::Path,
-    write: impl FnOnce(&mut std::fs::File) -> Result<(), String>,
-) -> Result<(), String> {
-    let dir = out
+/// A temporary file in `path`'s folder, to be renamed to `path` once
+/// written whole, and that folder. It is created with the mode any new
+/// file gets (0666 less the umask), not a temporary file's usual 0600, so
+/// the output is as readable as other files.
+fn temp_beside(path: &Path) -> io::Result<(tempfile::NamedTempFile, PathBuf)> {
+    let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
     if !dir.is_dir() {
-        return Err(format!("the folder {} does not exist", dir.display()));
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("the folder {} does not exist", dir.display()),
+        ));
     }
     let mut builder = tempfile::Builder::new();
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut temp = builder
-        .tempfile_in(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let temp = builder.tempfile_in(&dir)?;
+    Ok((temp, dir))
+}
+
+/// Writes a file under a temporary name beside `out`, then renames it: a
+/// report or a summary is never seen half written.
+pub fn write_beside(
+    out: &Path,
+    write: impl FnOnce(&mut File) -> Result<(), String>,
+) -> Result<(), String> {
+    let (mut temp, _) = temp_beside(out).map_err(|e| format!("{}: {e}", out.display()))?;
     write(temp.as_file_mut())?;
     temp.as_file()
         .sync_all()

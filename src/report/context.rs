@@ -34,6 +34,14 @@ pub struct Context {
     pub notes: Vec<String>,
 }
 
+impl Context {
+    /// The visit date of a flagged claim, as `2024-03-01`.
+    pub fn visit_date(&self, claim: Option<&str>) -> Option<String> {
+        let days = *self.visit_days.get(claim?)?;
+        crate::ir::text::days_to_date(days).map(|d| d.to_string())
+    }
+}
+
 const CLAIMS: &str = "claims";
 const PROVIDERS: &str = "providers";
 

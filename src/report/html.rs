@@ -275,12 +275,7 @@ fn data(report: &Report, rules: &[RuleInfo]) -> Value {
                 ]),
             );
         }
-        let visit = f
-            .claim_id
-            .as_ref()
-            .and_then(|c| report.context.visit_days.get(c))
-            .and_then(|d| crate::ir::text::days_to_date(*d))
-            .map(|d| d.to_string());
+        let visit = report.context.visit_date(f.claim_id.as_deref());
         let evidence: Value = serde_json::from_str(&f.evidence).unwrap_or(Value::Null);
         flags.push(json!([
             index.get(&*f.rule_id).copied().unwrap_or(0),

@@ -230,10 +230,8 @@ pub fn build_report(
             .and_then(|p| p.region.clone())
             .unwrap_or_else(|| "未知".to_owned())
     };
-    let month_of = |claim: &str| -> Option<String> {
-        let days = *context.visit_days.get(claim)?;
-        crate::ir::text::days_to_date(days).map(|d| d.format("%Y-%m").to_string())
-    };
+    // `2024-03-01` → `2024-03`.
+    let month_of = |claim: &str| context.visit_date(Some(claim)).map(|d| d[..7].to_owned());
 
     let mut totals = Tally {
         flags: seq,

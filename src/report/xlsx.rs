@@ -190,12 +190,7 @@ impl FlagSheets {
             .provider_id
             .as_ref()
             .and_then(|p| report.context.providers.get(p));
-        let visit = flag
-            .claim_id
-            .as_ref()
-            .and_then(|c| report.context.visit_days.get(c))
-            .and_then(|d| crate::ir::text::days_to_date(*d))
-            .map(|d| d.to_string());
+        let visit = report.context.visit_date(flag.claim_id.as_deref());
         let (values, partners) = evidence_text(&flag.evidence);
         let texts: [(u16, Option<&str>); 16] = [
             (0, Some(&flag.rule_id)),

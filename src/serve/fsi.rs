@@ -752,7 +752,7 @@ pub fn results(
                 "mdtrt_id": encounter.mdtrt_id,
                 "rx_id": rx_id,
                 "vola_item_type": "1",
-                "vola_amt": money(line_amount),
+                "vola_amt": crate::flags::cents_text(line_amount),
             }));
         }
         let mut messages: Vec<&str> = Vec::new();
@@ -769,7 +769,7 @@ pub fn results(
             "vola_cont": messages.join("；"),
             "patn_id": patient.patn_id,
             "mdtrt_id": encounter.mdtrt_id,
-            "vola_amt": money(amount),
+            "vola_amt": crate::flags::cents_text(amount),
             "vola_amt_stas": if computed { "1" } else { "0" },
             "sev_deg": sev_deg(&first.severity),
             "vola_evid": rule.and_then(|r| r.basis.clone()).unwrap_or_default(),
@@ -791,10 +791,6 @@ pub fn sev_deg(severity: &str) -> &'static str {
 }
 
 /// An amount as the interface writes it: to the cent, as flags hold it.
-fn money(d: Decimal) -> String {
-    crate::flags::amount_to_cent(d).unwrap_or(d).to_string()
-}
-
 /// Reads a 3103 request: the doctor's handling of earlier results.
 pub fn feedback_request(json: &Json) -> Result<(Envelope, String, Vec<Feedback>), FieldError> {
     let root = Node::root(json)?;

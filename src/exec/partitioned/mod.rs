@@ -95,6 +95,7 @@ impl Compiled<'_> {
         }
         let started = Instant::now();
         let counts = &mut report.flags_per_rule;
+        let amounts = &mut report.amount_per_rule;
         let mut total = 0u64;
         let all = runs.len();
         progress(ScanStep::Write {
@@ -103,7 +104,22 @@ impl Compiled<'_> {
         });
         runs.merge(64 * 1024, &mut |chunk: Vec<Flag>| {
             for flag in &chunk {
-                *counts.entry(flag.rule_id.to_string()).or_insert(0) += 1;
+                // A rule's flags come together: its entry is made once.
+                let rule = &*flag.rule_id;
+                match counts.get_mut(rule) {
+                    Some(n) => *n += 1,
+                    None => {
+                        counts.insert(rule.to_owned(), 1);
+                    }
+                }
+                if let Some(amount) = flag.amount_at_stake {
+                    match amounts.get_mut(rule) {
+                        Some(sum) => *sum += amount,
+                        None => {
+                            amounts.insert(rule.to_owned(), amount);
+                        }
+                    }
+                }
             }
             total += chunk.len() as u64;
             progress(ScanStep::Write {

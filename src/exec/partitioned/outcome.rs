@@ -57,6 +57,8 @@ pub struct ScanReport {
     pub phases: Vec<(&'static str, Duration)>,
     /// Flags per rule id, and in all.
     pub flags_per_rule: BTreeMap<String, u64>,
+    /// Money at stake per rule id, over its flags' `amount_at_stake`.
+    pub amount_per_rule: BTreeMap<String, rust_decimal::Decimal>,
     pub flags: u64,
     /// Partitions run, and the bytes of rows and flags written to spill files.
     pub partitions: usize,

@@ -53,7 +53,7 @@ impl Verifier<'_> {
             .map(|f| {
                 test.expect_fields
                     .iter()
-                    .map(|x| field_text(f, *x))
+                    .map(|x| f.field_text(*x))
                     .collect()
             })
             .collect();
@@ -149,14 +149,5 @@ fn expected_text(field: FlagField, value: &Value, prefix: &str) -> String {
         (_, Value::Text(t)) => renamed(prefix, t),
         (_, Value::Int(i)) => renamed(prefix, &i.to_string()),
         (_, other) => format!("{other:?}"),
-    }
-}
-
-fn field_text(flag: &Flag, field: FlagField) -> String {
-    match field {
-        FlagField::ClaimId => flag.claim_id.clone().unwrap_or_default(),
-        FlagField::LineNo => flag.line_no.map(|l| l.to_string()).unwrap_or_default(),
-        FlagField::PatientId => flag.patient_id.clone().unwrap_or_default(),
-        FlagField::ProviderId => flag.provider_id.clone().unwrap_or_default(),
     }
 }
