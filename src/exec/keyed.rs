@@ -10,7 +10,7 @@ use super::agg::aggregate;
 use super::col::Col;
 use super::env::Env;
 use super::eval::Ctx;
-use super::order::{group_positions, row_hashes};
+use super::order::{group_positions_with, row_hashes};
 use super::output::{Flagged, Hits, MAX_OTHER_ROWS, render};
 use crate::flags::Flag;
 use crate::ir::{Rule, Ruleset, TExpr};
@@ -49,9 +49,17 @@ pub fn sort_by_key<'a>(
     // flag's evidence names depend on the order the rows came in.
     let key_values: Vec<Col<'a>> = keys.iter().map(|k| unsorted.eval(k)).collect();
     let hashes = row_hashes(&key_values, rows.len());
-    let mut order_columns: Vec<Col<'a>> = order.iter().map(|o| unsorted.eval(o)).collect();
-    order_columns.extend(env.key_exprs[table].iter().map(|k| unsorted.eval(k)));
-    let (permutation, groups) = group_positions(&hashes, &order_columns);
+    drop(key_values);
+    let (permutation, groups) = group_positions_with(&hashes, |positions| {
+        let some = Ctx::new(
+            env,
+            table,
+            positions.iter().map(|p| Some(rows[*p as usize])).collect(),
+        );
+        let mut columns: Vec<Col<'a>> = order.iter().map(|o| some.eval(o)).collect();
+        columns.extend(env.key_exprs[table].iter().map(|k| some.eval(k)));
+        columns
+    });
     let sorted_rows: Vec<Option<u32>> = permutation
         .iter()
         .map(|p| Some(rows[*p as usize]))

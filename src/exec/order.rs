@@ -138,8 +138,8 @@ pub fn encode(column: &Col<'_>, row: usize, out: &mut Vec<u8>) {
 }
 
 /// Positions cut into groups of equal hash, each group contiguous, then
-/// ordered within the group by `order` columns (nulls last), ties kept in
-/// their order; and the range of each group. Groups come in the order of
+/// ordered within the group by the `order` columns (nulls last), ties kept
+/// in their order; and the range of each group. Groups come in the order of
 /// their hashes, so the result is one stable sort by hash then `order`,
 /// whatever order the rows came in.
 ///
@@ -147,8 +147,13 @@ pub fn encode(column: &Col<'_>, row: usize, out: &mut Vec<u8>) {
 /// is sorted on its own: a shard of a partition's rows stays in cache,
 /// where a hash table of them all would miss it at every row. Only each
 /// group's own rows are sorted by `order`, and groups are small (a
-/// patient's claims, an item's lines on a day).
-pub fn group_positions(hashes: &[u128], order: &[Col<'_>]) -> (Vec<u32>, Vec<Range<usize>>) {
+/// patient's claims, an item's lines on a day). `order_of(positions)`
+/// gives the `order` columns over `positions`, the rows of the groups of
+/// more than one (called at most once).
+pub fn group_positions_with<'a>(
+    hashes: &[u128],
+    order_of: impl FnOnce(&[u32]) -> Vec<Col<'a>>,
+) -> (Vec<u32>, Vec<Range<usize>>) {
     const SHARDS: usize = 256;
     let shard = |hash: u128| (hash >> 120) as usize;
     let mut starts = [0usize; SHARDS + 1];
@@ -175,14 +180,46 @@ pub fn group_positions(hashes: &[u128], order: &[Col<'_>]) -> (Vec<u32>, Vec<Ran
     let mut start = 0;
     for i in 1..=pairs.len() {
         if i == pairs.len() || pairs[i].0 != pairs[i - 1].0 {
-            if i - start > 1 && !order.is_empty() {
-                positions[start..i].sort_by(|a, b| compare_rows(order, *a as usize, *b as usize));
-            }
             groups.push(start..i);
             start = i;
         }
     }
+    drop(pairs);
+    // Most groups are one row (a clean dataset's): only the rows of the
+    // others are ordered, and only their order values are made.
+    let needing: Vec<u32> = groups
+        .iter()
+        .filter(|g| g.len() > 1)
+        .flat_map(|g| positions[g.clone()].iter().copied())
+        .collect();
+    if needing.is_empty() {
+        return (positions, groups);
+    }
+    let order = order_of(&needing);
+    if order.is_empty() {
+        return (positions, groups);
+    }
+    let mut at = 0;
+    let mut local: Vec<u32> = Vec::new();
+    for g in groups.iter().filter(|g| g.len() > 1) {
+        local.clear();
+        local.extend(at as u32..(at + g.len()) as u32);
+        local.sort_by(|a, b| compare_rows(&order, *a as usize, *b as usize));
+        for (slot, l) in positions[g.clone()].iter_mut().zip(&local) {
+            *slot = needing[*l as usize];
+        }
+        at += g.len();
+    }
     (positions, groups)
+}
+
+/// [`group_positions_with`] given the order columns over every position.
+#[cfg(test)]
+pub fn group_positions(hashes: &[u128], order: &[Col<'_>]) -> (Vec<u32>, Vec<Range<usize>>) {
+    group_positions_with(hashes, |rows| {
+        let rows: Vec<Option<u32>> = rows.iter().map(|r| Some(*r)).collect();
+        order.iter().map(|c| c.take(&rows)).collect()
+    })
 }
 
 #[cfg(test)]

@@ -433,7 +433,7 @@ fn failing_tables<'r>(routed: &'r [Routed], env: &Env<'_>) -> Option<Vec<&'r str
                 .frames
                 .get(&r.table)
                 .zip(env.schema.table(&r.table))
-                .is_some_and(|(frame, table)| unique::has_repeated_key(&frame.batch, table));
+                .is_some_and(|(frame, table)| unique::repeats_in(env, r, frame, table));
         let missing =
             r.reference_checked_per_partition && references::refers_to_a_missing_row(env, r);
         match &r.route {

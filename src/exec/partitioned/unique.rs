@@ -6,9 +6,12 @@
 use arrow::array::{ArrayRef, RecordBatch};
 use rayon::prelude::*;
 
+use super::super::env::{Env, Frame};
+use super::super::tables::NO_ROW;
 use crate::data::arrow_types::arrow_type;
 use crate::data::load::keys::{hash_rows, hash_rows_64};
 use crate::ir::Table;
+use crate::plan::{Route, Routed};
 
 /// Rows hashed per task.
 const CHUNK: usize = 64 * 1024;
@@ -16,12 +19,102 @@ const CHUNK: usize = 64 * 1024;
 /// Shards the hashes are sorted in.
 const SHARDS: usize = 256;
 
-/// Whether two rows of `batch` hold the same key.
-pub fn has_repeated_key(batch: &RecordBatch, table: &Table) -> bool {
+/// Whether two rows of `frame` (of `routed`'s table) hold the same key.
+/// A table routed through a relation whose columns start its key (lines
+/// by their claim) is checked through the relation's lookup, already
+/// built for the rules: rows meet by their related row, and only the rest
+/// of the key is hashed.
+pub fn repeats_in(env: &Env<'_>, routed: &Routed, frame: &Frame, table: &Table) -> bool {
+    if let Route::Relation {
+        relation,
+        from_columns,
+        ..
+    } = &routed.route
+        && let Some(related) = env.lookups.get(&(routed.table.clone(), relation.clone()))
+        && let Some(repeats) = repeated_through(&frame.batch, table, from_columns, related)
+    {
+        return repeats;
+    }
+    has_repeated_key(&frame.batch, table)
+}
+
+/// [`has_repeated_key`] for a key that holds `from_columns`, given each
+/// row's related row through them (`related`): two rows with the same
+/// values there have the same related row and the reverse, so rows are
+/// grouped by that row (a counting sort) and only the key's other columns
+/// compared, by 64-bit hashes; a match is confirmed on the whole key.
+/// `None` when it cannot tell: a row whose columns are all given leads to
+/// no row.
+fn repeated_through(
+    batch: &RecordBatch,
+    table: &Table,
+    from_columns: &[String],
+    related: &[u32],
+) -> Option<bool> {
     let Some(key) = &table.key else {
-        return false;
+        return Some(false);
     };
-    let columns: Vec<ArrayRef> = key
+    if !from_columns.iter().all(|c| key.contains(c)) || related.len() != batch.num_rows() {
+        return None;
+    }
+    let given: Vec<&ArrayRef> = from_columns
+        .iter()
+        .map(|c| batch.column_by_name(c))
+        .collect::<Option<_>>()?;
+    let rest: Vec<String> = key
+        .iter()
+        .filter(|c| !from_columns.contains(c))
+        .cloned()
+        .collect();
+    let rest = contract_columns(batch, table, &rest);
+    let rest: Vec<&ArrayRef> = rest.iter().collect();
+    let rows = batch.num_rows();
+    let hashes: Vec<Option<u64>> = if rest.is_empty() {
+        vec![Some(0); rows]
+    } else {
+        hash_rows_64(&rest, rows)
+    };
+    let keyed = |row: usize| given.iter().all(|c| c.is_valid(row)) && hashes[row].is_some();
+    let mut targets = 0usize;
+    for (row, &to) in related.iter().enumerate() {
+        if given.iter().all(|c| c.is_valid(row)) {
+            if to == NO_ROW {
+                return None;
+            }
+            targets = targets.max(to as usize + 1);
+        }
+    }
+    let mut starts = vec![0u32; targets + 1];
+    for (row, &to) in related.iter().enumerate() {
+        if keyed(row) {
+            starts[to as usize + 1] += 1;
+        }
+    }
+    for t in 0..targets {
+        starts[t + 1] += starts[t];
+    }
+    let mut next = starts.clone();
+    let mut grouped = vec![0u64; starts[targets] as usize];
+    for (row, &to) in related.iter().enumerate() {
+        if keyed(row) {
+            let slot = &mut next[to as usize];
+            grouped[*slot as usize] = hashes[row].expect("keyed rows have a hash");
+            *slot += 1;
+        }
+    }
+    let collides = starts.windows(2).any(|w| {
+        let group = &mut grouped[w[0] as usize..w[1] as usize];
+        group.len() > 1 && {
+            group.sort_unstable();
+            group.windows(2).any(|p| p[0] == p[1])
+        }
+    });
+    Some(collides && has_repeated_key(batch, table))
+}
+
+/// `names` of `batch` in the contract's types (a scan holds some narrower).
+fn contract_columns(batch: &RecordBatch, table: &Table, names: &[String]) -> Vec<ArrayRef> {
+    names
         .iter()
         .map(|name| {
             let array = batch
@@ -35,7 +128,15 @@ pub fn has_repeated_key(batch: &RecordBatch, table: &Table) -> bool {
                 arrow::compute::cast(array, &contract).expect("compact storage casts back")
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Whether two rows of `batch` hold the same key.
+pub fn has_repeated_key(batch: &RecordBatch, table: &Table) -> bool {
+    let Some(key) = &table.key else {
+        return false;
+    };
+    let columns = contract_columns(batch, table, key);
     if !any_repeated_64(&columns, batch.num_rows()) {
         return false;
     }
@@ -113,5 +214,44 @@ mod tests {
         // Without the first row, no key repeats; rows without a claim
         // (the last two, alike) have no key.
         assert!(!has_repeated_key(&batch.slice(1, 5), &table));
+    }
+
+    #[test]
+    fn a_key_checked_through_its_relation_agrees_with_hashing_it() {
+        let table = crate::check::chs_schema()
+            .table("claim_items")
+            .unwrap()
+            .clone();
+        let claim: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("C1"),
+            Some("C2"),
+            Some("C1"),
+            None,
+            None,
+            Some("C1"),
+        ]));
+        let line: ArrayRef = Arc::new(Int32Array::from(vec![1, 1, 2, 3, 3, 1]));
+        let batch = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![
+                Field::new("claim_id", DataType::Utf8, true),
+                Field::new("line_no", DataType::Int32, false),
+            ])),
+            vec![claim, line],
+        )
+        .unwrap();
+        let claim_rows = [4, 7, 4, NO_ROW, NO_ROW, 4];
+        let through = |rows: usize, related: &[u32]| {
+            repeated_through(
+                &batch.slice(0, rows),
+                &table,
+                &["claim_id".to_string()],
+                related,
+            )
+        };
+        // (C1, 1) in the first and last rows; rows without a claim have no key.
+        assert_eq!(through(6, &claim_rows), Some(true));
+        assert_eq!(through(5, &claim_rows[..5]), Some(false));
+        // A claim given but found nowhere: hashing the whole key decides.
+        assert_eq!(through(3, &[4, NO_ROW, 4]), None);
     }
 }
