@@ -307,6 +307,47 @@ fn a_repeated_line_key_is_found_whichever_partition_it_falls_in() {
 }
 
 #[test]
+fn a_repeated_claim_stops_the_scan_at_the_repeating_row() {
+    // Claims' key is checked as the exchange keeps it to route their lines.
+    assert_a_repeated_row_stops_the_scan("claims", 1, "claim_id", &[]);
+}
+
+#[test]
+fn a_claim_repeated_for_another_patient_stops_the_scan_whichever_partition_it_falls_in() {
+    // The repeated claim names another patient, so the two rows are routed
+    // to different partitions: the exchange still sees the key twice.
+    for args in [&[][..], &["--memory-limit", "256KiB"][..]] {
+        let data = copy_of_first_fixture();
+        let path = data.path().join("claims.csv");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let patient = lines[0].split(',').position(|c| c == "patient_id").unwrap();
+        let other = lines[lines.len() - 1].split(',').nth(patient).unwrap();
+        let mut again: Vec<&str> = lines[1].split(',').collect();
+        assert_ne!(
+            again[patient], other,
+            "the fixture's first and last claims differ in patient"
+        );
+        again[patient] = other;
+        std::fs::write(
+            &path,
+            format!("{}\n{}\n", lines.join("\n"), again.join(",")),
+        )
+        .unwrap();
+        let repeated_at = lines.len() + 1;
+        let (_out, file, code, stderr) = scan_to_fresh_dir(data.path(), args);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "claims.csv, column `claim_id`, line {repeated_at}"
+            )) && stderr.contains("appears more than once in `claims`"),
+            "{stderr}"
+        );
+        assert!(!file.exists());
+    }
+}
+
+#[test]
 fn a_repeated_patient_stops_the_scan_at_the_repeating_row() {
     assert_a_repeated_row_stops_the_scan("patients", 1, "patient_id", &[]);
 }

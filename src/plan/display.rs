@@ -111,13 +111,19 @@ impl fmt::Display for Plan<'_> {
                         .schema
                         .table(&r.table)
                         .and_then(|t| t.key.as_ref());
-                    match key.filter(|_| r.key_checked_per_partition) {
-                        Some(key) => writeln!(
+                    match key {
+                        Some(key) if r.key_checked_per_partition => writeln!(
                             f,
                             "; its key ({}) meets in one partition and is checked there",
                             key.join(", ")
                         )?,
-                        None => writeln!(f)?,
+                        Some(key) if r.key_checked_while_routing => writeln!(
+                            f,
+                            "; its key ({}) is checked unique as it is kept to route the \
+                             tables routed with it",
+                            key.join(", ")
+                        )?,
+                        _ => writeln!(f)?,
                     }
                 }
                 if !broadcast.is_empty() {

@@ -36,6 +36,11 @@ pub struct Routed {
     /// columns they are routed by, so they meet in one partition, and no
     /// relation leads to the table, so nothing needs its keys while reading.
     pub key_checked_per_partition: bool,
+    /// Whether the table's key is checked to be unique while its rows are
+    /// routed, not by the loader: other tables are routed through it by
+    /// that key, so the exchange keeps every key to route them and sees one
+    /// that comes twice (the loader then names its row).
+    pub key_checked_while_routing: bool,
     /// For a table routed through a required relation whose lookup the
     /// rules build: whether each row's related row is checked to exist in
     /// that lookup, partition by partition, not while reading (a row whose
@@ -181,6 +186,7 @@ fn try_derive(
             columns: vec![column.clone()],
         },
         key_checked_per_partition: false,
+        key_checked_while_routing: false,
         reference_checked_per_partition: false,
     }];
     for r in schema.relations_from(&table) {
@@ -191,6 +197,7 @@ fn try_derive(
                     columns: r.to_columns.clone(),
                 },
                 key_checked_per_partition: false,
+                key_checked_while_routing: false,
                 reference_checked_per_partition: false,
             });
         }
@@ -216,12 +223,30 @@ fn try_derive(
                     to_columns: r.to_columns.clone(),
                 },
                 key_checked_per_partition: false,
+                key_checked_while_routing: false,
                 reference_checked_per_partition: false,
             });
         }
     }
+    // Keys other tables are routed through, as (table, columns).
+    let routed_through: Vec<(String, Vec<String>)> = routed
+        .iter()
+        .filter_map(|r| match &r.route {
+            Route::Relation {
+                to_table,
+                to_columns,
+                ..
+            } => Some((to_table.clone(), to_columns.clone())),
+            Route::Columns { .. } => None,
+        })
+        .collect();
     for r in &mut routed {
         r.key_checked_per_partition = key_meets_in_one_partition(ruleset, r);
+        r.key_checked_while_routing = !r.key_checked_per_partition
+            && schema
+                .table(&r.table)
+                .and_then(|t| t.key.as_ref())
+                .is_some_and(|key| routed_through.contains(&(r.table.clone(), key.clone())));
         r.reference_checked_per_partition = match &r.route {
             Route::Relation { relation, .. } => {
                 schema

@@ -27,6 +27,10 @@ pub enum Operator {
         route: Route,
         #[serde(skip_serializing_if = "Option::is_none")]
         unique_key: Option<Vec<String>>,
+        /// A key checked to be unique as the exchange keeps it to route
+        /// other tables through, instead of while reading.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        key_checked_while_routing: Option<Vec<String>>,
         /// Whether the relation it is routed through is checked to lead to
         /// a row in each partition, instead of while reading.
         #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -181,6 +185,10 @@ impl Plan<'_> {
                         .key_checked_per_partition
                         .then(|| schema.table(&r.table).and_then(|t| t.key.clone()))
                         .flatten(),
+                    key_checked_while_routing: r
+                        .key_checked_while_routing
+                        .then(|| schema.table(&r.table).and_then(|t| t.key.clone()))
+                        .flatten(),
                     reference_checked: r.reference_checked_per_partition,
                 });
                 let shared = broadcast
@@ -306,6 +314,7 @@ impl fmt::Display for Operator {
                 table,
                 route,
                 unique_key,
+                key_checked_while_routing,
                 reference_checked,
             } => {
                 match route {
@@ -320,6 +329,9 @@ impl fmt::Display for Operator {
                     && *reference_checked
                 {
                     write!(f, ", its {relation} checked per partition")?;
+                }
+                if let Some(key) = key_checked_while_routing {
+                    write!(f, ", key ({}) checked unique while routing", key.join(", "))?;
                 }
                 match unique_key {
                     Some(key) => write!(f, ", key ({}) unique per partition", key.join(", ")),

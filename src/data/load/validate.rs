@@ -321,6 +321,8 @@ fn validate_table<'s>(
     let wanted = wanted_columns(table, reading.columns);
     let stop = AtomicBool::new(false);
     let gathering = matches!(unique, Some((_, KeyCheck::Gathered(_))));
+    // A key the caller checks itself is not hashed at all.
+    let hashing = unique.is_some();
 
     // Everything but uniqueness is checked per unit, in parallel.
     let read_one = |unit: &Unit<'s>| -> UnitResult<'s> {
@@ -350,7 +352,11 @@ fn validate_table<'s>(
                 }
             }
             let rows = batch.batch.num_rows();
-            let columns = table.key.as_ref().and_then(|key| key_columns(&batch, key));
+            let columns = table
+                .key
+                .as_ref()
+                .filter(|_| hashing)
+                .and_then(|key| key_columns(&batch, key));
             let hashes = match columns {
                 Some(columns) if gathering => {
                     result.gathered.add_rows(&columns, rows);

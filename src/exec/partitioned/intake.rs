@@ -16,6 +16,8 @@ pub struct Intake<'p> {
     /// The routed table being read, and its batches not yet routed.
     current: Option<usize>,
     queue: Vec<RecordBatch>,
+    /// Routed tables (by position) a key of which the router saw twice.
+    pub repeated_keys: Vec<usize>,
 }
 
 impl<'p> Intake<'p> {
@@ -26,6 +28,7 @@ impl<'p> Intake<'p> {
             pool,
             current: None,
             queue: Vec::new(),
+            repeated_keys: Vec::new(),
         }
     }
 
@@ -70,7 +73,11 @@ impl<'p> Intake<'p> {
         });
         drop(queue);
         let assigned: Vec<&_> = routed.iter().map(|(assigned, _)| assigned).collect();
-        self.pool.install(|| self.router.record(t, &assigned));
+        if self.pool.install(|| self.router.record(t, &assigned))
+            && !self.repeated_keys.contains(&t)
+        {
+            self.repeated_keys.push(t);
+        }
         for (_, parts) in routed {
             for (bucket, part) in parts {
                 self.buckets.push(bucket, t, part, spill)?;

@@ -226,7 +226,7 @@ impl Compiled<'_> {
             key_spill_dir: Some(spill.path().to_path_buf()),
             keys_checked_later: routed
                 .iter()
-                .filter(|r| r.key_checked_per_partition)
+                .filter(|r| r.key_checked_per_partition || r.key_checked_while_routing)
                 .map(|r| r.table.clone())
                 .collect(),
             references_checked_later: routed
@@ -271,6 +271,16 @@ impl Compiled<'_> {
             return Err(e.into());
         }
         intake.finish(spill)?;
+        // A key the router saw twice is named by reading its table again
+        // with every check; two keys sharing a hash are no problem.
+        for &t in &intake.repeated_keys {
+            let table = routed[t].table.as_str();
+            if routed[t].key_checked_while_routing
+                && let Some(problem) = first_problem_of(dir, schema, &options.load, &[table])
+            {
+                return Err(ScanError::Data(Box::new(problem)));
+            }
+        }
         let notes = validation
             .sources
             .iter()

@@ -161,17 +161,27 @@ impl Router {
     /// Remembers the bucket of each key of the assigned batches of table
     /// `t` (a table other tables are routed through), in their order: a
     /// key seen twice keeps its last bucket. The shards fill in parallel.
-    pub fn record(&mut self, t: usize, assigned: &[&Assigned]) {
+    /// Whether a key's hash was already kept: the key repeats (or, about
+    /// as rarely as above, two keys share a hash).
+    pub fn record(&mut self, t: usize, assigned: &[&Assigned]) -> bool {
         use rayon::prelude::*;
         let table = &self.routed[t].table;
         let Some(shards) = self.targets.get_mut(table) else {
-            return;
+            return false;
         };
-        shards.par_iter_mut().enumerate().for_each(|(s, map)| {
-            for keys in assigned.iter().filter_map(|a| a.keys.as_ref()) {
-                map.extend(keys[s].iter().copied());
-            }
-        });
+        shards
+            .par_iter_mut()
+            .enumerate()
+            .map(|(s, map)| {
+                let mut again = false;
+                for keys in assigned.iter().filter_map(|a| a.keys.as_ref()) {
+                    for (hash, bucket) in &keys[s] {
+                        again |= map.insert(*hash, *bucket).is_some();
+                    }
+                }
+                again
+            })
+            .reduce(|| false, |a, b| a || b)
     }
 }
 
@@ -266,6 +276,7 @@ mod tests {
                     columns: vec!["id".into()],
                 },
                 key_checked_per_partition: false,
+                key_checked_while_routing: false,
                 reference_checked_per_partition: false,
             },
             Routed {
@@ -277,6 +288,7 @@ mod tests {
                     to_columns: vec!["v_key".into()],
                 },
                 key_checked_per_partition: false,
+                key_checked_while_routing: false,
                 reference_checked_per_partition: false,
             },
         ];
