@@ -3,7 +3,9 @@
 //! meet in one partition, so the loader need not gather a hundred million
 //! keys while reading.
 
-use arrow::array::{ArrayRef, RecordBatch};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::buffer::NullBuffer;
+use arrow::datatypes::{DataType, Int32Type, Int64Type};
 use rayon::prelude::*;
 
 use super::super::env::{Env, Frame};
@@ -42,7 +44,8 @@ pub fn repeats_in(env: &Env<'_>, routed: &Routed, frame: &Frame, table: &Table) 
 /// row's related row through them (`related`): two rows with the same
 /// values there have the same related row and the reverse, so rows are
 /// grouped by that row (a counting sort) and only the key's other columns
-/// compared, by 64-bit hashes; a match is confirmed on the whole key.
+/// compared (a line number as itself, other columns by 64-bit hashes); a
+/// match is confirmed on the whole key.
 /// `None` when it cannot tell: a row whose columns are all given leads to
 /// no row.
 fn repeated_through(
@@ -67,26 +70,47 @@ fn repeated_through(
         .cloned()
         .collect();
     let rest = contract_columns(batch, table, &rest);
-    let rest: Vec<&ArrayRef> = rest.iter().collect();
     let rows = batch.num_rows();
-    let hashes: Vec<Option<u64>> = if rest.is_empty() {
-        vec![Some(0); rows]
-    } else {
-        hash_rows_64(&rest, rows)
-    };
-    let keyed = |row: usize| given.iter().all(|c| c.is_valid(row)) && hashes[row].is_some();
-    let mut targets = 0usize;
-    for (row, &to) in related.iter().enumerate() {
-        if given.iter().all(|c| c.is_valid(row)) {
-            if to == NO_ROW {
-                return None;
-            }
-            targets = targets.max(to as usize + 1);
+    // Rows with every key column given; the others have no key.
+    let nulls = given
+        .iter()
+        .copied()
+        .chain(&rest)
+        .fold(None, |acc: Option<NullBuffer>, c| {
+            NullBuffer::union(acc.as_ref(), c.logical_nulls().as_ref())
+        });
+    let keyed = |row: usize| nulls.as_ref().is_none_or(|n| n.is_valid(row));
+    // The rest of the key as a number: itself when it is one integer
+    // column (a line number), else its 64-bit hash.
+    let values: Vec<u64> = match rest.as_slice() {
+        [] => vec![0; rows],
+        [one] if one.data_type() == &DataType::Int32 => {
+            let ints = one.as_primitive::<Int32Type>();
+            ints.values().iter().map(|v| *v as u32 as u64).collect()
         }
-    }
+        [one] if one.data_type() == &DataType::Int64 => {
+            let ints = one.as_primitive::<Int64Type>();
+            ints.values().iter().map(|v| *v as u64).collect()
+        }
+        _ => {
+            let refs: Vec<&ArrayRef> = rest.iter().collect();
+            hash_rows_64(&refs, rows)
+                .into_iter()
+                .map(|h| h.unwrap_or_default())
+                .collect()
+        }
+    };
+    let targets = related
+        .iter()
+        .filter(|t| **t != NO_ROW)
+        .max()
+        .map_or(0, |t| *t as usize + 1);
     let mut starts = vec![0u32; targets + 1];
     for (row, &to) in related.iter().enumerate() {
         if keyed(row) {
+            if to == NO_ROW {
+                return None;
+            }
             starts[to as usize + 1] += 1;
         }
     }
@@ -98,7 +122,7 @@ fn repeated_through(
     for (row, &to) in related.iter().enumerate() {
         if keyed(row) {
             let slot = &mut next[to as usize];
-            grouped[*slot as usize] = hashes[row].expect("keyed rows have a hash");
+            grouped[*slot as usize] = values[row];
             *slot += 1;
         }
     }
