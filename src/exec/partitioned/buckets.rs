@@ -126,6 +126,40 @@ impl Buckets {
             staying -= self.held_bytes[b];
             chosen.push(b);
         }
+        self.spill_buckets(chosen, spill)
+    }
+
+    /// Spills what buckets `from..` hold, the largest first, until at least
+    /// `bytes` are spilled or nothing is left: room for the partitions
+    /// before them to run. Returns the bytes spilled.
+    pub fn spill_from(
+        &mut self,
+        from: usize,
+        bytes: u64,
+        spill: &mut SpillDir,
+    ) -> std::io::Result<u64> {
+        let mut order: Vec<usize> = (from..BUCKETS)
+            .filter(|b| self.held_bytes[*b] > 0)
+            .collect();
+        order.sort_by_key(|b| (std::cmp::Reverse(self.held_bytes[*b]), *b));
+        let mut chosen = Vec::new();
+        let mut freed = 0;
+        for b in order {
+            if freed >= bytes {
+                break;
+            }
+            freed += self.held_bytes[b];
+            chosen.push(b);
+        }
+        self.spill_buckets(chosen, spill)?;
+        Ok(freed)
+    }
+
+    /// Writes what `chosen` buckets hold to one spill file, in parallel.
+    fn spill_buckets(&mut self, chosen: Vec<usize>, spill: &mut SpillDir) -> std::io::Result<()> {
+        if chosen.is_empty() {
+            return Ok(());
+        }
         let mut taken: Vec<(usize, usize, Vec<RecordBatch>)> = Vec::new();
         for &b in &chosen {
             for (t, part) in self.parts[b].iter_mut().enumerate() {

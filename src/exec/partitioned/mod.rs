@@ -178,6 +178,7 @@ impl Compiled<'_> {
             options,
             limits,
             &pool,
+            spill,
             runs,
             report,
             progress,
@@ -214,7 +215,7 @@ impl Compiled<'_> {
             .collect();
         // Rows held before spilling: under half the limit, so a partition
         // can run beside them.
-        let buckets = Buckets::new(tables, limits.memory / 20 * 9, limits.memory / 100 * 62);
+        let buckets = Buckets::new(tables, limits.memory / 20 * 9, limits.memory / 100 * 55);
         let mut intake = Intake::new(Router::new(routed), buckets, pool);
         let mut shared: HashMap<String, Vec<RecordBatch>> = HashMap::new();
         let mut rows: BTreeMap<String, u64> = BTreeMap::new();
@@ -305,6 +306,7 @@ impl Compiled<'_> {
         options: &ExecOptions,
         limits: &ScanLimits,
         pool: &rayon::ThreadPool,
+        spill: &mut SpillDir,
         runs: &mut FlagRuns,
         report: &mut ScanReport,
         progress: &(dyn Fn(ScanStep<'_>) + Sync),
@@ -356,11 +358,21 @@ impl Compiled<'_> {
             }
             // A partition holds a few times its rows while it runs: flag
             // runs make room when the process would otherwise pass the limit.
+            // What the later buckets hold goes next: what they free is
+            // reused by this partition instead of growing the process.
+            // Aimed under the limit: the allocator keeps what is freed, so
+            // the process seldom shrinks back.
             let resident = crate::data::memory::resident_bytes().unwrap_or(0);
             let needed = resident + bytes * WORKING_SET_PER_BYTE;
-            if needed > limits.memory {
-                let excess = needed - limits.memory;
-                runs.shrink_to(runs.memory_bytes().saturating_sub(excess))?;
+            let ceiling = limits.memory / 100 * 85;
+            if needed > ceiling {
+                let excess = needed - ceiling;
+                let flags = runs.memory_bytes();
+                runs.shrink_to(flags.saturating_sub(excess))?;
+                let freed = flags - runs.memory_bytes();
+                if excess > freed {
+                    buckets.spill_from(last, excess - freed, spill)?;
+                }
             }
             let mut pieces: Vec<Vec<RecordBatch>> = vec![Vec::new(); routed.len()];
             for (t, batches) in buckets.take_group(group)?.into_iter().enumerate() {
