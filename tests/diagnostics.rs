@@ -368,3 +368,16 @@ fn an_amount_at_stake_must_be_money() {
     assert!(rendered.starts_with("[E0201]"), "{rendered}");
     insta::assert_snapshot!("amount_not_money", rendered, &text);
 }
+
+#[test]
+fn an_aggregate_read_through_a_let_inside_another_aggregate_is_refused() {
+    // `max(total)` where `total` is `sum(...)` passed `check` and then
+    // panicked in `scan` and `test`; it is refused like `sum(count())`,
+    // even through a second let.
+    let text = rule(
+        "  for line in claim_items\n  group by line.claim.patient_id\n  let total = sum(line.quantity)\n  let twice = total * 2\n  flag when max(twice) > 3\n  message \"x\"",
+    );
+    let rendered = render(&text);
+    assert!(rendered.starts_with("[E0205]"), "{rendered}");
+    insta::assert_snapshot!("aggregate_let_in_aggregate", rendered, &text);
+}

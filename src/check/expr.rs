@@ -23,6 +23,9 @@ fn boxed(e: TExpr) -> Box<TExpr> {
     Box::new(e)
 }
 
+/// E0205's help: what can be written instead of an aggregate of aggregates.
+const AGGREGATE_OF_AGGREGATE_HELP: &str = "an aggregate reads one row's value at a time; compare aggregates with each other instead, e.g. `sum(line.quantity) > 3 * count()`";
+
 impl Scope<'_> {
     /// Checks an expression that must be a condition.
     pub fn condition(&mut self, expr: &Expr, what: &str) -> TExpr {
@@ -529,6 +532,22 @@ impl Scope<'_> {
                 ));
                 return unknown(whole);
             }
+            let aggregated = self.aggregated_lets.get(index).copied().unwrap_or(false);
+            if aggregated && self.in_aggregate {
+                self.error(
+                    Diagnostic::error(
+                        "E0205",
+                        first.span,
+                        format!(
+                            "`{}` holds an aggregate, read here inside another aggregate",
+                            first.name
+                        ),
+                    )
+                    .with_help(AGGREGATE_OF_AGGREGATE_HELP),
+                );
+                return unknown(whole);
+            }
+            self.read_aggregate |= aggregated;
             return TExpr::new(
                 TExprKind::Let(index),
                 self.lets[index].1.clone(),
@@ -883,10 +902,11 @@ impl Scope<'_> {
                     name.span,
                     format!("`{}` is inside another aggregate", name.name),
                 )
-                .with_help("compute the inner aggregate in a `let` first"),
+                .with_help(AGGREGATE_OF_AGGREGATE_HELP),
             );
             return unknown(whole);
         }
+        self.read_aggregate = true;
         let expected_args = if func == AggFunc::Count { 0 } else { 1 };
         if args.len() != expected_args {
             self.error(Diagnostic::error("E0202", whole.span, match func {

@@ -274,8 +274,10 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
             ok = false;
             continue;
         }
+        scope.read_aggregate = false;
         let typed = scope.expr(expr);
         scope.lets.push((name.name.clone(), typed.ty.clone()));
+        scope.aggregated_lets.push(scope.read_aggregate);
         lets.push(Let {
             name: name.name.clone(),
             expr: typed,

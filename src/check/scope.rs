@@ -25,6 +25,12 @@ pub struct Scope<'a> {
     pub prev: bool,
     pub entity: Option<(String, String)>,
     pub lets: Vec<(String, Type)>,
+    /// For each let, whether its value is an aggregate's (or reads one):
+    /// such a let may not be read inside another aggregate.
+    pub aggregated_lets: Vec<bool>,
+    /// Whether the expression being checked read an aggregate, directly or
+    /// through a let (set by the checker, reset per let).
+    pub read_aggregate: bool,
     /// Variables bound by `any(x in ...)`, innermost last.
     pub items: Vec<(String, Type)>,
     pub aggregates_here: Aggregates,
@@ -55,6 +61,8 @@ impl<'a> Scope<'a> {
             prev: false,
             entity: None,
             lets: Vec::new(),
+            aggregated_lets: Vec::new(),
+            read_aggregate: false,
             items: Vec::new(),
             aggregates_here: Aggregates::Forbidden("a row rule looks at one row at a time"),
             in_aggregate: false,
