@@ -381,3 +381,65 @@ fn an_aggregate_read_through_a_let_inside_another_aggregate_is_refused() {
     assert!(rendered.starts_with("[E0205]"), "{rendered}");
     insta::assert_snapshot!("aggregate_let_in_aggregate", rendered, &text);
 }
+
+#[test]
+fn a_missing_operator_names_a_comparison_once() {
+    let text = rule("  for line in claim_items\n  flag when line.quantity 5");
+    let rendered = render(&text);
+    let first = rendered.lines().next().unwrap_or_default();
+    assert!(first.starts_with("[E0001]"), "{rendered}");
+    assert_eq!(first.matches("a comparison").count(), 1, "{first}");
+}
+
+#[test]
+fn a_relation_one_step_further_is_named_in_the_help() {
+    let text = rule("  for line in claim_items\n  flag when line.patient.gender = \"F\"");
+    let rendered = render(&text);
+    assert!(rendered.starts_with("[E0102]"), "{rendered}");
+    assert!(
+        rendered.contains("`claims` has `patient`: write `line.claim.patient`"),
+        "{rendered}"
+    );
+}
+
+#[test]
+fn a_clause_given_twice_gets_help_that_can_be_followed() {
+    let text = rule(
+        "  for line in claim_items\n  where line.quantity > 1\n  where line.quantity < 9\n  flag when line.quantity > 2",
+    );
+    let rendered = render(&text);
+    assert!(rendered.starts_with("[E0303]"), "{rendered}");
+    assert!(
+        rendered.contains("join the two conditions with `and`"),
+        "{rendered}"
+    );
+    let text =
+        rule("  for line in claim_items\n  for other in claims\n  flag when line.quantity > 2");
+    let rendered = render(&text);
+    assert!(rendered.starts_with("[E0303]"), "{rendered}");
+    assert!(
+        rendered.contains("write another rule for the other"),
+        "{rendered}"
+    );
+}
+
+#[test]
+fn chinese_quotes_get_a_hint() {
+    let text = rule("  for line in claim_items\n  flag when line.item_type = “drug”");
+    let rendered = render(&text);
+    assert!(rendered.starts_with("[E0001]"), "{rendered}");
+    assert!(rendered.contains("straight double quote"), "{rendered}");
+}
+
+#[test]
+fn date_of_a_column_is_not_called_a_parameter() {
+    let text =
+        rule("  for line in claim_items\n  flag when date(line.service_date) > line.service_date");
+    let rendered = render(&text);
+    assert!(rendered.starts_with("[E0202]"), "{rendered}");
+    assert!(
+        rendered.contains("`date` takes a date written in quotes"),
+        "{rendered}"
+    );
+    assert!(!rendered.contains("parameter"), "{rendered}");
+}

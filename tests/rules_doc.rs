@@ -21,3 +21,31 @@ fn docs_rules_md_is_up_to_date() {
         assert!(generated.contains(&format!("## {}", rule.id)));
     }
 }
+
+#[test]
+fn every_condition_is_quoted_with_its_parentheses() {
+    // A condition starting or ending with a parenthesized part lost the
+    // outer parentheses (LIM-AGE, CONTRACT-01, OOC-01).
+    let checked = check_shipped();
+    let ruleset = checked
+        .ruleset
+        .as_ref()
+        .expect("the shipped ruleset checks");
+    let generated = rules_catalog(ruleset, &checked.sources);
+    for block in generated.split("```").skip(1).step_by(2) {
+        let mut depth = 0i32;
+        for c in block.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            assert!(depth >= 0, "a `)` before its `(`:\n{block}");
+        }
+        assert_eq!(depth, 0, "unbalanced parentheses:\n{block}");
+    }
+    assert!(
+        generated
+            .contains("(line.entry.min_age is not null and age_on_service < line.entry.min_age)")
+    );
+}

@@ -578,3 +578,26 @@ rule GROUP "group" {
     assert_eq!(amount("GROUP", "C08"), ["45.00"]);
     assert_eq!(amount("GROUP", "C09"), ["45.00"]);
 }
+
+#[test]
+fn a_missing_table_is_named_with_its_folder_and_the_validate_command_to_run() {
+    let data = tempfile::tempdir().unwrap();
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/rulesets/chs");
+    let (_out, file, code, stderr) =
+        scan_to_fresh_dir(data.path(), &["--rules", rules, "--encoding", "gb18030"]);
+    assert_eq!(code, 2, "{stderr}");
+    let folder = data.path().display().to_string();
+    // One prefix, and the folder where the table was looked for.
+    assert!(
+        stderr.starts_with(&format!("error[D001]: {folder}: table `claims` is missing")),
+        "{stderr}"
+    );
+    // The command that lists every problem reads the data as the scan did.
+    assert!(
+        stderr.contains(&format!(
+            "claimaudit validate --data {folder} --rules {rules} --encoding gb18030`"
+        )),
+        "{stderr}"
+    );
+    assert!(!file.exists());
+}

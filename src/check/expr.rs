@@ -732,6 +732,24 @@ impl Scope<'_> {
             );
             if let Some(near) = did_you_mean(&part.name, candidates.iter().copied()) {
                 d = d.with_help(format!("did you mean `{near}`?"));
+            } else if let Some(via) = self.schema.relations_from(&current).find(|r| {
+                self.schema.table(&r.to_table).is_some_and(|t| {
+                    t.column(&part.name).is_some()
+                        || self.schema.relation(&t.name, &part.name).is_some()
+                })
+            }) {
+                // One relation further (`line.patient` for `line.claim.patient`).
+                let before: Vec<&str> = std::iter::once(first.name.as_str())
+                    .chain(rest[..i].iter().map(|p| p.name.as_str()))
+                    .collect();
+                d = d.with_help(format!(
+                    "`{}` has `{}`: write `{}.{}.{}`",
+                    via.to_table,
+                    part.name,
+                    before.join("."),
+                    via.name,
+                    part.name
+                ));
             }
             self.error(d);
             return unknown(whole);
@@ -783,6 +801,21 @@ impl Scope<'_> {
         }
         if name.name == "date" {
             return match args {
+                // A date written in the rule: `date(column)` is no constant,
+                // and a parameter's error would mislead.
+                [arg] if !matches!(arg.kind, ExprKind::Str(_)) => {
+                    self.error(
+                        Diagnostic::error(
+                            "E0202",
+                            arg.span,
+                            "`date` takes a date written in quotes, like `date(\"2024-01-01\")`",
+                        )
+                        .with_help(
+                            "a date column is a date already: compare it directly, e.g. `line.service_date > date(\"2024-01-01\")`",
+                        ),
+                    );
+                    unknown(whole)
+                }
                 [arg] => match super::constants::constant(whole) {
                     Ok((value, ty)) => TExpr::new(TExprKind::Const(value), ty, span),
                     Err(d) => {

@@ -56,6 +56,23 @@ fn clause_name(kind: &RuleItemKind) -> &'static str {
     }
 }
 
+/// E0303's help for a clause given twice: what can be done instead.
+fn repeated_clause_help(name: &str) -> String {
+    match name {
+        "where" | "flag when" | "eligible when" => {
+            format!("a rule has one `{name}`; join the two conditions with `and` (or `or`)")
+        }
+        "for" => "a rule reads one table; write another rule for the other".to_string(),
+        "pair with" => {
+            "a rule has one partner; write another rule for the other pairing".to_string()
+        }
+        "group by" | "window by" | "sequence by" => {
+            format!("a rule has one `{name}`; list every key in it, separated by commas")
+        }
+        _ => format!("a rule has one `{name}`; keep the one you mean"),
+    }
+}
+
 fn collect<'r>(decl: &'r ast::RuleDecl, diagnostics: &mut Vec<Diagnostic>) -> Clauses<'r> {
     let mut c = Clauses::default();
     let mut seen: Vec<(&'static str, crate::syntax::Span)> = Vec::new();
@@ -79,7 +96,7 @@ fn collect<'r>(decl: &'r ast::RuleDecl, diagnostics: &mut Vec<Diagnostic>) -> Cl
                         format!("this rule already has `{name}`"),
                     )
                     .with_note(*first, "first given here")
-                    .with_help(format!("a rule has one `{name}`; combine the two")),
+                    .with_help(repeated_clause_help(name)),
                 );
                 continue;
             }

@@ -85,7 +85,12 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("error: {error}");
+            // A data problem already says `error[D...]`.
+            if error.starts_with("error[") {
+                eprintln!("{error}");
+            } else {
+                eprintln!("error: {error}");
+            }
             ExitCode::from(EXIT_FAILURE)
         }
     }

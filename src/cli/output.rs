@@ -13,9 +13,13 @@ pub enum Format {
     Json,
 }
 
-/// File names relative to the dataset folder read better in messages.
-fn relative<'a>(file: &'a Path, dir: &Path) -> &'a Path {
-    file.strip_prefix(dir).unwrap_or(file)
+/// File names relative to the dataset folder read better in messages; a
+/// problem of the folder itself keeps the folder's name.
+pub(crate) fn relative<'a>(file: &'a Path, dir: &Path) -> &'a Path {
+    match file.strip_prefix(dir) {
+        Ok(inside) if !inside.as_os_str().is_empty() => inside,
+        _ => file,
+    }
 }
 
 pub fn print_validation(validation: &Validation, dir: &Path, format: Format) {

@@ -12,6 +12,15 @@ pub struct ReadArgs {
 }
 
 impl ReadArgs {
+    /// These options as a command line would give them (empty for the
+    /// defaults), for a command suggested to the user.
+    pub fn as_flags(&self) -> String {
+        match self.encoding {
+            TextEncoding::Utf8 => String::new(),
+            TextEncoding::Gb18030 => " --encoding gb18030".to_string(),
+        }
+    }
+
     pub fn options(&self) -> LoadOptions {
         LoadOptions {
             encoding: self.encoding,

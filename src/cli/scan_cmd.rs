@@ -127,14 +127,16 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
     let report = report.map_err(|error| match error {
         ScanError::Data(problem) => {
             let mut problem = *problem;
-            problem.file = problem
-                .file
-                .strip_prefix(&args.data)
-                .map(|p| p.to_path_buf())
-                .unwrap_or(problem.file);
+            problem.file = super::output::relative(&problem.file, &args.data).to_path_buf();
+            let rules: String = args
+                .rules
+                .iter()
+                .map(|r| format!(" --rules {}", r.display()))
+                .collect();
             format!(
-                "{problem}\n(run `claimaudit validate --data {}` for every problem)",
-                args.data.display()
+                "{problem}\n(run `claimaudit validate --data {}{rules}{}` for every problem)",
+                args.data.display(),
+                args.read.as_flags()
             )
         }
         other => other.to_string(),

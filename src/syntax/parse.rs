@@ -201,13 +201,17 @@ fn describe(rule: &Rule) -> Option<&'static str> {
         | Rule::boolean
         | Rule::quantifier
         | Rule::negation => "an expression",
-        Rule::compare_op => "a comparison (`=`, `<>`, `<`, `<=`, `>`, `>=`)",
-        Rule::compare_tail
+        // One text for all: an operator and the comparisons it starts
+        // were listed as two.
+        Rule::compare_op
+        | Rule::compare_tail
         | Rule::between_tail
         | Rule::in_tail
         | Rule::null_tail
         | Rule::starts_tail
-        | Rule::matches_tail => "a comparison",
+        | Rule::matches_tail => {
+            "a comparison (`=`, `<>`, `<`, `>`, `between`, `in`, `is null`, `starts with`, `matches`)"
+        }
         Rule::add_op | Rule::mul_op => "an operator",
         Rule::kw_and => "`and`",
         Rule::kw_or => "`or`",
@@ -332,6 +336,10 @@ fn syntax_help(found: &str) -> Option<&'static str> {
         "!" => "write `not`",
         "'" => "strings use double quotes: \"...\"",
         _ if found.starts_with('\'') => "strings use double quotes: \"...\"",
+        // A Chinese input method's quotes look alike but are other characters.
+        _ if found.starts_with(['“', '”', '‘', '’', '「', '」']) => {
+            "strings use the straight double quote \" (switch the input method to English punctuation), not “ ” or ‘ ’"
+        }
         "==" => "write `=` to compare",
         "!=" => "write `<>` for \"not equal\"",
         _ => return None,
@@ -867,7 +875,13 @@ impl<'t> Builder<'t> {
                 }
                 Ok(expr)
             }
-            Rule::paren => self.expr(inner(pair).next().unwrap()),
+            // The parentheses belong to the expression: a condition read
+            // back from its span (`explain`, docs/rules.md) keeps them.
+            Rule::paren => {
+                let mut expr = self.expr(inner(pair).next().unwrap())?;
+                expr.span = span;
+                Ok(expr)
+            }
             Rule::number => Ok(Expr::new(ExprKind::Number(pair.as_str().to_string()), span)),
             Rule::string => Ok(Expr::new(ExprKind::Str(self.string(pair)?.value), span)),
             Rule::boolean => Ok(Expr::new(ExprKind::Bool(pair.as_str() == "true"), span)),

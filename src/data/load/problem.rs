@@ -117,7 +117,12 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error[{}]: {}", self.kind.code(), self.file.display())?;
+        write!(f, "error[{}]: ", self.kind.code())?;
+        if self.file.as_os_str().is_empty() {
+            // No place to name: the message stands alone.
+            return f.write_str(&self.message);
+        }
+        write!(f, "{}", self.file.display())?;
         if let Some(column) = &self.column {
             write!(f, ", column `{column}`")?;
         }
