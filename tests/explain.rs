@@ -196,3 +196,33 @@ fn all_shows_why_the_other_rules_did_not_fire() {
     assert!(all.lines().count() > short.lines().count());
     assert!(!all.contains("--all"), "{all}");
 }
+
+#[test]
+fn a_cut_list_of_other_rows_says_how_many_more() {
+    // 25 more copies of a service the patient had twice that day: each
+    // line's evidence lists 20 of the 26 others, and says 6 more took part.
+    let data = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir("fixtures/line_rules").unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, data.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let items = data.path().join("claim_items.csv");
+    let mut text = std::fs::read_to_string(&items).unwrap();
+    for line in 101..126 {
+        text.push_str(&format!(
+            "C08,{line},110200001,service,2024-04-10,1,25.0000,25.00,,DR001\n"
+        ));
+    }
+    std::fs::write(&items, text).unwrap();
+    let dir = data.path().to_str().unwrap();
+    let (code, out, err) = explain(&["--data", dir, "--claim", "C08", "--lang", "en"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("count() = 27"), "{out}");
+    assert!(out.contains("and 6 more"), "{out}");
+    let (code, out, err) = explain(&["--data", dir, "--claim", "C08", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("\"more_partners\": 6") || out.contains("\"more_partners\":6"),
+        "{out}"
+    );
+}

@@ -220,6 +220,15 @@ fn print_fired(e: &RuleExplanation, lang: Lang, all: bool) {
             for partner in &flag.partners {
                 println!("      {}", row_text(partner));
             }
+            if flag.more_partners > 0 {
+                println!(
+                    "      {}",
+                    match lang {
+                        Lang::Zh => format!("另有 {} 条", flag.more_partners),
+                        _ => format!("and {} more", flag.more_partners),
+                    }
+                );
+            }
         }
     }
     if let Some(note) = &e.note {

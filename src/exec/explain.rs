@@ -51,6 +51,13 @@ pub struct FiredFlag {
     /// The other rows, each as its identifying columns.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub partners: Vec<serde_json::Value>,
+    /// Other rows that took part beyond those listed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub more_partners: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl FiredFlag {
@@ -77,6 +84,10 @@ impl FiredFlag {
                 .and_then(|v| v.as_array())
                 .cloned()
                 .unwrap_or_default(),
+            more_partners: evidence
+                .get("more_rows")
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0),
         }
     }
 }

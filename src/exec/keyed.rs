@@ -115,30 +115,34 @@ pub fn flag_where<'a>(
     ruleset: &Ruleset,
     rule: &'a Rule,
     ctx: &Ctx<'a>,
-    others: impl Fn(usize) -> Vec<u32>,
+    others: impl Fn(usize) -> (Vec<u32>, usize),
 ) -> Vec<Flag> {
     let condition = ctx.eval(&rule.condition);
     let positions: Vec<usize> = (0..ctx.n)
         .filter(|i| condition.bools()[*i].is_true())
         .collect();
-    let others: Vec<Vec<u32>> = positions.iter().map(|&i| others(i)).collect();
+    let (others, more): (Vec<Vec<u32>>, Vec<usize>) = positions.iter().map(|&i| others(i)).unzip();
     let n = positions.len();
     let hits = Hits {
         positions,
         others_table: rule.table.as_str(),
         others,
+        more,
         peers: vec![None; n],
     };
     render(ruleset, rule, ctx, hits, Flagged::Row)
 }
 
 /// The evidence of position `i` of a group or window: the other rows of
-/// its range, at most [`MAX_OTHER_ROWS`].
-pub fn others_in_range(keyed: &KeyedContext<'_>, i: usize) -> Vec<u32> {
-    keyed.ranges[i]
-        .clone()
+/// its range, at most [`MAX_OTHER_ROWS`], and how many more there are.
+pub fn others_in_range(keyed: &KeyedContext<'_>, i: usize) -> (Vec<u32>, usize) {
+    let range = keyed.ranges[i].clone();
+    let all = range.len() - usize::from(range.contains(&i));
+    let listed: Vec<u32> = range
         .filter(|j| *j != i)
         .filter_map(|j| keyed.sorted_rows[j])
         .take(MAX_OTHER_ROWS)
-        .collect()
+        .collect();
+    let more = all.saturating_sub(listed.len());
+    (listed, more)
 }

@@ -19,6 +19,9 @@ pub struct Hits<'a> {
     pub positions: Vec<usize>,
     pub others_table: &'a str,
     pub others: Vec<Vec<u32>>,
+    /// How many other rows took part beyond those listed (a list is cut
+    /// at [`MAX_OTHER_ROWS`]).
+    pub more: Vec<usize>,
     /// Population rules: the size of each flagged entity's peer group.
     pub peers: Vec<Option<usize>>,
 }
@@ -30,6 +33,7 @@ impl<'a> Hits<'a> {
             positions,
             others_table: table,
             others: vec![Vec::new(); n],
+            more: vec![0; n],
             peers: vec![None; n],
         }
     }
@@ -243,6 +247,7 @@ fn naming_claim<'a>(ctx: &Ctx<'a>, hits: Hits<'a>, claim: &str) -> Hits<'a> {
         positions: kept(hits.positions, &keep),
         others_table: hits.others_table,
         others: kept(hits.others, &keep),
+        more: kept(hits.more, &keep),
         peers: kept(hits.peers, &keep),
     }
 }
@@ -400,6 +405,10 @@ pub fn render<'a>(
                 }
                 json.push(b']');
                 next_other += others;
+            }
+            if hits.more[i] > 0 {
+                use std::io::Write;
+                let _ = write!(json, ",\"more_rows\":{}", hits.more[i]);
             }
             if let Some(peers) = hits.peers[i] {
                 use std::io::Write;

@@ -262,6 +262,10 @@ fn evidence_text(evidence: &str) -> (String, String) {
                 .join("\n")
         })
         .unwrap_or_default();
+    let rows = match object.get("more_rows").and_then(Value::as_u64) {
+        Some(more) if more > 0 => format!("{rows}\n另有 {more} 条"),
+        _ => rows,
+    };
     (values, rows)
 }
 

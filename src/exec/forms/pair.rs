@@ -124,20 +124,25 @@ fn run_bucket<'a>(
     // The first partner that satisfies the condition names the flag; all are evidence.
     let mut first: Vec<Option<usize>> = vec![None; rows.len()];
     let mut matched: Vec<Vec<u32>> = vec![Vec::new(); rows.len()];
+    let mut unlisted: Vec<usize> = vec![0; rows.len()];
     for (k, &owner) in pair_owner.iter().enumerate() {
         if holds[k].is_true() {
             first[owner].get_or_insert(k);
             if matched[owner].len() < MAX_OTHER_ROWS {
                 matched[owner].push(pair_partners[k].expect("partners are rows"));
+            } else {
+                unlisted[owner] += 1;
             }
         }
     }
     let mut positions = Vec::new();
     let mut others = Vec::new();
+    let mut more = Vec::new();
     for (owner, pick) in first.iter().enumerate() {
         if let Some(k) = pick {
             positions.push(*k);
             others.push(std::mem::take(&mut matched[owner]));
+            more.push(unlisted[owner]);
         }
     }
     let n = positions.len();
@@ -145,6 +150,7 @@ fn run_bucket<'a>(
         positions,
         others_table: partner_table,
         others,
+        more,
         peers: vec![None; n],
     };
     render(ruleset, rule, &ctx, hits, Flagged::Row)

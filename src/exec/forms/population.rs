@@ -117,6 +117,7 @@ fn flags_of<'a>(
         positions,
         others_table: population.entity_table,
         others: vec![Vec::new(); count],
+        more: vec![0; count],
         peers,
     };
     render(ruleset, rule, &ctx, hits, Flagged::Entity)

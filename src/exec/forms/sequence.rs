@@ -19,7 +19,10 @@ pub fn run<'a>(
     let keyed = context(rule, keys, order, env, rows);
     let ctx = &keyed.ctx;
     flag_where(ruleset, rule, ctx, |i| {
-        ctx.prev.as_ref().and_then(|p| p[i]).into_iter().collect()
+        (
+            ctx.prev.as_ref().and_then(|p| p[i]).into_iter().collect(),
+            0,
+        )
     })
 }
 
