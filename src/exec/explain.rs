@@ -125,23 +125,6 @@ fn source_text(sources: &Sources, e: &TExpr) -> String {
         .join(" ")
 }
 
-/// Whether `outer`'s text is `inner`'s in parentheses: `(x is not null)`,
-/// whose negation is one node with the operand.
-fn in_parentheses(sources: &Sources, outer: &TExpr, inner: &TExpr) -> bool {
-    let (o, i) = (&outer.span, &inner.span);
-    let text = &sources.get(o.file).text;
-    let only = |range: std::ops::Range<usize>, bracket: char| {
-        text.get(range).is_some_and(|t| {
-            t.contains(bracket) && t.chars().all(|c| c == bracket || c.is_whitespace())
-        })
-    };
-    o.file == i.file
-        && o.start < i.start
-        && i.end < o.end
-        && only(o.start..i.start, '(')
-        && only(i.end..o.end, ')')
-}
-
 /// The trace of boolean expression `e` at position `at` of `ctx`.
 fn trace<'a>(ctx: &Ctx<'a>, e: &'a TExpr, at: usize, sources: &Sources) -> Trace {
     let value_of = |x: &'a TExpr| -> String {
@@ -186,9 +169,7 @@ fn trace<'a>(ctx: &Ctx<'a>, e: &'a TExpr, at: usize, sources: &Sources) -> Trace
             parts
         }
         // `is not null`, `not in`, `not between`: one node, the operands below it.
-        TExprKind::Not(inner)
-            if inner.span.same_place(&e.span) || in_parentheses(sources, e, inner) =>
-        {
+        TExprKind::Not(inner) if inner.span.same_place(&e.span) => {
             trace(ctx, inner, at, sources).parts
         }
         TExprKind::Not(inner) => vec![trace(ctx, inner, at, sources)],

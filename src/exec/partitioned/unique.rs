@@ -210,29 +210,32 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn a_key_held_by_two_rows_is_repeated_and_rows_without_a_key_are_not() {
+    /// The `claim_items` table and a batch of its key columns.
+    fn lines(claims: &[Option<&str>], line_nos: &[i32]) -> (Table, RecordBatch) {
         let table = crate::check::chs_schema()
             .table("claim_items")
             .unwrap()
             .clone();
-        let claim: ArrayRef = Arc::new(StringArray::from(vec![
-            Some("C1"),
-            Some("C1"),
-            Some("C2"),
-            Some("C1"),
-            None,
-            None,
-        ]));
-        let line: ArrayRef = Arc::new(Int32Array::from(vec![1, 2, 1, 1, 3, 3]));
         let batch = RecordBatch::try_new(
             Arc::new(Schema::new(vec![
                 Field::new("claim_id", DataType::Utf8, true),
                 Field::new("line_no", DataType::Int32, false),
             ])),
-            vec![claim, line],
+            vec![
+                Arc::new(StringArray::from(claims.to_vec())),
+                Arc::new(Int32Array::from(line_nos.to_vec())),
+            ],
         )
         .unwrap();
+        (table, batch)
+    }
+
+    #[test]
+    fn a_key_held_by_two_rows_is_repeated_and_rows_without_a_key_are_not() {
+        let (table, batch) = lines(
+            &[Some("C1"), Some("C1"), Some("C2"), Some("C1"), None, None],
+            &[1, 2, 1, 1, 3, 3],
+        );
         // (C1, 1) twice.
         assert!(has_repeated_key(&batch, &table));
         // Without the first row, no key repeats; rows without a claim
@@ -242,27 +245,10 @@ mod tests {
 
     #[test]
     fn a_key_checked_through_its_relation_agrees_with_hashing_it() {
-        let table = crate::check::chs_schema()
-            .table("claim_items")
-            .unwrap()
-            .clone();
-        let claim: ArrayRef = Arc::new(StringArray::from(vec![
-            Some("C1"),
-            Some("C2"),
-            Some("C1"),
-            None,
-            None,
-            Some("C1"),
-        ]));
-        let line: ArrayRef = Arc::new(Int32Array::from(vec![1, 1, 2, 3, 3, 1]));
-        let batch = RecordBatch::try_new(
-            Arc::new(Schema::new(vec![
-                Field::new("claim_id", DataType::Utf8, true),
-                Field::new("line_no", DataType::Int32, false),
-            ])),
-            vec![claim, line],
-        )
-        .unwrap();
+        let (table, batch) = lines(
+            &[Some("C1"), Some("C2"), Some("C1"), None, None, Some("C1")],
+            &[1, 1, 2, 3, 3, 1],
+        );
         let claim_rows = [4, 7, 4, NO_ROW, NO_ROW, 4];
         let through = |rows: usize, related: &[u32]| {
             repeated_through(
