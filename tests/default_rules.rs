@@ -14,7 +14,7 @@ use claimaudit::flags::Grain;
 use claimaudit::generate::{Expect, GenOptions, Order, Profile, generate, read_labels};
 use claimaudit::plan::Selection;
 use support::dataset::read_dataset;
-use support::reference_rules::{ExpectedFlag, Params, evaluate};
+use support::reference_rules::{ExpectedFlag, Params, RULE_IDS, evaluate};
 
 fn engine_flags(dir: &Path) -> BTreeSet<ExpectedFlag> {
     let checked = check_shipped();
@@ -138,7 +138,7 @@ fn planted_cases_and_the_independent_implementation_agree_for_several_seeds() {
         let counts = agree(1500, seed);
         assert_eq!(
             counts.len(),
-            21,
+            RULE_IDS.len(),
             "seed {seed}: every rule fires on the planted cases: {counts:?}"
         );
     }
@@ -158,7 +158,11 @@ fn dense_profile_in_time_and_shuffled_order_flags_exactly_the_labels() {
         };
         let (counts, lines) = agree_with(options);
         let total: usize = counts.values().sum();
-        assert_eq!(counts.len(), 21, "{order:?}: every rule fires: {counts:?}");
+        assert_eq!(
+            counts.len(),
+            RULE_IDS.len(),
+            "{order:?}: every rule fires: {counts:?}"
+        );
         assert!(
             total as f64 >= 0.15 * lines as f64,
             "{order:?}: {total} flags on {lines} lines"

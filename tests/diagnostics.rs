@@ -189,6 +189,12 @@ fn cases() -> Vec<(&'static str, String)> {
             ),
         ),
         (
+            "E0310",
+            rule(
+                "  for line in claim_items\n  pair with other in claim_items on other.claim_id = line.claim_id\n  match x in exclusive_items on x.item_a < line.item_code\n  flag when true",
+            ),
+        ),
+        (
             "E0401",
             format!("{HEADER}table t {{\n  amount decimal(40, 2)\n}}\n"),
         ),
@@ -207,6 +213,12 @@ fn cases() -> Vec<(&'static str, String)> {
         (
             "E0405",
             format!("{HEADER}table t {{\n  id text\n  flags row (claim_id = id)\n}}\n"),
+        ),
+        (
+            "E0406",
+            format!(
+                "{HEADER}table t {{\n  id text\n  from date\n  key id\n  in force from from to till\n}}\n"
+            ),
         ),
         (
             "E0501",

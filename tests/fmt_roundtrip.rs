@@ -328,6 +328,11 @@ fn table_item() -> impl Strategy<Value = TableItem> {
                 span: sp(),
             })
         ),
+        1 => (ident(), ident()).prop_map(|(from, to)| TableItem::InForce(InForceDecl {
+            from,
+            to,
+            span: sp(),
+        })),
     ]
 }
 
@@ -388,6 +393,15 @@ fn rule_item() -> impl Strategy<Value = RuleItem> {
                 on,
             }
         }),
+        (ident(), ident(), e(), any::<bool>(), prop::option::of(e())).prop_map(
+            |(var, table, on, either_order, as_of)| RuleItemKind::Match {
+                var,
+                table,
+                on,
+                either_order,
+                as_of,
+            }
+        ),
         (ident(), e()).prop_map(|(var, expr)| RuleItemKind::Per { var, expr }),
         (ident(), e()).prop_map(|(name, expr)| RuleItemKind::Let { name, expr }),
         e().prop_map(RuleItemKind::Eligible),
@@ -479,6 +493,7 @@ fn table_rank(item: &TableItem) -> u8 {
         TableItem::Check(_) => 2,
         TableItem::Relation(_) => 3,
         TableItem::Flags(_) => 4,
+        TableItem::InForce(_) => 5,
     }
 }
 
@@ -493,7 +508,12 @@ fn clause_rank(kind: &RuleItemKind) -> u8 {
         BatchOnly => 5,
         For { .. } => 6,
         Where(_) => 7,
-        Group { .. } | Window { .. } | Sequence { .. } | Pair { .. } | Per { .. } => 8,
+        Group { .. }
+        | Window { .. }
+        | Sequence { .. }
+        | Pair { .. }
+        | Match { .. }
+        | Per { .. } => 8,
         Let { .. } => 9,
         Eligible(_) => 10,
         Peers { .. } => 11,

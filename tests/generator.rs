@@ -16,6 +16,10 @@ use claimaudit::generate::{GenOptions, Order, Profile, generate};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use proptest::prelude::*;
 
+#[path = "support/run.rs"]
+mod run;
+use run::claimaudit;
+
 /// The key values of `columns` of every row of `table`, joined by `/`.
 fn keys(dir: &Path, table: &str, columns: &[&str]) -> HashSet<String> {
     let schema = chs_schema();
@@ -118,7 +122,7 @@ fn check_seed(seed: u64, patients: u64, order: Order) {
     // Every default rule is planted, whatever the seed.
     assert_eq!(
         rules_planted.len(),
-        21,
+        22,
         "seed {seed}: planted {rules_planted:?}"
     );
 }
@@ -148,6 +152,7 @@ fn the_same_seed_gives_the_same_bytes() {
         "patients.parquet",
         "catalog.parquet",
         "providers.parquet",
+        "exclusive_items.parquet",
         "labels.parquet",
     ] {
         assert_eq!(
@@ -246,7 +251,12 @@ fn time_order_writes_claims_and_their_lines_by_settlement_time() {
         after.sort();
         assert_eq!(before, after, "{table}: the same rows");
     }
-    for file in ["patients.parquet", "labels.parquet", "catalog.parquet"] {
+    for file in [
+        "patients.parquet",
+        "labels.parquet",
+        "catalog.parquet",
+        "exclusive_items.parquet",
+    ] {
         assert_eq!(
             std::fs::read(by_patient.join(file)).unwrap(),
             std::fs::read(by_time.join(file)).unwrap(),
@@ -283,7 +293,7 @@ fn shuffled_order_gives_the_same_bytes_for_the_same_seed_on_any_thread_count() {
         pool.install(|| generate_with(out, 12_000, 5, Order::Shuffled, Profile::Clean));
     }
     let first = files(&paths[0]);
-    assert_eq!(first.len(), 2 * 3 + 4);
+    assert_eq!(first.len(), 2 * 3 + 5);
     for other in &paths[1..] {
         assert!(first == files(other), "same seed, same bytes");
     }
@@ -324,4 +334,68 @@ fn time_order_gives_the_same_bytes_on_any_thread_count() {
         pool.install(|| generate_with(out, 600, 2, Order::Time, Profile::Dense));
     }
     assert!(files(&paths[0]) == files(&paths[1]));
+}
+
+/// `gen --exclusive-items N`: N background rows of the knowledge base, and
+/// the planted pairs after them; more than the codes stay unique for is
+/// refused before anything is written.
+#[test]
+fn the_knowledge_base_has_as_many_background_rows_as_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = |out: &Path| {
+        let file = File::open(out.join("exclusive_items.parquet")).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+        reader.metadata().file_metadata().num_rows() as u64
+    };
+    let mut written = Vec::new();
+    for n in ["0", "70000"] {
+        let out = dir.path().join(n);
+        let (code, stdout, stderr) = claimaudit(&[
+            "gen",
+            "--out",
+            out.to_str().unwrap(),
+            "--patients",
+            "20",
+            "--exclusive-items",
+            n,
+        ]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        let found = rows(&out);
+        // The summary counts them, digits grouped by thousands.
+        let digits = found.to_string();
+        let mut grouped = String::new();
+        for (i, d) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(d);
+        }
+        assert!(
+            stdout.contains(&format!("exclusive_items {grouped:>12} rows")),
+            "{stdout}"
+        );
+        written.push(found);
+    }
+    let planted = written[0];
+    assert!(
+        planted > 0,
+        "the planted pairs are written without a background"
+    );
+    assert_eq!(written[1], 70_000 + planted);
+
+    let out = dir.path().join("too-many");
+    let (code, _, stderr) = claimaudit(&[
+        "gen",
+        "--out",
+        out.to_str().unwrap(),
+        "--patients",
+        "1",
+        "--exclusive-items",
+        "100000001",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--exclusive-items"), "{stderr}");
+    assert!(!out.exists());
+    let (_, help, _) = claimaudit(&["gen", "--help"]);
+    assert!(help.contains("--exclusive-items <N>"), "{help}");
 }

@@ -1,4 +1,5 @@
-//! Every example in docs/language.md checks without errors.
+//! Every example in docs/language.md checks without errors, and the tests
+//! an example carries pass.
 //!
 //! Examples are the ```rules blocks. A block without its own `ruleset`
 //! line gets one, and each is checked beside the shipped CHS schema, as a
@@ -7,6 +8,7 @@
 use std::path::Path;
 
 use claimaudit::check::{CHS_SCHEMA_PATH, CHS_SCHEMA_SOURCE, check_parsed};
+use claimaudit::exec::run_rule_tests;
 use claimaudit::syntax::{Parsed, parse_text_into};
 
 fn examples() -> Vec<(usize, String)> {
@@ -63,6 +65,23 @@ fn every_example_checks() {
                 "example at docs/language.md line {line}:\n{}",
                 errors.join("")
             ));
+        }
+        let Some(ruleset) = &checked.ruleset else {
+            continue;
+        };
+        let only: Vec<String> = ruleset
+            .rules
+            .iter()
+            .filter(|r| r.source.starts_with("docs/"))
+            .map(|r| r.id.clone())
+            .collect();
+        for outcome in run_rule_tests(ruleset, &checked.sources, &only) {
+            if !outcome.passed {
+                failures.push(format!(
+                    "test \"{}\" of {} at {} failed: expected {:?}, got {:?}",
+                    outcome.test, outcome.rule_id, outcome.source, outcome.expected, outcome.actual
+                ));
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

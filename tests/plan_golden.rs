@@ -36,7 +36,7 @@ fn shipped_text() {
 fn shipped_json() {
     let text = plan(&["--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&text).expect("plan --format json is json");
-    assert_eq!(json["rules"].as_array().map(Vec::len), Some(21));
+    assert_eq!(json["rules"].as_array().map(Vec::len), Some(22));
     insta::assert_snapshot!("shipped_json", text);
 }
 

@@ -77,14 +77,14 @@ fn checking_each_claim_gives_the_scans_flags_for_it() {
 
 #[test]
 fn reference_data_needs_no_claim_tables() {
-    // The service reads patients, catalog and providers, never the claims
-    // (those come with each check): a folder of reference tables alone is
-    // enough, and a missing reference table is still named.
+    // The service reads patients, catalog, providers and the knowledge base,
+    // never the claims (those come with each check): a folder of reference
+    // tables alone is enough, and a missing reference table is still named.
     let checked = check_shipped();
     let ruleset = checked.ruleset.as_ref().unwrap();
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/line_rules");
     let dir = tempfile::tempdir().unwrap();
-    for table in ["patients", "catalog", "providers"] {
+    for table in ["patients", "catalog", "providers", "exclusive_items"] {
         let name = format!("{table}.csv");
         std::fs::copy(fixture.join(&name), dir.path().join(&name)).unwrap();
     }

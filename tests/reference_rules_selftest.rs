@@ -1,4 +1,4 @@
-//! Self-test of tests/support: the Parquet reader, and each of the 21
+//! Self-test of tests/support: the Parquet reader, and each of the 22
 //! reference rules on tiny hand-built datasets, with the boundaries of
 //! docs/default-rules.md (each rule fires at least once and stays silent at least
 //! once).
@@ -16,7 +16,9 @@ use arrow::array::{
 use chrono::{NaiveDate, NaiveDateTime};
 use parquet::arrow::ArrowWriter;
 use rust_decimal::Decimal;
-use support::dataset::{CatalogEntry, Claim, Dataset, Line, Patient, Provider, read_dataset};
+use support::dataset::{
+    CatalogEntry, Claim, Dataset, ExclusivePair, Line, Patient, Provider, read_dataset,
+};
 use support::reference_rules::{
     ExpectedFlag, Params, RULE_IDS, Ratio, age, evaluate, evaluate_rule, linear_quantile, prefix,
 };
@@ -147,6 +149,7 @@ fn base() -> Dataset {
             entry("M1", "material"),
         ],
         providers: vec![provider("H1", 3)],
+        exclusive_items: Vec::new(),
     }
 }
 
@@ -203,7 +206,7 @@ fn default_params_match_the_spec() {
     );
     assert_eq!((p.upc_min_lines, p.upc_min_peers), (100, 20));
     assert_eq!(p.upc_quantile, dec("0.95"));
-    assert_eq!(RULE_IDS.len(), 21);
+    assert_eq!(RULE_IDS.len(), 22);
 }
 
 #[test]
@@ -527,6 +530,46 @@ fn dup_01_same_patient_item_day() {
                 ("C5", 1),
             ],
         ),
+    );
+}
+
+// ----- MUTEX-01
+
+#[test]
+fn mutex_01_exclusive_pairs_on_one_day() {
+    let mut data = base();
+    let day = d(2024, 3, 10);
+    let pair = |a: &str, b: &str, from: NaiveDate, to: Option<NaiveDate>| ExclusivePair {
+        item_a: a.into(),
+        item_b: b.into(),
+        valid_from: from,
+        valid_to: to,
+        basis: None,
+    };
+    data.exclusive_items = vec![
+        pair("A", "B", d(2024, 1, 1), None),
+        pair("C", "B", d(2024, 1, 1), Some(d(2024, 3, 9))), // ended the day before
+        pair("E", "F", d(2024, 3, 11), None),               // starts the day after
+    ];
+    data.claims = vec![
+        claim("C1", "P1", "H1", "outpatient", day),
+        claim("C2", "P1", "H2", "outpatient", day),
+        claim("C3", "P2", "H1", "outpatient", day),
+    ];
+    data.claim_items = vec![
+        line("C1", 1, "A", "service", day),            // with C2/1: fires
+        line("C2", 1, "B", "service", day),            // the pair the other way: fires
+        line("C1", 2, "A", "service", day),            // A twice: fires with B, not with itself
+        line("C1", 3, "C", "service", day),            // C-B ended: silent
+        line("C1", 4, "B", "service", d(2024, 3, 11)), // next day: silent
+        line("C3", 1, "B", "service", day),            // another patient: silent
+        line("C1", 5, "E", "service", day),            // E-F not yet in force
+        line("C1", 6, "F", "service", day),
+    ];
+    check(
+        &data,
+        "MUTEX-01",
+        lines("MUTEX-01", &[("C1", 1), ("C2", 1), ("C1", 2)]),
     );
 }
 
@@ -1324,6 +1367,16 @@ fn write_small_dataset(dir: &Path, quantity: ArrayRef) {
             ("extra_last", int32(&[Some(1)])),
         ],
     );
+    write_parquet(
+        &dir.join("exclusive_items.parquet"),
+        vec![
+            ("item_a", utf8(&["S1"])),
+            ("item_b", utf8(&["D1"])),
+            ("valid_from", date32(&[Some(d(2024, 1, 1))])),
+            ("valid_to", date32(&[None])),
+            ("basis", utf8_opt(&[Some("KP-1")])),
+        ],
+    );
 }
 
 #[test]
@@ -1407,6 +1460,16 @@ fn read_dataset_reads_the_contract_types() {
         vec![Provider {
             provider_name: "医院一".into(),
             ..provider("H1", 3)
+        }]
+    );
+    assert_eq!(
+        data.exclusive_items,
+        vec![ExclusivePair {
+            item_a: "S1".into(),
+            item_b: "D1".into(),
+            valid_from: d(2024, 1, 1),
+            valid_to: None,
+            basis: Some("KP-1".into()),
         }]
     );
 }

@@ -396,7 +396,7 @@ fn the_scan_writes_a_run_summary_beside_its_flags() {
     assert_eq!(summary["ruleset"]["hash"], *flags[0].ruleset_hash);
     assert_eq!(
         summary["rules"].as_object().unwrap().len(),
-        21,
+        22,
         "every rule run is listed"
     );
     let mut per_rule: BTreeMap<String, (u64, rust_decimal::Decimal)> = BTreeMap::new();

@@ -441,6 +441,26 @@ fn pair_evidence_names_the_partner() {
 }
 
 #[test]
+fn match_evidence_names_the_partner_and_the_knowledge_row() {
+    let (flags, _) = scanned(&fixture("knowledge_rules"), &["--only", "MUTEX-01"]);
+    assert_eq!(flags.len(), 2);
+    let evidence = evidence_of(&flags[0]);
+    assert_eq!(evidence["rows"][0]["claim_id"], "C15");
+    assert_eq!(evidence["rows"][0]["line_no"], 2);
+    // The version in force that day, not the one that ended in 2023.
+    assert_eq!(
+        evidence["known"],
+        serde_json::json!([{
+            "item_a": "C0101010010",
+            "item_b": "XC09CA999A001",
+            "valid_from": "2024-01-01",
+            "basis": "KP-000101"
+        }])
+    );
+    assert!(flags[0]["message"].as_str().unwrap().contains("KP-000101"));
+}
+
+#[test]
 fn population_evidence_has_the_statistics_and_the_peer_group() {
     let (flags, _) = scanned(&fixture("population"), &[]);
     assert_eq!(flags.len(), 1);
@@ -576,6 +596,55 @@ rule GROUP "group" {
     // The same service on one day in C08 (25.00) and C09 (20.00).
     assert_eq!(amount("GROUP", "C08"), ["45.00"]);
     assert_eq!(amount("GROUP", "C09"), ["45.00"]);
+}
+
+/// Flags of `rules` (a rule file's text, beside the shipped schema) over
+/// the `line_rules` fixture, as JSON Lines.
+fn own_flags(rules: &str) -> Vec<serde_json::Value> {
+    let rules = own_ruleset(rules);
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("flags.jsonl");
+    let (code, stdout, stderr) = claimaudit(&[
+        "scan",
+        "--data",
+        fixture("line_rules").to_str().unwrap(),
+        "--rules",
+        rules.path().to_str().unwrap(),
+        "--out",
+        file.to_str().unwrap(),
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_partner_from_a_table_without_flags_is_named_by_its_key() {
+    let flags = own_flags(
+        r#"
+rule PATIENT "a line of patient P02" {
+  category test
+  severity low
+  action warn
+  for line in claim_items
+  pair with p in patients on p.patient_id = line.claim.patient_id
+  flag when p.patient_id = "P02"
+}
+"#,
+    );
+    assert!(!flags.is_empty());
+    for flag in &flags {
+        assert_eq!(
+            evidence_of(flag)["rows"],
+            serde_json::json!([{ "patient_id": "P02" }]),
+            "{flag}"
+        );
+    }
 }
 
 #[test]

@@ -30,6 +30,8 @@ fn the_chs_rules_need_29_days_and_the_calendar_year() {
     let expected: BTreeMap<&str, &Need> = [
         ("DUP-01", &Need::Days(0)),
         ("FREQ-01", &Need::Days(0)),
+        // Its partner is a line of the same day.
+        ("MUTEX-01", &Need::Days(0)),
         ("QTY-02", &Need::Days(29)),
         ("GHOST-03", &Need::Days(0)),
         ("STAY-01", &Need::Days(0)),
@@ -52,6 +54,30 @@ fn the_chs_rules_need_29_days_and_the_calendar_year() {
             column: admit
         }]
     );
+}
+
+#[test]
+fn a_key_of_the_month_or_year_of_a_claim_date_needs_the_calendar_year() {
+    let keys = [
+        ("year(c.admit_date)", Need::Year),
+        ("year_start(c.admit_date)", Need::Year),
+        ("month_start(c.settle_time)", Need::Year),
+        ("add_months(c.admit_date, 1)", Need::All(String::new())),
+    ];
+    for (key, expected) in keys {
+        let text = format!(
+            "ruleset \"r\" version \"1\"\nrule R \"r\" {{\n  category c\n  severity low\n  action warn\n  for c in claims\n  window by c.patient_id, {key} order by c.admit_date, c.claim_id running\n  flag when sum(c.fund_amount) > 100\n}}\n"
+        );
+        let checked = claimaudit::check::check_text(Path::new("r.rules"), &text);
+        let ruleset = checked.ruleset.as_ref().unwrap();
+        let shape = ClaimShape::of(ruleset).unwrap();
+        let lookback = LookBack::derive(ruleset, &shape);
+        let need = &lookback.rules[0].1;
+        match expected {
+            Need::All(_) => assert!(matches!(need, Need::All(_)), "{key}: {need:?}"),
+            expected => assert_eq!(need, &expected, "{key}"),
+        }
+    }
 }
 
 /// A claim of `patient` at `provider` with one line.

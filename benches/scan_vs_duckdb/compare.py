@@ -4,11 +4,11 @@
     compare.py --claimaudit FLAGS.{jsonl,parquet} --duckdb FLAGS.{parquet,csv}
                [--examples 5] [--counts-out FILE.tsv]
 
-For each of the 21 rules, compares the flagged rows by the identity of the
+For each of the 22 rules, compares the flagged rows by the identity of the
 rule's grain (line: claim_id + line_no; claim: claim_id; provider:
 provider_id) and their amount at stake (to the cent): prints the counts on both sides and the set differences with up
 to --examples example rows each way. Also reports, as differences, a rule id
-outside the 21, a flag whose grain column or identity columns do not fit its
+outside the 22, a flag whose grain column or identity columns do not fit its
 rule's grain, and a row flagged twice by one rule. Exit status 0 when both
 sides agree on every rule, 1 otherwise.
 """
@@ -22,7 +22,7 @@ import duckdb
 RULES = {
     "OOC-01": "line", "OOC-02": "line", "LIM-GENDER": "line", "LIM-AGE": "line",
     "LIM-DX": "line", "LIM-LEVEL": "line", "PRICE-CAP": "line", "DUP-01": "line",
-    "FREQ-01": "line", "QTY-01": "line", "QTY-02": "line",
+    "FREQ-01": "line", "QTY-01": "line", "QTY-02": "line", "MUTEX-01": "line",
     "GHOST-01": "claim", "GHOST-02": "claim", "GHOST-03": "claim", "WAIT-01": "claim",
     "STAY-01": "claim", "STAY-02": "claim", "SPLIT-01": "claim", "CAP-01": "claim",
     "CONTRACT-01": "claim",
@@ -83,7 +83,7 @@ def main():
     sides = (("a", names[0]), ("b", names[1]))
 
     problems = []
-    # Rule ids outside the 21.
+    # Rule ids outside the 22.
     for t, label in sides:
         for (rule_id, n) in con.execute(f"SELECT rule_id, count(*) FROM {t} GROUP BY ALL ORDER BY 1").fetchall():
             if rule_id not in RULES:
@@ -169,7 +169,7 @@ def main():
         print()
         print(f"DIFFERENCES: {len(problems)}: " + "; ".join(problems))
         return 1
-    print("\nsame flags on all 21 rules")
+    print(f"\nsame flags on all {len(RULES)} rules")
     return 0
 
 

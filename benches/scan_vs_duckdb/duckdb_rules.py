@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Run the 21 CHS default rules (rules.sql) in DuckDB over a dataset folder.
+"""Run the 22 CHS default rules (rules.sql) in DuckDB over a dataset folder.
 
     duckdb_rules.py --data DIR --out FLAGS.parquet [--threads N] [--sql rules.sql]
     duckdb_rules.py --data DIR --upc-report
@@ -19,7 +19,7 @@ import time
 import duckdb
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TABLES = ["claims", "claim_items", "patients", "catalog", "providers"]
+TABLES = ["claims", "claim_items", "patients", "catalog", "providers", "exclusive_items"]
 
 
 def table_path(data, table):

@@ -3,8 +3,8 @@
 
     edge_cases.py --out DIR
 
-Writes DIR/{patients,providers,catalog,claims,claim_items}.parquet in the
-data contract's types, and DIR/expected_flags.csv: the flags a hand reading
+Writes DIR/{patients,providers,catalog,claims,claim_items,exclusive_items}.parquet
+in the data contract's types, and DIR/expected_flags.csv: the flags a hand reading
 of docs/default-rules.md gives (rule_id, grain, claim_id, line_no, provider_id,
 why). The generator plants clean cases; this set adds the corners where two
 readings of the definitions could differ: nulls inside lists, missing patients and
@@ -25,7 +25,8 @@ INSERT INTO patients VALUES
     ('P1', 'M', '1980-01-01', NULL,         'employee', '2000-01-01', '2000-01-01', '330100'),
     ('P2', 'F', '2000-02-29', NULL,         'resident', '2000-03-01', '2000-03-01', '330100'),
     ('P3', 'F', '1950-06-01', '2024-03-10', 'resident', '2000-01-01', '2000-01-01', '330100'),
-    ('P4', 'M', '1990-01-01', NULL,         'employee', '2024-01-01', '2024-04-01', '330100');
+    ('P4', 'M', '1990-01-01', NULL,         'employee', '2024-01-01', '2024-04-01', '330100'),
+    ('P5', 'F', '1985-05-05', NULL,         'employee', '2000-01-01', '2000-01-01', '330100');
 -- P9 has claims but no patients row.
 
 CREATE TABLE providers (provider_id VARCHAR, provider_name VARCHAR, level INTEGER, kind VARCHAR,
@@ -51,7 +52,23 @@ INSERT INTO catalog VALUES
     ('Q',   'q',   'material', 'B', '2000-01-01', NULL,         1.5000, NULL, NULL, NULL, NULL,           NULL, 2.000, NULL, NULL, NULL),
     ('C1',  'c1',  'service',  'A', '2000-01-01', NULL,         NULL,   NULL, NULL, NULL, NULL,           NULL, NULL,  NULL, 'consult', 1),
     ('C3',  'c3',  'service',  'A', '2000-01-01', NULL,         NULL,   NULL, NULL, NULL, NULL,           NULL, NULL,  NULL, 'consult', 3),
-    ('CX',  'cx',  'service',  'A', '2000-01-01', NULL,         NULL,   NULL, NULL, NULL, NULL,           NULL, NULL,  NULL, 'consult', NULL);
+    ('CX',  'cx',  'service',  'A', '2000-01-01', NULL,         NULL,   NULL, NULL, NULL, NULL,           NULL, NULL,  NULL, 'consult', NULL),
+    -- MUTEX-01's items: drugs without limits, so no other rule fires on them
+    ('XA',  'xa',  'drug',     'A', '2000-01-01', NULL,         NULL,   NULL, NULL, NULL, NULL,           NULL, NULL,  NULL, NULL, NULL),
+    ('XB',  'xb',  'drug',     'A', '2000-01-01', NULL,         NULL,   NULL, NULL, NULL, NULL,           NULL, NULL,  NULL, NULL, NULL),
+    ('XC',  'xc',  'drug',     'A', '2000-01-01', NULL,         NULL,   NULL, NULL, NULL, NULL,           NULL, NULL,  NULL, NULL, NULL),
+    ('XD',  'xd',  'drug',     'A', '2000-01-01', NULL,         NULL,   NULL, NULL, NULL, NULL,           NULL, NULL,  NULL, NULL, NULL),
+    ('XE',  'xe',  'drug',     'A', '2000-01-01', NULL,         NULL,   NULL, NULL, NULL, NULL,           NULL, NULL,  NULL, NULL, NULL);
+
+-- MUTEX-01's knowledge base: XA-XB open; XC-XA (listed the other way)
+-- ending on 29 February 2024; XD-XE in two versions with a gap from
+-- 1 January to 1 March 2024.
+CREATE TABLE exclusive_items (item_a VARCHAR, item_b VARCHAR, valid_from DATE, valid_to DATE, basis VARCHAR);
+INSERT INTO exclusive_items VALUES
+    ('XA', 'XB', '2024-01-01', NULL,         'KP-1'),
+    ('XC', 'XA', '2024-01-01', '2024-02-29', NULL),
+    ('XD', 'XE', '2023-01-01', '2023-12-31', 'KP-3'),
+    ('XD', 'XE', '2024-03-02', NULL,         'KP-3');
 
 CREATE TABLE claims (claim_id VARCHAR, patient_id VARCHAR, provider_id VARCHAR, visit_type VARCHAR,
     admit_date DATE, discharge_date DATE, primary_dx VARCHAR, secondary_dx VARCHAR[],
@@ -89,7 +106,19 @@ INSERT INTO claims VALUES
     ('L2', 'P2', 'H2', 'outpatient', '2018-03-01', '2018-03-01', 'J00',   NULL,    1, 1, '2018-03-01 10:00', '330100'),
     ('L3', 'P9', 'H3', 'outpatient', '2024-02-29', '2024-02-29', 'J00',   [NULL],  1, 1, '2024-02-29 10:00', '330100'),
     ('L4', 'P9', 'X9', 'outpatient', '2024-02-29', '2024-02-29', 'J00',   NULL,    1, 1, '2024-02-29 11:00', '330100'),
-    ('L5', 'P1', 'R1', 'pharmacy',   '2024-04-10', '2024-04-10', 'J00',   NULL,    1, 1, '2024-04-10 11:00', '330100');
+    ('L5', 'P1', 'R1', 'pharmacy',   '2024-04-10', '2024-04-10', 'J00',   NULL,    1, 1, '2024-04-10 11:00', '330100'),
+    -- claims of MUTEX-01's cases (P5's, one case a day; P1's and the uninsured P9's)
+    ('M1',  'P5', 'H3', 'outpatient', '2024-02-29', '2024-02-29', 'J00', NULL, 1, 1, '2024-02-29 10:00', '330100'),
+    ('M2',  'P5', 'H3', 'outpatient', '2024-03-01', '2024-03-01', 'J00', NULL, 1, 1, '2024-03-01 10:00', '330100'),
+    ('M3',  'P5', 'H3', 'outpatient', '2024-02-15', '2024-02-15', 'J00', NULL, 1, 1, '2024-02-15 10:00', '330100'),
+    ('M4',  'P5', 'H3', 'outpatient', '2024-03-02', '2024-03-02', 'J00', NULL, 1, 1, '2024-03-02 10:00', '330100'),
+    ('M5',  'P5', 'H3', 'outpatient', '2024-04-01', '2024-04-01', 'J00', NULL, 1, 1, '2024-04-01 10:00', '330100'),
+    ('M6',  'P5', 'H3', 'outpatient', '2024-05-01', '2024-05-01', 'J00', NULL, 1, 1, '2024-05-01 10:00', '330100'),
+    ('M7',  'P5', 'R1', 'pharmacy',   '2024-05-01', '2024-05-01', 'J00', NULL, 1, 1, '2024-05-01 11:00', '330100'),
+    ('M8',  'P5', 'H3', 'outpatient', '2024-06-01', '2024-06-01', 'J00', NULL, 1, 1, '2024-06-01 10:00', '330100'),
+    ('M9',  'P1', 'H3', 'outpatient', '2024-06-01', '2024-06-01', 'J00', NULL, 1, 1, '2024-06-01 10:00', '330100'),
+    ('M10', 'P9', 'H3', 'outpatient', '2024-07-01', '2024-07-01', 'J00', NULL, 1, 1, '2024-07-01 10:00', '330100'),
+    ('M11', 'P5', 'H3', 'outpatient', '2024-08-01', '2024-08-01', 'J00', NULL, 1, 1, '2024-08-01 10:00', '330100');
 
 CREATE TABLE claim_items (claim_id VARCHAR, line_no INTEGER, item_code VARCHAR, item_type VARCHAR,
     service_date DATE, quantity DECIMAL(12, 3), unit_price DECIMAL(14, 4), amount DECIMAL(18, 2),
@@ -125,7 +154,26 @@ INSERT INTO claim_items VALUES
     ('A3', 2, 'D1',   'drug',     '2024-02-08', 1,     1,      1, 31,   'D'),
     ('A3', 3, 'D1',   'drug',     '2024-02-08', 1,     1,      1, NULL, 'D'),
     ('A4', 1, 'D1',   'drug',     '2024-02-09', 1,     1,      1, 0,    'D'),
-    ('L5', 1, 'D1',   'drug',     '2024-04-10', 1,     1,      1, 32,   'D');
+    ('L5', 1, 'D1',   'drug',     '2024-04-10', 1,     1,      1, 32,   'D'),
+    ('M1',  1, 'XA',  'drug',     '2024-02-29', 1,     2,      2, NULL, 'D'),
+    ('M1',  2, 'XC',  'drug',     '2024-02-29', 1,     3,      3, NULL, 'D'),
+    ('M1',  3, 'XB',  'drug',     '2024-02-29', 1,     4,      4, NULL, 'D'),
+    ('M2',  1, 'XA',  'drug',     '2024-03-01', 1,     1,      1, NULL, 'D'),
+    ('M2',  2, 'XC',  'drug',     '2024-03-01', 1,     1,      1, NULL, 'D'),
+    ('M3',  1, 'XD',  'drug',     '2024-02-15', 1,     1,      1, NULL, 'D'),
+    ('M3',  2, 'XE',  'drug',     '2024-02-15', 1,     1,      1, NULL, 'D'),
+    ('M4',  1, 'XE',  'drug',     '2024-03-02', 1,     5,      5, NULL, 'D'),
+    ('M4',  2, 'XD',  'drug',     '2024-03-02', 1,     6,      6, NULL, 'D'),
+    ('M5',  1, 'XA',  'drug',     '2024-04-01', 1,     1,      1, NULL, 'D'),
+    ('M5',  2, 'XA',  'drug',     '2024-04-01', 1,     1,      1, NULL, 'D'),
+    ('M6',  1, 'XA',  'drug',     '2024-05-01', 1,     7,      7, NULL, 'D'),
+    ('M7',  1, 'XB',  'drug',     '2024-05-01', 1,     8,      8, NULL, 'D'),
+    ('M8',  1, 'XA',  'drug',     '2024-06-01', 1,     1,      1, NULL, 'D'),
+    ('M9',  1, 'XB',  'drug',     '2024-06-01', 1,     1,      1, NULL, 'D'),
+    ('M10', 1, 'XB',  'drug',     '2024-07-01', 1,     9,      9, NULL, 'D'),
+    ('M10', 2, 'XA',  'drug',     '2024-07-01', 1,     10,     10, NULL, 'D'),
+    ('M11', 1, 'XA',  'drug',     '2024-08-01', 1,     1,      1, NULL, 'D'),
+    ('M11', 2, 'XB',  'drug',     '2024-07-31', 1,     1,      1, NULL, 'D');
 
 -- UPC-01. Level 2: U01..U25 with 100 consultation lines each; shares 0.10
 -- (U01..U19), 0.50 (U20..U24), 0.60 (U25). k = 25, position 24 * 0.95 = 22.8,
@@ -202,6 +250,16 @@ EXPECTED = [
     ("SPLIT-01", "A3", "predecessor A2 (A1 < A2 by claim_id on one admit_date) discharged 2 days before, E11"),
     ("SPLIT-01", "A5", "predecessor A4 discharged the same day, prefix of a 2-character code is the whole code"),
     ("CAP-01", "K4", "K1, K3, K4 (equal settle_time, by claim_id): 299999.99, 300000.00, 300000.01 (K5 at 700000.00, K6 without a patient: no)"),
+    ("MUTEX-01", "M1/1", "two partners on one day: XB (open) and XC (on its valid_to), flagged once"),
+    ("MUTEX-01", "M1/2", "XC with XA, listed the other way, on the version's valid_to (M2 a day later: no)"),
+    ("MUTEX-01", "M1/3", "XB with XA; XB and XC are no pair"),
+    ("MUTEX-01", "M4/1", "XD-XE on its second version's valid_from (M3 between the versions: no)"),
+    ("MUTEX-01", "M4/2", "XD-XE on its second version's valid_from"),
+    ("MUTEX-01", "M6/1", "the partner on another claim of the patient that day (a pharmacy)"),
+    ("MUTEX-01", "M7/1", "the partner on another claim of the patient that day"),
+    ("MUTEX-01", "M10/1", "a patient with no patients row still groups by claim.patient_id"),
+    ("MUTEX-01", "M10/2", "a patient with no patients row (M5: one item twice, M8/M9: two patients, M11: the next day, no)"),
+    ("GHOST-02", "M10", "no patients row"),
     ("CONTRACT-01", "G3", "no providers row"),
     ("CONTRACT-01", "G5", "the day after contract_to (G4 on contract_to does not fire)"),
     ("CONTRACT-01", "L4", "no providers row"),
@@ -220,7 +278,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     con = duckdb.connect()
     con.execute(DATASET)
-    for t in ("patients", "providers", "catalog", "claims", "claim_items"):
+    for t in ("patients", "providers", "catalog", "claims", "claim_items", "exclusive_items"):
         path = os.path.join(args.out, t + ".parquet").replace("'", "''")
         con.execute(f"COPY (SELECT * FROM {t} ORDER BY ALL) TO '{path}' (FORMAT PARQUET)")
     with open(os.path.join(args.out, "expected_flags.csv"), "w", encoding="utf-8") as f:

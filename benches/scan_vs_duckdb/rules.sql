@@ -1,4 +1,4 @@
--- The 21 CHS default rules (docs/rules.md) in DuckDB SQL.
+-- The 22 CHS default rules (docs/rules.md) in DuckDB SQL.
 --
 -- An independent reading of docs/default-rules.md over the data contract
 -- (docs/contract.md), written from those definitions, not from rulesets/chs/*.rules.
@@ -6,20 +6,20 @@
 --
 -- Placeholders, substituted by duckdb_rules.py before the text is run (with
 -- single quotes doubled): ${claims}, ${claim_items}, ${patients}, ${catalog},
--- ${providers} are the Parquet path or glob of each table, e.g.
+-- ${providers}, ${exclusive_items} are the Parquet path or glob of each table, e.g.
 -- DIR/claims/*.parquet for a table stored as a folder, DIR/patients.parquet for
 -- a single file.
 --
 -- Every rule is a view flag_<rule> with the columns
 --   (rule_id, grain, claim_id, line_no, provider_id, amount_at_stake)
 -- holding exactly the identity of the flagged row for its grain, and the
--- flag's amount at stake by the contract's default (none of the 21 declares
+-- flag's amount at stake by the contract's default (none of the 22 declares
 -- its own): the line's amount for a line flag, the claim's fund_amount for a
 -- claim flag, null for a provider flag:
 --   line grain      claim_id, line_no        (provider_id null)
 --   claim grain     claim_id                 (line_no, provider_id null)
 --   provider grain  provider_id              (claim_id, line_no null)
--- and the view `flags` is the union of the 21.
+-- and the view `flags` is the union of the 22.
 --
 -- Three-valued logic: a WHERE clause keeps a row only when its condition is
 -- TRUE, so a comparison with a null (missing lookup, null column) does not
@@ -34,6 +34,7 @@ CREATE OR REPLACE TEMP VIEW claim_items AS SELECT * FROM read_parquet('${claim_i
 CREATE OR REPLACE TEMP VIEW patients    AS SELECT * FROM read_parquet('${patients}');
 CREATE OR REPLACE TEMP VIEW catalog     AS SELECT * FROM read_parquet('${catalog}');
 CREATE OR REPLACE TEMP VIEW providers   AS SELECT * FROM read_parquet('${providers}');
+CREATE OR REPLACE TEMP VIEW exclusive_items AS SELECT * FROM read_parquet('${exclusive_items}');
 
 ------------------------------------------------------------------------------
 -- Parameters (docs/default-rules.md, "Parameters")
@@ -225,6 +226,42 @@ FROM (
 )
 WHERE days_supply IS NOT NULL
   AND window_supply > supply_limit();
+
+-- MUTEX-01 互斥项目: a line of which the same patient (claims.patient_id) has,
+-- on the same service_date, a line of another item_code (any item_type, in
+-- the same claim or another), the two codes listed in exclusive_items as a
+-- pair in either order, in a version in force on the line's service_date:
+-- valid_from <= d and (valid_to is null or d <= valid_to). Each such line
+-- once, whatever the number of partners. A pair is matched under its two
+-- codes in a fixed order (least, greatest), so both listings meet one key.
+CREATE OR REPLACE TEMP VIEW flag_mutex_01 AS
+WITH listed AS (
+    SELECT least(item_a, item_b) AS lo, greatest(item_a, item_b) AS hi, valid_from, valid_to
+    FROM exclusive_items
+),
+day_lines AS (
+    -- only lines whose item is listed at all can meet a partner
+    SELECT li.claim_id, li.line_no, li.item_code, li.service_date, li.amount, c.patient_id
+    FROM claim_items li
+    JOIN claims c ON c.claim_id = li.claim_id
+    WHERE li.item_code IN (SELECT lo FROM listed UNION SELECT hi FROM listed)
+),
+met AS (
+    SELECT DISTINCT l.claim_id, l.line_no, l.amount
+    FROM day_lines l
+    JOIN day_lines m
+      ON m.patient_id = l.patient_id
+     AND m.service_date = l.service_date
+     AND m.item_code <> l.item_code
+    JOIN listed x
+      ON x.lo = least(l.item_code, m.item_code)
+     AND x.hi = greatest(l.item_code, m.item_code)
+    WHERE x.valid_from <= l.service_date
+      AND (x.valid_to IS NULL OR l.service_date <= x.valid_to)
+)
+SELECT 'MUTEX-01' AS rule_id, 'line' AS grain, claim_id, line_no, NULL::VARCHAR AS provider_id,
+       amount AS amount_at_stake
+FROM met;
 
 ------------------------------------------------------------------------------
 -- Claim rules
@@ -458,6 +495,7 @@ UNION ALL SELECT * FROM flag_dup_01
 UNION ALL SELECT * FROM flag_freq_01
 UNION ALL SELECT * FROM flag_qty_01
 UNION ALL SELECT * FROM flag_qty_02
+UNION ALL SELECT * FROM flag_mutex_01
 UNION ALL SELECT * FROM flag_ghost_01
 UNION ALL SELECT * FROM flag_ghost_02
 UNION ALL SELECT * FROM flag_ghost_03

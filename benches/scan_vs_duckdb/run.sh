@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# claimaudit scan against DuckDB running the same 21 default rules (rules.sql),
+# claimaudit scan against DuckDB running the same 22 default rules (rules.sql),
 # on one generated dataset: wall time and peak memory of each, and a rule-by-
 # rule differential of their flags.
 #
@@ -13,6 +13,8 @@
 # (patient|time|shuffled, default patient) are claimaudit gen's --profile
 # and --order; the three to measure are clean/patient, dense/time and
 # dense/shuffled (README.md), e.g. PROFILE=dense ORDER=shuffled run.sh 230000.
+# EXCLUSIVE_ITEMS, when set, is claimaudit gen's --exclusive-items (background
+# rows of the knowledge base MUTEX-01 reads; default the generator's own).
 # THREADS (default 2) is given to both (`scan --threads`,
 # DuckDB `SET threads`); FORMAT (parquet|jsonl, default parquet) is
 # claimaudit's output format; PYTHON (default python3) makes the venv;
@@ -37,7 +39,8 @@ DUCKDB_VERSION="2.0.0"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 VENV="$HERE/.venv"
-DATA="$HERE/data/p${PATIENTS}-s${SEED}-${PROFILE}-${ORDER}"
+EXCLUSIVE_ITEMS="${EXCLUSIVE_ITEMS:-}"
+DATA="$HERE/data/p${PATIENTS}-s${SEED}-${PROFILE}-${ORDER}${EXCLUSIVE_ITEMS:+-x$EXCLUSIVE_ITEMS}"
 OUT="$HERE/out"
 BIN="${CLAIMAUDIT_BIN:-$ROOT/target/release/claimaudit}"
 TIME=/usr/bin/time
@@ -45,6 +48,8 @@ TIME=/usr/bin/time
 die() { echo "run.sh: $*" >&2; exit 2; }
 [[ "$PATIENTS" =~ ^[0-9]+$ && "$RUNS" =~ ^[1-9][0-9]*$ && "$SEED" =~ ^[0-9]+$ ]] \
   || die "usage: run.sh [PATIENTS] [RUNS] [SEED] (positive integers)"
+[[ -z "$EXCLUSIVE_ITEMS" || "$EXCLUSIVE_ITEMS" =~ ^[0-9]+$ ]] \
+  || die "EXCLUSIVE_ITEMS must be a number of rows"
 [[ "$FORMAT" == parquet || "$FORMAT" == jsonl ]] || die "FORMAT must be parquet or jsonl"
 [[ "$PROFILE" == clean || "$PROFILE" == dense ]] || die "PROFILE must be clean or dense"
 [[ "$ORDER" == patient || "$ORDER" == time || "$ORDER" == shuffled ]] \
@@ -71,15 +76,20 @@ else
 fi
 
 echo "== dataset: $PATIENTS patients, seed $SEED, profile $PROFILE, order $ORDER ($DATA)"
-if [[ -f "$DATA/.complete" ]]; then
+# A dataset generated before the knowledge base of exclusive items lacks
+# that table: it is generated again.
+if [[ -f "$DATA/.complete" && -f "$DATA/exclusive_items.parquet" ]]; then
   echo "   (already generated)"
 else
   rm -rf "$DATA" "$DATA.partial"
   mkdir -p "$(dirname "$DATA")"
-  "$BIN" gen --out "$DATA.partial" --patients "$PATIENTS" --seed "$SEED" \
-    --profile "$PROFILE" --order "$ORDER"
+  GEN_ARGS=(--patients "$PATIENTS" --seed "$SEED" --profile "$PROFILE" --order "$ORDER")
+  if [[ -n "$EXCLUSIVE_ITEMS" ]]; then
+    GEN_ARGS+=(--exclusive-items "$EXCLUSIVE_ITEMS")
+  fi
+  "$BIN" gen --out "$DATA.partial" "${GEN_ARGS[@]}"
   mv "$DATA.partial" "$DATA"
-  echo "patients=$PATIENTS seed=$SEED profile=$PROFILE order=$ORDER" > "$DATA/.complete"
+  echo "patients=$PATIENTS seed=$SEED profile=$PROFILE order=$ORDER exclusive_items=${EXCLUSIVE_ITEMS:-default}" > "$DATA/.complete"
 fi
 LINES=$("$PY" -c "import duckdb, sys; print(duckdb.connect().execute(\"SELECT count(*) FROM read_parquet(?)\", [sys.argv[1]]).fetchall()[0][0])" "$DATA/claim_items/*.parquet")
 echo "   $LINES claim lines"

@@ -90,8 +90,30 @@ fn form_text(rule: &Rule, sources: &Sources) -> String {
                 keys(order)
             )
         }
-        Form::Pair { var, table, .. } => {
-            format!("each row paired with `{var}`, rows of `{table}` with equal keys")
+        Form::Pair {
+            var, table, known, ..
+        } => {
+            let mut text =
+                format!("each row paired with `{var}`, rows of `{table}` with equal keys");
+            if let Some(k) = known {
+                let columns: Vec<&str> = k.keys.iter().map(|(c, _)| c.as_str()).collect();
+                text.push_str(&format!(
+                    ", the pair found in `{}` (`{}`) by `{}`",
+                    k.table,
+                    k.var,
+                    columns.join("`, `")
+                ));
+                if k.either_order {
+                    text.push_str(" in either order");
+                }
+                if let Some(date) = &k.as_of {
+                    text.push_str(&format!(
+                        ", in force as of `{}`",
+                        source(sources, date.span)
+                    ));
+                }
+            }
+            text
         }
         Form::Population {
             var, entity_table, ..

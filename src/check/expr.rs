@@ -462,6 +462,7 @@ impl Scope<'_> {
     fn shadowed(&self, name: &str) -> bool {
         self.row.0 == name
             || self.partner.as_ref().is_some_and(|p| p.0 == name)
+            || self.known.as_ref().is_some_and(|p| p.0 == name)
             || self.entity.as_ref().is_some_and(|p| p.0 == name)
             || self.items.iter().any(|i| i.0 == name)
             || self.lets.iter().any(|l| l.0 == name)
@@ -571,6 +572,10 @@ impl Scope<'_> {
             && *name == first.name
         {
             Some((Var::Partner, table.clone()))
+        } else if let Some((name, table)) = &self.known
+            && *name == first.name
+        {
+            Some((Var::Known, table.clone()))
         } else if let Some((name, table)) = &self.entity
             && *name == first.name
         {
@@ -850,10 +855,16 @@ impl Scope<'_> {
                 name.span,
                 format!("there is no function `{}`", name.name),
             );
-            d = d.with_help(match did_you_mean(&name.name, known.iter().copied()) {
-                Some(near) => format!("did you mean `{near}`?"),
-                None => format!("the functions are {}", known.join(", ")),
-            });
+            d = d.with_help(
+                match (
+                    super::functions::other_name(&name.name),
+                    did_you_mean(&name.name, known.iter().copied()),
+                ) {
+                    (Some(ours), _) => format!("this language writes it `{ours}`"),
+                    (None, Some(near)) => format!("did you mean `{near}`?"),
+                    (None, None) => format!("the functions are {}", known.join(", ")),
+                },
+            );
             self.error(d);
             return unknown(whole);
         };
@@ -865,6 +876,9 @@ impl Scope<'_> {
                 format!("`{}` takes {expected}", func.name()),
             ));
         };
+        if let Some(ty) = self.function_type(func, &typed, span) {
+            return TExpr::new(TExprKind::Call { func, args: typed }, ty, span);
+        }
         let ty = match func {
             Func::Age => {
                 if typed.len() != 2
@@ -916,6 +930,7 @@ impl Scope<'_> {
                 }
                 common
             }
+            _ => unreachable!("`function_type` types the other functions"),
         };
         TExpr::new(TExprKind::Call { func, args: typed }, ty, span)
     }

@@ -22,6 +22,7 @@ struct Clauses<'r> {
     for_clause: Option<(&'r ast::Ident, &'r ast::Ident)>,
     filter: Option<&'r ast::Expr>,
     form: Option<&'r RuleItem>,
+    matched: Option<&'r RuleItem>,
     lets: Vec<(&'r ast::Ident, &'r ast::Expr)>,
     eligible: Option<&'r RuleItem>,
     peers: Option<&'r RuleItem>,
@@ -45,6 +46,7 @@ fn clause_name(kind: &RuleItemKind) -> &'static str {
         RuleItemKind::Window { .. } => "window by",
         RuleItemKind::Sequence { .. } => "sequence by",
         RuleItemKind::Pair { .. } => "pair with",
+        RuleItemKind::Match { .. } => "match",
         RuleItemKind::Per { .. } => "per",
         RuleItemKind::Let { .. } => "let",
         RuleItemKind::Eligible(_) => "eligible when",
@@ -66,6 +68,7 @@ fn repeated_clause_help(name: &str) -> String {
         "pair with" => {
             "a rule has one partner; write another rule for the other pairing".to_string()
         }
+        "match" => "a rule matches one table; join the conditions of one match with `and`, or write another rule".to_string(),
         "group by" | "window by" | "sequence by" => {
             format!("a rule has one `{name}`; list every key in it, separated by commas")
         }
@@ -131,6 +134,7 @@ fn collect<'r>(decl: &'r ast::RuleDecl, diagnostics: &mut Vec<Diagnostic>) -> Cl
             | RuleItemKind::Sequence { .. }
             | RuleItemKind::Pair { .. }
             | RuleItemKind::Per { .. } => c.form = Some(item),
+            RuleItemKind::Match { .. } => c.matched = Some(item),
             RuleItemKind::Let { name, expr } => c.lets.push((name, expr)),
             RuleItemKind::Eligible(_) => c.eligible = Some(item),
             RuleItemKind::Peers { .. } => c.peers = Some(item),
@@ -254,6 +258,21 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
         scope.condition(f, "`where`")
     });
     let (form, allow_aggregates) = check_form(&clauses, scope);
+    if let Some(item) = clauses.matched
+        && clauses
+            .form
+            .is_none_or(|f| !matches!(f.kind, RuleItemKind::Pair { .. }))
+    {
+        scope.error(
+            Diagnostic::error(
+                "E0310",
+                item.span,
+                "`match` looks a pair of rows up in a table, and this rule has no `pair with`",
+            )
+            .with_help("pair the row with another first, e.g. `pair with other in claim_items on other.claim_id = line.claim_id`"),
+        );
+        ok = false;
+    }
     if clauses.eligible.is_some() || clauses.peers.is_some() {
         if !matches!(form, Some(Form::Population { .. })) {
             let item = clauses.eligible.or(clauses.peers).expect("one is present");
@@ -583,12 +602,20 @@ fn check_form(clauses: &Clauses, scope: &mut Scope) -> (Option<Form>, Aggregates
                 typed
             });
             let keys = pair_keys(on, scope);
+            let known = match clauses.matched {
+                Some(item) => match super::known::check_match(item, scope) {
+                    Some(known) => Some(known),
+                    None => return (None, Aggregates::Allowed),
+                },
+                None => None,
+            };
             return (
                 keys.map(|keys| Form::Pair {
                     var: var.name.clone(),
                     table: table.name.clone(),
                     filter,
                     keys,
+                    known,
                 }),
                 Aggregates::Forbidden("a pair rule compares two rows"),
             );

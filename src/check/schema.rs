@@ -73,6 +73,7 @@ pub fn check_tables(
             key: None,
             constraints: Vec::new(),
             flags: None,
+            in_force: None,
             doc: decl.doc.as_ref().map(|d| d.value.clone()),
         });
     }
@@ -128,6 +129,11 @@ pub fn check_tables(
                         constraint(&schema.tables[index], &check.expr, diagnostics)
                     {
                         schema.tables[index].constraints.push(constraint);
+                    }
+                }
+                TableItem::InForce(decl) => {
+                    if let Some(columns) = in_force(&schema.tables[index], decl, diagnostics) {
+                        schema.tables[index].in_force = Some(columns);
                     }
                 }
                 _ => {}
@@ -240,6 +246,49 @@ fn known_column(
     }
     diagnostics.push(d);
     false
+}
+
+/// `in force from a to b`: two date columns of the table, given once; the
+/// first may not be null (a version starts somewhere), the second may (open).
+fn in_force(
+    table: &Table,
+    decl: &ast::InForceDecl,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<(String, String)> {
+    if table.in_force.is_some() {
+        diagnostics.push(
+            Diagnostic::error(
+                "E0406",
+                decl.span,
+                format!(
+                    "table `{}` says twice when its rows are in force",
+                    table.name
+                ),
+            )
+            .with_help("keep one `in force from ... to ...`"),
+        );
+        return None;
+    }
+    let mut ok = true;
+    for column in [&decl.from, &decl.to] {
+        if !known_column(table, column, "E0406", diagnostics) {
+            ok = false;
+            continue;
+        }
+        let c = table.column(&column.name).expect("known");
+        if c.ty != ColumnType::Date {
+            diagnostics.push(
+                Diagnostic::error(
+                    "E0406",
+                    column.span,
+                    format!("`{}` is not a date column", column.name),
+                )
+                .with_help("a row is in force between two `date` columns, e.g. `in force from valid_from to valid_to`"),
+            );
+            ok = false;
+        }
+    }
+    ok.then(|| (decl.from.name.clone(), decl.to.name.clone()))
 }
 
 /// `check column op column` or `check column op literal`.

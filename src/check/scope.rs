@@ -21,6 +21,8 @@ pub struct Scope<'a> {
     /// The rule's own row variable and its table.
     pub row: (String, String),
     pub partner: Option<(String, String)>,
+    /// The knowledge row a pair matched (`match x in table`) and its table.
+    pub known: Option<(String, String)>,
     /// Whether `prev` names the previous row (sequence rules).
     pub prev: bool,
     pub entity: Option<(String, String)>,
@@ -58,6 +60,7 @@ impl<'a> Scope<'a> {
             sources,
             row,
             partner: None,
+            known: None,
             prev: false,
             entity: None,
             lets: Vec::new(),
@@ -93,6 +96,7 @@ impl<'a> Scope<'a> {
     pub fn visible_names(&self) -> Vec<String> {
         let mut names = vec![self.row.0.clone()];
         names.extend(self.partner.iter().map(|p| p.0.clone()));
+        names.extend(self.known.iter().map(|p| p.0.clone()));
         names.extend(self.entity.iter().map(|p| p.0.clone()));
         if self.prev {
             names.push("prev".into());

@@ -14,8 +14,8 @@ use crate::syntax::Renderer;
     long_about = "Check a ruleset: every name resolved against the schema, every expression typed,\n\
     every test row readable. Errors point at the line and column and say how to fix them;\n\
     warnings point at rules that check but are probably not what was meant.\n\n\
-    All `.rules` files under PATHS form one ruleset. Without PATHS, checks `rulesets/` when\n\
-    the current folder has one, else the shipped CHS ruleset.\n\n\
+    All `.rules` files under PATHS form one ruleset. Without PATHS, checks `rulesets/chs/`\n\
+    (or else `rulesets/`) when the current folder has one, else the shipped CHS ruleset.\n\n\
     Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 could not run."
 )]
 pub struct CheckArgs {
@@ -27,12 +27,16 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: &CheckArgs) -> Result<u8, String> {
-    let local = PathBuf::from("rulesets");
-    // Without PATHS: the rules being edited here, else (outside a folder
-    // with `rulesets/`) the shipped ruleset, as `test`, `plan` and `doc` do.
+    // Without PATHS: the rules being edited here (in a clone, the shipped
+    // ones: `rulesets/` also holds examples, each a ruleset of its own),
+    // else the shipped ruleset, as `test`, `plan` and `doc` do.
+    let local = ["rulesets/chs", "rulesets"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_dir());
     let paths = if !args.paths.is_empty() {
         args.paths.clone()
-    } else if local.is_dir() {
+    } else if let Some(local) = local {
         vec![local]
     } else {
         Vec::new()

@@ -215,17 +215,32 @@ fn print_fired(e: &RuleExplanation, lang: Lang, all: bool) {
                 println!("      {label} = {}", plain(value));
             }
         }
-        if !flag.partners.is_empty() {
-            println!("    {}:", lang.pick("关联记录", "other rows involved"));
-            for partner in &flag.partners {
-                println!("      {}", row_text(partner));
+        let listed = [
+            (
+                &flag.partners,
+                flag.more_partners,
+                lang.pick("关联记录", "other rows involved"),
+            ),
+            (
+                &flag.knowledge,
+                flag.more_knowledge,
+                lang.pick("知识库依据", "knowledge rows matched"),
+            ),
+        ];
+        for (rows, more, heading) in listed {
+            if rows.is_empty() {
+                continue;
             }
-            if flag.more_partners > 0 {
+            println!("    {heading}:");
+            for row in rows {
+                println!("      {}", row_text(row));
+            }
+            if more > 0 {
                 println!(
                     "      {}",
                     match lang {
-                        Lang::Zh => format!("另有 {} 条", flag.more_partners),
-                        _ => format!("and {} more", flag.more_partners),
+                        Lang::Zh => format!("另有 {more} 条"),
+                        _ => format!("and {more} more"),
                     }
                 );
             }

@@ -7,16 +7,22 @@ use super::progress::Progress;
 use crate::check::check_paths;
 use crate::data::load::summary::thousands;
 use crate::generate::{
-    COPIES, Expect, GenOptions, Order, PlantReport, PlantRules, Profile, generate_planting,
+    COPIES, DEFAULT_EXCLUSIVE_ITEMS, Expect, GenOptions, MAX_EXCLUSIVE_ITEMS, Order, PlantReport,
+    PlantRules, Profile, generate_planting,
 };
 
 #[derive(clap::Args)]
 #[command(
     about = "Generate a synthetic dataset in the CHS contract, with planted violations.",
     long_about = "Write a synthetic dataset in the CHS contract: patients, providers of every\n\
-        level, a catalog with every kind of restriction, and claims with their lines.\n\
+        level, a catalog with every kind of restriction, a knowledge base of mutually\n\
+        exclusive items (`exclusive_items.parquet`), and claims with their lines.\n\
         The background is clean; violations of every default rule, and near-misses on\n\
         their boundaries, are planted and listed in `labels.parquet`.\n\n\
+        The knowledge base holds `--exclusive-items` background rows (pairs in one or two\n\
+        dated versions, each pair joining an item no claim bills, so none fires), then the\n\
+        pairs the planted MUTEX-01 cases bill. It is written in batches: 2,000,000 rows\n\
+        take a few seconds and little memory.\n\n\
         The same seed always gives the same files. About 16 lines per patient:\n\
         `--patients 600000` writes about 10 million lines.\n\n\
         `--order time` and `--order shuffled` rewrite the claim parts through a staging\n\
@@ -56,6 +62,15 @@ pub struct GenArgs {
     /// How densely violations (and near-misses) are planted.
     #[arg(long, value_enum, default_value_t = Profile::Clean)]
     profile: Profile,
+    /// Background rows of the knowledge base of mutually exclusive items
+    /// (at most 100,000,000); the planted MUTEX-01 cases add their own pairs.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_EXCLUSIVE_ITEMS,
+        value_parser = clap::value_parser!(u64).range(..=MAX_EXCLUSIVE_ITEMS)
+    )]
+    exclusive_items: u64,
     /// Also plant cases drawn from the tests of this ruleset's rules (a rules
     /// file or a folder of them; may be repeated), labelled in labels.parquet.
     #[arg(long, value_name = "RULESET")]
@@ -86,6 +101,7 @@ pub fn run(args: &GenArgs) -> Result<u8, String> {
     let options = GenOptions {
         order: args.order,
         profile: args.profile,
+        exclusive_items: args.exclusive_items,
         ..GenOptions::new(args.out.clone(), args.patients, args.seed)
     };
     let (summary, report) =

@@ -184,6 +184,9 @@ pub struct Frame {
     /// The row of each key, built the first time a relation looks into
     /// this table and kept (reference tables serve many real-time checks).
     key_index: std::sync::OnceLock<KeyIndex>,
+    /// Indexes `match` builds on this (knowledge) table, by the columns
+    /// they compare, built once and kept like the key index.
+    known_indexes: std::sync::Mutex<HashMap<String, Arc<super::known::KnownIndex>>>,
 }
 
 impl Frame {
@@ -192,7 +195,25 @@ impl Frame {
             name: name.to_string(),
             batch,
             key_index: std::sync::OnceLock::new(),
+            known_indexes: std::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The index named `name`, built by `build` the first time it is asked for.
+    pub fn known_index(
+        &self,
+        name: &str,
+        build: impl FnOnce() -> super::known::KnownIndex,
+    ) -> Arc<super::known::KnownIndex> {
+        let mut indexes = self
+            .known_indexes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::clone(
+            indexes
+                .entry(name.to_string())
+                .or_insert_with(|| Arc::new(build())),
+        )
     }
 
     pub fn rows(&self) -> usize {
@@ -417,10 +438,15 @@ pub struct Env<'a> {
     pub amounts: HashMap<String, TExpr>,
     /// For each table: its key columns, which break ties when rows are ordered.
     pub key_exprs: HashMap<String, Vec<TExpr>>,
+    /// For each table: every column, by name (knowledge rows are named in
+    /// evidence by all their columns).
+    pub column_exprs: HashMap<String, Vec<(String, TExpr)>>,
     /// Only flags naming this claim are rendered (a real-time check: the
     /// history's own flags are not wanted, and rendering them is most of
     /// the cost).
     pub only_claim: Option<String>,
+    /// Text the rules compute (`upper`, `concat`, ...), kept with the data.
+    pub texts: super::functions::TextStore,
 }
 
 impl<'a> Env<'a> {
@@ -503,6 +529,22 @@ impl<'a> Env<'a> {
                 (t.name.clone(), keys)
             })
             .collect();
+        let column_exprs = ruleset
+            .schema
+            .tables
+            .iter()
+            .map(|t| {
+                let columns = t
+                    .columns
+                    .iter()
+                    .filter_map(|c| {
+                        let expr = column_expr(&ruleset.schema, &t.name, &[], &c.name)?;
+                        Some((c.name.clone(), expr))
+                    })
+                    .collect();
+                (t.name.clone(), columns)
+            })
+            .collect();
         Env {
             schema: &ruleset.schema,
             frames,
@@ -513,7 +555,9 @@ impl<'a> Env<'a> {
             identities,
             amounts,
             key_exprs,
+            column_exprs,
             only_claim: None,
+            texts: Default::default(),
         }
     }
 

@@ -25,6 +25,8 @@ pub struct Ctx<'a> {
     /// Rows of the rule's table (`line`).
     pub row: (&'a str, Vec<Option<u32>>),
     pub partner: Option<(&'a str, Vec<Option<u32>>)>,
+    /// Rows of a knowledge table a pair matched (`match x in ...`).
+    pub known: Option<(&'a str, Vec<Option<u32>>)>,
     pub prev: Option<Vec<Option<u32>>>,
     pub entity: Option<(&'a str, Vec<Option<u32>>)>,
     /// Elements bound by enclosing `any`/`all`, innermost last.
@@ -50,6 +52,7 @@ impl<'a> Ctx<'a> {
             n: rows.len(),
             row: (table, rows),
             partner: None,
+            known: None,
             prev: None,
             entity: None,
             items: Vec::new(),
@@ -82,6 +85,7 @@ impl<'a> Ctx<'a> {
             n: self.n,
             row: self.row.clone(),
             partner: None,
+            known: None,
             prev: None,
             entity: None,
             items: Vec::new(),
@@ -104,6 +108,7 @@ impl<'a> Ctx<'a> {
             n: parents.len(),
             row: (self.row.0, pick(&self.row.1)),
             partner: self.partner.as_ref().map(|(t, v)| (*t, pick(v))),
+            known: self.known.as_ref().map(|(t, v)| (*t, pick(v))),
             prev: self.prev.as_ref().map(|v| pick(v)),
             entity: self.entity.as_ref().map(|(t, v)| (*t, pick(v))),
             items: self.items.iter().map(take).collect(),
@@ -129,6 +134,11 @@ impl<'a> Ctx<'a> {
                 .as_ref()
                 .map(|(t, v)| (*t, v.as_slice()))
                 .expect("pair rules bind the partner"),
+            Var::Known => self
+                .known
+                .as_ref()
+                .map(|(t, v)| (*t, v.as_slice()))
+                .expect("`match` binds the knowledge row"),
             Var::Prev => (
                 self.row.0,
                 self.prev.as_deref().expect("sequence rules bind prev"),
@@ -408,7 +418,7 @@ impl<'a> Ctx<'a> {
                         .collect(),
                 )
             }
-            TExprKind::Call { func, args } => self.call(*func, args),
+            TExprKind::Call { func, args } => self.call(*func, args, &e.ty),
             TExprKind::Quantifier {
                 all, list, body, ..
             } => {
@@ -493,7 +503,10 @@ impl<'a> Ctx<'a> {
         Col::Bool(out)
     }
 
-    fn call(&self, func: Func, args: &'a [TExpr]) -> Col<'a> {
+    fn call(&self, func: Func, args: &'a [TExpr], ty: &crate::ir::Type) -> Col<'a> {
+        if let Some(values) = self.call_function(func, args, ty) {
+            return values;
+        }
         let n = self.n;
         let values: Vec<Col<'a>> = args.iter().map(|a| self.eval(a)).collect();
         match func {
@@ -555,6 +568,7 @@ impl<'a> Ctx<'a> {
                 }
                 out
             }
+            _ => unreachable!("`call_function` evaluates the other functions"),
         }
     }
 }

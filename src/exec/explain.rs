@@ -54,6 +54,12 @@ pub struct FiredFlag {
     /// Other rows that took part beyond those listed.
     #[serde(skip_serializing_if = "is_zero")]
     pub more_partners: u64,
+    /// The knowledge rows a `match` found, each with its columns.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub knowledge: Vec<serde_json::Value>,
+    /// Knowledge rows that matched beyond those listed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub more_knowledge: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -86,6 +92,15 @@ impl FiredFlag {
                 .unwrap_or_default(),
             more_partners: evidence
                 .get("more_rows")
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0),
+            knowledge: evidence
+                .get("known")
+                .and_then(|v| v.as_array())
+                .cloned()
+                .unwrap_or_default(),
+            more_knowledge: evidence
+                .get("more_known")
                 .and_then(|v| v.as_u64())
                 .unwrap_or(0),
         }
@@ -225,6 +240,16 @@ fn row_name<'a>(
         (None, None, Some(provider)) => format!("provider {provider}"),
         _ => format!("{table} row {}", rows[at].map_or(0, |r| r + 1)),
     }
+}
+
+/// A row named by its key's values, as messages show them: `(A, B, 2024-01-01)`.
+fn key_text<'a>(env: &'a Env<'a>, table: &'a str, row: Option<u32>) -> String {
+    let ctx = Ctx::new(env, table, vec![row]);
+    let values: Vec<String> = env.key_exprs[table]
+        .iter()
+        .map(|k| display(ctx.eval(k).get(0)))
+        .collect();
+    format!("({})", values.join(", "))
 }
 
 fn env_table<'a>(env: &'a Env<'a>, table: &str) -> &'a str {
@@ -389,6 +414,7 @@ fn explain_rule<'a>(
                 table: partner_table,
                 filter,
                 keys,
+                known,
             } => {
                 let partners =
                     partner_rows(env, table, partner_table, filter.as_ref(), &keys[0], row);
@@ -396,6 +422,7 @@ fn explain_rule<'a>(
                     table: partner_table,
                     filter: filter.as_ref(),
                     keys,
+                    known: known.as_ref(),
                 };
                 let (ctx, owners) = pair::context(rule, &form, env, &[row], &partners);
                 if owners.is_empty() {
@@ -404,7 +431,13 @@ fn explain_rule<'a>(
                         fired: false,
                         not_selected: None,
                         condition: Some(Trace {
-                            text: format!("a `{partner_table}` row to pair with"),
+                            text: match known {
+                                Some(k) => format!(
+                                    "a `{partner_table}` row to pair with, the pair found in `{}`",
+                                    k.table
+                                ),
+                                None => format!("a `{partner_table}` row to pair with"),
+                            },
                             value: "none".into(),
                             parts: Vec::new(),
                         }),
@@ -418,8 +451,14 @@ fn explain_rule<'a>(
                 for k in 0..owners.len().min(5) {
                     let t = trace(&ctx, &rule.condition, k, sources);
                     let partner_name = row_name(env, &ctx, partner_table, &partner_ids, k);
+                    let found_by = match &ctx.known {
+                        Some((table, rows)) => {
+                            format!(", found in {table} {}", key_text(env, table, rows[k]))
+                        }
+                        None => String::new(),
+                    };
                     out.push(RowExplanation {
-                        row: format!("{name} with {partner_name}"),
+                        row: format!("{name} with {partner_name}{found_by}"),
                         fired: t.value == "true",
                         not_selected: None,
                         condition: Some(t),

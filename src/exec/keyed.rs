@@ -129,6 +129,7 @@ pub fn flag_where<'a>(
         others,
         more,
         peers: vec![None; n],
+        known: None,
     };
     render(ruleset, rule, ctx, hits, Flagged::Row)
 }

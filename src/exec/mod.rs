@@ -9,7 +9,8 @@
 //! `agg.rs` (aggregates over ranges), `order.rs` (sorting and hashing
 //! keys), `output.rs` (identity, message, evidence). Around them: `eval.rs`
 //! and `col.rs` (expressions over columns), `env.rs`, `tables.rs`,
-//! `lookup.rs`, `dictionary.rs` (the data a run reads), `pushdown.rs`
+//! `lookup.rs`, `dictionary.rs` (the data a run reads), `known.rs`
+//! (knowledge tables a pair is matched against), `pushdown.rs`
 //! (conditions tested before grouping), `explain.rs` (why a rule fired),
 //! `compiled.rs` (the engine composed once: read, prepare, run) with
 //! `read.rs` (the tables a plan needs), and the ways it is run: `scan.rs`,
@@ -23,7 +24,9 @@ mod env;
 mod eval;
 mod explain;
 mod forms;
+mod functions;
 mod keyed;
+mod known;
 mod lookup;
 mod order;
 mod output;

@@ -24,6 +24,9 @@ pub struct Hits<'a> {
     pub more: Vec<usize>,
     /// Population rules: the size of each flagged entity's peer group.
     pub peers: Vec<Option<usize>>,
+    /// `match`: the knowledge table, and for each hit the rows of it that
+    /// matched (at most [`MAX_OTHER_ROWS`]) and how many more did.
+    pub known: Option<(&'a str, Vec<KnownRows>)>,
 }
 
 impl<'a> Hits<'a> {
@@ -35,9 +38,13 @@ impl<'a> Hits<'a> {
             others: vec![Vec::new(); n],
             more: vec![0; n],
             peers: vec![None; n],
+            known: None,
         }
     }
 }
+
+/// The knowledge rows listed for one hit, and how many more matched.
+pub type KnownRows = (Vec<u32>, usize);
 
 /// Which variable names the flagged row.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -187,10 +194,41 @@ fn identity_columns<'a>(
     exprs.iter().map(|(f, e)| (*f, sub.eval(e))).collect()
 }
 
-/// Appends the identity object of row `i` of `columns` (null fields left
-/// out; `{}` without columns), as the JSON value of [`identities`]' fields
+/// The columns naming rows `rows` of `table` in evidence: its flag fields
+/// when it declares `flags`, else its key columns (`all`: every column, for
+/// knowledge rows, which are small and read whole).
+fn naming_columns<'a>(
+    ctx: &Ctx<'a>,
+    table: &'a str,
+    rows: Vec<Option<u32>>,
+    all: bool,
+) -> Vec<(&'a str, Col<'a>)> {
+    if !all && ctx.env.identities.contains_key(table) {
+        return identity_columns(ctx, table, rows)
+            .into_iter()
+            .map(|(f, c)| (f.as_str(), c))
+            .collect();
+    }
+    let sub = Ctx::new(ctx.env, table, rows);
+    if all {
+        return ctx.env.column_exprs[table]
+            .iter()
+            .map(|(name, e)| (name.as_str(), sub.eval(e)))
+            .collect();
+    }
+    let names = ctx.env.schema.table(table).and_then(|t| t.key.as_ref());
+    names
+        .into_iter()
+        .flatten()
+        .zip(&ctx.env.key_exprs[table])
+        .map(|(name, e)| (name.as_str(), sub.eval(e)))
+        .collect()
+}
+
+/// Appends the object naming row `i` of `columns` (null fields left out;
+/// `{}` without columns), as the JSON value of [`identities`]' fields
 /// would serialize.
-fn write_identity(out: &mut Vec<u8>, columns: &[(FlagField, Col<'_>)], i: usize) {
+fn write_identity(out: &mut Vec<u8>, columns: &[(&str, Col<'_>)], i: usize) {
     out.push(b'{');
     let mut first = true;
     for (field, col) in columns {
@@ -202,7 +240,7 @@ fn write_identity(out: &mut Vec<u8>, columns: &[(FlagField, Col<'_>)], i: usize)
             out.push(b',');
         }
         first = false;
-        write_json_text(out, field.as_str());
+        write_json_text(out, field);
         out.push(b':');
         write_json(out, value);
     }
@@ -249,6 +287,7 @@ fn naming_claim<'a>(ctx: &Ctx<'a>, hits: Hits<'a>, claim: &str) -> Hits<'a> {
         others: kept(hits.others, &keep),
         more: kept(hits.more, &keep),
         peers: kept(hits.peers, &keep),
+        known: hits.known.map(|(t, rows)| (t, kept(rows, &keep))),
     }
 }
 
@@ -361,8 +400,13 @@ pub fn render<'a>(
         .collect();
     // Identities of all other rows at once.
     let all_others: Vec<Option<u32>> = hits.others.iter().flatten().map(|r| Some(*r)).collect();
-    let other_ids = identity_columns(&sub, hits.others_table, all_others);
+    let other_ids = naming_columns(&sub, hits.others_table, all_others, false);
     let mut next_other = 0;
+    let known_names = hits.known.as_ref().map(|(table, rows)| {
+        let all: Vec<Option<u32>> = rows.iter().flat_map(|(r, _)| r).map(|r| Some(*r)).collect();
+        naming_columns(&sub, table, all, true)
+    });
+    let mut next_known = 0;
     // Each flag's message and evidence are written into these, then
     // copied out at their length.
     let mut message_buf = String::new();
@@ -409,6 +453,22 @@ pub fn render<'a>(
             if hits.more[i] > 0 {
                 use std::io::Write;
                 let _ = write!(json, ",\"more_rows\":{}", hits.more[i]);
+            }
+            if let (Some((_, known)), Some(names)) = (&hits.known, &known_names) {
+                let (rows, more) = &known[i];
+                json.extend_from_slice(b",\"known\":[");
+                for n in 0..rows.len() {
+                    if n > 0 {
+                        json.push(b',');
+                    }
+                    write_identity(&mut json, names, next_known + n);
+                }
+                json.push(b']');
+                next_known += rows.len();
+                if *more > 0 {
+                    use std::io::Write;
+                    let _ = write!(json, ",\"more_known\":{more}");
+                }
             }
             if let Some(peers) = hits.peers[i] {
                 use std::io::Write;

@@ -304,11 +304,13 @@ fn run_passes(
                     table: partner_table,
                     filter,
                     keys,
+                    known,
                 } => {
                     let form = Pair {
                         table: partner_table,
                         filter: filter.as_ref(),
                         keys,
+                        known: known.as_ref(),
                     };
                     flags.extend(pair::run(
                         ruleset,

@@ -4,7 +4,8 @@
 //! copies of the tests of a ruleset of one's own (`user_rules`).
 //!
 //! Layout of the output folder: `patients.parquet`, `catalog.parquet`,
-//! `providers.parquet`, `claims/part-NNNNN.parquet`,
+//! `providers.parquet`, `exclusive_items.parquet` (the knowledge base of
+//! mutually exclusive items), `claims/part-NNNNN.parquet`,
 //! `claim_items/part-NNNNN.parquet` (one part per chunk of background
 //! patients, then one or more for the planted cases, then one for the
 //! copies of a ruleset's tests) and `labels.parquet`.
@@ -16,6 +17,7 @@ mod calendar;
 mod catalog;
 mod chunk;
 mod claim_tables;
+mod exclusive;
 mod labels;
 mod model;
 mod money;
@@ -41,9 +43,12 @@ use rayon::prelude::*;
 
 use self::chunk::{CHUNK_PATIENTS, PartCounts, run_chunk, write_claims_part};
 use self::claim_tables::ClaimTables;
+use self::exclusive::{EXCLUSIVE_ITEMS, write_exclusive_items};
 pub use self::labels::{Expect, LabelRow, labels_arrow_schema, read_labels};
 use self::labels::{labels_batch, sort_labels};
-pub use self::options::{GenError, GenOptions, GenSummary, Order, Profile};
+pub use self::options::{
+    DEFAULT_EXCLUSIVE_ITEMS, GenError, GenOptions, GenSummary, MAX_EXCLUSIVE_ITEMS, Order, Profile,
+};
 use self::order::reorder;
 use self::planted::{Rate, plant};
 use self::reference_tables::{PatientTable, Schemas, catalog_batch, providers_batch};
@@ -156,6 +161,16 @@ pub fn generate_planting(
     providers.extend(own_tables.providers);
     write_parquet(&providers_path, &schemas.providers, &providers)?;
 
+    let exclusive_rows = write_exclusive_items(
+        out,
+        &schemas.exclusive_items,
+        options.seed,
+        options.exclusive_items,
+        &world.catalog.entries,
+        &planted.exclusive,
+        own_tables.exclusive_items.as_ref(),
+    )?;
+
     let mut report = PlantReport::default();
     if let Some(own) = own.take() {
         planted.labels.extend(own.labels);
@@ -181,10 +196,11 @@ pub fn generate_planting(
             (PATIENTS.to_string(), patients),
             (CATALOG.to_string(), rows(&catalog)),
             (PROVIDERS.to_string(), rows(&providers)),
+            (EXCLUSIVE_ITEMS.to_string(), exclusive_rows),
             ("labels".to_string(), labels.num_rows() as u64),
         ],
-        // Two files per part, and four single files.
-        files: 2 * parts as u64 + 4,
+        // Two files per part, and five single files.
+        files: 2 * parts as u64 + 5,
     };
     Ok((summary, report))
 }

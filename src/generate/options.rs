@@ -15,10 +15,20 @@ pub struct GenOptions {
     pub order: Order,
     /// How many planted cases per background patient.
     pub profile: Profile,
+    /// Background rows of the knowledge base of exclusive items, at most
+    /// [`MAX_EXCLUSIVE_ITEMS`]; the planted cases add their own pairs.
+    pub exclusive_items: u64,
 }
 
+/// A region's knowledge base of exclusive items lists some thousands of
+/// pairs; national ones run to millions.
+pub const DEFAULT_EXCLUSIVE_ITEMS: u64 = 5_000;
+/// The most background rows the knowledge base's codes stay unique for.
+pub const MAX_EXCLUSIVE_ITEMS: u64 = 100_000_000;
+
 impl GenOptions {
-    /// Today's dataset: patient order, clean profile.
+    /// Today's dataset: patient order, clean profile, the default
+    /// knowledge base.
     pub fn new(out: impl Into<PathBuf>, patients: u64, seed: u64) -> GenOptions {
         GenOptions {
             out: out.into(),
@@ -26,6 +36,7 @@ impl GenOptions {
             seed,
             order: Order::Patient,
             profile: Profile::Clean,
+            exclusive_items: DEFAULT_EXCLUSIVE_ITEMS,
         }
     }
 }
@@ -48,13 +59,13 @@ pub enum Order {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Profile {
     /// A clean background with a few planted cases of every rule: about
-    /// 0.03 % of lines flagged at 20,000 patients, fewer above.
+    /// 0.04 % of lines flagged at 20,000 patients, fewer above.
     #[default]
     Clean,
     /// The planted cases and near-misses played again for many new persons:
     /// about a fifth of lines flagged, spread over every rule, like a first
-    /// scan of a region's data. About 47 lines and 17 planted persons per
-    /// background patient: `--patients 230000` writes about 10.7 million lines.
+    /// scan of a region's data. About 48 lines and 17 planted persons per
+    /// background patient: `--patients 230000` writes about 11.1 million lines.
     Dense,
 }
 
@@ -62,7 +73,7 @@ pub enum Profile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GenSummary {
     /// Rows written per table: claims, claim_items, patients, catalog,
-    /// providers, then labels.
+    /// providers, exclusive_items, then labels.
     pub tables: Vec<(String, u64)>,
     /// Parquet files written.
     pub files: u64,

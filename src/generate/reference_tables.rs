@@ -1,5 +1,6 @@
 //! Arrow batches of the reference tables: patients (built a chunk at a
-//! time), catalog and providers, each in its contract schema.
+//! time), catalog and providers, each in its contract schema (the
+//! knowledge base of exclusive items has its own module, `exclusive`).
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 
 use super::catalog::Entry;
+use super::exclusive::EXCLUSIVE_ITEMS;
 use super::model::Gender;
 use super::names::write_person_name;
 use super::patients::{Patient, write_patient_id};
@@ -21,7 +23,7 @@ use crate::check::chs_schema;
 use crate::data::arrow_types::{list_item_field, table_arrow_schema};
 use crate::data::contract::{CATALOG, CLAIM_ITEMS, CLAIMS, PATIENTS, PROVIDERS};
 
-/// The contract schemas of the five tables; `patients` carries the extra
+/// The contract schemas of the six tables; `patients` carries the extra
 /// `patient_name` column (extra columns are allowed and ignored by loaders).
 pub struct Schemas {
     pub claims: SchemaRef,
@@ -29,6 +31,7 @@ pub struct Schemas {
     pub patients: SchemaRef,
     pub catalog: SchemaRef,
     pub providers: SchemaRef,
+    pub exclusive_items: SchemaRef,
 }
 
 impl Schemas {
@@ -53,6 +56,7 @@ impl Schemas {
             patients: Arc::new(ArrowSchema::new(patient_fields)),
             catalog: table(CATALOG),
             providers: table(PROVIDERS),
+            exclusive_items: table(EXCLUSIVE_ITEMS),
         }
     }
 }

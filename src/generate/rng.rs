@@ -18,6 +18,8 @@ pub enum Stream {
     Chunk = 3,
     /// The copies of a ruleset's tests planted with `--plant`.
     RuleTests = 4,
+    /// The background rows of the knowledge base of exclusive items.
+    Knowledge = 5,
 }
 
 /// SplitMix64's finaliser: spreads nearby seeds over the whole state space.

@@ -66,24 +66,53 @@ pub fn write_parquet(
     schema: &SchemaRef,
     batches: &[RecordBatch],
 ) -> Result<(), GenError> {
-    let parquet_error = |source| GenError::Parquet {
+    let mut sink = ParquetSink::create(path, schema)?;
+    for batch in batches {
+        sink.write(batch)?;
+    }
+    sink.close()
+}
+
+/// A Parquet file written a batch at a time, for a table too large to
+/// hold whole (the knowledge base of exclusive items).
+pub struct ParquetSink {
+    path: PathBuf,
+    writer: ArrowWriter<File>,
+}
+
+impl ParquetSink {
+    pub fn create(path: &Path, schema: &SchemaRef) -> Result<ParquetSink, GenError> {
+        let mut properties = WriterProperties::builder().set_compression(Compression::SNAPPY);
+        for column in NO_DICTIONARY {
+            if schema.field_with_name(column).is_ok() {
+                properties =
+                    properties.set_column_dictionary_enabled(ColumnPath::from(column), false);
+            }
+        }
+        let file = File::create(path).map_err(io_error(path))?;
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(properties.build()))
+            .map_err(parquet_error(path))?;
+        Ok(ParquetSink {
+            path: path.to_path_buf(),
+            writer,
+        })
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), GenError> {
+        self.writer.write(batch).map_err(parquet_error(&self.path))
+    }
+
+    pub fn close(self) -> Result<(), GenError> {
+        self.writer.close().map_err(parquet_error(&self.path))?;
+        Ok(())
+    }
+}
+
+fn parquet_error(path: &Path) -> impl FnOnce(parquet::errors::ParquetError) -> GenError + '_ {
+    move |source| GenError::Parquet {
         path: path.to_path_buf(),
         source,
-    };
-    let mut properties = WriterProperties::builder().set_compression(Compression::SNAPPY);
-    for column in NO_DICTIONARY {
-        if schema.field_with_name(column).is_ok() {
-            properties = properties.set_column_dictionary_enabled(ColumnPath::from(column), false);
-        }
     }
-    let file = File::create(path).map_err(io_error(path))?;
-    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(properties.build()))
-        .map_err(parquet_error)?;
-    for batch in batches {
-        writer.write(batch).map_err(parquet_error)?;
-    }
-    writer.close().map_err(parquet_error)?;
-    Ok(())
 }
 
 /// Attaches the file's path to an Arrow error met while building its batch.

@@ -16,6 +16,8 @@ pub enum Var {
     Prev,
     /// The entity of a population rule (`per provider = ...`).
     Entity,
+    /// The row of a knowledge table a pair matched (`match x in ...`).
+    Known,
 }
 
 /// One relation followed from a row: its name and the table it reaches.
@@ -58,6 +60,39 @@ pub enum Func {
     Length,
     /// `coalesce(a, b, ...)`: the first that is not null.
     Coalesce,
+    /// `upper(text)`, `lower(text)`: Unicode's case mappings.
+    Upper,
+    Lower,
+    /// `trim(text)`: without white space at either end.
+    Trim,
+    /// `substring(text, start, length)`: the characters at 1-based
+    /// positions `start` to `start + length - 1` that exist.
+    Substring,
+    /// `concat(a, b, ...)`: the values written as messages write them, one
+    /// after the other; null when any is null.
+    Concat,
+    /// `contains(text, part)`.
+    Contains,
+    /// `replace(text, from, to)`: every `from` replaced by `to`.
+    Replace,
+    /// `parse_date(text, "format")`: the format is a constant string of
+    /// chrono's strftime fields; text that does not parse gives null.
+    ParseDate,
+    /// `month_start(d)`, `year_start(d)`: the first day of the month, the year.
+    MonthStart,
+    YearStart,
+    /// `add_days(d, n)`.
+    AddDays,
+    /// `add_months(d, n)`: the same day `n` months on, or the month's last
+    /// day when it is shorter.
+    AddMonths,
+    /// `days_between(a, b)`: `b - a` in days, as a whole number.
+    DaysBetween,
+    Abs,
+    /// `round(x)`, `round(x, digits)`: half away from zero.
+    Round,
+    Floor,
+    Ceil,
 }
 
 impl Func {
@@ -70,10 +105,27 @@ impl Func {
             Func::Prefix => "prefix",
             Func::Length => "length",
             Func::Coalesce => "coalesce",
+            Func::Upper => "upper",
+            Func::Lower => "lower",
+            Func::Trim => "trim",
+            Func::Substring => "substring",
+            Func::Concat => "concat",
+            Func::Contains => "contains",
+            Func::Replace => "replace",
+            Func::ParseDate => "parse_date",
+            Func::MonthStart => "month_start",
+            Func::YearStart => "year_start",
+            Func::AddDays => "add_days",
+            Func::AddMonths => "add_months",
+            Func::DaysBetween => "days_between",
+            Func::Abs => "abs",
+            Func::Round => "round",
+            Func::Floor => "floor",
+            Func::Ceil => "ceil",
         }
     }
 
-    pub const ALL: [Func; 7] = [
+    pub const ALL: [Func; 24] = [
         Func::Age,
         Func::Year,
         Func::Month,
@@ -81,6 +133,23 @@ impl Func {
         Func::Prefix,
         Func::Length,
         Func::Coalesce,
+        Func::Upper,
+        Func::Lower,
+        Func::Trim,
+        Func::Substring,
+        Func::Concat,
+        Func::Contains,
+        Func::Replace,
+        Func::ParseDate,
+        Func::MonthStart,
+        Func::YearStart,
+        Func::AddDays,
+        Func::AddMonths,
+        Func::DaysBetween,
+        Func::Abs,
+        Func::Round,
+        Func::Floor,
+        Func::Ceil,
     ];
 }
 
@@ -241,6 +310,45 @@ impl TExpr {
             InArray { expr, list } => vec![expr, list],
             Call { args, .. } => args.iter().collect(),
             Quantifier { list, body, .. } => vec![list, body],
+        }
+    }
+
+    /// The direct sub-expressions, to change them.
+    pub fn children_mut(&mut self) -> Vec<&mut TExpr> {
+        use TExprKind::*;
+        match &mut self.kind {
+            Const(_)
+            | Column { .. }
+            | Related { .. }
+            | Item(_)
+            | Param(_)
+            | Let(_)
+            | Aggregate(_) => {
+                vec![]
+            }
+            InSet { expr, .. } => vec![expr],
+            MapParam { key, .. } => vec![key],
+            Quantile { p, .. } => vec![p],
+            Not(e) | Neg(e) | IsNull(e) => vec![e],
+            And(a, b) | Or(a, b) | StartsWith(a, b) => vec![a, b],
+            Compare { left, right, .. } | Arith { left, right, .. } => vec![left, right],
+            Matches { text, .. } => vec![text],
+            Between { expr, low, high } => vec![expr, low, high],
+            InList { expr, items } => std::iter::once(&mut **expr)
+                .chain(items.iter_mut())
+                .collect(),
+            InArray { expr, list } => vec![expr, list],
+            Call { args, .. } => args.iter_mut().collect(),
+            Quantifier { list, body, .. } => vec![list, body],
+        }
+    }
+
+    /// Calls `visit` on this expression and every expression inside it,
+    /// each before its children.
+    pub fn walk_mut(&mut self, visit: &mut dyn FnMut(&mut TExpr)) {
+        visit(self);
+        for child in self.children_mut() {
+            child.walk_mut(visit);
         }
     }
 

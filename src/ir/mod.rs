@@ -20,6 +20,6 @@ pub mod rule;
 
 pub use expr::{AggFunc, Aggregate, ArithOp, Func, Step, TExpr, TExprKind, Var};
 pub use rule::{
-    Action, CodeSet, Form, Let, MessagePart, Param, ParamValue, Rule, RuleTest, Ruleset, Severity,
-    TestTable, WindowRange,
+    Action, CodeSet, Form, Known, KnownKey, Let, MessagePart, Param, ParamValue, Rule, RuleTest,
+    Ruleset, Severity, TestTable, WindowRange,
 };

@@ -104,6 +104,9 @@ pub enum Form {
         table: String,
         filter: Option<TExpr>,
         keys: Vec<(TExpr, TExpr)>,
+        /// `match x in table on ...`: a pair is a candidate only with a
+        /// row of that (knowledge) table matching both rows.
+        known: Option<Known>,
     },
     /// Statistics per entity (a related row), compared with the entity's peers.
     Population {
@@ -126,6 +129,35 @@ impl Form {
             Form::Pair { .. } => "pair",
             Form::Population { .. } => "population",
         }
+    }
+}
+
+/// A column of a knowledge table and the value of a row it must equal.
+pub type KnownKey = (String, TExpr);
+
+/// `match x in exclusive_items on x.item_a = line.item_code and x.item_b =
+/// other.item_code in either order as of line.service_date`: the rows of a
+/// table found by equal values from a pair's two rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Known {
+    pub var: String,
+    pub table: String,
+    /// Each of the table's columns named in `on`, with the expression (on
+    /// the rule's row or on its partner) it equals.
+    pub keys: Vec<KnownKey>,
+    /// The row and its partner may also stand the other way round.
+    pub either_order: bool,
+    /// Only rows in force on this date (the table's `in force` columns).
+    pub as_of: Option<TExpr>,
+}
+
+impl Known {
+    /// The knowledge columns of `keys` compared with the rule's row's
+    /// values, then those compared with the partner's, each with its side.
+    pub fn sides(&self) -> (Vec<&KnownKey>, Vec<&KnownKey>) {
+        self.keys
+            .iter()
+            .partition(|(_, e)| !e.uses_var(super::expr::Var::Partner))
     }
 }
 
@@ -219,10 +251,19 @@ impl Rule {
                 out.extend(keys);
                 out.extend(order);
             }
-            Form::Pair { filter, keys, .. } => {
+            Form::Pair {
+                filter,
+                keys,
+                known,
+                ..
+            } => {
                 out.extend(filter.iter());
                 for (a, b) in keys {
                     out.extend([a, b]);
+                }
+                if let Some(known) = known {
+                    out.extend(known.keys.iter().map(|(_, e)| e));
+                    out.extend(known.as_of.iter());
                 }
             }
             Form::Population {

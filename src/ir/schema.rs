@@ -71,6 +71,9 @@ pub struct Table {
     pub constraints: Vec<Constraint>,
     /// How flags on rows of this table name the row, if rules may flag them.
     pub flags: Option<FlagsBinding>,
+    /// `in force from a to b`: the date columns between which a row holds
+    /// (a knowledge point's dated version); `match ... as of` reads them.
+    pub in_force: Option<(String, String)>,
     pub doc: Option<String>,
 }
 

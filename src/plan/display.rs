@@ -39,8 +39,15 @@ impl fmt::Display for Plan<'_> {
         self.write_operators(f)?;
         writeln!(f)?;
         writeln!(f, "read (only the columns the rules use):")?;
+        let width = self
+            .loads
+            .iter()
+            .map(|l| l.table.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(12);
         for load in &self.loads {
-            writeln!(f, "  {:<12} {}", load.table, load.columns.join(", "))?;
+            writeln!(f, "  {:<width$} {}", load.table, load.columns.join(", "))?;
         }
         writeln!(f)?;
         writeln!(f, "lookups (each built once, shared):")?;

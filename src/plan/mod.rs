@@ -60,6 +60,9 @@ pub struct Plan<'r> {
     /// Each keyed rule's keys as written (by rule index), for showing the
     /// plan: the source text is only at hand while planning.
     pub key_texts: BTreeMap<usize, Vec<String>>,
+    /// Each pair rule's `match` as it runs (by rule index): the knowledge
+    /// table, the columns its index hashes, and how rows are chosen.
+    pub match_texts: BTreeMap<usize, String>,
 }
 
 /// Which rules to plan.
@@ -82,6 +85,9 @@ impl Selection {
 fn var_table(rule: &Rule, var: Var) -> &str {
     match &rule.form {
         Form::Pair { table, .. } if var == Var::Partner => table,
+        Form::Pair {
+            known: Some(known), ..
+        } if var == Var::Known => &known.table,
         Form::Population { entity_table, .. } if var == Var::Entity => entity_table,
         // The rule's own row, and `prev` (a row of the same table).
         Form::Row
@@ -131,8 +137,17 @@ fn reads(rule: &Rule, ruleset: &Ruleset) -> (Pairs, Pairs) {
         | Form::Pair { .. } => rule.table.as_str(),
     };
     let mut tables = vec![rule.table.clone(), flagged.to_string()];
-    if let Form::Pair { table, .. } = &rule.form {
+    if let Form::Pair { table, known, .. } = &rule.form {
         tables.push(table.clone());
+        // Knowledge rows are named in evidence by their columns, and
+        // chosen by the dates they are in force.
+        if let Some(known) = known
+            && let Some(t) = ruleset.schema.table(&known.table)
+        {
+            for c in &t.columns {
+                columns.insert((known.table.clone(), c.name.clone()));
+            }
+        }
     }
     for table_name in tables {
         let Some(table) = ruleset.schema.table(&table_name) else {
@@ -272,6 +287,15 @@ pub fn plan<'r>(
         .map(|&i| (i, key_texts(sources, &ruleset.rules[i].form)))
         .filter(|(_, texts)| !texts.is_empty())
         .collect();
+    let match_texts = rules
+        .iter()
+        .filter_map(|&i| match &ruleset.rules[i].form {
+            Form::Pair {
+                known: Some(known), ..
+            } => Some((i, match_text(sources, known))),
+            _ => None,
+        })
+        .collect();
     Plan {
         ruleset,
         rules,
@@ -282,7 +306,31 @@ pub fn plan<'r>(
         shared_columns,
         exchange,
         key_texts,
+        match_texts,
     }
+}
+
+/// `exclusive_items indexed on (item_a, item_b), probed per pair in either
+/// order, in force as of line.service_date`.
+fn match_text(sources: &crate::syntax::Sources, known: &crate::ir::Known) -> String {
+    let (mine, theirs) = known.sides();
+    let columns: Vec<&str> = mine
+        .iter()
+        .chain(&theirs)
+        .map(|(c, _)| c.as_str())
+        .collect();
+    let mut text = format!(
+        "{} indexed on ({}), probed per pair",
+        known.table,
+        columns.join(", ")
+    );
+    if known.either_order {
+        text.push_str(" in either order");
+    }
+    if let Some(date) = &known.as_of {
+        text.push_str(&format!(", in force as of {}", text_of(sources, date)));
+    }
+    text
 }
 
 /// A rule's keys as written: a pair's keys with their `=`, a population

@@ -334,7 +334,7 @@ mod tests {
         assert_eq!((table.as_str(), column.as_str()), ("claims", "patient_id"));
         let names: Vec<&str> = routed.iter().map(|r| r.table.as_str()).collect();
         assert_eq!(names, ["claims", "patients", "claim_items"]);
-        assert_eq!(broadcast, &["catalog", "providers"]);
+        assert_eq!(broadcast, &["catalog", "providers", "exclusive_items"]);
         assert!(matches!(
             &routed[2].route,
             Route::Relation { relation, .. } if relation == "claim"

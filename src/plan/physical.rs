@@ -69,6 +69,9 @@ pub enum Operator {
         table: String,
         partner: String,
         keys: Vec<String>,
+        /// `match`: the knowledge table's index and how it is probed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        matched: Option<String>,
     },
     /// A population rule's aggregates over one partition's rows.
     PartialAggregate {
@@ -265,6 +268,7 @@ impl Plan<'_> {
                 table,
                 partner: partner.clone(),
                 keys,
+                matched: self.match_texts.get(&i).cloned(),
             },
             Form::Population { .. } if partial => Operator::PartialAggregate {
                 rule,
@@ -363,11 +367,18 @@ impl fmt::Display for Operator {
                 table,
                 partner,
                 keys,
-            } => write!(
-                f,
-                "pair {rule} over {table} with {partner} on {}",
-                keys.join(", ")
-            ),
+                matched,
+            } => {
+                write!(
+                    f,
+                    "pair {rule} over {table} with {partner} on {}",
+                    keys.join(", ")
+                )?;
+                match matched {
+                    Some(m) => write!(f, ", match {m}"),
+                    None => Ok(()),
+                }
+            }
             Operator::PartialAggregate { rule, table, per } => {
                 write!(f, "partial aggregate {rule} over {table} per {per}")
             }
@@ -431,7 +442,7 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(broadcast, ["catalog", "providers"]);
+        assert_eq!(broadcast, ["catalog", "providers", "exclusive_items"]);
     }
 
     #[test]

@@ -50,6 +50,7 @@ impl<'r> Plan<'r> {
                 reason: "it runs no rules".to_string(),
             },
             key_texts: BTreeMap::new(),
+            match_texts: BTreeMap::new(),
         }
     }
 }

@@ -114,6 +114,7 @@
   function explain(x) {
     var r = rules[x[0]], ev = x[7] || {};
     var values = ev.values || {}, partners = ev.rows || [], more = ev.more_rows || 0;
+    var known = ev.known || [], moreKnown = ev.more_known || 0;
     var where = [['结算单', x[1]], ['明细行号', x[2]], ['人员编号', x[3]],
       ['机构', (x[4] || '') + (providerName(x[4]) ? ' ' + providerName(x[4]) : '')],
       ['统筹区', regionOf(x[4])], ['就诊日期', x[8]], ['涉及金额 (元)', x[6]]]
@@ -133,6 +134,10 @@
           return Object.keys(partners[0]).map(function (k) { return p[k]; });
         })) + (more ? '<p class="muted">另有 ' + more + ' 条未列出</p>' : '')
         : '<p class="muted">无 (本规则只看这一行)</p>') +
+      (known.length ? '<h3>知识库依据 (' + (known.length + moreKnown) + ')</h3>' +
+        table(Object.keys(known[0]), known.map(function (p) {
+          return Object.keys(known[0]).map(function (k) { return p[k]; });
+        })) + (moreKnown ? '<p class="muted">另有 ' + moreKnown + ' 条未列出</p>' : '') : '') +
       '<h3>规则</h3>' + table(['项目', '内容'], [
         ['类别', r.category], ['严重程度', SEV[r.severity] || r.severity], ['处理方式', ACT[r.action] || r.action],
         ['依据', r.basis || ''], ['国家规则编码', r.national_code || ''], ['适用范围', r.looks_at || ''],

@@ -245,28 +245,36 @@ fn evidence_text(evidence: &str) -> (String, String) {
                 .join("; ")
         })
         .unwrap_or_default();
-    let rows = object
-        .get("rows")
-        .and_then(Value::as_array)
-        .map(|rows| {
-            rows.iter()
-                .map(|r| match r.as_object() {
-                    Some(m) => m
-                        .iter()
-                        .map(|(k, v)| format!("{k}={}", plain(v)))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    None => plain(r),
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .unwrap_or_default();
-    let rows = match object.get("more_rows").and_then(Value::as_u64) {
-        Some(more) if more > 0 => format!("{rows}\n另有 {more} 条"),
-        _ => rows,
+    // The other rows, then the knowledge rows a `match` found, each list
+    // cut at 20 with how many more.
+    let listed = |list: &str, more: &str, heading: &str| -> Vec<String> {
+        let mut lines: Vec<String> = object
+            .get(list)
+            .and_then(Value::as_array)
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| match r.as_object() {
+                        Some(m) => m
+                            .iter()
+                            .map(|(k, v)| format!("{k}={}", plain(v)))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        None => plain(r),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(more) = object.get(more).and_then(Value::as_u64).filter(|m| *m > 0) {
+            lines.push(format!("另有 {more} 条"));
+        }
+        if !lines.is_empty() && !heading.is_empty() {
+            lines.insert(0, heading.to_string());
+        }
+        lines
     };
-    (values, rows)
+    let mut rows = listed("rows", "more_rows", "");
+    rows.extend(listed("known", "more_known", "知识库依据:"));
+    (values, rows.join("\n"))
 }
 
 fn number(d: Decimal) -> f64 {

@@ -7,7 +7,8 @@
 //! - row rules: no history;
 //! - group keys, window keys, pair equalities and sequence keys that
 //!   include a claim date (`line.service_date`): the same day, 0 days;
-//!   a key `year(claim date)`: the calendar year of that date;
+//!   a key `year(claim date)`, `year_start(claim date)` or
+//!   `month_start(claim date)`: the calendar year of that date;
 //! - windows `over date last N days`: N−1 days;
 //! - pair and sequence rules: the comparisons of a partner's (or `prev`'s)
 //!   date with the row's date that the condition requires
@@ -324,7 +325,8 @@ impl RuleView<'_> {
             );
         }
         let year = keys.iter().any(|k| {
-            matches!(&k.kind, TExprKind::Call { func: Func::Year, args }
+            // A month lies within its year: the year's rows hold the month's.
+            matches!(&k.kind, TExprKind::Call { func: Func::Year | Func::YearStart | Func::MonthStart, args }
                 if args.len() == 1 && self.claim_date(&args[0], var).is_some())
         });
         if year {

@@ -56,6 +56,16 @@ pub enum TableItem {
     Check(CheckDecl),
     Relation(RelationDecl),
     Flags(FlagsDecl),
+    InForce(InForceDecl),
+}
+
+/// `in force from valid_from to valid_to`: each row holds on the days
+/// from one column's date to the other's (null: open on that side).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InForceDecl {
+    pub from: Ident,
+    pub to: Ident,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,6 +238,15 @@ pub enum RuleItemKind {
         table: Ident,
         filter: Option<Expr>,
         on: Expr,
+    },
+    /// `match x in table on ... [in either order] [as of date]`: a row of
+    /// a (knowledge) table found by equal values.
+    Match {
+        var: Ident,
+        table: Ident,
+        on: Expr,
+        either_order: bool,
+        as_of: Option<Expr>,
     },
     Per {
         var: Ident,

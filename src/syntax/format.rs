@@ -225,6 +225,7 @@ fn table_rank(item: &TableItem) -> u8 {
         TableItem::Check(_) => 2,
         TableItem::Relation(_) => 3,
         TableItem::Flags(_) => 4,
+        TableItem::InForce(_) => 5,
     }
 }
 
@@ -289,6 +290,7 @@ fn table_item_span(item: &TableItem) -> Span {
         TableItem::Check(c) => c.span,
         TableItem::Relation(r) => r.span,
         TableItem::Flags(f) => f.span,
+        TableItem::InForce(i) => i.span,
     }
 }
 
@@ -316,6 +318,7 @@ fn table_line(item: &TableItem) -> String {
                 .collect();
             format!("flags {} ({})", f.grain.name, bindings.join(", "))
         }
+        TableItem::InForce(i) => format!("in force from {} to {}", i.from.name, i.to.name),
     }
 }
 
@@ -363,6 +366,7 @@ fn clause_rank(kind: &RuleItemKind) -> u8 {
         | RuleItemKind::Window { .. }
         | RuleItemKind::Sequence { .. }
         | RuleItemKind::Pair { .. }
+        | RuleItemKind::Match { .. }
         | RuleItemKind::Per { .. } => 8,
         RuleItemKind::Let { .. } => 9,
         RuleItemKind::Eligible(_) => 10,
@@ -434,6 +438,28 @@ fn write_clause(w: &mut Writer, item: &RuleItem) {
             filter,
             on,
         } => pair(var, table, filter.as_ref(), on),
+        RuleItemKind::Match {
+            var,
+            table,
+            on,
+            either_order,
+            as_of,
+        } => {
+            let either = if *either_order {
+                " in either order"
+            } else {
+                ""
+            };
+            let as_of = as_of
+                .as_ref()
+                .map_or(String::new(), |d| format!(" as of {}", expr(d)));
+            format!(
+                "match {} in {} on {}{either}{as_of}",
+                var.name,
+                table.name,
+                expr(on)
+            )
+        }
         RuleItemKind::Per { var, expr: e } => format!("per {} = {}", var.name, expr(e)),
         RuleItemKind::Let { name, expr: e } => format!("let {} = {}", name.name, expr(e)),
         RuleItemKind::Eligible(e) => return write_condition(w, 1, "eligible when", e),

@@ -39,7 +39,11 @@ fn read(path: &str) -> String {
 
 #[test]
 fn shipped_files_read_back_as_the_same_trees() {
-    for path in ["rulesets/chs/schema.rules", "tests/data/sample.rules"] {
+    for path in [
+        "rulesets/chs/schema.rules",
+        "rulesets/chs/knowledge.rules",
+        "tests/data/sample.rules",
+    ] {
         let tree = parse(&read(path));
         // The shipped files are in canonical order, so nothing moves.
         assert_eq!(parse(&format_file(&tree)), tree, "{path}");
@@ -79,7 +83,11 @@ fn every_rules_file_reads_back_as_the_same_tree() {
 
 #[test]
 fn formatting_the_shipped_files_is_idempotent() {
-    for path in ["rulesets/chs/schema.rules", "tests/data/sample.rules"] {
+    for path in [
+        "rulesets/chs/schema.rules",
+        "rulesets/chs/knowledge.rules",
+        "tests/data/sample.rules",
+    ] {
         let once = format_file(&parse(&read(path)));
         let twice = format_file(&parse(&once));
         assert_eq!(twice, once, "{path}");
@@ -175,6 +183,18 @@ fn schema() {
 
       key provider_id
       flags provider (provider_id = provider_id)
+    }
+
+    table exclusive_items "互斥项目知识库: items that must not be billed together" {
+      item_a      text           "one item code of the pair"
+      item_b      text           "the other item code; a pair is listed once, in either order"
+      valid_from  date           "first day this version is in force"
+      valid_to    date nullable  "last day in force; null = open"
+      basis       text nullable  "the knowledge point's id or policy clause"
+
+      key (item_a, item_b, valid_from)
+      check item_a <> item_b
+      in force from valid_from to valid_to
     }
     "#);
 }

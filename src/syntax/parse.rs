@@ -236,7 +236,8 @@ fn describe(rule: &Rule) -> Option<&'static str> {
         | Rule::key_decl
         | Rule::check_decl
         | Rule::relation_decl
-        | Rule::flags_decl => "a column, `key`, `check`, `relation` or `flags`",
+        | Rule::flags_decl
+        | Rule::in_force_decl => "a column, `key`, `check`, `relation`, `flags` or `in force`",
         Rule::category
         | Rule::severity
         | Rule::action
@@ -249,6 +250,7 @@ fn describe(rule: &Rule) -> Option<&'static str> {
         | Rule::window_clause
         | Rule::sequence_clause
         | Rule::pair_clause
+        | Rule::match_clause
         | Rule::per_clause
         | Rule::let_clause
         | Rule::eligible_clause
@@ -478,6 +480,14 @@ impl<'t> Builder<'t> {
                         span,
                     })
                 }
+                Rule::in_force_decl => {
+                    let mut p = inner(part);
+                    TableItem::InForce(InForceDecl {
+                        from: self.ident(p.next().unwrap()),
+                        to: self.ident(p.next().unwrap()),
+                        span,
+                    })
+                }
                 other => unreachable!("{other:?} in a table"),
             });
         }
@@ -670,6 +680,27 @@ impl<'t> Builder<'t> {
                     table,
                     filter,
                     on,
+                }
+            }
+            Rule::match_clause => {
+                let var = self.ident(parts.next().unwrap());
+                let table = self.ident(parts.next().unwrap());
+                let on = self.expr(parts.next().unwrap())?;
+                let mut either_order = false;
+                let mut as_of = None;
+                for rest in parts {
+                    match rest.as_rule() {
+                        Rule::either_order => either_order = true,
+                        Rule::as_of => as_of = Some(self.expr(inner(rest).next().unwrap())?),
+                        other => unreachable!("{other:?} in `match`"),
+                    }
+                }
+                RuleItemKind::Match {
+                    var,
+                    table,
+                    on,
+                    either_order,
+                    as_of,
                 }
             }
             Rule::per_clause => RuleItemKind::Per {

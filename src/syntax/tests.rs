@@ -14,7 +14,7 @@ fn parse(text: &str) -> File {
 #[test]
 fn parses_the_shipped_schema() {
     let file = parse(include_str!("../../rulesets/chs/schema.rules"));
-    assert_eq!(file.items.len(), 5);
+    assert_eq!(file.items.len(), 6);
     let Item::Table(claims) = &file.items[0] else {
         panic!()
     };
@@ -55,4 +55,35 @@ fn syntax_errors_say_what_was_expected() {
         "{}",
         err.message
     );
+}
+
+#[test]
+fn in_either_order_and_in_force_are_never_membership_tests() {
+    // Regression: `a in either ...` and `0 in force ...` were read as `in`
+    // tests, swallowing the words after the expression.
+    let file = parse(
+        "table t {\n  a date\n  b date\n  check a <= b\n  in force from a to b\n}\n\
+         rule R \"r\" {\n  for l in t\n  pair with o in t on o.a = l.a\n  \
+         match x in t on x.a = l.a in either order as of l.b\n  flag when true\n}\n",
+    );
+    let Item::Table(table) = &file.items[0] else {
+        panic!()
+    };
+    assert!(matches!(table.items.last(), Some(TableItem::InForce(_))));
+    let Item::Rule(rule) = &file.items[1] else {
+        panic!()
+    };
+    let matched = rule
+        .items
+        .iter()
+        .find_map(|i| match &i.kind {
+            RuleItemKind::Match {
+                either_order,
+                as_of,
+                ..
+            } => Some((*either_order, as_of.is_some())),
+            _ => None,
+        })
+        .expect("the match clause");
+    assert_eq!(matched, (true, true));
 }

@@ -15,6 +15,10 @@ use arrow::datatypes::{
 };
 use chrono::{NaiveDate, NaiveDateTime};
 use claimaudit::data::contract::{CATALOG, CLAIM_ITEMS, CLAIMS, PATIENTS, PROVIDERS};
+
+/// The knowledge table's name (the contract's, spelled out here: this
+/// reader stays independent of the crate).
+const EXCLUSIVE_ITEMS: &str = "exclusive_items";
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rust_decimal::Decimal;
 
@@ -104,7 +108,18 @@ pub struct Provider {
     pub contract_to: Option<NaiveDate>,
 }
 
-/// The five tables of one dataset, rows in file order.
+/// An `exclusive_items` row (互斥项目知识库): two items not to be billed
+/// for one patient on one day, in force from one day to another.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExclusivePair {
+    pub item_a: String,
+    pub item_b: String,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    pub basis: Option<String>,
+}
+
+/// The six tables of one dataset, rows in file order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Dataset {
     pub claims: Vec<Claim>,
@@ -112,6 +127,7 @@ pub struct Dataset {
     pub patients: Vec<Patient>,
     pub catalog: Vec<CatalogEntry>,
     pub providers: Vec<Provider>,
+    pub exclusive_items: Vec<ExclusivePair>,
 }
 
 /// Reads the dataset in `dir`: each table from `dir/<table>.parquet`, or
@@ -147,6 +163,12 @@ pub fn read_dataset(dir: &Path) -> Dataset {
         for batch in read_batches(&file) {
             data.providers
                 .extend(providers_from(&Batch::new(&file, &batch)));
+        }
+    }
+    for file in table_files(dir, EXCLUSIVE_ITEMS) {
+        for batch in read_batches(&file) {
+            data.exclusive_items
+                .extend(exclusive_from(&Batch::new(&file, &batch)));
         }
     }
     data
@@ -524,6 +546,23 @@ fn providers_from(b: &Batch) -> Vec<Provider> {
             region: region.next().unwrap(),
             contract_from: contract_from.next().unwrap(),
             contract_to: contract_to.next().unwrap(),
+        })
+        .collect()
+}
+
+fn exclusive_from(b: &Batch) -> Vec<ExclusivePair> {
+    let mut item_a = b.required("item_a", b.utf8("item_a")).into_iter();
+    let mut item_b = b.required("item_b", b.utf8("item_b")).into_iter();
+    let mut valid_from = b.required("valid_from", b.date("valid_from")).into_iter();
+    let mut valid_to = b.date("valid_to").into_iter();
+    let mut basis = b.utf8("basis").into_iter();
+    (0..b.rows())
+        .map(|_| ExclusivePair {
+            item_a: item_a.next().unwrap(),
+            item_b: item_b.next().unwrap(),
+            valid_from: valid_from.next().unwrap(),
+            valid_to: valid_to.next().unwrap(),
+            basis: basis.next().unwrap(),
         })
         .collect()
 }

@@ -209,6 +209,21 @@ fn raw_claim() -> impl Strategy<Value = RawClaim> {
     )
 }
 
+/// An `exclusive_items` row: two item codes (indexes), the first day in
+/// force (from the period's start), how many days more it holds (open
+/// when none), and whether it has a basis.
+type RawExclusive = (usize, usize, i32, Option<i32>, bool);
+
+fn raw_exclusive() -> impl Strategy<Value = RawExclusive> {
+    (
+        0..7usize,
+        0..7usize,
+        -5..PERIOD_DAYS,
+        prop::option::weighted(0.5, 0..20i32),
+        any::<bool>(),
+    )
+}
+
 fn raw_line() -> impl Strategy<Value = RawLine> {
     (
         0..60usize,
@@ -225,7 +240,7 @@ fn raw_line() -> impl Strategy<Value = RawLine> {
 // ----------------------------------------------------------------- the dataset
 
 /// A random CHS dataset: 2–4 patients, 2–3 providers, 3–6 catalog entries,
-/// 0–12 claims and 0–30 lines.
+/// 0–12 claims, 0–30 lines and 0–8 pairs of exclusive items.
 pub fn dataset() -> impl Strategy<Value = Rows> {
     (
         0..PERIODS.len(),
@@ -235,20 +250,46 @@ pub fn dataset() -> impl Strategy<Value = Rows> {
         prop::collection::vec(raw_entry(), 6),
         prop::collection::vec(raw_claim(), 0..=12),
         prop::collection::vec(raw_line(), 0..=30),
+        prop::collection::vec(raw_exclusive(), 0..=8),
     )
         .prop_map(
-            |(period, patients, providers, codes, entries, claims, lines)| {
-                build(
-                    date(PERIODS[period]),
-                    &patients,
-                    &providers,
-                    &codes,
-                    &entries,
-                    &claims,
-                    &lines,
-                )
+            |(period, patients, providers, codes, entries, claims, lines, exclusive)| {
+                let start = date(PERIODS[period]);
+                let mut rows = build(
+                    start, &patients, &providers, &codes, &entries, &claims, &lines,
+                );
+                push_exclusive(&mut rows, start, &exclusive);
+                rows
             },
         )
+}
+
+/// Pairs of the first item codes (so lines meet them often), listed in
+/// either order, some repeated with other dates.
+fn push_exclusive(rows: &mut Rows, start: i32, pairs: &[RawExclusive]) {
+    let day = |d: i32| Value::Date(start + d);
+    for &(a, b, from, more, basis) in pairs {
+        if a == b {
+            continue;
+        }
+        rows.push(
+            "exclusive_items",
+            &[
+                ("item_a", Value::Text(ITEM_CODES[a].to_string())),
+                ("item_b", Value::Text(ITEM_CODES[b].to_string())),
+                ("valid_from", day(from)),
+                ("valid_to", more.map_or(Value::Null, |m| day(from + m))),
+                (
+                    "basis",
+                    if basis {
+                        Value::Text(format!("KP-{a}{b}{from}"))
+                    } else {
+                        Value::Null
+                    },
+                ),
+            ],
+        );
+    }
 }
 
 fn build(

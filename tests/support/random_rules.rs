@@ -530,12 +530,24 @@ fn num_uncached(scope: &Scope, depth: u32) -> SD {
     if !num_cols.is_empty() {
         arms.push((
             1,
-            select_dom(num_cols)
+            select_dom(num_cols.clone())
                 .prop_flat_map(|(e, dom)| {
                     constant(dom).prop_map(move |k| (format!("coalesce({e}, {k})"), dom))
                 })
                 .boxed(),
         ));
+    }
+    let dated_names: Vec<String> = dates.iter().map(|(e, _)| e.clone()).collect();
+    if !dated_names.is_empty() {
+        arms.push((
+            1,
+            (select_str(dated_names.clone()), date(scope))
+                .prop_map(|(a, b)| (format!("days_between({a}, {b})"), Dom::Supply))
+                .boxed(),
+        ));
+    }
+    if !num_cols.is_empty() {
+        arms.push((2, number_function(select_dom(num_cols.clone()), scope)));
     }
     if let Some(aggregate) = aggregate_num(scope) {
         arms.push((9, aggregate));
@@ -571,8 +583,78 @@ fn num_uncached(scope: &Scope, depth: u32) -> SD {
                 .prop_map(|((a, dom), op, b)| (format!("({a} {op} {b})"), dom))
                 .boxed(),
         ),
-        (1, sub.prop_map(|(e, dom)| (format!("-({e})"), dom)).boxed()),
+        (
+            1,
+            sub.clone()
+                .prop_map(|(e, dom)| (format!("-({e})"), dom))
+                .boxed(),
+        ),
+        (1, number_function(sub, scope)),
     ])
+}
+
+/// `abs`, `round`, `floor` or `ceil` of a number.
+fn number_function(x: SD, scope: &Scope) -> SD {
+    (
+        x,
+        prop::sample::select(vec!["abs", "round", "round", "floor", "ceil"]),
+        prop::option::of(whole(scope)),
+    )
+        .prop_map(|((e, dom), f, digits)| match (f, digits) {
+            ("round", Some(k)) => (format!("round({e}, {k})"), dom),
+            (f, _) => (format!("{f}({e})"), dom),
+        })
+        .boxed()
+}
+
+/// Columns of whole numbers (the generator's `Num` columns are whole
+/// numbers and decimals).
+const WHOLE_COLUMNS: &[&str] = &[
+    ".line_no",
+    ".days_supply",
+    ".level",
+    ".min_age",
+    ".max_age",
+    ".tier",
+    ".max_days_supply",
+];
+
+/// A whole number: a small constant (negative ones too), a whole-number
+/// column, or a part of a date.
+fn whole(scope: &Scope) -> S {
+    let key = format!("whole/{scope:?}");
+    memoized(key, || {
+        let mut arms: Vec<(u32, S)> = vec![(
+            4,
+            select_str(plain(&["-13", "-1", "0", "1", "2", "3", "12", "31"])),
+        )];
+        let columns: Vec<String> = scope
+            .columns_of_type(Ty::Num)
+            .into_iter()
+            .map(|(e, _)| e)
+            .filter(|e| WHOLE_COLUMNS.iter().any(|w| e.ends_with(w)))
+            .collect();
+        if !columns.is_empty() {
+            arms.push((2, select_str(columns)));
+        }
+        let dates: Vec<String> = scope
+            .columns_of_type(Ty::Date)
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect();
+        if !dates.is_empty() {
+            arms.push((
+                1,
+                (
+                    prop::sample::select(vec!["month", "day"]),
+                    select_str(dates),
+                )
+                    .prop_map(|(f, d)| format!("-{f}({d})"))
+                    .boxed(),
+            ));
+        }
+        union(arms)
+    })
 }
 
 /// A numeric aggregate over the rows, where aggregates are allowed.
@@ -637,8 +719,53 @@ fn date_uncached(scope: &Scope) -> S {
         ));
         arms.push((
             1,
-            (select_str(names), select_str(plain(DATES)))
+            (select_str(names.clone()), select_str(plain(DATES)))
                 .prop_map(|(d, k)| format!("coalesce({d}, {k})"))
+                .boxed(),
+        ));
+        let mut dated = names.clone();
+        dated.extend(scope.columns_of_type(Ty::Time).into_iter().map(|(e, _)| e));
+        arms.push((
+            1,
+            (
+                prop::sample::select(vec!["month_start", "year_start"]),
+                select_str(dated),
+            )
+                .prop_map(|(f, d)| format!("{f}({d})"))
+                .boxed(),
+        ));
+        arms.push((
+            2,
+            (
+                prop::sample::select(vec!["add_days", "add_months"]),
+                select_str(names.clone()),
+                whole(scope),
+            )
+                .prop_map(|(f, d, k)| format!("{f}({d}, {k})"))
+                .boxed(),
+        ));
+        // A date written as text and read back; text that is no date.
+        let formats = vec![
+            ("{y}-{m}-{d}", "%Y-%m-%d"),
+            ("{d}/{m}/{y}", "%d/%m/%Y"),
+            ("{y}年{m}月{d}日", "%Y年%m月%d日"),
+        ];
+        arms.push((
+            1,
+            (select_str(names), prop::sample::select(formats))
+                .prop_map(|(d, (written, format))| {
+                    let parts = written
+                        .replace("{y}", &format!("\", year({d}), \""))
+                        .replace("{m}", &format!("\", month({d}), \""))
+                        .replace("{d}", &format!("\", day({d}), \""));
+                    format!("parse_date(concat(\"{parts}\"), \"{format}\")")
+                })
+                .boxed(),
+        ));
+        arms.push((
+            1,
+            text(scope)
+                .prop_map(|(t, _)| format!("parse_date({t}, \"%Y%m%d\")"))
                 .boxed(),
         ));
     }
@@ -725,6 +852,9 @@ fn text_uncached(scope: &Scope) -> SD {
                 .boxed(),
         ));
     }
+    if !cols.is_empty() {
+        arms.push((3, text_function(select_dom(cols.clone()), scope)));
+    }
     let dx: Vec<(String, Dom)> = cols.into_iter().filter(|(_, d)| *d == Dom::Dx).collect();
     if !dx.is_empty() {
         arms.push((
@@ -753,6 +883,37 @@ fn text_uncached(scope: &Scope) -> SD {
         return Just(("\"X01\"".to_string(), Dom::Code)).boxed();
     }
     union(arms)
+}
+
+/// A text function of text `t`: case, spaces, parts, replacements and
+/// values written as text.
+fn text_function(t: SD, scope: &Scope) -> SD {
+    let values: Vec<String> = scope
+        .columns()
+        .into_iter()
+        .filter(|(_, ty, _)| *ty != Ty::List)
+        .map(|(e, _, _)| e)
+        .collect();
+    let other = select_str(values);
+    (
+        t,
+        0..7usize,
+        whole(scope),
+        whole(scope),
+        other,
+        select_str(quoted(&["0", ".", "E", "医院", ""])),
+    )
+        .prop_map(|((e, dom), f, a, b, other, part)| match f {
+            0 => (format!("upper({e})"), dom),
+            1 => (format!("lower({e})"), dom),
+            2 => (format!("trim(concat(\" \", {e}, \"\u{3000}\"))"), dom),
+            3 if dom == Dom::Dx => (format!("substring({e}, 1, 3)"), Dom::Dx3),
+            3 => (format!("substring({e}, {a}, {b})"), dom),
+            4 => (format!("concat({e}, \"-\", {other})"), Dom::Name),
+            5 => (format!("replace({e}, {part}, \"零\")"), dom),
+            _ => (format!("concat({e})"), dom),
+        })
+        .boxed()
 }
 
 /// Text of the same domain as `dom` to compare with: a constant, or
@@ -910,6 +1071,16 @@ fn cond_uncached(scope: &Scope, depth: u32) -> S {
         t.clone()
             .prop_flat_map(|(a, dom)| {
                 select_str(patterns(dom)).prop_map(move |p| format!("{a} matches {p}"))
+            })
+            .boxed(),
+    ));
+    arms.push((
+        1,
+        t.clone()
+            .prop_flat_map(|(a, dom)| {
+                let mut parts = prefixes(dom);
+                parts.push("\"\"".into());
+                select_str(parts).prop_map(move |p| format!("contains({a}, {p})"))
             })
             .boxed(),
     ));
@@ -1149,6 +1320,8 @@ fn key_menu(table: Tbl) -> Vec<String> {
             "{v}.admit_date",
             "year({v}.admit_date)",
             "prefix({v}.primary_dx, 3)",
+            "month_start({v}.admit_date)",
+            "upper({v}.primary_dx)",
             "{v}.visit_type",
             "{v}.patient.region",
             "{v}.provider.level",
@@ -1162,6 +1335,8 @@ fn key_menu(table: Tbl) -> Vec<String> {
             "{v}.entry.family",
             "{v}.item_type",
             "{v}.quantity",
+            "year_start({v}.service_date)",
+            "round({v}.quantity)",
         ],
         Tbl::Providers => &["{v}.level", "{v}.region", "{v}.kind", "{v}.contract_to"],
     };
@@ -1388,22 +1563,50 @@ fn pair_rule() -> S {
                             .join(" and ")
                     })
                 });
+            let matched = if t == Tbl::Lines && pt == Tbl::Lines {
+                prop::option::weighted(0.6, match_clause()).boxed()
+            } else {
+                Just(None).boxed()
+            };
             (
                 where_clause(t),
                 prop::option::weighted(0.5, cond(&partner_scope, 1)),
                 equalities,
+                matched,
                 lets_flag_message(Scope::row(t).with_var("o", pt)),
             )
-                .prop_map(move |(w, filter, on, rest)| {
+                .prop_map(move |(w, filter, on, matched, rest)| {
                     let filter = filter.map_or(String::new(), |f| format!(" where {f}"));
+                    let matched = matched.map_or(String::new(), |m| format!("  {m}\n"));
                     format!(
-                        "{}{w}  pair with o in {}{filter} on {on}\n{rest}",
+                        "{}{w}  pair with o in {}{filter} on {on}\n{matched}{rest}",
                         for_line(t),
                         pt.name()
                     )
                 })
         })
         .boxed()
+}
+
+/// `match x in exclusive_items on ...` for a pair of lines: the pair's
+/// codes one way or the other, or one code alone, in either order or not,
+/// as of the line's day or of any version.
+fn match_clause() -> impl Strategy<Value = String> {
+    let on = prop::sample::select(vec![
+        "x.item_a = line.item_code and x.item_b = o.item_code",
+        "x.item_b = line.item_code and o.item_code = x.item_a",
+        "x.item_a = line.item_code",
+        "x.item_b = o.item_code",
+    ]);
+    (on, any::<bool>(), any::<bool>()).prop_map(|(on, either, as_of)| {
+        let either = if either { " in either order" } else { "" };
+        let as_of = if as_of {
+            " as of line.service_date"
+        } else {
+            ""
+        };
+        format!("match x in exclusive_items on {on}{either}{as_of}")
+    })
 }
 
 /// (row table, entity path after the row variable, entity variable, entity table).

@@ -19,8 +19,8 @@ use std::rc::Rc;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 use claimaudit::ir::text::days_to_date;
 use claimaudit::ir::{
-    AggFunc, Aggregate, ArithOp, CompareOp, FlagField, Form, Func, MessagePart, ParamValue, Rule,
-    RuleTest, Ruleset, Step, TExpr, TExprKind, Value, Var, WindowRange,
+    AggFunc, Aggregate, ArithOp, CompareOp, FlagField, Form, Func, Known, MessagePart, ParamValue,
+    Rule, RuleTest, Ruleset, Step, TExpr, TExprKind, Value, Var, WindowRange,
 };
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -133,8 +133,9 @@ pub fn evaluate_rule(
             table,
             filter,
             keys,
+            known,
             ..
-        } => engine.pair_form(table, filter.as_ref(), keys),
+        } => engine.pair_form(table, filter.as_ref(), keys, known.as_ref()),
         Form::Population {
             entity,
             entity_table,
@@ -409,6 +410,8 @@ struct Ctx<'a> {
     prev: Option<RowRef<'a>>,
     /// `Var::Entity`: the entity of a population rule.
     entity: Option<RowRef<'a>>,
+    /// `Var::Known`: the knowledge row a pair matched.
+    known: Option<RowRef<'a>>,
     /// The elements bound by the enclosing `any`/`all`, outermost first.
     items: Vec<Value>,
     /// The rows aggregates are taken over: the group, the window, or the
@@ -500,6 +503,7 @@ impl<'a> Engine<'a> {
             Var::Partner => ctx.partner,
             Var::Prev => ctx.prev,
             Var::Entity => ctx.entity,
+            Var::Known => ctx.known,
         }
     }
 
@@ -1025,6 +1029,7 @@ impl<'a> Engine<'a> {
         table: &str,
         filter: Option<&TExpr>,
         keys: &[(TExpr, TExpr)],
+        known: Option<&Known>,
     ) -> Vec<RefFlag> {
         let table: &'a str = self
             .ruleset
@@ -1055,8 +1060,30 @@ impl<'a> Engine<'a> {
                 .find(|o| *o != Ordering::Equal)
                 .unwrap_or(Ordering::Equal)
         });
+        // The knowledge rows of a `match`, in their table's key order.
+        let knowledge: Vec<RowRef<'a>> = match known {
+            None => Vec::new(),
+            Some(k) => {
+                let table: &'a str = self
+                    .ruleset
+                    .schema
+                    .table(&k.table)
+                    .expect("the knowledge table")
+                    .name
+                    .as_str();
+                let mut rows = self.all_rows(table);
+                let key = self.key_columns(table);
+                rows.sort_by(|a, b| {
+                    key.iter()
+                        .map(|c| order_with_nulls_last(&self.column(*a, c), &self.column(*b, c)))
+                        .find(|o| *o != Ordering::Equal)
+                        .unwrap_or(Ordering::Equal)
+                });
+                rows
+            }
+        };
         let mut flags = Vec::new();
-        for row in self.rows_after_where() {
+        'rows: for row in self.rows_after_where() {
             for partner in &partners {
                 let ctx = Ctx {
                     row: Some(row),
@@ -1066,13 +1093,78 @@ impl<'a> Engine<'a> {
                 let same_key = keys.iter().all(|(mine, theirs)| {
                     equal3(&self.eval(mine, &ctx), &self.eval(theirs, &ctx)) == Some(true)
                 });
-                if same_key && self.holds(&self.rule.condition, &ctx) {
-                    flags.push(self.flag(row, &ctx));
-                    break;
+                if !same_key {
+                    continue;
+                }
+                let Some(k) = known else {
+                    if self.holds(&self.rule.condition, &ctx) {
+                        flags.push(self.flag(row, &ctx));
+                        continue 'rows;
+                    }
+                    continue;
+                };
+                // The rows matching the pair as written come first, then
+                // (`in either order`) those matching it the other way round.
+                for other_way in [false, true] {
+                    for x in &knowledge {
+                        let ctx = Ctx {
+                            known: Some(*x),
+                            ..ctx.clone()
+                        };
+                        let (this, other) = self.matches(k, *x, &ctx);
+                        let found = if other_way { other && !this } else { this };
+                        if found && self.holds(&self.rule.condition, &ctx) {
+                            flags.push(self.flag(row, &ctx));
+                            continue 'rows;
+                        }
+                    }
                 }
             }
         }
         flags
+    }
+
+    /// Whether knowledge row `x` matches the pair of `ctx` as written
+    /// (every column of `on` equal to its value), and whether it matches it
+    /// the other way round (`in either order`: every column equal to the
+    /// value the other row gives); neither unless in force on the `as of` day.
+    fn matches(&self, known: &Known, x: RowRef<'a>, ctx: &Ctx<'a>) -> (bool, bool) {
+        let this_way = known.keys.iter().all(|(column, value)| {
+            equal3(&self.column(x, column), &self.eval(value, ctx)) == Some(true)
+        });
+        let other_way = known.either_order && {
+            let swapped = Ctx {
+                row: ctx.partner,
+                partner: ctx.row,
+                ..ctx.clone()
+            };
+            known.keys.iter().all(|(column, value)| {
+                equal3(&self.column(x, column), &self.eval(value, &swapped)) == Some(true)
+            })
+        };
+        if !(this_way || other_way) {
+            return (false, false);
+        }
+        let Some(date) = &known.as_of else {
+            return (this_way, other_way);
+        };
+        let (from, to) = self
+            .ruleset
+            .schema
+            .table(&known.table)
+            .and_then(|t| t.in_force.clone())
+            .expect("`as of` needs `in force`");
+        let day = self.eval(date, ctx);
+        let after_start = match self.column(x, &from) {
+            Value::Null => true,
+            start => order_with_nulls_last(&start, &day) != Ordering::Greater,
+        };
+        let before_end = match self.column(x, &to) {
+            Value::Null => true,
+            end => order_with_nulls_last(&day, &end) != Ordering::Greater,
+        };
+        let in_force = !day.is_null() && after_start && before_end;
+        (this_way && in_force, other_way && in_force)
     }
 
     /// Population rules: statistics per entity, compared with the peers.
@@ -1232,5 +1324,216 @@ fn call(func: Func, args: &[Value]) -> Value {
             other => panic!("length({other:?})"),
         },
         Func::Coalesce => args.iter().find(|v| !v.is_null()).cloned().unwrap_or(Null),
+        _ => more_functions(func, args),
     }
+}
+
+/// The text of a text argument; `None` for null.
+fn text_arg(func: Func, value: &Value) -> Option<&str> {
+    match value {
+        Value::Text(t) => Some(t),
+        Value::Null => None,
+        other => panic!("{func:?} of {other:?}"),
+    }
+}
+
+fn whole_arg(func: Func, value: &Value) -> Option<i64> {
+    match value {
+        Value::Int(i) => Some(*i),
+        Value::Null => None,
+        other => panic!("{func:?} of {other:?}"),
+    }
+}
+
+fn days_since_1970(date: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    (date - epoch).num_days() as i32
+}
+
+/// The text, date and number functions.
+fn more_functions(func: Func, args: &[Value]) -> Value {
+    use Value::*;
+    let text = |i: usize| text_arg(func, &args[i]);
+    let whole = |i: usize| whole_arg(func, &args[i]);
+    let day = |i: usize| -> Option<NaiveDate> {
+        match &args[i] {
+            Date(d) => Some(date_of(*d)),
+            // reading: a time's day is its UTC day, as `year` reads it.
+            Timestamp(ms) => Some(datetime_of(*ms).date()),
+            Null => None,
+            other => panic!("{func:?} of {other:?}"),
+        }
+    };
+    let date = |d: Option<NaiveDate>| d.map_or(Null, |d| Date(days_since_1970(d)));
+    match func {
+        Func::Upper => text(0).map_or(Null, |t| Text(t.to_uppercase())),
+        Func::Lower => text(0).map_or(Null, |t| Text(t.to_lowercase())),
+        Func::Trim => text(0).map_or(Null, |t| Text(t.trim_matches(char::is_whitespace).into())),
+        Func::Substring => {
+            let (Some(t), Some(start), Some(length)) = (text(0), whole(1), whole(2)) else {
+                return Null;
+            };
+            // reading: as SQL, the characters at positions start ..
+            // start + length - 1 (the first is 1) that exist; a negative
+            // length gives the empty text.
+            let (start, end) = (start as i128, start as i128 + length.max(0) as i128);
+            Text(
+                t.chars()
+                    .zip(1i128..)
+                    .filter(|(_, p)| start <= *p && *p < end)
+                    .map(|(c, _)| c)
+                    .collect(),
+            )
+        }
+        Func::Concat => {
+            // Null parts make the whole null, as SQL's `||`.
+            if args.iter().any(Value::is_null) {
+                return Null;
+            }
+            Text(args.iter().map(render).collect())
+        }
+        Func::Contains => match (text(0), text(1)) {
+            (Some(t), Some(part)) => Bool(t.find(part).is_some()),
+            _ => Null,
+        },
+        Func::Replace => match (text(0), text(1), text(2)) {
+            // reading: an empty `from` replaces nothing (SQL's `replace`).
+            (Some(t), Some(""), Some(_)) => Text(t.to_string()),
+            (Some(t), Some(from), Some(to)) => Text(t.split(from).collect::<Vec<_>>().join(to)),
+            _ => Null,
+        },
+        Func::ParseDate => {
+            let format = text(1).expect("the checker makes the format a string");
+            date(text(0).and_then(|t| NaiveDate::parse_from_str(t, format).ok()))
+        }
+        Func::MonthStart => {
+            date(day(0).and_then(|d| NaiveDate::from_ymd_opt(d.year(), d.month(), 1)))
+        }
+        Func::YearStart => date(day(0).and_then(|d| NaiveDate::from_ymd_opt(d.year(), 1, 1))),
+        Func::AddDays => match (day(0), whole(1)) {
+            (Some(d), Some(n)) => {
+                date(chrono::TimeDelta::try_days(n).and_then(|delta| d.checked_add_signed(delta)))
+            }
+            _ => Null,
+        },
+        Func::AddMonths => match (day(0), whole(1)) {
+            (Some(d), Some(n)) => date(add_months(d, n)),
+            _ => Null,
+        },
+        Func::DaysBetween => match (day(0), day(1)) {
+            (Some(a), Some(b)) => Int((b - a).num_days()),
+            _ => Null,
+        },
+        Func::Abs => match &args[0] {
+            Int(i) => i.checked_abs().map_or(Null, Int),
+            Decimal(d) => Decimal(d.abs()),
+            Null => Null,
+            other => panic!("abs({other:?})"),
+        },
+        Func::Round => {
+            let digits = if args.len() > 1 { whole(1) } else { Some(0) };
+            match (&args[0], digits) {
+                (Null, _) | (_, None) => Null,
+                (Int(i), Some(k)) => round_whole(*i, k),
+                (Decimal(d), Some(k)) => round_decimal(*d, k),
+                (other, _) => panic!("round({other:?})"),
+            }
+        }
+        Func::Floor | Func::Ceil => match &args[0] {
+            Int(i) => Int(*i),
+            Decimal(d) => {
+                let whole = d.trunc();
+                let cut = whole != *d;
+                let r = if func == Func::Floor && cut && d.is_sign_negative() {
+                    whole - rust_decimal::Decimal::ONE
+                } else if func == Func::Ceil && cut && d.is_sign_positive() {
+                    whole + rust_decimal::Decimal::ONE
+                } else {
+                    whole
+                };
+                Decimal(unsigned_zero(r))
+            }
+            Null => Null,
+            other => panic!("{func:?}({other:?})"),
+        },
+        _ => unreachable!("{func:?} is evaluated by `call`"),
+    }
+}
+
+/// The same day `n` months on, or the month's last day when it is shorter;
+/// `None` past the calendar.
+fn add_months(d: NaiveDate, n: i64) -> Option<NaiveDate> {
+    let months = (d.year() as i64)
+        .checked_mul(12)?
+        .checked_add(d.month0() as i64)?
+        .checked_add(n)?;
+    let year = i32::try_from(months.div_euclid(12)).ok()?;
+    let month = months.rem_euclid(12) as u32 + 1;
+    (d.day().min(28)..=d.day())
+        .rev()
+        .find_map(|day| NaiveDate::from_ymd_opt(year, month, day))
+}
+
+/// Zero is written without a sign.
+fn unsigned_zero(mut d: Decimal) -> Decimal {
+    if d.is_zero() {
+        d.set_sign_positive(true);
+    }
+    d
+}
+
+/// A whole number rounded to `k` places, half away from zero: itself for
+/// `k >= 0`, else to a multiple of 10^-k.
+fn round_whole(i: i64, k: i64) -> Value {
+    if k >= 0 {
+        return Value::Int(i);
+    }
+    if k < -19 {
+        // |i| < 10^19 is less than half of 10^20.
+        return Value::Int(0);
+    }
+    let unit = 10i128.pow((-k) as u32);
+    let rest = i as i128 % unit;
+    let mut r = i as i128 - rest;
+    if rest.abs() * 2 >= unit {
+        r += unit * (i as i128).signum();
+    }
+    i64::try_from(r).map_or(Value::Null, Value::Int)
+}
+
+/// A decimal rounded to `k` places, half away from zero, keeping `k`
+/// places (up to 28) when it has room for them; `k < 0` rounds to a
+/// multiple of 10^-k.
+fn round_decimal(d: Decimal, k: i64) -> Value {
+    use rust_decimal::RoundingStrategy;
+    if k >= 0 {
+        let places = k.min(28) as u32;
+        let mut r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+        r.rescale(places);
+        return Value::Decimal(unsigned_zero(r));
+    }
+    let k = k.unsigned_abs();
+    let half_of_10_29 = Decimal::from_i128_with_scale(5 * 10i128.pow(28), 0);
+    if k > 29 || (k == 29 && d.abs() < half_of_10_29) {
+        // Less than half of 10^k: every decimal is.
+        return Value::Decimal(Decimal::ZERO);
+    }
+    if k == 29 {
+        // 10^29 is larger than any decimal.
+        return Value::Null;
+    }
+    let unit = Decimal::from_i128_with_scale(10i128.pow(k as u32), 0);
+    let rest = d % unit;
+    let mut r = Some(d - rest);
+    // (Half of the unit is exact; twice the rest might round.)
+    if rest.abs() >= unit / Decimal::TWO {
+        r = r.and_then(|r| {
+            if d.is_sign_negative() {
+                r.checked_sub(unit)
+            } else {
+                r.checked_add(unit)
+            }
+        });
+    }
+    r.map_or(Value::Null, |r| Value::Decimal(unsigned_zero(r.trunc())))
 }

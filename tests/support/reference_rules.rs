@@ -21,10 +21,10 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
-use super::dataset::{CatalogEntry, Claim, Dataset, Line, Patient, Provider};
+use super::dataset::{CatalogEntry, Claim, Dataset, ExclusivePair, Line, Patient, Provider};
 
 /// Every rule id of the default ruleset, in the order of docs/default-rules.md.
-pub const RULE_IDS: [&str; 21] = [
+pub const RULE_IDS: [&str; 22] = [
     "OOC-01",
     "OOC-02",
     "LIM-GENDER",
@@ -46,6 +46,7 @@ pub const RULE_IDS: [&str; 21] = [
     "CAP-01",
     "CONTRACT-01",
     "UPC-01",
+    "MUTEX-01",
 ];
 
 /// The ruleset parameters of docs/default-rules.md ("Parameters").
@@ -224,6 +225,7 @@ impl<'a> Context<'a> {
             "CAP-01" => self.cap_01(p),
             "CONTRACT-01" => self.contract_01(),
             "UPC-01" => self.upc_01(p),
+            "MUTEX-01" => self.mutex_01(),
             other => panic!("unknown rule id {other:?}"),
         }
     }
@@ -280,6 +282,41 @@ impl<'a> Context<'a> {
     }
 
     // ----- line grain
+
+    /// MUTEX-01: another line of the patient on the same day with another
+    /// code, the two codes a pair of exclusive_items (either order) in force
+    /// on the line's day. Written as the definition reads: for each line,
+    /// every other line of the patient's day, every knowledge row.
+    fn mutex_01(&self) -> BTreeSet<ExpectedFlag> {
+        let mut by_patient_day: HashMap<(&str, NaiveDate), Vec<&Line>> = HashMap::new();
+        for line in &self.data.claim_items {
+            let patient = self.claim_of(line).patient_id.as_str();
+            by_patient_day
+                .entry((patient, line.service_date))
+                .or_default()
+                .push(line);
+        }
+        let mut pairs: HashMap<(&str, &str), Vec<&ExclusivePair>> = HashMap::new();
+        for x in &self.data.exclusive_items {
+            pairs.entry((&x.item_a, &x.item_b)).or_default().push(x);
+            pairs.entry((&x.item_b, &x.item_a)).or_default().push(x);
+        }
+        self.line_rule("MUTEX-01", |line, claim| {
+            let day = line.service_date;
+            by_patient_day[&(claim.patient_id.as_str(), day)]
+                .iter()
+                .filter(|m| m.item_code != line.item_code)
+                .any(|m| {
+                    pairs
+                        .get(&(line.item_code.as_str(), m.item_code.as_str()))
+                        .is_some_and(|xs| {
+                            xs.iter().any(|x| {
+                                x.valid_from <= day && x.valid_to.is_none_or(|to| day <= to)
+                            })
+                        })
+                })
+        })
+    }
 
     /// The OOC condition after the item_type test: no entry, or pay_class C,
     /// or service_date outside [valid_from, valid_to] (valid_to null = open).

@@ -195,6 +195,7 @@ mod tests {
         fs::write(d.join("patients.csv"), b"").unwrap();
         fs::write(d.join("catalog.csv"), b"").unwrap();
         fs::write(d.join("catalog.parquet"), b"").unwrap();
+        fs::write(d.join("exclusive_items.csv"), b"").unwrap();
 
         let problems = locate_tables(d, &chs_schema()).unwrap_err();
         let kinds: Vec<_> = problems.iter().map(|p| p.kind).collect();

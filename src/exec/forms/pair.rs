@@ -10,11 +10,12 @@ use rayon::prelude::*;
 use super::super::col::Col;
 use super::super::env::Env;
 use super::super::eval::Ctx;
+use super::super::known::Matcher;
 use super::super::order::{row_hashes, sort_positions};
 use super::super::output::{Flagged, Hits, MAX_OTHER_ROWS, render};
 use super::super::partition::{chunks, partition_of};
 use crate::flags::Flag;
-use crate::ir::{Rule, Ruleset, TExpr};
+use crate::ir::{Known, Rule, Ruleset, TExpr};
 
 /// A pair rule's form: the partner table, the partners' `where`, and the
 /// keys (an expression on the row with one on the partner).
@@ -22,6 +23,8 @@ pub struct Pair<'a> {
     pub table: &'a str,
     pub filter: Option<&'a TExpr>,
     pub keys: &'a [(TExpr, TExpr)],
+    /// `match x in table on ...`: the knowledge rows a pair must match.
+    pub known: Option<&'a Known>,
 }
 
 /// Runs a pair rule for `rows` of the rule's table (passed `where`): picks
@@ -122,37 +125,68 @@ fn run_bucket<'a>(
     let condition = ctx.eval(&rule.condition);
     let holds = condition.bools();
     // The first partner that satisfies the condition names the flag; all are evidence.
+    let known_rows = ctx.known.as_ref().map(|k| k.1.clone());
     let mut first: Vec<Option<usize>> = vec![None; rows.len()];
     let mut matched: Vec<Vec<u32>> = vec![Vec::new(); rows.len()];
     let mut unlisted: Vec<usize> = vec![0; rows.len()];
+    let mut knowledge: Vec<Vec<u32>> = vec![Vec::new(); rows.len()];
+    let mut knowledge_unlisted: Vec<usize> = vec![0; rows.len()];
+    let mut last_listed: Vec<Option<u32>> = vec![None; rows.len()];
     for (k, &owner) in pair_owner.iter().enumerate() {
         if holds[k].is_true() {
             first[owner].get_or_insert(k);
-            if matched[owner].len() < MAX_OTHER_ROWS {
-                matched[owner].push(pair_partners[k].expect("partners are rows"));
-            } else {
-                unlisted[owner] += 1;
+            // A partner matched by several knowledge rows comes once per
+            // row in a run: it is named once.
+            let partner = pair_partners[k].expect("partners are rows");
+            if last_listed[owner] != Some(partner) {
+                last_listed[owner] = Some(partner);
+                if matched[owner].len() < MAX_OTHER_ROWS {
+                    matched[owner].push(partner);
+                } else {
+                    unlisted[owner] += 1;
+                }
+            }
+            if let Some(known) = &known_rows {
+                let row = known[k].expect("matched pairs have a knowledge row");
+                let found = &mut knowledge[owner];
+                if found.contains(&row) {
+                    continue;
+                }
+                if found.len() < MAX_OTHER_ROWS {
+                    found.push(row);
+                } else {
+                    knowledge_unlisted[owner] += 1;
+                }
             }
         }
     }
     let mut positions = Vec::new();
     let mut others = Vec::new();
     let mut more = Vec::new();
+    let mut known = Vec::new();
     for (owner, pick) in first.iter().enumerate() {
         if let Some(k) = pick {
             positions.push(*k);
             others.push(std::mem::take(&mut matched[owner]));
             more.push(unlisted[owner]);
+            known.push((
+                std::mem::take(&mut knowledge[owner]),
+                knowledge_unlisted[owner],
+            ));
         }
     }
     let n = positions.len();
-    let hits = Hits {
+    let mut hits = Hits {
         positions,
         others_table: partner_table,
         others,
         more,
         peers: vec![None; n],
+        known: None,
     };
+    if let Some(k) = pair.known {
+        hits.known = Some((k.table.as_str(), known));
+    }
     render(ruleset, rule, &ctx, hits, Flagged::Row)
 }
 
@@ -200,10 +234,16 @@ pub fn context<'a>(
         }
     }
     let own_hashes = row_hashes(&own_keys, rows.len());
-    // Every candidate pair, rows in order, partners in key order.
+    let mut matcher = pair
+        .known
+        .map(|known| Matcher::new(env, known, table, partner_table, rows, partners));
+    // Every candidate pair, rows in order, partners in key order (and each
+    // pair once per knowledge row it matches, in the table's key order).
     let mut pair_rows = Vec::new();
     let mut pair_partners = Vec::new();
+    let mut pair_known = Vec::new();
     let mut pair_owner = Vec::new();
+    let mut found = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         if any_null(&own_keys, i) {
             continue;
@@ -213,13 +253,29 @@ pub fn context<'a>(
             if !keys_equal(&own_keys, i, &partner_keys, p) {
                 continue;
             }
-            pair_rows.push(Some(*row));
-            pair_partners.push(Some(partners[p]));
-            pair_owner.push(i);
+            match &mut matcher {
+                None => {
+                    pair_rows.push(Some(*row));
+                    pair_partners.push(Some(partners[p]));
+                    pair_owner.push(i);
+                }
+                Some(matcher) => {
+                    matcher.matches(i, p, &mut found);
+                    for &k in &found {
+                        pair_rows.push(Some(*row));
+                        pair_partners.push(Some(partners[p]));
+                        pair_known.push(Some(k));
+                        pair_owner.push(i);
+                    }
+                }
+            }
         }
     }
     let mut ctx = Ctx::new(env, table, pair_rows);
     ctx.partner = Some((partner_table, pair_partners.clone()));
+    if let Some(known) = pair.known {
+        ctx.known = Some((known.table.as_str(), pair_known));
+    }
     for l in &rule.lets {
         let value = ctx.eval(&l.expr);
         ctx.lets.push(value);

@@ -119,6 +119,7 @@ fn flags_of<'a>(
         others: vec![Vec::new(); count],
         more: vec![0; count],
         peers,
+        known: None,
     };
     render(ruleset, rule, &ctx, hits, Flagged::Entity)
 }

@@ -3,7 +3,9 @@
 //!
 //! Background items use low item numbers; planted items use 900+ (drugs,
 //! materials) and 90000+ (services); codes that must be absent from the
-//! catalog use the top of those ranges, so the three never collide.
+//! catalog use the top of those ranges, so the three never collide. Codes
+//! only the knowledge base of exclusive items names (never in the catalog,
+//! never billed) take the ranges between.
 
 use rand::RngExt;
 
@@ -16,6 +18,12 @@ pub const PLANTED_SERVICE: usize = 90_000;
 pub const ABSENT_SERVICE: usize = 99_000;
 pub const PLANTED_MATERIAL: usize = 900;
 pub const ABSENT_MATERIAL: usize = 990;
+/// First item numbers of codes only the knowledge base names: items it
+/// lists pairs for, and (services only) their partners, up to the planted.
+pub const KNOWLEDGE_DRUG: usize = 500;
+pub const KNOWLEDGE_MATERIAL: usize = 500;
+pub const KNOWLEDGE_SERVICE: usize = 10_000;
+pub const KNOWLEDGE_PARTNER_SERVICE: usize = 50_000;
 
 /// e.g. `XA10BAE054A001010100000`: class and ATC group, form letter,
 /// molecule, specification and maker.

@@ -17,6 +17,13 @@ use super::rng::{GenRng, pick};
 pub use services::CONSULT_FAMILY;
 pub use spec::Usage;
 
+// Background item numbers stay below those only the knowledge base names.
+const _: () = assert!(
+    drugs::DRUGS.len() < codes::KNOWLEDGE_DRUG
+        && services::SERVICES.len() < codes::KNOWLEDGE_SERVICE
+        && services::MATERIALS.len() < codes::KNOWLEDGE_MATERIAL
+);
+
 /// One catalog row, with money in the contract's scaled integers.
 #[derive(Debug, Clone)]
 pub struct Entry {

@@ -1,5 +1,6 @@
-//! The workbench for planted cases: dedicated patients, providers and
-//! catalog entries, claims written straight into their own part, and labels.
+//! The workbench for planted cases: dedicated patients, providers, catalog
+//! entries and pairs of exclusive items, claims written straight into their
+//! own part, and labels.
 
 use std::collections::HashMap;
 
@@ -13,6 +14,7 @@ use super::super::catalog::codes::{
 };
 use super::super::catalog::{Entry, Usage};
 use super::super::claim_tables::{ClaimRow, ClaimTables, LineRow, lines_total};
+use super::super::exclusive::ExclusiveRow;
 use super::super::labels::{Expect, Label};
 use super::super::model::{Gender, Insurance, ItemType, ProviderKind, VisitType};
 use super::super::money::{fen, units};
@@ -107,6 +109,8 @@ pub struct Kit<'w> {
     pub patients: Vec<Patient>,
     pub providers: Vec<Provider>,
     pub entries: Vec<Entry>,
+    /// Rows of the knowledge base of exclusive items.
+    pub exclusive: Vec<ExclusiveRow>,
     pub tables: ClaimTables,
     pub labels: Vec<Label>,
     pub neutral: Neutral,
@@ -145,6 +149,7 @@ impl<'w> Kit<'w> {
             patients: Vec::new(),
             providers: Vec::new(),
             entries: Vec::new(),
+            exclusive: Vec::new(),
             tables: ClaimTables::planted(),
             labels: Vec::new(),
             neutral: Neutral {
@@ -399,6 +404,23 @@ impl<'w> Kit<'w> {
         }
         self.entries.push(entry);
         self.entries.len() - 1
+    }
+
+    /// Lists planted entries `a` and `b` as exclusive over `valid_from..=valid_to`
+    /// (open when `None`). A round played again lists nothing: its entries,
+    /// and so its pairs, are the recorded ones.
+    pub fn exclusive(&mut self, a: usize, b: usize, (valid_from, valid_to): (i32, Option<i32>)) {
+        if self.replay.is_some() {
+            return;
+        }
+        let basis = format!("KP-P{:05}", self.exclusive.len() + 1);
+        self.exclusive.push(ExclusiveRow {
+            item_a: self.entries[a].code.clone(),
+            item_b: self.entries[b].code.clone(),
+            valid_from,
+            valid_to,
+            basis: Some(basis),
+        });
     }
 
     /// A code in the shape of `item_type`'s codes that no entry has.

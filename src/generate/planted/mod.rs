@@ -1,9 +1,11 @@
 //! Planted cases: for every default rule, violations and near-misses on its
-//! boundaries, each on dedicated patients (and providers and catalog entries
-//! where the case needs them) so that no case can set off another rule. The
-//! labels say which rows must flag and which must not.
+//! boundaries, each on dedicated patients (and providers, catalog entries and
+//! pairs of exclusive items where the case needs them) so that no case can
+//! set off another rule. The labels say which rows must flag and which must
+//! not.
 
 mod catalog_cases;
+mod exclusive_cases;
 mod kit;
 mod person_cases;
 mod quantity_cases;
@@ -15,6 +17,7 @@ use rand::RngExt;
 use self::kit::{Kit, Place};
 use super::catalog::Entry;
 use super::claim_tables::ClaimTables;
+use super::exclusive::ExclusiveRow;
 use super::labels::{Label, sort_labels};
 use super::model::ProviderKind;
 use super::options::GenError;
@@ -33,6 +36,8 @@ pub struct Planted {
     pub patients: Vec<Patient>,
     pub providers: Vec<Provider>,
     pub entries: Vec<Entry>,
+    /// The pairs of exclusive items the cases bill.
+    pub exclusive: Vec<ExclusiveRow>,
     pub tables: ClaimTables,
     pub labels: Vec<Label>,
     /// For the planted patients' names.
@@ -88,11 +93,12 @@ pub fn plant(
 ) -> Result<Planted, GenError> {
     let consult = world.consult.map(|e| &world.catalog.entries[e as usize]);
     let mut kit = Kit::new(stream_rng(seed, Stream::Planted, 0), patients, consult);
-    let groups: [(Cases, u32); 4] = [
+    let groups: [(Cases, u32); 5] = [
         (catalog_cases::plant, rate.plays),
         (quantity_cases::plant, rate.plays),
         (person_cases::plant, rate.plays),
         (stay_cases::plant, rate.stay_plays),
+        (exclusive_cases::plant, rate.exclusive_plays),
     ];
     for _ in 0..rate.repeats(patients) {
         let site = Site::new(&mut kit);
@@ -118,6 +124,7 @@ pub fn plant(
         patients: kit.patients,
         providers: kit.providers,
         entries: kit.entries,
+        exclusive: kit.exclusive,
         tables: kit.tables,
         labels: kit.labels,
         rng: kit.rng,

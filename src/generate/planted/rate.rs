@@ -17,6 +17,9 @@ pub struct Rate {
     /// Plays of the stay cases: a stay bills a line a day and flags once,
     /// so stays are played less to keep the share of flagged lines up.
     pub stay_plays: u32,
+    /// Plays of MUTEX-01's cases: a round of them flags about 19 lines, so
+    /// they are played less to keep them one rule among the others.
+    pub exclusive_plays: u32,
     /// Planted claims are written out whenever they reach this many lines.
     pub part_lines: usize,
 }
@@ -29,17 +32,20 @@ impl Rate {
                 max_repeats: u64::MAX,
                 plays: 1,
                 stay_plays: 1,
+                exclusive_plays: 1,
                 part_lines: usize::MAX,
             },
             // About 0.18 rounds per background patient: each round bills
-            // about 130 lines and flags about 46, the background bills
-            // about 17.7 lines a patient and flags none; the stays and
-            // UPC-01 add little. Together about a fifth of lines flag.
+            // about 130 lines and flags about 46, MUTEX-01's quarter of a
+            // round about 8 and 5, the background bills about 17.7 lines a
+            // patient and flags none; the stays and UPC-01 add little.
+            // Together about a fifth of lines flag.
             Profile::Dense => Rate {
                 patients_per_repeat: 500,
                 max_repeats: 1_800,
                 plays: 100,
                 stay_plays: 4,
+                exclusive_plays: 25,
                 part_lines: 200_000,
             },
         }

@@ -8,6 +8,9 @@ use super::read::Dataset;
 use crate::check::chs_schema;
 use crate::data::arrow_types::table_arrow_schema;
 
+/// A version of a pair of exclusive items: first and last day (open when `None`).
+type Validity = (i32, Option<i32>);
+
 /// Every file of every table has exactly the contract's columns (patients
 /// may add `patient_name` at the end) and no null in a required column.
 pub fn check_schemas(data: &Dataset) {
@@ -137,5 +140,46 @@ pub fn check_rows(data: &Dataset) {
     for p in &data.providers {
         one_of(&p.kind, &["hospital", "clinic", "pharmacy"], "kind");
         assert!((0..=3).contains(&p.level));
+    }
+    check_exclusive(data);
+}
+
+/// The knowledge base: its key, no pair of an item with itself, each pair
+/// listed in one order only, and a pair's versions apart.
+fn check_exclusive(data: &Dataset) {
+    unique(
+        "exclusive_items",
+        data.exclusive
+            .iter()
+            .map(|x| format!("{}/{}/{}", x.item_a, x.item_b, x.valid_from)),
+    );
+    let mut versions: HashMap<(&str, &str), Vec<Validity>> = HashMap::new();
+    for x in &data.exclusive {
+        assert_ne!(x.item_a, x.item_b, "a pair of one item");
+        assert!(
+            x.valid_to.is_none_or(|to| x.valid_from <= to),
+            "{} {}: ends before it starts",
+            x.item_a,
+            x.item_b
+        );
+        versions
+            .entry((&x.item_a, &x.item_b))
+            .or_default()
+            .push((x.valid_from, x.valid_to));
+    }
+    for ((a, b), list) in &mut versions {
+        list.sort();
+        for pair in list.windows(2) {
+            assert!(
+                pair[0].1.is_some_and(|to| to < pair[1].0),
+                "{a} {b}: versions overlap"
+            );
+        }
+    }
+    for (a, b) in versions.keys() {
+        assert!(
+            !versions.contains_key(&(*b, *a)),
+            "{a} {b}: listed both ways"
+        );
     }
 }

@@ -4,7 +4,7 @@ mod contract;
 mod read;
 mod reference;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -13,7 +13,7 @@ use self::reference::{Key, evaluate};
 use super::{GenError, GenOptions, GenSummary, Order, Profile, generate};
 
 /// The rules of docs/default-rules.md.
-const RULES: [&str; 21] = [
+const RULES: [&str; 22] = [
     "OOC-01",
     "OOC-02",
     "LIM-GENDER",
@@ -25,6 +25,7 @@ const RULES: [&str; 21] = [
     "FREQ-01",
     "QTY-01",
     "QTY-02",
+    "MUTEX-01",
     "GHOST-01",
     "GHOST-02",
     "GHOST-03",
@@ -220,7 +221,61 @@ fn progress_adds_up_to_the_background_patients() {
             "patients",
             "catalog",
             "providers",
+            "exclusive_items",
             "labels"
         ]
     );
+}
+
+/// The knowledge base holds the background rows asked for and the planted
+/// pairs; a background pair may name billed items, but never two: only
+/// MUTEX-01's planted lines bill both items of a pair.
+#[test]
+fn the_knowledge_base_has_the_rows_asked_and_no_background_pair_is_billed() {
+    for background in [0, 20_000] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let options = GenOptions {
+            exclusive_items: background,
+            ..GenOptions::new(dir.path(), 200, 9)
+        };
+        let summary = generate(&options, &|_| {}).expect("generate");
+        let data = read_dataset(dir.path());
+        let written = summary
+            .tables
+            .iter()
+            .find(|(table, _)| table == "exclusive_items")
+            .map(|(_, rows)| *rows);
+        assert_eq!(written, Some(data.exclusive.len() as u64));
+        let planted = data.exclusive.len() as u64 - background;
+        assert!((8..=20).contains(&planted), "{planted} planted pairs");
+
+        let billed: HashSet<&str> = data.lines.iter().map(|l| l.code.as_str()).collect();
+        let mutex_lines: HashSet<(&str, i32)> = data
+            .labels
+            .iter()
+            .filter(|l| l.rule == "MUTEX-01")
+            .map(|l| (l.claim.as_deref().expect("claim"), l.line.expect("line")))
+            .collect();
+        let mutex_codes: HashSet<&str> = data
+            .lines
+            .iter()
+            .filter(|l| mutex_lines.contains(&(l.claim.as_str(), l.line_no)))
+            .map(|l| l.code.as_str())
+            .collect();
+        let mut touching = 0;
+        for x in &data.exclusive {
+            let (a, b) = (x.item_a.as_str(), x.item_b.as_str());
+            if billed.contains(a) && billed.contains(b) {
+                assert!(
+                    mutex_codes.contains(a) && mutex_codes.contains(b),
+                    "{a} {b}: both billed outside the planted cases"
+                );
+            } else if billed.contains(a) || billed.contains(b) {
+                touching += 1;
+            }
+        }
+        // Background pairs do name billed items, so the check above bites.
+        assert_eq!(touching > 1_000, background > 0, "{touching}");
+        assert_labels_match(&data);
+    }
 }

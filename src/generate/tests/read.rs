@@ -74,6 +74,13 @@ pub struct Site {
     pub to: Option<i32>,
 }
 
+pub struct Exclusive {
+    pub item_a: String,
+    pub item_b: String,
+    pub valid_from: i32,
+    pub valid_to: Option<i32>,
+}
+
 pub struct LabelRow {
     pub rule: String,
     pub expect: String,
@@ -95,6 +102,7 @@ pub struct Dataset {
     pub patients: Vec<Person>,
     pub catalog: Vec<Item>,
     pub providers: Vec<Site>,
+    pub exclusive: Vec<Exclusive>,
     pub labels: Vec<LabelRow>,
     pub tables: Vec<(&'static str, Table)>,
 }
@@ -245,6 +253,13 @@ pub fn read_dataset(dir: &Path) -> Dataset {
         from: date(b, "contract_from", i).expect("from"),
         to: date(b, "contract_to", i),
     });
+    let exclusive_table = read_table(dir, "exclusive_items");
+    let exclusive = rows(&exclusive_table, |b, i| Exclusive {
+        item_a: req(text(b, "item_a", i)),
+        item_b: req(text(b, "item_b", i)),
+        valid_from: date(b, "valid_from", i).expect("valid_from"),
+        valid_to: date(b, "valid_to", i),
+    });
     let labels_table = read_table(dir, "labels");
     let labels = rows(&labels_table, |b, i| LabelRow {
         rule: req(text(b, "rule_id", i)),
@@ -260,6 +275,7 @@ pub fn read_dataset(dir: &Path) -> Dataset {
         patients,
         catalog,
         providers,
+        exclusive,
         labels,
         tables: vec![
             ("claims", claims_table),
@@ -267,6 +283,7 @@ pub fn read_dataset(dir: &Path) -> Dataset {
             ("patients", patients_table),
             ("catalog", catalog_table),
             ("providers", providers_table),
+            ("exclusive_items", exclusive_table),
             ("labels", labels_table),
         ],
     }

@@ -1,10 +1,13 @@
-//! A plain, slow reading of the 21 default rules (docs/default-rules.md), written
+//! A plain, slow reading of the 22 default rules (docs/default-rules.md), written
 //! straight from their definitions to check the labels against.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::super::calendar::{age, civil_from_days};
 use super::read::{Claim, Dataset, Item, Line, Person, Site};
+
+/// A version of a pair of exclusive items: first and last day (open when `None`).
+type Validity = (i32, Option<i32>);
 
 /// A flagged row.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -40,6 +43,7 @@ pub fn evaluate(data: &Dataset) -> Flags {
     let mut flags = Flags::new();
     line_rules(data, &look, &mut flags);
     group_line_rules(data, &look, &mut flags);
+    exclusive_items(data, &look, &mut flags);
     claim_rules(data, &look, &mut flags);
     patient_claim_rules(data, &look, &mut flags);
     upcoding(data, &look, &mut flags);
@@ -145,6 +149,42 @@ fn group_line_rules(data: &Dataset, look: &Lookup<'_>, flags: &mut Flags) {
                 .sum();
             if sum > 60 {
                 flags.insert(("QTY-02", line_key(line)));
+            }
+        }
+    }
+}
+
+/// MUTEX-01: a line of which the patient has, on its day, a line of
+/// another item, the two listed (in either order) in a version in force on
+/// the line's day.
+fn exclusive_items(data: &Dataset, look: &Lookup<'_>, flags: &mut Flags) {
+    let mut listed: HashMap<(&str, &str), Vec<Validity>> = HashMap::new();
+    for x in &data.exclusive {
+        listed
+            .entry((&x.item_a, &x.item_b))
+            .or_default()
+            .push((x.valid_from, x.valid_to));
+    }
+    let in_force = |a: &str, b: &str, day: i32| {
+        [(a, b), (b, a)].iter().any(|pair| {
+            listed.get(pair).is_some_and(|versions| {
+                versions
+                    .iter()
+                    .any(|&(from, to)| from <= day && to.is_none_or(|to| day <= to))
+            })
+        })
+    };
+    let mut days: HashMap<(&str, i32), Vec<&Line>> = HashMap::new();
+    for line in &data.lines {
+        let patient = look.claims[line.claim.as_str()].patient.as_str();
+        days.entry((patient, line.date)).or_default().push(line);
+    }
+    for lines in days.values() {
+        for line in lines {
+            if lines.iter().any(|other| {
+                other.code != line.code && in_force(&line.code, &other.code, line.date)
+            }) {
+                flags.insert(("MUTEX-01", line_key(line)));
             }
         }
     }

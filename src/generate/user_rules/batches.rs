@@ -14,6 +14,7 @@ use super::RuleCases;
 use crate::data::contract::{CATALOG, CLAIM_ITEMS, CLAIMS, PATIENTS, PROVIDERS};
 use crate::data::values::build_array;
 use crate::generate::chunk::PartCounts;
+use crate::generate::exclusive::EXCLUSIVE_ITEMS;
 use crate::generate::names::write_person_name;
 use crate::generate::options::GenError;
 use crate::generate::reference_tables::Schemas;
@@ -29,6 +30,7 @@ pub struct OwnTables {
     pub patients: Option<RecordBatch>,
     pub catalog: Option<RecordBatch>,
     pub providers: Option<RecordBatch>,
+    pub exclusive_items: Option<RecordBatch>,
 }
 
 impl RuleCases {
@@ -60,6 +62,7 @@ impl RuleCases {
             patients: of(PATIENTS, &schemas.patients)?,
             catalog: of(CATALOG, &schemas.catalog)?,
             providers: of(PROVIDERS, &schemas.providers)?,
+            exclusive_items: of(EXCLUSIVE_ITEMS, &schemas.exclusive_items)?,
         })
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::ir::{RuleTest, Schema, TestTable, Value};
 
-use super::ids::{IdColumns, IdRole, renamed};
+use super::ids::{IdColumns, renamed};
 
 /// The rows of one copy, per contract table (by index), every column in
 /// the contract's order.
@@ -57,12 +57,13 @@ impl Case {
         Ok(Case { rows })
     }
 
-    /// Renames every id the test wrote by `prefix`.
+    /// Renames every id the test wrote by `prefix`: keys, references and
+    /// the text parts of keys (see [`super::ids::IdRole::KeyPart`]).
     pub fn rename(&mut self, ids: &IdColumns, prefix: &str) {
         for (t, rows) in self.rows.iter_mut().enumerate() {
             for row in rows {
                 for (c, value) in row.iter_mut().enumerate() {
-                    let id = matches!(ids.role(t, c), Some(IdRole::Key | IdRole::Reference));
+                    let id = ids.role(t, c).is_some();
                     if let (true, Value::Text(text)) = (id, &*value) {
                         *value = Value::Text(renamed(prefix, text));
                     }
@@ -150,6 +151,31 @@ mod tests {
         // Not an id: as written.
         assert_eq!(claims[6], text("I10"));
         assert_eq!(claims[3], Value::Null);
+    }
+
+    #[test]
+    fn item_codes_of_the_knowledge_base_are_renamed_as_the_lines_are() {
+        let chs = chs_schema();
+        let test = test_with(vec![
+            given("claim_items", &["item_code"], vec![vec![text("A")]]),
+            given(
+                "exclusive_items",
+                &["item_a", "item_b", "valid_from"],
+                vec![vec![text("A"), text("B"), Value::Date(19_800)]],
+            ),
+        ]);
+        let mut case = Case::lay_out(&chs, &chs, &test).unwrap();
+        case.rename(&IdColumns::of(&chs), "T00002-");
+        let cell = |table: &str, column: &str| {
+            let t = chs.tables.iter().position(|t| t.name == table).unwrap();
+            let c = chs.tables[t].column_index(column).unwrap();
+            case.rows[t][0][c].clone()
+        };
+        assert_eq!(cell("claim_items", "item_code"), text("T00002-A"));
+        assert_eq!(cell("exclusive_items", "item_a"), text("T00002-A"));
+        assert_eq!(cell("exclusive_items", "item_b"), text("T00002-B"));
+        // A date of the key is no id.
+        assert_eq!(cell("exclusive_items", "valid_from"), Value::Date(19_800));
     }
 
     #[test]

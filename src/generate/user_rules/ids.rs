@@ -12,9 +12,12 @@ pub enum IdRole {
     /// A column that names another table's key (`claims.patient_id`,
     /// `claim_items.item_code`).
     Reference,
-    /// A part of a key of several columns that names nothing else
-    /// (`claim_items.line_no`): unique within the rest of the key, so it is
-    /// kept as written.
+    /// A text or integer part of a key of several columns that names no
+    /// other table's key. A number (`claim_items.line_no`) is unique within
+    /// the rest of the key, so it is kept as written; a text may hold ids
+    /// without a declared relation (`exclusive_items.item_a` holds item
+    /// codes), so it is renamed as ids are, which keeps it equal to them.
+    /// A date in a key (`exclusive_items.valid_from`) is a value, no id.
     KeyPart,
 }
 
@@ -53,7 +56,11 @@ impl IdColumns {
                             return Some(IdRole::Reference);
                         }
                         let in_key = table.key.as_ref().is_some_and(|k| k.contains(&column.name));
-                        in_key.then_some(IdRole::KeyPart)
+                        let id_type = matches!(
+                            column.ty,
+                            ColumnType::Text | ColumnType::Int32 | ColumnType::Int64
+                        );
+                        (in_key && id_type).then_some(IdRole::KeyPart)
                     })
                     .collect()
             })
@@ -105,6 +112,11 @@ mod tests {
             Some(IdRole::Reference)
         );
         assert_eq!(role(&chs, "claim_items", "line_no"), Some(IdRole::KeyPart));
+        assert_eq!(
+            role(&chs, "exclusive_items", "item_a"),
+            Some(IdRole::KeyPart)
+        );
+        assert_eq!(role(&chs, "exclusive_items", "valid_from"), None);
         assert_eq!(role(&chs, "catalog", "item_code"), Some(IdRole::Key));
         assert_eq!(role(&chs, "claim_items", "doctor_id"), None);
         assert_eq!(role(&chs, "claims", "visit_type"), None);

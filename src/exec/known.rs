@@ -1,0 +1,328 @@
+//! `match x in table on ...`: a knowledge table (mutually exclusive items,
+//! contraindicated pairs) indexed on the columns a pair rule matches, built
+//! once per table and shared by every partition and real-time check; and
+//! the probe of a candidate pair of rows against it. A pair's rows are
+//! found first (a patient's lines of one day); each candidate pair is then
+//! one hash probe, so memory follows the pairs that match, not the
+//! knowledge rows each row could meet.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::col::{Col, Scalar};
+use super::env::{Env, Frame};
+use super::eval::Ctx;
+use super::order::{compare_rows, encode};
+use super::partition::chunks;
+
+/// Rows of a knowledge table read at a time while indexing it.
+const INDEX_RUN: usize = 64 * 1024;
+use crate::ir::{Known, KnownKey, TExpr};
+
+/// A knowledge table's rows by the hash of the values `match` compares:
+/// the rule's row's columns, then the partner's. Rows of one hash are
+/// contiguous, in the table's key order (evidence does not depend on the
+/// order of the file).
+pub struct KnownIndex {
+    /// The low half of each hash to its group (the map's entries stay
+    /// small: a knowledge base may have millions of rows).
+    by_hash: HashMap<u64, u32, foldhash::fast::RandomState>,
+    /// Groups whose hash's low half an earlier group took, by the whole hash.
+    collided: HashMap<u128, u32, foldhash::fast::RandomState>,
+    groups: Vec<Group>,
+    rows: Vec<u32>,
+    /// Each row's first and last day in force (`in force`; open: i32 bounds).
+    in_force: Option<Vec<(i32, i32)>>,
+}
+
+impl KnownIndex {
+    fn build<'e>(env: &'e Env<'e>, known: &'e Known) -> KnownIndex {
+        let table = known.table.as_str();
+        let n = env.frame(table).rows();
+        let (mine, theirs) = known.sides();
+        let side = |keys: &[&KnownKey]| -> Vec<&TExpr> {
+            keys.iter()
+                .map(|(c, _)| own_column(env, table, c))
+                .collect()
+        };
+        let (mine, theirs) = (side(&mine), side(&theirs));
+        let in_force: Option<[&TExpr; 2]> = known.as_of.as_ref().and_then(|_| {
+            let (from, to) = env.schema.table(table)?.in_force.clone()?;
+            Some([own_column(env, table, &from), own_column(env, table, &to)])
+        });
+        // The table is read a run of rows at a time, in parallel: a large
+        // knowledge base is never copied into columns whole.
+        let mut hashed: Vec<(u128, u32)> = chunks(n, INDEX_RUN)
+            .into_par_iter()
+            .flat_map_iter(|range| {
+                let ctx = Ctx::new(env, table, range.clone().map(|r| Some(r as u32)).collect());
+                let (mine, theirs) = (side_hashes(&ctx, &mine), side_hashes(&ctx, &theirs));
+                mine.into_iter()
+                    .zip(theirs)
+                    .enumerate()
+                    .filter_map(|(i, (a, b))| Some((pair_hash(a?, b?), (range.start + i) as u32)))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let spans: Option<Vec<(i32, i32)>> = in_force.map(|[from, to]| {
+            chunks(n, INDEX_RUN)
+                .into_par_iter()
+                .flat_map_iter(|range| {
+                    let ctx = Ctx::new(env, table, range.clone().map(|r| Some(r as u32)).collect());
+                    let (from, to) = (ctx.eval(from), ctx.eval(to));
+                    let day = |c: &Col<'_>, i: usize, open: i32| match c.get(i) {
+                        Scalar::Date(d) => d,
+                        _ => open,
+                    };
+                    (0..range.len())
+                        .map(|i| (day(&from, i, i32::MIN), day(&to, i, i32::MAX)))
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        });
+        hashed.par_sort_unstable();
+        let distinct = 1 + hashed.windows(2).filter(|w| w[0].0 != w[1].0).count();
+        let mut by_hash = HashMap::with_capacity_and_hasher(distinct, Default::default());
+        let mut check = Vec::with_capacity(distinct);
+        let mut collided = HashMap::default();
+        let rows: Vec<u32> = hashed.iter().map(|(_, r)| *r).collect();
+        // Rows of one hash (the versions of a pair) in the table's key
+        // order, whatever the order of the file.
+        let mut several = Vec::new();
+        let mut start = 0;
+        while start < hashed.len() {
+            let hash = hashed[start].0;
+            let end = start + hashed[start..].partition_point(|(h, _)| *h == hash);
+            // Two hashes sharing their low half: the later one is kept whole.
+            match by_hash.entry(hash as u64) {
+                std::collections::hash_map::Entry::Occupied(_) => {
+                    collided.insert(hash, check.len() as u32);
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(check.len() as u32);
+                }
+            }
+            check.push(Group {
+                high: (hash >> 64) as u64,
+                start: start as u32,
+                len: (end - start) as u32,
+            });
+            if end - start > 1 {
+                several.push(start..end);
+            }
+            start = end;
+        }
+        drop(hashed);
+        let mut rows = rows;
+        sort_by_key_columns(env, table, &mut rows, &several);
+        KnownIndex {
+            by_hash,
+            collided,
+            groups: check,
+            rows,
+            in_force: spans,
+        }
+    }
+
+    /// The rows whose compared values hash to `hash`.
+    fn rows_of(&self, hash: u128) -> &[u32] {
+        let Some(&first) = self.by_hash.get(&(hash as u64)) else {
+            return &[];
+        };
+        let found = if self.groups[first as usize].high == (hash >> 64) as u64 {
+            first
+        } else {
+            match self.collided.get(&hash) {
+                Some(&g) => g,
+                None => return &[],
+            }
+        };
+        let group = &self.groups[found as usize];
+        &self.rows[group.start as usize..(group.start + group.len) as usize]
+    }
+
+    fn in_force_on(&self, row: u32, day: Option<i32>) -> bool {
+        match (&self.in_force, day) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(spans), Some(day)) => {
+                let (from, to) = spans[row as usize];
+                from <= day && day <= to
+            }
+        }
+    }
+}
+
+/// The rows of one hash: its high half, and where they are in `rows`.
+struct Group {
+    high: u64,
+    start: u32,
+    len: u32,
+}
+
+/// Orders each of the `ranges` of `rows` by the table's key.
+fn sort_by_key_columns(env: &Env<'_>, table: &str, rows: &mut [u32], ranges: &[Range<usize>]) {
+    if ranges.is_empty() {
+        return;
+    }
+    let table = env.frame(table).name.as_str();
+    let members: Vec<Option<u32>> = ranges
+        .iter()
+        .flat_map(|r| rows[r.clone()].iter().map(|row| Some(*row)))
+        .collect();
+    let ctx = Ctx::new(env, table, members);
+    let key: Vec<Col<'_>> = env.key_exprs[table].iter().map(|k| ctx.eval(k)).collect();
+    let mut at = 0;
+    for range in ranges {
+        let len = range.len();
+        let mut order: Vec<usize> = (at..at + len).collect();
+        order.sort_by(|a, b| compare_rows(&key, *a, *b));
+        let sorted: Vec<u32> = order
+            .iter()
+            .map(|&m| ctx.row.1[m].expect("members are rows"))
+            .collect();
+        rows[range.clone()].copy_from_slice(&sorted);
+        at += len;
+    }
+}
+
+/// The index of `known`'s table for its columns, built the first time and
+/// kept with the table (a broadcast table's frame is shared).
+fn index_for<'e>(env: &'e Env<'e>, known: &'e Known) -> Arc<KnownIndex> {
+    let frame: &Frame = env.frame(&known.table);
+    let (mine, theirs) = known.sides();
+    let mut name: Vec<&str> = mine
+        .iter()
+        .chain(&theirs)
+        .map(|(c, _)| c.as_str())
+        .collect();
+    name.push(if known.as_of.is_some() { "as of" } else { "" });
+    frame.known_index(&name.join("/"), || KnownIndex::build(env, known))
+}
+
+/// The expression reading `column` of a row of `table` itself.
+fn own_column<'e>(env: &'e Env<'e>, table: &str, column: &str) -> &'e TExpr {
+    env.column_exprs[table]
+        .iter()
+        .find(|(name, _)| name == column)
+        .map(|(_, e)| e)
+        .expect("`match` reads columns of its table")
+}
+
+/// The hash of one row's values on one side of `on` (`None`: one is null).
+type SideHash = Option<u128>;
+
+/// For each row of `ctx`, a hash of the values of `exprs` (`None` when one
+/// is null: a null matches nothing).
+fn side_hashes<'c>(ctx: &Ctx<'c>, exprs: &[&'c TExpr]) -> Vec<SideHash> {
+    let columns: Vec<Col<'_>> = exprs.iter().map(|e| ctx.eval(e)).collect();
+    let mut buffer = Vec::with_capacity(64);
+    (0..ctx.n)
+        .map(|r| {
+            if columns.iter().any(|c| c.is_null(r)) {
+                return None;
+            }
+            buffer.clear();
+            for c in &columns {
+                encode(c, r, &mut buffer);
+            }
+            Some(xxhash_rust::xxh3::xxh3_128(&buffer))
+        })
+        .collect()
+}
+
+/// The hash of a pair of sides. For a given second side, a bijection of
+/// the first (an odd multiplier is invertible modulo 2^128): two pairs
+/// meet only when both sides' hashes do, so a candidate costs one multiply
+/// and one probe, and no bytes are copied.
+fn pair_hash(mine: u128, theirs: u128) -> u128 {
+    const ODD: u128 = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835;
+    mine.wrapping_mul(ODD) ^ theirs
+}
+
+/// Probes candidate pairs (a row, a partner) against a knowledge index.
+pub struct Matcher {
+    index: Arc<KnownIndex>,
+    /// The hashes of the rule's rows' values, and of the partners'.
+    own: Vec<SideHash>,
+    partner: Vec<SideHash>,
+    /// The same with the two rows swapped (`in either order`): the values
+    /// of the rule's row's side read on each partner, and of the partner's
+    /// side read on each row.
+    swapped: Option<(Vec<SideHash>, Vec<SideHash>)>,
+    /// Each row's `as of` day.
+    as_of: Option<Vec<Option<i32>>>,
+}
+
+impl Matcher {
+    /// A matcher for `rows` of the rule's `table` with `partners` (rows of
+    /// the partner's table).
+    pub fn new<'a>(
+        env: &'a Env<'a>,
+        known: &'a Known,
+        table: &'a str,
+        partner_table: &'a str,
+        rows: &[u32],
+        partners: &[u32],
+    ) -> Matcher {
+        let ids = |rows: &[u32]| rows.iter().map(|r| Some(*r)).collect::<Vec<_>>();
+        let own = Ctx::new(env, table, ids(rows));
+        let other = Ctx::for_partners(env, table, partner_table, ids(partners));
+        let (mine, theirs) = known.sides();
+        let exprs = |side: &[&'a (String, TExpr)]| side.iter().map(|(_, e)| e).collect::<Vec<_>>();
+        let (mine, theirs) = (exprs(&mine), exprs(&theirs));
+        // `in either order` pairs rows of one table: the rule's row's values
+        // read on the partner are its expressions evaluated with the
+        // partner as the row, and the other way round.
+        let swapped = known.either_order.then(|| {
+            let partner_as_row = Ctx::new(env, table, ids(partners));
+            let row_as_partner = Ctx::for_partners(env, table, partner_table, ids(rows));
+            (
+                side_hashes(&partner_as_row, &mine),
+                side_hashes(&row_as_partner, &theirs),
+            )
+        });
+        let as_of = known.as_of.as_ref().map(|d| {
+            let days = own.eval(d);
+            (0..rows.len())
+                .map(|i| match days.get(i) {
+                    Scalar::Date(d) => Some(d),
+                    _ => None,
+                })
+                .collect()
+        });
+        Matcher {
+            index: index_for(env, known),
+            own: side_hashes(&own, &mine),
+            partner: side_hashes(&other, &theirs),
+            swapped,
+            as_of,
+        }
+    }
+
+    /// The knowledge rows in force that match row `i` with partner `p`
+    /// (either way round when the rule says so), each once, into `out`.
+    pub fn matches(&mut self, i: usize, p: usize, out: &mut Vec<u32>) {
+        out.clear();
+        let day = self.as_of.as_ref().and_then(|d| d[i]);
+        let index = &self.index;
+        let checks_dates = self.as_of.is_some();
+        let probe = |mine: Option<u128>, theirs: Option<u128>, out: &mut Vec<u32>| {
+            let (Some(mine), Some(theirs)) = (mine, theirs) else {
+                return;
+            };
+            for &k in index.rows_of(pair_hash(mine, theirs)) {
+                if (!checks_dates || index.in_force_on(k, day)) && !out.contains(&k) {
+                    out.push(k);
+                }
+            }
+        };
+        probe(self.own[i], self.partner[p], out);
+        if let Some((partner_first, own_second)) = &self.swapped {
+            probe(partner_first[p], own_second[i], out);
+        }
+    }
+}
