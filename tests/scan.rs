@@ -541,7 +541,7 @@ fn own_ruleset(rules: &str) -> tempfile::TempDir {
 fn a_rule_says_its_own_amount_at_stake() {
     // Over each line: twice its amount plus half a cent, rounded half away
     // from zero; over each duplicate group: the group's whole amount.
-    let rules = own_ruleset(
+    let flags = own_flags(
         r#"
 rule DOUBLE "double" {
   category test
@@ -565,25 +565,6 @@ rule GROUP "group" {
 }
 "#,
     );
-    let out = tempfile::tempdir().unwrap();
-    let file = out.path().join("flags.jsonl");
-    let (code, stdout, stderr) = claimaudit(&[
-        "scan",
-        "--data",
-        fixture("line_rules").to_str().unwrap(),
-        "--rules",
-        rules.path().to_str().unwrap(),
-        "--out",
-        file.to_str().unwrap(),
-        "--format",
-        "jsonl",
-    ]);
-    assert_eq!(code, 0, "{stdout}{stderr}");
-    let flags: Vec<serde_json::Value> = std::fs::read_to_string(&file)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     let amount = |rule: &str, claim: &str| -> Vec<String> {
         flags
             .iter()

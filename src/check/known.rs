@@ -4,7 +4,6 @@
 use crate::ir::{Known, TExpr, TExprKind, Type, Var};
 use crate::syntax::Diagnostic;
 use crate::syntax::ast::{self, BinaryOp, ExprKind, RuleItem, RuleItemKind};
-use crate::syntax::diagnostic::did_you_mean;
 
 use super::scope::Scope;
 
@@ -22,18 +21,7 @@ pub fn check_match(item: &RuleItem, scope: &mut Scope) -> Option<Known> {
         unreachable!("only `match` clauses are checked here")
     };
     let Some(target) = scope.schema.table(&table.name) else {
-        let mut d = Diagnostic::error(
-            "E0101",
-            table.span,
-            format!("no table is called `{}`", table.name),
-        );
-        if let Some(near) = did_you_mean(
-            &table.name,
-            scope.schema.tables.iter().map(|t| t.name.as_str()),
-        ) {
-            d = d.with_help(format!("did you mean `{near}`?"));
-        }
-        scope.error(d);
+        scope.no_such_table(table);
         return None;
     };
     let taken = var.name == scope.row.0 || scope.partner.as_ref().is_some_and(|p| p.0 == var.name);

@@ -227,18 +227,7 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
         return None;
     };
     if scope.schema.table(&table.name).is_none() {
-        let mut d = Diagnostic::error(
-            "E0101",
-            table.span,
-            format!("no table is called `{}`", table.name),
-        );
-        if let Some(near) = did_you_mean(
-            &table.name,
-            scope.schema.tables.iter().map(|t| t.name.as_str()),
-        ) {
-            d = d.with_help(format!("did you mean `{near}`?"));
-        }
-        scope.error(d);
+        scope.no_such_table(table);
         return None;
     }
     scope.row = (var.name.clone(), table.name.clone());
@@ -558,18 +547,7 @@ fn check_form(clauses: &Clauses, scope: &mut Scope) -> (Option<Form>, Aggregates
             on,
         } => {
             if scope.schema.table(&table.name).is_none() {
-                let mut d = Diagnostic::error(
-                    "E0101",
-                    table.span,
-                    format!("no table is called `{}`", table.name),
-                );
-                if let Some(near) = did_you_mean(
-                    &table.name,
-                    scope.schema.tables.iter().map(|t| t.name.as_str()),
-                ) {
-                    d = d.with_help(format!("did you mean `{near}`?"));
-                }
-                scope.error(d);
+                scope.no_such_table(table);
                 return (None, Aggregates::Allowed);
             }
             if var.name == scope.row.0 {

@@ -92,6 +92,22 @@ impl<'a> Scope<'a> {
         self.diagnostics.push(diagnostic);
     }
 
+    /// E0101 for a table name the schema does not know, with the nearest one.
+    pub fn no_such_table(&mut self, table: &crate::syntax::ast::Ident) {
+        let mut d = Diagnostic::error(
+            "E0101",
+            table.span,
+            format!("no table is called `{}`", table.name),
+        );
+        if let Some(near) = crate::syntax::diagnostic::did_you_mean(
+            &table.name,
+            self.schema.tables.iter().map(|t| t.name.as_str()),
+        ) {
+            d = d.with_help(format!("did you mean `{near}`?"));
+        }
+        self.error(d);
+    }
+
     /// Every name that may start a path here, for "did you mean".
     pub fn visible_names(&self) -> Vec<String> {
         let mut names = vec![self.row.0.clone()];
