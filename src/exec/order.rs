@@ -5,14 +5,7 @@ use std::ops::Range;
 
 use super::col::Col;
 
-/// Positions `0..n` sorted by the columns in turn (nulls last), ties kept
-/// in their order (the caller's order is the table's key order).
-pub fn sort_positions(columns: &[Col<'_>], n: usize) -> Vec<u32> {
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_by(|a, b| compare_rows(columns, *a as usize, *b as usize));
-    order
-}
-
+/// Rows `a` and `b` of the columns compared in turn (nulls last).
 pub fn compare_rows(columns: &[Col<'_>], a: usize, b: usize) -> Ordering {
     for column in columns {
         let ord = column.get(a).compare_nulls_last(&column.get(b));

@@ -11,7 +11,7 @@ use super::super::col::Col;
 use super::super::env::Env;
 use super::super::eval::Ctx;
 use super::super::known::Matcher;
-use super::super::order::{row_hashes, sort_positions};
+use super::super::order::{compare_rows, row_hashes};
 use super::super::output::{Flagged, Hits, MAX_OTHER_ROWS, render};
 use super::super::partition::{chunks, partition_of};
 use crate::flags::Flag;
@@ -212,25 +212,28 @@ pub fn context<'a>(
     let own_keys: Vec<Col<'a>> = keys.iter().map(|(mine, _)| own.eval(mine)).collect();
     let partner_keys: Vec<Col<'a>> = keys.iter().map(|(_, theirs)| other.eval(theirs)).collect();
 
-    // Partners in the partner table's key order, bucketed by their key values.
-    let partner_sort: Vec<Col<'a>> = env.key_exprs[partner_table]
-        .iter()
-        .map(|k| {
-            let by_key = Ctx::new(
-                env,
-                partner_table,
-                partners.iter().map(|r| Some(*r)).collect(),
-            );
-            by_key.eval(k)
-        })
-        .collect();
-    let partner_order = sort_positions(&partner_sort, partners.len());
+    // Partners bucketed by their key values, each bucket in the partner
+    // table's key order: buckets are small (a patient's lines of a day), and
+    // sorting each is cheaper than sorting every partner.
     let partner_hashes = row_hashes(&partner_keys, partners.len());
     let mut buckets: HashMap<u128, Vec<usize>, foldhash::fast::RandomState> = HashMap::default();
-    for p in partner_order {
-        let p = p as usize;
+    for (p, hash) in partner_hashes.iter().enumerate() {
         if !any_null(&partner_keys, p) {
-            buckets.entry(partner_hashes[p]).or_default().push(p);
+            buckets.entry(*hash).or_default().push(p);
+        }
+    }
+    if buckets.values().any(|b| b.len() > 1) {
+        let by_key = Ctx::new(
+            env,
+            partner_table,
+            partners.iter().map(|r| Some(*r)).collect(),
+        );
+        let partner_sort: Vec<Col<'a>> = env.key_exprs[partner_table]
+            .iter()
+            .map(|k| by_key.eval(k))
+            .collect();
+        for bucket in buckets.values_mut().filter(|b| b.len() > 1) {
+            bucket.sort_by(|a, b| compare_rows(&partner_sort, *a, *b));
         }
     }
     let own_hashes = row_hashes(&own_keys, rows.len());
