@@ -225,7 +225,7 @@ async fn a_check_decides_by_the_strictest_flag_and_changes_nothing() {
     assert_eq!(reply["decision"], "pass");
     assert_eq!(reply["flags"], json!([]));
     assert_eq!(reply["skipped"]["rules"], json!(["UPC-01"]));
-    assert_eq!(reply["ruleset"]["version"], "2024.1");
+    assert_eq!(reply["ruleset"]["version"], "2024.2");
     assert!(reply["elapsed_us"].as_u64().is_some());
     // Checking recorded nothing.
     let (status, _) = get(&app, "/v1/claims/C1").await;
@@ -469,7 +469,7 @@ async fn metrics_count_requests_latency_flags_and_the_ruleset() {
         "claimaudit_request_duration_seconds_count{route=\"/v1/check\"} 1",
         "claimaudit_flags_total{rule_id=\"OOC-01\"} 1",
         "claimaudit_decisions_total{decision=\"reject\"} 1",
-        "claimaudit_ruleset_info{name=\"CHS 医保基金智能审核核心规则 (CHS core rules)\",version=\"2024.1\"",
+        "claimaudit_ruleset_info{name=\"CHS 医保基金智能审核核心规则 (CHS core rules)\",version=\"2024.2\"",
     ] {
         assert!(text.contains(expected), "missing {expected} in\n{text}");
     }
