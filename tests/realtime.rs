@@ -15,7 +15,12 @@ use claimaudit::plan::Selection;
 fn checking_each_claim_gives_the_scans_flags_for_it() {
     let checked = check_shipped();
     let ruleset = checked.ruleset.as_ref().unwrap();
-    for fixture in ["fixtures/line_rules", "fixtures/claim_rules"] {
+    let mut knowledge_flags = 0;
+    for fixture in [
+        "fixtures/line_rules",
+        "fixtures/claim_rules",
+        "fixtures/knowledge_rules",
+    ] {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
         let selection = Selection {
             only: Vec::new(),
@@ -69,10 +74,13 @@ fn checking_each_claim_gives_the_scans_flags_for_it() {
                 .collect();
             let got: Vec<_> = result.flags.iter().collect();
             assert_eq!(got, expected, "{fixture}: claim {claim}");
+            knowledge_flags += got.iter().filter(|f| &*f.rule_id == "MUTEX-01").count();
             assert_eq!(result.skipped, vec!["UPC-01".to_string()]);
         }
         let _ = claims.column_by_name("claim_id").unwrap().len();
     }
+    // The knowledge table's index, built when the checker starts, is used.
+    assert_eq!(knowledge_flags, 2);
 }
 
 #[test]

@@ -5,6 +5,7 @@ use crate::ir::{Known, TExpr, TExprKind, Type, Var};
 use crate::syntax::Diagnostic;
 use crate::syntax::ast::{self, BinaryOp, ExprKind, RuleItem, RuleItemKind};
 
+use super::rule::conjuncts;
 use super::scope::Scope;
 
 /// The checked match of a pair rule; binds its variable in `scope` for the
@@ -188,18 +189,4 @@ fn own_column(e: &TExpr) -> Option<String> {
 
 fn same_kind(a: &Type, b: &Type) -> bool {
     (a.is_textual() && b.is_textual()) || a == b || *a == Type::Unknown || *b == Type::Unknown
-}
-
-fn conjuncts<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Expr>) {
-    match &e.kind {
-        ExprKind::Binary {
-            op: BinaryOp::And,
-            left,
-            right,
-        } => {
-            conjuncts(left, out);
-            conjuncts(right, out);
-        }
-        _ => out.push(e),
-    }
 }

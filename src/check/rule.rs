@@ -629,21 +629,23 @@ fn check_form(clauses: &Clauses, scope: &mut Scope) -> (Option<Form>, Aggregates
     (Some(form), Aggregates::Allowed)
 }
 
+/// The operands of `a and b and ...` (an `on` of equalities), in order.
+pub(super) fn conjuncts<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Expr>) {
+    match &e.kind {
+        ExprKind::Binary {
+            op: BinaryOp::And,
+            left,
+            right,
+        } => {
+            conjuncts(left, out);
+            conjuncts(right, out);
+        }
+        _ => out.push(e),
+    }
+}
+
 /// `on a.x = b.y and a.z = b.w`: equalities between the two rows.
 fn pair_keys(on: &ast::Expr, scope: &mut Scope) -> Option<Vec<(TExpr, TExpr)>> {
-    fn conjuncts<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Expr>) {
-        match &e.kind {
-            ExprKind::Binary {
-                op: BinaryOp::And,
-                left,
-                right,
-            } => {
-                conjuncts(left, out);
-                conjuncts(right, out);
-            }
-            _ => out.push(e),
-        }
-    }
     let mut parts = Vec::new();
     conjuncts(on, &mut parts);
     let mut keys = Vec::new();

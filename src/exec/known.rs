@@ -17,10 +17,10 @@ use super::env::{Env, Frame};
 use super::eval::Ctx;
 use super::order::{compare_rows, encode};
 use super::partition::chunks;
+use crate::ir::{Form, Known, KnownKey, Rule, TExpr};
 
 /// Rows of a knowledge table read at a time while indexing it.
 const INDEX_RUN: usize = 64 * 1024;
-use crate::ir::{Known, KnownKey, TExpr};
 
 /// A knowledge table's rows by the hash of the values `match` compares:
 /// the rule's row's columns, then the partner's. Rows of one hash are
@@ -86,9 +86,9 @@ impl KnownIndex {
         hashed.par_sort_unstable();
         let distinct = 1 + hashed.windows(2).filter(|w| w[0].0 != w[1].0).count();
         let mut by_hash = HashMap::with_capacity_and_hasher(distinct, Default::default());
-        let mut check = Vec::with_capacity(distinct);
+        let mut groups = Vec::with_capacity(distinct);
         let mut collided = HashMap::default();
-        let rows: Vec<u32> = hashed.iter().map(|(_, r)| *r).collect();
+        let mut rows: Vec<u32> = hashed.iter().map(|(_, r)| *r).collect();
         // Rows of one hash (the versions of a pair) in the table's key
         // order, whatever the order of the file.
         let mut several = Vec::new();
@@ -99,13 +99,13 @@ impl KnownIndex {
             // Two hashes sharing their low half: the later one is kept whole.
             match by_hash.entry(hash as u64) {
                 std::collections::hash_map::Entry::Occupied(_) => {
-                    collided.insert(hash, check.len() as u32);
+                    collided.insert(hash, groups.len() as u32);
                 }
                 std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(check.len() as u32);
+                    slot.insert(groups.len() as u32);
                 }
             }
-            check.push(Group {
+            groups.push(Group {
                 high: (hash >> 64) as u64,
                 start: start as u32,
                 len: (end - start) as u32,
@@ -116,12 +116,11 @@ impl KnownIndex {
             start = end;
         }
         drop(hashed);
-        let mut rows = rows;
         sort_by_key_columns(env, table, &mut rows, &several);
         KnownIndex {
             by_hash,
             collided,
-            groups: check,
+            groups,
             rows,
             in_force: spans,
         }
@@ -186,6 +185,20 @@ fn sort_by_key_columns(env: &Env<'_>, table: &str, rows: &mut [u32], ranges: &[R
             .collect();
         rows[range.clone()].copy_from_slice(&sorted);
         at += len;
+    }
+}
+
+/// Builds the index of every `match` of `rules` whose table `env` holds,
+/// now rather than at its first use (the real-time service's first check).
+pub fn build_indexes<'e>(env: &'e Env<'e>, rules: impl Iterator<Item = &'e Rule>) {
+    for rule in rules {
+        if let Form::Pair {
+            known: Some(known), ..
+        } = &rule.form
+            && env.frames.contains_key(&known.table)
+        {
+            index_for(env, known);
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 
 use super::compiled::Compiled;
-use super::env::Frames;
+use super::env::{Env, Frames};
 use super::run::{ExecOptions, thread_pool};
 use super::tables::{Lookups, Tables};
 use crate::flags::Flag;
@@ -72,6 +72,11 @@ impl<'r> Checker<'r> {
             }
         }
         let reference_lookups = compiled.lookups(&frames);
+        // And the index of each knowledge table a rule matches against.
+        let env = Env::new(ruleset, frames.clone(), reference_lookups.clone(), &[]);
+        let rules = compiled.plan().rules.iter().map(|&i| &ruleset.rules[i]);
+        super::known::build_indexes(&env, rules);
+        drop(env);
         let threads = std::thread::available_parallelism().map(|n| n.get()).ok();
         Checker {
             compiled,
