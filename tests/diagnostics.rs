@@ -455,3 +455,36 @@ fn date_of_a_column_is_not_called_a_parameter() {
     );
     assert!(!rendered.contains("parameter"), "{rendered}");
 }
+
+#[test]
+fn a_match_outside_a_pair_rule_is_refused_where_it_cannot_work() {
+    // `in either order` needs two rows; `prev` is not the rule's row; a
+    // population rule compares entities, not rows.
+    let cases = [
+        (
+            "either_order_without_a_pair",
+            "  for line in claim_items\n  match x in exclusive_items on x.item_a = line.item_code in either order\n  flag when x is null",
+        ),
+        (
+            "match_on_prev",
+            "  for line in claim_items\n  sequence by line.claim_id order by line.line_no\n  match x in exclusive_items on x.item_a = prev.item_code\n  flag when x is null",
+        ),
+        (
+            "match_on_an_aggregate",
+            "  for line in claim_items\n  group by line.claim_id\n  match x in exclusive_items on x.item_a = max(line.item_code)\n  flag when x is null",
+        ),
+        (
+            "match_in_a_population_rule",
+            "  for line in claim_items\n  per provider = line.claim.provider\n  match x in exclusive_items on x.item_a = line.item_code\n  let n = count()\n  peers by provider.level\n  flag when n > 1",
+        ),
+    ];
+    for (name, body) in cases {
+        let text = rule(body);
+        let rendered = render(&text);
+        assert!(
+            rendered.starts_with("[E0310]") || rendered.starts_with("[E0204]"),
+            "{name}: {rendered}"
+        );
+        insta::assert_snapshot!(name, rendered, &text);
+    }
+}

@@ -76,8 +76,19 @@ fn the_professional_fixture_gives_exactly_its_expected_flags() {
         "rulesets/examples/professional",
         "fixtures/examples/professional",
     );
+    let want = expected(&Path::new(ROOT).join("fixtures/examples/professional"));
+    assert_eq!(identities(&flags), want);
+    // The edit that decided a pair is named in the evidence.
+    let ptp = flags.iter().find(|f| f["rule_id"] == "PTP-01").unwrap();
+    let evidence = &ptp["evidence"];
+    assert_eq!(evidence["known"][0]["column_1"], "29881");
+    assert_eq!(evidence["known"][0]["column_2"], "29877");
+    assert_eq!(evidence["rows"][0]["line_no"], 1);
+}
+
+fn identities(flags: &[serde_json::Value]) -> BTreeSet<Identity> {
     let text = |flag: &serde_json::Value, k: &str| flag[k].as_str().unwrap_or_default().to_string();
-    let got: BTreeSet<Identity> = flags
+    flags
         .iter()
         .map(|f| {
             (
@@ -91,13 +102,61 @@ fn the_professional_fixture_gives_exactly_its_expected_flags() {
                 text(f, "amount_at_stake"),
             )
         })
+        .collect()
+}
+
+#[test]
+fn the_inventory_rules_pass_their_own_tests() {
+    let (code, stdout, stderr) = claimaudit(&["test", "rulesets/examples/inventory"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("6 tests, 6 passed, 0 failed"), "{stdout}");
+}
+
+#[test]
+fn the_inventory_fixture_gives_exactly_its_expected_flags() {
+    let flags = scanned("rulesets/examples/inventory", "fixtures/examples/inventory");
+    let want = expected(&Path::new(ROOT).join("fixtures/examples/inventory"));
+    assert_eq!(identities(&flags), want);
+    // A month over its stock names the inventory row it was compared with
+    // and the values it was found by.
+    let over = flags.iter().find(|f| f["rule_id"] == "STOCK-01").unwrap();
+    let evidence = &over["evidence"];
+    assert_eq!(evidence["known"][0]["month"], "2024-03-01");
+    assert_eq!(evidence["known"][0]["purchased_qty"], "6.00");
+    assert_eq!(evidence["values"]["sum(line.quantity)"], "11.00");
+    assert_eq!(
+        evidence["values"]["month_start(line.service_date)"],
+        "2024-03-01"
+    );
+    // A line with no row for its month names none.
+    let missing = flags.iter().find(|f| f["rule_id"] == "STOCK-02").unwrap();
+    assert_eq!(missing["evidence"]["known"], serde_json::json!([]));
+}
+
+#[test]
+fn the_inventory_scan_gives_the_same_flags_on_one_thread() {
+    // The lookup is built in runs of rows, in parallel.
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("flags.jsonl");
+    let (code, stdout, stderr) = claimaudit(&[
+        "scan",
+        "--rules",
+        "rulesets/examples/inventory",
+        "--data",
+        "fixtures/examples/inventory",
+        "--out",
+        file.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        "--threads",
+        "1",
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let one_thread: Vec<serde_json::Value> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let want = expected(&Path::new(ROOT).join("fixtures/examples/professional"));
-    assert_eq!(got, want);
-    // The edit that decided a pair is named in the evidence.
-    let ptp = flags.iter().find(|f| f["rule_id"] == "PTP-01").unwrap();
-    let evidence = &ptp["evidence"];
-    assert_eq!(evidence["known"][0]["column_1"], "29881");
-    assert_eq!(evidence["known"][0]["column_2"], "29877");
-    assert_eq!(evidence["rows"][0]["line_no"], 1);
+    let two = scanned("rulesets/examples/inventory", "fixtures/examples/inventory");
+    assert_eq!(one_thread, two);
 }

@@ -1,5 +1,6 @@
 //! Checking `match x in table on ... [in either order] [as of date]`: the
-//! knowledge rows a pair of rows is looked up in.
+//! knowledge rows a pair of rows is looked up in, or the one knowledge row
+//! of each row of a rule of another form.
 
 use crate::ir::{Known, TExpr, TExprKind, Type, Var};
 use crate::syntax::Diagnostic;
@@ -8,7 +9,7 @@ use crate::syntax::ast::{self, BinaryOp, ExprKind, RuleItem, RuleItemKind};
 use super::rule::conjuncts;
 use super::scope::Scope;
 
-/// The checked match of a pair rule; binds its variable in `scope` for the
+/// The checked match of a rule; binds its variable in `scope` for the
 /// clauses after the form (`flag when`, `message`, lets).
 pub fn check_match(item: &RuleItem, scope: &mut Scope) -> Option<Known> {
     let RuleItemKind::Match {
@@ -41,6 +42,17 @@ pub fn check_match(item: &RuleItem, scope: &mut Scope) -> Option<Known> {
     scope.known = Some((var.name.clone(), table.name.clone()));
     let keys = match_keys(on, &var.name, scope)?;
     let partner_table = scope.partner.as_ref().map(|p| p.1.clone());
+    if *either_order && partner_table.is_none() {
+        scope.error(
+            Diagnostic::error(
+                "E0310",
+                item.span,
+                "`in either order` swaps the two rows of a pair rule, and this rule looks at one row",
+            )
+            .with_help("remove `in either order`, or pair the row with another first"),
+        );
+        return None;
+    }
     if *either_order && partner_table.as_deref() != Some(scope.row.1.as_str()) {
         scope.error(
             Diagnostic::error(
@@ -143,6 +155,13 @@ fn match_keys(on: &ast::Expr, var: &str, scope: &mut Scope) -> Option<Vec<(Strin
                 &format!(
                     "one side of each equality is a column of `{var}`, the other a value of a row"
                 ),
+            );
+            return None;
+        }
+        if value.uses_var(Var::Prev) || value.uses_var(Var::Entity) {
+            bad(
+                scope,
+                &format!("each value comes from the rule's row `{}`", scope.row.0),
             );
             return None;
         }

@@ -1,7 +1,8 @@
 //! Checking one rule: its clauses, its form, and every expression in it.
 
 use crate::ir::{
-    Action, Form, Let, MessagePart, Rule, Severity, TExpr, TExprKind, Type, Var, WindowRange,
+    Action, Form, Known, Let, MessagePart, Rule, Severity, Step, TExpr, TExprKind, Type, Var,
+    WindowRange,
 };
 use crate::syntax::Diagnostic;
 use crate::syntax::ast::{self, BinaryOp, ExprKind, RuleItem, RuleItemKind, TemplatePart};
@@ -247,21 +248,39 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
         scope.condition(f, "`where`")
     });
     let (form, allow_aggregates) = check_form(&clauses, scope);
-    if let Some(item) = clauses.matched
-        && clauses
-            .form
-            .is_none_or(|f| !matches!(f.kind, RuleItemKind::Pair { .. }))
-    {
-        scope.error(
-            Diagnostic::error(
-                "E0310",
-                item.span,
-                "`match` looks a pair of rows up in a table, and this rule has no `pair with`",
-            )
-            .with_help("pair the row with another first, e.g. `pair with other in claim_items on other.claim_id = line.claim_id`"),
-        );
-        ok = false;
-    }
+    // A pair rule's `match` is checked with its form; any other rule's
+    // finds one knowledge row for each of its rows.
+    let is_pair = clauses
+        .form
+        .is_some_and(|f| matches!(f.kind, RuleItemKind::Pair { .. }));
+    let row_match = match clauses.matched {
+        Some(item) if !is_pair => {
+            if matches!(form, Some(Form::Population { .. })) {
+                scope.error(
+                    Diagnostic::error(
+                        "E0310",
+                        item.span,
+                        "`match` finds a row for each row, and a population rule compares entities",
+                    )
+                    .with_help(
+                        "match the rows in a group rule, or compare the entity's own columns",
+                    ),
+                );
+                ok = false;
+                None
+            } else {
+                let saved = scope.aggregates_here;
+                scope.aggregates_here = Aggregates::Forbidden(
+                    "`match` finds a row for each row, before any are grouped",
+                );
+                let known = super::known::check_match(item, scope);
+                scope.aggregates_here = saved;
+                ok &= known.is_some();
+                known
+            }
+        }
+        _ => None,
+    };
     if clauses.eligible.is_some() || clauses.peers.is_some() {
         if !matches!(form, Some(Form::Population { .. })) {
             let item = clauses.eligible.or(clauses.peers).expect("one is present");
@@ -418,10 +437,19 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
             evidence.push((l.name.clone(), reference));
         }
     }
+    // The values a row's knowledge row was looked up by.
+    if let Some(known) = &row_match {
+        for value in known.keys.iter().map(|(_, v)| v).chain(&known.as_of) {
+            let label = scope.text(value.span);
+            if !evidence.iter().any(|(l, _)| *l == label) {
+                evidence.push((label, value.clone()));
+            }
+        }
+    }
     if !ok {
         return None;
     }
-    Some(Rule {
+    let mut rule = Rule {
         id: decl.id.name.clone(),
         name: decl.name.value.clone(),
         category: clauses.category?.name.clone(),
@@ -444,7 +472,49 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
         evidence,
         grain,
         tests,
-    })
+        row_match,
+    };
+    if let Some(known) = &rule.row_match {
+        let step = Step {
+            relation: Known::relation_name(&rule.id, &known.var),
+            table: known.table.clone(),
+        };
+        follow_row_match(&mut rule, &step);
+    }
+    Some(rule)
+}
+
+/// Reads the matched row of a rule that is not a pair rule through the
+/// relation its lookup is built as: `x.col` becomes `line.<step>.col`.
+fn follow_row_match(rule: &mut Rule, step: &Step) {
+    let mut reroute = |e: &mut TExpr| {
+        if let TExprKind::Column { var, path, .. } | TExprKind::Related { var, path } = &mut e.kind
+            && *var == Var::Known
+        {
+            *var = Var::Row;
+            path.insert(0, step.clone());
+        }
+    };
+    rule.condition.walk_mut(&mut reroute);
+    for l in &mut rule.lets {
+        l.expr.walk_mut(&mut reroute);
+    }
+    for a in &mut rule.aggregates {
+        if let Some(arg) = &mut a.arg {
+            arg.walk_mut(&mut reroute);
+        }
+    }
+    for part in &mut rule.message {
+        if let MessagePart::Value { expr, .. } = part {
+            expr.walk_mut(&mut reroute);
+        }
+    }
+    if let Some(amount) = &mut rule.amount {
+        amount.walk_mut(&mut reroute);
+    }
+    for (_, e) in &mut rule.evidence {
+        e.walk_mut(&mut reroute);
+    }
 }
 
 /// Checks the rule's form clause; says whether aggregates may follow.

@@ -79,7 +79,7 @@ fn plan_json(plan: &Plan) -> Json {
         .lookups
         .iter()
         .map(|((from, relation), users)| {
-            let to = ruleset.schema.relation(from, relation).map(|r| &r.to_table);
+            let to = plan.lookup_target(from, relation);
             json!({ "from": from, "relation": relation, "to": to, "rules": ids(users) })
         })
         .collect();

@@ -138,7 +138,12 @@ impl<'r> Compiled<'r> {
         }
         let mut lookups = shared_lookups.clone();
         self.complete_lookups(&frames, &mut lookups, parallel);
-        Env::new(self.plan.ruleset, frames, lookups, &options.overrides)
+        self.with_row_matches(Env::new(
+            self.plan.ruleset,
+            frames,
+            lookups,
+            &options.overrides,
+        ))
     }
 
     /// Runs the passes over the tables `include` names on one partition;
@@ -164,7 +169,20 @@ impl<'r> Compiled<'r> {
     /// the parameters `options` overrides.
     pub fn env<'a>(&'a self, tables: Tables, options: &'a ExecOptions) -> Env<'a> {
         let (frames, lookups) = self.prepare(tables);
-        Env::new(self.plan.ruleset, frames, lookups, &options.overrides)
+        self.with_row_matches(Env::new(
+            self.plan.ruleset,
+            frames,
+            lookups,
+            &options.overrides,
+        ))
+    }
+
+    /// `env` with the lookups of the rules' `match`es that are not pairs'
+    /// (they read values of the rules' rows, so they follow the relations).
+    fn with_row_matches<'a>(&'a self, mut env: Env<'a>) -> Env<'a> {
+        let rules = self.plan.rules.iter().map(|&i| &self.plan.ruleset.rules[i]);
+        super::known::add_row_matches(&mut env, rules);
+        env
     }
 
     /// Runs the rules on a pool of `options.threads`. The flags come back

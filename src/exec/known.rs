@@ -17,6 +17,7 @@ use super::env::{Env, Frame};
 use super::eval::Ctx;
 use super::order::{compare_rows, encode};
 use super::partition::chunks;
+use super::tables::NO_ROW;
 use crate::ir::{Form, Known, KnownKey, Rule, TExpr};
 
 /// Rows of a knowledge table read at a time while indexing it.
@@ -188,18 +189,91 @@ fn sort_by_key_columns(env: &Env<'_>, table: &str, rows: &mut [u32], ranges: &[R
     }
 }
 
+/// The `match` of a rule, of either kind.
+fn match_of(rule: &Rule) -> Option<&Known> {
+    match &rule.form {
+        Form::Pair { known, .. } => known.as_ref(),
+        _ => rule.row_match.as_ref(),
+    }
+}
+
 /// Builds the index of every `match` of `rules` whose table `env` holds,
 /// now rather than at its first use (the real-time service's first check).
 pub fn build_indexes<'e>(env: &'e Env<'e>, rules: impl Iterator<Item = &'e Rule>) {
-    for rule in rules {
-        if let Form::Pair {
-            known: Some(known), ..
-        } = &rule.form
-            && env.frames.contains_key(&known.table)
-        {
+    for known in rules.filter_map(match_of) {
+        if env.frames.contains_key(&known.table) {
             index_for(env, known);
         }
     }
+}
+
+/// Adds to `env` the lookup of each rule's `match` that is not a pair's:
+/// for each row of the rule's table, its knowledge row, followed as a
+/// relation named [`Known::relation_name`] is.
+pub fn add_row_matches<'e>(env: &mut Env<'e>, rules: impl Iterator<Item = &'e Rule>) {
+    let built: Vec<_> = {
+        let env: &Env<'_> = env;
+        rules
+            .filter_map(|rule| Some((rule, rule.row_match.as_ref()?)))
+            .filter(|(rule, known)| {
+                env.frames.contains_key(&rule.table) && env.frames.contains_key(&known.table)
+            })
+            .map(|(rule, known)| {
+                let key = (
+                    rule.table.clone(),
+                    Known::relation_name(&rule.id, &known.var),
+                );
+                (key, Arc::new(row_match_lookup(env, known, &rule.table)))
+            })
+            .collect()
+    };
+    env.lookups.extend(built);
+}
+
+/// For each row of `table`, the row of `known`'s table whose columns equal
+/// its values ([`NO_ROW`] if none): of several (versions in force at
+/// once), the last in the table's key order.
+fn row_match_lookup<'e>(env: &'e Env<'e>, known: &'e Known, table: &str) -> Vec<u32> {
+    let index = index_for(env, known);
+    let exprs: Vec<&TExpr> = known.keys.iter().map(|(_, e)| e).collect();
+    let table = env.frame(table).name.as_str();
+    // The index hashes a row's values with those of a partner it has not.
+    let no_partner = side_hashes(&Ctx::new(env, table, vec![None]), &[])[0]
+        .expect("no values, none of them null");
+    chunks(env.frame(table).rows(), INDEX_RUN)
+        .into_par_iter()
+        .flat_map_iter(|range| {
+            let ctx = Ctx::new(env, table, range.map(|r| Some(r as u32)).collect());
+            let days = known.as_of.as_ref().map(|d| days_of(&ctx.eval(d), ctx.n));
+            let index = &index;
+            side_hashes(&ctx, &exprs)
+                .into_iter()
+                .enumerate()
+                .map(move |(i, hash)| {
+                    let day = days.as_ref().and_then(|d| d[i]);
+                    hash.and_then(|h| {
+                        index
+                            .rows_of(pair_hash(h, no_partner))
+                            .iter()
+                            .rev()
+                            .find(|&&k| index.in_force_on(k, day))
+                            .copied()
+                    })
+                    .unwrap_or(NO_ROW)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Each row's date (`None` when null).
+fn days_of(days: &Col<'_>, n: usize) -> Vec<Option<i32>> {
+    (0..n)
+        .map(|i| match days.get(i) {
+            Scalar::Date(d) => Some(d),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The index of `known`'s table for its columns, built the first time and
@@ -207,13 +281,20 @@ pub fn build_indexes<'e>(env: &'e Env<'e>, rules: impl Iterator<Item = &'e Rule>
 fn index_for<'e>(env: &'e Env<'e>, known: &'e Known) -> Arc<KnownIndex> {
     let frame: &Frame = env.frame(&known.table);
     let (mine, theirs) = known.sides();
-    let mut name: Vec<&str> = mine
-        .iter()
-        .chain(&theirs)
-        .map(|(c, _)| c.as_str())
-        .collect();
-    name.push(if known.as_of.is_some() { "as of" } else { "" });
-    frame.known_index(&name.join("/"), || KnownIndex::build(env, known))
+    let columns = |side: &[&KnownKey]| {
+        side.iter()
+            .map(|(c, _)| c.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    // The row's side and the partner's hash apart: (a | b) is not (a, b | ).
+    let name = format!(
+        "{}|{}|{}",
+        columns(&mine),
+        columns(&theirs),
+        if known.as_of.is_some() { "as of" } else { "" }
+    );
+    frame.known_index(&name, || KnownIndex::build(env, known))
 }
 
 /// The expression reading `column` of a row of `table` itself.
@@ -298,15 +379,10 @@ impl Matcher {
                 side_hashes(&row_as_partner, &theirs),
             )
         });
-        let as_of = known.as_of.as_ref().map(|d| {
-            let days = own.eval(d);
-            (0..rows.len())
-                .map(|i| match days.get(i) {
-                    Scalar::Date(d) => Some(d),
-                    _ => None,
-                })
-                .collect()
-        });
+        let as_of = known
+            .as_of
+            .as_ref()
+            .map(|d| days_of(&own.eval(d), rows.len()));
         Matcher {
             index: index_for(env, known),
             own: side_hashes(&own, &mine),

@@ -8,7 +8,7 @@ use super::col::{Col, Scalar};
 use super::eval::Ctx;
 use crate::flags::Flag;
 use crate::ir::text::days_to_date;
-use crate::ir::{FlagField, MessagePart, Rule, Ruleset};
+use crate::ir::{FlagField, Known, MessagePart, Rule, Ruleset, Step, Var};
 
 /// Evidence lists at most this many other rows of a group, window or pair.
 pub const MAX_OTHER_ROWS: usize = 20;
@@ -291,6 +291,26 @@ fn naming_claim<'a>(ctx: &Ctx<'a>, hits: Hits<'a>, claim: &str) -> Hits<'a> {
     }
 }
 
+/// The hits of a rule whose `match` is not a pair's, with the knowledge
+/// row each flagged row found (none: the flag may be for finding none).
+fn with_row_match<'a>(rule: &Rule, sub: &Ctx<'a>, mut hits: Hits<'a>) -> Hits<'a> {
+    let Some(known) = &rule.row_match else {
+        return hits;
+    };
+    let step = Step {
+        relation: Known::relation_name(&rule.id, &known.var),
+        table: known.table.clone(),
+    };
+    let (table, rows) = sub.navigate(Var::Row, std::slice::from_ref(&step));
+    hits.known = Some((
+        table,
+        rows.iter()
+            .map(|r| (r.iter().copied().collect(), 0))
+            .collect(),
+    ));
+    hits
+}
+
 /// The items whose `keep` is true.
 fn kept<T>(items: Vec<T>, keep: &[bool]) -> Vec<T> {
     items
@@ -346,6 +366,10 @@ pub fn render<'a>(
     let shared = RuleFields::of(ruleset, rule);
     let positions: Vec<u32> = hits.positions.iter().map(|p| *p as u32).collect();
     let sub = ctx.expand(&positions);
+    let hits = match flagged {
+        Flagged::Row => with_row_match(rule, &sub, hits),
+        Flagged::Entity => hits,
+    };
     let (table, rows) = match flagged {
         Flagged::Row => (sub.row.0, sub.row.1.clone()),
         Flagged::Entity => sub

@@ -152,6 +152,13 @@ pub struct Known {
 }
 
 impl Known {
+    /// The name of the relation a rule that is not a pair rule follows to
+    /// its matched row: `x.col` there is read as `line.<this>.col`, and the
+    /// lookup is built like a relation's (one knowledge row for each row).
+    pub fn relation_name(rule_id: &str, var: &str) -> String {
+        format!("{var} (match of {rule_id})")
+    }
+
     /// The knowledge columns of `keys` compared with the rule's row's
     /// values, then those compared with the partner's, each with its side.
     pub fn sides(&self) -> (Vec<&KnownKey>, Vec<&KnownKey>) {
@@ -211,6 +218,10 @@ pub struct Rule {
     pub table: String,
     pub filter: Option<TExpr>,
     pub form: Form,
+    /// The `match` of a rule that is not a pair rule: each row's one
+    /// knowledge row, reached like a related row (see
+    /// [`Known::relation_name`]). A pair rule's match is in its form.
+    pub row_match: Option<Known>,
     pub lets: Vec<Let>,
     pub aggregates: Vec<Aggregate>,
     pub condition: TExpr,
@@ -237,6 +248,10 @@ impl Rule {
         }));
         out.extend(self.evidence.iter().map(|(_, e)| e));
         out.extend(self.amount.iter());
+        if let Some(known) = &self.row_match {
+            out.extend(known.keys.iter().map(|(_, e)| e));
+            out.extend(known.as_of.iter());
+        }
         match &self.form {
             Form::Row => {}
             Form::Group { keys } => out.extend(keys),

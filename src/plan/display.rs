@@ -52,12 +52,7 @@ impl fmt::Display for Plan<'_> {
         writeln!(f)?;
         writeln!(f, "lookups (each built once, shared):")?;
         for ((table, relation), users) in &self.lookups {
-            let target = self
-                .ruleset
-                .schema
-                .relation(table, relation)
-                .map(|r| r.to_table.as_str())
-                .unwrap_or("?");
+            let target = self.lookup_target(table, relation).unwrap_or("?");
             writeln!(
                 f,
                 "  {table}.{relation} -> {target:<10} used by {}",

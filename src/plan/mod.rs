@@ -60,9 +60,26 @@ pub struct Plan<'r> {
     /// Each keyed rule's keys as written (by rule index), for showing the
     /// plan: the source text is only at hand while planning.
     pub key_texts: BTreeMap<usize, Vec<String>>,
-    /// Each pair rule's `match` as it runs (by rule index): the knowledge
+    /// Each rule's `match` as it runs (by rule index): the knowledge
     /// table, the columns its index hashes, and how rows are chosen.
     pub match_texts: BTreeMap<usize, String>,
+}
+
+impl Plan<'_> {
+    /// The table a lookup reaches: a relation's target, or the knowledge
+    /// table of a rule's `match` (which is not a pair's).
+    pub fn lookup_target(&self, from: &str, relation: &str) -> Option<&str> {
+        if let Some(r) = self.ruleset.schema.relation(from, relation) {
+            return Some(&r.to_table);
+        }
+        self.ruleset
+            .rules
+            .iter()
+            .filter(|rule| rule.table == from)
+            .filter_map(|rule| rule.row_match.as_ref().map(|k| (rule, k)))
+            .find(|(rule, k)| crate::ir::Known::relation_name(&rule.id, &k.var) == relation)
+            .map(|(_, k)| k.table.as_str())
+    }
 }
 
 /// Which rules to plan.
@@ -147,6 +164,13 @@ fn reads(rule: &Rule, ruleset: &Ruleset) -> (Pairs, Pairs) {
             for c in &t.columns {
                 columns.insert((known.table.clone(), c.name.clone()));
             }
+        }
+    }
+    if let Some(known) = &rule.row_match
+        && let Some(t) = ruleset.schema.table(&known.table)
+    {
+        for c in &t.columns {
+            columns.insert((known.table.clone(), c.name.clone()));
         }
     }
     for table_name in tables {
@@ -292,8 +316,11 @@ pub fn plan<'r>(
         .filter_map(|&i| match &ruleset.rules[i].form {
             Form::Pair {
                 known: Some(known), ..
-            } => Some((i, match_text(sources, known))),
-            _ => None,
+            } => Some((i, match_text(sources, known, "pair"))),
+            _ => Some((
+                i,
+                match_text(sources, ruleset.rules[i].row_match.as_ref()?, "row"),
+            )),
         })
         .collect();
     Plan {
@@ -311,8 +338,8 @@ pub fn plan<'r>(
 }
 
 /// `exclusive_items indexed on (item_a, item_b), probed per pair in either
-/// order, in force as of line.service_date`.
-fn match_text(sources: &crate::syntax::Sources, known: &crate::ir::Known) -> String {
+/// order, in force as of line.service_date` (`per` a pair or a row).
+fn match_text(sources: &crate::syntax::Sources, known: &crate::ir::Known, per: &str) -> String {
     let (mine, theirs) = known.sides();
     let columns: Vec<&str> = mine
         .iter()
@@ -320,7 +347,7 @@ fn match_text(sources: &crate::syntax::Sources, known: &crate::ir::Known) -> Str
         .map(|(c, _)| c.as_str())
         .collect();
     let mut text = format!(
-        "{} indexed on ({}), probed per pair",
+        "{} indexed on ({}), probed per {per}",
         known.table,
         columns.join(", ")
     );

@@ -46,6 +46,10 @@ pub enum Operator {
         relation: String,
         to: String,
         rules: Vec<String>,
+        /// For the `match` of a rule that is not a pair rule: how its
+        /// knowledge rows are found.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        matched: Option<String>,
     },
     /// Row rules, batch by batch over the table.
     RowRules { table: String, rules: Vec<String> },
@@ -219,12 +223,14 @@ impl Plan<'_> {
                 from: from.clone(),
                 relation: relation.clone(),
                 to: self
-                    .ruleset
-                    .schema
-                    .relation(from, relation)
-                    .map_or("?", |r| r.to_table.as_str())
+                    .lookup_target(from, relation)
+                    .unwrap_or("?")
                     .to_string(),
                 rules: self.ids(users),
+                matched: match self.ruleset.schema.relation(from, relation) {
+                    Some(_) => None,
+                    None => users.iter().find_map(|i| self.match_texts.get(i).cloned()),
+                },
             })
             .collect()
     }
@@ -351,11 +357,19 @@ impl fmt::Display for Operator {
                 relation,
                 to,
                 rules,
-            } => write!(
-                f,
-                "lookup {from}.{relation} -> {to} for {}",
-                rules.join(", ")
-            ),
+                matched,
+            } => match matched {
+                Some(how) => write!(
+                    f,
+                    "lookup {from}.{relation}: {how}, for {}",
+                    rules.join(", ")
+                ),
+                None => write!(
+                    f,
+                    "lookup {from}.{relation} -> {to} for {}",
+                    rules.join(", ")
+                ),
+            },
             Operator::RowRules { table, rules } => {
                 write!(f, "row rules over {table}: {}", rules.join(", "))
             }

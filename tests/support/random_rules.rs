@@ -70,12 +70,54 @@ pub fn rule_text_of(form: FormKind) -> BoxedStrategy<String> {
         FormKind::Pair => pair_rule(),
         FormKind::Population => population_rule(),
     };
+    let body = match form {
+        FormKind::Pair | FormKind::Population => body,
+        _ => with_row_match(body),
+    };
     body.prop_map(|body| {
         format!(
             "{HEADER}\nrule R1 \"随机规则 (random)\" {{\n  category test\n  severity low\n  action warn\n{body}}}\n"
         )
     })
     .boxed()
+}
+
+/// Some rules over lines also find each line's `exclusive_items` row
+/// (`match` outside a pair rule) and read it in `flag when`.
+fn with_row_match(body: S) -> S {
+    let on = prop::sample::select(vec![
+        "x.item_a = line.item_code",
+        "x.item_b = line.item_code",
+        "x.item_a = upper(line.item_code) and x.item_b = line.claim.claim_id",
+        "line.item_code = x.item_b and x.item_a = prefix(line.item_code, 1)",
+    ]);
+    let reads = prop::sample::select(vec![
+        "x is null or ",
+        "x is not null and ",
+        "x.valid_to is null or ",
+        "x.basis is not null and ",
+        "x.valid_from <= line.service_date and ",
+    ]);
+    (
+        body,
+        prop::option::weighted(0.4, (on, any::<bool>(), reads)),
+    )
+        .prop_map(|(body, matched)| match matched {
+            Some((on, as_of, reads)) if body.starts_with("  for line in claim_items") => {
+                let as_of = if as_of {
+                    " as of line.service_date"
+                } else {
+                    ""
+                };
+                body.replacen(
+                    "  flag when ",
+                    &format!("  match x in exclusive_items on {on}{as_of}\n  flag when {reads}"),
+                    1,
+                )
+            }
+            _ => body,
+        })
+        .boxed()
 }
 
 // ======================================================================

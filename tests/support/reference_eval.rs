@@ -464,6 +464,11 @@ impl<'a> Engine<'a> {
     /// target table whose key equals the row's referring columns. None when
     /// a referring value is null or no row matches.
     fn follow(&self, row: RowRef<'a>, relation: &str) -> Option<RowRef<'a>> {
+        if let Some(k) = &self.rule.row_match
+            && relation == Known::relation_name(&self.rule.id, &k.var)
+        {
+            return self.row_match(k, row);
+        }
         let rel = self
             .ruleset
             .schema
@@ -1063,24 +1068,7 @@ impl<'a> Engine<'a> {
         // The knowledge rows of a `match`, in their table's key order.
         let knowledge: Vec<RowRef<'a>> = match known {
             None => Vec::new(),
-            Some(k) => {
-                let table: &'a str = self
-                    .ruleset
-                    .schema
-                    .table(&k.table)
-                    .expect("the knowledge table")
-                    .name
-                    .as_str();
-                let mut rows = self.all_rows(table);
-                let key = self.key_columns(table);
-                rows.sort_by(|a, b| {
-                    key.iter()
-                        .map(|c| order_with_nulls_last(&self.column(*a, c), &self.column(*b, c)))
-                        .find(|o| *o != Ordering::Equal)
-                        .unwrap_or(Ordering::Equal)
-                });
-                rows
-            }
+            Some(k) => self.knowledge_rows(k),
         };
         let mut flags = Vec::new();
         'rows: for row in self.rows_after_where() {
@@ -1122,6 +1110,36 @@ impl<'a> Engine<'a> {
             }
         }
         flags
+    }
+
+    /// Every row of a `match`'s table, in the table's key order.
+    fn knowledge_rows(&self, k: &Known) -> Vec<RowRef<'a>> {
+        let table: &'a str = self
+            .ruleset
+            .schema
+            .table(&k.table)
+            .expect("the knowledge table")
+            .name
+            .as_str();
+        let mut rows = self.all_rows(table);
+        let key = self.key_columns(table);
+        rows.sort_by(|a, b| {
+            key.iter()
+                .map(|c| order_with_nulls_last(&self.column(*a, c), &self.column(*b, c)))
+                .find(|o| *o != Ordering::Equal)
+                .unwrap_or(Ordering::Equal)
+        });
+        rows
+    }
+
+    /// The knowledge row of `row` in a rule that is not a pair rule: the
+    /// last in key order of those matching its values and in force.
+    fn row_match(&self, k: &Known, row: RowRef<'a>) -> Option<RowRef<'a>> {
+        let ctx = Ctx::of_row(row);
+        self.knowledge_rows(k)
+            .into_iter()
+            .rev()
+            .find(|x| self.matches(k, *x, &ctx).0)
     }
 
     /// Whether knowledge row `x` matches the pair of `ctx` as written
