@@ -488,3 +488,13 @@ fn a_match_outside_a_pair_rule_is_refused_where_it_cannot_work() {
         insta::assert_snapshot!(name, rendered, &text);
     }
 }
+
+#[test]
+fn flag_once_outside_a_group_rule_is_refused() {
+    let text = rule(
+        "  for line in claim_items\n  window by line.claim.patient_id over line.service_date last 7 days\n  flag once when count() > 2",
+    );
+    let rendered = render(&text);
+    assert!(rendered.starts_with("[E0306]"), "{rendered}");
+    insta::assert_snapshot!("flag_once_outside_a_group", rendered, &text);
+}

@@ -117,10 +117,13 @@ fn the_inventory_fixture_gives_exactly_its_expected_flags() {
     let flags = scanned("rulesets/examples/inventory", "fixtures/examples/inventory");
     let want = expected(&Path::new(ROOT).join("fixtures/examples/inventory"));
     assert_eq!(identities(&flags), want);
-    // A month over its stock names the inventory row it was compared with
-    // and the values it was found by.
+    // A month over its stock is flagged once, names the month's other
+    // lines, the inventory row it was compared with and the values it was
+    // found by.
     let over = flags.iter().find(|f| f["rule_id"] == "STOCK-01").unwrap();
     let evidence = &over["evidence"];
+    assert_eq!(evidence["rows"][0]["claim_id"], "A02");
+    assert_eq!(evidence["rows"][1]["claim_id"], "A03");
     assert_eq!(evidence["known"][0]["month"], "2024-03-01");
     assert_eq!(evidence["known"][0]["purchased_qty"], "6.00");
     assert_eq!(evidence["values"]["sum(line.quantity)"], "11.00");

@@ -406,7 +406,7 @@ fn rule_item() -> impl Strategy<Value = RuleItem> {
         (ident(), e()).prop_map(|(name, expr)| RuleItemKind::Let { name, expr }),
         e().prop_map(RuleItemKind::Eligible),
         (e(), prop::option::of(e())).prop_map(|(by, minimum)| RuleItemKind::Peers { by, minimum }),
-        e().prop_map(RuleItemKind::Flag),
+        (any::<bool>(), e()).prop_map(|(once, condition)| RuleItemKind::Flag { once, condition }),
         template().prop_map(RuleItemKind::Message),
         e().prop_map(RuleItemKind::Amount),
     ];
@@ -517,7 +517,7 @@ fn clause_rank(kind: &RuleItemKind) -> u8 {
         Let { .. } => 9,
         Eligible(_) => 10,
         Peers { .. } => 11,
-        Flag(_) => 12,
+        Flag { .. } => 12,
         Message(_) => 13,
         Amount(_) => 14,
         Test(_) => 15,

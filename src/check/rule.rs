@@ -28,6 +28,8 @@ struct Clauses<'r> {
     eligible: Option<&'r RuleItem>,
     peers: Option<&'r RuleItem>,
     flag: Option<&'r ast::Expr>,
+    /// `flag once when`: where it was written.
+    flag_once: Option<crate::syntax::Span>,
     message: Option<&'r ast::Template>,
     amount: Option<&'r ast::Expr>,
     tests: Vec<&'r ast::TestDecl>,
@@ -52,7 +54,7 @@ fn clause_name(kind: &RuleItemKind) -> &'static str {
         RuleItemKind::Let { .. } => "let",
         RuleItemKind::Eligible(_) => "eligible when",
         RuleItemKind::Peers { .. } => "peers by",
-        RuleItemKind::Flag(_) => "flag when",
+        RuleItemKind::Flag { .. } => "flag when",
         RuleItemKind::Message(_) => "message",
         RuleItemKind::Amount(_) => "amount",
         RuleItemKind::Test(_) => "test",
@@ -139,7 +141,10 @@ fn collect<'r>(decl: &'r ast::RuleDecl, diagnostics: &mut Vec<Diagnostic>) -> Cl
             RuleItemKind::Let { name, expr } => c.lets.push((name, expr)),
             RuleItemKind::Eligible(_) => c.eligible = Some(item),
             RuleItemKind::Peers { .. } => c.peers = Some(item),
-            RuleItemKind::Flag(e) => c.flag = Some(e),
+            RuleItemKind::Flag { once, condition } => {
+                c.flag = Some(condition);
+                c.flag_once = (*once).then_some(item.span);
+            }
             RuleItemKind::Message(t) => c.message = Some(t),
             RuleItemKind::Amount(e) => c.amount = Some(e),
             RuleItemKind::Test(t) => c.tests.push(t),
@@ -281,6 +286,19 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
         }
         _ => None,
     };
+    if let Some(span) = clauses.flag_once
+        && !matches!(form, Some(Form::Group { .. }) | None)
+    {
+        scope.error(
+            Diagnostic::error(
+                "E0306",
+                span,
+                "`flag once` flags a group once, and this rule has no `group by`",
+            )
+            .with_help("write `flag when` to flag each row, or group the rows first, e.g. `group by line.claim.provider_id`"),
+        );
+        ok = false;
+    }
     if clauses.eligible.is_some() || clauses.peers.is_some() {
         if !matches!(form, Some(Form::Population { .. })) {
             let item = clauses.eligible.or(clauses.peers).expect("one is present");
@@ -396,6 +414,11 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
         }
         typed
     });
+    // A group flagged once puts all its rows' money in doubt.
+    let amount = match amount {
+        None if clauses.flag_once.is_some() => group_amount(scope, decl.span),
+        given => given,
+    };
     scope.quantile_here = false;
 
     let flagged_table = match &form {
@@ -467,6 +490,7 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
         lets,
         aggregates: std::mem::take(&mut scope.aggregates),
         condition,
+        flag_once: clauses.flag_once.is_some(),
         message,
         amount,
         evidence,
@@ -482,6 +506,54 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
         follow_row_match(&mut rule, &step);
     }
     Some(rule)
+}
+
+/// `sum(line.amount)`: the flagged table's declared amount (`flags ...
+/// amount_at_stake = ...`) over the rows of the group, as an aggregate of
+/// the rule; `None` when the table declares none.
+fn group_amount(scope: &mut Scope, span: crate::syntax::Span) -> Option<TExpr> {
+    let (relations, column) = scope
+        .schema
+        .table(&scope.row.1)?
+        .flags
+        .as_ref()?
+        .amount
+        .clone()?;
+    let mut table = scope.row.1.clone();
+    let mut path = Vec::new();
+    for relation in &relations {
+        let r = scope.schema.relation(&table, relation)?;
+        path.push(Step {
+            relation: relation.clone(),
+            table: r.to_table.clone(),
+        });
+        table = r.to_table.clone();
+    }
+    let ty = Type::of_column(&scope.schema.table(&table)?.column(&column)?.ty);
+    let written: Vec<&str> = std::iter::once(scope.row.0.as_str())
+        .chain(relations.iter().map(String::as_str))
+        .chain([column.as_str()])
+        .collect();
+    let text = format!("sum({})", written.join("."));
+    let arg = TExpr::new(
+        TExprKind::Column {
+            var: Var::Row,
+            path,
+            column,
+        },
+        ty.clone(),
+        span,
+    );
+    scope.aggregates.push(crate::ir::Aggregate {
+        func: crate::ir::AggFunc::Sum,
+        arg: Some(arg),
+        text,
+    });
+    Some(TExpr::new(
+        TExprKind::Aggregate(scope.aggregates.len() - 1),
+        ty,
+        span,
+    ))
 }
 
 /// Reads the matched row of a rule that is not a pair rule through the

@@ -117,9 +117,21 @@ pub fn flag_where<'a>(
     ctx: &Ctx<'a>,
     others: impl Fn(usize) -> (Vec<u32>, usize),
 ) -> Vec<Flag> {
+    flag_where_kept(ruleset, rule, ctx, others, |_| true)
+}
+
+/// [`flag_where`], flagging only the positions (in order) that `keep`
+/// accepts of those where the condition holds.
+pub fn flag_where_kept<'a>(
+    ruleset: &Ruleset,
+    rule: &'a Rule,
+    ctx: &Ctx<'a>,
+    others: impl Fn(usize) -> (Vec<u32>, usize),
+    mut keep: impl FnMut(usize) -> bool,
+) -> Vec<Flag> {
     let condition = ctx.eval(&rule.condition);
     let positions: Vec<usize> = (0..ctx.n)
-        .filter(|i| condition.bools()[*i].is_true())
+        .filter(|i| condition.bools()[*i].is_true() && keep(*i))
         .collect();
     let (others, more): (Vec<Vec<u32>>, Vec<usize>) = positions.iter().map(|&i| others(i)).unzip();
     let n = positions.len();

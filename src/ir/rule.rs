@@ -225,6 +225,10 @@ pub struct Rule {
     pub lets: Vec<Let>,
     pub aggregates: Vec<Aggregate>,
     pub condition: TExpr,
+    /// `flag once when`: a group rule flags each group once, on its first
+    /// row (in the table's key order) where the condition holds, with the
+    /// other rows of the group in evidence.
+    pub flag_once: bool,
     pub message: Vec<MessagePart>,
     /// The money a flag puts in doubt, when the rule says (`amount`); else
     /// the flagged table's `flags` declaration says.

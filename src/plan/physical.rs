@@ -57,6 +57,9 @@ pub enum Operator {
         rule: String,
         table: String,
         keys: Vec<String>,
+        /// `flag once`: one flag per group.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        once: bool,
     },
     Window {
         rule: String,
@@ -266,7 +269,12 @@ impl Plan<'_> {
         let (rule, table, keys) = (r.id.clone(), r.table.clone(), self.keys(i));
         Some(match &r.form {
             Form::Row => return None,
-            Form::Group { .. } => Operator::Group { rule, table, keys },
+            Form::Group { .. } => Operator::Group {
+                rule,
+                table,
+                keys,
+                once: r.flag_once,
+            },
             Form::Window { .. } => Operator::Window { rule, table, keys },
             Form::Sequence { .. } => Operator::Sequence { rule, table, keys },
             Form::Pair { table: partner, .. } => Operator::Pair {
@@ -373,7 +381,18 @@ impl fmt::Display for Operator {
             Operator::RowRules { table, rules } => {
                 write!(f, "row rules over {table}: {}", rules.join(", "))
             }
-            Operator::Group { rule, table, keys } => keyed(f, "group", rule, table, keys),
+            Operator::Group {
+                rule,
+                table,
+                keys,
+                once,
+            } => {
+                keyed(f, "group", rule, table, keys)?;
+                match once {
+                    true => write!(f, ", flagged once per group"),
+                    false => Ok(()),
+                }
+            }
             Operator::Window { rule, table, keys } => keyed(f, "window", rule, table, keys),
             Operator::Sequence { rule, table, keys } => keyed(f, "sequence", rule, table, keys),
             Operator::Pair {

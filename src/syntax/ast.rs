@@ -261,7 +261,11 @@ pub enum RuleItemKind {
         by: Expr,
         minimum: Option<Expr>,
     },
-    Flag(Expr),
+    /// `flag [once] when <condition>`; `once`: a group is flagged once.
+    Flag {
+        once: bool,
+        condition: Expr,
+    },
     Message(Template),
     /// `amount <expr>`: the money a flag puts in doubt.
     Amount(Expr),

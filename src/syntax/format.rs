@@ -371,7 +371,7 @@ fn clause_rank(kind: &RuleItemKind) -> u8 {
         RuleItemKind::Let { .. } => 9,
         RuleItemKind::Eligible(_) => 10,
         RuleItemKind::Peers { .. } => 11,
-        RuleItemKind::Flag(_) => 12,
+        RuleItemKind::Flag { .. } => 12,
         RuleItemKind::Message(_) => 13,
         RuleItemKind::Amount(_) => 14,
         RuleItemKind::Test(_) => TEST_RANK,
@@ -467,7 +467,10 @@ fn write_clause(w: &mut Writer, item: &RuleItem) {
             Some(m) => format!("peers by {} minimum {}", expr(by), expr(m)),
             None => format!("peers by {}", expr(by)),
         },
-        RuleItemKind::Flag(e) => return write_condition(w, 1, "flag when", e),
+        RuleItemKind::Flag { once, condition } => {
+            let keyword = if *once { "flag once when" } else { "flag when" };
+            return write_condition(w, 1, keyword, condition);
+        }
         RuleItemKind::Message(t) => format!("message {}", template(t)),
         RuleItemKind::Amount(e) => format!("amount {}", expr(e)),
         RuleItemKind::Test(t) => return write_test(w, t, item.span),

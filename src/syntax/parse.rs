@@ -716,7 +716,17 @@ impl<'t> Builder<'t> {
                 by: self.expr(parts.next().unwrap())?,
                 minimum: parts.next().map(|p| self.expr(p)).transpose()?,
             },
-            Rule::flag_clause => RuleItemKind::Flag(self.expr(parts.next().unwrap())?),
+            Rule::flag_clause => {
+                let mut next = parts.next().unwrap();
+                let once = next.as_rule() == Rule::flag_once;
+                if once {
+                    next = parts.next().unwrap();
+                }
+                RuleItemKind::Flag {
+                    once,
+                    condition: self.expr(next)?,
+                }
+            }
             Rule::message_clause => RuleItemKind::Message(self.template(parts.next().unwrap())?),
             Rule::amount_clause => RuleItemKind::Amount(self.expr(parts.next().unwrap())?),
             Rule::test_decl => {

@@ -1459,7 +1459,17 @@ fn group_rule() -> S {
                 keys(t),
                 lets_flag_message(Scope::row(t).with_aggregates(t)),
             )
-                .prop_map(move |(w, k, rest)| format!("{}{w}  group by {k}\n{rest}", for_line(t)))
+                .prop_flat_map(move |(w, k, rest)| {
+                    // Some group rules flag each group once.
+                    any::<bool>().prop_map(move |once| {
+                        let rest = if once {
+                            rest.replacen("  flag when ", "  flag once when ", 1)
+                        } else {
+                            rest.clone()
+                        };
+                        format!("{}{w}  group by {k}\n{rest}", for_line(t))
+                    })
+                })
         })
         .boxed()
 }

@@ -928,7 +928,18 @@ impl<'a> Engine<'a> {
     /// Group rules: aggregates over the group, the condition for each row.
     fn group_form(&self, keys: &[TExpr]) -> Vec<RefFlag> {
         let mut flags = Vec::new();
-        for group in self.partition(&self.rows_after_where(), keys) {
+        for mut group in self.partition(&self.rows_after_where(), keys) {
+            // `flag once`: the first row in the table's key order that
+            // satisfies the condition stands for the group.
+            if self.rule.flag_once {
+                let key = self.key_columns(&self.rule.table);
+                group.sort_by(|a, b| {
+                    key.iter()
+                        .map(|c| order_with_nulls_last(&self.column(*a, c), &self.column(*b, c)))
+                        .find(|o| *o != Ordering::Equal)
+                        .unwrap_or(Ordering::Equal)
+                });
+            }
             let group = Rc::new(group);
             for row in group.iter() {
                 let ctx = Ctx {
@@ -938,6 +949,9 @@ impl<'a> Engine<'a> {
                 };
                 if self.holds(&self.rule.condition, &ctx) {
                     flags.push(self.flag(*row, &ctx));
+                    if self.rule.flag_once {
+                        break;
+                    }
                 }
             }
         }

@@ -4,7 +4,9 @@
 use std::ops::Range;
 
 use super::super::env::Env;
-use super::super::keyed::{KeyedContext, flag_where, others_in_range, sort_by_key, with_ranges};
+use super::super::keyed::{
+    KeyedContext, flag_where, flag_where_kept, others_in_range, sort_by_key, with_ranges,
+};
 use crate::flags::Flag;
 use crate::ir::{Rule, Ruleset, TExpr};
 
@@ -18,7 +20,19 @@ pub fn run<'a>(
     rows: &[u32],
 ) -> Vec<Flag> {
     let keyed = context(rule, keys, env, rows);
-    flag_where(ruleset, rule, &keyed.ctx, |i| others_in_range(&keyed, i))
+    let others = |i| others_in_range(&keyed, i);
+    if !rule.flag_once {
+        return flag_where(ruleset, rule, &keyed.ctx, others);
+    }
+    // `flag once`: rows are in key order within their group, so the first
+    // row of a group where the condition holds is the group's flag.
+    let mut flagged_group = None;
+    flag_where_kept(ruleset, rule, &keyed.ctx, others, |i| {
+        let group = keyed.ranges[i].start;
+        let first = flagged_group != Some(group);
+        flagged_group = Some(group);
+        first
+    })
 }
 
 /// Sorts `rows` by key, and within a group by the table's key, each row's
