@@ -405,7 +405,8 @@ fn rule_item() -> impl Strategy<Value = RuleItem> {
         (ident(), e()).prop_map(|(var, expr)| RuleItemKind::Per { var, expr }),
         (ident(), e()).prop_map(|(name, expr)| RuleItemKind::Let { name, expr }),
         e().prop_map(RuleItemKind::Eligible),
-        (e(), prop::option::of(e())).prop_map(|(by, minimum)| RuleItemKind::Peers { by, minimum }),
+        (prop::collection::vec(e(), 1..3), prop::option::of(e()))
+            .prop_map(|(by, minimum)| RuleItemKind::Peers { by, minimum }),
         (any::<bool>(), e()).prop_map(|(once, condition)| RuleItemKind::Flag { once, condition }),
         template().prop_map(RuleItemKind::Message),
         e().prop_map(RuleItemKind::Amount),

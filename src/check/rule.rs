@@ -361,7 +361,7 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
             let saved = scope.aggregates_here;
             scope.aggregates_here =
                 Aggregates::Forbidden("peers are grouped by the entity's own columns");
-            *peers_by = scope.expr(by);
+            *peers_by = by.iter().map(|b| scope.expr(b)).collect();
             scope.aggregates_here = saved;
             if let Some(m) = minimum {
                 let typed = scope.expr(m);
@@ -758,11 +758,7 @@ fn check_form(clauses: &Clauses, scope: &mut Scope) -> (Option<Form>, Aggregates
                 entity,
                 entity_table,
                 eligible: None,
-                peers_by: TExpr::new(
-                    TExprKind::Const(crate::ir::Value::Null),
-                    Type::Unknown,
-                    item.span,
-                ),
+                peers_by: Vec::new(),
                 min_peers: None,
             }
         }

@@ -114,7 +114,8 @@ pub enum Form {
         entity: TExpr,
         entity_table: String,
         eligible: Option<TExpr>,
-        peers_by: TExpr,
+        /// Entities with equal values of all of these are peers.
+        peers_by: Vec<TExpr>,
         min_peers: Option<TExpr>,
     },
 }
@@ -294,7 +295,7 @@ impl Rule {
             } => {
                 out.push(entity);
                 out.extend(eligible.iter());
-                out.push(peers_by);
+                out.extend(peers_by);
                 out.extend(min_peers.iter());
             }
         }

@@ -257,8 +257,9 @@ pub enum RuleItemKind {
         expr: Expr,
     },
     Eligible(Expr),
+    /// `peers by a, b minimum n`: entities with equal values are peers.
     Peers {
-        by: Expr,
+        by: Vec<Expr>,
         minimum: Option<Expr>,
     },
     /// `flag [once] when <condition>`; `once`: a group is flagged once.

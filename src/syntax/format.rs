@@ -464,8 +464,8 @@ fn write_clause(w: &mut Writer, item: &RuleItem) {
         RuleItemKind::Let { name, expr: e } => format!("let {} = {}", name.name, expr(e)),
         RuleItemKind::Eligible(e) => return write_condition(w, 1, "eligible when", e),
         RuleItemKind::Peers { by, minimum } => match minimum {
-            Some(m) => format!("peers by {} minimum {}", expr(by), expr(m)),
-            None => format!("peers by {}", expr(by)),
+            Some(m) => format!("peers by {} minimum {}", expr_list(by), expr(m)),
+            None => format!("peers by {}", expr_list(by)),
         },
         RuleItemKind::Flag { once, condition } => {
             let keyword = if *once { "flag once when" } else { "flag when" };

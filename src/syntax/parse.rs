@@ -713,7 +713,7 @@ impl<'t> Builder<'t> {
             },
             Rule::eligible_clause => RuleItemKind::Eligible(self.expr(parts.next().unwrap())?),
             Rule::peers_clause => RuleItemKind::Peers {
-                by: self.expr(parts.next().unwrap())?,
+                by: self.expr_list(parts.next().unwrap())?,
                 minimum: parts.next().map(|p| self.expr(p)).transpose()?,
             },
             Rule::flag_clause => {

@@ -1687,7 +1687,9 @@ fn population_rule() -> S {
                 cond(&row, 0),
                 prop::option::weighted(0.5, num(&row, 0)),
             );
-            (where_clause(t), stats, select_str(peers)).prop_flat_map(
+            // One peer key, or two.
+            let peers = prop::sample::subsequence(peers, 1..=2).prop_map(|p| p.join(", "));
+            (where_clause(t), stats, peers).prop_flat_map(
                 move |(w, (h, s), peers_by)| {
                     let mut scope = Scope {
                         vars: vec![(evar.to_string(), et)],

@@ -1205,7 +1205,7 @@ impl<'a> Engine<'a> {
         entity: &TExpr,
         entity_table: &str,
         eligible: Option<&TExpr>,
-        peers_by: &TExpr,
+        peers_by: &[TExpr],
         min_peers: Option<&TExpr>,
     ) -> Vec<RefFlag> {
         // 1. Gather the rows (after `where`) by entity; rows without one are left out.
@@ -1222,7 +1222,7 @@ impl<'a> Engine<'a> {
             ..Ctx::default()
         };
         // 2–4. The eligible entities, grouped by their (non-null) peer value.
-        let mut groups: BTreeMap<Key, Vec<EntityRows<'a>>> = BTreeMap::new();
+        let mut groups: BTreeMap<Vec<Key>, Vec<EntityRows<'a>>> = BTreeMap::new();
         for (e, rows) in by_entity {
             let er = EntityRows {
                 entity: e,
@@ -1232,11 +1232,15 @@ impl<'a> Engine<'a> {
             if eligible.is_some_and(|cond| !self.holds(cond, &ctx)) {
                 continue;
             }
-            let peer_value = self.eval(peers_by, &ctx);
-            if peer_value.is_null() {
+            // reading: peers have equal values of every key, none of them null.
+            let values: Vec<Value> = peers_by.iter().map(|p| self.eval(p, &ctx)).collect();
+            if values.iter().any(Value::is_null) {
                 continue;
             }
-            groups.entry(key_of(&peer_value)).or_default().push(er);
+            groups
+                .entry(values.iter().map(key_of).collect())
+                .or_default()
+                .push(er);
         }
         // reading: `minimum` is a constant, evaluated with no row; a group is
         // usable when its size >= minimum is true (a null minimum: never).

@@ -23,7 +23,7 @@ pub struct Population<'a> {
     pub entity: &'a TExpr,
     pub entity_table: &'a str,
     pub eligible: Option<&'a TExpr>,
-    pub peers_by: &'a TExpr,
+    pub peers_by: &'a [TExpr],
     pub min_peers: Option<&'a TExpr>,
 }
 
@@ -253,19 +253,19 @@ pub fn entity_context<'a>(
         Some(e) => ctx.eval(e).bools().iter().map(|t| t.is_true()).collect(),
         None => vec![true; n],
     };
-    let peer_values = ctx.eval(peers_by);
+    let peer_values: Vec<Col<'a>> = peers_by.iter().map(|p| ctx.eval(p)).collect();
     // Constants (parameters) are read once, on a context of one row.
     let constant = Ctx::new(env, table, vec![None]);
     let minimum = min_peers.and_then(|m| match constant.eval(m).get(0) {
         Scalar::Int(i) => Some(i.max(0) as usize),
         _ => None,
     });
-    // Peer groups: eligible entities with the same non-null peer value.
-    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    // Peer groups: eligible entities with the same peer values, none null.
+    let mut groups: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
     for (i, eligible) in is_eligible.iter().enumerate() {
-        let value = peer_values.get(i);
-        if *eligible && !value.is_null() {
-            groups.entry(value.key_text()).or_default().push(i);
+        if *eligible && peer_values.iter().all(|v| !v.is_null(i)) {
+            let key = peer_values.iter().map(|v| v.get(i).key_text()).collect();
+            groups.entry(key).or_default().push(i);
         }
     }
     let mut group_of: Vec<Option<usize>> = vec![None; n];
