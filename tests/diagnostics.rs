@@ -498,3 +498,30 @@ fn flag_once_outside_a_group_rule_is_refused() {
     assert!(rendered.starts_with("[E0306]"), "{rendered}");
     insta::assert_snapshot!("flag_once_outside_a_group", rendered, &text);
 }
+
+#[test]
+fn lag_and_rank_are_refused_where_they_cannot_work() {
+    let cases = [
+        (
+            "lag_outside_a_sequence",
+            "  for c in claims\n  group by c.patient_id\n  flag when lag(c.admit_date, 2) is null",
+        ),
+        (
+            "lag_of_no_whole_number",
+            "  for c in claims\n  sequence by c.patient_id order by c.admit_date\n  flag when lag(c.admit_date, 0) is null",
+        ),
+        (
+            "lag_of_prev",
+            "  for c in claims\n  sequence by c.patient_id order by c.admit_date\n  flag when lag(prev.admit_date, 1) is null",
+        ),
+    ];
+    for (name, body) in cases {
+        let text = rule(body);
+        let rendered = render(&text);
+        assert!(
+            rendered.starts_with("[E0208]") || rendered.starts_with("[E0202]"),
+            "{name}: {rendered}"
+        );
+        insta::assert_snapshot!(name, rendered, &text);
+    }
+}

@@ -22,7 +22,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("E0205", "aggregate inside an aggregate"),
     ("E0206", "invalid regular expression"),
     ("E0207", "`quantile` outside a population rule's condition"),
-    ("E0208", "`prev` outside a sequence rule"),
+    ("E0208", "`prev`, `lag` or `rank` outside a sequence rule"),
     (
         "E0209",
         "a row's value outside an aggregate in a population rule",

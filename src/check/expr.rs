@@ -842,6 +842,12 @@ impl Scope<'_> {
         if name.name == "quantile" {
             return self.quantile(args, whole);
         }
+        if name.name == "lag" {
+            return self.lag(name, args, whole);
+        }
+        if name.name == "rank" {
+            return self.rank(name, args, whole);
+        }
         let Some(func) = Func::ALL.into_iter().find(|f| f.name() == name.name) else {
             let known: Vec<&str> = Func::ALL
                 .iter()
@@ -849,6 +855,7 @@ impl Scope<'_> {
                 .chain([
                     "count", "sum", "min", "max", "any", "all", "date", "quantile",
                 ])
+                .chain(super::sequence::SEQUENCE_FUNCTIONS)
                 .collect();
             let mut d = Diagnostic::error(
                 "E0104",

@@ -15,6 +15,7 @@ mod lints;
 mod rule;
 mod schema;
 mod scope;
+mod sequence;
 pub mod shipped;
 mod tests;
 

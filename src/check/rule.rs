@@ -842,6 +842,8 @@ fn evidence(condition: &TExpr, scope: &Scope) -> Vec<(String, TExpr)> {
                 | TExprKind::Param(_)
                 | TExprKind::MapParam { .. }
                 | TExprKind::Quantile { .. }
+                | TExprKind::Lag { .. }
+                | TExprKind::Rank
         );
         if leaf {
             let label = scope.text(e.span);

@@ -28,6 +28,11 @@ pub struct Ctx<'a> {
     /// Rows of a knowledge table a pair matched (`match x in ...`).
     pub known: Option<(&'a str, Vec<Option<u32>>)>,
     pub prev: Option<Vec<Option<u32>>>,
+    /// A sequence rule's `lag(value, n)`: for each `n`, the row `n` before
+    /// each row of its key.
+    pub lags: Vec<(u32, Vec<Option<u32>>)>,
+    /// A sequence rule's `rank()` of each row.
+    pub ranks: Option<Vec<Option<i64>>>,
     pub entity: Option<(&'a str, Vec<Option<u32>>)>,
     /// Elements bound by enclosing `any`/`all`, innermost last.
     pub items: Vec<Col<'a>>,
@@ -54,6 +59,8 @@ impl<'a> Ctx<'a> {
             partner: None,
             known: None,
             prev: None,
+            lags: Vec::new(),
+            ranks: None,
             entity: None,
             items: Vec::new(),
             lets: Vec::new(),
@@ -87,6 +94,8 @@ impl<'a> Ctx<'a> {
             partner: None,
             known: None,
             prev: None,
+            lags: Vec::new(),
+            ranks: None,
             entity: None,
             items: Vec::new(),
             lets: Vec::new(),
@@ -110,6 +119,11 @@ impl<'a> Ctx<'a> {
             partner: self.partner.as_ref().map(|(t, v)| (*t, pick(v))),
             known: self.known.as_ref().map(|(t, v)| (*t, pick(v))),
             prev: self.prev.as_ref().map(|v| pick(v)),
+            lags: self.lags.iter().map(|(n, v)| (*n, pick(v))).collect(),
+            ranks: self
+                .ranks
+                .as_ref()
+                .map(|v| parents.iter().map(|p| v[*p as usize]).collect()),
             entity: self.entity.as_ref().map(|(t, v)| (*t, pick(v))),
             items: self.items.iter().map(take).collect(),
             lets: self.lets.iter().map(take).collect(),
@@ -248,6 +262,17 @@ impl<'a> Ctx<'a> {
             TExprKind::Column { var, path, column } => self.column(*var, path, column),
             TExprKind::Related { var, path } => Col::Row(self.navigate(*var, path).1),
             TExprKind::Item(depth) => self.items[*depth as usize].clone(),
+            TExprKind::Lag { value, rows } => {
+                let (_, before) = self
+                    .lags
+                    .iter()
+                    .find(|(n, _)| n == rows)
+                    .expect("sequence rules find the rows each `lag` reads");
+                Ctx::new(self.env, self.row.0, before.clone()).eval(value)
+            }
+            TExprKind::Rank => {
+                Col::Int(self.ranks.clone().expect("sequence rules rank their rows"))
+            }
             TExprKind::Param(name) => match self.env.params.get(name.as_str()) {
                 Some(ParamValue::Scalar(v)) => self.constant(scalar_of(v), &like_type(e)),
                 _ => like_type(e).nulls(n),

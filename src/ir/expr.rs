@@ -264,6 +264,14 @@ pub enum TExprKind {
         func: Func,
         args: Vec<TExpr>,
     },
+    /// `lag(value, n)` in a sequence rule: `value` (read from the rule's
+    /// row) on the row `n` before this one of its key; null when there is none.
+    Lag {
+        value: Box<TExpr>,
+        rows: u32,
+    },
+    /// `rank()` in a sequence rule: this row's place in its key, from 1.
+    Rank,
     /// `any(x in list: body)`; a null list has no elements.
     Quantifier {
         all: bool,
@@ -295,13 +303,14 @@ impl TExpr {
             | Item(_)
             | Param(_)
             | Let(_)
-            | Aggregate(_) => {
+            | Aggregate(_)
+            | Rank => {
                 vec![]
             }
             InSet { expr, .. } => vec![expr],
             MapParam { key, .. } => vec![key],
             Quantile { p, .. } => vec![p],
-            Not(e) | Neg(e) | IsNull(e) => vec![e],
+            Not(e) | Neg(e) | IsNull(e) | Lag { value: e, .. } => vec![e],
             And(a, b) | Or(a, b) | StartsWith(a, b) => vec![a, b],
             Compare { left, right, .. } | Arith { left, right, .. } => vec![left, right],
             Matches { text, .. } => vec![text],
@@ -323,13 +332,14 @@ impl TExpr {
             | Item(_)
             | Param(_)
             | Let(_)
-            | Aggregate(_) => {
+            | Aggregate(_)
+            | Rank => {
                 vec![]
             }
             InSet { expr, .. } => vec![expr],
             MapParam { key, .. } => vec![key],
             Quantile { p, .. } => vec![p],
-            Not(e) | Neg(e) | IsNull(e) => vec![e],
+            Not(e) | Neg(e) | IsNull(e) | Lag { value: e, .. } => vec![e],
             And(a, b) | Or(a, b) | StartsWith(a, b) => vec![a, b],
             Compare { left, right, .. } | Arith { left, right, .. } => vec![left, right],
             Matches { text, .. } => vec![text],

@@ -1524,11 +1524,50 @@ fn sequence_rule() -> S {
                 order(t),
                 lets_flag_message(Scope::row(t).with_var("prev", t)),
             )
-                .prop_map(move |(w, k, o, rest)| {
-                    format!("{}{w}  sequence by {k} order by {o}\n{rest}", for_line(t))
+                .prop_flat_map(move |(w, k, o, rest)| {
+                    // `prev.x` is `lag(<row>.x, 1)`: some rules look further
+                    // back instead, and some read `rank()`.
+                    (0..4u32, any::<bool>()).prop_map(move |(back, ranked)| {
+                        let mut rest = rest.clone();
+                        if back > 0 {
+                            rest = lagged(&rest, t.var(), back);
+                        }
+                        if ranked {
+                            rest = rest.replacen("  flag when ", "  flag when rank() > 1 and ", 1);
+                        }
+                        format!("{}{w}  sequence by {k} order by {o}\n{rest}", for_line(t))
+                    })
                 })
         })
         .boxed()
+}
+
+/// `text` with each `prev.path` read as `lag(var.path, back)`.
+fn lagged(text: &str, var: &str, back: u32) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("prev.") {
+        // Only a whole name: not the end of another word.
+        let whole = rest[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '.'));
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "prev.".len()..];
+        let end = after
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(after.len());
+        let path = &after[..end];
+        if whole && !path.is_empty() {
+            out.push_str(&format!("lag({var}.{path}, {back})"));
+        } else {
+            out.push_str("prev.");
+            out.push_str(path);
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A pair rule's tables and the equalities `on` may use:

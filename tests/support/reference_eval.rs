@@ -408,6 +408,9 @@ struct Ctx<'a> {
     /// `Var::Prev`: the previous row of a sequence (none for the first row,
     /// so every column of `prev` is null there).
     prev: Option<RowRef<'a>>,
+    /// A sequence rule's rows of this key in order, and this row's place
+    /// among them (for `lag` and `rank`).
+    sequence: Option<(Rc<Vec<RowRef<'a>>>, usize)>,
     /// `Var::Entity`: the entity of a population rule.
     entity: Option<RowRef<'a>>,
     /// `Var::Known`: the knowledge row a pair matched.
@@ -561,6 +564,20 @@ impl<'a> Engine<'a> {
                 None => Value::Null,
             },
             K::Item(depth) => ctx.items[*depth as usize].clone(),
+            // reading: `lag(v, n)` is v read on the row n places before this
+            // one in the key's order, null before the key's n-th row;
+            // `rank()` is the place, from 1.
+            K::Lag { value, rows } => {
+                let (rows_of_key, place) = ctx.sequence.as_ref().expect("a sequence rule");
+                match place.checked_sub(*rows as usize) {
+                    Some(earlier) => self.eval(value, &Ctx::of_row(rows_of_key[earlier])),
+                    None => Value::Null,
+                }
+            }
+            K::Rank => {
+                let (_, place) = ctx.sequence.as_ref().expect("a sequence rule");
+                Value::Int(*place as i64 + 1)
+            }
             K::Param(name) => match self.param(name) {
                 ParamValue::Scalar(value) => value.clone(),
                 ParamValue::Map(_) => panic!("map parameter `{name}` used without a key"),
@@ -1026,10 +1043,12 @@ impl<'a> Engine<'a> {
         let mut flags = Vec::new();
         for mut group in self.partition(&self.rows_after_where(), keys) {
             self.sort_rows(&mut group, order);
+            let group = Rc::new(group);
             for (i, row) in group.iter().enumerate() {
                 let ctx = Ctx {
                     row: Some(*row),
                     prev: i.checked_sub(1).map(|p| group[p]),
+                    sequence: Some((group.clone(), i)),
                     ..Ctx::default()
                 };
                 if self.holds(&self.rule.condition, &ctx) {
