@@ -378,6 +378,8 @@ fn rule_item() -> impl Strategy<Value = RuleItem> {
     let window_range = prop_oneof![
         (e(), e()).prop_map(|(over, length)| WindowRange::Last { over, length }),
         exprs().prop_map(|order| WindowRange::Running { order }),
+        (e(), e()).prop_map(|(over, length)| WindowRange::LastMonths { over, length }),
+        (exprs(), e()).prop_map(|(order, length)| WindowRange::LastRows { order, length }),
     ];
     let body = prop_oneof![
         (ident(), ident()).prop_map(|(var, table)| RuleItemKind::For { var, table }),

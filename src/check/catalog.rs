@@ -75,6 +75,24 @@ fn form_text(rule: &Rule, sources: &Sources) -> String {
         ),
         Form::Window {
             keys: k,
+            range: WindowRange::LastMonths { over, months },
+        } => format!(
+            "for each row, the rows of the same `{}` whose `{}` lies in the last `{}` calendar months",
+            keys(k),
+            source(sources, over.span),
+            source(sources, months.span)
+        ),
+        Form::Window {
+            keys: k,
+            range: WindowRange::LastRows { order, rows },
+        } => format!(
+            "for each row, it and the `{}` rows before it of the same `{}` in order of `{}`",
+            source(sources, rows.span),
+            keys(k),
+            keys(order)
+        ),
+        Form::Window {
+            keys: k,
             range: WindowRange::Running { order },
         } => {
             format!(

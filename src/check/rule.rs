@@ -639,16 +639,43 @@ fn check_form(clauses: &Clauses, scope: &mut Scope) -> (Option<Form>, Aggregates
         },
         RuleItemKind::Window { keys: k, range } => {
             let keys = keys(scope, k);
-            let range = match range {
-                ast::WindowRange::Last { over, length } => {
-                    let over_typed = scope.expr(over);
-                    if !matches!(over_typed.ty, Type::Date | Type::Unknown) {
-                        scope.error(Diagnostic::error(
+            let over_date = |scope: &mut Scope, over: &ast::Expr| {
+                let over_typed = scope.expr(over);
+                if !matches!(over_typed.ty, Type::Date | Type::Unknown) {
+                    scope.error(Diagnostic::error(
+                        "E0201",
+                        over.span,
+                        format!("a window runs `over` a date, but this is {}", over_typed.ty),
+                    ));
+                }
+                over_typed
+            };
+            // `last N months` and `last N rows` count whole months or rows.
+            let count = |scope: &mut Scope, length: &ast::Expr, unit: &str| {
+                let typed = scope.expr(length);
+                if !matches!(typed.ty, Type::Int | Type::Unknown) {
+                    scope.error(
+                        Diagnostic::error(
                             "E0201",
-                            over.span,
-                            format!("a window runs `over` a date, but this is {}", over_typed.ty),
-                        ));
-                    }
+                            length.span,
+                            format!("`last` takes a number of {unit}, but this is {}", typed.ty),
+                        )
+                        .with_help(format!("write a whole number: `last 3 {unit}`")),
+                    );
+                }
+                typed
+            };
+            let range = match range {
+                ast::WindowRange::LastMonths { over, length } => WindowRange::LastMonths {
+                    over: over_date(scope, over),
+                    months: count(scope, length, "months"),
+                },
+                ast::WindowRange::LastRows { order: o, length } => WindowRange::LastRows {
+                    order: order(scope, o),
+                    rows: count(scope, length, "rows"),
+                },
+                ast::WindowRange::Last { over, length } => {
+                    let over_typed = over_date(scope, over);
                     let days = scope.expr(length);
                     if !matches!(days.ty, Type::Days | Type::Unknown) {
                         scope.error(

@@ -79,6 +79,11 @@ pub enum WindowRange {
     Last { over: TExpr, days: TExpr },
     /// Rows of the key up to and including this one, in `order`.
     Running { order: Vec<TExpr> },
+    /// Rows of the key whose `over` date lies from the first day of the
+    /// calendar month `months − 1` months before this row's, to this row's date.
+    LastMonths { over: TExpr, months: TExpr },
+    /// This row and the `rows − 1` rows of the key before it, in `order`.
+    LastRows { order: Vec<TExpr>, rows: TExpr },
 }
 
 /// How a rule looks at rows besides the one it flags.
@@ -265,6 +270,11 @@ impl Rule {
                 match range {
                     WindowRange::Last { over, days } => out.extend([over, days]),
                     WindowRange::Running { order } => out.extend(order),
+                    WindowRange::LastMonths { over, months } => out.extend([over, months]),
+                    WindowRange::LastRows { order, rows } => {
+                        out.extend(order);
+                        out.push(rows);
+                    }
                 }
             }
             Form::Sequence { keys, order } => {

@@ -245,7 +245,24 @@ impl RuleView<'_> {
                             ),
                         }
                     }
-                    WindowRange::Running { .. } => (keyed, why, scoped),
+                    // At most N calendar months before the claim's day: 31 days each.
+                    WindowRange::LastMonths { over, months } => {
+                        match (self.claim_date(over, Var::Row), self.days(months)) {
+                            (Some(_), Some(n)) => (
+                                Need::Days(31 * n.max(1)),
+                                format!("a window over the last {n} calendar months"),
+                                scoped,
+                            ),
+                            _ => (
+                                Need::All("a window over something not a claim date".into()),
+                                "a window over something not a claim date".into(),
+                                scoped,
+                            ),
+                        }
+                    }
+                    WindowRange::Running { .. } | WindowRange::LastRows { .. } => {
+                        (keyed, why, scoped)
+                    }
                 }
             }
             Form::Sequence { keys, order } => {
@@ -259,6 +276,17 @@ impl RuleView<'_> {
                 };
                 if !orders.contains(&first) {
                     orders.push(first);
+                }
+                // `lag` and `rank` read further back than `prev`'s dates bound.
+                let reads_back = rule.exprs().iter().any(|e| {
+                    let mut found = false;
+                    e.walk(&mut |x| {
+                        found |= matches!(x.kind, TExprKind::Lag { .. } | TExprKind::Rank);
+                    });
+                    found
+                });
+                if reads_back {
+                    return (keyed, why, scoped);
                 }
                 match (&keyed, self.bound(&rule.condition, Var::Prev)) {
                     (Need::Days(0), _) => (keyed, why, scoped),

@@ -207,6 +207,11 @@ pub enum WindowRange {
     Last { over: Expr, length: Expr },
     /// `order by ... running`: rows up to and including this one in that order.
     Running { order: Vec<Expr> },
+    /// `over DATE last N months`: rows whose DATE lies from the first day of
+    /// the calendar month N − 1 months before this row's to this row's DATE.
+    LastMonths { over: Expr, length: Expr },
+    /// `order by ... last N rows`: this row and the N − 1 before it in that order.
+    LastRows { order: Vec<Expr>, length: Expr },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

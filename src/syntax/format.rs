@@ -487,6 +487,20 @@ fn window(keys: &[Expr], range: &WindowRange) -> String {
         WindowRange::Running { order } => {
             format!("window by {keys} order by {} running", expr_list(order))
         }
+        WindowRange::LastMonths { over, length } => {
+            format!(
+                "window by {keys} over {} last {} months",
+                expr(over),
+                expr(length)
+            )
+        }
+        WindowRange::LastRows { order, length } => {
+            format!(
+                "window by {keys} order by {} last {} rows",
+                expr_list(order),
+                expr(length)
+            )
+        }
     }
 }
 

@@ -267,7 +267,9 @@ fn describe(rule: &Rule) -> Option<&'static str> {
         Rule::kw_on => "`on`",
         Rule::kw_with => "`with`",
         Rule::kw_null => "`null`",
-        Rule::window_last | Rule::window_running => "`over ... last ...` or `order by ... running`",
+        Rule::window_last | Rule::window_months | Rule::window_rows | Rule::window_running => {
+            "`over ... last ...` or `order by ... running` or `order by ... last N rows`"
+        }
         Rule::kw_order => "`order by`",
         Rule::kw_last => "`last`",
         Rule::given => "`given TABLE` and its rows",
@@ -651,6 +653,20 @@ impl<'t> Builder<'t> {
                         let mut r = inner(range_pair);
                         WindowRange::Last {
                             over: self.expr(r.next().unwrap())?,
+                            length: self.expr(r.next().unwrap())?,
+                        }
+                    }
+                    Rule::window_months => {
+                        let mut r = inner(range_pair);
+                        WindowRange::LastMonths {
+                            over: self.expr(r.next().unwrap())?,
+                            length: self.expr(r.next().unwrap())?,
+                        }
+                    }
+                    Rule::window_rows => {
+                        let mut r = inner(range_pair);
+                        WindowRange::LastRows {
+                            order: self.expr_list(r.next().unwrap())?,
                             length: self.expr(r.next().unwrap())?,
                         }
                     }

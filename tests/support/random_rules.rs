@@ -1482,7 +1482,15 @@ fn window_last_rule() -> S {
                 keys(t),
                 select_str(over_menu(t)),
                 select_str(plain(&[
-                    "1 day", "2 days", "7 days", "29 days", "30 days", "win",
+                    "1 day",
+                    "2 days",
+                    "7 days",
+                    "29 days",
+                    "30 days",
+                    "win",
+                    "1 month",
+                    "2 months",
+                    "lim months",
                 ])),
                 lets_flag_message(Scope::row(t).with_aggregates(t)),
             )
@@ -1503,11 +1511,13 @@ fn window_running_rule() -> S {
                 where_clause(t),
                 keys(t),
                 order(t),
+                // Every row up to this one, or the last few.
+                prop::sample::select(vec!["running", "last 1 row", "last 2 rows", "last 3 rows"]),
                 lets_flag_message(Scope::row(t).with_aggregates(t)),
             )
-                .prop_map(move |(w, k, o, rest)| {
+                .prop_map(move |(w, k, o, range, rest)| {
                     format!(
-                        "{}{w}  window by {k} order by {o} running\n{rest}",
+                        "{}{w}  window by {k} order by {o} {range}\n{rest}",
                         for_line(t)
                     )
                 })

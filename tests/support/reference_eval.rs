@@ -128,6 +128,14 @@ pub fn evaluate_rule(
             keys,
             range: WindowRange::Running { order },
         } => engine.window_running_form(keys, order),
+        Form::Window {
+            keys,
+            range: WindowRange::LastMonths { over, months },
+        } => engine.window_months_form(keys, over, months),
+        Form::Window {
+            keys,
+            range: WindowRange::LastRows { order, rows },
+        } => engine.window_rows_form(keys, order, rows),
         Form::Sequence { keys, order } => engine.sequence_form(keys, order),
         Form::Pair {
             table,
@@ -1004,6 +1012,89 @@ impl<'a> Engine<'a> {
                         .filter(|other| date(*other).is_some_and(|d2| d - (n - 1) <= d2 && d2 <= d))
                         .collect(),
                     _ => Vec::new(),
+                };
+                let ctx = Ctx {
+                    row: Some(*row),
+                    aggregate_rows: Some(Rc::new(window)),
+                    ..Ctx::default()
+                };
+                if self.holds(&self.rule.condition, &ctx) {
+                    flags.push(self.flag(*row, &ctx));
+                }
+            }
+        }
+        flags
+    }
+
+    /// `window by keys over date last N months`: for each row, the rows of
+    /// its key whose date lies from the first day of the calendar month
+    /// N − 1 months before its own to its date.
+    fn window_months_form(&self, keys: &[TExpr], over: &TExpr, months: &TExpr) -> Vec<RefFlag> {
+        // reading: as `last N days`, with a constant N; N below 1 or null
+        // makes every window empty.
+        let length = match self.eval(months, &Ctx::default()) {
+            Value::Int(n) if n >= 1 => Some(n),
+            Value::Int(_) | Value::Null => None,
+            other => panic!("a window length of {other:?}"),
+        };
+        let date = |row: RowRef<'a>| match self.eval(over, &Ctx::of_row(row)) {
+            Value::Date(d) => chrono::NaiveDate::from_num_days_from_ce_opt(d + 719_163),
+            Value::Null => None,
+            other => panic!("a window over {other:?}"),
+        };
+        // The first day of the month n − 1 months before d's, counted by
+        // hand: months since year 0.
+        let first_day = |d: chrono::NaiveDate, n: i64| {
+            use chrono::Datelike;
+            let month = d.year() as i64 * 12 + d.month0() as i64 - (n - 1);
+            chrono::NaiveDate::from_ymd_opt(
+                month.div_euclid(12) as i32,
+                month.rem_euclid(12) as u32 + 1,
+                1,
+            )
+        };
+        let mut flags = Vec::new();
+        for group in self.partition(&self.rows_after_where(), keys) {
+            for row in &group {
+                let window: Vec<RowRef<'a>> = match (date(*row), length) {
+                    (Some(d), Some(n)) => {
+                        let first = first_day(d, n).expect("a date in range");
+                        group
+                            .iter()
+                            .copied()
+                            .filter(|other| date(*other).is_some_and(|d2| first <= d2 && d2 <= d))
+                            .collect()
+                    }
+                    _ => Vec::new(),
+                };
+                let ctx = Ctx {
+                    row: Some(*row),
+                    aggregate_rows: Some(Rc::new(window)),
+                    ..Ctx::default()
+                };
+                if self.holds(&self.rule.condition, &ctx) {
+                    flags.push(self.flag(*row, &ctx));
+                }
+            }
+        }
+        flags
+    }
+
+    /// `window by keys order by ... last N rows`: for each row, it and the
+    /// N − 1 rows of its key before it in that order.
+    fn window_rows_form(&self, keys: &[TExpr], order: &[TExpr], rows: &TExpr) -> Vec<RefFlag> {
+        let length = match self.eval(rows, &Ctx::default()) {
+            Value::Int(n) if n >= 1 => Some(n as usize),
+            Value::Int(_) | Value::Null => None,
+            other => panic!("a window length of {other:?}"),
+        };
+        let mut flags = Vec::new();
+        for mut group in self.partition(&self.rows_after_where(), keys) {
+            self.sort_rows(&mut group, order);
+            for (i, row) in group.iter().enumerate() {
+                let window = match length {
+                    Some(n) => group[(i + 1).saturating_sub(n)..=i].to_vec(),
+                    None => Vec::new(),
                 };
                 let ctx = Ctx {
                     row: Some(*row),

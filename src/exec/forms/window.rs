@@ -8,6 +8,7 @@ use super::super::col::{Col, Scalar};
 use super::super::env::Env;
 use super::super::keyed::{KeyedContext, flag_where, others_in_range, sort_by_key, with_ranges};
 use crate::flags::Flag;
+use crate::ir::text::{date_to_days, days_to_date};
 use crate::ir::{Rule, Ruleset, TExpr, WindowRange};
 
 /// Runs a window rule over `rows` (row numbers of the rule's table that
@@ -34,8 +35,10 @@ pub fn context<'a>(
     rows: &[u32],
 ) -> KeyedContext<'a> {
     let order: Vec<&TExpr> = match range {
-        WindowRange::Last { over, .. } => vec![over],
-        WindowRange::Running { order } => order.iter().collect(),
+        WindowRange::Last { over, .. } | WindowRange::LastMonths { over, .. } => vec![over],
+        WindowRange::Running { order } | WindowRange::LastRows { order, .. } => {
+            order.iter().collect()
+        }
     };
     let sorted = sort_by_key(rule, env, rows, keys, &order);
     let ctx = sorted.ctx;
@@ -43,9 +46,24 @@ pub fn context<'a>(
         WindowRange::Last { over, days } => {
             let dates = ctx.eval(over);
             let lengths = ctx.eval(days);
-            last_days_ranges(&sorted.groups, &dates, &lengths, ctx.n)
+            dated_ranges(&sorted.groups, &dates, ctx.n, |i, d| match lengths.get(i) {
+                Scalar::Int(days) => Some(d as i64 - (days - 1)),
+                _ => None,
+            })
+        }
+        WindowRange::LastMonths { over, months } => {
+            let dates = ctx.eval(over);
+            let lengths = ctx.eval(months);
+            dated_ranges(&sorted.groups, &dates, ctx.n, |i, d| match lengths.get(i) {
+                Scalar::Int(months) => first_day_of_months(d, months),
+                _ => None,
+            })
         }
         WindowRange::Running { .. } => running_ranges(&sorted.groups, ctx.n),
+        WindowRange::LastRows { rows, .. } => {
+            let lengths = ctx.eval(rows);
+            last_rows_ranges(&sorted.groups, &lengths, ctx.n)
+        }
     };
     with_ranges(rule, ctx, ranges, sorted.sorted_rows)
 }
@@ -61,22 +79,55 @@ fn running_ranges(groups: &[Range<usize>], n: usize) -> Vec<Range<usize>> {
     out
 }
 
-/// For each position, the positions of its group whose date lies in the
-/// `days` days ending on its date. Positions are sorted by date within
-/// each group, nulls last; a row without a date has an empty window.
-fn last_days_ranges(
+/// For each position, itself and the `rows − 1` positions of its group
+/// before it (none for a null or non-positive count).
+fn last_rows_ranges(groups: &[Range<usize>], lengths: &Col<'_>, n: usize) -> Vec<Range<usize>> {
+    let mut out = vec![0..0; n];
+    for g in groups {
+        for i in g.clone() {
+            if let Scalar::Int(rows) = lengths.get(i)
+                && rows >= 1
+            {
+                let back = usize::try_from(rows - 1).unwrap_or(usize::MAX);
+                out[i] = g.start.max(i.saturating_sub(back))..i + 1;
+            }
+        }
+    }
+    out
+}
+
+/// The first day of the calendar month `months − 1` months before the
+/// month of day `d` (`None` when out of the calendar's range; a count below
+/// 1 gives a day after `d`, so an empty window).
+fn first_day_of_months(d: i32, months: i64) -> Option<i64> {
+    use chrono::Datelike;
+    if months < 1 {
+        return Some(d as i64 + 1);
+    }
+    let date = days_to_date(d)?.with_day(1)?;
+    let back = chrono::Months::new(u32::try_from(months - 1).ok()?);
+    Some(date_to_days(date.checked_sub_months(back)?) as i64)
+}
+
+/// For each position, the positions of its group whose date lies from the
+/// day `first_day` gives (for the position and its date) to its date.
+/// Positions are sorted by date within each group, nulls last; a row
+/// without a date has an empty window.
+fn dated_ranges(
     groups: &[Range<usize>],
     dates: &Col<'_>,
-    lengths: &Col<'_>,
     n: usize,
+    first_day: impl Fn(usize, i32) -> Option<i64>,
 ) -> Vec<Range<usize>> {
     let mut out = vec![0..0; n];
     for g in groups {
         for i in g.clone() {
-            let (Scalar::Date(d), Scalar::Int(days)) = (dates.get(i), lengths.get(i)) else {
+            let Scalar::Date(d) = dates.get(i) else {
                 continue;
             };
-            let first_day = d as i64 - (days - 1);
+            let Some(first_day) = first_day(i, d) else {
+                continue;
+            };
             let date_at = |j: usize| match dates.get(j) {
                 Scalar::Date(x) => Some(x as i64),
                 _ => None,
