@@ -525,3 +525,26 @@ fn lag_and_rank_are_refused_where_they_cannot_work() {
         insta::assert_snapshot!(name, rendered, &text);
     }
 }
+
+#[test]
+fn an_aggregate_per_run_is_refused_where_it_cannot_work() {
+    let cases = [
+        (
+            "per_in_a_row_rule",
+            "  for line in claim_items\n  flag when max(sum(line.amount) per line.service_date) > 1",
+        ),
+        (
+            "per_without_an_inner_aggregate",
+            "  for line in claim_items\n  group by line.claim_id\n  flag when max(line.amount per line.service_date) > 1",
+        ),
+    ];
+    for (name, body) in cases {
+        let text = rule(body);
+        let rendered = render(&text);
+        assert!(
+            rendered.starts_with("[E0205]") || rendered.starts_with("[E0202]"),
+            "{name}: {rendered}"
+        );
+        insta::assert_snapshot!(name, rendered, &text);
+    }
+}

@@ -148,10 +148,12 @@ fn expr(strings: bool) -> BoxedStrategy<Expr> {
                 (
                     ident(),
                     any::<bool>(),
-                    prop::collection::vec(inner.clone(), 0..3)
+                    prop::collection::vec(inner.clone(), 0..3),
+                    prop::option::weighted(0.2, boxed()),
                 )
-                    .prop_map(|(name, distinct, args)| ExprKind::Call {
+                    .prop_map(|(name, distinct, args, per)| ExprKind::Call {
                         distinct: distinct && !args.is_empty(),
+                        per: per.filter(|_| !args.is_empty()),
                         name,
                         args,
                     }),

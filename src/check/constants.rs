@@ -36,6 +36,7 @@ pub fn constant(expr: &ast::Expr) -> Result<(Value, Type), Diagnostic> {
             name,
             args,
             distinct: false,
+            per: None,
         } if name.name == "date" => {
             let [arg] = args.as_slice() else {
                 return Err(not_constant());

@@ -5,8 +5,8 @@
 //! everywhere, so one mistake gives one diagnostic rather than a cascade.
 
 use crate::ir::{
-    AggFunc, Aggregate, ArithOp, CompareOp, Func, ParamValue, Step, TExpr, TExprKind, Type, Value,
-    Var,
+    AggFunc, Aggregate, AggregatePer, ArithOp, CompareOp, Func, ParamValue, Step, TExpr, TExprKind,
+    Type, Value, Var,
 };
 use crate::syntax::Diagnostic;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Ident, InSet, UnaryOp};
@@ -24,7 +24,7 @@ fn boxed(e: TExpr) -> Box<TExpr> {
 }
 
 /// E0205's help: what can be written instead of an aggregate of aggregates.
-const AGGREGATE_OF_AGGREGATE_HELP: &str = "an aggregate reads one row's value at a time; compare aggregates with each other instead, e.g. `sum(line.quantity) > 3 * count()`";
+const AGGREGATE_OF_AGGREGATE_HELP: &str = "an aggregate reads one row's value at a time; compare aggregates with each other, e.g. `sum(line.quantity) > 3 * count()`, or aggregate each run of rows with `per`, e.g. `max(sum(line.amount) per line.service_date)`";
 
 impl Scope<'_> {
     /// Checks an expression that must be a condition.
@@ -77,7 +77,14 @@ impl Scope<'_> {
                 name,
                 distinct,
                 args,
+                per: None,
             } => self.call(name, *distinct, args, expr),
+            ExprKind::Call {
+                name,
+                distinct,
+                args,
+                per: Some(per),
+            } => self.aggregate_per(name, *distinct, args, per, expr),
             ExprKind::Quantifier {
                 all,
                 var,
@@ -974,7 +981,35 @@ impl Scope<'_> {
         let arg = args.first().map(|a| self.expr(a));
         self.in_aggregate = false;
         let arg_ty = arg.as_ref().map_or(Type::Unknown, |a| a.ty.clone());
-        let ty = match func {
+        let ty = self.aggregate_type(func, name, arg_ty, whole);
+        let aggregate = Aggregate {
+            func,
+            arg,
+            text: self.text(whole.span),
+            per: None,
+        };
+        self.register(aggregate, ty, whole.span)
+    }
+
+    /// The rule's aggregate `aggregate` (the one already there when an
+    /// equal one was written before).
+    fn register(&mut self, aggregate: Aggregate, ty: Type, span: crate::syntax::Span) -> TExpr {
+        let index = match self.aggregates.iter().position(|a| {
+            a.func == aggregate.func && a.arg == aggregate.arg && a.per == aggregate.per
+        }) {
+            Some(i) => i,
+            None => {
+                self.aggregates.push(aggregate);
+                self.aggregates.len() - 1
+            }
+        };
+        TExpr::new(TExprKind::Aggregate(index), ty, span)
+    }
+
+    /// The type of aggregate `func` over values of `arg_ty` (E0202 when
+    /// it cannot take them).
+    fn aggregate_type(&mut self, func: AggFunc, name: &Ident, arg_ty: Type, whole: &Expr) -> Type {
+        match func {
             AggFunc::Count | AggFunc::CountDistinct => Type::Int,
             AggFunc::CountIf | AggFunc::Any | AggFunc::All => {
                 if !matches!(arg_ty, Type::Bool | Type::Unknown) {
@@ -1024,20 +1059,96 @@ impl Scope<'_> {
                 }
                 arg_ty.clone()
             }
+        }
+    }
+
+    /// `outer(inner(...) per key)`: the outer aggregate over the inner's
+    /// value for each run of rows with equal `key`, in a group or window.
+    fn aggregate_per(
+        &mut self,
+        name: &Ident,
+        distinct: bool,
+        args: &[Expr],
+        key: &Expr,
+        whole: &Expr,
+    ) -> TExpr {
+        let outer = match name.name.as_str() {
+            "count" if distinct => Some(AggFunc::CountDistinct),
+            "count" => Some(AggFunc::CountIf),
+            "sum" => Some(AggFunc::Sum),
+            "min" => Some(AggFunc::Min),
+            "max" => Some(AggFunc::Max),
+            "any" => Some(AggFunc::Any),
+            "all" => Some(AggFunc::All),
+            _ => None,
         };
-        let text = self.text(whole.span);
-        let index = match self
-            .aggregates
-            .iter()
-            .position(|a| a.func == func && a.arg == arg)
-        {
-            Some(i) => i,
-            None => {
-                self.aggregates.push(Aggregate { func, arg, text });
-                self.aggregates.len() - 1
-            }
+        let inner_call = match args {
+            [arg] => match &arg.kind {
+                ExprKind::Call {
+                    name: inner,
+                    per: None,
+                    ..
+                } if matches!(
+                    inner.name.as_str(),
+                    "count" | "sum" | "min" | "max" | "any" | "all"
+                ) =>
+                {
+                    Some(arg)
+                }
+                _ => None,
+            },
+            _ => None,
         };
-        TExpr::new(TExprKind::Aggregate(index), ty, whole.span)
+        let (Some(outer), Some(inner_call)) = (outer, inner_call) else {
+            self.error(
+                Diagnostic::error(
+                    "E0202",
+                    whole.span,
+                    "`per` takes an aggregate for each run of rows, inside another aggregate",
+                )
+                .with_help("write e.g. `max(sum(line.amount) per month_start(line.service_date))`"),
+            );
+            return unknown(whole);
+        };
+        if !self.runs_here {
+            self.error(
+                Diagnostic::error(
+                    "E0205",
+                    whole.span,
+                    "an aggregate of aggregates (`per`) is taken over the rows of a group or a window",
+                )
+                .with_help("use it in a rule with `group by` or `window by`"),
+            );
+            return unknown(whole);
+        }
+        // The inner aggregate is checked as one of the rule's own; the
+        // outer one reads its value for each run.
+        let inner = self.expr(inner_call);
+        let TExprKind::Aggregate(inner_index) = inner.kind else {
+            return unknown(whole);
+        };
+        self.in_aggregate = true;
+        let key = self.expr(key);
+        self.in_aggregate = false;
+        if matches!(key.ty, Type::List(_) | Type::Row(_)) {
+            self.error(Diagnostic::error(
+                "E0201",
+                key.span,
+                format!("rows cannot be told apart by {}", key.ty),
+            ));
+            return unknown(whole);
+        }
+        let ty = self.aggregate_type(outer, name, inner.ty.clone(), whole);
+        let aggregate = Aggregate {
+            func: outer,
+            arg: None,
+            text: self.text(whole.span),
+            per: Some(AggregatePer {
+                inner: inner_index,
+                key,
+            }),
+        };
+        self.register(aggregate, ty, whole.span)
     }
 
     fn quantile(&mut self, args: &[Expr], whole: &Expr) -> TExpr {

@@ -548,6 +548,7 @@ fn group_amount(scope: &mut Scope, span: crate::syntax::Span) -> Option<TExpr> {
         func: crate::ir::AggFunc::Sum,
         arg: Some(arg),
         text,
+        per: None,
     });
     Some(TExpr::new(
         TExprKind::Aggregate(scope.aggregates.len() - 1),
@@ -574,6 +575,9 @@ fn follow_row_match(rule: &mut Rule, step: &Step) {
     for a in &mut rule.aggregates {
         if let Some(arg) = &mut a.arg {
             arg.walk_mut(&mut reroute);
+        }
+        if let Some(per) = &mut a.per {
+            per.key.walk_mut(&mut reroute);
         }
     }
     for part in &mut rule.message {
@@ -634,10 +638,14 @@ fn check_form(clauses: &Clauses, scope: &mut Scope) -> (Option<Form>, Aggregates
             .collect()
     };
     let form = match &item.kind {
-        RuleItemKind::Group { keys: k } => Form::Group {
-            keys: keys(scope, k),
-        },
+        RuleItemKind::Group { keys: k } => {
+            scope.runs_here = true;
+            Form::Group {
+                keys: keys(scope, k),
+            }
+        }
         RuleItemKind::Window { keys: k, range } => {
+            scope.runs_here = true;
             let keys = keys(scope, k);
             let over_date = |scope: &mut Scope, over: &ast::Expr| {
                 let over_typed = scope.expr(over);

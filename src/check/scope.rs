@@ -37,6 +37,9 @@ pub struct Scope<'a> {
     pub items: Vec<(String, Type)>,
     pub aggregates_here: Aggregates,
     pub in_aggregate: bool,
+    /// Whether aggregates may be taken per run of rows (`per`): group and
+    /// window rules.
+    pub runs_here: bool,
     pub quantile_here: bool,
     /// In a population rule, the row variable may appear only inside aggregates.
     pub row_only_in_aggregates: bool,
@@ -69,6 +72,7 @@ impl<'a> Scope<'a> {
             items: Vec::new(),
             aggregates_here: Aggregates::Forbidden("a row rule looks at one row at a time"),
             in_aggregate: false,
+            runs_here: false,
             quantile_here: false,
             row_only_in_aggregates: false,
             aggregates: Vec::new(),

@@ -26,6 +26,52 @@ pub fn aggregate<'a>(func: AggFunc, arg: Option<&Col<'a>>, ranges: &[Range<usize
     aggregate_each(func, arg, &distinct).take(&slots)
 }
 
+/// `outer(inner per key)` over each range of rows: the rows of the range
+/// split into runs of equal `key` (null keys together), `inner` of each
+/// run's `arg`, then `outer` of those values.
+pub fn aggregate_per<'a>(
+    outer: AggFunc,
+    inner: AggFunc,
+    arg: Option<&Col<'a>>,
+    key: &Col<'a>,
+    ranges: &[Range<usize>],
+) -> Col<'a> {
+    // Positions of each range ordered by key, the runs of equal keys in
+    // that order, and for each range the span of its runs.
+    let mut order: Vec<Option<u32>> = Vec::new();
+    let mut runs: Vec<Range<usize>> = Vec::new();
+    let mut spans: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    let mut previous: Option<(Range<usize>, Range<usize>)> = None;
+    for range in ranges {
+        if let Some((r, span)) = &previous
+            && r == range
+        {
+            spans.push(span.clone());
+            continue;
+        }
+        let mut positions: Vec<usize> = range.clone().collect();
+        positions.sort_by(|a, b| key.get(*a).compare(&key.get(*b)));
+        let first_run = runs.len();
+        let mut start = order.len();
+        for (k, &p) in positions.iter().enumerate() {
+            if k > 0 && !key.get(positions[k - 1]).same(&key.get(p)) {
+                runs.push(start..order.len());
+                start = order.len();
+            }
+            order.push(Some(p as u32));
+        }
+        if !positions.is_empty() {
+            runs.push(start..order.len());
+        }
+        let span = first_run..runs.len();
+        spans.push(span.clone());
+        previous = Some((range.clone(), span));
+    }
+    let arg = arg.map(|a| a.take(&order));
+    let per_run = aggregate_each(inner, arg.as_ref(), &runs);
+    aggregate(outer, Some(&per_run), &spans)
+}
+
 fn aggregate_each<'a>(func: AggFunc, arg: Option<&Col<'a>>, ranges: &[Range<usize>]) -> Col<'a> {
     match func {
         AggFunc::Count => Col::Int(ranges.iter().map(|r| Some(r.len() as i64)).collect()),

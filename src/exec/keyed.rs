@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use super::agg::aggregate;
+use super::agg::{aggregate, aggregate_per};
 use super::col::Col;
 use super::env::Env;
 use super::eval::Ctx;
@@ -94,9 +94,17 @@ fn aggregate_over<'a>(rule: &'a Rule, ctx: &mut Ctx<'a>, ranges: &[Range<usize>]
     ctx.aggregates = rule
         .aggregates
         .iter()
-        .map(|a| {
-            let arg = a.arg.as_ref().map(|e| ctx.eval(e));
-            aggregate(a.func, arg.as_ref(), ranges)
+        .map(|a| match &a.per {
+            None => {
+                let arg = a.arg.as_ref().map(|e| ctx.eval(e));
+                aggregate(a.func, arg.as_ref(), ranges)
+            }
+            Some(per) => {
+                let inner = &rule.aggregates[per.inner];
+                let arg = inner.arg.as_ref().map(|e| ctx.eval(e));
+                let key = ctx.eval(&per.key);
+                aggregate_per(a.func, inner.func, arg.as_ref(), &key, ranges)
+            }
         })
         .collect();
 }

@@ -190,6 +190,18 @@ pub struct Aggregate {
     pub arg: Option<TExpr>,
     /// As written, e.g. `sum(line.quantity)`, for messages and evidence.
     pub text: String,
+    /// `max(sum(line.amount) per month_start(line.service_date))`: `func`
+    /// over the values of another aggregate taken for each run of rows
+    /// with equal `key` (`arg` is then none).
+    pub per: Option<AggregatePer>,
+}
+
+/// The inner aggregate of `outer(inner per key)` and the key of its runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregatePer {
+    /// The rule's aggregate (an index into its aggregates) taken per run.
+    pub inner: usize,
+    pub key: TExpr,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -18,7 +18,7 @@ pub use value::{Value, decimal_mantissa};
 pub mod expr;
 pub mod rule;
 
-pub use expr::{AggFunc, Aggregate, ArithOp, Func, Step, TExpr, TExprKind, Var};
+pub use expr::{AggFunc, Aggregate, AggregatePer, ArithOp, Func, Step, TExpr, TExprKind, Var};
 pub use rule::{
     Action, CodeSet, Form, Known, KnownKey, Let, MessagePart, Param, ParamValue, Rule, RuleTest,
     Ruleset, Severity, TestTable, WindowRange,

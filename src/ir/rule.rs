@@ -252,6 +252,11 @@ impl Rule {
         out.extend(self.filter.iter());
         out.extend(self.lets.iter().map(|l| &l.expr));
         out.extend(self.aggregates.iter().filter_map(|a| a.arg.as_ref()));
+        out.extend(
+            self.aggregates
+                .iter()
+                .filter_map(|a| a.per.as_ref().map(|p| &p.key)),
+        );
         out.extend(self.message.iter().filter_map(|m| match m {
             MessagePart::Value { expr, .. } => Some(expr),
             MessagePart::Text(_) => None,

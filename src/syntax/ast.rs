@@ -420,6 +420,9 @@ pub enum ExprKind {
         name: Ident,
         distinct: bool,
         args: Vec<Expr>,
+        /// `max(sum(x) per key)`: the argument taken for each run of rows
+        /// with equal `key`, then aggregated again.
+        per: Option<Box<Expr>>,
     },
     /// `any(p in list: condition)` / `all(...)`.
     Quantifier {
@@ -491,7 +494,12 @@ impl ExprKind {
             | ExprKind::Bool(_)
             | ExprKind::Days(_)
             | ExprKind::Path(_) => {}
-            ExprKind::Call { args, .. } => args.iter().for_each(f),
+            ExprKind::Call { args, per, .. } => {
+                args.iter().for_each(&mut f);
+                if let Some(per) = per {
+                    f(per);
+                }
+            }
             ExprKind::Quantifier { list, body, .. } => {
                 f(list);
                 f(body);

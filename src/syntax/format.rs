@@ -755,9 +755,13 @@ fn expr(e: &Expr) -> String {
             name,
             distinct,
             args,
+            per,
         } => {
             let distinct = if *distinct { "distinct " } else { "" };
-            format!("{}({distinct}{})", name.name, expr_list(args))
+            let per = per
+                .as_ref()
+                .map_or(String::new(), |p| format!(" per {}", expr(p)));
+            format!("{}({distinct}{}{per})", name.name, expr_list(args))
         }
         ExprKind::Quantifier {
             all,

@@ -136,9 +136,14 @@ fn shift_expr(mut e: Expr, offset: usize) -> Expr {
             ExprKind::Path(parts) => parts
                 .iter_mut()
                 .for_each(|p| shift_span(&mut p.span, offset)),
-            ExprKind::Call { name, args, .. } => {
+            ExprKind::Call {
+                name, args, per, ..
+            } => {
                 shift_span(&mut name.span, offset);
                 args.iter_mut().for_each(|a| walk(a, offset));
+                if let Some(per) = per {
+                    walk(per, offset);
+                }
             }
             ExprKind::Quantifier {
                 var, list, body, ..
@@ -960,12 +965,21 @@ impl<'t> Builder<'t> {
                 if distinct {
                     parts.next();
                 }
-                let args = parts.map(|p| self.expr(p)).collect::<Built<Vec<_>>>()?;
+                let mut args = Vec::new();
+                let mut per = None;
+                for p in parts {
+                    if p.as_rule() == Rule::call_per {
+                        per = Some(Box::new(self.expr(inner(p).last().unwrap())?));
+                    } else {
+                        args.push(self.expr(p)?);
+                    }
+                }
                 self.node(
                     ExprKind::Call {
                         name,
                         distinct,
                         args,
+                        per,
                     },
                     span,
                 )

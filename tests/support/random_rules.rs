@@ -389,6 +389,9 @@ struct Scope {
     items: Vec<(String, Dom)>,
     /// Statistics `quantile` may be taken of (population rules).
     statistics: Vec<(String, Dom)>,
+    /// Whether aggregates may be taken per run of rows (`per`): group and
+    /// window rules.
+    runs: bool,
 }
 
 impl Scope {
@@ -406,6 +409,12 @@ impl Scope {
 
     fn with_aggregates(mut self, table: Tbl) -> Scope {
         self.aggregate = Some((table.var().to_string(), table));
+        self
+    }
+
+    /// Aggregates over runs too: `max(sum(x) per key)`.
+    fn with_runs(mut self) -> Scope {
+        self.runs = true;
         self
     }
 
@@ -731,6 +740,34 @@ fn aggregate_num(scope: &Scope) -> Option<SD> {
                 num(&inner, 0),
             )
                 .prop_map(|(f, (e, dom))| (format!("{f}({e})"), dom))
+                .boxed(),
+        ));
+    }
+    if scope.runs
+        && let Some((_, table)) = &scope.aggregate
+    {
+        // An aggregate of each run of rows with one key, aggregated again.
+        let inner_aggregate = if inner_nums.is_empty() {
+            Just("count()".to_string()).boxed()
+        } else {
+            union(vec![
+                (1, Just("count()".to_string()).boxed()),
+                (
+                    2,
+                    (prop::sample::select(vec!["sum", "max"]), num(&inner, 0))
+                        .prop_map(|(f, (e, _))| format!("{f}({e})"))
+                        .boxed(),
+                ),
+            ])
+        };
+        arms.push((
+            2,
+            (
+                prop::sample::select(vec!["sum", "min", "max"]),
+                inner_aggregate,
+                select_str(key_menu(*table)),
+            )
+                .prop_map(|(outer, inner, key)| (format!("{outer}({inner} per {key})"), Dom::Count))
                 .boxed(),
         ));
     }
@@ -1457,7 +1494,7 @@ fn group_rule() -> S {
             (
                 where_clause(t),
                 keys(t),
-                lets_flag_message(Scope::row(t).with_aggregates(t)),
+                lets_flag_message(Scope::row(t).with_aggregates(t).with_runs()),
             )
                 .prop_flat_map(move |(w, k, rest)| {
                     // Some group rules flag each group once.
@@ -1492,7 +1529,7 @@ fn window_last_rule() -> S {
                     "2 months",
                     "lim months",
                 ])),
-                lets_flag_message(Scope::row(t).with_aggregates(t)),
+                lets_flag_message(Scope::row(t).with_aggregates(t).with_runs()),
             )
                 .prop_map(move |(w, k, over, n, rest)| {
                     format!(
@@ -1513,7 +1550,7 @@ fn window_running_rule() -> S {
                 order(t),
                 // Every row up to this one, or the last few.
                 prop::sample::select(vec!["running", "last 1 row", "last 2 rows", "last 3 rows"]),
-                lets_flag_message(Scope::row(t).with_aggregates(t)),
+                lets_flag_message(Scope::row(t).with_aggregates(t).with_runs()),
             )
                 .prop_map(move |(w, k, o, range, rest)| {
                     format!(

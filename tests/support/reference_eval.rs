@@ -723,19 +723,49 @@ impl<'a> Engine<'a> {
             .aggregate_rows
             .clone()
             .expect("aggregates appear only where rows are brought together");
-        let values: Vec<Value> = rows
-            .iter()
-            .map(|row| match &aggregate.arg {
-                Some(arg) => {
-                    let inner = Ctx {
+        let values: Vec<Value> = match &aggregate.per {
+            // reading: `outer(inner per key)`: the rows split by their key
+            // (null keys together), in the order of the keys; the inner
+            // aggregate of each part; the outer over those values.
+            Some(per) => {
+                let mut runs: Vec<(Value, Vec<RowRef<'a>>)> = Vec::new();
+                for row in rows.iter() {
+                    let of_row = Ctx {
                         row: Some(*row),
                         ..ctx.clone()
                     };
-                    self.eval(arg, &inner)
+                    let key = self.eval(&per.key, &of_row);
+                    match runs.iter_mut().find(|(k, _)| key_of(k) == key_of(&key)) {
+                        Some((_, members)) => members.push(*row),
+                        None => runs.push((key, vec![*row])),
+                    }
                 }
-                None => Value::Null,
-            })
-            .collect();
+                runs.sort_by(|a, b| order_with_nulls_last(&a.0, &b.0));
+                let inner = &self.rule.aggregates[per.inner];
+                runs.into_iter()
+                    .map(|(_, members)| {
+                        let of_run = Ctx {
+                            aggregate_rows: Some(Rc::new(members)),
+                            ..ctx.clone()
+                        };
+                        self.aggregate(inner, &of_run)
+                    })
+                    .collect()
+            }
+            None => rows
+                .iter()
+                .map(|row| match &aggregate.arg {
+                    Some(arg) => {
+                        let inner = Ctx {
+                            row: Some(*row),
+                            ..ctx.clone()
+                        };
+                        self.eval(arg, &inner)
+                    }
+                    None => Value::Null,
+                })
+                .collect(),
+        };
         let present: Vec<&Value> = values.iter().filter(|v| !v.is_null()).collect();
         match aggregate.func {
             AggFunc::Count => Value::Int(rows.len() as i64),
