@@ -80,6 +80,59 @@ fn a_key_of_the_month_or_year_of_a_claim_date_needs_the_calendar_year() {
     }
 }
 
+#[test]
+fn windows_of_months_and_rows_and_sequences_reading_back_say_what_they_need() {
+    // (form clause, flag condition, what a check must read)
+    let cases = [
+        // At most 3 calendar months before the claim's day: 31 days each.
+        (
+            "window by c.patient_id over c.admit_date last 3 months",
+            "sum(c.fund_amount) > 100",
+            Need::Days(93),
+        ),
+        // The last rows of a key reach back any distance.
+        (
+            "window by c.patient_id order by c.admit_date, c.claim_id last 3 rows",
+            "sum(c.fund_amount) > 100",
+            Need::All(String::new()),
+        ),
+        // `prev` bounded to 5 days would need 5 days, but `lag` and `rank`
+        // read rows further back than `prev`.
+        (
+            "sequence by c.patient_id order by c.admit_date, c.claim_id",
+            "c.admit_date - prev.admit_date <= 5 days",
+            Need::Days(5),
+        ),
+        (
+            "sequence by c.patient_id order by c.admit_date, c.claim_id",
+            "c.admit_date - prev.admit_date <= 5 days and lag(c.fund_amount, 3) > 0",
+            Need::All(String::new()),
+        ),
+        (
+            "sequence by c.patient_id order by c.admit_date, c.claim_id",
+            "c.admit_date - prev.admit_date <= 5 days and rank() > 2",
+            Need::All(String::new()),
+        ),
+    ];
+    for (form, condition, expected) in cases {
+        let text = format!(
+            "ruleset \"r\" version \"1\"\nrule R \"r\" {{\n  category c\n  severity low\n  action warn\n  for c in claims\n  {form}\n  flag when {condition}\n}}\n"
+        );
+        let checked = claimaudit::check::check_text(Path::new("r.rules"), &text);
+        let ruleset = checked.ruleset.as_ref().expect(&text);
+        let shape = ClaimShape::of(ruleset).unwrap();
+        let lookback = LookBack::derive(ruleset, &shape);
+        let need = &lookback.rules[0].1;
+        match expected {
+            Need::All(_) => assert!(
+                matches!(need, Need::All(_)),
+                "{form} / {condition}: {need:?}"
+            ),
+            expected => assert_eq!(need, &expected, "{form} / {condition}"),
+        }
+    }
+}
+
 /// A claim of `patient` at `provider` with one line.
 #[allow(clippy::too_many_arguments)]
 fn claim(

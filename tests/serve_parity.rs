@@ -11,25 +11,37 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use claimaudit::check::{Checked, check_text};
 use claimaudit::exec::{Compiled, ExecOptions, Tables};
 use claimaudit::ir::text::days_to_date;
 use claimaudit::plan::Selection;
 use claimaudit::serve::api::claim_to_json;
 use claimaudit::serve::clock::Clock;
 use claimaudit::serve::import::claims_from_batches;
+use claimaudit::serve::lookback::LookBack;
 use claimaudit::serve::routes::flag_out;
 use claimaudit::serve::shape::ClaimShape;
 use proptest::prelude::*;
 use serde_json::Value;
-use serve_support::{send, service_with, settings, shipped};
+use serve_support::{send, service_with_rules, settings, shipped};
 use support::random_data::{PERIOD_DAYS, dataset, to_record_batches};
+use support::random_rules::rule_text;
 use support::reference_eval::Rows;
 
 const CLAIM_TABLES: [&str; 2] = ["claims", "claim_items"];
 
-fn parity(rows: &Rows, runtime: &tokio::runtime::Runtime) -> Result<(), TestCaseError> {
-    let checked = shipped();
+fn parity(
+    checked: &Checked,
+    rows: &Rows,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<(), TestCaseError> {
     let ruleset = checked.ruleset.as_ref().unwrap();
+    let batch_only: Vec<String> = ruleset
+        .rules
+        .iter()
+        .filter(|r| r.batch_only)
+        .map(|r| r.id.clone())
+        .collect();
     let batches = to_record_batches(rows, &ruleset.schema);
 
     // The batch scan of everything.
@@ -69,7 +81,7 @@ fn parity(rows: &Rows, runtime: &tokio::runtime::Runtime) -> Result<(), TestCase
         settings.clock = Clock::Fixed(days_to_date(last).unwrap());
     }
     settings.grace_days = PERIOD_DAYS as i64;
-    let app = service_with(reference, store.path(), settings);
+    let app = service_with_rules(checked, reference, store.path(), settings);
     runtime.block_on(async {
         for claim in &claims {
             let (status, body) =
@@ -89,7 +101,7 @@ fn parity(rows: &Rows, runtime: &tokio::runtime::Runtime) -> Result<(), TestCase
                 .find(|a| want.iter().any(|f| f["action"] == *a))
                 .unwrap_or("pass");
             prop_assert_eq!(&body["decision"], decision);
-            prop_assert_eq!(&body["skipped"]["rules"], &serde_json::json!(["UPC-01"]));
+            prop_assert_eq!(&body["skipped"]["rules"], &serde_json::json!(batch_only));
         }
         Ok(())
     })
@@ -105,6 +117,30 @@ proptest! {
             .enable_all()
             .build()
             .unwrap();
-        parity(&rows, &runtime)?;
+        parity(shipped(), &rows, &runtime)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    // Every rule form, through the service's look-back (which history a
+    // check reads for each rule: windows of days or months, sequences with
+    // `lag` and `rank`, matches in knowledge tables).
+    #[test]
+    fn a_check_gives_the_scans_flags_for_random_rules(text in rule_text(), rows in dataset()) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let checked = check_text(Path::new("random.rules"), &text);
+        let ruleset = checked.ruleset.as_ref().expect("generated rules check");
+        // A rule whose rows of one key span patients sees only the
+        // patient's history in real time (the service warns of it): the
+        // contract is for rules within a patient.
+        let shape = ClaimShape::of(ruleset).unwrap();
+        prop_assume!(LookBack::derive(ruleset, &shape).unscoped.is_empty());
+        parity(&checked, &rows, &runtime)?;
     }
 }

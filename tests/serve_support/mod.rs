@@ -52,8 +52,17 @@ pub fn shipped() -> &'static Checked {
 
 /// The service over the shipped rules and the reference tables given.
 pub fn service_with(reference: Tables, store: &Path, settings: Settings) -> Router {
-    let checked = shipped();
-    let ruleset = checked.ruleset.clone().expect("the shipped rules check");
+    service_with_rules(shipped(), reference, store, settings)
+}
+
+/// The service over checked rules and the reference tables given.
+pub fn service_with_rules(
+    checked: &Checked,
+    reference: Tables,
+    store: &Path,
+    settings: Settings,
+) -> Router {
+    let ruleset = checked.ruleset.clone().expect("the rules check");
     let engine = Engine::build(ruleset, &checked.sources, reference).expect("an engine");
     let store = HistoryStore::open(store).expect("a store");
     router(Arc::new(AppState::new(engine, store, settings)))

@@ -120,26 +120,25 @@ fn dated_ranges(
     first_day: impl Fn(usize, i32) -> Option<i64>,
 ) -> Vec<Range<usize>> {
     let mut out = vec![0..0; n];
+    let mut days: Vec<Option<i64>> = Vec::new();
     for g in groups {
+        // Dates ascend within the group, then nulls: both ends of a window
+        // are binary searches (a long history costs log n per row, not n).
+        days.clear();
+        days.extend(g.clone().map(|j| match dates.get(j) {
+            Scalar::Date(x) => Some(x as i64),
+            _ => None,
+        }));
         for i in g.clone() {
-            let Scalar::Date(d) = dates.get(i) else {
+            let Some(d) = days[i - g.start] else {
                 continue;
             };
-            let Some(first_day) = first_day(i, d) else {
+            let Some(first_day) = first_day(i, d as i32) else {
                 continue;
             };
-            let date_at = |j: usize| match dates.get(j) {
-                Scalar::Date(x) => Some(x as i64),
-                _ => None,
-            };
-            // Dates ascend within the group, then nulls.
-            let start = (g.start..g.end)
-                .find(|&j| date_at(j).is_some_and(|x| x >= first_day))
-                .unwrap_or(g.end);
-            let end = (start..g.end)
-                .find(|&j| date_at(j).is_none_or(|x| x > d as i64))
-                .unwrap_or(g.end);
-            out[i] = start..end.max(start);
+            let start = days.partition_point(|x| x.is_some_and(|x| x < first_day));
+            let end = days.partition_point(|x| x.is_some_and(|x| x <= d));
+            out[i] = g.start + start..g.start + end.max(start);
         }
     }
     out
