@@ -163,3 +163,43 @@ fn the_inventory_scan_gives_the_same_flags_on_one_thread() {
     let two = scanned("rulesets/examples/inventory", "fixtures/examples/inventory");
     assert_eq!(one_thread, two);
 }
+
+#[test]
+fn the_fraud_signals_pass_their_own_tests() {
+    let (code, stdout, stderr) = claimaudit(&["test", "rulesets/examples/signals"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("6 tests, 6 passed, 0 failed"), "{stdout}");
+}
+
+#[test]
+fn the_signals_fixture_gives_exactly_its_expected_flags() {
+    let flags = scanned("rulesets/examples/signals", "fixtures/examples/signals");
+    let want = expected(&Path::new(ROOT).join("fixtures/examples/signals"));
+    assert_eq!(identities(&flags), want);
+    let message = |rule: &str| {
+        flags
+            .iter()
+            .find(|f| f["rule_id"] == rule)
+            .and_then(|f| f["message"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    // The two-stage aggregate and the hour key built from a timestamp.
+    assert_eq!(
+        message("ESC-01"),
+        "D2's busiest month billed 900.00, its quietest 100.00"
+    );
+    assert_eq!(
+        message("HOUR-01"),
+        "D1 submitted 5 claims in the hour from 2024-03-04 10:00"
+    );
+    // A provider's hour flagged once names the hour's other claims.
+    let hour = flags.iter().find(|f| f["rule_id"] == "HOUR-01").unwrap();
+    let others: Vec<&str> = hour["evidence"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["claim_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(others, ["C02", "C03", "C04", "C05"]);
+}
