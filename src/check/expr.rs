@@ -26,6 +26,21 @@ fn boxed(e: TExpr) -> Box<TExpr> {
 /// E0205's help: what can be written instead of an aggregate of aggregates.
 const AGGREGATE_OF_AGGREGATE_HELP: &str = "an aggregate reads one row's value at a time; compare aggregates with each other, e.g. `sum(line.quantity) > 3 * count()`, or aggregate each run of rows with `per`, e.g. `max(sum(line.amount) per line.service_date)`";
 
+/// The aggregate a call of `name` takes (`count` by its arguments).
+fn aggregate_func(name: &str, distinct: bool, no_args: bool) -> Option<AggFunc> {
+    Some(match name {
+        "count" if distinct => AggFunc::CountDistinct,
+        "count" if no_args => AggFunc::Count,
+        "count" => AggFunc::CountIf,
+        "sum" => AggFunc::Sum,
+        "min" => AggFunc::Min,
+        "max" => AggFunc::Max,
+        "any" => AggFunc::Any,
+        "all" => AggFunc::All,
+        _ => return None,
+    })
+}
+
 impl Scope<'_> {
     /// Checks an expression that must be a condition.
     pub fn condition(&mut self, expr: &Expr, what: &str) -> TExpr {
@@ -789,17 +804,7 @@ impl Scope<'_> {
 
     fn call(&mut self, name: &Ident, distinct: bool, args: &[Expr], whole: &Expr) -> TExpr {
         let span = whole.span;
-        let aggregate = match name.name.as_str() {
-            "count" if distinct => Some(AggFunc::CountDistinct),
-            "count" if args.is_empty() => Some(AggFunc::Count),
-            "count" => Some(AggFunc::CountIf),
-            "sum" => Some(AggFunc::Sum),
-            "min" => Some(AggFunc::Min),
-            "max" => Some(AggFunc::Max),
-            "any" => Some(AggFunc::Any),
-            "all" => Some(AggFunc::All),
-            _ => None,
-        };
+        let aggregate = aggregate_func(&name.name, distinct, args.is_empty());
         if distinct && name.name != "count" {
             self.error(Diagnostic::error(
                 "E0202",
@@ -1072,29 +1077,14 @@ impl Scope<'_> {
         key: &Expr,
         whole: &Expr,
     ) -> TExpr {
-        let outer = match name.name.as_str() {
-            "count" if distinct => Some(AggFunc::CountDistinct),
-            "count" => Some(AggFunc::CountIf),
-            "sum" => Some(AggFunc::Sum),
-            "min" => Some(AggFunc::Min),
-            "max" => Some(AggFunc::Max),
-            "any" => Some(AggFunc::Any),
-            "all" => Some(AggFunc::All),
-            _ => None,
-        };
+        let outer = aggregate_func(&name.name, distinct, false);
         let inner_call = match args {
             [arg] => match &arg.kind {
                 ExprKind::Call {
                     name: inner,
                     per: None,
                     ..
-                } if matches!(
-                    inner.name.as_str(),
-                    "count" | "sum" | "min" | "max" | "any" | "all"
-                ) =>
-                {
-                    Some(arg)
-                }
+                } if aggregate_func(&inner.name, false, true).is_some() => Some(arg),
                 _ => None,
             },
             _ => None,

@@ -1043,14 +1043,7 @@ impl<'a> Engine<'a> {
                         .collect(),
                     _ => Vec::new(),
                 };
-                let ctx = Ctx {
-                    row: Some(*row),
-                    aggregate_rows: Some(Rc::new(window)),
-                    ..Ctx::default()
-                };
-                if self.holds(&self.rule.condition, &ctx) {
-                    flags.push(self.flag(*row, &ctx));
-                }
+                self.flag_over(*row, window, &mut flags);
             }
         }
         flags
@@ -1097,14 +1090,7 @@ impl<'a> Engine<'a> {
                     }
                     _ => Vec::new(),
                 };
-                let ctx = Ctx {
-                    row: Some(*row),
-                    aggregate_rows: Some(Rc::new(window)),
-                    ..Ctx::default()
-                };
-                if self.holds(&self.rule.condition, &ctx) {
-                    flags.push(self.flag(*row, &ctx));
-                }
+                self.flag_over(*row, window, &mut flags);
             }
         }
         flags
@@ -1126,17 +1112,22 @@ impl<'a> Engine<'a> {
                     Some(n) => group[(i + 1).saturating_sub(n)..=i].to_vec(),
                     None => Vec::new(),
                 };
-                let ctx = Ctx {
-                    row: Some(*row),
-                    aggregate_rows: Some(Rc::new(window)),
-                    ..Ctx::default()
-                };
-                if self.holds(&self.rule.condition, &ctx) {
-                    flags.push(self.flag(*row, &ctx));
-                }
+                self.flag_over(*row, window, &mut flags);
             }
         }
         flags
+    }
+
+    /// Flags `row` when the condition holds with aggregates over `window`.
+    fn flag_over(&self, row: RowRef<'a>, window: Vec<RowRef<'a>>, flags: &mut Vec<RefFlag>) {
+        let ctx = Ctx {
+            row: Some(row),
+            aggregate_rows: Some(Rc::new(window)),
+            ..Ctx::default()
+        };
+        if self.holds(&self.rule.condition, &ctx) {
+            flags.push(self.flag(row, &ctx));
+        }
     }
 
     /// `window by keys order by ... running`: for each row, the rows of its
@@ -1146,14 +1137,7 @@ impl<'a> Engine<'a> {
         for mut group in self.partition(&self.rows_after_where(), keys) {
             self.sort_rows(&mut group, order);
             for (i, row) in group.iter().enumerate() {
-                let ctx = Ctx {
-                    row: Some(*row),
-                    aggregate_rows: Some(Rc::new(group[..=i].to_vec())),
-                    ..Ctx::default()
-                };
-                if self.holds(&self.rule.condition, &ctx) {
-                    flags.push(self.flag(*row, &ctx));
-                }
+                self.flag_over(*row, group[..=i].to_vec(), &mut flags);
             }
         }
         flags
