@@ -543,3 +543,14 @@ fn an_aggregate_per_run_is_refused_where_it_cannot_work() {
         ),
     ]);
 }
+
+#[test]
+fn an_expected_amount_must_be_a_number() {
+    // `amount_at_stake` is checked to the cent; a cell that is not a
+    // number is named.
+    let text = rule(
+        "  for line in claim_items\n  flag when line.quantity > 1\n  test \"t\" {\n    given claim_items\n      | claim_id | line_no | quantity |\n      | C1 | 1 | 2 |\n    expect flags\n      | claim_id | line_no | amount_at_stake |\n      | C1 | 1 | ten |\n  }",
+    );
+    let rendered = render(&text);
+    assert!(rendered.starts_with("[E0603]"), "{rendered}");
+}

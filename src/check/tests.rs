@@ -105,7 +105,8 @@ pub fn check_test(
             None => ok = false,
         }
     }
-    let (expect_fields, expect) = match &test.expect {
+    let mut amount_column = None;
+    let (expect_fields, mut expect) = match &test.expect {
         Expect::NoFlags(_) => (Vec::new(), Vec::new()),
         Expect::Flags(data) => {
             let binding = scope
@@ -114,7 +115,16 @@ pub fn check_test(
                 .and_then(|t| t.flags.clone());
             let mut fields = Vec::new();
             let mut types = Vec::new();
-            for cell in &data.header {
+            for (i, cell) in data.header.iter().enumerate() {
+                // The money a flag puts in doubt, to the cent.
+                if cell.text == crate::ir::AMOUNT_AT_STAKE && amount_column.is_none() {
+                    amount_column = Some(i);
+                    types.push(ColumnType::Decimal {
+                        precision: 38,
+                        scale: 10,
+                    });
+                    continue;
+                }
                 let field = FlagField::from_name(&cell.text).filter(|f| {
                     binding
                         .as_ref()
@@ -139,13 +149,17 @@ pub fn check_test(
                                 cell.span,
                                 format!("flags of this rule have no field `{}`", cell.text),
                             )
-                            .with_help(format!("name the flagged rows by {}", names.join(", "))),
+                            .with_help(format!(
+                                "name the flagged rows by {}, and their money by {}",
+                                names.join(", "),
+                                crate::ir::AMOUNT_AT_STAKE
+                            )),
                         );
                         ok = false;
                     }
                 }
             }
-            if fields.len() != data.header.len() {
+            if fields.len() + usize::from(amount_column.is_some()) != data.header.len() {
                 return None;
             }
             match rows(data, &types, scope) {
@@ -154,6 +168,8 @@ pub fn check_test(
             }
         }
     };
+    let expect_amounts =
+        amount_column.map(|i| expect.iter_mut().map(|row| row.remove(i)).collect());
     ok.then(|| RuleTest {
         name: test.name.value.clone(),
         span: test.span,
@@ -161,6 +177,7 @@ pub fn check_test(
         tables,
         expect_fields,
         expect,
+        expect_amounts,
     })
 }
 

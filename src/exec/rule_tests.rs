@@ -13,8 +13,10 @@ use super::run::ExecOptions;
 use super::tables::Tables;
 use crate::data::arrow_types::arrow_type;
 use crate::data::values::build_array;
-use crate::flags::Flag;
-use crate::ir::{FlagField, ParamValue, Rule, RuleTest, Ruleset, TestTable, Value};
+use crate::flags::{Flag, cents_text};
+use crate::ir::{
+    AMOUNT_AT_STAKE, FlagField, ParamValue, Rule, RuleTest, Ruleset, TestTable, Value,
+};
 use crate::plan::Selection;
 use crate::syntax::Sources;
 
@@ -40,6 +42,25 @@ fn value_text(value: &Value) -> String {
         Value::Int(i) => i.to_string(),
         other => format!("{other:?}"),
     }
+}
+
+/// The flags a test expects, as text: its fields, then the amount at
+/// stake to the cent when it names it.
+fn expected_rows(test: &RuleTest) -> Vec<Vec<String>> {
+    sorted(
+        test.expect
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let amount = test.expect_amounts.as_ref().map(|a| match &a[i] {
+                    Value::Decimal(d) => cents_text(*d),
+                    Value::Int(n) => cents_text((*n).into()),
+                    _ => String::new(),
+                });
+                row.iter().map(value_text).chain(amount).collect()
+            })
+            .collect(),
+    )
 }
 
 /// The test's rows as tables (columns not given are filled with nulls later).
@@ -82,13 +103,13 @@ pub fn run_test(ruleset: &Ruleset, sources: &Sources, rule: &Rule, test: &RuleTe
             test: test.name.clone(),
             source: sources.location(test.span),
             passed,
-            fields: test.expect_fields.iter().map(|f| f.as_str()).collect(),
-            expected: sorted(
-                test.expect
-                    .iter()
-                    .map(|row| row.iter().map(value_text).collect())
-                    .collect(),
-            ),
+            fields: test
+                .expect_fields
+                .iter()
+                .map(|f| f.as_str())
+                .chain(test.expect_amounts.as_ref().map(|_| AMOUNT_AT_STAKE))
+                .collect(),
+            expected: expected_rows(test),
             actual,
             explanation,
         };
@@ -113,20 +134,20 @@ pub fn run_test(ruleset: &Ruleset, sources: &Sources, rule: &Rule, test: &RuleTe
         flags
             .iter()
             .map(|f| {
+                let amount = test
+                    .expect_amounts
+                    .as_ref()
+                    .map(|_| f.amount_at_stake.map(cents_text).unwrap_or_default());
                 test.expect_fields
                     .iter()
                     .map(|field| f.field_text(*field))
+                    .chain(amount)
                     .collect()
             })
             .collect(),
     );
     // Without fields to compare (`expect no flags`), any flag is a failure.
-    let expected = sorted(
-        test.expect
-            .iter()
-            .map(|row| row.iter().map(value_text).collect())
-            .collect(),
-    );
+    let expected = expected_rows(test);
     let passed = if test.expect_fields.is_empty() {
         flags.is_empty()
     } else {

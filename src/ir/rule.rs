@@ -197,6 +197,9 @@ pub struct RuleTest {
     /// Which flag fields each expected flag names, and their values.
     pub expect_fields: Vec<FlagField>,
     pub expect: Vec<Vec<Value>>,
+    /// The `amount_at_stake` of each expected flag, when the test names
+    /// that column (null: a flag without an amount).
+    pub expect_amounts: Option<Vec<Value>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -118,6 +118,7 @@ mod tests {
             params: Vec::new(),
             tables,
             expect_fields: Vec::new(),
+            expect_amounts: None,
             expect: Vec::new(),
         }
     }
