@@ -917,6 +917,12 @@ impl Scope<'_> {
                 }
                 Type::Int
             }
+            Func::Hour => {
+                if typed.len() != 1 || !matches!(typed[0].ty, Type::Timestamp | Type::Unknown) {
+                    wrong(self, "one time: `hour(c.settle_time)`");
+                }
+                Type::Int
+            }
             Func::Prefix => {
                 if typed.len() != 2
                     || !typed[0].ty.is_textual()

@@ -175,6 +175,7 @@ fn signature(func: Func) -> Option<Signature> {
         | Func::Year
         | Func::Month
         | Func::Day
+        | Func::Hour
         | Func::Prefix
         | Func::Length
         | Func::Coalesce => return None,
@@ -317,6 +318,7 @@ impl Scope<'_> {
             | Func::Year
             | Func::Month
             | Func::Day
+            | Func::Hour
             | Func::Prefix
             | Func::Length
             | Func::Coalesce => return None,

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use chrono::Datelike;
+use chrono::{Datelike, Timelike};
 use rust_decimal::Decimal;
 
 use super::col::{Col, Scalar, Tri};
@@ -558,6 +558,15 @@ impl<'a> Ctx<'a> {
                             Func::Month => date.month() as i64,
                             _ => date.day() as i64,
                         })
+                    })
+                    .collect(),
+            ),
+            Func::Hour => Col::Int(
+                (0..n)
+                    .map(|i| match values[0].get(i) {
+                        Scalar::Ts(t) => chrono::DateTime::from_timestamp_millis(t)
+                            .map(|t| t.naive_utc().hour() as i64),
+                        _ => None,
                     })
                     .collect(),
             ),

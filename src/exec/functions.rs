@@ -439,6 +439,7 @@ impl<'a> Ctx<'a> {
             | Func::Year
             | Func::Month
             | Func::Day
+            | Func::Hour
             | Func::Prefix
             | Func::Length
             | Func::Coalesce => return None,

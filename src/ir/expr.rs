@@ -54,6 +54,8 @@ pub enum Func {
     Year,
     Month,
     Day,
+    /// `hour(time)`: the hour of a time, 0 to 23.
+    Hour,
     /// `prefix(text, n)`: the first n characters (all of them if shorter).
     Prefix,
     /// `length(text or list)`: characters, or elements.
@@ -102,6 +104,7 @@ impl Func {
             Func::Year => "year",
             Func::Month => "month",
             Func::Day => "day",
+            Func::Hour => "hour",
             Func::Prefix => "prefix",
             Func::Length => "length",
             Func::Coalesce => "coalesce",
@@ -125,11 +128,12 @@ impl Func {
         }
     }
 
-    pub const ALL: [Func; 24] = [
+    pub const ALL: [Func; 25] = [
         Func::Age,
         Func::Year,
         Func::Month,
         Func::Day,
+        Func::Hour,
         Func::Prefix,
         Func::Length,
         Func::Coalesce,

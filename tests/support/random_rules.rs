@@ -532,6 +532,15 @@ fn num_uncached(scope: &Scope, depth: u32) -> SD {
     }
     let dates = scope.columns_of_type(Ty::Date);
     let times = scope.columns_of_type(Ty::Time);
+    if !times.is_empty() {
+        // The hour of a time, compared with days' constants (1 to 31).
+        arms.push((
+            1,
+            select_dom(times.clone())
+                .prop_map(|(t, _)| (format!("hour({t})"), Dom::Day))
+                .boxed(),
+        ));
+    }
     let mut dated = dates.clone();
     dated.extend(times);
     if !dated.is_empty() {
@@ -1400,6 +1409,7 @@ fn key_menu(table: Tbl) -> Vec<String> {
             "year({v}.admit_date)",
             "prefix({v}.primary_dx, 3)",
             "month_start({v}.admit_date)",
+            "hour({v}.settle_time)",
             "upper({v}.primary_dx)",
             "{v}.visit_type",
             "{v}.patient.region",
@@ -1416,6 +1426,7 @@ fn key_menu(table: Tbl) -> Vec<String> {
             "{v}.quantity",
             "year_start({v}.service_date)",
             "round({v}.quantity)",
+            "hour({v}.claim.settle_time)",
         ],
         Tbl::Providers => &["{v}.level", "{v}.region", "{v}.kind", "{v}.contract_to"],
     };

@@ -1471,6 +1471,12 @@ fn call(func: Func, args: &[Value]) -> Value {
         Func::Year => date(&args[0]).map_or(Null, |d| Int(d.year() as i64)),
         Func::Month => date(&args[0]).map_or(Null, |d| Int(d.month() as i64)),
         Func::Day => date(&args[0]).map_or(Null, |d| Int(d.day() as i64)),
+        // reading: times are wall-clock milliseconds; the hour of the day.
+        Func::Hour => match &args[0] {
+            Timestamp(t) => Int(t.div_euclid(3_600_000).rem_euclid(24)),
+            Null => Null,
+            other => panic!("hour({other:?})"),
+        },
         Func::Prefix => match (&args[0], &args[1]) {
             // reading: a negative length gives the empty text.
             (Text(t), Int(n)) => Text(t.chars().take((*n).max(0) as usize).collect()),
