@@ -6,6 +6,9 @@ use claimaudit::check::check_text;
 use proptest::prelude::*;
 
 const SAMPLE: &str = include_str!("data/every_form.rules");
+/// The knowledge base and the later forms: `match` in every form, `flag
+/// once`, `lag`, `rank`, windows of months and rows, `per` aggregates.
+const KNOWLEDGE_SAMPLE: &str = include_str!("data/knowledge_forms.rules");
 
 /// Words rules are made of, so random sequences reach deep into the checker.
 const VOCABULARY: &[&str] = &[
@@ -151,6 +154,20 @@ const VOCABULARY: &[&str] = &[
     "batch_only",
     "true",
     "false",
+    "match",
+    "exclusive_items",
+    "item_a",
+    "either",
+    "as",
+    "of",
+    "force",
+    "once",
+    "lag",
+    "rank",
+    "hour",
+    "months",
+    "rows",
+    "amount_at_stake",
     "\n",
     "| C1 | 1 |",
     "| claim_id | line_no |",
@@ -179,8 +196,11 @@ proptest! {
     }
 
     #[test]
-    fn mutated_rules(cuts in prop::collection::vec((0usize..4000, 0usize..8, prop::sample::select(VOCABULARY)), 1..6)) {
-        let mut text = SAMPLE.to_string();
+    fn mutated_rules(
+        knowledge in any::<bool>(),
+        cuts in prop::collection::vec((0usize..4000, 0usize..8, prop::sample::select(VOCABULARY)), 1..6),
+    ) {
+        let mut text = if knowledge { KNOWLEDGE_SAMPLE } else { SAMPLE }.to_string();
         for (at, delete, insert) in cuts {
             let mut at = at % (text.len() + 1);
             while !text.is_char_boundary(at) {
@@ -194,6 +214,19 @@ proptest! {
         }
         check_does_not_panic(&text);
     }
+}
+
+#[test]
+fn the_knowledge_sample_checks_cleanly() {
+    // Mutations start from a ruleset that checks, so they reach the
+    // checker's later stages.
+    let checked = check_text(Path::new("knowledge_forms.rules"), KNOWLEDGE_SAMPLE);
+    let errors: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
 }
 
 #[test]
