@@ -203,3 +203,32 @@ fn the_signals_fixture_gives_exactly_its_expected_flags() {
         .collect();
     assert_eq!(others, ["C02", "C03", "C04", "C05"]);
 }
+
+#[test]
+fn rules_matching_alike_share_one_lookup() {
+    // STOCK-01 and STOCK-02 look each line's month up in the same way: the
+    // lookup is built once and shared.
+    use claimaudit::exec::{Compiled, ExecOptions};
+    use claimaudit::ir::Known;
+    let checked =
+        claimaudit::check::check_paths(&[Path::new(ROOT).join("rulesets/examples/inventory")])
+            .unwrap();
+    let ruleset = checked.ruleset.as_ref().unwrap();
+    let compiled = Compiled::new(ruleset, &Default::default(), &checked.sources);
+    let tables = compiled
+        .read(
+            &Path::new(ROOT).join("fixtures/examples/inventory"),
+            &Default::default(),
+            &|_, _| {},
+        )
+        .unwrap();
+    let options = ExecOptions::default();
+    let env = compiled.env(tables, &options);
+    let lookup = |rule: &str| {
+        env.lookups[&("claim_items".to_string(), Known::relation_name(rule, "s"))].clone()
+    };
+    assert!(std::sync::Arc::ptr_eq(
+        &lookup("STOCK-01"),
+        &lookup("STOCK-02")
+    ));
+}

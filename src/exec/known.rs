@@ -213,6 +213,9 @@ pub fn build_indexes<'e>(env: &'e Env<'e>, rules: impl Iterator<Item = &'e Rule>
 pub fn add_row_matches<'e>(env: &mut Env<'e>, rules: impl Iterator<Item = &'e Rule>) {
     let built: Vec<_> = {
         let env: &Env<'_> = env;
+        // Rules matching alike (a knowledge base's rules often share one
+        // lookup: STOCK-01 and STOCK-02) share the lookup, built once.
+        let mut by_match: HashMap<String, Arc<Vec<u32>>> = HashMap::new();
         rules
             .filter_map(|rule| Some((rule, rule.row_match.as_ref()?)))
             .filter(|(rule, known)| {
@@ -223,11 +226,36 @@ pub fn add_row_matches<'e>(env: &mut Env<'e>, rules: impl Iterator<Item = &'e Ru
                     rule.table.clone(),
                     Known::relation_name(&rule.id, &known.var),
                 );
-                (key, Arc::new(row_match_lookup(env, known, &rule.table)))
+                let lookup = by_match
+                    .entry(match_fingerprint(&rule.table, known))
+                    .or_insert_with(|| Arc::new(row_match_lookup(env, known, &rule.table)));
+                (key, Arc::clone(lookup))
             })
             .collect()
     };
     env.lookups.extend(built);
+}
+
+/// What a row's match depends on, whatever its variable's name or where
+/// it is written: the rule's table, the knowledge table, and each column
+/// with the value it equals, and the `as of` date.
+fn match_fingerprint(table: &str, known: &Known) -> String {
+    let unplaced = |e: &TExpr| {
+        let mut e = e.clone();
+        e.walk_mut(&mut |x| x.span = crate::syntax::Span::default());
+        format!("{e:?}")
+    };
+    let keys: Vec<String> = known
+        .keys
+        .iter()
+        .map(|(column, value)| format!("{column}={}", unplaced(value)))
+        .collect();
+    format!(
+        "{table}|{}|{}|{:?}",
+        known.table,
+        keys.join("&"),
+        known.as_of.as_ref().map(unplaced)
+    )
 }
 
 /// For each row of `table`, the row of `known`'s table whose columns equal
