@@ -226,3 +226,40 @@ fn a_cut_list_of_other_rows_says_how_many_more() {
         "{out}"
     );
 }
+
+#[test]
+fn a_group_flagged_once_on_another_claim_says_so() {
+    // A02's line is in a month over its stock, flagged once on A01: A02's
+    // condition holds, and explain says why it is not flagged.
+    let (code, out, err) = explain(&[
+        "--rules",
+        "rulesets/examples/inventory",
+        "--data",
+        "fixtures/examples/inventory",
+        "--claim",
+        "A02",
+        "--all",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(
+            "`flag once` flags each group on its first row in key order, which is not this claim's"
+        ),
+        "{out}"
+    );
+    let (code, out, err) = explain(&[
+        "--rules",
+        "rulesets/examples/inventory",
+        "--data",
+        "fixtures/examples/inventory",
+        "--claim",
+        "A01",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("STOCK-01"), "{out}");
+    assert!(!out.contains("`flag once` flags each group"), "{out}");
+}

@@ -288,6 +288,17 @@ pub fn explain_claim<'a>(
                                 .is_some_and(|p| entities.contains(&p)))
                 })
                 .collect();
+            // A group flagged once stands on its first row, maybe another claim's.
+            let held = rows
+                .iter()
+                .any(|r| r.condition.as_ref().is_some_and(|t| t.value == "true"));
+            let note = match note {
+                None if rule.flag_once && mine.is_empty() && held => Some(
+                    "the condition holds, but `flag once` flags each group on its first row in key order, which is not this claim's"
+                        .to_string(),
+                ),
+                note => note,
+            };
             RuleExplanation {
                 rule_id: rule.id.clone(),
                 rule_name: rule.name.clone(),
