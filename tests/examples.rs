@@ -231,4 +231,13 @@ fn rules_matching_alike_share_one_lookup() {
         &lookup("STOCK-01"),
         &lookup("STOCK-02")
     ));
+    // And the plan says so.
+    let (code, stdout, stderr) = claimaudit(&["plan", "rulesets/examples/inventory"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            "lookup claim_items.s (match of STOCK-02): shares the lookup of STOCK-01, for STOCK-02"
+        ),
+        "{stdout}"
+    );
 }

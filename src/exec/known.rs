@@ -227,35 +227,13 @@ pub fn add_row_matches<'e>(env: &mut Env<'e>, rules: impl Iterator<Item = &'e Ru
                     Known::relation_name(&rule.id, &known.var),
                 );
                 let lookup = by_match
-                    .entry(match_fingerprint(&rule.table, known))
+                    .entry(known.fingerprint(&rule.table))
                     .or_insert_with(|| Arc::new(row_match_lookup(env, known, &rule.table)));
                 (key, Arc::clone(lookup))
             })
             .collect()
     };
     env.lookups.extend(built);
-}
-
-/// What a row's match depends on, whatever its variable's name or where
-/// it is written: the rule's table, the knowledge table, and each column
-/// with the value it equals, and the `as of` date.
-fn match_fingerprint(table: &str, known: &Known) -> String {
-    let unplaced = |e: &TExpr| {
-        let mut e = e.clone();
-        e.walk_mut(&mut |x| x.span = crate::syntax::Span::default());
-        format!("{e:?}")
-    };
-    let keys: Vec<String> = known
-        .keys
-        .iter()
-        .map(|(column, value)| format!("{column}={}", unplaced(value)))
-        .collect();
-    format!(
-        "{table}|{}|{}|{:?}",
-        known.table,
-        keys.join("&"),
-        known.as_of.as_ref().map(unplaced)
-    )
 }
 
 /// For each row of `table`, the row of `known`'s table whose columns equal

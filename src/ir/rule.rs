@@ -165,6 +165,29 @@ impl Known {
         format!("{var} (match of {rule_id})")
     }
 
+    /// What a row's match depends on, whatever its variable's name or
+    /// where it is written: the rule's `table`, the knowledge table, each
+    /// column with the value it equals, and the `as of` date. Rules whose
+    /// matches are alike share one lookup.
+    pub fn fingerprint(&self, table: &str) -> String {
+        let unplaced = |e: &TExpr| {
+            let mut e = e.clone();
+            e.walk_mut(&mut |x| x.span = Span::default());
+            format!("{e:?}")
+        };
+        let keys: Vec<String> = self
+            .keys
+            .iter()
+            .map(|(column, value)| format!("{column}={}", unplaced(value)))
+            .collect();
+        format!(
+            "{table}|{}|{}|{:?}",
+            self.table,
+            keys.join("&"),
+            self.as_of.as_ref().map(unplaced)
+        )
+    }
+
     /// The knowledge columns of `keys` compared with the rule's row's
     /// values, then those compared with the partner's, each with its side.
     pub fn sides(&self) -> (Vec<&KnownKey>, Vec<&KnownKey>) {

@@ -72,13 +72,37 @@ impl Plan<'_> {
         if let Some(r) = self.ruleset.schema.relation(from, relation) {
             return Some(&r.to_table);
         }
+        self.row_match(from, relation)
+            .map(|(_, k)| k.table.as_str())
+    }
+
+    /// The rule and `match` a lookup is built for, when it is a rule's
+    /// match rather than a relation.
+    pub fn row_match(&self, from: &str, relation: &str) -> Option<(&Rule, &crate::ir::Known)> {
         self.ruleset
             .rules
             .iter()
             .filter(|rule| rule.table == from)
             .filter_map(|rule| rule.row_match.as_ref().map(|k| (rule, k)))
             .find(|(rule, k)| crate::ir::Known::relation_name(&rule.id, &k.var) == relation)
-            .map(|(_, k)| k.table.as_str())
+    }
+
+    /// The earlier rule (in plan order) whose match a lookup shares, when
+    /// the two match alike: the scan builds the lookup once.
+    pub fn shared_match(&self, from: &str, relation: &str) -> Option<&str> {
+        let (rule, known) = self.row_match(from, relation)?;
+        let print = known.fingerprint(from);
+        self.rules
+            .iter()
+            .map(|&i| &self.ruleset.rules[i])
+            .take_while(|r| r.id != rule.id)
+            .find(|r| {
+                r.table == from
+                    && r.row_match
+                        .as_ref()
+                        .is_some_and(|k| k.fingerprint(from) == print)
+            })
+            .map(|r| r.id.as_str())
     }
 }
 

@@ -232,7 +232,10 @@ impl Plan<'_> {
                 rules: self.ids(users),
                 matched: match self.ruleset.schema.relation(from, relation) {
                     Some(_) => None,
-                    None => users.iter().find_map(|i| self.match_texts.get(i).cloned()),
+                    None => match self.shared_match(from, relation) {
+                        Some(first) => Some(format!("shares the lookup of {first}")),
+                        None => users.iter().find_map(|i| self.match_texts.get(i).cloned()),
+                    },
                 },
             })
             .collect()
