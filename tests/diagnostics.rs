@@ -486,6 +486,12 @@ fn a_match_outside_a_pair_rule_is_refused_where_it_cannot_work() {
             "  for line in claim_items\n  sequence by line.claim_id order by line.line_no\n  match x in exclusive_items on x.item_a = prev.item_code\n  flag when x is null",
         ),
         (
+            // Passed `check`, then panicked in `scan`.
+            "as_of_prev",
+            "E0310",
+            "  for line in claim_items\n  sequence by line.claim_id order by line.line_no\n  match x in exclusive_items on x.item_a = line.item_code as of prev.service_date\n  flag when x is null",
+        ),
+        (
             "match_on_an_aggregate",
             "E0204",
             "  for line in claim_items\n  group by line.claim_id\n  match x in exclusive_items on x.item_a = max(line.item_code)\n  flag when x is null",

@@ -79,7 +79,12 @@ pub fn check_match(item: &RuleItem, scope: &mut Scope) -> Option<Known> {
                 return None;
             };
             let typed = scope.expr(date);
-            if typed.uses_var(Var::Partner) || typed.uses_var(Var::Known) {
+            // Any other row (a partner, `prev`, an entity) is not at hand
+            // where the knowledge row is found.
+            let other_row = [Var::Partner, Var::Known, Var::Prev, Var::Entity]
+                .into_iter()
+                .any(|v| typed.uses_var(v));
+            if other_row {
                 scope.error(
                     Diagnostic::error(
                         "E0310",
