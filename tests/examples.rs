@@ -4,47 +4,26 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-fn claimaudit(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_claimaudit"))
-        .current_dir(ROOT)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
+#[path = "support/run.rs"]
+mod run;
+use run::claimaudit;
 
-/// (rule_id, claim_id, line_no, provider_id, amount_at_stake) of each flag.
-type Identity = (String, String, String, String, String);
-
-fn expected(dir: &Path) -> BTreeSet<Identity> {
-    let mut reader = csv::Reader::from_path(dir.join("expected_flags.csv")).unwrap();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            (
-                r[0].to_string(),
-                r[1].to_string(),
-                r[2].to_string(),
-                r[3].to_string(),
-                r[4].to_string(),
-            )
-        })
-        .collect()
-}
+#[path = "support/expected_flags.rs"]
+mod expected_flags;
+use expected_flags::{Identity, expected};
 
 fn scanned(rules: &str, data: &str) -> Vec<serde_json::Value> {
+    scanned_with(rules, data, &[])
+}
+
+/// The flags of `claimaudit scan` with `extra` arguments, as JSON.
+fn scanned_with(rules: &str, data: &str, extra: &[&str]) -> Vec<serde_json::Value> {
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("flags.jsonl");
-    let (code, stdout, stderr) = claimaudit(&[
+    let mut args = vec![
         "scan",
         "--rules",
         rules,
@@ -54,7 +33,9 @@ fn scanned(rules: &str, data: &str) -> Vec<serde_json::Value> {
         file.to_str().unwrap(),
         "--format",
         "jsonl",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = claimaudit(&args);
     assert_eq!(code, 0, "{stdout}{stderr}");
     std::fs::read_to_string(&file)
         .unwrap()
@@ -139,29 +120,10 @@ fn the_inventory_fixture_gives_exactly_its_expected_flags() {
 #[test]
 fn the_inventory_scan_gives_the_same_flags_on_one_thread() {
     // The lookup is built in runs of rows, in parallel.
-    let out = tempfile::tempdir().unwrap();
-    let file = out.path().join("flags.jsonl");
-    let (code, stdout, stderr) = claimaudit(&[
-        "scan",
-        "--rules",
-        "rulesets/examples/inventory",
-        "--data",
-        "fixtures/examples/inventory",
-        "--out",
-        file.to_str().unwrap(),
-        "--format",
-        "jsonl",
-        "--threads",
-        "1",
-    ]);
-    assert_eq!(code, 0, "{stdout}{stderr}");
-    let one_thread: Vec<serde_json::Value> = std::fs::read_to_string(&file)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let two = scanned("rulesets/examples/inventory", "fixtures/examples/inventory");
-    assert_eq!(one_thread, two);
+    let rules = "rulesets/examples/inventory";
+    let data = "fixtures/examples/inventory";
+    let one_thread = scanned_with(rules, data, &["--threads", "1"]);
+    assert_eq!(one_thread, scanned(rules, data));
 }
 
 #[test]

@@ -6,6 +6,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "support/expected_flags.rs"]
+mod expected_flags;
+use expected_flags::{Identity, expected};
+
 fn claimaudit(args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_claimaudit"))
         .args(args)
@@ -27,26 +31,6 @@ fn fixtures() -> Vec<PathBuf> {
             .collect();
     dirs.sort();
     dirs
-}
-
-/// (rule_id, claim_id, line_no, provider_id, amount_at_stake), as text.
-type Identity = (String, String, String, String, String);
-
-fn expected(dir: &Path) -> BTreeSet<Identity> {
-    let mut reader = csv::Reader::from_path(dir.join("expected_flags.csv")).unwrap();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            (
-                r[0].to_string(),
-                r[1].to_string(),
-                r[2].to_string(),
-                r[3].to_string(),
-                r[4].to_string(),
-            )
-        })
-        .collect()
 }
 
 /// Scans a fixture with its own `rules.rules` if it has one, else the shipped rules.

@@ -519,31 +519,14 @@ fn group_amount(scope: &mut Scope, span: crate::syntax::Span) -> Option<TExpr> {
         .as_ref()?
         .amount
         .clone()?;
-    let mut table = scope.row.1.clone();
-    let mut path = Vec::new();
-    for relation in &relations {
-        let r = scope.schema.relation(&table, relation)?;
-        path.push(Step {
-            relation: relation.clone(),
-            table: r.to_table.clone(),
-        });
-        table = r.to_table.clone();
-    }
-    let ty = Type::of_column(&scope.schema.table(&table)?.column(&column)?.ty);
+    let mut arg = TExpr::row_column(scope.schema, &scope.row.1, &relations, &column)?;
+    arg.span = span;
+    let ty = arg.ty.clone();
     let written: Vec<&str> = std::iter::once(scope.row.0.as_str())
         .chain(relations.iter().map(String::as_str))
         .chain([column.as_str()])
         .collect();
     let text = format!("sum({})", written.join("."));
-    let arg = TExpr::new(
-        TExprKind::Column {
-            var: Var::Row,
-            path,
-            column,
-        },
-        ty.clone(),
-        span,
-    );
     scope.aggregates.push(crate::ir::Aggregate {
         func: crate::ir::AggFunc::Sum,
         arg: Some(arg),

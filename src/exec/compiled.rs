@@ -180,8 +180,7 @@ impl<'r> Compiled<'r> {
     /// `env` with the lookups of the rules' `match`es that are not pairs'
     /// (they read values of the rules' rows, so they follow the relations).
     fn with_row_matches<'a>(&'a self, mut env: Env<'a>) -> Env<'a> {
-        let rules = self.plan.rules.iter().map(|&i| &self.plan.ruleset.rules[i]);
-        super::known::add_row_matches(&mut env, rules);
+        super::known::add_row_matches(&mut env, &self.plan);
         env
     }
 

@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use super::col::{Col, ListCol, Scalar, Tri};
 use super::tables::Lookups;
 use crate::ir::{
-    FlagField, FlagsBinding, ParamValue, Ruleset, Schema, Step, TExpr, TExprKind, Type, Value, Var,
+    FlagField, FlagsBinding, ParamValue, Ruleset, Schema, TExpr, TExprKind, Type, Value, Var,
 };
 use crate::syntax::Span;
 
@@ -499,7 +499,7 @@ impl<'a> Env<'a> {
             .iter()
             .filter_map(|t| {
                 let (relations, column) = t.flags.as_ref()?.amount.as_ref()?;
-                let expr = column_expr(&ruleset.schema, &t.name, relations, column)?;
+                let expr = TExpr::row_column(&ruleset.schema, &t.name, relations, column)?;
                 Some((t.name.clone(), expr))
             })
             .collect();
@@ -538,7 +538,7 @@ impl<'a> Env<'a> {
                     .columns
                     .iter()
                     .filter_map(|c| {
-                        let expr = column_expr(&ruleset.schema, &t.name, &[], &c.name)?;
+                        let expr = TExpr::row_column(&ruleset.schema, &t.name, &[], &c.name)?;
                         Some((c.name.clone(), expr))
                     })
                     .collect();
@@ -571,52 +571,18 @@ impl<'a> Env<'a> {
 
 /// Expressions reading each flag field of a row of `table`.
 fn identity_exprs(schema: &Schema, table: &str, binding: &FlagsBinding) -> Vec<(FlagField, TExpr)> {
+    // The checker resolved every field's path; a field is read as the
+    // flags output holds it (a line number, else text).
     binding
         .fields
         .iter()
-        .map(|(field, relations, column)| {
-            let (path, _) = follow(schema, table, relations);
-            let ty = match field {
+        .filter_map(|(field, relations, column)| {
+            let mut expr = TExpr::row_column(schema, table, relations, column)?;
+            expr.ty = match field {
                 FlagField::LineNo => Type::Int,
                 _ => Type::Text,
             };
-            let kind = TExprKind::Column {
-                var: Var::Row,
-                path,
-                column: column.clone(),
-            };
-            (*field, TExpr::new(kind, ty, Span::default()))
+            Some((*field, expr))
         })
         .collect()
-}
-
-/// An expression reading `column` of the row `relations` lead to from a
-/// row of `table`, typed as the column is.
-fn column_expr(schema: &Schema, table: &str, relations: &[String], column: &str) -> Option<TExpr> {
-    let (path, target) = follow(schema, table, relations);
-    let ty = Type::of_column(&schema.table(&target)?.column(column)?.ty);
-    let kind = TExprKind::Column {
-        var: Var::Row,
-        path,
-        column: column.to_string(),
-    };
-    Some(TExpr::new(kind, ty, Span::default()))
-}
-
-/// The steps of following `relations` from `table`, and the table reached.
-fn follow(schema: &Schema, table: &str, relations: &[String]) -> (Vec<Step>, String) {
-    let mut current = table.to_string();
-    let mut path = Vec::new();
-    for relation in relations {
-        let target = schema
-            .relation(&current, relation)
-            .map(|r| r.to_table.clone())
-            .unwrap_or_default();
-        path.push(Step {
-            relation: relation.clone(),
-            table: target.clone(),
-        });
-        current = target;
-    }
-    (path, current)
 }

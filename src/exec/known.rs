@@ -17,8 +17,9 @@ use super::env::{Env, Frame};
 use super::eval::Ctx;
 use super::order::{compare_rows, encode};
 use super::partition::chunks;
-use super::tables::NO_ROW;
+use super::tables::{Lookups, NO_ROW};
 use crate::ir::{Form, Known, KnownKey, Rule, TExpr};
+use crate::plan::Plan;
 
 /// Rows of a knowledge table read at a time while indexing it.
 const INDEX_RUN: usize = 64 * 1024;
@@ -209,29 +210,34 @@ pub fn build_indexes<'e>(env: &'e Env<'e>, rules: impl Iterator<Item = &'e Rule>
 
 /// Adds to `env` the lookup of each rule's `match` that is not a pair's:
 /// for each row of the rule's table, its knowledge row, followed as a
-/// relation named [`Known::relation_name`] is.
-pub fn add_row_matches<'e>(env: &mut Env<'e>, rules: impl Iterator<Item = &'e Rule>) {
-    let built: Vec<_> = {
+/// relation named [`Known::relation_name`] is. A rule the plan says matches
+/// alike an earlier one shares that rule's lookup.
+pub fn add_row_matches<'e>(env: &mut Env<'e>, plan: &'e Plan<'e>) {
+    let built: Lookups = {
         let env: &Env<'_> = env;
-        // Rules matching alike (a knowledge base's rules often share one
-        // lookup: STOCK-01 and STOCK-02) share the lookup, built once.
-        let mut by_match: HashMap<String, Arc<Vec<u32>>> = HashMap::new();
-        rules
-            .filter_map(|rule| Some((rule, rule.row_match.as_ref()?)))
-            .filter(|(rule, known)| {
-                env.frames.contains_key(&rule.table) && env.frames.contains_key(&known.table)
-            })
-            .map(|(rule, known)| {
-                let key = (
-                    rule.table.clone(),
-                    Known::relation_name(&rule.id, &known.var),
-                );
-                let lookup = by_match
-                    .entry(known.fingerprint(&rule.table))
-                    .or_insert_with(|| Arc::new(row_match_lookup(env, known, &rule.table)));
-                (key, Arc::clone(lookup))
-            })
-            .collect()
+        let rules = &plan.ruleset.rules;
+        let name = |i: usize| {
+            let rule = &rules[i];
+            let known = rule.row_match.as_ref().expect("a rule with a row match");
+            (
+                rule.table.clone(),
+                Known::relation_name(&rule.id, &known.var),
+            )
+        };
+        let mut built = Lookups::new();
+        for &(i, first) in &plan.row_matches {
+            let rule = &rules[i];
+            let known = rule.row_match.as_ref().expect("a rule with a row match");
+            if !env.frames.contains_key(&rule.table) || !env.frames.contains_key(&known.table) {
+                continue;
+            }
+            let lookup = match first.and_then(|f| built.get(&name(f))) {
+                Some(lookup) => Arc::clone(lookup),
+                None => Arc::new(row_match_lookup(env, known, &rule.table)),
+            };
+            built.insert(name(i), lookup);
+        }
+        built
     };
     env.lookups.extend(built);
 }

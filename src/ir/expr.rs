@@ -1,6 +1,6 @@
 //! Typed expressions: what a rule computes, every name resolved.
 
-use super::schema::CompareOp;
+use super::schema::{CompareOp, Schema};
 use super::types::Type;
 use super::value::Value;
 use crate::syntax::Span;
@@ -384,6 +384,34 @@ impl TExpr {
         for child in self.children() {
             child.walk(visit);
         }
+    }
+
+    /// `column` of the row `relations` lead to from a row of `table`
+    /// (`line.claim.fund_amount`), typed as the column is; `None` when the
+    /// path or the column does not exist.
+    pub fn row_column(
+        schema: &Schema,
+        table: &str,
+        relations: &[String],
+        column: &str,
+    ) -> Option<TExpr> {
+        let mut current = table.to_string();
+        let mut path = Vec::new();
+        for relation in relations {
+            let target = schema.relation(&current, relation)?.to_table.clone();
+            path.push(Step {
+                relation: relation.clone(),
+                table: target.clone(),
+            });
+            current = target;
+        }
+        let ty = Type::of_column(&schema.table(&current)?.column(column)?.ty);
+        let kind = TExprKind::Column {
+            var: Var::Row,
+            path,
+            column: column.to_string(),
+        };
+        Some(TExpr::new(kind, ty, Span::default()))
     }
 
     /// Whether any part reads from `var`.

@@ -63,6 +63,10 @@ pub struct Plan<'r> {
     /// Each rule's `match` as it runs (by rule index): the knowledge
     /// table, the columns its index hashes, and how rows are chosen.
     pub match_texts: BTreeMap<usize, String>,
+    /// The rules (by index) whose `match` is found for each row, in plan
+    /// order, each with the earlier rule whose lookup it shares when the
+    /// two match alike (built once).
+    pub row_matches: Vec<(usize, Option<usize>)>,
 }
 
 impl Plan<'_> {
@@ -87,22 +91,15 @@ impl Plan<'_> {
             .find(|(rule, k)| crate::ir::Known::relation_name(&rule.id, &k.var) == relation)
     }
 
-    /// The earlier rule (in plan order) whose match a lookup shares, when
-    /// the two match alike: the scan builds the lookup once.
+    /// The earlier rule whose match a lookup shares, when the two match
+    /// alike: the scan builds the lookup once.
     pub fn shared_match(&self, from: &str, relation: &str) -> Option<&str> {
-        let (rule, known) = self.row_match(from, relation)?;
-        let print = known.fingerprint(from);
-        self.rules
+        let (rule, _) = self.row_match(from, relation)?;
+        self.row_matches
             .iter()
-            .map(|&i| &self.ruleset.rules[i])
-            .take_while(|r| r.id != rule.id)
-            .find(|r| {
-                r.table == from
-                    && r.row_match
-                        .as_ref()
-                        .is_some_and(|k| k.fingerprint(from) == print)
-            })
-            .map(|r| r.id.as_str())
+            .find(|(i, _)| self.ruleset.rules[*i].id == rule.id)
+            .and_then(|(_, first)| *first)
+            .map(|first| self.ruleset.rules[first].id.as_str())
     }
 }
 
@@ -347,6 +344,7 @@ pub fn plan<'r>(
             )),
         })
         .collect();
+    let row_matches = row_matches(ruleset, &rules);
     Plan {
         ruleset,
         rules,
@@ -358,7 +356,26 @@ pub fn plan<'r>(
         exchange,
         key_texts,
         match_texts,
+        row_matches,
     }
+}
+
+/// The rules with a `match` found for each row, each with the first earlier
+/// rule over the same table that matches alike (`Known::fingerprint`).
+fn row_matches(ruleset: &Ruleset, rules: &[usize]) -> Vec<(usize, Option<usize>)> {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    rules
+        .iter()
+        .filter_map(|&i| {
+            let rule = &ruleset.rules[i];
+            let print = rule.row_match.as_ref()?.fingerprint(&rule.table);
+            let first = seen.iter().find(|(p, _)| *p == print).map(|(_, f)| *f);
+            if first.is_none() {
+                seen.push((print, i));
+            }
+            Some((i, first))
+        })
+        .collect()
 }
 
 /// `exclusive_items indexed on (item_a, item_b), probed per pair in either
