@@ -1,0 +1,51 @@
+// Functions over columns, each on the three claims the evaluators' tests
+// give (C1: lower case, a negative amount, a leap day; C2: Chinese, month
+// ends; C3: nulls only), with the value written for each as a message
+// writes it (`空` for null). The fast evaluator (src/exec/functions.rs)
+// and the reference evaluator (tests/reference_eval_selftest.rs) are both
+// held to this one table (`include!`d by each).
+
+pub const FUNCTION_VALUES: &[(&str, [&str; 3])] = &[
+    ("upper(c.primary_dx)", ["I10.X00", "高血压AB", "空"]),
+    ("lower(c.primary_dx)", ["i10.x00", "高血压ab", "空"]),
+    ("trim(concat(\"  \", c.primary_dx, \"\u{3000} \"))", ["i10.x00", "高血压Ab", "空"]),
+    ("substring(c.primary_dx, 2, 2)", ["10", "血压", "空"]),
+    ("substring(c.primary_dx, 0, 2)", ["i", "高", "空"]),
+    ("substring(c.primary_dx, 6, 5)", ["00", "", "空"]),
+    ("substring(c.primary_dx, 2, -1)", ["", "", "空"]),
+    ("length(substring(c.primary_dx, 3, 100))", ["5", "3", "空"]),
+    ("concat(c.claim_id, \":\", c.fund_amount, \"/\", c.admit_date)", ["C1:-2.50/2024-01-31", "C2:2.45/2023-01-31", "空"]),
+    ("concat(c.claim_id)", ["C1", "C2", "C3"]),
+    ("contains(c.primary_dx, \"血压\")", ["false", "true", "空"]),
+    ("contains(c.primary_dx, \"\")", ["true", "true", "空"]),
+    ("replace(c.primary_dx, \"0\", \"零\")", ["i1零.x零零", "高血压Ab", "空"]),
+    ("replace(c.primary_dx, \"\", \"x\")", ["i10.x00", "高血压Ab", "空"]),
+    ("length(replace(c.primary_dx, c.primary_dx, \"\"))", ["0", "0", "空"]),
+    ("parse_date(concat(c.claim_id, \"20240229\"), \"C1%Y%m%d\")", ["2024-02-29", "空", "空"]),
+    ("parse_date(c.primary_dx, \"%Y%m%d\")", ["空", "空", "空"]),
+    ("month_start(c.admit_date)", ["2024-01-01", "2023-01-01", "空"]),
+    ("month_start(c.settle_time)", ["2024-02-01", "空", "空"]),
+    ("year_start(c.discharge_date)", ["2024-01-01", "2023-01-01", "空"]),
+    ("add_months(c.admit_date, 1)", ["2024-02-29", "2023-02-28", "空"]),
+    ("add_months(c.discharge_date, 12)", ["2025-02-28", "2024-03-01", "空"]),
+    ("add_months(c.admit_date, -13)", ["2022-12-31", "2021-12-31", "空"]),
+    ("add_days(c.admit_date, 29)", ["2024-02-29", "2023-03-01", "空"]),
+    ("add_days(c.discharge_date, -1 day)", ["2024-02-28", "2023-02-28", "空"]),
+    ("add_days(c.admit_date, 200000000)", ["空", "空", "空"]),
+    ("days_between(c.admit_date, c.discharge_date)", ["29", "29", "空"]),
+    ("days_between(c.discharge_date, c.admit_date) * 2", ["-58", "-58", "空"]),
+    ("abs(c.fund_amount)", ["2.50", "2.45", "空"]),
+    ("abs(c.admit_date - c.discharge_date)", ["29", "29", "空"]),
+    ("round(c.fund_amount, 1)", ["-2.5", "2.5", "空"]),
+    ("round(c.fund_amount)", ["-3", "2", "空"]),
+    ("round(c.total_amount, 3)", ["12.350", "0.000", "空"]),
+    ("round(c.total_amount, -1)", ["10", "0", "空"]),
+    ("round(-1250, -2)", ["-1300", "-1300", "-1300"]),
+    ("round(-0.001, 2)", ["0.00", "0.00", "0.00"]),
+    ("round(4.9999999999999999999999999999, -1)", ["0", "0", "0"]),
+    ("round(9223372036854775807, -1)", ["空", "空", "空"]),
+    ("floor(c.fund_amount)", ["-3", "2", "空"]),
+    ("ceil(c.fund_amount)", ["-2", "3", "空"]),
+    ("ceil(c.fund_amount / 10)", ["0", "1", "空"]),
+    ("floor(7)", ["7", "7", "7"]),
+];
