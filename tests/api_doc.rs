@@ -1349,6 +1349,7 @@ fn column_schema(ty: &ColumnType) -> (Vec<&'static str>, Option<Vec<String>>) {
         ColumnType::Int32 | ColumnType::Int64 => (vec!["integer"], None),
         ColumnType::Bool => (vec!["boolean"], None),
         ColumnType::Decimal { .. } => (vec!["string", "number"], None),
+        ColumnType::Float64 => (vec!["number", "string"], None),
         ColumnType::List(_) => (vec!["array"], None),
     }
 }

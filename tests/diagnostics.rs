@@ -146,6 +146,10 @@ fn cases() -> Vec<(&'static str, String)> {
                 &rule("  for c in claims\n  flag when c.fund_amount > cap")[HEADER.len()..]
             ),
         ),
+        (
+            "E0211",
+            rule("  for line in claim_items\n  flag when float(line.quantity) * 1.5 > line.amount"),
+        ),
         ("E0301", rule("  flag when true")),
         ("E0302", rule("  for line in claim_items")),
         (

@@ -130,7 +130,7 @@ fn the_inventory_scan_gives_the_same_flags_on_one_thread() {
 fn the_fraud_signals_pass_their_own_tests() {
     let (code, stdout, stderr) = claimaudit(&["test", "rulesets/examples/signals"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.contains("6 tests, 6 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("7 tests, 7 passed, 0 failed"), "{stdout}");
 }
 
 #[test]
@@ -164,6 +164,18 @@ fn the_signals_fixture_gives_exactly_its_expected_flags() {
         .map(|r| r["claim_id"].as_str().unwrap())
         .collect();
     assert_eq!(others, ["C02", "C03", "C04", "C05"]);
+    // A floating-point measure: its mean and its peers' quantile, exact
+    // sums rounded once, shown as the shortest text of each float.
+    assert_eq!(
+        message("DIST-01"),
+        "D5's patients came 118.2 km on average, farther than the providers of S1 (quantile 101.3)"
+    );
+    let distance = flags.iter().find(|f| f["rule_id"] == "DIST-01").unwrap();
+    assert_eq!(distance["evidence"]["values"]["mean_km"], 118.15);
+    assert_eq!(
+        distance["evidence"]["values"]["quantile(mean_km, far_quantile)"],
+        101.30875
+    );
 }
 
 #[test]

@@ -28,6 +28,7 @@ pub const CODES: &[(&str, &str)] = &[
         "a row's value outside an aggregate in a population rule",
     ),
     ("E0210", "map parameter used without a key"),
+    ("E0211", "a float meets a decimal that is not a constant"),
     ("E0301", "rule without `for`"),
     ("E0302", "rule without `flag when`"),
     ("E0303", "clause given twice"),

@@ -265,6 +265,35 @@ impl Scope<'_> {
         true
     }
 
+    /// Floats are measures and decimals are money: they meet only where
+    /// the decimal is a constant written in the rule (`ratio > 0.35`).
+    fn float_meets(&mut self, l: &TExpr, r: &TExpr, doing: &str) {
+        let (float, other) = match (&l.ty, &r.ty) {
+            (Type::Float, Type::Decimal) => (l, r),
+            (Type::Decimal, Type::Float) => (r, l),
+            _ => return,
+        };
+        if is_constant(other) {
+            return;
+        }
+        self.error(
+            Diagnostic::error(
+                "E0211",
+                l.span.to(r.span),
+                format!(
+                    "cannot {doing} {} {} {}",
+                    l.ty,
+                    if doing == "compare" { "with" } else { "and" },
+                    r.ty
+                ),
+            )
+            .with_label(format!("this is {}", float.ty))
+            .with_help(
+                "floats are measures, never money: convert one side on purpose, e.g. `float(line.amount)`",
+            ),
+        );
+    }
+
     fn binary(&mut self, op: BinaryOp, left: &Expr, right: &Expr, whole: &Expr) -> TExpr {
         let span = whole.span;
         let l = self.expr(left);
@@ -286,7 +315,9 @@ impl Scope<'_> {
             | BinaryOp::Le
             | BinaryOp::Gt
             | BinaryOp::Ge => {
-                self.expect_comparable(&l, &r, op);
+                if self.expect_comparable(&l, &r, op) {
+                    self.float_meets(&l, &r, "compare");
+                }
                 let op = match op {
                     BinaryOp::Eq => CompareOp::Eq,
                     BinaryOp::Ne => CompareOp::Ne,
@@ -380,8 +411,12 @@ impl Scope<'_> {
             BinaryOp::Mul => ArithOp::Mul,
             _ => ArithOp::Div,
         };
+        if l.ty.is_numeric() && r.ty.is_numeric() {
+            self.float_meets(&l, &r, verb(arith));
+        }
         let ty = match (&l.ty, arith, &r.ty) {
             (Unknown, _, _) | (_, _, Unknown) => Unknown,
+            (Float, _, b) | (b, _, Float) if b.is_numeric() => Float,
             (Int, ArithOp::Div, Int) => Decimal,
             (Int, _, Int) => Int,
             (a, _, b) if a.is_numeric() && b.is_numeric() => Decimal,
@@ -953,6 +988,9 @@ impl Scope<'_> {
                 if typed.len() < 2 {
                     wrong(self, "two or more values");
                 }
+                for (a, b) in typed.iter().zip(typed.iter().skip(1)) {
+                    self.float_meets(a, b, "choose between");
+                }
                 common
             }
             _ => unreachable!("`function_type` types the other functions"),
@@ -1193,14 +1231,29 @@ impl Scope<'_> {
                 "the fraction must be a number between 0 and 1, e.g. 0.95",
             ));
         }
+        // A quantile of floats is a float; of whole numbers or decimals, a decimal.
+        let quantile_ty = if ty == Type::Float {
+            Type::Float
+        } else {
+            Type::Decimal
+        };
         TExpr::new(
             TExprKind::Quantile {
                 stat: stat_index,
                 p: boxed(p_typed),
             },
-            Type::Decimal,
+            quantile_ty,
             whole.span,
         )
+    }
+}
+
+/// A value written in the rule or declared as a parameter.
+fn is_constant(e: &TExpr) -> bool {
+    match &e.kind {
+        TExprKind::Const(_) | TExprKind::Param(_) => true,
+        TExprKind::Neg(inner) => is_constant(inner),
+        _ => false,
     }
 }
 

@@ -171,6 +171,12 @@ fn signature(func: Func) -> Option<Signature> {
             "`floor(x)`, e.g. `floor(line.quantity)`",
         ),
         Func::Ceil => (&[Number], 0, false, "`ceil(x)`, e.g. `ceil(line.quantity)`"),
+        Func::Float => (
+            &[Number],
+            0,
+            false,
+            "`float(x)`, e.g. `float(line.quantity) / float(p.beds)`",
+        ),
         Func::Age
         | Func::Year
         | Func::Month
@@ -309,9 +315,10 @@ impl Scope<'_> {
             | Func::AddDays
             | Func::AddMonths => Type::Date,
             Func::DaysBetween => Type::Int,
+            Func::Float => Type::Float,
             // Numbers keep their type: a whole number stays whole.
             Func::Abs | Func::Round | Func::Floor | Func::Ceil => match first {
-                Type::Int | Type::Decimal | Type::Days => first,
+                Type::Int | Type::Decimal | Type::Float | Type::Days => first,
                 _ => Type::Unknown,
             },
             Func::Age

@@ -402,7 +402,7 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
         .unwrap_or_default();
     let amount = clauses.amount.map(|e| {
         let typed = scope.expr(e);
-        if !typed.ty.is_numeric() {
+        if !typed.ty.is_numeric() || typed.ty == Type::Float {
             scope.error(
                 Diagnostic::error(
                     "E0201",

@@ -181,6 +181,7 @@ fn column_type(ty: &ast::TypeExpr, diagnostics: &mut Vec<Diagnostic>) -> Option<
             ast::SimpleType::Text => ColumnType::Text,
             ast::SimpleType::Int32 => ColumnType::Int32,
             ast::SimpleType::Int64 => ColumnType::Int64,
+            ast::SimpleType::Float64 => ColumnType::Float64,
             ast::SimpleType::Bool => ColumnType::Bool,
             ast::SimpleType::Date => ColumnType::Date,
             ast::SimpleType::Timestamp => ColumnType::Timestamp,
@@ -528,7 +529,8 @@ fn check_flags(
         let fits = match flag_field {
             Some(FlagField::LineNo) => ty == crate::ir::Type::Int,
             Some(_) => ty.is_textual(),
-            None => ty.is_numeric(),
+            // The amount at stake is money: exact, never a float.
+            None => ty.is_numeric() && ty != crate::ir::Type::Float,
         };
         if !fits {
             diagnostics.push(Diagnostic::error(

@@ -14,6 +14,7 @@ pub fn arrow_type(ty: &ColumnType) -> DataType {
         ColumnType::Int64 => DataType::Int64,
         ColumnType::Bool => DataType::Boolean,
         ColumnType::Decimal { precision, scale } => DataType::Decimal128(*precision, *scale),
+        ColumnType::Float64 => DataType::Float64,
         ColumnType::Date => DataType::Date32,
         ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Millisecond, None),
         ColumnType::List(inner) => DataType::List(list_item_field(arrow_type(inner))),

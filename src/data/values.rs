@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Decimal128Builder, Int32Builder, Int64Builder,
-    StringBuilder, TimestampMillisecondBuilder,
+    ArrayRef, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int32Builder,
+    Int64Builder, StringBuilder, TimestampMillisecondBuilder,
 };
 use rust_decimal::Decimal;
 
@@ -65,6 +65,11 @@ pub fn build_array(ty: &ColumnType, values: &[Value]) -> Result<ArrayRef, String
                 other => return Err(type_error(other, ty)),
             })
         }
+        ColumnType::Float64 => build!(Float64Builder::new(), |b, v| match v {
+            Value::Float(x) => b.append_value(*x),
+            Value::Int(i) => b.append_value(*i as f64),
+            other => return Err(type_error(other, ty)),
+        }),
         ColumnType::Date => build!(Date32Builder::new(), |b, v| match v {
             Value::Date(d) => b.append_value(*d),
             other => return Err(type_error(other, ty)),

@@ -123,6 +123,16 @@ fn aggregate_each<'a>(func: AggFunc, arg: Option<&Col<'a>>, ranges: &[Range<usiz
                     })
                     .collect(),
             ),
+            Col::Float(values) => Col::Float(
+                ranges
+                    .iter()
+                    .map(|r| {
+                        let mut present = values[r.clone()].iter().flatten().peekable();
+                        present.peek()?;
+                        super::float_sum::exact_sum(present.copied())
+                    })
+                    .collect(),
+            ),
             other => other.nulls(ranges.len()),
         },
         AggFunc::Min | AggFunc::Max => {

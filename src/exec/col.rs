@@ -73,6 +73,8 @@ pub enum Col<'a> {
     Bool(Vec<Tri>),
     Int(Vec<Option<i64>>),
     Dec(Vec<Option<Decimal>>),
+    /// Finite floating-point measures.
+    Float(Vec<Option<f64>>),
     Text(Vec<Option<&'a str>>),
     Date(Vec<Option<i32>>),
     Ts(Vec<Option<i64>>),
@@ -88,6 +90,7 @@ pub enum Scalar<'a> {
     Bool(bool),
     Int(i64),
     Dec(Decimal),
+    Float(f64),
     Text(&'a str),
     Date(i32),
     Ts(i64),
@@ -102,6 +105,7 @@ impl<'a> Col<'a> {
             Col::Bool(v) => v.len(),
             Col::Int(v) => v.len(),
             Col::Dec(v) => v.len(),
+            Col::Float(v) => v.len(),
             Col::Text(v) => v.len(),
             Col::Date(v) => v.len(),
             Col::Ts(v) => v.len(),
@@ -119,6 +123,7 @@ impl<'a> Col<'a> {
             Col::Bool(v) => v[row] == Tri::Null,
             Col::Int(v) => v[row].is_none(),
             Col::Dec(v) => v[row].is_none(),
+            Col::Float(v) => v[row].is_none(),
             Col::Text(v) => v[row].is_none(),
             Col::Date(v) => v[row].is_none(),
             Col::Ts(v) => v[row].is_none(),
@@ -135,6 +140,7 @@ impl<'a> Col<'a> {
             },
             Col::Int(v) => v[row].map_or(Scalar::Null, Scalar::Int),
             Col::Dec(v) => v[row].map_or(Scalar::Null, Scalar::Dec),
+            Col::Float(v) => v[row].map_or(Scalar::Null, Scalar::Float),
             Col::Text(v) => v[row].map_or(Scalar::Null, Scalar::Text),
             Col::Date(v) => v[row].map_or(Scalar::Null, Scalar::Date),
             Col::Ts(v) => v[row].map_or(Scalar::Null, Scalar::Ts),
@@ -166,6 +172,7 @@ impl<'a> Col<'a> {
             ),
             Col::Int(v) => Col::Int(pick(v, indices)),
             Col::Dec(v) => Col::Dec(pick(v, indices)),
+            Col::Float(v) => Col::Float(pick(v, indices)),
             Col::Text(v) => Col::Text(pick(v, indices)),
             Col::Date(v) => Col::Date(pick(v, indices)),
             Col::Ts(v) => Col::Ts(pick(v, indices)),
@@ -200,6 +207,7 @@ impl<'a> Col<'a> {
             (Scalar::Bool(b), _) => Col::Bool(vec![Tri::from_option(Some(b)); n]),
             (Scalar::Int(i), _) => Col::Int(vec![Some(i); n]),
             (Scalar::Dec(d), _) => Col::Dec(vec![Some(d); n]),
+            (Scalar::Float(x), _) => Col::Float(vec![Some(x); n]),
             (Scalar::Text(t), _) => Col::Text(vec![Some(t); n]),
             (Scalar::Date(d), _) => Col::Date(vec![Some(d); n]),
             (Scalar::Ts(t), _) => Col::Ts(vec![Some(t); n]),
@@ -215,6 +223,7 @@ impl<'a> Col<'a> {
             Col::Bool(_) => Col::Bool(vec![Tri::Null; n]),
             Col::Int(_) => Col::Int(vec![None; n]),
             Col::Dec(_) => Col::Dec(vec![None; n]),
+            Col::Float(_) => Col::Float(vec![None; n]),
             Col::Text(_) => Col::Text(vec![None; n]),
             Col::Date(_) => Col::Date(vec![None; n]),
             Col::Ts(_) => Col::Ts(vec![None; n]),
@@ -236,6 +245,7 @@ impl<'a> Col<'a> {
             (Col::Bool(x), Col::Bool(y)) => Col::Bool(join(x, y)),
             (Col::Int(x), Col::Int(y)) => Col::Int(join(x, y)),
             (Col::Dec(x), Col::Dec(y)) => Col::Dec(join(x, y)),
+            (Col::Float(x), Col::Float(y)) => Col::Float(join(x, y)),
             (Col::Text(x), Col::Text(y)) => Col::Text(join(x, y)),
             (Col::Date(x), Col::Date(y)) => Col::Date(join(x, y)),
             (Col::Ts(x), Col::Ts(y)) => Col::Ts(join(x, y)),
@@ -279,11 +289,29 @@ impl<'a> Scalar<'a> {
         }
     }
 
+    /// A number as a float: floats meet decimals only as constants the
+    /// checker allowed, so the rounding here is the constant's.
+    pub fn as_float(&self) -> Option<f64> {
+        use rust_decimal::prelude::ToPrimitive;
+        match self {
+            Scalar::Int(i) => Some(*i as f64),
+            Scalar::Dec(d) => d.to_f64(),
+            Scalar::Float(x) => Some(*x),
+            _ => None,
+        }
+    }
+
     /// Order between two non-null values of comparable types; numbers
     /// compare by value whatever their representation (1.50 = 1.5 = 1.5).
     pub fn compare(&self, other: &Scalar<'a>) -> Ordering {
         match (self, other) {
             (Scalar::Int(a), Scalar::Int(b)) => a.cmp(b),
+            // Floats are finite (no NaN), and -0 equals 0.
+            (Scalar::Float(_), Scalar::Int(_) | Scalar::Dec(_) | Scalar::Float(_))
+            | (Scalar::Int(_) | Scalar::Dec(_), Scalar::Float(_)) => self
+                .as_float()
+                .partial_cmp(&other.as_float())
+                .unwrap_or(Ordering::Equal),
             (Scalar::Int(_) | Scalar::Dec(_), Scalar::Int(_) | Scalar::Dec(_)) => {
                 self.as_decimal().cmp(&other.as_decimal())
             }
@@ -322,6 +350,8 @@ impl<'a> Scalar<'a> {
             Scalar::Bool(b) => format!("b{b}"),
             Scalar::Int(i) => format!("n{}", Decimal::from(*i).normalize()),
             Scalar::Dec(d) => format!("n{}", d.normalize()),
+            // `+ 0.0` makes -0 and 0 one key.
+            Scalar::Float(x) => format!("f{}", x + 0.0),
             Scalar::Text(t) => format!("t{t}"),
             Scalar::Date(d) => format!("d{d}"),
             Scalar::Ts(t) => format!("s{t}"),

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::{
-    DataType, Date32Type, Decimal64Type, Decimal128Type, Int16Type, Int32Type, Int64Type,
-    TimestampMillisecondType,
+    DataType, Date32Type, Decimal64Type, Decimal128Type, Float64Type, Int16Type, Int32Type,
+    Int64Type, TimestampMillisecondType,
 };
 use regex::Regex;
 use rust_decimal::Decimal;
@@ -321,6 +321,10 @@ pub fn column_values<'a>(array: &'a ArrayRef, indices: &[Option<u32>]) -> Col<'a
             let (keys, values) = (a.keys(), a.values().as_string::<i32>());
             Col::Text(pick(indices, a, |i| values.value(keys.value(i) as usize)))
         }
+        DataType::Float64 => {
+            let a = array.as_primitive::<Float64Type>();
+            Col::Float(pick(indices, a, |i| a.value(i)))
+        }
         DataType::Date32 => {
             let a = array.as_primitive::<Date32Type>();
             Col::Date(pick(indices, a, |i| a.value(i)))
@@ -378,6 +382,7 @@ pub fn scalar_of(value: &Value) -> Scalar<'_> {
         Value::Bool(b) => Scalar::Bool(*b),
         Value::Int(i) => Scalar::Int(*i),
         Value::Decimal(d) => Scalar::Dec(*d),
+        Value::Float(x) => Scalar::Float(*x),
         Value::Text(t) => Scalar::Text(t),
         Value::Date(d) => Scalar::Date(*d),
         Value::Timestamp(t) => Scalar::Ts(*t),
@@ -417,6 +422,12 @@ impl<'a> ValueSet<'a> {
             Scalar::Text(t) => self.texts.contains(t),
             Scalar::Int(i) => self.numbers.contains(&Decimal::from(*i)),
             Scalar::Dec(d) => self.numbers.contains(d),
+            Scalar::Float(_) => {
+                let numbers = self.numbers.iter().map(|d| Scalar::Dec(*d));
+                numbers
+                    .chain(self.others.iter().copied())
+                    .any(|o| o.same(value))
+            }
             other => self.others.iter().any(|o| o.same(other)),
         }
     }

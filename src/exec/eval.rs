@@ -300,18 +300,18 @@ impl<'a> Ctx<'a> {
             TExprKind::Aggregate(i) => self.aggregates[*i].clone(),
             TExprKind::Quantile { stat, p } => {
                 if n == 0 {
-                    return Col::Dec(Vec::new());
+                    return like_type(e);
                 }
                 let p = match self.eval(p).get(0) {
                     Scalar::Dec(d) => d,
                     Scalar::Int(i) => Decimal::from(i),
-                    _ => return Col::Dec(vec![None; n]),
+                    _ => return like_type(e).nulls(n),
                 };
                 self.quantiles
                     .iter()
                     .find(|(s, q, _)| s == stat && *q == p)
                     .map(|(_, _, c)| c.clone())
-                    .unwrap_or_else(|| Col::Dec(vec![None; n]))
+                    .unwrap_or_else(|| like_type(e).nulls(n))
             }
             TExprKind::Not(inner) => {
                 Col::Bool(self.eval(inner).bools().iter().map(|t| t.not()).collect())
@@ -323,6 +323,7 @@ impl<'a> Ctx<'a> {
                         .collect(),
                 ),
                 Col::Dec(v) => Col::Dec(v.into_iter().map(|x| x.map(|d| -d)).collect()),
+                Col::Float(v) => Col::Float(v.into_iter().map(|x| x.map(|f| -f + 0.0)).collect()),
                 other => other,
             },
             TExprKind::And(a, b) => self.short_circuit(self.eval(a), b, Tri::False, Tri::and),
@@ -652,6 +653,7 @@ pub(super) fn like_type<'a>(e: &TExpr) -> Col<'a> {
         Type::Bool => Col::Bool(Vec::new()),
         Type::Int | Type::Days => Col::Int(Vec::new()),
         Type::Decimal => Col::Dec(Vec::new()),
+        Type::Float => Col::Float(Vec::new()),
         Type::Text | Type::Enum(_) => Col::Text(Vec::new()),
         Type::Date => Col::Date(Vec::new()),
         Type::Timestamp => Col::Ts(Vec::new()),
@@ -689,6 +691,7 @@ fn from_scalars<'a>(like: &Col<'a>, values: impl Iterator<Item = Scalar<'a>>) ->
                 })
                 .collect(),
         ),
+        Col::Float(_) => Col::Float(values.iter().map(Scalar::as_float).collect()),
         Col::Text(_) => Col::Text(
             values
                 .iter()
@@ -773,6 +776,15 @@ pub fn compare<'a>(l: &Col<'a>, r: &Col<'a>, op: CompareOp) -> Col<'a> {
             .zip(b)
             .map(|(x, y)| match (x, y) {
                 (Some(x), Some(y)) => holds(x.cmp(y)),
+                _ => Tri::Null,
+            })
+            .collect(),
+        // Floats are finite, so they have an order.
+        (Col::Float(a), Col::Float(b)) => a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| match (x, y) {
+                (Some(x), Some(y)) => holds(x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal)),
                 _ => Tri::Null,
             })
             .collect(),
@@ -878,6 +890,19 @@ pub fn arithmetic<'a>(l: &Col<'a>, r: &Col<'a>, op: ArithOp) -> Col<'a> {
                 .collect(),
         ),
         (Col::Int(_), Col::Date(_), ArithOp::Add) => arithmetic(r, l, op),
+        (Col::Float(_), _, _) | (_, Col::Float(_), _) => Col::Float(
+            (0..n)
+                .map(|i| {
+                    let (x, y) = (l.get(i).as_float()?, r.get(i).as_float()?);
+                    super::functions::finite(match op {
+                        ArithOp::Add => x + y,
+                        ArithOp::Sub => x - y,
+                        ArithOp::Mul => x * y,
+                        ArithOp::Div => x / y,
+                    })
+                })
+                .collect(),
+        ),
         _ => Col::Dec(
             (0..n)
                 .map(|i| {
@@ -900,8 +925,12 @@ fn coalesce<'a>(a: &Col<'a>, b: &Col<'a>) -> Col<'a> {
         Col::Int(v) => Col::Dec(v.iter().map(|x| x.map(Decimal::from)).collect()),
         other => other.clone(),
     };
+    let to_float = |c: &Col<'a>| Col::Float((0..c.len()).map(|i| c.get(i).as_float()).collect());
     let (a, b) = match (a, b) {
         (Col::Int(_), Col::Dec(_)) | (Col::Dec(_), Col::Int(_)) => (to_decimal(a), to_decimal(b)),
+        (Col::Float(_), Col::Int(_) | Col::Dec(_)) | (Col::Int(_) | Col::Dec(_), Col::Float(_)) => {
+            (to_float(a), to_float(b))
+        }
         _ => (a.clone(), b.clone()),
     };
     let n = a.len();

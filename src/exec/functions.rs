@@ -406,7 +406,22 @@ impl<'a> Ctx<'a> {
                     Some(d) => int(d.get(i)),
                     None => Some(0),
                 };
-                if matches!(ty, Type::Int | Type::Days) {
+                if *ty == Type::Float {
+                    Col::Float(
+                        (0..n)
+                            .map(|i| {
+                                let x = values.get(i).as_float()?;
+                                let y = match func {
+                                    Func::Abs => x.abs(),
+                                    Func::Round => round_float(x, digits_at(i)?)?,
+                                    Func::Floor => x.floor(),
+                                    _ => x.ceil(),
+                                };
+                                finite(y)
+                            })
+                            .collect(),
+                    )
+                } else if matches!(ty, Type::Int | Type::Days) {
                     Col::Int(
                         (0..n)
                             .map(|i| {
@@ -435,6 +450,10 @@ impl<'a> Ctx<'a> {
                     )
                 }
             }
+            Func::Float => {
+                let values = arg(0);
+                Col::Float((0..n).map(|i| values.get(i).as_float()).collect())
+            }
             Func::Age
             | Func::Year
             | Func::Month
@@ -444,6 +463,29 @@ impl<'a> Ctx<'a> {
             | Func::Length
             | Func::Coalesce => return None,
         })
+    }
+}
+
+/// A float result, or null for what is not a finite number (a division by
+/// zero, an overflow); -0 becomes 0.
+pub(super) fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x + 0.0)
+}
+
+/// `round(x, digits)` of a float: half away from zero at that decimal
+/// digit (past 15 digits a float has none left to round).
+fn round_float(x: f64, digits: i64) -> Option<f64> {
+    match digits {
+        16.. => Some(x),
+        0..=15 => {
+            let scale = 10f64.powi(digits as i32);
+            finite((x * scale).round() / scale)
+        }
+        -308..0 => {
+            let scale = 10f64.powi(-digits as i32);
+            finite((x / scale).round() * scale)
+        }
+        _ => Some(0.0),
     }
 }
 

@@ -6,7 +6,7 @@
 //! `group`, `window`, `sequence`, `pair`, `population`). The kernels they
 //! share: `keyed.rs` (rows sorted by key and order, flags of a keyed
 //! context), `partition.rs` (batches, hashing rows into partitions),
-//! `agg.rs` (aggregates over ranges), `order.rs` (sorting and hashing
+//! `agg.rs` (aggregates over ranges; `float_sum.rs`, exact sums of floats), `order.rs` (sorting and hashing
 //! keys), `output.rs` (identity, message, evidence). Around them: `eval.rs`
 //! and `col.rs` (expressions over columns), `env.rs`, `tables.rs`,
 //! `lookup.rs`, `dictionary.rs` (the data a run reads), `known.rs`
@@ -23,6 +23,7 @@ mod dictionary;
 mod env;
 mod eval;
 mod explain;
+pub mod float_sum;
 mod forms;
 mod functions;
 mod keyed;

@@ -89,6 +89,14 @@ pub fn encode(column: &Col<'_>, row: usize, out: &mut Vec<u8>) {
             }
             None => out.push(0),
         },
+        // `+ 0.0`: -0 and 0 are one value.
+        Col::Float(v) => match v[row] {
+            Some(x) => {
+                out.push(10);
+                out.extend_from_slice(&(x + 0.0).to_bits().to_le_bytes());
+            }
+            None => out.push(0),
+        },
         Col::Date(v) => match v[row] {
             Some(d) => {
                 out.push(4);

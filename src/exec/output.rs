@@ -76,6 +76,9 @@ pub fn display_into(out: &mut String, value: Scalar<'_>) {
                 write!(out, "{d}")
             };
         }
+        Scalar::Float(x) => {
+            let _ = write!(out, "{x}");
+        }
         Scalar::Text(t) => out.push_str(t),
         Scalar::Date(d) => {
             let _ = match days_to_date(d) {
@@ -110,6 +113,7 @@ pub fn to_json(value: Scalar<'_>) -> Json {
         Scalar::Bool(b) => json!(b),
         Scalar::Int(i) => json!(i),
         Scalar::Dec(d) => json!(d.to_string()),
+        Scalar::Float(x) => json!(x),
         Scalar::Text(t) => json!(t),
         Scalar::Date(_) | Scalar::Ts(_) => json!(display(value)),
         Scalar::List(list, row) => Json::Array(
@@ -133,6 +137,9 @@ fn write_json(out: &mut Vec<u8>, value: Scalar<'_>) {
         }
         Scalar::Dec(d) => {
             let _ = write!(out, "\"{d}\"");
+        }
+        Scalar::Float(x) => {
+            serde_json::to_writer(out, &x).expect("writing to memory does not fail")
         }
         Scalar::Text(t) => write_json_text(out, t),
         Scalar::Date(_) | Scalar::Ts(_) => {

@@ -95,6 +95,8 @@ pub enum Func {
     Round,
     Floor,
     Ceil,
+    /// `float(x)`: a number as a floating-point measure.
+    Float,
 }
 
 impl Func {
@@ -125,10 +127,11 @@ impl Func {
             Func::Round => "round",
             Func::Floor => "floor",
             Func::Ceil => "ceil",
+            Func::Float => "float",
         }
     }
 
-    pub const ALL: [Func; 25] = [
+    pub const ALL: [Func; 26] = [
         Func::Age,
         Func::Year,
         Func::Month,
@@ -154,6 +157,7 @@ impl Func {
         Func::Round,
         Func::Floor,
         Func::Ceil,
+        Func::Float,
     ];
 }
 

@@ -17,6 +17,9 @@ pub enum ColumnType {
         precision: u8,
         scale: i8,
     },
+    /// A binary floating-point measure (never money): a ratio, a
+    /// distance, a score, as other systems export them.
+    Float64,
     /// A calendar day.
     Date,
     /// Local wall-clock time (Asia/Shanghai) to the millisecond.
@@ -44,6 +47,7 @@ impl fmt::Display for ColumnType {
             ColumnType::Int64 => write!(f, "int64"),
             ColumnType::Bool => write!(f, "bool"),
             ColumnType::Decimal { precision, scale } => write!(f, "decimal({precision},{scale})"),
+            ColumnType::Float64 => write!(f, "float64"),
             ColumnType::Date => write!(f, "date"),
             ColumnType::Timestamp => write!(f, "timestamp"),
             ColumnType::Enum(values) => write!(f, "enum({})", values.join(", ")),

@@ -122,6 +122,19 @@ pub fn is_plain_decimal(text: &str) -> bool {
     all_digits(whole) && fraction.is_none_or(all_digits)
 }
 
+/// A finite floating-point number, in plain or scientific notation
+/// (`0.35`, `-2`, `1.5e-3`); infinities and NaN are refused.
+pub fn parse_float(text: &str) -> Result<f64, String> {
+    let is_number = text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
+    match f64::from_str(text) {
+        Ok(x) if is_number && x.is_finite() => Ok(x + 0.0),
+        Ok(_) if is_number => Err(format!("`{text}` is beyond the range of a float64")),
+        _ => Err(format!("`{text}` is not a finite number")),
+    }
+}
+
 /// Parses `text` as a value of `ty`; the empty string is null.
 pub fn parse_cell(text: &str, ty: &ColumnType) -> Result<Value, String> {
     let text = text.trim();
@@ -162,6 +175,7 @@ pub fn parse_cell(text: &str, ty: &ColumnType) -> Result<Value, String> {
             decimal_mantissa(value, *precision, *scale)?;
             Ok(Value::Decimal(value))
         }
+        ColumnType::Float64 => parse_float(text).map(Value::Float),
         ColumnType::Date => parse_date(text).map(Value::Date),
         ColumnType::Timestamp => parse_timestamp(text).map(Value::Timestamp),
         ColumnType::List(inner) => {

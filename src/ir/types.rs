@@ -11,6 +11,9 @@ pub enum Type {
     Int,
     /// Exact decimals (money, quantities, ratios).
     Decimal,
+    /// Binary floating-point measures: never money, and meeting decimals
+    /// only as written constants or through `float(x)`.
+    Float,
     Text,
     /// Text restricted to these values.
     Enum(Vec<String>),
@@ -32,6 +35,7 @@ impl Type {
             ColumnType::Int32 | ColumnType::Int64 => Type::Int,
             ColumnType::Bool => Type::Bool,
             ColumnType::Decimal { .. } => Type::Decimal,
+            ColumnType::Float64 => Type::Float,
             ColumnType::Date => Type::Date,
             ColumnType::Timestamp => Type::Timestamp,
             ColumnType::Enum(values) => Type::Enum(values.clone()),
@@ -40,7 +44,10 @@ impl Type {
     }
 
     pub fn is_numeric(&self) -> bool {
-        matches!(self, Type::Int | Type::Decimal | Type::Unknown)
+        matches!(
+            self,
+            Type::Int | Type::Decimal | Type::Float | Type::Unknown
+        )
     }
 
     pub fn is_textual(&self) -> bool {
@@ -68,6 +75,7 @@ impl Type {
         Some(match (self, other) {
             (Type::Unknown, t) | (t, Type::Unknown) => t.clone(),
             (Type::Int, Type::Int) => Type::Int,
+            (Type::Float, b) | (b, Type::Float) if b.is_numeric() => Type::Float,
             (a, b) if a.is_numeric() && b.is_numeric() => Type::Decimal,
             (Type::Enum(a), Type::Enum(b)) => {
                 let mut values = a.clone();
@@ -87,6 +95,7 @@ impl fmt::Display for Type {
             Type::Bool => write!(f, "a true/false condition"),
             Type::Int => write!(f, "a whole number"),
             Type::Decimal => write!(f, "a decimal number"),
+            Type::Float => write!(f, "a floating-point number"),
             Type::Text => write!(f, "text"),
             Type::Enum(values) => write!(f, "one of {}", quoted_list(values)),
             Type::Date => write!(f, "a date"),
@@ -112,6 +121,7 @@ fn plural(ty: &Type) -> String {
         Type::Text | Type::Enum(_) => "text".into(),
         Type::Int => "whole numbers".into(),
         Type::Decimal => "decimals".into(),
+        Type::Float => "floating-point numbers".into(),
         Type::Date => "dates".into(),
         other => format!("{other}"),
     }

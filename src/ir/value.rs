@@ -9,6 +9,9 @@ pub enum Value {
     /// Whole numbers, and numbers of days.
     Int(i64),
     Decimal(Decimal),
+    /// Always finite: loaders refuse infinities and NaN, and arithmetic
+    /// that would make one gives null.
+    Float(f64),
     Text(String),
     /// Days since 1970-01-01.
     Date(i32),

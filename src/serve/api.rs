@@ -236,6 +236,15 @@ pub fn value_from_json(ty: &ColumnType, json: &Json, field: &str) -> Result<Valu
             .as_bool()
             .map(Value::Bool)
             .ok_or_else(|| wrong("true or false")),
+        // A measure, so a JSON number; a string is taken as its text.
+        ColumnType::Float64 => match json {
+            Json::Number(n) => n.as_f64().ok_or_else(|| wrong("a finite number")),
+            Json::String(s) => {
+                crate::ir::text::parse_float(s).map_err(|e| FieldError::new(field, e))
+            }
+            _ => Err(wrong("a number")),
+        }
+        .map(Value::Float),
         ColumnType::Decimal { precision, scale } => {
             let d = match json {
                 Json::String(s) if is_plain_decimal(s) => Decimal::from_str(s).ok(),
@@ -383,6 +392,7 @@ pub fn value_to_json(value: &Value) -> Json {
         Value::Bool(b) => Json::Bool(*b),
         Value::Int(i) => Json::from(*i),
         Value::Decimal(d) => Json::String(d.to_string()),
+        Value::Float(x) => Json::from(*x),
         Value::Text(t) => Json::String(t.clone()),
         Value::Date(d) => Json::String(date_text(*d)),
         Value::Timestamp(ms) => Json::String(time_text(*ms)),

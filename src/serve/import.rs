@@ -7,7 +7,7 @@ use std::path::Path;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::{
-    Date32Type, Decimal128Type, Int32Type, Int64Type, TimestampMillisecondType,
+    Date32Type, Decimal128Type, Float64Type, Int32Type, Int64Type, TimestampMillisecondType,
 };
 use rust_decimal::Decimal;
 
@@ -113,6 +113,7 @@ fn value_at(ty: &ColumnType, array: &dyn Array, row: usize) -> Result<Value, Str
                     .map_err(|e| e.to_string())?,
             )
         }
+        ColumnType::Float64 => Value::Float(array.as_primitive::<Float64Type>().value(row)),
         ColumnType::Date => Value::Date(array.as_primitive::<Date32Type>().value(row)),
         ColumnType::Timestamp => {
             Value::Timestamp(array.as_primitive::<TimestampMillisecondType>().value(row))

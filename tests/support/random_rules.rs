@@ -153,6 +153,8 @@ impl Tbl {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ty {
     Num,
+    /// Floating-point measures (`float(x)` and what is computed from it).
+    Float,
     Text,
     Date,
     Time,
@@ -612,7 +614,12 @@ fn num_uncached(scope: &Scope, depth: u32) -> SD {
     if let Some(aggregate) = aggregate_num(scope) {
         arms.push((9, aggregate));
     }
+    // (A float statistic's quantile is a float: `flt` reads the statistic.)
+    let floats = scope.columns_of_type(Ty::Float);
     for (name, dom) in &scope.statistics {
+        if floats.iter().any(|(f, _)| f == name) {
+            continue;
+        }
         let name = name.clone();
         let dom = *dom;
         arms.push((
@@ -650,6 +657,76 @@ fn num_uncached(scope: &Scope, depth: u32) -> SD {
                 .boxed(),
         ),
         (1, number_function(sub, scope)),
+    ])
+}
+
+/// A floating-point measure: `float` of a number, a float `let`, a sum or
+/// extreme of floats where aggregates are allowed, arithmetic with floats
+/// or written constants (never with a decimal column: E0211), `abs`,
+/// `round`, `floor` or `ceil`. Division by 3 and by 10 makes values no
+/// float holds exactly, so that sums depend on their order unless exact.
+fn flt(scope: &Scope, depth: u32) -> S {
+    let key = format!("flt/{}/{scope:?}", depth);
+    memoized(key, || flt_uncached(scope, depth))
+}
+
+fn flt_uncached(scope: &Scope, depth: u32) -> S {
+    let mut arms: Vec<(u32, S)> = vec![(
+        4,
+        num(scope, 0)
+            .prop_map(|(e, _)| format!("float({e})"))
+            .boxed(),
+    )];
+    let lets = scope.columns_of_type(Ty::Float);
+    if !lets.is_empty() {
+        arms.push((3, select_dom(lets).prop_map(|(e, _)| e).boxed()));
+    }
+    if let Some(inner) = scope.inside_aggregate() {
+        arms.push((
+            4,
+            (
+                prop::sample::select(vec!["sum", "sum", "min", "max"]),
+                flt(&inner, 1),
+            )
+                .prop_map(|(f, e)| format!("{f}({e})"))
+                .boxed(),
+        ));
+    }
+    let leaf = union(arms);
+    if depth == 0 {
+        return leaf;
+    }
+    let sub = flt(scope, depth - 1);
+    let operand = union(vec![
+        (2, sub.clone()),
+        (2, select_str(plain(&["3", "10", "0.1", "0.5", "qlim"]))),
+    ]);
+    union(vec![
+        (4, leaf),
+        (
+            3,
+            (
+                sub.clone(),
+                prop::sample::select(vec!["+", "-", "*", "/"]),
+                operand,
+            )
+                .prop_map(|(a, op, b)| format!("({a} {op} {b})"))
+                .boxed(),
+        ),
+        (1, sub.clone().prop_map(|e| format!("-({e})")).boxed()),
+        (
+            1,
+            (
+                sub,
+                prop::sample::select(vec!["abs", "round", "floor", "ceil"]),
+                prop::option::of(select_str(plain(&["0", "1", "2", "-1"]))),
+            )
+                .prop_map(|(e, f, digits)| match (f, digits) {
+                    ("round", Some(k)) => format!("round({e}, {k})"),
+                    (f, _) => format!("{f}({e})"),
+                })
+                .boxed(),
+        ),
     ])
 }
 
@@ -1060,6 +1137,23 @@ fn cond_uncached(scope: &Scope, depth: u32) -> S {
             prop::sample::select(vec!["lim", "qlim", "frac"]),
         )
             .prop_map(|((a, _), op, p)| format!("{a} {op} {p}"))
+            .boxed(),
+    ));
+    // Floating-point measures, compared with written constants or each other.
+    arms.push((
+        2,
+        (
+            flt(scope, depth.min(1)),
+            prop::sample::select(NUM_OPS.to_vec()),
+            union(vec![
+                (
+                    2,
+                    select_str(plain(&["0", "0.1", "0.5", "1.5", "3", "20", "100", "qlim"])),
+                ),
+                (1, flt(scope, 0)),
+            ]),
+        )
+            .prop_map(|(a, op, b)| format!("{a} {op} {b}"))
             .boxed(),
     ));
     // Dates and days.
@@ -1783,11 +1877,12 @@ fn population_rule() -> S {
             let stats = (
                 cond(&row, 0),
                 prop::option::weighted(0.5, num(&row, 0)),
+                prop::option::weighted(0.3, flt(&row, 1)),
             );
             // One peer key, or two.
             let peers = prop::sample::subsequence(peers, 1..=2).prop_map(|p| p.join(", "));
             (where_clause(t), stats, peers).prop_flat_map(
-                move |(w, (h, s), peers_by)| {
+                move |(w, (h, s, f), peers_by)| {
                     let mut scope = Scope {
                         vars: vec![(evar.to_string(), et)],
                         ..Scope::default()
@@ -1807,6 +1902,12 @@ fn population_rule() -> S {
                         lets.push_str(&format!("  let s = sum({s})\n"));
                         scope = scope.with_let("s", Ty::Num, *dom);
                         scope.statistics.push(("s".to_string(), *dom));
+                    }
+                    if let Some(f) = &f {
+                        // A float statistic: summed exactly across partitions.
+                        lets.push_str(&format!("  let f = sum({f} / 3)\n"));
+                        scope = scope.with_let("f", Ty::Float, Dom::Ratio);
+                        scope.statistics.push(("f".to_string(), Dom::Ratio));
                     }
                     let stat_names: Vec<String> =
                         scope.statistics.iter().map(|(n, _)| n.clone()).collect();

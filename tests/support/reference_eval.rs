@@ -240,6 +240,8 @@ pub fn render(value: &Value) -> String {
                 d.to_string()
             }
         }
+        // reading: floats in the shortest text that reads back as the same float.
+        Value::Float(x) => x.to_string(),
         Value::Text(s) => s.clone(),
         Value::Date(days) => date_of(*days).format("%Y-%m-%d").to_string(),
         Value::Timestamp(ms) => datetime_of(*ms).format("%Y-%m-%d %H:%M:%S").to_string(),
@@ -307,6 +309,24 @@ fn as_decimal(value: &Value) -> Option<Decimal> {
     }
 }
 
+fn as_float(value: &Value) -> f64 {
+    match value {
+        Value::Int(i) => *i as f64,
+        Value::Decimal(d) => d.to_f64().expect("a decimal is within a float's range"),
+        Value::Float(x) => *x,
+        other => panic!("{other:?} is not a number"),
+    }
+}
+
+/// A float result: what is not finite (dividing by zero) is null.
+fn float_or_null(x: f64) -> Value {
+    if x.is_finite() {
+        Value::Float(x + 0.0)
+    } else {
+        Value::Null
+    }
+}
+
 /// How two non-null values of comparable types order. Numbers compare by
 /// value across Int and Decimal (1.5 = 1.50 = 3/2); text by code point.
 fn compare_values(a: &Value, b: &Value) -> Ordering {
@@ -314,6 +334,12 @@ fn compare_values(a: &Value, b: &Value) -> Ordering {
         (Value::Int(x), Value::Int(y)) => x.cmp(y),
         (Value::Int(_) | Value::Decimal(_), Value::Int(_) | Value::Decimal(_)) => {
             as_decimal(a).unwrap().cmp(&as_decimal(b).unwrap())
+        }
+        // reading: a float meets a whole number or a decimal constant as a
+        // float; floats are finite, and -0 equals 0.
+        (Value::Float(_), _) | (_, Value::Float(_)) => {
+            let (x, y) = (as_float(a), as_float(b));
+            x.partial_cmp(&y).expect("finite floats")
         }
         // reading: text orders by Unicode code point (Rust's `str` order,
         // the same as UTF-8 byte order).
@@ -366,6 +392,8 @@ enum Key {
     Null,
     Bool(bool),
     Number(Decimal),
+    /// The bits of a float (-0 made 0).
+    Float(u64),
     Text(String),
     Date(i32),
     Timestamp(i64),
@@ -380,6 +408,7 @@ fn key_of(value: &Value) -> Key {
         // can meet only through `coalesce` of a whole number and a decimal).
         Value::Int(i) => Key::Number(Decimal::from(*i).normalize()),
         Value::Decimal(d) => Key::Number(d.normalize()),
+        Value::Float(x) => Key::Float((x + 0.0).to_bits()),
         Value::Text(s) => Key::Text(s.clone()),
         Value::Date(d) => Key::Date(*d),
         Value::Timestamp(t) => Key::Timestamp(*t),
@@ -618,6 +647,7 @@ impl<'a> Engine<'a> {
                 Value::Null => Value::Null,
                 Value::Int(i) => Value::Int(i.checked_neg().expect("no overflow")),
                 Value::Decimal(d) => Value::Decimal(-d),
+                Value::Float(x) => Value::Float(-x + 0.0),
                 other => panic!("cannot negate {other:?}"),
             },
             K::And(a, b) => from_truth(and3(truth(&self.eval(a, ctx)), truth(&self.eval(b, ctx)))),
@@ -780,6 +810,14 @@ impl<'a> Engine<'a> {
                 if present.is_empty() {
                     return Value::Null;
                 }
+                // reading: floats sum exactly and are rounded once, so the
+                // order of the rows does not matter (the exact sum is
+                // tested against whole-number arithmetic on its own).
+                if let Value::Float(_) = present[0] {
+                    let floats = present.iter().map(|v| as_float(v));
+                    return claimaudit::exec::float_sum::exact_sum(floats)
+                        .map_or(Value::Null, Value::Float);
+                }
                 // Whole numbers (and days) sum to a whole number.
                 present
                     .iter()
@@ -833,28 +871,46 @@ impl<'a> Engine<'a> {
             .peers
             .clone()
             .expect("quantile appears only in population rules");
-        let mut values: Vec<Decimal> = peers
+        let stats: Vec<Value> = peers
             .iter()
-            .filter_map(|peer| {
+            .map(|peer| {
                 let peer_ctx = Ctx {
                     entity: Some(peer.entity),
                     aggregate_rows: Some(peer.rows.clone()),
                     ..Ctx::default()
                 };
-                as_decimal(&self.eval(&self.rule.lets[stat].expr, &peer_ctx))
+                self.eval(&self.rule.lets[stat].expr, &peer_ctx)
             })
             .collect();
-        values.sort();
         let Some(p) = as_decimal(&self.eval(p, ctx)) else {
             return Value::Null;
         };
         // reading: a fraction outside [0, 1] has no quantile: null.
-        if values.is_empty() || p < Decimal::ZERO || p > Decimal::ONE {
+        if stats.iter().all(Value::is_null) || p < Decimal::ZERO || p > Decimal::ONE {
             return Value::Null;
         }
-        let position = Decimal::from(values.len() - 1) * p;
+        let present = stats.iter().filter(|v| !v.is_null()).count();
+        let position = Decimal::from(present - 1) * p;
         let lower = position.floor();
         let upper = position.ceil();
+        // reading: a statistic of floats has a float quantile: the same
+        // position, interpolated in floating point.
+        if self.rule.lets[stat].expr.ty == claimaudit::ir::Type::Float {
+            let mut floats: Vec<f64> = stats
+                .iter()
+                .filter_map(|v| match v {
+                    Value::Float(x) => Some(*x),
+                    _ => None,
+                })
+                .collect();
+            floats.sort_by(f64::total_cmp);
+            let at = |d: Decimal| floats[d.to_usize().expect("a rank")];
+            let (low, high) = (at(lower), at(upper));
+            let fraction = (position - lower).to_f64().expect("a fraction");
+            return float_or_null(low + (high - low) * fraction);
+        }
+        let mut values: Vec<Decimal> = stats.iter().filter_map(as_decimal).collect();
+        values.sort();
         let at = |d: Decimal| -> Decimal { values[d.to_usize().expect("a rank")] };
         let (low, high) = (at(lower), at(upper));
         Value::Decimal(low + (high - low) * (position - lower))
@@ -1426,6 +1482,15 @@ fn arithmetic(op: ArithOp, a: Value, b: Value) -> Value {
         (ArithOp::Add, Int(x), Int(y)) => Int(x.checked_add(*y).expect("no overflow")),
         (ArithOp::Sub, Int(x), Int(y)) => Int(x.checked_sub(*y).expect("no overflow")),
         (ArithOp::Mul, Int(x), Int(y)) => Int(x.checked_mul(*y).expect("no overflow")),
+        (_, Float(_), _) | (_, _, Float(_)) => {
+            let (x, y) = (as_float(&a), as_float(&b));
+            float_or_null(match op {
+                ArithOp::Add => x + y,
+                ArithOp::Sub => x - y,
+                ArithOp::Mul => x * y,
+                ArithOp::Div => x / y,
+            })
+        }
         _ => {
             let (Some(x), Some(y)) = (as_decimal(&a), as_decimal(&b)) else {
                 panic!("cannot {op:?} {a:?} and {b:?}: the checker should have refused it");
@@ -1489,7 +1554,20 @@ fn call(func: Func, args: &[Value]) -> Value {
             Null => Null,
             other => panic!("length({other:?})"),
         },
-        Func::Coalesce => args.iter().find(|v| !v.is_null()).cloned().unwrap_or(Null),
+        Func::Coalesce => {
+            let first = args.iter().find(|v| !v.is_null()).cloned().unwrap_or(Null);
+            // reading: with a float among the values, the value is a float.
+            match first {
+                Int(_) | Decimal(_) if args.iter().any(|v| matches!(v, Float(_))) => {
+                    Float(as_float(&first))
+                }
+                other => other,
+            }
+        }
+        Func::Float => match &args[0] {
+            Null => Null,
+            number => Float(as_float(number)),
+        },
         _ => more_functions(func, args),
     }
 }
@@ -1593,6 +1671,7 @@ fn more_functions(func: Func, args: &[Value]) -> Value {
         Func::Abs => match &args[0] {
             Int(i) => i.checked_abs().map_or(Null, Int),
             Decimal(d) => Decimal(d.abs()),
+            Float(x) => Float(x.abs()),
             Null => Null,
             other => panic!("abs({other:?})"),
         },
@@ -1602,11 +1681,28 @@ fn more_functions(func: Func, args: &[Value]) -> Value {
                 (Null, _) | (_, None) => Null,
                 (Int(i), Some(k)) => round_whole(*i, k),
                 (Decimal(d), Some(k)) => round_decimal(*d, k),
+                // reading: to `k` decimal digits, half away from zero, in
+                // floating point (scaled by 10^k, rounded, scaled back).
+                (Float(x), Some(k)) => {
+                    if k > 15 {
+                        Float(*x)
+                    } else if k >= 0 {
+                        let scale = 10f64.powi(k as i32);
+                        float_or_null((x * scale).round() / scale)
+                    } else if k >= -308 {
+                        let scale = 10f64.powi(-k as i32);
+                        float_or_null((x / scale).round() * scale)
+                    } else {
+                        Float(0.0)
+                    }
+                }
                 (other, _) => panic!("round({other:?})"),
             }
         }
         Func::Floor | Func::Ceil => match &args[0] {
             Int(i) => Int(*i),
+            Float(x) if func == Func::Floor => float_or_null(x.floor()),
+            Float(x) => float_or_null(x.ceil()),
             Decimal(d) => {
                 let whole = d.trunc();
                 let cut = whole != *d;

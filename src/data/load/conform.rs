@@ -11,7 +11,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::{
-    DataType, Decimal128Type, Int64Type, TimeUnit, TimestampMicrosecondType,
+    DataType, Decimal128Type, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType,
     TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
 };
 use arrow::error::ArrowError;
@@ -36,6 +36,8 @@ enum Step {
     },
     /// A zoned timestamp holds a UTC instant; the contract wants local time.
     UtcToShanghai,
+    /// Floats must be finite: NaN and infinities are no measure.
+    Finite,
 }
 
 /// How to turn one column as found in a file into the contract's type.
@@ -74,6 +76,10 @@ impl Conversion {
                     current
                 }
                 Step::UtcToShanghai => utc_to_shanghai(&current, &mut lossy)?,
+                Step::Finite => {
+                    require_finite(&current, &mut lossy);
+                    current
+                }
             };
         }
         lossy.sort_by_key(|(row, _)| *row);
@@ -118,6 +124,17 @@ fn unit_per_second(unit: &TimeUnit) -> i128 {
 
 fn plan_steps(found: &DataType, target: &ColumnType) -> Result<Vec<Step>, String> {
     let want = arrow_type(target);
+    if *target == ColumnType::Float64 {
+        // Narrower floats and integers widen exactly; a 64-bit integer may not.
+        use DataType::*;
+        return match found {
+            Float64 => Ok(vec![Step::Finite]),
+            Float16 | Float32 | Int8 | Int16 | Int32 | UInt8 | UInt16 | UInt32 => {
+                Ok(vec![Step::Cast(want), Step::Finite])
+            }
+            _ => Err(mismatch(found, target, "")),
+        };
+    }
     if *found == want {
         return Ok(Vec::new());
     }
@@ -261,6 +278,21 @@ fn checked_cast(
         }
     }
     Ok(result)
+}
+
+fn require_finite(array: &ArrayRef, lossy: &mut Vec<(usize, String)>) {
+    let values = array.as_primitive::<Float64Type>();
+    for (row, value) in values.iter().enumerate() {
+        if value.is_some_and(|v| !v.is_finite()) {
+            lossy.push((
+                row,
+                format!(
+                    "value {} is not a finite number",
+                    display_value(array.as_ref(), row)
+                ),
+            ));
+        }
+    }
 }
 
 fn require_divisible(

@@ -11,6 +11,7 @@ use super::super::agg::aggregate;
 use super::super::col::{Col, Scalar};
 use super::super::env::Env;
 use super::super::eval::Ctx;
+use super::super::float_sum::FloatSum;
 use super::super::output::{Flagged, Hits, render};
 use super::population_partial::PopulationPartial;
 use crate::flags::Flag;
@@ -137,17 +138,21 @@ pub fn context<'a>(
         .into_iter()
         .map(|a| match a {
             Aggregated::Value(col) => col,
-            Aggregated::Distinct(_) => unreachable!("distinct values are kept only when asked"),
+            Aggregated::Distinct(_) | Aggregated::FloatSums(_) => {
+                unreachable!("mergeable states are kept only when asked")
+            }
         })
         .collect();
     entity_context(rule, population, env, entity_rows, aggregates)
 }
 
-/// One aggregate over each entity's rows: its value, or for `count(distinct
-/// x)` in a partition, the distinct values (key texts), so partitions merge.
+/// One aggregate over each entity's rows: its value, or in a partition what
+/// merges exactly: for `count(distinct x)` the distinct values (key texts),
+/// for a sum of floats the exact sum before rounding.
 pub enum Aggregated<'a> {
     Value(Col<'a>),
     Distinct(Vec<Vec<String>>),
+    FloatSums(Vec<FloatSum>),
 }
 
 /// The entities `rows` belong to (rows of the entity table, ascending),
@@ -157,7 +162,7 @@ pub fn entity_aggregates<'a>(
     population: &Population<'a>,
     env: &'a Env<'a>,
     rows: &[u32],
-    keep_distinct: bool,
+    mergeable: bool,
 ) -> (Vec<Option<u32>>, Vec<Aggregated<'a>>) {
     let table = rule.table.as_str();
     let all = Ctx::new(env, table, rows.iter().map(|r| Some(*r)).collect());
@@ -194,16 +199,30 @@ pub fn entity_aggregates<'a>(
         .iter()
         .map(|a| {
             let arg = a.arg.as_ref().map(|e| member_ctx.eval(e));
-            match a.func {
-                AggFunc::CountDistinct if keep_distinct => Aggregated::Distinct(distinct_values(
-                    arg.as_ref().expect("count(distinct x) has an argument"),
-                    &ranges,
-                )),
+            match (a.func, &arg) {
+                (AggFunc::CountDistinct, Some(arg)) if mergeable => {
+                    Aggregated::Distinct(distinct_values(arg, &ranges))
+                }
+                (AggFunc::Sum, Some(Col::Float(values))) if mergeable => {
+                    Aggregated::FloatSums(float_sums(values, &ranges))
+                }
                 _ => Aggregated::Value(aggregate(a.func, arg.as_ref(), &ranges)),
             }
         })
         .collect();
     (entity_rows, aggregates)
+}
+
+/// Each range's exact sum of floats, before rounding.
+fn float_sums(values: &[Option<f64>], ranges: &[Range<usize>]) -> Vec<FloatSum> {
+    ranges
+        .iter()
+        .map(|r| {
+            let mut sum = FloatSum::new();
+            values[r.clone()].iter().flatten().for_each(|v| sum.add(*v));
+            sum
+        })
+        .collect()
 }
 
 /// Each range's distinct non-null values, as their key texts.
@@ -320,6 +339,24 @@ fn quantiles<'a>(
             continue;
         }
         let values = &ctx.lets[stat];
+        if let Col::Float(values) = values {
+            let per_group: Vec<Option<f64>> = groups
+                .iter()
+                .map(|members| {
+                    let mut sorted: Vec<f64> = members.iter().filter_map(|&i| values[i]).collect();
+                    sorted.sort_by(f64::total_cmp);
+                    linear_quantile_float(&sorted, p)
+                })
+                .collect();
+            let column = Col::Float(
+                group_of
+                    .iter()
+                    .map(|g| g.and_then(|g| per_group[g]))
+                    .collect(),
+            );
+            out.push((stat, p, column));
+            continue;
+        }
         let per_group: Vec<Option<Decimal>> = groups
             .iter()
             .map(|members| {
@@ -358,6 +395,22 @@ pub fn linear_quantile(sorted: &[Decimal], p: Decimal) -> Option<Decimal> {
     let upper = (lower + 1).min(last);
     let fraction = position - floor;
     Some(sorted[lower] + (sorted[upper] - sorted[lower]) * fraction)
+}
+
+/// [`linear_quantile`] of floats: the position is the same exact decimal,
+/// the interpolation in floating point.
+pub fn linear_quantile_float(sorted: &[f64], p: Decimal) -> Option<f64> {
+    use rust_decimal::prelude::ToPrimitive;
+    let last = sorted.len().checked_sub(1)?;
+    let position = Decimal::from(last) * p;
+    let floor = position.floor();
+    let lower = usize::try_from(floor.mantissa() / 10i128.pow(floor.scale()))
+        .ok()?
+        .min(last);
+    let upper = (lower + 1).min(last);
+    let fraction = (position - floor).to_f64()?;
+    let value = sorted[lower] + (sorted[upper] - sorted[lower]) * fraction;
+    value.is_finite().then_some(value + 0.0)
 }
 
 #[cfg(test)]

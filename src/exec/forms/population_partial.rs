@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 
 use super::super::col::{Col, Scalar, Tri};
 use super::super::env::Env;
+use super::super::float_sum::FloatSum;
 use super::population::{Aggregated, Population, entity_aggregates};
 use crate::ir::{AggFunc, Rule};
 
@@ -25,6 +26,9 @@ enum State {
     Logic(Tri),
     /// `count(distinct x)`: the values seen (as key texts).
     Distinct(BTreeSet<String>),
+    /// `sum(x)` of floats: exact until the end, so it does not depend on
+    /// how the rows were split.
+    FloatSum(FloatSum),
 }
 
 /// A value that outlives the partition it was read from.
@@ -33,6 +37,7 @@ enum Owned {
     Bool(bool),
     Int(i64),
     Dec(Decimal),
+    Float(f64),
     Text(String),
     Date(i32),
     Ts(i64),
@@ -44,6 +49,7 @@ impl Owned {
             Scalar::Bool(b) => Some(Owned::Bool(b)),
             Scalar::Int(i) => Some(Owned::Int(i)),
             Scalar::Dec(d) => Some(Owned::Dec(d)),
+            Scalar::Float(x) => Some(Owned::Float(x)),
             Scalar::Text(t) => Some(Owned::Text(t.to_string())),
             Scalar::Date(d) => Some(Owned::Date(d)),
             Scalar::Ts(t) => Some(Owned::Ts(t)),
@@ -57,6 +63,7 @@ impl Owned {
             Owned::Bool(b) => Scalar::Bool(*b),
             Owned::Int(i) => Scalar::Int(*i),
             Owned::Dec(d) => Scalar::Dec(*d),
+            Owned::Float(x) => Scalar::Float(*x),
             Owned::Text(t) => Scalar::Text(t),
             Owned::Date(d) => Scalar::Date(*d),
             Owned::Ts(t) => Scalar::Ts(*t),
@@ -71,6 +78,7 @@ enum Shape {
     Bool,
     Int,
     Dec,
+    Float,
     Text,
     Date,
     Ts,
@@ -82,6 +90,7 @@ impl Shape {
             Col::Bool(_) => Shape::Bool,
             Col::Int(_) => Shape::Int,
             Col::Dec(_) => Shape::Dec,
+            Col::Float(_) => Shape::Float,
             Col::Text(_) => Shape::Text,
             Col::Date(_) => Shape::Date,
             Col::Ts(_) => Shape::Ts,
@@ -113,6 +122,7 @@ impl PopulationPartial {
                 .iter()
                 .map(|a| match a {
                     Aggregated::Value(col) => Some(Shape::of(col)),
+                    Aggregated::FloatSums(_) => Some(Shape::Float),
                     Aggregated::Distinct(_) => None,
                 })
                 .collect(),
@@ -173,6 +183,7 @@ fn state_of(func: AggFunc, values: &Aggregated<'_>, i: usize) -> State {
         Aggregated::Distinct(sets) => {
             return State::Distinct(sets[i].iter().cloned().collect());
         }
+        Aggregated::FloatSums(sums) => return State::FloatSum(sums[i].clone()),
         Aggregated::Value(col) => col,
     };
     match func {
@@ -221,6 +232,7 @@ fn combine(func: AggFunc, mine: &mut State, theirs: State) {
             }
         }
         (State::Distinct(a), State::Distinct(b)) => a.extend(b),
+        (State::FloatSum(a), State::FloatSum(b)) => a.merge(&b),
         // Every partition computes an aggregate the same way.
         (_, _) => {}
     }
@@ -236,6 +248,9 @@ fn column<'p>(
             State::Count(n) => Some(Scalar::Int(*n)),
             State::Distinct(set) => Some(Scalar::Int(set.len() as i64)),
             State::Sum(v) | State::Best(v) => v.as_ref().map(Owned::scalar),
+            // A sum over no values is null, as over the whole data.
+            State::FloatSum(sum) if sum.is_empty() => None,
+            State::FloatSum(sum) => sum.value().map(Scalar::Float),
             State::Logic(t) => match t {
                 Tri::Null => None,
                 t => Some(Scalar::Bool(t.is_true())),
@@ -270,6 +285,10 @@ fn column<'p>(
         })),
         Shape::Dec => Col::Dec(each(&values, |v| match v {
             Scalar::Dec(d) => Some(d),
+            _ => None,
+        })),
+        Shape::Float => Col::Float(each(&values, |v| match v {
+            Scalar::Float(x) => Some(x),
             _ => None,
         })),
         Shape::Text => Col::Text(each(&values, |v| match v {

@@ -118,6 +118,7 @@ fn plain_value(ty: &ColumnType, day: i32) -> Value {
         ColumnType::Enum(values) => Value::Text(values.first().cloned().unwrap_or_default()),
         ColumnType::Int32 | ColumnType::Int64 => Value::Int(0),
         ColumnType::Decimal { .. } => Value::Decimal(Decimal::ZERO),
+        ColumnType::Float64 => Value::Float(0.0),
         ColumnType::Bool => Value::Bool(false),
         ColumnType::Date => Value::Date(day),
         // Noon: well inside the day, whatever the rule compares it with.
