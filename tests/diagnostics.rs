@@ -564,3 +564,34 @@ fn an_expected_amount_must_be_a_number() {
     let rendered = render(&text);
     assert!(rendered.starts_with("[E0603]"), "{rendered}");
 }
+
+#[test]
+fn a_grain_a_table_cannot_flag_is_refused() {
+    refused(&[
+        (
+            "flag_grain_not_declared",
+            "E0308",
+            "  for p in providers\n  flag claim when p.level > 2",
+        ),
+        (
+            "flag_grain_unknown",
+            "E0308",
+            "  for c in claims\n  flag doctor when c.fund_amount > 100",
+        ),
+        (
+            "flag_grain_in_a_population_rule",
+            "E0306",
+            "  for c in claims\n  per provider = c.provider\n  let n = count()\n  peers by provider.level\n  flag provider when n > 1",
+        ),
+    ]);
+}
+
+#[test]
+fn a_table_declares_one_flags_per_grain() {
+    let text = format!(
+        "{HEADER}table t {{\n  id text\n  key id\n  flags claim (claim_id = id)\n  flags claim (claim_id = id)\n}}\n"
+    );
+    let rendered = render(&text);
+    assert!(rendered.starts_with("[E0405]"), "{rendered}");
+    insta::assert_snapshot!("flags_twice_for_one_grain", rendered, &text);
+}

@@ -263,3 +263,36 @@ fn a_group_flagged_once_on_another_claim_says_so() {
     assert!(out.contains("STOCK-01"), "{out}");
     assert!(!out.contains("`flag once` flags each group"), "{out}");
 }
+
+#[test]
+fn a_provider_flag_is_explained_on_the_claim_that_fired_it() {
+    // HOUR-01 flags the provider once: the flag is named by no claim, but
+    // lists the claim that fired it (C01). C02, of the same busy hour, is
+    // one of its other rows: a group is flagged once, on its first row.
+    let run = |claim: &str| {
+        let (code, out, err) = explain(&[
+            "--rules",
+            "rulesets/examples/signals",
+            "--data",
+            "fixtures/examples/signals",
+            "--claim",
+            claim,
+            "--rule",
+            "HOUR-01",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let fired = run("C01");
+    assert!(
+        fired.contains("HOUR-01 implausibly many claims submitted in one hour — FIRED"),
+        "{fired}"
+    );
+    assert!(fired.contains("provider D1 · 250.00 at stake"), "{fired}");
+    let member = run("C02");
+    assert!(!member.contains("FIRED"), "{member}");
+    assert!(
+        member.contains("`flag once` flags each group on its first row"),
+        "{member}"
+    );
+}

@@ -411,7 +411,20 @@ fn rule_item() -> impl Strategy<Value = RuleItem> {
         e().prop_map(RuleItemKind::Eligible),
         (prop::collection::vec(e(), 1..3), prop::option::of(e()))
             .prop_map(|(by, minimum)| RuleItemKind::Peers { by, minimum }),
-        (any::<bool>(), e()).prop_map(|(once, condition)| RuleItemKind::Flag { once, condition }),
+        (
+            prop::option::of(
+                ident().prop_filter("`once` and `when` follow the grain", |g| {
+                    g.name != "once" && g.name != "when"
+                })
+            ),
+            any::<bool>(),
+            e()
+        )
+            .prop_map(|(grain, once, condition)| RuleItemKind::Flag {
+                grain,
+                once,
+                condition
+            }),
         template().prop_map(RuleItemKind::Message),
         e().prop_map(RuleItemKind::Amount),
     ];

@@ -74,3 +74,8 @@ fn pair() {
 fn population() {
     insta::assert_snapshot!("population", form_plan("population"));
 }
+
+#[test]
+fn merged() {
+    insta::assert_snapshot!("merged", form_plan("merged"));
+}

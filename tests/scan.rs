@@ -634,3 +634,79 @@ fn a_missing_table_is_named_with_its_folder_and_the_validate_command_to_run() {
     );
     assert!(!file.exists());
 }
+
+#[test]
+fn flags_at_another_grain_merge_to_one_per_provider_whatever_the_partitions() {
+    // Every line fires; its provider is flagged once, with the money of all
+    // its lines, however the scan splits the lines into partitions.
+    let rules = tempfile::tempdir().unwrap();
+    let file = rules.path().join("rules.rules");
+    std::fs::write(
+        &file,
+        r#"ruleset "merged" version "1"
+
+rule PROV-02 "a provider's lines" {
+  category test
+  severity low
+  action review
+
+  for line in claim_items
+  flag provider when line.amount >= 0
+  message "{line.claim_id} line {line.line_no}"
+}
+"#,
+    )
+    .unwrap();
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/line_rules"));
+    let rules_arg = ["--rules", file.to_str().unwrap()];
+    let scan = |extra: &[&str]| {
+        let mut args = rules_arg.to_vec();
+        args.extend(extra);
+        scanned(dir, &args).1
+    };
+    let whole = scan(&["--threads", "1"]);
+    for extra in [&["--threads", "2"][..], &["--memory-limit", "256KiB"][..]] {
+        assert_eq!(scan(extra), whole, "{extra:?}");
+    }
+    let flags: Vec<serde_json::Value> = whole
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut providers: Vec<&str> = flags
+        .iter()
+        .map(|f| f["provider_id"].as_str().unwrap())
+        .collect();
+    let count = providers.len();
+    providers.dedup();
+    assert_eq!(providers.len(), count, "one flag per provider");
+    assert!(
+        flags
+            .iter()
+            .all(|f| f["grain"] == "provider" && f["claim_id"].is_null())
+    );
+    // The money at stake is every line's, once.
+    let text = std::fs::read_to_string(dir.join("claim_items.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let amount = header.iter().position(|c| *c == "amount").unwrap();
+    let cents = |s: &str| -> i64 { (s.parse::<f64>().unwrap() * 100.0).round() as i64 };
+    let billed: i64 = lines
+        .map(|l| cents(l.split(',').nth(amount).unwrap()))
+        .sum();
+    let flagged: i64 = flags
+        .iter()
+        .map(|f| cents(f["amount_at_stake"].as_str().unwrap()))
+        .sum();
+    assert_eq!(flagged, billed);
+    // The first line of the provider's first claim speaks for it; every
+    // line that fired is listed (up to 20).
+    let first = &flags[0];
+    let rows = first["evidence"]["flagged_rows"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    let named = format!(
+        "{} line {}",
+        rows[0]["claim_id"].as_str().unwrap(),
+        rows[0]["line_no"]
+    );
+    assert_eq!(first["message"], named.as_str());
+}

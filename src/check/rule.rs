@@ -1,8 +1,8 @@
 //! Checking one rule: its clauses, its form, and every expression in it.
 
 use crate::ir::{
-    Action, Form, Known, Let, MessagePart, Rule, Severity, Step, TExpr, TExprKind, Type, Var,
-    WindowRange,
+    Action, Form, Grain, Known, Let, MessagePart, Rule, Severity, Step, TExpr, TExprKind, Type,
+    Var, WindowRange,
 };
 use crate::syntax::Diagnostic;
 use crate::syntax::ast::{self, BinaryOp, ExprKind, RuleItem, RuleItemKind, TemplatePart};
@@ -30,6 +30,8 @@ struct Clauses<'r> {
     flag: Option<&'r ast::Expr>,
     /// `flag once when`: where it was written.
     flag_once: Option<crate::syntax::Span>,
+    /// `flag provider when`: the grain named.
+    flag_grain: Option<&'r ast::Ident>,
     message: Option<&'r ast::Template>,
     amount: Option<&'r ast::Expr>,
     tests: Vec<&'r ast::TestDecl>,
@@ -141,9 +143,14 @@ fn collect<'r>(decl: &'r ast::RuleDecl, diagnostics: &mut Vec<Diagnostic>) -> Cl
             RuleItemKind::Let { name, expr } => c.lets.push((name, expr)),
             RuleItemKind::Eligible(_) => c.eligible = Some(item),
             RuleItemKind::Peers { .. } => c.peers = Some(item),
-            RuleItemKind::Flag { once, condition } => {
+            RuleItemKind::Flag {
+                grain,
+                once,
+                condition,
+            } => {
                 c.flag = Some(condition);
                 c.flag_once = (*once).then_some(item.span);
+                c.flag_grain = grain.as_ref();
             }
             RuleItemKind::Message(t) => c.message = Some(t),
             RuleItemKind::Amount(e) => c.amount = Some(e),
@@ -414,9 +421,13 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
         }
         typed
     });
+    let flag_as = match clauses.flag_grain {
+        None => None,
+        Some(word) => flag_grain(scope, word, &table.name, &form)?,
+    };
     // A group flagged once puts all its rows' money in doubt.
     let amount = match amount {
-        None if clauses.flag_once.is_some() => group_amount(scope, decl.span),
+        None if clauses.flag_once.is_some() => group_amount(scope, decl.span, flag_as),
         given => given,
     };
     scope.quantile_here = false;
@@ -430,7 +441,7 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
         .table(&flagged_table)
         .and_then(|t| t.flags.as_ref())
     {
-        Some(binding) => binding.grain,
+        Some(binding) => flag_as.unwrap_or(binding.grain),
         None => {
             scope.error(
                 Diagnostic::error(
@@ -491,6 +502,7 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
         aggregates: std::mem::take(&mut scope.aggregates),
         condition,
         flag_once: clauses.flag_once.is_some(),
+        flag_as,
         message,
         amount,
         evidence,
@@ -508,17 +520,94 @@ pub fn check_rule(decl: &ast::RuleDecl, scope: &mut Scope) -> Option<Rule> {
     Some(rule)
 }
 
+/// `flag provider when`: the table's `flags` declaration of that grain.
+/// `Some(grain)` when it is not the table's own (its rows' flags then
+/// merge, one per provider); `None` when it is; an error when the table
+/// has none of that grain, or the rule flags an entity (population).
+fn flag_grain(
+    scope: &mut Scope,
+    word: &ast::Ident,
+    table: &str,
+    form: &Form,
+) -> Option<Option<Grain>> {
+    let Some(grain) = Grain::from_name(&word.name) else {
+        scope.error(
+            Diagnostic::error(
+                "E0308",
+                word.span,
+                format!("`{}` is not a grain of flags", word.name),
+            )
+            .with_help(
+                "a flag is about a `line`, a `claim` or a `provider`: `flag provider when ...`",
+            ),
+        );
+        return None;
+    };
+    if let Form::Population { .. } = form {
+        scope.error(
+            Diagnostic::error(
+                "E0306",
+                word.span,
+                "a population rule flags its entity, so it takes no grain",
+            )
+            .with_help("write `flag when`: the flags are at the grain of the entity's table"),
+        );
+        return None;
+    }
+    let declared = scope.schema.table(table)?;
+    let own = declared.flags.as_ref().map(|b| b.grain);
+    if own == Some(grain) {
+        return Some(None);
+    }
+    if declared.flags_of(grain).is_none() {
+        let grains: Vec<String> = declared
+            .flags
+            .iter()
+            .chain(&declared.more_flags)
+            .map(|b| format!("`{}`", b.grain.as_str()))
+            .collect();
+        let mut d = Diagnostic::error(
+            "E0308",
+            word.span,
+            format!(
+                "table `{table}` has no `flags {}` declaration",
+                grain.as_str()
+            ),
+        );
+        let example = match grain {
+            Grain::Line => "flags line (claim_id = claim_id, line_no = line_no)",
+            Grain::Claim => "flags claim (claim_id = claim_id)",
+            Grain::Provider => "flags provider (provider_id = provider_id)",
+        };
+        d = d.with_help(if grains.is_empty() {
+            format!("add to table `{table}` a line like `{example}`")
+        } else {
+            format!(
+                "its flags are at the grain of {}; to flag a {} too, add to table `{table}` a line like `{example}`, naming the columns that hold it",
+                grains.join(", "),
+                grain.as_str(),
+            )
+        });
+        scope.error(d);
+        return None;
+    }
+    Some(Some(grain))
+}
+
 /// `sum(line.amount)`: the flagged table's declared amount (`flags ...
 /// amount_at_stake = ...`) over the rows of the group, as an aggregate of
 /// the rule; `None` when the table declares none.
-fn group_amount(scope: &mut Scope, span: crate::syntax::Span) -> Option<TExpr> {
-    let (relations, column) = scope
-        .schema
-        .table(&scope.row.1)?
-        .flags
-        .as_ref()?
-        .amount
-        .clone()?;
+fn group_amount(
+    scope: &mut Scope,
+    span: crate::syntax::Span,
+    flag_as: Option<Grain>,
+) -> Option<TExpr> {
+    let table = scope.schema.table(&scope.row.1)?;
+    let binding = match flag_as {
+        Some(grain) => table.flags_of(grain),
+        None => table.flags.as_ref(),
+    };
+    let (relations, column) = binding?.amount.clone()?;
     let mut arg = TExpr::row_column(scope.schema, &scope.row.1, &relations, &column)?;
     arg.span = span;
     let ty = arg.ty.clone();

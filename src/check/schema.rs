@@ -73,6 +73,7 @@ pub fn check_tables(
             key: None,
             constraints: Vec::new(),
             flags: None,
+            more_flags: Vec::new(),
             in_force: None,
             doc: decl.doc.as_ref().map(|d| d.value.clone()),
         });
@@ -155,17 +156,28 @@ pub fn check_tables(
                     else {
                         continue;
                     };
-                    if schema.tables[index].flags.is_some() {
-                        diagnostics.push(Diagnostic::error(
-                            "E0405",
-                            flags.span,
-                            format!("table `{}` declares `flags` twice", decl.name.name),
-                        ));
+                    let Some(binding) = check_flags(&schema, &decl.name.name, flags, diagnostics)
+                    else {
                         continue;
-                    }
-                    if let Some(binding) = check_flags(&schema, &decl.name.name, flags, diagnostics)
-                    {
-                        schema.tables[index].flags = Some(binding);
+                    };
+                    let table = &mut schema.tables[index];
+                    if table.flags_of(binding.grain).is_some() {
+                        diagnostics.push(
+                            Diagnostic::error(
+                                "E0405",
+                                flags.span,
+                                format!(
+                                    "table `{}` declares `flags {}` twice",
+                                    decl.name.name,
+                                    binding.grain.as_str()
+                                ),
+                            )
+                            .with_help("a table has one `flags` declaration per grain: the first names its own rows, the others what a row belongs to"),
+                        );
+                    } else if table.flags.is_none() {
+                        table.flags = Some(binding);
+                    } else {
+                        table.more_flags.push(binding);
                     }
                 }
                 _ => {}

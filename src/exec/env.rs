@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use super::col::{Col, ListCol, Scalar, Tri};
 use super::tables::Lookups;
 use crate::ir::{
-    FlagField, FlagsBinding, ParamValue, Ruleset, Schema, TExpr, TExprKind, Type, Value, Var,
+    FlagField, FlagsBinding, Grain, ParamValue, Ruleset, Schema, TExpr, TExprKind, Type, Value, Var,
 };
 use crate::syntax::Span;
 
@@ -433,6 +433,12 @@ impl<'a> ValueSet<'a> {
     }
 }
 
+/// How flags at another grain name what a row belongs to.
+pub struct FlagsAs {
+    pub fields: Vec<(FlagField, TExpr)>,
+    pub amount: Option<TExpr>,
+}
+
 /// Everything a run needs besides the rules: data, lookups, constants.
 pub struct Env<'a> {
     pub schema: &'a Schema,
@@ -447,6 +453,9 @@ pub struct Env<'a> {
     /// For each table whose `flags` declare one, the expression of a
     /// flagged row's amount at stake (used when the rule gives none).
     pub amounts: HashMap<String, TExpr>,
+    /// A table's further `flags` declarations, by grain: the flag fields
+    /// and amount of what a row belongs to (`flag provider when`).
+    pub flags_as: HashMap<(String, Grain), FlagsAs>,
     /// For each table: its key columns, which break ties when rows are ordered.
     pub key_exprs: HashMap<String, Vec<TExpr>>,
     /// For each table: every column, by name (knowledge rows are named in
@@ -504,14 +513,31 @@ impl<'a> Env<'a> {
                 ))
             })
             .collect();
+        let amount_expr = |table: &str, binding: &FlagsBinding| {
+            let (relations, column) = binding.amount.as_ref()?;
+            TExpr::row_column(&ruleset.schema, table, relations, column)
+        };
         let amounts = ruleset
             .schema
             .tables
             .iter()
-            .filter_map(|t| {
-                let (relations, column) = t.flags.as_ref()?.amount.as_ref()?;
-                let expr = TExpr::row_column(&ruleset.schema, &t.name, relations, column)?;
-                Some((t.name.clone(), expr))
+            .filter_map(|t| Some((t.name.clone(), amount_expr(&t.name, t.flags.as_ref()?)?)))
+            .collect();
+        let flags_as = ruleset
+            .schema
+            .tables
+            .iter()
+            .flat_map(|t| t.more_flags.iter().map(move |b| (t, b)))
+            .map(|(t, b)| {
+                let fields = identity_exprs(&ruleset.schema, &t.name, b);
+                let key = (t.name.clone(), b.grain);
+                (
+                    key,
+                    FlagsAs {
+                        fields,
+                        amount: amount_expr(&t.name, b),
+                    },
+                )
             })
             .collect();
         let key_exprs = ruleset
@@ -564,6 +590,7 @@ impl<'a> Env<'a> {
             sets,
             patterns,
             identities,
+            flags_as,
             amounts,
             key_exprs,
             column_exprs,

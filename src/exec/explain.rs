@@ -286,6 +286,7 @@ pub fn explain_claim<'a>(
                             && f.provider_id
                                 .as_deref()
                                 .is_some_and(|p| entities.contains(&p)))
+                        || (rule.flag_as.is_some() && lists_claim(f, claim_id))
                 })
                 .collect();
             // A group flagged once stands on its first row, maybe another claim's.
@@ -310,6 +311,16 @@ pub fn explain_claim<'a>(
             }
         })
         .collect()
+}
+
+/// Whether a flag of a rule flagging at another grain (`flag provider
+/// when`) lists a row of the claim among the rows that fired.
+fn lists_claim(flag: &Flag, claim_id: &str) -> bool {
+    let evidence: serde_json::Value =
+        serde_json::from_str(&flag.evidence).unwrap_or(serde_json::Value::Null);
+    evidence["flagged_rows"]
+        .as_array()
+        .is_some_and(|rows| rows.iter().any(|r| r["claim_id"] == claim_id))
 }
 
 /// How many rows of all flaggable tables belong to the claim.

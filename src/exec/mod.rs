@@ -7,7 +7,8 @@
 //! share: `keyed.rs` (rows sorted by key and order, flags of a keyed
 //! context), `partition.rs` (batches, hashing rows into partitions),
 //! `agg.rs` (aggregates over ranges; `float_sum.rs`, exact sums of floats), `order.rs` (sorting and hashing
-//! keys), `output.rs` (identity, message, evidence). Around them: `eval.rs`
+//! keys), `output.rs` (identity, message, evidence), `merge.rs` (one flag per
+//! provider of a rule flagging at another grain). Around them: `eval.rs`
 //! and `col.rs` (expressions over columns), `env.rs`, `tables.rs`,
 //! `lookup.rs`, `dictionary.rs` (the data a run reads), `known.rs`
 //! (knowledge tables a pair is matched against), `pushdown.rs`
@@ -29,6 +30,7 @@ mod functions;
 mod keyed;
 mod known;
 mod lookup;
+mod merge;
 mod order;
 mod output;
 mod partition;

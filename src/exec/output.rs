@@ -13,6 +13,10 @@ use crate::ir::{FlagField, Known, MessagePart, Rule, Ruleset, Step, Var};
 /// Evidence lists at most this many other rows of a group, window or pair.
 pub const MAX_OTHER_ROWS: usize = 20;
 
+/// The last member of the evidence of a flag at another grain before its
+/// flags merge: the flagged row's own fields (merge.rs reads it).
+pub const FLAGGED_ROW_KEY: &[u8] = b",\"flagged_row\":";
+
 /// Rows a rule flagged, as positions in the context it evaluated, with the
 /// other rows that took part in each (rows of `others_table`).
 pub struct Hits<'a> {
@@ -384,17 +388,39 @@ pub fn render<'a>(
             .clone()
             .expect("population rules bind the entity"),
     };
+    // `flag provider when`: what the row belongs to names the flag, and
+    // the row's own fields go in evidence, for merging (merge.rs).
+    let flags_as = match (rule.flag_as, flagged) {
+        (Some(grain), Flagged::Row) => ctx.env.flags_as.get(&(table.to_string(), grain)),
+        _ => None,
+    };
     // The amount at stake: the rule's own expression over its positions,
     // else the flagged table's declared column of each flagged row.
+    let declared = match flags_as {
+        Some(other) => other.amount.as_ref(),
+        None => ctx.env.amounts.get(table),
+    };
     let amounts: Option<Col<'a>> = match &rule.amount {
         Some(expr) => Some(sub.eval(expr)),
-        None => ctx
-            .env
-            .amounts
-            .get(table)
-            .map(|expr| Ctx::new(ctx.env, table, rows.clone()).eval(expr)),
+        None => declared.map(|expr| Ctx::new(ctx.env, table, rows.clone()).eval(expr)),
     };
-    let ids = identity_columns(&sub, table, rows);
+    let own_ids: Option<Vec<(&str, Col<'a>)>> = flags_as.map(|_| {
+        identity_columns(&sub, table, rows.clone())
+            .into_iter()
+            .map(|(f, c)| (f.as_str(), c))
+            .collect()
+    });
+    let ids = match flags_as {
+        Some(other) => {
+            let of_rows = Ctx::new(ctx.env, table, rows);
+            other
+                .fields
+                .iter()
+                .map(|(f, e)| (*f, of_rows.eval(e)))
+                .collect()
+        }
+        None => identity_columns(&sub, table, rows),
+    };
     let id_col = |f: FlagField| ids.iter().find(|(g, _)| *g == f).map(|(_, c)| c);
     let (claim_col, line_col, patient_col, provider_col) = (
         id_col(FlagField::ClaimId),
@@ -504,6 +530,10 @@ pub fn render<'a>(
             if let Some(peers) = hits.peers[i] {
                 use std::io::Write;
                 let _ = write!(json, ",\"peers\":{peers}");
+            }
+            if let Some(own) = &own_ids {
+                json.extend_from_slice(FLAGGED_ROW_KEY);
+                write_identity(&mut json, own, i);
             }
             json.push(b'}');
             Flag {

@@ -2,6 +2,7 @@
 //! parallel. This file is the dispatcher: it runs the passes and hands each
 //! rule to the operator of its form (`forms/`), one arm per form.
 
+use super::merge::merge_flags_as;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -156,7 +157,8 @@ pub(super) fn execute_on(
     options: &ExecOptions,
 ) -> Vec<Flag> {
     pool.install(|| {
-        let mut flags = run_passes(plan, env, options, &|_| true, None);
+        let flags = run_passes(plan, env, options, &|_| true, None);
+        let mut flags = merge_flags_as(plan.ruleset, flags);
         Flag::sort(&mut flags);
         flags
     })
@@ -179,13 +181,14 @@ pub(super) fn execute_passes_on(
 ) -> PartitionOutput {
     let mut partials = Vec::new();
     let flags = pool.install(|| {
-        let mut flags = run_passes(
+        let flags = run_passes(
             plan,
             env,
             options,
             include,
             partial.then_some(&mut partials),
         );
+        let mut flags = merge_flags_as(plan.ruleset, flags);
         // Stable, as a sequential sort: equal flags keep their order.
         Flag::sort(&mut flags);
         flags

@@ -261,6 +261,10 @@ pub struct Rule {
     /// row (in the table's key order) where the condition holds, with the
     /// other rows of the group in evidence.
     pub flag_once: bool,
+    /// `flag provider when`: the flags are named by the table's `flags`
+    /// declaration of this grain, not by its own rows', and the flags of
+    /// one rule naming one provider (one claim, ...) merge into one.
+    pub flag_as: Option<Grain>,
     pub message: Vec<MessagePart>,
     /// The money a flag puts in doubt, when the rule says (`amount`); else
     /// the flagged table's `flags` declaration says.

@@ -75,6 +75,10 @@ pub struct Table {
     pub constraints: Vec<Constraint>,
     /// How flags on rows of this table name the row, if rules may flag them.
     pub flags: Option<FlagsBinding>,
+    /// Further `flags` declarations, each of another grain, for rules that
+    /// flag what a row belongs to (`flag provider when`): a claim's
+    /// provider, a line's claim.
+    pub more_flags: Vec<FlagsBinding>,
     /// `in force from a to b`: the date columns between which a row holds
     /// (a knowledge point's dated version); `match ... as of` reads them.
     pub in_force: Option<(String, String)>,
@@ -157,6 +161,14 @@ pub const AMOUNT_AT_STAKE: &str = "amount_at_stake";
 impl Table {
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The `flags` declaration of `grain`, the table's own first.
+    pub fn flags_of(&self, grain: Grain) -> Option<&FlagsBinding> {
+        self.flags
+            .iter()
+            .chain(&self.more_flags)
+            .find(|b| b.grain == grain)
     }
 
     pub fn column_index(&self, name: &str) -> Option<usize> {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::ir::{Form, Rule, Ruleset, TExpr, TExprKind};
+use crate::ir::{Form, Rule, Ruleset, Schema, TExpr, TExprKind};
 
 /// How the rows of one partitioned table find their partition.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -113,8 +113,35 @@ fn column_reached(rule: &Rule, expr: &TExpr) -> Option<(String, String)> {
     Some((table, column.clone()))
 }
 
+/// The (table, column) the first field of a rule's flags at another grain
+/// reads (`flag provider when`: the provider's id): its rows' flags merge
+/// per provider, so a provider's rows must meet in one partition.
+fn merged_key(schema: &Schema, rule: &Rule) -> Option<(String, String)> {
+    let grain = rule.flag_as?;
+    let binding = schema.table(&rule.table)?.flags_of(grain)?;
+    let (_, relations, column) = binding.fields.first()?;
+    let mut table = rule.table.clone();
+    for name in relations {
+        table = schema.relation(&table, name)?.to_table.clone();
+    }
+    Some((table, column.clone()))
+}
+
 /// The (table, column) each keyed rule's first key reads, or why it has none.
-fn first_keys(rule: &Rule) -> Result<Vec<(String, String)>, String> {
+fn first_keys(schema: &Schema, rule: &Rule) -> Result<Vec<(String, String)>, String> {
+    let mut keys = form_first_keys(rule)?;
+    if rule.flag_as.is_some() {
+        keys.push(merged_key(schema, rule).ok_or_else(|| {
+            format!(
+                "the flags of {} merge per row of another grain that names no column",
+                rule.id
+            )
+        })?);
+    }
+    Ok(keys)
+}
+
+fn form_first_keys(rule: &Rule) -> Result<Vec<(String, String)>, String> {
     let no_column = || {
         format!(
             "the first key of {} is not a column, so its rows cannot be routed",
@@ -163,7 +190,7 @@ fn try_derive(
     let mut anchors: BTreeMap<(String, String), Vec<&str>> = BTreeMap::new();
     for &i in rules {
         let rule = &ruleset.rules[i];
-        for key in first_keys(rule)? {
+        for key in first_keys(schema, rule)? {
             anchors.entry(key).or_default().push(&rule.id);
         }
     }

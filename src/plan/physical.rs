@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::{Exchange, Pass, Plan, Route};
-use crate::ir::Form;
+use crate::ir::{Form, Grain};
 
 /// The order flags are written in, and how the partitions' flags meet.
 const FLAG_ORDER: &str = "rule_id, claim_id, line_no, provider_id";
@@ -53,6 +53,9 @@ pub enum Operator {
     },
     /// Row rules, batch by batch over the table.
     RowRules { table: String, rules: Vec<String> },
+    /// Rules flagging at another grain (`flag provider when`): their flags
+    /// merged, one per rule and provider (claim, ...), in each partition.
+    MergeFlags { grain: String, rules: Vec<String> },
     Group {
         rule: String,
         table: String,
@@ -255,6 +258,21 @@ impl Plan<'_> {
                 .iter()
                 .filter_map(|&i| self.keyed_operator(i, partial)),
         );
+        for grain in [Grain::Line, Grain::Claim, Grain::Provider] {
+            let merged: Vec<usize> = pass
+                .row_rules
+                .iter()
+                .chain(&pass.keyed_rules)
+                .copied()
+                .filter(|&i| self.ruleset.rules[i].flag_as == Some(grain))
+                .collect();
+            if !merged.is_empty() {
+                ops.push(Operator::MergeFlags {
+                    grain: grain.as_str().to_string(),
+                    rules: self.ids(&merged),
+                });
+            }
+        }
         ops
     }
 
@@ -381,6 +399,13 @@ impl fmt::Display for Operator {
                     rules.join(", ")
                 ),
             },
+            Operator::MergeFlags { grain, rules } => {
+                write!(
+                    f,
+                    "merge the flags of {}: one per {grain}",
+                    rules.join(", ")
+                )
+            }
             Operator::RowRules { table, rules } => {
                 write!(f, "row rules over {table}: {}", rules.join(", "))
             }

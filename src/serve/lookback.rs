@@ -30,7 +30,9 @@
 //!
 //! A grouped rule whose keys hold neither the patient nor the claim id sees
 //! other patients' rows in a scan, which a per-patient history cannot give:
-//! such rules are listed in `unscoped` (none in the CHS ruleset).
+//! such rules are listed in `unscoped` (none in the CHS ruleset), as are
+//! rules flagging a provider (`flag provider when`), whose flags merge the
+//! rows of all the provider's patients.
 
 use chrono::Datelike;
 use serde_json::{Value as Json, json};
@@ -38,8 +40,8 @@ use serde_json::{Value as Json, json};
 use super::shape::{Claim, ClaimShape, Part};
 use crate::ir::text::{date_to_days, days_to_date};
 use crate::ir::{
-    ArithOp, ColumnType, CompareOp, Form, Func, ParamValue, Rule, Ruleset, TExpr, TExprKind, Type,
-    Value, Var, WindowRange,
+    ArithOp, ColumnType, CompareOp, FlagField, Form, Func, ParamValue, Rule, Ruleset, TExpr,
+    TExprKind, Type, Value, Var, WindowRange,
 };
 
 /// What one rule needs of the history.
@@ -85,7 +87,7 @@ impl LookBack {
                 rule,
             };
             let (need, why, scoped) = r.need(&mut out.orders);
-            if !scoped {
+            if !scoped || !merges_within_patient(ruleset, rule) {
                 out.unscoped.push(rule.id.clone());
             }
             if need != Need::Nothing {
@@ -207,6 +209,24 @@ fn order_values(claim: &Claim, order: OrderColumn) -> impl Iterator<Item = i64> 
             Value::Date(d) => Some(*d as i64),
             Value::Timestamp(ms) => Some(*ms),
             _ => None,
+        })
+}
+
+/// Whether a rule's flags stay a claim's or a patient's: `flag provider
+/// when` merges the rows of every patient of a provider, which a check
+/// sees only of one patient.
+fn merges_within_patient(ruleset: &Ruleset, rule: &Rule) -> bool {
+    let Some(grain) = rule.flag_as else {
+        return true;
+    };
+    ruleset
+        .schema
+        .table(&rule.table)
+        .and_then(|t| t.flags_of(grain))
+        .is_some_and(|b| {
+            b.fields
+                .iter()
+                .any(|(f, _, _)| matches!(f, FlagField::ClaimId | FlagField::PatientId))
         })
 }
 

@@ -270,8 +270,11 @@ pub enum RuleItemKind {
         by: Vec<Expr>,
         minimum: Option<Expr>,
     },
-    /// `flag [once] when <condition>`; `once`: a group is flagged once.
+    /// `flag [grain] [once] when <condition>`; `grain`: which of the
+    /// table's `flags` declarations names the flags; `once`: a group is
+    /// flagged once.
     Flag {
+        grain: Option<Ident>,
         once: bool,
         condition: Expr,
     },

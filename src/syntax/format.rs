@@ -467,9 +467,16 @@ fn write_clause(w: &mut Writer, item: &RuleItem) {
             Some(m) => format!("peers by {} minimum {}", expr_list(by), expr(m)),
             None => format!("peers by {}", expr_list(by)),
         },
-        RuleItemKind::Flag { once, condition } => {
-            let keyword = if *once { "flag once when" } else { "flag when" };
-            return write_condition(w, 1, keyword, condition);
+        RuleItemKind::Flag {
+            grain,
+            once,
+            condition,
+        } => {
+            let grain = grain
+                .as_ref()
+                .map_or(String::new(), |g| format!(" {}", g.name));
+            let once = if *once { " once" } else { "" };
+            return write_condition(w, 1, &format!("flag{grain}{once} when"), condition);
         }
         RuleItemKind::Message(t) => format!("message {}", template(t)),
         RuleItemKind::Amount(e) => format!("amount {}", expr(e)),

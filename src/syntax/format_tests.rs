@@ -116,6 +116,7 @@ fn schema() {
       relation patient: patient_id -> patients(patient_id)
       relation provider: provider_id -> providers(provider_id)
       flags claim (claim_id = claim_id, patient_id = patient_id, provider_id = provider_id, amount_at_stake = fund_amount)
+      flags provider (provider_id = provider_id, amount_at_stake = fund_amount)
     }
 
     table claim_items "费用明细, one row per billed line" {
@@ -136,6 +137,8 @@ fn schema() {
       relation claim: claim_id -> claims(claim_id) required
       relation entry: item_code -> catalog(item_code)
       flags line (claim_id = claim_id, line_no = line_no, patient_id = claim.patient_id, provider_id = claim.provider_id, amount_at_stake = amount)
+      flags claim (claim_id = claim_id, patient_id = claim.patient_id, provider_id = claim.provider_id, amount_at_stake = amount)
+      flags provider (provider_id = claim.provider_id, amount_at_stake = amount)
     }
 
     table patients "参保人员登记" {

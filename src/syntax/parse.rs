@@ -739,11 +739,19 @@ impl<'t> Builder<'t> {
             },
             Rule::flag_clause => {
                 let mut next = parts.next().unwrap();
+                let grain = if next.as_rule() == Rule::flag_grain {
+                    let ident = self.ident(next.into_inner().next().unwrap());
+                    next = parts.next().unwrap();
+                    Some(ident)
+                } else {
+                    None
+                };
                 let once = next.as_rule() == Rule::flag_once;
                 if once {
                     next = parts.next().unwrap();
                 }
                 RuleItemKind::Flag {
+                    grain,
                     once,
                     condition: self.expr(next)?,
                 }

@@ -74,6 +74,10 @@ pub fn rule_text_of(form: FormKind) -> BoxedStrategy<String> {
         FormKind::Pair | FormKind::Population => body,
         _ => with_row_match(body),
     };
+    let body = match form {
+        FormKind::Population => body,
+        _ => with_flag_grain(body),
+    };
     body.prop_map(|body| {
         format!(
             "{HEADER}\nrule R1 \"随机规则 (random)\" {{\n  category test\n  severity low\n  action warn\n{body}}}\n"
@@ -116,6 +120,32 @@ fn with_row_match(body: S) -> S {
                 )
             }
             _ => body,
+        })
+        .boxed()
+}
+
+/// Some rules over claims or lines flag what their rows belong to: a
+/// line's claim, or the provider (`flag provider when`), whose flags merge.
+fn with_flag_grain(body: S) -> S {
+    (
+        body,
+        prop::sample::select(vec![None, None, None, Some("claim"), Some("provider")]),
+    )
+        .prop_map(|(body, grain)| {
+            let lines = body.starts_with("  for line in claim_items");
+            let claims = body.starts_with("  for c in claims");
+            match grain {
+                Some("claim") if lines => {}
+                Some("provider") if lines || claims => {}
+                _ => return body,
+            }
+            let grain = grain.unwrap_or_default();
+            body.replacen("  flag when ", &format!("  flag {grain} when "), 1)
+                .replacen(
+                    "  flag once when ",
+                    &format!("  flag {grain} once when "),
+                    1,
+                )
         })
         .boxed()
 }

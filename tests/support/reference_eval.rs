@@ -19,8 +19,8 @@ use std::rc::Rc;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 use claimaudit::ir::text::days_to_date;
 use claimaudit::ir::{
-    AggFunc, Aggregate, ArithOp, CompareOp, FlagField, Form, Func, Known, MessagePart, ParamValue,
-    Rule, RuleTest, Ruleset, Step, TExpr, TExprKind, Value, Var, WindowRange,
+    AggFunc, Aggregate, ArithOp, CompareOp, FlagField, Form, Func, Grain, Known, MessagePart,
+    ParamValue, Rule, RuleTest, Ruleset, Step, TExpr, TExprKind, Value, Var, WindowRange,
 };
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -159,6 +159,9 @@ pub fn evaluate_rule(
             min_peers.as_ref(),
         ),
     };
+    if let Some(grain) = rule.flag_as {
+        flags = engine.merged_at(grain, flags);
+    }
     sort_flags(&mut flags);
     flags
 }
@@ -975,13 +978,56 @@ impl<'a> Engine<'a> {
             .table(row.table)
             .and_then(|t| t.flags.as_ref())
             .unwrap_or_else(|| panic!("`{}` declares no flags", row.table));
+        self.identify(row, binding, self.message(ctx))
+    }
+
+    /// `flag provider when`: each flag (named by its row's own fields)
+    /// named instead by the table's `flags` of `grain`, and one flag per
+    /// rule and name: the first row's by its own fields.
+    fn merged_at(&self, grain: Grain, flags: Vec<RefFlag>) -> Vec<RefFlag> {
+        let table = self
+            .ruleset
+            .schema
+            .table(&self.rule.table)
+            .expect("the rule's table");
+        let own = table.flags.as_ref().expect("the table's own flags");
+        let other = table.flags_of(grain).expect("the checker found the grain");
+        let rows = self.all_rows(&self.rule.table);
+        // Flags by their name alone (the message left out).
+        let unnamed = |f: &RefFlag| RefFlag {
+            message: String::new(),
+            ..f.clone()
+        };
+        let mut named: BTreeMap<RefFlag, RefFlag> = BTreeMap::new();
+        let mut flags = flags;
+        // reading: "first" is by the row's own fields, nulls last.
+        sort_flags(&mut flags);
+        for flag in flags {
+            let row = rows
+                .iter()
+                .copied()
+                .find(|r| self.identify(*r, own, String::new()) == unnamed(&flag))
+                .expect("a flag names one of the rule's rows");
+            let at = self.identify(row, other, flag.message);
+            named.entry(unnamed(&at)).or_insert(at);
+        }
+        named.into_values().collect()
+    }
+
+    /// A flag on `row` named by `binding`'s fields.
+    fn identify(
+        &self,
+        row: RowRef<'a>,
+        binding: &claimaudit::ir::FlagsBinding,
+        message: String,
+    ) -> RefFlag {
         let mut flag = RefFlag {
             rule_id: self.rule.id.clone(),
             claim_id: None,
             line_no: None,
             provider_id: None,
             patient_id: None,
-            message: self.message(ctx),
+            message,
         };
         for (field, relations, column) in &binding.fields {
             let reached = relations
