@@ -595,3 +595,19 @@ fn a_table_declares_one_flags_per_grain() {
     assert!(rendered.starts_with("[E0405]"), "{rendered}");
     insta::assert_snapshot!("flags_twice_for_one_grain", rendered, &text);
 }
+
+#[test]
+fn a_run_value_is_made_of_aggregates_and_their_lags() {
+    refused(&[
+        (
+            "per_value_reads_a_row",
+            "E0202",
+            "  for line in claim_items\n  group by line.claim_id\n  flag when max(sum(line.amount) - line.amount per line.service_date) > 0",
+        ),
+        (
+            "per_lag_of_no_whole_number",
+            "E0202",
+            "  for line in claim_items\n  group by line.claim_id\n  flag when max(sum(line.amount) - lag(sum(line.amount), 0) per line.service_date) > 0",
+        ),
+    ]);
+}

@@ -121,3 +121,12 @@ equivalence!(running_windows_agree, FormKind::WindowRunning);
 equivalence!(sequence_rules_agree, FormKind::Sequence);
 equivalence!(pair_rules_agree, FormKind::Pair);
 equivalence!(population_rules_agree, FormKind::Population);
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// Two-stage aggregates with `lag` of earlier runs, shown on every row.
+    #[test]
+    fn two_stage_aggregates_agree(text in support::random_rules::per_rule_text(), rows in dataset(), batch_rows in 1usize..8) {
+        agree(FormKind::Group, &text, &rows, batch_rows)?;
+    }
+}

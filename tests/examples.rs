@@ -149,7 +149,7 @@ fn the_signals_fixture_gives_exactly_its_expected_flags() {
     // The two-stage aggregate and the hour key built from a timestamp.
     assert_eq!(
         message("ESC-01"),
-        "D2's busiest month billed 900.00, its quietest 100.00"
+        "D2's billing grew up to 7.50 times from one billed month to the next"
     );
     assert_eq!(
         message("HOUR-01"),

@@ -1123,14 +1123,7 @@ impl Scope<'_> {
     ) -> TExpr {
         let outer = aggregate_func(&name.name, distinct, false);
         let inner_call = match args {
-            [arg] => match &arg.kind {
-                ExprKind::Call {
-                    name: inner,
-                    per: None,
-                    ..
-                } if aggregate_func(&inner.name, false, true).is_some() => Some(arg),
-                _ => None,
-            },
+            [arg] if reads_aggregates(arg) => Some(arg),
             _ => None,
         };
         let (Some(outer), Some(inner_call)) = (outer, inner_call) else {
@@ -1155,10 +1148,9 @@ impl Scope<'_> {
             );
             return unknown(whole);
         }
-        // The inner aggregate is checked as one of the rule's own; the
-        // outer one reads its value for each run.
-        let inner = self.expr(inner_call);
-        let TExprKind::Aggregate(inner_index) = inner.kind else {
+        // The inner aggregates are checked as the rule's own; the outer
+        // one reads the run's value, computed from them, for each run.
+        let Some(inner) = self.run_value(inner_call) else {
             return unknown(whole);
         };
         self.in_aggregate = true;
@@ -1177,12 +1169,94 @@ impl Scope<'_> {
             func: outer,
             arg: None,
             text: self.text(whole.span),
-            per: Some(AggregatePer {
-                inner: inner_index,
-                key,
-            }),
+            per: Some(AggregatePer { value: inner, key }),
         };
         self.register(aggregate, ty, whole.span)
+    }
+
+    /// The value of a run inside `per`: aggregates over the run, `lag(
+    /// aggregate, n)` of the run `n` before, numbers, and `+ - * /` on
+    /// them (`sum(c.amount) / lag(sum(c.amount), 1)`: a month's growth).
+    fn run_value(&mut self, e: &Expr) -> Option<TExpr> {
+        let refuse = |scope: &mut Scope, span| {
+            scope.error(
+                Diagnostic::error(
+                    "E0202",
+                    span,
+                    "a run's value inside `per` is made of aggregates, `lag(aggregate, n)`, numbers and `+ - * /`",
+                )
+                .with_help("e.g. `max(sum(c.amount) / lag(sum(c.amount), 1) per month_start(c.service_date))`"),
+            );
+            None
+        };
+        match &e.kind {
+            ExprKind::Call {
+                name, per: None, ..
+            } if aggregate_func(&name.name, false, true).is_some() => {
+                let typed = self.expr(e);
+                match typed.kind {
+                    TExprKind::Aggregate(_) => Some(typed),
+                    _ => None,
+                }
+            }
+            ExprKind::Call {
+                name,
+                args,
+                per: None,
+                distinct: false,
+            } if name.name == "lag" => {
+                let [value, back] = args.as_slice() else {
+                    return refuse(self, e.span);
+                };
+                let rows = match super::constants::constant(back) {
+                    Ok((Value::Int(n), _)) if (1..=super::sequence::MAX_LAG).contains(&n) => {
+                        n as u32
+                    }
+                    _ => {
+                        self.error(
+                            Diagnostic::error(
+                                "E0202",
+                                back.span,
+                                format!(
+                                    "`lag` looks back a whole number of runs, from 1 to {}",
+                                    super::sequence::MAX_LAG
+                                ),
+                            )
+                            .with_help("write the number itself, e.g. `1`: the run before"),
+                        );
+                        return None;
+                    }
+                };
+                let value = self.run_value(value)?;
+                let ty = value.ty.clone();
+                Some(TExpr::new(
+                    TExprKind::Lag {
+                        value: boxed(value),
+                        rows,
+                    },
+                    ty,
+                    e.span,
+                ))
+            }
+            ExprKind::Number(_) => Some(self.expr(e)),
+            ExprKind::Unary {
+                op: UnaryOp::Neg,
+                expr,
+            } => {
+                let inner = self.run_value(expr)?;
+                let ty = inner.ty.clone();
+                Some(TExpr::new(TExprKind::Neg(boxed(inner)), ty, e.span))
+            }
+            ExprKind::Binary {
+                op: op @ (BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div),
+                left,
+                right,
+            } => {
+                let (l, r) = (self.run_value(left)?, self.run_value(right)?);
+                Some(self.arithmetic(*op, l, r, e.span))
+            }
+            _ => refuse(self, e.span),
+        }
     }
 
     fn quantile(&mut self, args: &[Expr], whole: &Expr) -> TExpr {
@@ -1255,6 +1329,17 @@ fn is_constant(e: &TExpr) -> bool {
         TExprKind::Neg(inner) => is_constant(inner),
         _ => false,
     }
+}
+
+/// Whether an expression reads an aggregate: what `per` runs over.
+fn reads_aggregates(e: &Expr) -> bool {
+    let mut found = matches!(
+        &e.kind,
+        ExprKind::Call { name, per: None, .. } if aggregate_func(&name.name, false, true).is_some()
+    );
+    e.kind
+        .for_each_child(|child| found |= reads_aggregates(child));
+    found
 }
 
 fn negate_if(negated: bool, expr: TExpr) -> TExpr {

@@ -26,16 +26,55 @@ pub fn aggregate<'a>(func: AggFunc, arg: Option<&Col<'a>>, ranges: &[Range<usize
     aggregate_each(func, arg, &distinct).take(&slots)
 }
 
-/// `outer(inner per key)` over each range of rows: the rows of the range
-/// split into runs of equal `key` (null keys together), `inner` of each
-/// run's `arg`, then `outer` of those values.
-pub fn aggregate_per<'a>(
-    outer: AggFunc,
-    inner: AggFunc,
-    arg: Option<&Col<'a>>,
-    key: &Col<'a>,
-    ranges: &[Range<usize>],
-) -> Col<'a> {
+/// The runs of `outer(value per key)`: each range's rows split into runs
+/// of equal key (null keys together), in key order.
+pub struct Runs {
+    /// Positions of the rows, run after run.
+    order: Vec<Option<u32>>,
+    /// Each run, as a range of `order`.
+    runs: Vec<Range<usize>>,
+    /// For each range, the span of its runs (ranges equal to the one
+    /// before share its span).
+    spans: Vec<Range<usize>>,
+}
+
+impl Runs {
+    /// How many runs there are, in all ranges.
+    pub fn len(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// `inner` of `arg` over each run.
+    pub fn aggregate<'a>(&self, inner: AggFunc, arg: Option<&Col<'a>>) -> Col<'a> {
+        let arg = arg.map(|a| a.take(&self.order));
+        aggregate_each(inner, arg.as_ref(), &self.runs)
+    }
+
+    /// `values` (one per run) moved `back` runs later within each range's
+    /// runs: each run gets the value of the run `back` before it, or null.
+    pub fn lagged<'a>(&self, values: &Col<'a>, back: usize) -> Col<'a> {
+        let mut picks: Vec<Option<u32>> = vec![None; self.runs.len()];
+        let mut previous: Option<&Range<usize>> = None;
+        for span in &self.spans {
+            if previous == Some(span) {
+                continue;
+            }
+            previous = Some(span);
+            for run in span.clone().skip(back) {
+                picks[run] = Some((run - back) as u32);
+            }
+        }
+        values.take(&picks)
+    }
+
+    /// `outer` over each range's runs' `values`.
+    pub fn outer<'a>(&self, outer: AggFunc, values: &Col<'a>) -> Col<'a> {
+        aggregate(outer, Some(values), &self.spans)
+    }
+}
+
+/// The runs of equal `key` in each range of rows.
+pub fn runs_of(key: &Col<'_>, ranges: &[Range<usize>]) -> Runs {
     // Positions of each range ordered by key, the runs of equal keys in
     // that order, and for each range the span of its runs.
     let mut order: Vec<Option<u32>> = Vec::new();
@@ -67,9 +106,7 @@ pub fn aggregate_per<'a>(
         spans.push(span.clone());
         previous = Some((range.clone(), span));
     }
-    let arg = arg.map(|a| a.take(&order));
-    let per_run = aggregate_each(inner, arg.as_ref(), &runs);
-    aggregate(outer, Some(&per_run), &spans)
+    Runs { order, runs, spans }
 }
 
 fn aggregate_each<'a>(func: AggFunc, arg: Option<&Col<'a>>, ranges: &[Range<usize>]) -> Col<'a> {

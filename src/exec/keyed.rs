@@ -6,14 +6,15 @@
 
 use std::ops::Range;
 
-use super::agg::{aggregate, aggregate_per};
+use super::agg::{Runs, aggregate, runs_of};
 use super::col::Col;
 use super::env::Env;
-use super::eval::Ctx;
+use super::env::scalar_of;
+use super::eval::{Ctx, arithmetic, like_type};
 use super::order::{group_positions_with, row_hashes};
 use super::output::{Flagged, Hits, MAX_OTHER_ROWS, render};
 use crate::flags::Flag;
-use crate::ir::{Rule, Ruleset, TExpr};
+use crate::ir::{ArithOp, Rule, Ruleset, TExpr, TExprKind};
 
 /// A keyed rule evaluated over some rows: the rows sorted by key and
 /// order, aggregates and lets computed, and each row's aggregate range
@@ -100,13 +101,42 @@ fn aggregate_over<'a>(rule: &'a Rule, ctx: &mut Ctx<'a>, ranges: &[Range<usize>]
                 aggregate(a.func, arg.as_ref(), ranges)
             }
             Some(per) => {
-                let inner = &rule.aggregates[per.inner];
-                let arg = inner.arg.as_ref().map(|e| ctx.eval(e));
-                let key = ctx.eval(&per.key);
-                aggregate_per(a.func, inner.func, arg.as_ref(), &key, ranges)
+                let runs = runs_of(&ctx.eval(&per.key), ranges);
+                let values = run_values(rule, ctx, &runs, &per.value);
+                runs.outer(a.func, &values)
             }
         })
         .collect();
+}
+
+/// The value of `outer(value per key)` for each run: its aggregates over
+/// the run, lagged ones from the runs before, and arithmetic on them.
+fn run_values<'a>(rule: &'a Rule, ctx: &Ctx<'a>, runs: &Runs, value: &'a TExpr) -> Col<'a> {
+    match &value.kind {
+        TExprKind::Aggregate(i) => {
+            let inner = &rule.aggregates[*i];
+            let arg = inner.arg.as_ref().map(|e| ctx.eval(e));
+            runs.aggregate(inner.func, arg.as_ref())
+        }
+        TExprKind::Lag { value, rows } => {
+            runs.lagged(&run_values(rule, ctx, runs, value), *rows as usize)
+        }
+        TExprKind::Arith { op, left, right } => arithmetic(
+            &run_values(rule, ctx, runs, left),
+            &run_values(rule, ctx, runs, right),
+            *op,
+        ),
+        // 0 - x: a whole number, decimal or float, as x is.
+        TExprKind::Neg(inner) => {
+            let values = run_values(rule, ctx, runs, inner);
+            let zeros = Col::Int(vec![Some(0); values.len()]);
+            arithmetic(&zeros, &values, ArithOp::Sub)
+        }
+        TExprKind::Const(constant) => {
+            Col::repeat(scalar_of(constant), &like_type(value), runs.len())
+        }
+        _ => unreachable!("the checker allows only these in a run's value"),
+    }
 }
 
 /// The rule's lets, in order (each may read the ones before).

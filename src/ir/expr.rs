@@ -204,11 +204,14 @@ pub struct Aggregate {
     pub per: Option<AggregatePer>,
 }
 
-/// The inner aggregate of `outer(inner per key)` and the key of its runs.
+/// What `outer(value per key)` takes for each run of rows, and the key
+/// of its runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AggregatePer {
-    /// The rule's aggregate (an index into its aggregates) taken per run.
-    pub inner: usize,
+    /// The run's value: the rule's aggregates (`Aggregate(i)`) taken over
+    /// the run, `lag(aggregate, n)` (the same of the run `n` before, in
+    /// key order), numbers, and arithmetic on them.
+    pub value: TExpr,
     pub key: TExpr,
 }
 

@@ -876,11 +876,19 @@ fn aggregate_num(scope: &Scope) -> Option<SD> {
                 ),
             ])
         };
+        // The run's value: the aggregate, or its change from the run
+        // before (`lag`), as a difference or a ratio.
+        let run_value = (
+            inner_aggregate,
+            prop::sample::select(vec!["", "", " - lag(#, 1)", " / lag(#, 1)", " - lag(#, 2)"]),
+        )
+            .prop_map(|(inner, change)| format!("{inner}{}", change.replace('#', &inner)))
+            .boxed();
         arms.push((
             2,
             (
                 prop::sample::select(vec!["sum", "min", "max"]),
-                inner_aggregate,
+                run_value,
                 select_str(key_menu(*table)),
             )
                 .prop_map(|(outer, inner, key)| (format!("{outer}({inner} per {key})"), Dom::Count))
@@ -1988,6 +1996,49 @@ fn population_rule() -> S {
                         },
                     )
                 },
+            )
+        })
+        .boxed()
+}
+
+/// A whole ruleset text with one group or window rule over lines that
+/// flags every row and shows a two-stage aggregate in its message:
+/// `outer(value per key)`, where the run's value may compare the run with
+/// the runs before it (`lag`). Any difference in the runs, their order or
+/// their lags shows in the messages.
+pub fn per_rule_text() -> BoxedStrategy<String> {
+    let inner = prop::sample::select(vec![
+        "count()",
+        "sum(line.amount)",
+        "max(line.quantity)",
+        "sum(float(line.quantity) / 3)",
+        "count(line.quantity > 1)",
+    ]);
+    let change = prop::sample::select(vec![
+        "",
+        " - lag(#, 1)",
+        " / lag(#, 1)",
+        " - lag(#, 2)",
+        " - lag(lag(#, 1), 1) * 2",
+    ]);
+    let form = prop::sample::select(vec![
+        "  group by line.claim.patient_id".to_string(),
+        "  group by line.claim.provider_id, year(line.service_date)".to_string(),
+        "  window by line.claim.patient_id over line.service_date last 60 days".to_string(),
+        "  window by line.claim.patient_id order by line.service_date, line.line_no last 3 rows"
+            .to_string(),
+    ]);
+    (
+        form,
+        prop::sample::select(vec!["sum", "min", "max"]),
+        inner,
+        change,
+        select_str(key_menu(Tbl::Lines)),
+    )
+        .prop_map(|(form, outer, inner, change, key)| {
+            let value = format!("{outer}({inner}{} per {key})", change.replace('#', inner));
+            format!(
+                "{HEADER}\nrule R1 \"两段聚合 (two-stage)\" {{\n  category test\n  severity low\n  action warn\n  for line in claim_items\n{form}\n  flag when count() >= 1\n  message \"{{{value}}}\"\n}}\n"
             )
         })
         .boxed()

@@ -757,9 +757,10 @@ impl<'a> Engine<'a> {
             .clone()
             .expect("aggregates appear only where rows are brought together");
         let values: Vec<Value> = match &aggregate.per {
-            // reading: `outer(inner per key)`: the rows split by their key
-            // (null keys together), in the order of the keys; the inner
-            // aggregate of each part; the outer over those values.
+            // reading: `outer(value per key)`: the rows split by their key
+            // (null keys together), in the order of the keys; the value of
+            // each part (its aggregates, `lag(aggregate, n)` the same of
+            // the part n before, or null); the outer over those values.
             Some(per) => {
                 let mut runs: Vec<(Value, Vec<RowRef<'a>>)> = Vec::new();
                 for row in rows.iter() {
@@ -774,15 +775,9 @@ impl<'a> Engine<'a> {
                     }
                 }
                 runs.sort_by(|a, b| order_with_nulls_last(&a.0, &b.0));
-                let inner = &self.rule.aggregates[per.inner];
-                runs.into_iter()
-                    .map(|(_, members)| {
-                        let of_run = Ctx {
-                            aggregate_rows: Some(Rc::new(members)),
-                            ..ctx.clone()
-                        };
-                        self.aggregate(inner, &of_run)
-                    })
+                let parts: Vec<Vec<RowRef<'a>>> = runs.into_iter().map(|(_, m)| m).collect();
+                (0..parts.len())
+                    .map(|i| self.run_value(&per.value, &parts, i as i64, ctx))
                     .collect()
             }
             None => rows
@@ -863,6 +858,38 @@ impl<'a> Engine<'a> {
                     Value::Bool(present.iter().all(|v| truth(v) == Some(true)))
                 }
             }
+        }
+    }
+
+    /// The value of part `i` of `outer(value per key)` (null before the
+    /// first part).
+    fn run_value(&self, e: &TExpr, parts: &[Vec<RowRef<'a>>], i: i64, ctx: &Ctx<'a>) -> Value {
+        use TExprKind as K;
+        match &e.kind {
+            K::Aggregate(j) => match usize::try_from(i) {
+                Ok(i) => {
+                    let of_part = Ctx {
+                        aggregate_rows: Some(Rc::new(parts[i].clone())),
+                        ..ctx.clone()
+                    };
+                    self.aggregate(&self.rule.aggregates[*j], &of_part)
+                }
+                Err(_) => Value::Null,
+            },
+            K::Lag { value, rows } => self.run_value(value, parts, i - *rows as i64, ctx),
+            K::Arith { op, left, right } => arithmetic(
+                *op,
+                self.run_value(left, parts, i, ctx),
+                self.run_value(right, parts, i, ctx),
+            ),
+            K::Neg(inner) => match self.run_value(inner, parts, i, ctx) {
+                Value::Int(n) => Value::Int(-n),
+                Value::Decimal(d) => Value::Decimal(-d),
+                Value::Float(x) => Value::Float(-x + 0.0),
+                other => other,
+            },
+            K::Const(v) => v.clone(),
+            other => panic!("{other:?} in a run's value: the checker should have refused it"),
         }
     }
 
