@@ -234,6 +234,9 @@ fn run_passes(
                 for &r in &pass.row_rules {
                     out.extend(row::run(ruleset, &ruleset.rules[r], &ctx));
                 }
+                // A batch's flags at another grain merge already, so a
+                // partition holds one per provider and batch, not per row.
+                let out = merge_flags_as(ruleset, out);
                 let selected = pass
                     .keyed_rules
                     .iter()

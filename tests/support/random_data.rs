@@ -265,11 +265,13 @@ pub fn dataset() -> impl Strategy<Value = Rows> {
 }
 
 /// Pairs of the first item codes (so lines meet them often), listed in
-/// either order, some repeated with other dates.
+/// either order, some repeated with other dates; a pair repeated with the
+/// same first day is left out, as the table's key forbids.
 fn push_exclusive(rows: &mut Rows, start: i32, pairs: &[RawExclusive]) {
     let day = |d: i32| Value::Date(start + d);
+    let mut keys = std::collections::HashSet::new();
     for &(a, b, from, more, basis) in pairs {
-        if a == b {
+        if a == b || !keys.insert((a, b, from)) {
             continue;
         }
         rows.push(
