@@ -339,7 +339,14 @@ fn quantiles<'a>(
             continue;
         }
         let values = &ctx.lets[stat];
-        if let Col::Float(values) = values {
+        // Each group's quantile, then each entity's group's.
+        fn spread<T: Copy>(group_of: &[Option<usize>], per_group: &[Option<T>]) -> Vec<Option<T>> {
+            group_of
+                .iter()
+                .map(|g| g.and_then(|g| per_group[g]))
+                .collect()
+        }
+        let column = if let Col::Float(values) = values {
             let per_group: Vec<Option<f64>> = groups
                 .iter()
                 .map(|members| {
@@ -348,52 +355,47 @@ fn quantiles<'a>(
                     linear_quantile_float(&sorted, p)
                 })
                 .collect();
-            let column = Col::Float(
-                group_of
-                    .iter()
-                    .map(|g| g.and_then(|g| per_group[g]))
-                    .collect(),
-            );
-            out.push((stat, p, column));
-            continue;
-        }
-        let per_group: Vec<Option<Decimal>> = groups
-            .iter()
-            .map(|members| {
-                let mut sorted: Vec<Decimal> = members
-                    .iter()
-                    .filter_map(|&i| match values.get(i) {
-                        Scalar::Dec(d) => Some(d),
-                        Scalar::Int(v) => Some(Decimal::from(v)),
-                        _ => None,
-                    })
-                    .collect();
-                sorted.sort();
-                linear_quantile(&sorted, p)
-            })
-            .collect();
-        let column = Col::Dec(
-            group_of
+            Col::Float(spread(group_of, &per_group))
+        } else {
+            let per_group: Vec<Option<Decimal>> = groups
                 .iter()
-                .map(|g| g.and_then(|g| per_group[g]))
-                .collect(),
-        );
+                .map(|members| {
+                    let mut sorted: Vec<Decimal> = members
+                        .iter()
+                        .filter_map(|&i| match values.get(i) {
+                            Scalar::Dec(d) => Some(d),
+                            Scalar::Int(v) => Some(Decimal::from(v)),
+                            _ => None,
+                        })
+                        .collect();
+                    sorted.sort();
+                    linear_quantile(&sorted, p)
+                })
+                .collect();
+            Col::Dec(spread(group_of, &per_group))
+        };
         out.push((stat, p, column));
     }
     out
 }
 
-/// The `p` quantile of sorted values by linear interpolation between the
-/// closest ranks: position (k − 1)·p, between its floor and its ceiling.
-pub fn linear_quantile(sorted: &[Decimal], p: Decimal) -> Option<Decimal> {
-    let last = sorted.len().checked_sub(1)?;
+/// Where the `p` quantile of `len` sorted values lies: position (len −
+/// 1)·p, between the ranks `lower` and `upper` (its floor and the next,
+/// within the values), `fraction` of the way.
+fn quantile_position(len: usize, p: Decimal) -> Option<(usize, usize, Decimal)> {
+    let last = len.checked_sub(1)?;
     let position = Decimal::from(last) * p;
     let floor = position.floor();
     let lower = usize::try_from(floor.mantissa() / 10i128.pow(floor.scale()))
         .ok()?
         .min(last);
-    let upper = (lower + 1).min(last);
-    let fraction = position - floor;
+    Some((lower, (lower + 1).min(last), position - floor))
+}
+
+/// The `p` quantile of sorted values by linear interpolation between the
+/// closest ranks: position (k − 1)·p, between its floor and its ceiling.
+pub fn linear_quantile(sorted: &[Decimal], p: Decimal) -> Option<Decimal> {
+    let (lower, upper, fraction) = quantile_position(sorted.len(), p)?;
     Some(sorted[lower] + (sorted[upper] - sorted[lower]) * fraction)
 }
 
@@ -401,15 +403,8 @@ pub fn linear_quantile(sorted: &[Decimal], p: Decimal) -> Option<Decimal> {
 /// the interpolation in floating point.
 pub fn linear_quantile_float(sorted: &[f64], p: Decimal) -> Option<f64> {
     use rust_decimal::prelude::ToPrimitive;
-    let last = sorted.len().checked_sub(1)?;
-    let position = Decimal::from(last) * p;
-    let floor = position.floor();
-    let lower = usize::try_from(floor.mantissa() / 10i128.pow(floor.scale()))
-        .ok()?
-        .min(last);
-    let upper = (lower + 1).min(last);
-    let fraction = (position - floor).to_f64()?;
-    let value = sorted[lower] + (sorted[upper] - sorted[lower]) * fraction;
+    let (lower, upper, fraction) = quantile_position(sorted.len(), p)?;
+    let value = sorted[lower] + (sorted[upper] - sorted[lower]) * fraction.to_f64()?;
     value.is_finite().then_some(value + 0.0)
 }
 
