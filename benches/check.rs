@@ -3,9 +3,11 @@
 //! rules and the reference tables of a generated dataset.
 //!
 //! - `checker`: the engine alone (`Checker::check` on ready Arrow batches);
-//! - `check_claim`: the service's check path without HTTP: read the
-//!   patient's history from the store, parse it, apply the look-back,
-//!   build the batches, run the checker;
+//! - `check_claim`: the service's check path without HTTP: the patient's
+//!   history as decoded once and kept (`--history-cache`), the look-back,
+//!   the batches, the checker;
+//! - `check_claim, history decoded each time`: the same from a store that
+//!   keeps nothing decoded: read and parse the history on every check;
 //! - `router`: the whole `POST /v1/check` in process (JSON in, JSON out).
 //!
 //! `cargo bench --bench check`
@@ -87,19 +89,24 @@ fn bench(c: &mut Criterion) {
     let history = claims;
 
     let engine = Engine::load(&[], &data, &Default::default()).unwrap();
-    let store = HistoryStore::open(&dir.path().join("store")).unwrap();
+    // The service's store keeps decoded histories (`--history-cache`); a
+    // second store, without, decodes the history on every check.
+    let store = HistoryStore::open_with_cache(&dir.path().join("store"), 256 << 20).unwrap();
+    let uncached = HistoryStore::open(&dir.path().join("uncached")).unwrap();
     // Today is the day of the newest claim, as when the history was live.
     let window = Window::new(last, 1);
     let reference = prune_reference(last, 31);
-    import_claims(
-        &store,
-        &engine.shape,
-        &engine.lookback,
-        reference,
-        &window,
-        &history,
-    )
-    .unwrap();
+    for store in [&store, &uncached] {
+        import_claims(
+            store,
+            &engine.shape,
+            &engine.lookback,
+            reference,
+            &window,
+            &history,
+        )
+        .unwrap();
+    }
     let id = claim.claim_id(&shape).to_string();
 
     let mut rows: Vec<&Claim> = history.iter().collect();
@@ -117,6 +124,9 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("check_claim", |b| {
         b.iter(|| black_box(check_claim(&engine, &store, &claim, &[]).unwrap()))
+    });
+    group.bench_function("check_claim, history decoded each time", |b| {
+        b.iter(|| black_box(check_claim(&engine, &uncached, &claim, &[]).unwrap()))
     });
 
     let state = Arc::new(AppState::new(

@@ -551,3 +551,39 @@ async fn a_claim_over_the_line_limit_is_refused_naming_lines_and_the_limit() {
     // Nothing was recorded by the refused claim.
     assert_eq!(get(&app, "/v1/claims/L1").await.0, 404);
 }
+
+#[tokio::test]
+async fn a_patient_checked_again_sees_every_recording_and_reversal_since() {
+    // The patient's decoded history is kept after the first check; each
+    // write of the patient's claims must show in the next check.
+    let (app, _store) = fresh();
+    let check = |id: &'static str| {
+        let app = app.clone();
+        async move {
+            let (_, reply) = send(
+                &app,
+                "POST",
+                "/v1/check",
+                &claim(id, "2024-06-01", "110200001", "service"),
+            )
+            .await;
+            (reply["decision"].clone(), reply["history_claims"].clone())
+        }
+    };
+    assert_eq!(check("E2").await, (json!("pass"), json!(0)));
+    let (status, _) = send(
+        &app,
+        "POST",
+        "/v1/claims",
+        &claim("E1", "2024-06-01", "110200001", "service"),
+    )
+    .await;
+    assert_eq!(status, 201);
+    // Recorded: the same service on the same day is now a duplicate.
+    assert_eq!(check("E2").await, (json!("review"), json!(1)));
+    assert_eq!(check("E2").await, (json!("review"), json!(1)));
+    let (status, _) = call(&app, "DELETE", "/v1/claims/E1", None, Some(TOKEN)).await;
+    assert_eq!(status, 200);
+    // Reversed: gone from the history the next check reads.
+    assert_eq!(check("E2").await, (json!("pass"), json!(0)));
+}

@@ -11,6 +11,8 @@ use crate::serve::clock::Clock;
 use crate::serve::history::HistoryStore;
 use crate::serve::{AppState, Engine, Limits, Settings, Transport, tls};
 
+/// `--history-cache` when not given: 256 MiB of decoded histories.
+const DEFAULT_HISTORY_CACHE: u64 = 256 << 20;
 #[derive(clap::Args)]
 #[command(
     about = "Serve real-time checks of one claim against the patient's history (HTTP).",
@@ -47,6 +49,11 @@ pub struct ServeArgs {
     /// The history store folder (created when absent).
     #[arg(long, value_name = "DIR")]
     store: PathBuf,
+    /// Memory for patients' histories decoded by checks, e.g. 256MiB (the default)
+    /// or 2GiB. A patient checked again is not decoded again until a claim of theirs
+    /// is recorded or reversed; past the size, the least recently checked go first.
+    #[arg(long, value_name = "SIZE", value_parser = super::size_arg::parse_size)]
+    history_cache: Option<u64>,
     /// Address to listen on; port 0 picks a free port (printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: String,
@@ -127,7 +134,9 @@ pub fn run(args: &ServeArgs) -> Result<u8, String> {
             engine.lookback.unscoped.join(", ")
         );
     }
-    let store = HistoryStore::open(&args.store).map_err(|e| e.to_string())?;
+    let cache = args.history_cache.unwrap_or(DEFAULT_HISTORY_CACHE);
+    let store =
+        HistoryStore::open_with_cache(&args.store, cache as usize).map_err(|e| e.to_string())?;
     let settings = Settings {
         token,
         max_body_bytes: args.max_body_bytes,

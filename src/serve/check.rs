@@ -55,17 +55,16 @@ pub fn check_claim(
 ) -> Result<Outcome, StoreError> {
     let shape = &engine.shape;
     let claim_id = claim.claim_id(shape);
-    let mut history: BTreeMap<String, Claim> = BTreeMap::new();
-    for (id, json) in store.patient_claims(claim.patient_id(shape))? {
-        if let Some(c) = stored_claim(shape, &json) {
-            history.insert(id, c);
-        }
-    }
+    let stored = store.patient_decoded(claim.patient_id(shape), engine.generation, |stored| {
+        decode_history(shape, stored)
+    })?;
+    let mut history: BTreeMap<&str, &Claim> =
+        stored.iter().map(|(id, c)| (id.as_str(), c)).collect();
     for c in sent {
-        history.insert(c.claim_id(shape).to_string(), c.clone());
+        history.insert(c.claim_id(shape), c);
     }
     history.remove(claim_id);
-    let history: Vec<&Claim> = history.values().collect();
+    let history: Vec<&Claim> = history.into_values().collect();
     let cut = claim
         .day_span(shape)
         .and_then(|(first, _)| engine.lookback.cut(first));
@@ -88,6 +87,21 @@ pub fn check_claim(
         skipped: checked.skipped,
         history: judged,
     })
+}
+
+/// A patient's stored claims decoded (those that still fit the schema), in
+/// claim id order, and about how many bytes they take.
+fn decode_history(shape: &ClaimShape, stored: Vec<Stored>) -> (Vec<(String, Claim)>, usize) {
+    let mut bytes = 0;
+    let claims: Vec<(String, Claim)> = stored
+        .into_iter()
+        .filter_map(|(id, json)| {
+            let claim = stored_claim(shape, &json)?;
+            bytes += id.len() + claim.size_bytes();
+            Some((id, claim))
+        })
+        .collect();
+    (claims, bytes)
 }
 
 /// The claims of one patient's stored history that fall outside the

@@ -3,14 +3,18 @@
 //! index from claim id to patient. Every recording, reversal and feedback
 //! commits with `Durability::Immediate` (fsync) before it returns, so a
 //! crash loses nothing acknowledged. Claims are stored in their JSON form
-//! (`api::claim_to_json`).
+//! (`api::claim_to_json`); checks read them decoded, from a bounded cache
+//! that every write keeps true (`history_cache`).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
     WriteTransaction,
 };
+
+use super::history_cache::{Cached, HistoryCache};
 
 const CLAIMS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("claims");
 const CLAIM_PATIENT: TableDefinition<&str, &str> = TableDefinition::new("claim_patient");
@@ -22,6 +26,8 @@ pub const STORE_FILE: &str = "history.redb";
 pub struct HistoryStore {
     db: Database,
     path: PathBuf,
+    /// Patients' histories as checks decoded them (see `history_cache`).
+    cache: HistoryCache,
 }
 
 /// A stored claim: its id and its JSON bytes.
@@ -50,8 +56,14 @@ pub struct StoreError {
 }
 
 impl HistoryStore {
-    /// Opens (creating when absent) the store in folder `dir`.
+    /// Opens (creating when absent) the store in folder `dir`, keeping no
+    /// decoded history.
     pub fn open(dir: &Path) -> Result<HistoryStore, StoreError> {
+        HistoryStore::open_with_cache(dir, 0)
+    }
+
+    /// Opens the store, keeping up to `cache_bytes` of decoded histories.
+    pub fn open_with_cache(dir: &Path, cache_bytes: usize) -> Result<HistoryStore, StoreError> {
         let path = dir.join(STORE_FILE);
         let fail = |message: String| StoreError {
             path: path.display().to_string(),
@@ -64,7 +76,11 @@ impl HistoryStore {
             }
             e => fail(e.to_string()),
         })?;
-        let store = HistoryStore { db, path };
+        let store = HistoryStore {
+            db,
+            path,
+            cache: HistoryCache::new(cache_bytes),
+        };
         store.write(|txn| {
             txn.open_table(CLAIMS)?;
             txn.open_table(CLAIM_PATIENT)?;
@@ -101,6 +117,31 @@ impl HistoryStore {
         read_patient(&table, patient).map_err(|e| self.error(e))
     }
 
+    /// A patient's stored claims as `decode` makes them (with their size in
+    /// bytes), for engine `generation`: kept after the first read, until a
+    /// write to the patient or the engine changes.
+    pub fn patient_decoded<T: Send + Sync + 'static>(
+        &self,
+        patient: &str,
+        generation: u64,
+        decode: impl FnOnce(Vec<Stored>) -> (T, usize),
+    ) -> Result<Arc<T>, StoreError> {
+        let ticket = match self.cache.get::<T>(patient, generation) {
+            Cached::Hit(value) => return Ok(value),
+            Cached::Miss(ticket) => ticket,
+        };
+        let (value, bytes) = decode(self.patient_claims(patient)?);
+        let value = Arc::new(value);
+        self.cache
+            .offer(patient, generation, ticket, value.clone(), bytes);
+        Ok(value)
+    }
+
+    /// Bytes of decoded histories kept.
+    pub fn cached_bytes(&self) -> usize {
+        self.cache.bytes()
+    }
+
     /// The stored claim with this id.
     pub fn get(&self, claim_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let txn = self.db.begin_read().map_err(|e| self.error(e))?;
@@ -127,7 +168,7 @@ impl HistoryStore {
         json: &[u8],
         prune: Pruner,
     ) -> Result<Recorded, StoreError> {
-        self.write(|txn| {
+        let recorded = self.write(|txn| {
             let mut index = txn.open_table(CLAIM_PATIENT)?;
             let mut claims = txn.open_table(CLAIMS)?;
             let owner = index.get(claim_id)?.map(|p| p.value().to_string());
@@ -152,45 +193,57 @@ impl HistoryStore {
                 index.remove(old.as_str())?;
             }
             Ok(Recorded::Created { kept })
-        })
+        });
+        self.cache.forget(patient);
+        recorded
     }
 
     /// Reverses (冲正) a claim: removes it. Returns what was stored.
     pub fn reverse(&self, claim_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.write(|txn| {
+        let (removed, patient) = self.write(|txn| {
             let mut index = txn.open_table(CLAIM_PATIENT)?;
             let Some(patient) = index.remove(claim_id)?.map(|p| p.value().to_string()) else {
-                return Ok(None);
+                return Ok((None, None));
             };
             let mut claims = txn.open_table(CLAIMS)?;
             let removed = claims
                 .remove((patient.as_str(), claim_id))?
                 .map(|v| v.value().to_vec());
-            Ok(removed)
-        })
+            Ok((removed, Some(patient)))
+        })?;
+        if let Some(patient) = patient {
+            self.cache.forget(&patient);
+        }
+        Ok(removed)
     }
 
     /// Stores claims in bulk (`history import`): (patient, claim id, JSON),
     /// replacing any stored claim with the same id, in one transaction.
     pub fn import(&self, claims: &[(String, String, Vec<u8>)]) -> Result<(), StoreError> {
-        self.write(|txn| {
+        let moved = self.write(|txn| {
             let mut index = txn.open_table(CLAIM_PATIENT)?;
             let mut table = txn.open_table(CLAIMS)?;
+            let mut moved = Vec::new();
             for (patient, claim_id, json) in claims {
                 let owner = index.get(claim_id.as_str())?.map(|p| p.value().to_string());
                 if let Some(owner) = owner.filter(|o| o != patient) {
                     table.remove((owner.as_str(), claim_id.as_str()))?;
+                    moved.push(owner);
                 }
                 table.insert((patient.as_str(), claim_id.as_str()), json.as_slice())?;
                 index.insert(claim_id.as_str(), patient.as_str())?;
             }
-            Ok(())
-        })
+            Ok(moved)
+        })?;
+        for patient in claims.iter().map(|(p, _, _)| p).chain(&moved) {
+            self.cache.forget(patient);
+        }
+        Ok(())
     }
 
     /// Applies `prune` to each of `patients`; returns how many claims it dropped.
     pub fn prune(&self, patients: &[String], prune: Pruner) -> Result<u64, StoreError> {
-        self.write(|txn| {
+        let dropped = self.write(|txn| {
             let mut index = txn.open_table(CLAIM_PATIENT)?;
             let mut claims = txn.open_table(CLAIMS)?;
             let mut dropped = 0;
@@ -203,7 +256,11 @@ impl HistoryStore {
                 }
             }
             Ok(dropped)
-        })
+        });
+        for patient in patients {
+            self.cache.forget(patient);
+        }
+        dropped
     }
 
     /// How many claims are stored.

@@ -5,7 +5,8 @@
 //! - `state`: the loaded ruleset and checker, swapped whole on reload;
 //! - `shape`, `api`: what a claim is and its JSON form, checked field by field;
 //! - `lookback`: how much history the ruleset needs;
-//! - `history`: the durable store; `check`: one check, and pruning;
+//! - `history`: the durable store, with `history_cache`, the patients'
+//!   histories decoded once; `check`: one check, and pruning;
 //! - `import`: a dataset's claims into the store;
 //! - `routes`, `fsi`, `fsi_routes`: the native and national endpoints;
 //! - `strict_json`, `plausible`, `clock`: bodies read strictly, dates
@@ -22,6 +23,7 @@ pub mod error;
 pub mod fsi;
 pub mod fsi_routes;
 pub mod history;
+pub mod history_cache;
 pub mod import;
 pub mod limits;
 pub mod listen;

@@ -203,6 +203,21 @@ fn batch(table: &Table, rows: &[&[Value]]) -> Result<RecordBatch, String> {
 }
 
 impl Claim {
+    /// About how many bytes the claim takes in memory (to bound a cache).
+    pub fn size_bytes(&self) -> usize {
+        fn value(v: &Value) -> usize {
+            std::mem::size_of::<Value>()
+                + match v {
+                    Value::Text(t) => t.len(),
+                    Value::List(items) => items.iter().map(value).sum(),
+                    _ => 0,
+                }
+        }
+        let row =
+            |r: &Vec<Value>| std::mem::size_of::<Vec<Value>>() + r.iter().map(value).sum::<usize>();
+        std::mem::size_of::<Claim>() + row(&self.header) + self.lines.iter().map(row).sum::<usize>()
+    }
+
     pub fn text(&self, column: usize) -> &str {
         match self.header.get(column) {
             Some(Value::Text(t)) => t,

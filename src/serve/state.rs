@@ -33,7 +33,13 @@ pub struct Engine {
     pub lookback: LookBack,
     /// The ruleset's warnings, as JSON diagnostics.
     pub warnings: Vec<Json>,
+    /// Unique to this engine: histories it decoded are kept under it, so a
+    /// reload (another shape, perhaps) decodes anew.
+    pub generation: u64,
 }
+
+/// Engines built so far, to number them.
+static ENGINES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 // SAFETY: the ruleset is owned by the engine, never mutated after it is
 // built, and `Ruleset` and `Checker` are themselves `Send + Sync`: the
@@ -129,6 +135,7 @@ impl Engine {
             shape,
             lookback,
             warnings: Vec::new(),
+            generation: ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 

@@ -50,6 +50,10 @@ pub fn shipped() -> &'static Checked {
     SHIPPED.get_or_init(check_shipped)
 }
 
+/// Decoded histories a test service keeps: every test goes through the
+/// cache (and its forgetting on writes) as the service does.
+const CACHE: usize = 64 << 20;
+
 /// The service over the shipped rules and the reference tables given.
 pub fn service_with(reference: Tables, store: &Path, settings: Settings) -> Router {
     service_with_rules(shipped(), reference, store, settings)
@@ -64,14 +68,14 @@ pub fn service_with_rules(
 ) -> Router {
     let ruleset = checked.ruleset.clone().expect("the rules check");
     let engine = Engine::build(ruleset, &checked.sources, reference).expect("an engine");
-    let store = HistoryStore::open(store).expect("a store");
+    let store = HistoryStore::open_with_cache(store, CACHE).expect("a store");
     router(Arc::new(AppState::new(engine, store, settings)))
 }
 
 /// The service over the shipped rules and a dataset folder's reference tables.
 pub fn service(data: &Path, store: &Path, settings: Settings) -> (Router, Arc<AppState>) {
     let engine = Engine::load(&settings.rules, data, &settings.load).expect("an engine");
-    let store = HistoryStore::open(store).expect("a store");
+    let store = HistoryStore::open_with_cache(store, CACHE).expect("a store");
     let state = Arc::new(AppState::new(engine, store, settings));
     (router(state.clone()), state)
 }
