@@ -8,6 +8,8 @@
 //!   the batches, the checker;
 //! - `check_claim, history decoded each time`: the same from a store that
 //!   keeps nothing decoded: read and parse the history on every check;
+//! - `check_claim, 2000-claim history` (and decoded each time): a chronic
+//!   patient, 2,000 claims in the last year;
 //! - `router`: the whole `POST /v1/check` in process (JSON in, JSON out).
 //!
 //! `cargo bench --bench check`
@@ -36,11 +38,19 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use tower::ServiceExt;
 
 const HISTORY_CLAIMS: usize = 50;
+const LONG_HISTORY: usize = 2000;
 const LINES: usize = 10;
 
 /// Claims of one patient built from the dataset's claims and lines: claim
-/// `k` is `5k` days before `last`, with `LINES` lines.
-fn patient_claims(shape: &ClaimShape, base: &[Claim], n: usize, last: i32) -> Vec<Claim> {
+/// `k` is `k · days / claims` days before `last` (`days` days for each
+/// `claims` claims), with `LINES` lines.
+fn patient_claims(
+    shape: &ClaimShape,
+    base: &[Claim],
+    n: usize,
+    (days, claims): (usize, usize),
+    last: i32,
+) -> Vec<Claim> {
     let header = &shape.header;
     let lines = shape.lines.as_ref().unwrap();
     let col = |name: &str| header.column_index(name).unwrap();
@@ -49,8 +59,8 @@ fn patient_claims(shape: &ClaimShape, base: &[Claim], n: usize, last: i32) -> Ve
     let patient = base[0].header[col("patient_id")].clone();
     (0..n)
         .map(|k| {
-            let day = last - 5 * k as i32;
-            let id = Value::Text(format!("BENCH-{k:03}"));
+            let day = last - (k * days / claims) as i32;
+            let id = Value::Text(format!("BENCH-{k:04}"));
             let mut h = base[k % base.len()].header.clone();
             h[col("claim_id")] = id.clone();
             h[col("patient_id")] = patient.clone();
@@ -84,7 +94,7 @@ fn bench(c: &mut Criterion) {
     let shape = ClaimShape::of(&ruleset).unwrap();
     let base = dataset_claims(&ruleset, &shape, &data, &Default::default()).unwrap();
     let last = parse_date("2024-11-30").unwrap();
-    let mut claims = patient_claims(&shape, &base, HISTORY_CLAIMS + 1, last);
+    let mut claims = patient_claims(&shape, &base, HISTORY_CLAIMS + 1, (5, 1), last);
     let claim = claims.remove(0);
     let history = claims;
 
@@ -127,6 +137,36 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("check_claim, history decoded each time", |b| {
         b.iter(|| black_box(check_claim(&engine, &uncached, &claim, &[]).unwrap()))
+    });
+
+    // A chronic patient: 2,000 claims in the last year (six a day), all
+    // within the look-back.
+    let mut long = patient_claims(&shape, &base, LONG_HISTORY + 1, (1, 6), last);
+    let long_claim = long.remove(0);
+    let long_store = HistoryStore::open_with_cache(&dir.path().join("long"), 256 << 20).unwrap();
+    let long_uncached = HistoryStore::open(&dir.path().join("long-uncached")).unwrap();
+    for store in [&long_store, &long_uncached] {
+        import_claims(
+            store,
+            &engine.shape,
+            &engine.lookback,
+            reference,
+            &window,
+            &long,
+        )
+        .unwrap();
+    }
+    let judged = check_claim(&engine, &long_store, &long_claim, &[]).unwrap();
+    println!(
+        "a claim of {LINES} lines against {LONG_HISTORY} history claims: {} judged, {} flags",
+        judged.history,
+        judged.flags.len()
+    );
+    group.bench_function("check_claim, 2000-claim history", |b| {
+        b.iter(|| black_box(check_claim(&engine, &long_store, &long_claim, &[]).unwrap()))
+    });
+    group.bench_function("check_claim, 2000-claim history decoded each time", |b| {
+        b.iter(|| black_box(check_claim(&engine, &long_uncached, &long_claim, &[]).unwrap()))
     });
 
     let state = Arc::new(AppState::new(
