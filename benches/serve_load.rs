@@ -7,7 +7,13 @@
 //!
 //! `cargo bench --bench serve_load`; settings from the environment:
 //! SERVE_LOAD_SECS (60), SERVE_LOAD_CONNECTIONS (8), SERVE_LOAD_PATIENTS
-//! (10000), SERVE_LOAD_THREADS (server HTTP threads; all cores).
+//! (10000), SERVE_LOAD_THREADS (server HTTP threads; all cores),
+//! SERVE_LOAD_ARGS (more `serve` arguments, e.g. `--checks-per-patient 4`).
+//!
+//! A chronic patient: SERVE_LOAD_HEAVY (0) claims are added to one
+//! patient's history, and SERVE_LOAD_HEAVY_CONNECTIONS (4) more clients
+//! check that patient all the time; the other clients' latencies are then
+//! reported apart, to see whether one patient's checks slow the others.
 //! Server and clients share the machine: on 2 cores the clients take part
 //! of the CPU the server would otherwise have.
 
@@ -24,6 +30,7 @@ use std::time::{Duration, Instant};
 
 use claimaudit::check::check_shipped;
 use claimaudit::serve::api::claim_to_json;
+use claimaudit::serve::history::HistoryStore;
 use claimaudit::serve::import::dataset_claims;
 use claimaudit::serve::shape::ClaimShape;
 use http::Client;
@@ -84,6 +91,9 @@ fn start(dir: &Path, threads: Option<u64>) -> (Server, SocketAddr) {
         .stderr(Stdio::inherit());
     if let Some(n) = threads {
         command.args(["--threads", &n.to_string()]);
+    }
+    if let Ok(more) = std::env::var("SERVE_LOAD_ARGS") {
+        command.args(more.split_whitespace());
     }
     let mut child = command.spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -152,13 +162,57 @@ fn main() {
         lines as f64 / bodies.len() as f64
     );
 
+    // The chronic patient: copies of the dataset's claims, all theirs.
+    let heavy = setting("SERVE_LOAD_HEAVY", 0) as usize;
+    let heavy_connections = if heavy > 0 {
+        setting("SERVE_LOAD_HEAVY_CONNECTIONS", 4) as usize
+    } else {
+        0
+    };
+    let heavy_patient = claims[0].patient_id(&shape).to_string();
+    let as_heavy = |c: &claimaudit::serve::shape::Claim, id: String| {
+        let mut json = claim_to_json(&shape, c);
+        json["claim_id"] = json!(id);
+        json["patient_id"] = json!(heavy_patient);
+        json
+    };
+    if heavy > 0 {
+        let store = HistoryStore::open(&d.join("store")).unwrap();
+        let rows: Vec<(String, String, Vec<u8>)> = (0..heavy)
+            .map(|k| {
+                let id = format!("HEAVY-{k}");
+                let json = as_heavy(&claims[k % claims.len()], id.clone());
+                (
+                    heavy_patient.clone(),
+                    id,
+                    serde_json::to_vec(&json).unwrap(),
+                )
+            })
+            .collect();
+        store.import(&rows).unwrap();
+        println!(
+            "a chronic patient with {heavy} more history claims, checked by {heavy_connections} clients"
+        );
+    }
+    let heavy_bodies: Vec<Vec<u8>> = claims
+        .iter()
+        .step_by(step)
+        .take(200)
+        .map(|c| serde_json::to_vec(&as_heavy(c, format!("{}-heavy", c.claim_id(&shape)))).unwrap())
+        .collect();
+
     let (server, address) = start(d, threads);
     let bodies = std::sync::Arc::new(bodies);
+    let heavy_bodies = std::sync::Arc::new(heavy_bodies);
     let drive = |duration: Duration| {
         let deadline = Instant::now() + duration;
-        let workers: Vec<_> = (0..connections)
+        let workers: Vec<_> = (0..connections + heavy_connections)
             .map(|w| {
-                let bodies = bodies.clone();
+                let bodies = if w < connections {
+                    bodies.clone()
+                } else {
+                    heavy_bodies.clone()
+                };
                 thread::spawn(move || {
                     let mut client = Client::connect(address).unwrap();
                     let mut latencies: Vec<u32> = Vec::with_capacity(1 << 20);
@@ -183,10 +237,22 @@ fn main() {
             .collect();
         let mut all = Vec::new();
         let mut errors = 0;
-        for w in workers {
-            let (l, e) = w.join().unwrap();
-            all.extend(l);
-            errors += e;
+        let mut heavy_seen = (0usize, 0u64);
+        for (w, worker) in workers.into_iter().enumerate() {
+            let (l, e) = worker.join().unwrap();
+            if w < connections {
+                all.extend(l);
+                errors += e;
+            } else {
+                heavy_seen.0 += l.len();
+                heavy_seen.1 += e;
+            }
+        }
+        if heavy_connections > 0 {
+            println!(
+                "  the chronic patient's clients: {} checks, {} not 200 (503 busy: their turn did not come)",
+                heavy_seen.0, heavy_seen.1
+            );
         }
         (all, errors)
     };

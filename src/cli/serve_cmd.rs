@@ -76,6 +76,14 @@ pub struct ServeArgs {
     /// Seconds a request may take, from its head to the reply (a reload is not cut).
     #[arg(long, value_name = "SECS", default_value_t = Limits::default().request_timeout.as_secs(), value_parser = secs())]
     request_timeout: u64,
+    /// Checks of one patient that run at once (/v1/check, /fsi/3101, /fsi/3102); more
+    /// wait for their turn, so one patient with a long history cannot hold every core.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().checks_per_patient as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    checks_per_patient: u64,
+    /// Milliseconds a check waits for its patient's turn before it is answered 503
+    /// `busy` with `Retry-After: 1`.
+    #[arg(long, value_name = "MS", default_value_t = Limits::default().patient_wait.as_millis() as u64)]
+    patient_wait_ms: u64,
     /// Seconds a kept-alive connection may stay open with no request after a reply.
     #[arg(long, value_name = "SECS", default_value_t = Transport::default().idle_timeout.as_secs(), value_parser = secs())]
     idle_timeout: u64,
@@ -150,6 +158,8 @@ pub fn run(args: &ServeArgs) -> Result<u8, String> {
             max_lines_per_claim: args.max_lines_per_claim,
             body_timeout: Duration::from_secs(args.body_timeout),
             request_timeout: Duration::from_secs(args.request_timeout),
+            checks_per_patient: args.checks_per_patient as usize,
+            patient_wait: Duration::from_millis(args.patient_wait_ms),
         },
     };
     let scheme = if tls.is_some() { "https" } else { "http" };

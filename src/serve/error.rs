@@ -24,6 +24,8 @@ pub struct ApiError {
     pub field: Option<String>,
     /// More detail (e.g. a refused ruleset's diagnostics).
     pub detail: Option<(&'static str, Json)>,
+    /// Seconds to wait before sending the request again (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -34,6 +36,7 @@ impl ApiError {
             message: message.into(),
             field: None,
             detail: None,
+            retry_after: None,
         }
     }
 
@@ -78,8 +81,22 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(self.body_json())).into_response()
+        let retry_after = self.retry_after;
+        with_retry_after(
+            (self.status, axum::Json(self.body_json())).into_response(),
+            retry_after,
+        )
     }
+}
+
+/// `response` with a `Retry-After` header when a wait is given.
+pub fn with_retry_after(mut response: Response, seconds: Option<u64>) -> Response {
+    if let Some(seconds) = seconds {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, seconds.into());
+    }
+    response
 }
 
 /// A request body parsed as JSON (any content type), within the body size

@@ -52,7 +52,10 @@ pub fn fsi_error(error: ApiError, msgid: Option<&str>) -> Response {
         "output": null,
         "error": error.body_json()["error"],
     });
-    (error.status, Json(body)).into_response()
+    super::error::with_retry_after(
+        (error.status, Json(body)).into_response(),
+        error.retry_after,
+    )
 }
 
 fn msgid_of(body: &Json_) -> Option<String> {
@@ -116,6 +119,8 @@ async fn run_review(
             .collect::<Result<Vec<_>, _>>()?;
         checks.push((current, earlier));
     }
+    let patients: Vec<&str> = checks.iter().map(|(c, _)| c.patient_id(shape)).collect();
+    let _turn = state.gate.enter(&patients).await?;
     let outcomes = {
         let (state, engine) = (state.clone(), engine.clone());
         blocking(move || {

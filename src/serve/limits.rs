@@ -26,12 +26,18 @@ pub struct Limits {
     pub body_timeout: Duration,
     /// `--request-timeout`: from the end of the head to the reply.
     pub request_timeout: Duration,
+    /// `--checks-per-patient`: checks of one patient running at once.
+    pub checks_per_patient: usize,
+    /// `--patient-wait`: how long a check waits for its patient's turn.
+    pub patient_wait: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_lines_per_claim: 1000,
+            checks_per_patient: 1,
+            patient_wait: Duration::from_millis(2000),
             body_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(60),
         }

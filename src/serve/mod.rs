@@ -25,6 +25,7 @@ pub mod fsi_routes;
 pub mod history;
 pub mod history_cache;
 pub mod import;
+pub mod isolation;
 pub mod limits;
 pub mod listen;
 pub mod lookback;

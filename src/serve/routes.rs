@@ -45,6 +45,7 @@ pub async fn check(
     let engine = state.engine();
     let claim = claim_from_json(&engine.shape, &body)?;
     plausible::check(&engine.shape, &claim, &state.settings.window())?;
+    let _turn = state.gate.enter(&[claim.patient_id(&engine.shape)]).await?;
     let reply = {
         let state = state.clone();
         let engine = engine.clone();

@@ -4,6 +4,7 @@
 //! starts and keeps it to the end, so a reload never drops or changes a
 //! request in flight; the old engine is freed when its last request ends.
 
+use super::isolation::PatientGate;
 use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
@@ -196,6 +197,8 @@ pub struct AppState {
     engine: RwLock<Arc<Engine>>,
     pub store: HistoryStore,
     pub metrics: Metrics,
+    /// Turns of each patient's checks (`isolation`).
+    pub gate: PatientGate,
     pub settings: Settings,
     reloading: tokio::sync::Mutex<()>,
 }
@@ -204,10 +207,15 @@ impl AppState {
     pub fn new(engine: Engine, store: HistoryStore, settings: Settings) -> AppState {
         let metrics = Metrics::default();
         metrics.set_ruleset(engine.ruleset());
+        let gate = PatientGate::new(
+            settings.limits.checks_per_patient,
+            settings.limits.patient_wait,
+        );
         AppState {
             engine: RwLock::new(Arc::new(engine)),
             store,
             metrics,
+            gate,
             settings,
             reloading: tokio::sync::Mutex::new(()),
         }
