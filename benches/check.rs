@@ -10,7 +10,9 @@
 //!   keeps nothing decoded: read and parse the history on every check;
 //! - `check_claim, 2000-claim history` (and decoded each time): a chronic
 //!   patient, 2,000 claims in the last year;
-//! - `router`: the whole `POST /v1/check` in process (JSON in, JSON out).
+//! - `router`: the whole `POST /v1/check` in process (JSON in, JSON out);
+//! - `record, 2000-claim history`: `POST /v1/claims` of the chronic
+//!   patient's next claim, durably (an fsync each).
 //!
 //! `cargo bench --bench check`
 
@@ -169,21 +171,18 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(check_claim(&engine, &long_uncached, &long_claim, &[]).unwrap()))
     });
 
-    let state = Arc::new(AppState::new(
-        engine,
-        store,
-        Settings {
-            token: "bench".into(),
-            max_body_bytes: 1 << 20,
-            grace_days: 31,
-            rules: Vec::new(),
-            data: data.clone(),
-            clock: Clock::Fixed(days_to_date(last).unwrap()),
-            future_tolerance_days: 1,
-            limits: Default::default(),
-            load: Default::default(),
-        },
-    ));
+    let settings = || Settings {
+        token: "bench".into(),
+        max_body_bytes: 1 << 20,
+        grace_days: 31,
+        rules: Vec::new(),
+        data: data.clone(),
+        clock: Clock::Fixed(days_to_date(last).unwrap()),
+        future_tolerance_days: 1,
+        limits: Default::default(),
+        load: Default::default(),
+    };
+    let state = Arc::new(AppState::new(engine, store, settings()));
     let app = router(state);
     let body = serde_json::to_vec(&claim_to_json(&shape, &claim)).unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -204,6 +203,29 @@ fn bench(c: &mut Criterion) {
                         .await
                         .unwrap(),
                 )
+            })
+        })
+    });
+
+    // Recording a settled claim of the chronic patient, each time a new
+    // one (the history grows by one claim an iteration, from 2,000).
+    let long_engine = Engine::load(&[], &data, &Default::default()).unwrap();
+    let long_app = router(Arc::new(AppState::new(long_engine, long_store, settings())));
+    let mut recorded = 0usize;
+    group.bench_function("record, 2000-claim history", |b| {
+        b.iter(|| {
+            recorded += 1;
+            let mut json = claim_to_json(&shape, &long_claim);
+            json["claim_id"] = serde_json::json!(format!("RECORDED-{recorded}"));
+            let body = serde_json::to_vec(&json).unwrap();
+            runtime.block_on(async {
+                let request = Request::post("/v1/claims")
+                    .header("authorization", "Bearer bench")
+                    .body(Body::from(body))
+                    .unwrap();
+                let response = long_app.clone().oneshot(request).await.unwrap();
+                assert!(response.status().is_success(), "{}", response.status());
+                black_box(response)
             })
         })
     });

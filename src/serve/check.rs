@@ -2,7 +2,8 @@
 //! (plus any earlier claims sent with it), within the look-back; and the
 //! pruning of a patient's history to the look-back when a claim is recorded.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use super::api::claim_from_json;
 use super::history::{HistoryStore, StoreError, Stored};
@@ -55,11 +56,11 @@ pub fn check_claim(
 ) -> Result<Outcome, StoreError> {
     let shape = &engine.shape;
     let claim_id = claim.claim_id(shape);
-    let stored = store.patient_decoded(claim.patient_id(shape), engine.generation, |stored| {
-        decode_history(shape, stored)
-    })?;
-    let mut history: BTreeMap<&str, &Claim> =
-        stored.iter().map(|(id, c)| (id.as_str(), c)).collect();
+    let stored = patient_history(engine, store, claim.patient_id(shape))?;
+    let mut history: BTreeMap<&str, &Claim> = stored
+        .iter()
+        .map(|(id, _, c)| (id.as_str(), c.as_ref()))
+        .collect();
     for c in sent {
         history.insert(c.claim_id(shape), c);
     }
@@ -89,19 +90,63 @@ pub fn check_claim(
     })
 }
 
+/// A patient's stored claims, decoded: (claim id, hash of the stored
+/// JSON, claim), in claim id order.
+pub type History = Vec<HistoryClaim>;
+
+/// One claim of a decoded history.
+pub type HistoryClaim = (String, u64, Arc<Claim>);
+
+/// The patient's stored claims as decoded by this engine (kept in the
+/// store's cache until a write to the patient).
+pub fn patient_history(
+    engine: &Engine,
+    store: &HistoryStore,
+    patient: &str,
+) -> Result<std::sync::Arc<History>, StoreError> {
+    store.patient_decoded(patient, engine.generation, |stored| {
+        decode_history(&engine.shape, stored)
+    })
+}
+
 /// A patient's stored claims decoded (those that still fit the schema), in
 /// claim id order, and about how many bytes they take.
-fn decode_history(shape: &ClaimShape, stored: Vec<Stored>) -> (Vec<(String, Claim)>, usize) {
-    let mut bytes = 0;
-    let claims: Vec<(String, Claim)> = stored
-        .into_iter()
-        .filter_map(|(id, json)| {
-            let claim = stored_claim(shape, &json)?;
-            bytes += id.len() + claim.size_bytes();
-            Some((id, claim))
-        })
+fn decode_history(shape: &ClaimShape, stored: Vec<Stored>) -> (History, usize) {
+    let history = decode_known(shape, &stored, &[]);
+    let bytes = history_bytes(&history);
+    (history, bytes)
+}
+
+/// About how many bytes a decoded history takes.
+pub fn history_bytes(history: &[HistoryClaim]) -> usize {
+    history
+        .iter()
+        .map(|(id, _, c)| id.len() + 8 + c.size_bytes())
+        .sum()
+}
+
+/// The stored claims decoded, taking those `known` decoded already (when
+/// their stored JSON is unchanged) instead of parsing them again.
+pub fn decode_known(shape: &ClaimShape, stored: &[Stored], known: &[HistoryClaim]) -> History {
+    let known: HashMap<&str, (u64, &Arc<Claim>)> = known
+        .iter()
+        .map(|(id, hash, claim)| (id.as_str(), (*hash, claim)))
         .collect();
-    (claims, bytes)
+    stored
+        .iter()
+        .filter_map(|(id, json)| {
+            let hash = json_hash(json);
+            let claim = match known.get(id.as_str()) {
+                Some((h, claim)) if *h == hash => Arc::clone(claim),
+                _ => Arc::new(stored_claim(shape, json)?),
+            };
+            Some((id.clone(), hash, claim))
+        })
+        .collect()
+}
+
+fn json_hash(json: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(json)
 }
 
 /// The claims of one patient's stored history that fall outside the
@@ -114,17 +159,29 @@ pub fn outside_lookback(
     reference: i32,
     stored: &[Stored],
 ) -> Vec<String> {
-    let claims: Vec<(&str, Claim)> = stored
-        .iter()
-        .filter_map(|(id, json)| Some((id.as_str(), stored_claim(shape, json)?)))
-        .collect();
+    outside_of(
+        shape,
+        lookback,
+        reference,
+        &decode_known(shape, stored, &[]),
+    )
+}
+
+/// The claims of a decoded history outside the look-back (as
+/// [`outside_lookback`]).
+pub fn outside_of(
+    shape: &ClaimShape,
+    lookback: &LookBack,
+    reference: i32,
+    history: &[HistoryClaim],
+) -> Vec<String> {
     let cut = lookback.cut(reference);
-    let refs: Vec<&Claim> = claims.iter().map(|(_, c)| c).collect();
+    let refs: Vec<&Claim> = history.iter().map(|(_, _, c)| c.as_ref()).collect();
     let keep = lookback.select(shape, cut, &refs, &[]);
-    claims
+    history
         .iter()
         .zip(keep)
         .filter(|(_, k)| !k)
-        .map(|((id, _), _)| id.to_string())
+        .map(|((id, _, _), _)| id.clone())
         .collect()
 }

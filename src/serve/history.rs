@@ -14,7 +14,7 @@ use redb::{
     WriteTransaction,
 };
 
-use super::history_cache::{Cached, HistoryCache};
+use super::history_cache::{Cached, HistoryCache, Ticket};
 
 const CLAIMS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("claims");
 const CLAIM_PATIENT: TableDefinition<&str, &str> = TableDefinition::new("claim_patient");
@@ -37,8 +37,9 @@ pub type Stored = (String, Vec<u8>);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {
     /// The claim was new and is recorded; `kept` is false when it falls
-    /// outside the look-back the store keeps and was pruned at once.
-    Created { kept: bool },
+    /// outside the look-back the store keeps and was pruned at once. With
+    /// `ticket` the writer may offer the patient's history as it now is.
+    Created { kept: bool, ticket: Ticket },
     /// The same claim (byte for byte) was already stored: nothing changed.
     Unchanged,
     /// A different claim with this id is stored (returned): nothing changed.
@@ -192,10 +193,29 @@ impl HistoryStore {
                 claims.remove((patient, old.as_str()))?;
                 index.remove(old.as_str())?;
             }
-            Ok(Recorded::Created { kept })
+            Ok(Recorded::Created {
+                kept,
+                ticket: Ticket::default(),
+            })
         });
-        self.cache.forget(patient);
-        recorded
+        let ticket = self.cache.forget(patient);
+        recorded.map(|r| match r {
+            Recorded::Created { kept, .. } => Recorded::Created { kept, ticket },
+            other => other,
+        })
+    }
+
+    /// Keeps the patient's history as a write left it (decoded by engine
+    /// `generation`), unless another write to the patient came since.
+    pub fn remember<T: Send + Sync + 'static>(
+        &self,
+        patient: &str,
+        generation: u64,
+        ticket: Ticket,
+        value: Arc<T>,
+        bytes: usize,
+    ) {
+        self.cache.offer(patient, generation, ticket, value, bytes);
     }
 
     /// Reverses (冲正) a claim: removes it. Returns what was stored.

@@ -58,7 +58,8 @@ pub enum Cached<T> {
     Miss(Ticket),
 }
 
-/// The patient's write counter when a read began.
+/// The patient's write counter when a read began (or a write ended).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ticket {
     stripe: usize,
     writes: u64,
@@ -151,12 +152,17 @@ impl HistoryCache {
     }
 
     /// A write to the patient's history committed: its decoded history is
-    /// stale, and so is any read of it still under way.
-    pub fn forget(&self, patient: &str) {
+    /// stale, and so is any read of it still under way. The ticket lets the
+    /// writer offer the history as it left it, unless another write follows.
+    pub fn forget(&self, patient: &str) -> Ticket {
         let stripe = self.stripe(patient);
         let mut inner = self.lock();
         inner.writes[stripe] += 1;
         inner.remove(patient);
+        Ticket {
+            stripe,
+            writes: inner.writes[stripe],
+        }
     }
 
     /// Bytes of decoded histories kept.
