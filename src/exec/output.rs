@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde_json::{Value as Json, json};
 
 use super::col::{Col, Scalar};
+use super::env::Env;
 use super::eval::Ctx;
 use crate::flags::Flag;
 use crate::ir::text::days_to_date;
@@ -274,6 +275,27 @@ pub fn identities<'a>(
                 .collect()
         })
         .collect()
+}
+
+/// Of `rows` of `table`, those whose flags would name the claim a real-time
+/// check is about (all of them outside a check, or when the table's flags
+/// name no claim): only these can give a flag the check reports.
+pub fn rows_of_checked_claim(env: &Env<'_>, table: &str, rows: &[u32]) -> Option<Vec<u32>> {
+    let claim = env.only_claim.as_deref()?;
+    let (_, claim_expr) = env
+        .identities
+        .get(table)?
+        .iter()
+        .find(|(f, _)| *f == FlagField::ClaimId)?;
+    let ids: Vec<Option<u32>> = rows.iter().map(|r| Some(*r)).collect();
+    let claims = Ctx::new(env, table, ids).eval(claim_expr);
+    Some(
+        rows.iter()
+            .enumerate()
+            .filter(|(i, _)| matches!(claims.get(*i), Scalar::Text(c) if c == claim))
+            .map(|(_, r)| *r)
+            .collect(),
+    )
 }
 
 /// The hits whose flagged row names claim `claim`.

@@ -2,7 +2,6 @@
 //! parallel. This file is the dispatcher: it runs the passes and hands each
 //! rule to the operator of its form (`forms/`), one arm per form.
 
-use super::merge::merge_flags_as;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -17,6 +16,8 @@ use super::forms::pair::{self, Pair};
 use super::forms::population::{self, Population};
 use super::forms::population_partial::PopulationPartial;
 use super::forms::{group, row, sequence, window};
+use super::merge::merge_flags_as;
+use super::output::rows_of_checked_claim;
 use super::partition::{chunks, partition_all, split};
 use super::pushdown::group_constant_conjuncts;
 use super::tables::{Lookups, Tables};
@@ -24,7 +25,7 @@ use crate::data::arrow_types::arrow_type;
 use crate::data::compact::stores;
 use crate::data::load::LoadOptions;
 use crate::flags::Flag;
-use crate::ir::{Form, ParamValue, TExpr};
+use crate::ir::{Form, ParamValue, Rule, TExpr};
 use crate::plan::Plan;
 
 #[derive(Debug, Clone)]
@@ -168,6 +169,36 @@ pub(super) fn execute_on(
 /// the partial aggregates of each population rule (by rule index).
 pub(super) type PartitionOutput = (Vec<Flag>, Vec<(usize, PopulationPartial)>);
 
+/// In a real-time check, of a group, window or sequence rule's `rows`, only
+/// those sharing their first key with a row of the checked claim: the
+/// others' groups cannot flag the claim, and a chronic patient's history
+/// would otherwise be grouped whole for every rule.
+fn only_keys_of_checked_claim(env: &Env<'_>, table: &str, rule: &Rule, rows: Vec<u32>) -> Vec<u32> {
+    let key = match &rule.form {
+        Form::Group { keys } | Form::Window { keys, .. } | Form::Sequence { keys, .. } => {
+            keys.first()
+        }
+        _ => None,
+    };
+    let Some(key) = key else { return rows };
+    let Some(claim_rows) = rows_of_checked_claim(env, table, &rows) else {
+        return rows;
+    };
+    let values = |rows: &[u32]| {
+        let ids: Vec<Option<u32>> = rows.iter().map(|r| Some(*r)).collect();
+        Ctx::new(env, table, ids).eval(key)
+    };
+    let of_claim = values(&claim_rows);
+    let wanted: std::collections::HashSet<String> = (0..claim_rows.len())
+        .map(|i| of_claim.get(i).key_text())
+        .collect();
+    let all = values(&rows);
+    rows.iter()
+        .enumerate()
+        .filter(|(i, _)| wanted.contains(&all.get(*i).key_text()))
+        .map(|(_, r)| *r)
+        .collect()
+}
 /// Runs the passes over the tables `include` names. With `partial`,
 /// population rules give partial aggregates instead of flags (one
 /// partition of a scan).
@@ -273,6 +304,7 @@ fn run_passes(
             let rule_started = std::time::Instant::now();
             let _timing = TimeOnDrop(rule.id.as_str(), rule_started);
             let rows = std::mem::take(&mut selected[k]);
+            let rows = only_keys_of_checked_claim(env, table, rule, rows);
             // All rows of a key in one partition, the partitions in parallel
             // (group, window and sequence rules).
             let mut partitioned = |rows: Vec<u32>| -> Vec<Vec<u32>> {
