@@ -101,24 +101,19 @@ fn bench(c: &mut Criterion) {
     let history = claims;
 
     let engine = Engine::load(&[], &data, &Default::default()).unwrap();
-    // The service's store keeps decoded histories (`--history-cache`); a
-    // second store, without, decodes the history on every check.
-    let store = HistoryStore::open_with_cache(&dir.path().join("store"), 256 << 20).unwrap();
-    let uncached = HistoryStore::open(&dir.path().join("uncached")).unwrap();
     // Today is the day of the newest claim, as when the history was live.
     let window = Window::new(last, 1);
     let reference = prune_reference(last, 31);
-    for store in [&store, &uncached] {
-        import_claims(
-            store,
-            &engine.shape,
-            &engine.lookback,
-            reference,
-            &window,
-            &history,
-        )
-        .unwrap();
-    }
+    // A store in folder `name` holding `claims`, keeping `cache` bytes of
+    // decoded histories (`--history-cache`; 0: decoded on every check).
+    let stored = |name: &str, cache: usize, claims: &[Claim]| {
+        let store = HistoryStore::open_with_cache(&dir.path().join(name), cache).unwrap();
+        let (shape, lookback) = (&engine.shape, &engine.lookback);
+        import_claims(&store, shape, lookback, reference, &window, claims).unwrap();
+        store
+    };
+    let store = stored("store", 256 << 20, &history);
+    let uncached = stored("uncached", 0, &history);
     let id = claim.claim_id(&shape).to_string();
 
     let mut rows: Vec<&Claim> = history.iter().collect();
@@ -145,19 +140,8 @@ fn bench(c: &mut Criterion) {
     // within the look-back.
     let mut long = patient_claims(&shape, &base, LONG_HISTORY + 1, (1, 6), last);
     let long_claim = long.remove(0);
-    let long_store = HistoryStore::open_with_cache(&dir.path().join("long"), 256 << 20).unwrap();
-    let long_uncached = HistoryStore::open(&dir.path().join("long-uncached")).unwrap();
-    for store in [&long_store, &long_uncached] {
-        import_claims(
-            store,
-            &engine.shape,
-            &engine.lookback,
-            reference,
-            &window,
-            &long,
-        )
-        .unwrap();
-    }
+    let long_store = stored("long", 256 << 20, &long);
+    let long_uncached = stored("long-uncached", 0, &long);
     let judged = check_claim(&engine, &long_store, &long_claim, &[]).unwrap();
     println!(
         "a claim of {LINES} lines against {LONG_HISTORY} history claims: {} judged, {} flags",

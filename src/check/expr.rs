@@ -1208,25 +1208,11 @@ impl Scope<'_> {
                 let [value, back] = args.as_slice() else {
                     return refuse(self, e.span);
                 };
-                let rows = match super::constants::constant(back) {
-                    Ok((Value::Int(n), _)) if (1..=super::sequence::MAX_LAG).contains(&n) => {
-                        n as u32
-                    }
-                    _ => {
-                        self.error(
-                            Diagnostic::error(
-                                "E0202",
-                                back.span,
-                                format!(
-                                    "`lag` looks back a whole number of runs, from 1 to {}",
-                                    super::sequence::MAX_LAG
-                                ),
-                            )
-                            .with_help("write the number itself, e.g. `1`: the run before"),
-                        );
-                        return None;
-                    }
-                };
+                let rows = self.lag_back(
+                    back,
+                    "runs",
+                    "write the number itself, e.g. `1`: the run before",
+                )?;
                 let value = self.run_value(value)?;
                 let ty = value.ty.clone();
                 Some(TExpr::new(

@@ -15,6 +15,25 @@ pub const SEQUENCE_FUNCTIONS: [&str; 2] = ["lag", "rank"];
 pub const MAX_LAG: i64 = 1000;
 
 impl Scope<'_> {
+    /// How far `lag(value, back)` looks back (`unit`: rows of a sequence,
+    /// runs of `per`): a written whole number from 1 to [`MAX_LAG`].
+    pub(super) fn lag_back(&mut self, back: &Expr, unit: &str, help: &str) -> Option<u32> {
+        match constant(back) {
+            Ok((Value::Int(n), _)) if (1..=MAX_LAG).contains(&n) => Some(n as u32),
+            _ => {
+                self.error(
+                    Diagnostic::error(
+                        "E0202",
+                        back.span,
+                        format!("`lag` looks back a whole number of {unit}, from 1 to {MAX_LAG}"),
+                    )
+                    .with_help(help.to_string()),
+                );
+                None
+            }
+        }
+    }
+
     /// `lag(value, n)`: `value` on the row `n` before this one.
     pub(super) fn lag(&mut self, name: &Ident, args: &[Expr], whole: &Expr) -> TExpr {
         let span = whole.span;
@@ -28,19 +47,8 @@ impl Scope<'_> {
             );
             return unknown(span);
         };
-        let rows = match constant(back) {
-            Ok((Value::Int(n), _)) if (1..=MAX_LAG).contains(&n) => n as u32,
-            _ => {
-                self.error(
-                    Diagnostic::error(
-                        "E0202",
-                        back.span,
-                        format!("`lag` looks back a whole number of rows, from 1 to {MAX_LAG}"),
-                    )
-                    .with_help("write the number itself, e.g. `2`"),
-                );
-                return unknown(span);
-            }
+        let Some(rows) = self.lag_back(back, "rows", "write the number itself, e.g. `2`") else {
+            return unknown(span);
         };
         let typed = self.expr(value);
         let mut reads_the_row_alone = true;

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Map, Value as Json};
 
-use super::output::MAX_OTHER_ROWS;
+use super::output::{FLAGGED_ROW, MAX_OTHER_ROWS};
 use crate::flags::Flag;
 use crate::ir::Ruleset;
 
@@ -45,7 +45,7 @@ impl Member {
     fn of(mut flag: Flag) -> Member {
         let mut evidence: Map<String, Json> =
             serde_json::from_str(&flag.evidence).expect("evidence is a JSON object");
-        let (rows, more) = match evidence.remove("flagged_row") {
+        let (rows, more) = match evidence.remove(FLAGGED_ROW) {
             Some(Json::Object(row)) => (vec![row], 0),
             _ => {
                 let rows = match evidence.remove("flagged_rows") {

@@ -16,7 +16,7 @@ pub const MAX_OTHER_ROWS: usize = 20;
 
 /// The last member of the evidence of a flag at another grain before its
 /// flags merge: the flagged row's own fields (merge.rs reads it).
-pub const FLAGGED_ROW_KEY: &[u8] = b",\"flagged_row\":";
+pub const FLAGGED_ROW: &str = "flagged_row";
 
 /// Rows a rule flagged, as positions in the context it evaluated, with the
 /// other rows that took part in each (rows of `others_table`).
@@ -277,43 +277,42 @@ pub fn identities<'a>(
         .collect()
 }
 
-/// Of `rows` of `table`, those whose flags would name the claim a real-time
-/// check is about (all of them outside a check, or when the table's flags
-/// name no claim): only these can give a flag the check reports.
-pub fn rows_of_checked_claim(env: &Env<'_>, table: &str, rows: &[u32]) -> Option<Vec<u32>> {
+/// For each row of `table`, whether its flag would name the claim a
+/// real-time check is about: only these rows can give a flag the check
+/// reports. None outside a check, or when the table's flags name no claim.
+pub fn rows_of_checked_claim(env: &Env<'_>, table: &str) -> Option<Vec<bool>> {
     let claim = env.only_claim.as_deref()?;
+    let ids: Vec<Option<u32>> = (0..env.frame(table).rows() as u32).map(Some).collect();
+    names_claim(env, table, ids, claim)
+}
+
+/// For each of `rows` of `table`, whether its flag names claim `claim`;
+/// none when the table's flags name no claim.
+fn names_claim(
+    env: &Env<'_>,
+    table: &str,
+    rows: Vec<Option<u32>>,
+    claim: &str,
+) -> Option<Vec<bool>> {
     let (_, claim_expr) = env
         .identities
         .get(table)?
         .iter()
         .find(|(f, _)| *f == FlagField::ClaimId)?;
-    let ids: Vec<Option<u32>> = rows.iter().map(|r| Some(*r)).collect();
-    let claims = Ctx::new(env, table, ids).eval(claim_expr);
+    let claims = Ctx::new(env, table, rows).eval(claim_expr);
     Some(
-        rows.iter()
-            .enumerate()
-            .filter(|(i, _)| matches!(claims.get(*i), Scalar::Text(c) if c == claim))
-            .map(|(_, r)| *r)
+        (0..claims.len())
+            .map(|i| matches!(claims.get(i), Scalar::Text(c) if c == claim))
             .collect(),
     )
 }
 
 /// The hits whose flagged row names claim `claim`.
 fn naming_claim<'a>(ctx: &Ctx<'a>, hits: Hits<'a>, claim: &str) -> Hits<'a> {
-    let table = ctx.row.0;
-    let Some((_, claim_expr)) = ctx
-        .env
-        .identities
-        .get(table)
-        .and_then(|fields| fields.iter().find(|(f, _)| *f == FlagField::ClaimId))
-    else {
+    let rows: Vec<Option<u32>> = hits.positions.iter().map(|p| ctx.row.1[*p]).collect();
+    let Some(keep) = names_claim(ctx.env, ctx.row.0, rows, claim) else {
         return Hits::alone(Vec::new(), hits.others_table);
     };
-    let rows: Vec<Option<u32>> = hits.positions.iter().map(|p| ctx.row.1[*p]).collect();
-    let claims = Ctx::new(ctx.env, table, rows).eval(claim_expr);
-    let keep: Vec<bool> = (0..hits.positions.len())
-        .map(|i| matches!(claims.get(i), Scalar::Text(c) if c == claim))
-        .collect();
     Hits {
         positions: kept(hits.positions, &keep),
         others_table: hits.others_table,
@@ -554,7 +553,9 @@ pub fn render<'a>(
                 let _ = write!(json, ",\"peers\":{peers}");
             }
             if let Some(own) = &own_ids {
-                json.extend_from_slice(FLAGGED_ROW_KEY);
+                json.push(b',');
+                write_json_text(&mut json, FLAGGED_ROW);
+                json.push(b':');
                 write_identity(&mut json, own, i);
             }
             json.push(b'}');

@@ -25,7 +25,7 @@ use crate::data::arrow_types::arrow_type;
 use crate::data::compact::stores;
 use crate::data::load::LoadOptions;
 use crate::flags::Flag;
-use crate::ir::{Form, ParamValue, Rule, TExpr};
+use crate::ir::{Form, ParamValue, TExpr};
 use crate::plan::Plan;
 
 #[derive(Debug, Clone)]
@@ -170,27 +170,29 @@ pub(super) fn execute_on(
 pub(super) type PartitionOutput = (Vec<Flag>, Vec<(usize, PopulationPartial)>);
 
 /// In a real-time check, of a group, window or sequence rule's `rows`, only
-/// those sharing their first key with a row of the checked claim: the
-/// others' groups cannot flag the claim, and a chronic patient's history
-/// would otherwise be grouped whole for every rule.
-fn only_keys_of_checked_claim(env: &Env<'_>, table: &str, rule: &Rule, rows: Vec<u32>) -> Vec<u32> {
-    let key = match &rule.form {
-        Form::Group { keys } | Form::Window { keys, .. } | Form::Sequence { keys, .. } => {
-            keys.first()
-        }
-        _ => None,
-    };
-    let Some(key) = key else { return rows };
-    let Some(claim_rows) = rows_of_checked_claim(env, table, &rows) else {
-        return rows;
-    };
+/// those sharing the rule's first key (`key`, its partitioning's) with a row
+/// of the checked claim (`of_claim`, by row): the others' groups cannot
+/// flag the claim, and a chronic patient's history would otherwise be
+/// grouped whole for every rule.
+fn only_keys_of_checked_claim(
+    env: &Env<'_>,
+    table: &str,
+    key: &TExpr,
+    of_claim: &[bool],
+    rows: Vec<u32>,
+) -> Vec<u32> {
+    let claim_rows: Vec<u32> = rows
+        .iter()
+        .copied()
+        .filter(|r| of_claim[*r as usize])
+        .collect();
     let values = |rows: &[u32]| {
         let ids: Vec<Option<u32>> = rows.iter().map(|r| Some(*r)).collect();
         Ctx::new(env, table, ids).eval(key)
     };
-    let of_claim = values(&claim_rows);
+    let claim_keys = values(&claim_rows);
     let wanted: std::collections::HashSet<String> = (0..claim_rows.len())
-        .map(|i| of_claim.get(i).key_text())
+        .map(|i| claim_keys.get(i).key_text())
         .collect();
     let all = values(&rows);
     rows.iter()
@@ -299,28 +301,39 @@ fn run_passes(
         );
         // Keyed rules sharing a first key share the partition of every row.
         let mut partitions: HashMap<usize, Vec<u16>> = HashMap::new();
+        // In a real-time check, the rows naming the checked claim.
+        let checked = if pass.keyed_rules.is_empty() {
+            None
+        } else {
+            rows_of_checked_claim(env, table)
+        };
         for (k, &r) in pass.keyed_rules.iter().enumerate() {
             let rule = &ruleset.rules[r];
             let rule_started = std::time::Instant::now();
             let _timing = TimeOnDrop(rule.id.as_str(), rule_started);
             let rows = std::mem::take(&mut selected[k]);
-            let rows = only_keys_of_checked_claim(env, table, rule, rows);
+            // Group, window, sequence and pair rules have a partitioning.
+            let partitioning = plan.partitionings.iter().position(|p| p.rules.contains(&r));
+            let key = partitioning.map(|p| &plan.partitionings[p].key);
+            let rows = match (&checked, &rule.form, key) {
+                (None, _, _) | (_, Form::Population { .. }, _) | (_, _, None) => rows,
+                // A pair flags its own row: only the claim's need partners
+                // (the partners are every row of the partner table).
+                (Some(of_claim), Form::Pair { .. }, _) => {
+                    rows.into_iter().filter(|r| of_claim[*r as usize]).collect()
+                }
+                (Some(of_claim), _, Some(key)) => {
+                    only_keys_of_checked_claim(env, table, key, of_claim, rows)
+                }
+            };
             // All rows of a key in one partition, the partitions in parallel
             // (group, window and sequence rules).
             let mut partitioned = |rows: Vec<u32>| -> Vec<Vec<u32>> {
-                let partitioning = plan
-                    .partitionings
-                    .iter()
-                    .position(|p| p.rules.contains(&r))
+                let (partitioning, key) = partitioning
+                    .zip(key)
                     .expect("every keyed rule has a partitioning");
                 let ids = partitions.entry(partitioning).or_insert_with(|| {
-                    partition_all(
-                        env,
-                        table,
-                        &plan.partitionings[partitioning].key,
-                        options.batch_rows,
-                        options.partitions,
-                    )
+                    partition_all(env, table, key, options.batch_rows, options.partitions)
                 });
                 split(rows, ids, options.partitions)
             };

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::api::claim_from_json;
-use super::history::{HistoryStore, StoreError, Stored};
+use super::history::{HistoryStore, Recorded, StoreError, Stored};
 use super::lookback::LookBack;
 use super::shape::{Claim, ClaimShape};
 use super::state::Engine;
@@ -88,6 +88,43 @@ pub fn check_claim(
         skipped: checked.skipped,
         history: judged,
     })
+}
+
+/// Records a settled claim (its stored JSON `json`) and prunes the
+/// patient's history to the look-back of `reference`. The prune reads the
+/// history as checks decoded it, so only what is new in the store is
+/// parsed, and the history as the recording leaves it stays decoded.
+pub fn record_claim(
+    engine: &Engine,
+    store: &HistoryStore,
+    claim: &Claim,
+    json: &[u8],
+    reference: i32,
+) -> Result<Recorded, StoreError> {
+    let shape = &engine.shape;
+    let patient = claim.patient_id(shape);
+    let known = patient_history(engine, store, patient)?;
+    let after: std::cell::RefCell<Option<History>> = Default::default();
+    let prune = |all: &[Stored]| {
+        let history = decode_known(shape, all, &known);
+        let out = outside_of(shape, &engine.lookback, reference, &history);
+        let gone: std::collections::HashSet<&String> = out.iter().collect();
+        let kept = history.into_iter().filter(|(id, _, _)| !gone.contains(id));
+        *after.borrow_mut() = Some(kept.collect());
+        out
+    };
+    let recorded = store.record(patient, claim.claim_id(shape), json, &prune)?;
+    if let (Recorded::Created { ticket, .. }, Some(history)) = (&recorded, after.take()) {
+        let size = history_bytes(&history);
+        store.remember(
+            patient,
+            engine.generation,
+            ticket.clone(),
+            Arc::new(history),
+            size,
+        );
+    }
+    Ok(recorded)
 }
 
 /// A patient's stored claims, decoded: (claim id, hash of the stored

@@ -169,7 +169,8 @@ impl HistoryStore {
         json: &[u8],
         prune: Pruner,
     ) -> Result<Recorded, StoreError> {
-        let recorded = self.write(|txn| {
+        // Ok(kept) when recorded; else what stood in the way.
+        let written = self.write(|txn| {
             let mut index = txn.open_table(CLAIM_PATIENT)?;
             let mut claims = txn.open_table(CLAIMS)?;
             let owner = index.get(claim_id)?.map(|p| p.value().to_string());
@@ -178,11 +179,11 @@ impl HistoryStore {
                     .get((owner.as_str(), claim_id))?
                     .map(|v| v.value().to_vec())
                     .unwrap_or_default();
-                return Ok(if owner == patient && stored == json {
+                return Ok(Err(if owner == patient && stored == json {
                     Recorded::Unchanged
                 } else {
                     Recorded::Conflict(stored)
-                });
+                }));
             }
             claims.insert((patient, claim_id), json)?;
             index.insert(claim_id, patient)?;
@@ -193,15 +194,14 @@ impl HistoryStore {
                 claims.remove((patient, old.as_str()))?;
                 index.remove(old.as_str())?;
             }
-            Ok(Recorded::Created {
+            Ok(Ok(kept))
+        })?;
+        Ok(match written {
+            Ok(kept) => Recorded::Created {
                 kept,
-                ticket: Ticket::default(),
-            })
-        });
-        let ticket = self.cache.forget(patient);
-        recorded.map(|r| match r {
-            Recorded::Created { kept, .. } => Recorded::Created { kept, ticket },
-            other => other,
+                ticket: self.cache.forget(patient),
+            },
+            Err(unchanged) => unchanged,
         })
     }
 

@@ -59,7 +59,7 @@ pub enum Cached<T> {
 }
 
 /// The patient's write counter when a read began (or a write ended).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ticket {
     stripe: usize,
     writes: u64,

@@ -11,9 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json_, json};
 
 use super::api::{claim_from_json, claim_to_json};
-use super::check::{
-    History, check_claim, decision, decode_known, history_bytes, outside_of, patient_history,
-};
+use super::check::{check_claim, decision, record_claim};
 use super::error::{ApiError, JsonBody};
 use super::history::Recorded;
 use super::limits::claim_lines;
@@ -84,33 +82,14 @@ pub async fn record(State(state): Shared, JsonBody(body): JsonBody) -> Result<Re
     let outcome = {
         let (state, engine, claim) = (state.clone(), engine.clone(), claim.clone());
         blocking(move || {
-            let shape = &engine.shape;
-            let patient = claim.patient_id(shape);
             let reference = state.settings.prune_reference();
-            // The patient's history as checks decoded it (just now, as a
-            // rule): only what is new in the store is parsed to prune, and
-            // the history as the recording leaves it stays decoded.
-            let known = patient_history(&engine, &state.store, patient)?;
-            let after: std::cell::RefCell<Option<History>> = Default::default();
-            let prune = |all: &[_]| {
-                let history = decode_known(shape, all, &known);
-                let out = outside_of(shape, &engine.lookback, reference, &history);
-                let gone: std::collections::HashSet<&String> = out.iter().collect();
-                let kept = history.into_iter().filter(|(id, _, _)| !gone.contains(id));
-                *after.borrow_mut() = Some(kept.collect());
-                out
-            };
-            let recorded = state
-                .store
-                .record(patient, claim.claim_id(shape), &bytes, &prune)?;
-            if let (Recorded::Created { ticket, .. }, Some(history)) = (&recorded, after.take()) {
-                let size = history_bytes(&history);
-                let history = Arc::new(history);
-                state
-                    .store
-                    .remember(patient, engine.generation, ticket.clone(), history, size);
-            }
-            Ok(recorded)
+            Ok(record_claim(
+                &engine,
+                &state.store,
+                &claim,
+                &bytes,
+                reference,
+            )?)
         })
         .await?
     };

@@ -12,7 +12,7 @@ use super::super::env::Env;
 use super::super::eval::Ctx;
 use super::super::known::Matcher;
 use super::super::order::{compare_rows, row_hashes};
-use super::super::output::{Flagged, Hits, MAX_OTHER_ROWS, render, rows_of_checked_claim};
+use super::super::output::{Flagged, Hits, MAX_OTHER_ROWS, render};
 use super::super::partition::{chunks, partition_of};
 use crate::flags::Flag;
 use crate::ir::{Known, Rule, Ruleset, TExpr};
@@ -41,10 +41,6 @@ pub fn run<'a>(
     partitions: usize,
 ) -> Vec<Flag> {
     let table = rule.table.as_str();
-    // A real-time check reports only the checked claim's rows' flags: only
-    // they need partners (every row stays a partner).
-    let checked = rows_of_checked_claim(env, table, rows);
-    let rows = checked.as_deref().unwrap_or(rows);
     let partner_table = pair.table;
     let partner_rows = env.frame(partner_table).rows();
     let partners: Vec<u32> = chunks(partner_rows, batch_rows)
