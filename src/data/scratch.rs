@@ -8,6 +8,15 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// How spilled rows and flags are written: Arrow IPC with each buffer
+/// compressed by LZ4. Writing a gigabyte into the page cache costs more
+/// CPU time than compressing it, and ids and codes shrink to a third.
+pub fn spill_ipc_options() -> arrow::ipc::writer::IpcWriteOptions {
+    arrow::ipc::writer::IpcWriteOptions::default()
+        .try_with_compression(Some(arrow::ipc::CompressionType::LZ4_FRAME))
+        .expect("the build has Arrow's IPC compression")
+}
+
 /// A nameless file written at the end and read anywhere.
 pub struct ScratchFile {
     file: File,

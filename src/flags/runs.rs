@@ -15,6 +15,8 @@ use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::StreamWriter;
 use tempfile::TempDir;
 
+use crate::data::scratch::spill_ipc_options;
+
 use super::record::{Flag, flags_arrow_schema, try_flags_from_batch};
 use super::write::flags_batch;
 
@@ -128,7 +130,8 @@ impl FlagRuns {
         };
         let file = BufWriter::new(File::create(&path)?);
         let mut writer =
-            StreamWriter::try_new(file, &flags_arrow_schema()).map_err(io::Error::other)?;
+            StreamWriter::try_new_with_options(file, &flags_arrow_schema(), spill_ipc_options())
+                .map_err(io::Error::other)?;
         // Chunks become record batches in parallel on the current pool, a
         // few per thread at a time (what a spill holds beside the run).
         let window = self.spill_chunk * 4 * rayon::current_num_threads().max(1);

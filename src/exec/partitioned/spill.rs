@@ -11,7 +11,7 @@ use arrow::buffer::Buffer;
 use arrow::ipc::reader::StreamDecoder;
 use arrow::ipc::writer::StreamWriter;
 
-use crate::data::scratch::{Extent, ScratchFile};
+use crate::data::scratch::{Extent, ScratchFile, spill_ipc_options};
 
 /// A private folder for spill files.
 pub struct SpillDir {
@@ -86,7 +86,8 @@ fn write_stream(file: &ScratchFile, batches: &[RecordBatch]) -> std::io::Result<
         .map(|b| b.schema())
         .ok_or_else(|| std::io::Error::other("nothing to spill"))?;
     let mut writer =
-        StreamWriter::try_new(file.writer(1 << 20), &schema).map_err(std::io::Error::other)?;
+        StreamWriter::try_new_with_options(file.writer(1 << 20), &schema, spill_ipc_options())
+            .map_err(std::io::Error::other)?;
     for batch in batches {
         writer.write(batch).map_err(std::io::Error::other)?;
     }
