@@ -6,7 +6,7 @@
 //! one hash probe, so memory follows the pairs that match, not the
 //! knowledge rows each row could meet.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -38,6 +38,10 @@ pub struct KnownIndex {
     rows: Vec<u32>,
     /// Each row's first and last day in force (`in force`; open: i32 bounds).
     in_force: Option<Vec<(i32, i32)>>,
+    /// The low halves of the hashes of every row's two sides: a row or
+    /// partner whose side is in neither cannot be in a matched pair.
+    mine_sides: HashSet<u64, foldhash::fast::RandomState>,
+    theirs_sides: HashSet<u64, foldhash::fast::RandomState>,
 }
 
 impl KnownIndex {
@@ -57,7 +61,7 @@ impl KnownIndex {
         });
         // The table is read a run of rows at a time, in parallel: a large
         // knowledge base is never copied into columns whole.
-        let mut hashed: Vec<(u128, u32)> = chunks(n, INDEX_RUN)
+        let sided: Vec<(u128, u128, u32)> = chunks(n, INDEX_RUN)
             .into_par_iter()
             .flat_map_iter(|range| {
                 let ctx = Ctx::new(env, table, range.clone().map(|r| Some(r as u32)).collect());
@@ -65,9 +69,17 @@ impl KnownIndex {
                 mine.into_iter()
                     .zip(theirs)
                     .enumerate()
-                    .filter_map(|(i, (a, b))| Some((pair_hash(a?, b?), (range.start + i) as u32)))
+                    .filter_map(|(i, (a, b))| Some((a?, b?, (range.start + i) as u32)))
                     .collect::<Vec<_>>()
             })
+            .collect();
+        let (mine_sides, theirs_sides) = rayon::join(
+            || sided.iter().map(|(a, _, _)| *a as u64).collect(),
+            || sided.iter().map(|(_, b, _)| *b as u64).collect(),
+        );
+        let mut hashed: Vec<(u128, u32)> = sided
+            .into_iter()
+            .map(|(a, b, row)| (pair_hash(a, b), row))
             .collect();
         let spans: Option<Vec<(i32, i32)>> = in_force.map(|[from, to]| {
             chunks(n, INDEX_RUN)
@@ -125,6 +137,8 @@ impl KnownIndex {
             groups,
             rows,
             in_force: spans,
+            mine_sides,
+            theirs_sides,
         }
     }
 
@@ -347,6 +361,64 @@ fn side_hashes<'c>(ctx: &Ctx<'c>, exprs: &[&'c TExpr]) -> Vec<SideHash> {
 fn pair_hash(mine: u128, theirs: u128) -> u128 {
     const ODD: u128 = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835;
     mine.wrapping_mul(ODD) ^ theirs
+}
+
+/// Of a pair rule's `rows` and `partners`, those that can be in a pair
+/// matching some knowledge row: a row's values on its side of `on` (or,
+/// `in either order`, its values on the partner's side) must be some
+/// knowledge row's. The rest cannot flag or be named, so they are not
+/// bucketed or paired: most lines bill codes no knowledge row mentions.
+pub fn could_match<'a>(
+    env: &'a Env<'a>,
+    known: &'a Known,
+    table: &'a str,
+    partner_table: &'a str,
+    rows: &[u32],
+    partners: &[u32],
+) -> (Vec<u32>, Vec<u32>) {
+    let index = index_for(env, known);
+    let (mine, theirs) = known.sides();
+    let exprs = |side: &[&'a (String, TExpr)]| side.iter().map(|(_, e)| e).collect::<Vec<_>>();
+    let (mine, theirs) = (exprs(&mine), exprs(&theirs));
+    let listed = |hash: SideHash, sides: &HashSet<u64, foldhash::fast::RandomState>| {
+        hash.is_some_and(|h| sides.contains(&(h as u64)))
+    };
+    // Each side read on `ids` as the rule's row (`Ctx::new`) or as the
+    // partner (`for_partners`), kept when either reading is listed.
+    let keep = |ids: &[u32], as_row: bool| -> Vec<u32> {
+        chunks(ids.len(), INDEX_RUN)
+            .into_par_iter()
+            .flat_map_iter(|range| {
+                let part = &ids[range];
+                let ctx_of = |row: bool| {
+                    let ids = part.iter().map(|r| Some(*r)).collect();
+                    if row {
+                        Ctx::new(env, table, ids)
+                    } else {
+                        Ctx::for_partners(env, table, partner_table, ids)
+                    }
+                };
+                let (first, first_sides, second, second_sides) = if as_row {
+                    (&mine, &index.mine_sides, &theirs, &index.theirs_sides)
+                } else {
+                    (&theirs, &index.theirs_sides, &mine, &index.mine_sides)
+                };
+                let direct = side_hashes(&ctx_of(as_row), first);
+                let swapped = known
+                    .either_order
+                    .then(|| side_hashes(&ctx_of(!as_row), second));
+                part.iter()
+                    .enumerate()
+                    .filter(|(i, _)| {
+                        listed(direct[*i], first_sides)
+                            || swapped.as_ref().is_some_and(|s| listed(s[*i], second_sides))
+                    })
+                    .map(|(_, r)| *r)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    (keep(rows, true), keep(partners, false))
 }
 
 /// Probes candidate pairs (a row, a partner) against a knowledge index.

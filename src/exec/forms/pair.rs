@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::super::col::Col;
 use super::super::env::Env;
 use super::super::eval::Ctx;
-use super::super::known::Matcher;
+use super::super::known::{Matcher, could_match};
 use super::super::order::{compare_rows, row_hashes};
 use super::super::output::{Flagged, Hits, MAX_OTHER_ROWS, render};
 use super::super::partition::{chunks, partition_of};
@@ -61,6 +61,14 @@ pub fn run<'a>(
             ids
         })
         .collect();
+    let narrowed;
+    let (rows, partners) = match pair.known {
+        Some(known) => {
+            narrowed = could_match(env, known, table, partner_table, rows, &partners);
+            (narrowed.0.as_slice(), narrowed.1)
+        }
+        None => (rows, partners),
+    };
     let (mine, theirs) = &pair.keys[0];
     let row_parts = bucket(env, table, None, rows, mine, partitions);
     let partner_parts = bucket(
