@@ -411,7 +411,9 @@ pub fn could_match<'a>(
                     .enumerate()
                     .filter(|(i, _)| {
                         listed(direct[*i], first_sides)
-                            || swapped.as_ref().is_some_and(|s| listed(s[*i], second_sides))
+                            || swapped
+                                .as_ref()
+                                .is_some_and(|s| listed(s[*i], second_sides))
                     })
                     .map(|(_, r)| *r)
                     .collect::<Vec<_>>()

@@ -1,18 +1,22 @@
 //! Sorted runs of flags, merged into output order without holding them all.
 //!
 //! A scan that runs partition by partition yields each partition's flags
-//! already sorted; the runs are kept in memory up to a byte budget, the
-//! largest are spilled to files past it, and [`FlagRuns::merge`] streams
-//! them out in output order, reading spilled runs back a chunk at a time.
+//! already sorted. Each run is encoded as soon as it is pushed, in chunks
+//! of Arrow IPC compressed with LZ4 (what a spill file holds): a flag
+//! then takes the bytes of its values, compressed, not a struct and five
+//! allocations. Runs are kept in memory up to a byte budget, the largest
+//! are written to files past it, and [`FlagRuns::merge`] streams them out
+//! in output order, decoding a chunk of each run at a time.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter};
+use std::io::{self, Cursor, Read, Write};
 use std::path::{Path, PathBuf};
 
 use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::StreamWriter;
+use rayon::prelude::*;
 use tempfile::TempDir;
 
 use crate::data::scratch::spill_ipc_options;
@@ -20,13 +24,13 @@ use crate::data::scratch::spill_ipc_options;
 use super::record::{Flag, flags_arrow_schema, try_flags_from_batch};
 use super::write::flags_batch;
 
-/// Flags per record batch in a spill file: what a spilled run holds in
-/// memory while it is merged.
-const SPILL_CHUNK: usize = 8192;
+/// Flags per encoded chunk: what a run holds decoded while it is merged.
+const CHUNK: usize = 8192;
 
-/// Sorted runs of flags, numbered in push order, held in memory up to a
-/// byte budget and spilled to a private temporary folder past it. The
-/// folder and its files are removed when the runs are dropped or merged.
+/// Sorted runs of flags, numbered in push order, held encoded in memory up
+/// to a byte budget and written to a private temporary folder past it.
+/// The folder and its files are removed when the runs are dropped or
+/// merged.
 pub struct FlagRuns {
     runs: Vec<Run>,
     folder: TempDir,
@@ -34,17 +38,28 @@ pub struct FlagRuns {
     memory_bytes: u64,
     len: u64,
     spilled: usize,
-    spill_chunk: usize,
+    chunk: usize,
 }
 
 enum Run {
-    Memory { flags: Vec<Flag>, bytes: u64 },
-    Spilled { path: PathBuf },
+    /// Encoded chunks, each an IPC stream of its own.
+    Memory { chunks: Vec<Vec<u8>> },
+    /// The same chunks one after the other in a file, with their lengths.
+    Spilled { path: PathBuf, lens: Vec<u64> },
+}
+
+impl Run {
+    fn memory_bytes(&self) -> u64 {
+        match self {
+            Run::Memory { chunks } => chunks.iter().map(|c| c.len() as u64).sum(),
+            Run::Spilled { .. } => 0,
+        }
+    }
 }
 
 impl FlagRuns {
     /// Runs spilling into a new private folder under `temp_dir` once the
-    /// in-memory runs' estimated size passes `memory_budget` bytes.
+    /// in-memory runs' encoded size passes `memory_budget` bytes.
     pub fn new(temp_dir: &Path, memory_budget: u64) -> io::Result<FlagRuns> {
         let folder = tempfile::Builder::new()
             .prefix("claimaudit-flags-")
@@ -56,20 +71,29 @@ impl FlagRuns {
             memory_bytes: 0,
             len: 0,
             spilled: 0,
-            spill_chunk: SPILL_CHUNK,
+            chunk: CHUNK,
         })
     }
 
     /// Adds a run, which must already be sorted by [`Flag::output_order`].
+    /// Its chunks are encoded in parallel on the current pool.
     pub fn push(&mut self, run: Vec<Flag>) -> io::Result<()> {
         debug_assert!(
             run.is_sorted_by(|a, b| a.output_order(b).is_le()),
             "a run is sorted by output order"
         );
-        let bytes: u64 = run.iter().map(|f| f.heap_bytes() as u64).sum();
+        if run.is_empty() {
+            return Ok(());
+        }
+        let chunks = run
+            .par_chunks(self.chunk)
+            .map(encode)
+            .collect::<io::Result<Vec<_>>>()?;
         self.len += run.len() as u64;
-        self.memory_bytes += bytes;
-        self.runs.push(Run::Memory { flags: run, bytes });
+        drop(run);
+        let encoded = Run::Memory { chunks };
+        self.memory_bytes += encoded.memory_bytes();
+        self.runs.push(encoded);
         while self.memory_bytes > self.memory_budget {
             // Spilling the largest first frees the budget in the fewest files.
             let Some(largest) = self.largest_in_memory() else {
@@ -92,7 +116,7 @@ impl FlagRuns {
         Ok(())
     }
 
-    /// The estimated bytes of the runs held in memory.
+    /// The encoded bytes of the runs held in memory.
     pub fn memory_bytes(&self) -> u64 {
         self.memory_bytes
     }
@@ -116,8 +140,8 @@ impl FlagRuns {
             .iter()
             .enumerate()
             .filter_map(|(number, run)| match run {
-                Run::Memory { flags, bytes } if !flags.is_empty() => Some((*bytes, number)),
-                _ => None,
+                Run::Memory { .. } => Some((run.memory_bytes(), number)),
+                Run::Spilled { .. } => None,
             })
             .max()
             .map(|(_, number)| number)
@@ -125,39 +149,25 @@ impl FlagRuns {
 
     fn spill(&mut self, number: usize) -> io::Result<()> {
         let path = self.folder.path().join(format!("run-{number}.arrows"));
-        let Run::Memory { flags, bytes } = &self.runs[number] else {
+        let Run::Memory { chunks } = &self.runs[number] else {
             return Ok(());
         };
-        let file = BufWriter::new(File::create(&path)?);
-        let mut writer =
-            StreamWriter::try_new_with_options(file, &flags_arrow_schema(), spill_ipc_options())
-                .map_err(io::Error::other)?;
-        // Chunks become record batches in parallel on the current pool, a
-        // few per thread at a time (what a spill holds beside the run).
-        let window = self.spill_chunk * 4 * rayon::current_num_threads().max(1);
-        for part in flags.chunks(window) {
-            use rayon::prelude::*;
-            let batches: Vec<_> = part.par_chunks(self.spill_chunk).map(flags_batch).collect();
-            for batch in &batches {
-                writer.write(batch).map_err(io::Error::other)?;
-            }
+        let mut file = File::create(&path)?;
+        for chunk in chunks {
+            file.write_all(chunk)?;
         }
-        writer.finish().map_err(io::Error::other)?;
-        writer
-            .into_inner()
-            .map_err(io::Error::other)?
-            .into_inner()
-            .map_err(|e| e.into_error())?;
-        self.memory_bytes -= *bytes;
-        self.runs[number] = Run::Spilled { path };
+        file.flush()?;
+        let lens = chunks.iter().map(|c| c.len() as u64).collect();
+        self.memory_bytes -= self.runs[number].memory_bytes();
+        self.runs[number] = Run::Spilled { path, lens };
         self.spilled += 1;
         Ok(())
     }
 
     /// Streams every flag to `sink` in output order, in chunks of up to
     /// `chunk` flags. Equal flags come in run order, so the output does not
-    /// depend on how the runs were held. Memory beyond the in-memory runs is
-    /// one spill chunk per spilled run and the chunk being filled.
+    /// depend on how the runs were held. Memory beyond the encoded runs is
+    /// one decoded chunk per run and the chunk being filled.
     pub fn merge(
         self,
         chunk: usize,
@@ -167,10 +177,7 @@ impl FlagRuns {
         let mut sources = self
             .runs
             .into_iter()
-            .map(|run| match run {
-                Run::Memory { flags, .. } => Ok(Source::Memory(flags.into_iter())),
-                Run::Spilled { path } => Source::spilled(&path),
-            })
+            .map(Source::of)
             .collect::<io::Result<Vec<_>>>()?;
         let mut heads = BinaryHeap::with_capacity(sources.len());
         for (run, source) in sources.iter_mut().enumerate() {
@@ -197,40 +204,85 @@ impl FlagRuns {
     }
 }
 
-/// Where a run's flags come from during the merge.
-enum Source {
-    Memory(std::vec::IntoIter<Flag>),
-    Spilled {
-        reader: StreamReader<BufReader<File>>,
-        batch: std::vec::IntoIter<Flag>,
-    },
+/// One chunk of flags as an IPC stream of one batch, compressed.
+fn encode(flags: &[Flag]) -> io::Result<Vec<u8>> {
+    let mut writer =
+        StreamWriter::try_new_with_options(Vec::new(), &flags_arrow_schema(), spill_ipc_options())
+            .map_err(io::Error::other)?;
+    writer
+        .write(&flags_batch(flags))
+        .map_err(io::Error::other)?;
+    writer.finish().map_err(io::Error::other)?;
+    writer.into_inner().map_err(io::Error::other)
+}
+
+/// The flags of one encoded chunk.
+fn decode(bytes: Vec<u8>) -> io::Result<Vec<Flag>> {
+    let mut flags = Vec::new();
+    let reader = StreamReader::try_new(Cursor::new(bytes), None).map_err(io::Error::other)?;
+    for batch in reader {
+        let batch = batch.map_err(io::Error::other)?;
+        flags.extend(
+            try_flags_from_batch(&batch)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
+        );
+    }
+    Ok(flags)
+}
+
+/// Where a run's flags come from during the merge: its encoded chunks,
+/// in memory or read from its file one at a time.
+struct Source {
+    chunks: std::vec::IntoIter<Vec<u8>>,
+    file: Option<(File, std::vec::IntoIter<u64>)>,
+    flags: std::vec::IntoIter<Flag>,
 }
 
 impl Source {
-    fn spilled(path: &Path) -> io::Result<Source> {
-        let file = BufReader::new(File::open(path)?);
-        let reader = StreamReader::try_new(file, None).map_err(io::Error::other)?;
-        Ok(Source::Spilled {
-            reader,
-            batch: Vec::new().into_iter(),
+    fn of(run: Run) -> io::Result<Source> {
+        let (chunks, file) = match run {
+            Run::Memory { chunks } => (chunks, None),
+            Run::Spilled { path, lens } => {
+                (Vec::new(), Some((File::open(path)?, lens.into_iter())))
+            }
+        };
+        Ok(Source {
+            chunks: chunks.into_iter(),
+            file,
+            flags: Vec::new().into_iter(),
         })
     }
 
+    fn next_chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
+        if let Some(chunk) = self.chunks.next() {
+            return Ok(Some(chunk));
+        }
+        let Some((file, lens)) = &mut self.file else {
+            return Ok(None);
+        };
+        let Some(len) = lens.next() else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::with_capacity(len as usize);
+        file.take(len).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 != len {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "a spilled run of flags ends early",
+            ));
+        }
+        Ok(Some(bytes))
+    }
+
     fn next_flag(&mut self) -> io::Result<Option<Flag>> {
-        match self {
-            Source::Memory(flags) => Ok(flags.next()),
-            Source::Spilled { reader, batch } => loop {
-                if let Some(flag) = batch.next() {
-                    return Ok(Some(flag));
-                }
-                let Some(next) = reader.next() else {
-                    return Ok(None);
-                };
-                let next = next.map_err(io::Error::other)?;
-                let flags = try_flags_from_batch(&next)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-                *batch = flags.into_iter();
-            },
+        loop {
+            if let Some(flag) = self.flags.next() {
+                return Ok(Some(flag));
+            }
+            let Some(chunk) = self.next_chunk()? else {
+                return Ok(None);
+            };
+            self.flags = decode(chunk)?.into_iter();
         }
     }
 }
@@ -287,6 +339,13 @@ mod tests {
         run
     }
 
+    /// What a run takes held in memory, in chunks of `chunk` flags.
+    fn encoded_bytes(run: &[Flag], chunk: usize) -> u64 {
+        run.chunks(chunk)
+            .map(|c| encode(c).unwrap().len() as u64)
+            .sum()
+    }
+
     fn folder_is_empty(dir: &Path) -> bool {
         std::fs::read_dir(dir).unwrap().next().is_none()
     }
@@ -300,7 +359,7 @@ mod tests {
         ) {
             let temp = tempfile::tempdir().unwrap();
             let mut flag_runs = FlagRuns::new(temp.path(), budget).unwrap();
-            flag_runs.spill_chunk = 4;
+            flag_runs.chunk = 4;
             let mut all = Vec::new();
             for run in runs {
                 let run = sorted(run);
@@ -325,10 +384,10 @@ mod tests {
     #[test]
     fn runs_merge_when_some_are_spilled_and_some_in_memory() {
         let runs = sample_runs();
-        let run_bytes: u64 = runs[0].iter().map(|f| f.heap_bytes() as u64).sum();
+        let run_bytes = encoded_bytes(&runs[0], 3);
         let temp = tempfile::tempdir().unwrap();
         let mut flag_runs = FlagRuns::new(temp.path(), run_bytes * 2).unwrap();
-        flag_runs.spill_chunk = 3;
+        flag_runs.chunk = 3;
         for run in runs.clone() {
             flag_runs.push(run).unwrap();
         }
@@ -362,7 +421,7 @@ mod tests {
             ..base.clone()
         };
         let small = |tag: &str| vec![tagged(tag)];
-        let small_bytes = tagged("r0").heap_bytes() as u64;
+        let small_bytes = encoded_bytes(&small("r0"), CHUNK);
         let temp = tempfile::tempdir().unwrap();
         // Room for the two small runs only: the large middle run is spilled.
         let mut flag_runs = FlagRuns::new(temp.path(), small_bytes * 2).unwrap();

@@ -370,10 +370,20 @@ impl Compiled<'_> {
                 let flags = runs.memory_bytes();
                 runs.shrink_to(flags.saturating_sub(excess))?;
                 let freed = flags - runs.memory_bytes();
-                if excess > freed {
-                    buckets.spill_from(last, excess - freed, spill)?;
-                }
+                let spilled = if excess > freed {
+                    buckets.spill_from(last, excess - freed, spill)?
+                } else {
+                    0
+                };
+                tracing::debug!(
+                    resident_mib = resident >> 20,
+                    partition_mib = bytes >> 20,
+                    flags_spilled_mib = freed >> 20,
+                    rows_spilled_mib = spilled >> 20,
+                    "room made for a partition"
+                );
             }
+            let loading = Instant::now();
             let mut pieces: Vec<Vec<RecordBatch>> = vec![Vec::new(); routed.len()];
             for (t, batches) in buckets.take_group(group)?.into_iter().enumerate() {
                 pieces[t].extend(batches);
@@ -403,7 +413,16 @@ impl Compiled<'_> {
                     (r.table.clone(), concat_by_column(batches, table))
                 })
                 .collect();
-            let env = self.partition_env(&shared, &shared_lookups, tables, options, true);
+            let loaded = loading.elapsed();
+            let env = pool
+                .install(|| self.partition_env(&shared, &shared_lookups, tables, options, true));
+            tracing::debug!(
+                rows = group_rows,
+                load_seconds = loaded.as_secs_f64(),
+                lookups_seconds = (loading.elapsed() - loaded).as_secs_f64(),
+                "partition ready"
+            );
+            let running = Instant::now();
             // What the loader left to the partitions is checked beside the
             // rules, on the same pool; a failure is named by file and row by
             // reading its tables again with every check.
@@ -413,6 +432,7 @@ impl Compiled<'_> {
                     || self.run_partition(pool, &env, options, &is_routed, true),
                 )
             });
+            let ran = running.elapsed();
             drop(env);
             if let Some(tables) = failed {
                 let problem = first_problem_of(dir, schema, &options.load, &tables)
@@ -423,7 +443,13 @@ impl Compiled<'_> {
                 let rule_ref = &ruleset.rules[rule];
                 partials.entry(rule).or_default().merge(rule_ref, partial);
             }
+            let pushing = Instant::now();
             runs.push(flags)?;
+            tracing::debug!(
+                run_seconds = ran.as_secs_f64(),
+                push_seconds = pushing.elapsed().as_secs_f64(),
+                "partition done"
+            );
             report.partitions += 1;
             done += group_rows;
             progress(ScanStep::Execute { rows: done, total });
