@@ -1,0 +1,126 @@
+//! The flags path, each step measured alone with criterion on the flags of
+//! a generated dense dataset (5,000 patients, dense profile, shuffled
+//! order: about 240,000 lines, a fifth of them flagged, every rule firing):
+//!
+//! - `render`: OOC-02, a row rule flagging about one line in thirty,
+//!   run and its flags rendered (message, evidence, identity);
+//! - `sort`: a partition's flags put into output order (`Flag::sort`),
+//!   from the order the rules give them;
+//! - `runs`: the flags pushed as four sorted runs (each encoded as
+//!   compressed Arrow IPC chunks) and merged back into output order;
+//! - `write_parquet`: the flags written to a Parquet file.
+//!
+//! `cargo bench --bench flags` (two threads, as the DuckDB comparison).
+
+use std::hint::black_box;
+
+use claimaudit::check::check_shipped;
+use claimaudit::exec::{Compiled, Env, ExecOptions, thread_pool};
+use claimaudit::flags::{Flag, FlagFormat, FlagRuns, FlagWriter};
+use claimaudit::generate::{GenOptions, Order, Profile, generate};
+use claimaudit::plan::Selection;
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+
+const PATIENTS: u64 = 5_000;
+
+fn selection(only: &[&str]) -> Selection {
+    Selection {
+        only: only.iter().map(|s| s.to_string()).collect(),
+        skip_batch_only: false,
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let options = GenOptions {
+        profile: Profile::Dense,
+        order: Order::Shuffled,
+        ..GenOptions::new(data.clone(), PATIENTS, 1)
+    };
+    generate(&options, &|_| {}).unwrap();
+    let checked = check_shipped();
+    let ruleset = checked.ruleset.as_ref().unwrap();
+    let everything = Compiled::new(ruleset, &selection(&[]), &checked.sources);
+    let tables = everything
+        .read(&data, &Default::default(), &|_, _| {})
+        .unwrap();
+    let lines = tables["claim_items"].num_rows();
+    let (frames, lookups) = everything.prepare(tables);
+    let pool = thread_pool(Some(2));
+    let exec = ExecOptions {
+        threads: Some(2),
+        ..ExecOptions::default()
+    };
+    let env = Env::new(ruleset, frames, lookups, &[]);
+    let flags = everything.run_on(&pool, &env, &exec);
+    println!(
+        "dataset: {PATIENTS} patients (dense), {lines} lines, {} flags",
+        flags.len()
+    );
+
+    let mut group = c.benchmark_group("flags");
+    group.sample_size(20);
+
+    let one_rule = Compiled::new(ruleset, &selection(&["OOC-02"]), &checked.sources);
+    println!(
+        "render (OOC-02): {} flags",
+        one_rule.run_on(&pool, &env, &exec).len()
+    );
+    group.bench_function("render", |b| {
+        b.iter(|| black_box(one_rule.run_on(&pool, &env, &exec)))
+    });
+
+    // The order the rules give them: rule by rule, rows in table order.
+    let unsorted: Vec<Flag> = {
+        let mut by_rule = flags.clone();
+        by_rule.sort_by(|a, b| a.rule_id.cmp(&b.rule_id));
+        by_rule
+    };
+    group.bench_function("sort", |b| {
+        b.iter_batched(
+            || unsorted.clone(),
+            |mut flags| pool.install(|| Flag::sort(&mut flags)),
+            BatchSize::LargeInput,
+        )
+    });
+
+    let runs: Vec<Vec<Flag>> = (0..4)
+        .map(|k| flags.iter().skip(k).step_by(4).cloned().collect())
+        .collect();
+    let temp = tempfile::tempdir().unwrap();
+    group.bench_function("runs", |b| {
+        b.iter_batched(
+            || runs.clone(),
+            |runs| {
+                pool.install(|| {
+                    let mut held = FlagRuns::new(temp.path(), u64::MAX).unwrap();
+                    for run in runs {
+                        held.push(run).unwrap();
+                    }
+                    let mut merged = 0;
+                    held.merge(64 * 1024, &mut |chunk| {
+                        merged += chunk.len();
+                        Ok(())
+                    })
+                    .unwrap();
+                    black_box(merged)
+                })
+            },
+            BatchSize::LargeInput,
+        )
+    });
+
+    let out = temp.path().join("flags.parquet");
+    group.bench_function("write_parquet", |b| {
+        b.iter(|| {
+            let mut writer = FlagWriter::create(&out, FlagFormat::Parquet).unwrap();
+            writer.write(&flags).unwrap();
+            writer.finish().unwrap();
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
