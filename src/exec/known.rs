@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use super::col::{Col, Scalar};
 use super::env::{Env, Frame};
 use super::eval::Ctx;
-use super::order::{compare_rows, encode};
+use super::order::{compare_rows, encode, text_hash};
 use super::partition::chunks;
 use super::tables::{Lookups, NO_ROW};
 use crate::ir::{Form, Known, KnownKey, Rule, TExpr};
@@ -339,6 +339,12 @@ type SideHash = Option<u128>;
 /// is null: a null matches nothing).
 fn side_hashes<'c>(ctx: &Ctx<'c>, exprs: &[&'c TExpr]) -> Vec<SideHash> {
     let columns: Vec<Col<'_>> = exprs.iter().map(|e| ctx.eval(e)).collect();
+    // One text value a side (an item code): hashed where it lies, not
+    // copied into a buffer first. Both the index and its probes come here,
+    // so the two hashings never meet.
+    if let [Col::Text(values)] = columns.as_slice() {
+        return values.iter().map(|v| v.map(text_hash)).collect();
+    }
     let mut buffer = Vec::with_capacity(64);
     (0..ctx.n)
         .map(|r| {

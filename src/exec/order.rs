@@ -51,7 +51,7 @@ pub fn row_hashes(columns: &[Col<'_>], n: usize) -> Vec<u128> {
         .collect()
 }
 
-fn text_hash(text: &str) -> u128 {
+pub(super) fn text_hash(text: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(text.as_bytes())
 }
 
