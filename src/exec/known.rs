@@ -369,6 +369,20 @@ fn pair_hash(mine: u128, theirs: u128) -> u128 {
     mine.wrapping_mul(ODD) ^ theirs
 }
 
+/// Whether each expression on the partner's side of `on` is the one on
+/// the row's side, read on the partner (`x.item_a = line.item_code and
+/// x.item_b = other.item_code` over one table): then a row's values on
+/// either side are the same, and are read once.
+fn sides_mirror(known: &Known, table: &str, partner_table: &str) -> bool {
+    let (mine, theirs) = known.sides();
+    table == partner_table
+        && mine.len() == theirs.len()
+        && mine
+            .iter()
+            .zip(&theirs)
+            .all(|((_, m), (_, t))| m.mirrors(t))
+}
+
 /// Of a pair rule's `rows` and `partners`, those that can be in a pair
 /// matching some knowledge row: a row's values on its side of `on` (or,
 /// `in either order`, its values on the partner's side) must be some
@@ -386,6 +400,7 @@ pub fn could_match<'a>(
     let (mine, theirs) = known.sides();
     let exprs = |side: &[&'a (String, TExpr)]| side.iter().map(|(_, e)| e).collect::<Vec<_>>();
     let (mine, theirs) = (exprs(&mine), exprs(&theirs));
+    let mirrored = sides_mirror(known, table, partner_table);
     let listed = |hash: SideHash, sides: &HashSet<u64, foldhash::fast::RandomState>| {
         hash.is_some_and(|h| sides.contains(&(h as u64)))
     };
@@ -410,9 +425,10 @@ pub fn could_match<'a>(
                     (&theirs, &index.theirs_sides, &mine, &index.mine_sides)
                 };
                 let direct = side_hashes(&ctx_of(as_row), first);
-                let swapped = known
-                    .either_order
-                    .then(|| side_hashes(&ctx_of(!as_row), second));
+                let swapped = known.either_order.then(|| match mirrored {
+                    true => direct.clone(),
+                    false => side_hashes(&ctx_of(!as_row), second),
+                });
                 part.iter()
                     .enumerate()
                     .filter(|(i, _)| {
@@ -463,13 +479,24 @@ impl Matcher {
         // `in either order` pairs rows of one table: the rule's row's values
         // read on the partner are its expressions evaluated with the
         // partner as the row, and the other way round.
-        let swapped = known.either_order.then(|| {
-            let partner_as_row = Ctx::new(env, table, ids(partners));
-            let row_as_partner = Ctx::for_partners(env, table, partner_table, ids(rows));
-            (
-                side_hashes(&partner_as_row, &mine),
-                side_hashes(&row_as_partner, &theirs),
-            )
+        let own_sides = side_hashes(&own, &mine);
+        // Mirrored sides read the same on a row either way round, and the
+        // same rows as partners (a self-pair's) read as the rows do.
+        let mirrored = sides_mirror(known, table, partner_table);
+        let partner_sides = match mirrored && rows == partners {
+            true => own_sides.clone(),
+            false => side_hashes(&other, &theirs),
+        };
+        let swapped = known.either_order.then(|| match mirrored {
+            true => (partner_sides.clone(), own_sides.clone()),
+            false => {
+                let partner_as_row = Ctx::new(env, table, ids(partners));
+                let row_as_partner = Ctx::for_partners(env, table, partner_table, ids(rows));
+                (
+                    side_hashes(&partner_as_row, &mine),
+                    side_hashes(&row_as_partner, &theirs),
+                )
+            }
         });
         let as_of = known
             .as_of
@@ -477,8 +504,8 @@ impl Matcher {
             .map(|d| days_of(&own.eval(d), rows.len()));
         Matcher {
             index: index_for(env, known),
-            own: side_hashes(&own, &mine),
-            partner: side_hashes(&other, &theirs),
+            own: own_sides,
+            partner: partner_sides,
             swapped,
             as_of,
         }
@@ -505,5 +532,27 @@ impl Matcher {
         if let Some((partner_first, own_second)) = &self.swapped {
             probe(partner_first[p], own_second[i], out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::check_shipped;
+
+    #[test]
+    fn the_two_codes_of_an_exclusive_pair_mirror() {
+        let checked = check_shipped();
+        let ruleset = checked.ruleset.as_ref().unwrap();
+        let rule = ruleset.rules.iter().find(|r| r.id == "MUTEX-01").unwrap();
+        let known = match_of(rule).unwrap();
+        assert!(sides_mirror(known, "claim_items", "claim_items"));
+        assert!(!sides_mirror(known, "claim_items", "claims"));
+        // One code alone has nothing on the partner's side to mirror it.
+        let one_sided = Known {
+            keys: known.keys[..1].to_vec(),
+            ..known.clone()
+        };
+        assert!(!sides_mirror(&one_sided, "claim_items", "claim_items"));
     }
 }

@@ -422,6 +422,30 @@ impl TExpr {
     }
 
     /// Whether any part reads from `var`.
+    /// Whether `theirs`, read on a pair's partner, is this expression read
+    /// on the rule's row: the same but for the partner's variable where
+    /// this one has the row's (`other.item_code` and `line.item_code`).
+    /// Read on the same rows of one table, the two give the same values.
+    pub fn mirrors(&self, theirs: &TExpr) -> bool {
+        if self.uses_var(Var::Partner) || theirs.uses_var(Var::Row) {
+            return false;
+        }
+        let unplaced = |e: &TExpr, swap: bool| {
+            let mut e = e.clone();
+            e.walk_mut(&mut |x| {
+                x.span = Span::default();
+                if let TExprKind::Column { var, .. } | TExprKind::Related { var, .. } = &mut x.kind
+                    && swap
+                    && *var == Var::Partner
+                {
+                    *var = Var::Row;
+                }
+            });
+            e
+        };
+        unplaced(self, false) == unplaced(theirs, true)
+    }
+
     pub fn uses_var(&self, var: Var) -> bool {
         let mut found = false;
         self.walk(&mut |e| {

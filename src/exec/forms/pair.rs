@@ -71,14 +71,18 @@ pub fn run<'a>(
     };
     let (mine, theirs) = &pair.keys[0];
     let row_parts = bucket(env, table, None, rows, mine, partitions);
-    let partner_parts = bucket(
-        env,
-        table,
-        Some(partner_table),
-        &partners,
-        theirs,
-        partitions,
-    );
+    let partner_parts =
+        match rows == partners.as_slice() && keys_mirror(&pair.keys[..1], table, partner_table) {
+            true => row_parts.clone(),
+            false => bucket(
+                env,
+                table,
+                Some(partner_table),
+                &partners,
+                theirs,
+                partitions,
+            ),
+        };
     row_parts
         .par_iter()
         .zip(partner_parts.par_iter())
@@ -218,15 +222,23 @@ pub fn context<'a>(
         partners.iter().map(|r| Some(*r)).collect(),
     );
     let own_keys: Vec<Col<'a>> = keys.iter().map(|(mine, _)| own.eval(mine)).collect();
-    let partner_keys: Vec<Col<'a>> = keys.iter().map(|(_, theirs)| other.eval(theirs)).collect();
+    // A self-pair whose keys mirror (`other.service_date =
+    // line.service_date`) reads the same keys on its partners as on its
+    // rows when they are the same rows: read and hashed once.
+    let same_keys = rows == partners && keys_mirror(keys, table, partner_table);
+    let partner_keys: Vec<Col<'a>> = match same_keys {
+        true => Vec::new(),
+        false => keys.iter().map(|(_, theirs)| other.eval(theirs)).collect(),
+    };
+    let partner_keys: &[Col<'a>] = if same_keys { &own_keys } else { &partner_keys };
 
     // Partners bucketed by their key values, each bucket in the partner
     // table's key order: buckets are small (a patient's lines of a day), and
     // sorting each is cheaper than sorting every partner.
-    let partner_hashes = row_hashes(&partner_keys, partners.len());
+    let partner_hashes = row_hashes(partner_keys, partners.len());
     let mut buckets: HashMap<u128, Vec<usize>, foldhash::fast::RandomState> = HashMap::default();
     for (p, hash) in partner_hashes.iter().enumerate() {
-        if !any_null(&partner_keys, p) {
+        if !any_null(partner_keys, p) {
             buckets.entry(*hash).or_default().push(p);
         }
     }
@@ -244,7 +256,10 @@ pub fn context<'a>(
             bucket.sort_by(|a, b| compare_rows(&partner_sort, *a, *b));
         }
     }
-    let own_hashes = row_hashes(&own_keys, rows.len());
+    let own_hashes = match same_keys {
+        true => partner_hashes,
+        false => row_hashes(&own_keys, rows.len()),
+    };
     let mut matcher = pair
         .known
         .map(|known| Matcher::new(env, known, table, partner_table, rows, partners));
@@ -261,7 +276,7 @@ pub fn context<'a>(
         }
         for &p in buckets.get(&own_hashes[i]).into_iter().flatten() {
             // Buckets hold equal hashes; compare the values themselves too.
-            if !keys_equal(&own_keys, i, &partner_keys, p) {
+            if !keys_equal(&own_keys, i, partner_keys, p) {
                 continue;
             }
             match &mut matcher {
@@ -294,6 +309,12 @@ pub fn context<'a>(
     (ctx, pair_owner)
 }
 
+/// Whether each key read on the partner is the row's key read on it, the
+/// two rows of one table.
+fn keys_mirror(keys: &[(TExpr, TExpr)], table: &str, partner_table: &str) -> bool {
+    table == partner_table && keys.iter().all(|(mine, theirs)| mine.mirrors(theirs))
+}
+
 /// Whether any key value of row `i` is null (such rows have no partners).
 fn any_null(columns: &[Col<'_>], i: usize) -> bool {
     columns.iter().any(|c| c.is_null(i))
@@ -301,4 +322,40 @@ fn any_null(columns: &[Col<'_>], i: usize) -> bool {
 
 fn keys_equal(a: &[Col<'_>], i: usize, b: &[Col<'_>], j: usize) -> bool {
     a.iter().zip(b).all(|(x, y)| x.get(i).same(&y.get(j)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys of a one-rule ruleset's pair rule over claims, `on` them.
+    fn pair_keys(on: &str) -> Vec<(TExpr, TExpr)> {
+        let text = format!(
+            "ruleset \"p\" version \"1\"\nrule P \"p\" {{\n  category c\n  severity low\n  action warn\n  for c in claims\n  pair with other in claims on {on}\n  flag when true\n}}\n"
+        );
+        let checked = crate::check::check_text(std::path::Path::new("p.rules"), &text);
+        let ruleset = checked
+            .ruleset
+            .unwrap_or_else(|| panic!("{on}: {:?}", checked.diagnostics));
+        match &ruleset.rules[0].form {
+            crate::ir::Form::Pair { keys, .. } => keys.clone(),
+            _ => unreachable!("a pair rule"),
+        }
+    }
+
+    #[test]
+    fn keys_read_alike_on_both_rows_mirror() {
+        let mirror = |on: &str| keys_mirror(&pair_keys(on), "claims", "claims");
+        assert!(mirror("other.patient_id = c.patient_id"));
+        assert!(mirror("c.patient_id = other.patient_id"));
+        assert!(mirror(
+            "other.patient.region = c.patient.region and other.admit_date = c.admit_date"
+        ));
+        assert!(!mirror("other.admit_date = c.discharge_date"));
+        assert!(!mirror(
+            "other.admit_date = c.admit_date and other.patient_id = c.provider_id"
+        ));
+        let keys = pair_keys("other.patient_id = c.patient_id");
+        assert!(!keys_mirror(&keys, "claims", "claim_items"));
+    }
 }
