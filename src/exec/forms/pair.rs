@@ -242,16 +242,18 @@ pub fn context<'a>(
             buckets.entry(*hash).or_default().push(p);
         }
     }
-    if buckets.values().any(|b| b.len() > 1) {
-        let by_key = Ctx::new(
-            env,
-            partner_table,
-            partners.iter().map(|r| Some(*r)).collect(),
-        );
-        let partner_sort: Vec<Col<'a>> = env.key_exprs[partner_table]
+    // With a knowledge match, few of a bucket's pairs are candidates: they
+    // are put in the partners' key order once found (below), not every
+    // bucket beforehand.
+    let partners_in_order = |rows: Vec<Option<u32>>| -> Vec<Col<'a>> {
+        let by_key = Ctx::new(env, partner_table, rows);
+        env.key_exprs[partner_table]
             .iter()
             .map(|k| by_key.eval(k))
-            .collect();
+            .collect()
+    };
+    if pair.known.is_none() && buckets.values().any(|b| b.len() > 1) {
+        let partner_sort = partners_in_order(partners.iter().map(|r| Some(*r)).collect());
         for bucket in buckets.values_mut().filter(|b| b.len() > 1) {
             bucket.sort_by(|a, b| compare_rows(&partner_sort, *a, *b));
         }
@@ -296,6 +298,22 @@ pub fn context<'a>(
                 }
             }
         }
+    }
+    if pair.known.is_some() && pair_rows.len() > 1 {
+        // Each row's candidates in its partners' key order; a partner's
+        // knowledge rows stay in the order found (a stable sort).
+        let partner_sort = partners_in_order(pair_partners.clone());
+        let mut order: Vec<usize> = (0..pair_rows.len()).collect();
+        order.sort_by(|&a, &b| {
+            pair_owner[a]
+                .cmp(&pair_owner[b])
+                .then_with(|| compare_rows(&partner_sort, a, b))
+        });
+        let reorder = |v: &mut Vec<Option<u32>>| *v = order.iter().map(|&k| v[k]).collect();
+        reorder(&mut pair_rows);
+        reorder(&mut pair_partners);
+        reorder(&mut pair_known);
+        pair_owner = order.iter().map(|&k| pair_owner[k]).collect();
     }
     let mut ctx = Ctx::new(env, table, pair_rows);
     ctx.partner = Some((partner_table, pair_partners.clone()));
