@@ -425,9 +425,12 @@ pub fn could_match<'a>(
                     (&theirs, &index.theirs_sides, &mine, &index.mine_sides)
                 };
                 let direct = side_hashes(&ctx_of(as_row), first);
-                let swapped = known.either_order.then(|| match mirrored {
-                    true => direct.clone(),
-                    false => side_hashes(&ctx_of(!as_row), second),
+                let swapped = known.either_order.then(|| {
+                    if mirrored {
+                        direct.clone()
+                    } else {
+                        side_hashes(&ctx_of(!as_row), second)
+                    }
                 });
                 part.iter()
                     .enumerate()
@@ -483,20 +486,21 @@ impl Matcher {
         // Mirrored sides read the same on a row either way round, and the
         // same rows as partners (a self-pair's) read as the rows do.
         let mirrored = sides_mirror(known, table, partner_table);
-        let partner_sides = match mirrored && rows == partners {
-            true => own_sides.clone(),
-            false => side_hashes(&other, &theirs),
+        let partner_sides = if mirrored && rows == partners {
+            own_sides.clone()
+        } else {
+            side_hashes(&other, &theirs)
         };
-        let swapped = known.either_order.then(|| match mirrored {
-            true => (partner_sides.clone(), own_sides.clone()),
-            false => {
-                let partner_as_row = Ctx::new(env, table, ids(partners));
-                let row_as_partner = Ctx::for_partners(env, table, partner_table, ids(rows));
-                (
-                    side_hashes(&partner_as_row, &mine),
-                    side_hashes(&row_as_partner, &theirs),
-                )
+        let swapped = known.either_order.then(|| {
+            if mirrored {
+                return (partner_sides.clone(), own_sides.clone());
             }
+            let partner_as_row = Ctx::new(env, table, ids(partners));
+            let row_as_partner = Ctx::for_partners(env, table, partner_table, ids(rows));
+            (
+                side_hashes(&partner_as_row, &mine),
+                side_hashes(&row_as_partner, &theirs),
+            )
         });
         let as_of = known
             .as_of

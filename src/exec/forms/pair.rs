@@ -72,16 +72,17 @@ pub fn run<'a>(
     let (mine, theirs) = &pair.keys[0];
     let row_parts = bucket(env, table, None, rows, mine, partitions);
     let partner_parts =
-        match rows == partners.as_slice() && keys_mirror(&pair.keys[..1], table, partner_table) {
-            true => row_parts.clone(),
-            false => bucket(
+        if rows == partners.as_slice() && keys_mirror(&pair.keys[..1], table, partner_table) {
+            row_parts.clone()
+        } else {
+            bucket(
                 env,
                 table,
                 Some(partner_table),
                 &partners,
                 theirs,
                 partitions,
-            ),
+            )
         };
     row_parts
         .par_iter()
@@ -226,15 +227,17 @@ pub fn context<'a>(
     // line.service_date`) reads the same keys on its partners as on its
     // rows when they are the same rows: read and hashed once.
     let same_keys = rows == partners && keys_mirror(keys, table, partner_table);
-    let partner_keys: Vec<Col<'a>> = match same_keys {
-        true => Vec::new(),
-        false => keys.iter().map(|(_, theirs)| other.eval(theirs)).collect(),
+    let their_keys: Vec<Col<'a>> = if same_keys {
+        Vec::new()
+    } else {
+        keys.iter().map(|(_, theirs)| other.eval(theirs)).collect()
     };
-    let partner_keys: &[Col<'a>] = if same_keys { &own_keys } else { &partner_keys };
+    let partner_keys: &[Col<'a>] = if same_keys { &own_keys } else { &their_keys };
 
     // Partners bucketed by their key values, each bucket in the partner
-    // table's key order: buckets are small (a patient's lines of a day), and
-    // sorting each is cheaper than sorting every partner.
+    // table's key order (without a knowledge match): buckets are small (a
+    // patient's lines of a day), and sorting each is cheaper than sorting
+    // every partner.
     let partner_hashes = row_hashes(partner_keys, partners.len());
     let mut buckets: HashMap<u128, Vec<usize>, foldhash::fast::RandomState> = HashMap::default();
     for (p, hash) in partner_hashes.iter().enumerate() {
@@ -258,9 +261,10 @@ pub fn context<'a>(
             bucket.sort_by(|a, b| compare_rows(&partner_sort, *a, *b));
         }
     }
-    let own_hashes = match same_keys {
-        true => partner_hashes,
-        false => row_hashes(&own_keys, rows.len()),
+    let own_hashes = if same_keys {
+        partner_hashes
+    } else {
+        row_hashes(&own_keys, rows.len())
     };
     let mut matcher = pair
         .known
