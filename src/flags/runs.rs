@@ -9,7 +9,6 @@
 //! in output order, decoding a chunk of each run at a time.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, Cursor, Read, Write};
 use std::path::{Path, PathBuf};
@@ -179,18 +178,32 @@ impl FlagRuns {
             .into_iter()
             .map(Source::of)
             .collect::<io::Result<Vec<_>>>()?;
-        let mut heads = BinaryHeap::with_capacity(sources.len());
+        let mut heads = Heads {
+            flags: Vec::with_capacity(sources.len()),
+            heap: Vec::with_capacity(sources.len()),
+        };
         for (run, source) in sources.iter_mut().enumerate() {
-            if let Some(flag) = source.next_flag()? {
-                heads.push(Head { flag, run });
+            let flag = source.next_flag()?;
+            if flag.is_some() {
+                heads.heap.push(run);
             }
+            heads.flags.push(flag);
+        }
+        for i in (0..heads.heap.len() / 2).rev() {
+            heads.sift_down(i);
         }
         let mut out = Vec::with_capacity(chunk);
-        while let Some(Head { flag, run }) = heads.pop() {
-            out.push(flag);
-            if let Some(flag) = sources[run].next_flag()? {
-                heads.push(Head { flag, run });
+        while let Some(&run) = heads.heap.first() {
+            out.push(
+                heads.flags[run]
+                    .take()
+                    .expect("a run in the heap has a flag"),
+            );
+            heads.flags[run] = sources[run].next_flag()?;
+            if heads.flags[run].is_none() {
+                heads.heap.swap_remove(0);
             }
+            heads.sift_down(0);
             if out.len() == chunk {
                 sink(std::mem::replace(&mut out, Vec::with_capacity(chunk)))?;
             }
@@ -287,35 +300,40 @@ impl Source {
     }
 }
 
-/// A run's next flag in the merge heap. The heap pops its greatest entry,
-/// so the order is reversed: the earliest flag, then the lowest run, wins.
-struct Head {
-    flag: Flag,
-    run: usize,
+/// Each run's next flag, and a heap of the runs that have one: the
+/// earliest flag first, of equal flags the lowest run. Only run numbers
+/// move in the heap; the flags, hundreds of bytes each, stay put.
+struct Heads {
+    flags: Vec<Option<Flag>>,
+    heap: Vec<usize>,
 }
 
-impl Ord for Head {
-    fn cmp(&self, other: &Head) -> Ordering {
-        other
-            .flag
-            .output_order(&self.flag)
-            .then_with(|| other.run.cmp(&self.run))
+impl Heads {
+    fn before(&self, a: usize, b: usize) -> bool {
+        let flag = |run: usize| {
+            self.flags[run]
+                .as_ref()
+                .expect("a run in the heap has a flag")
+        };
+        flag(a).output_order(flag(b)).then(a.cmp(&b)) == Ordering::Less
+    }
+
+    fn sift_down(&mut self, mut at: usize) {
+        loop {
+            let mut first = at;
+            for child in [2 * at + 1, 2 * at + 2] {
+                if child < self.heap.len() && self.before(self.heap[child], self.heap[first]) {
+                    first = child;
+                }
+            }
+            if first == at {
+                return;
+            }
+            self.heap.swap(at, first);
+            at = first;
+        }
     }
 }
-
-impl PartialOrd for Head {
-    fn partial_cmp(&self, other: &Head) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Head {
-    fn eq(&self, other: &Head) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Head {}
 
 #[cfg(test)]
 mod tests {
