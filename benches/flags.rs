@@ -23,13 +23,6 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 const PATIENTS: u64 = 5_000;
 
-fn selection(only: &[&str]) -> Selection {
-    Selection {
-        only: only.iter().map(|s| s.to_string()).collect(),
-        skip_batch_only: false,
-    }
-}
-
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
@@ -41,7 +34,7 @@ fn bench(c: &mut Criterion) {
     generate(&options, &|_| {}).unwrap();
     let checked = check_shipped();
     let ruleset = checked.ruleset.as_ref().unwrap();
-    let everything = Compiled::new(ruleset, &selection(&[]), &checked.sources);
+    let everything = Compiled::new(ruleset, &Selection::default(), &checked.sources);
     let tables = everything
         .read(&data, &Default::default(), &|_, _| {})
         .unwrap();
@@ -62,7 +55,7 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("flags");
     group.sample_size(20);
 
-    let one_rule = Compiled::new(ruleset, &selection(&["OOC-02"]), &checked.sources);
+    let one_rule = Compiled::new(ruleset, &Selection::only(&["OOC-02"]), &checked.sources);
     println!(
         "render (OOC-02): {} flags",
         one_rule.run_on(&pool, &env, &exec).len()

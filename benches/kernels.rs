@@ -25,20 +25,13 @@ use criterion::{Criterion, criterion_group, criterion_main};
 
 const PATIENTS: u64 = 20_000;
 
-fn selection(only: &[&str]) -> Selection {
-    Selection {
-        only: only.iter().map(|s| s.to_string()).collect(),
-        skip_batch_only: false,
-    }
-}
-
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     generate(&GenOptions::new(data.clone(), PATIENTS, 1), &|_| {}).unwrap();
     let checked = check_shipped();
     let ruleset = checked.ruleset.as_ref().unwrap();
-    let everything = Compiled::new(ruleset, &selection(&[]), &checked.sources);
+    let everything = Compiled::new(ruleset, &Selection::default(), &checked.sources);
     let tables = everything
         .read(&data, &Default::default(), &|_, _| {})
         .unwrap();
@@ -81,7 +74,7 @@ fn bench(c: &mut Criterion) {
         ("population", "UPC-01"),
     ];
     for (name, rule) in kernels {
-        let single = Compiled::new(ruleset, &selection(&[rule]), &checked.sources);
+        let single = Compiled::new(ruleset, &Selection::only(&[rule]), &checked.sources);
         let env = Env::new(ruleset, frames.clone(), lookups.clone(), &[]);
         let flags = single.run_on(&pool, &env, &options);
         println!("{name} ({rule}): {} flags", flags.len());

@@ -369,6 +369,16 @@ fn pair_hash(mine: u128, theirs: u128) -> u128 {
     mine.wrapping_mul(ODD) ^ theirs
 }
 
+/// The expressions `on` compares on the rule's row's side, and on the
+/// partner's.
+fn side_exprs(known: &Known) -> (Vec<&TExpr>, Vec<&TExpr>) {
+    let (mine, theirs) = known.sides();
+    (
+        mine.into_iter().map(|(_, e)| e).collect(),
+        theirs.into_iter().map(|(_, e)| e).collect(),
+    )
+}
+
 /// Whether each expression on the partner's side of `on` is the one on
 /// the row's side, read on the partner (`x.item_a = line.item_code and
 /// x.item_b = other.item_code` over one table): then a row's values on
@@ -397,9 +407,7 @@ pub fn could_match<'a>(
     partners: &[u32],
 ) -> (Vec<u32>, Vec<u32>) {
     let index = index_for(env, known);
-    let (mine, theirs) = known.sides();
-    let exprs = |side: &[&'a (String, TExpr)]| side.iter().map(|(_, e)| e).collect::<Vec<_>>();
-    let (mine, theirs) = (exprs(&mine), exprs(&theirs));
+    let (mine, theirs) = side_exprs(known);
     let mirrored = sides_mirror(known, table, partner_table);
     let listed = |hash: SideHash, sides: &HashSet<u64, foldhash::fast::RandomState>| {
         hash.is_some_and(|h| sides.contains(&(h as u64)))
@@ -476,9 +484,7 @@ impl Matcher {
         let ids = |rows: &[u32]| rows.iter().map(|r| Some(*r)).collect::<Vec<_>>();
         let own = Ctx::new(env, table, ids(rows));
         let other = Ctx::for_partners(env, table, partner_table, ids(partners));
-        let (mine, theirs) = known.sides();
-        let exprs = |side: &[&'a (String, TExpr)]| side.iter().map(|(_, e)| e).collect::<Vec<_>>();
-        let (mine, theirs) = (exprs(&mine), exprs(&theirs));
+        let (mine, theirs) = side_exprs(known);
         // `in either order` pairs rows of one table: the rule's row's values
         // read on the partner are its expressions evaluated with the
         // partner as the row, and the other way round.

@@ -87,19 +87,6 @@ impl Flag {
             FlagField::ProviderId => self.provider_id.clone().unwrap_or_default(),
         }
     }
-
-    /// An estimate of the memory the flag holds: the struct plus its
-    /// strings' allocations. Used to keep buffered flags under a budget.
-    pub fn heap_bytes(&self) -> usize {
-        let optional = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
-        // What the rule's flags share is counted once, not per flag.
-        std::mem::size_of::<Flag>()
-            + optional(&self.claim_id)
-            + optional(&self.patient_id)
-            + optional(&self.provider_id)
-            + self.message.capacity()
-            + self.evidence.capacity()
-    }
 }
 
 /// `amount_at_stake` is a Decimal128 of this precision and scale: money to
@@ -351,16 +338,6 @@ mod tests {
         )
         .unwrap();
         assert!(try_flags_from_batch(&batch).is_err());
-    }
-
-    #[test]
-    fn heap_bytes_counts_the_strings() {
-        let mut f = flag("R", None, None, None);
-        f.evidence = String::new();
-        let bare = f.heap_bytes();
-        assert!(bare >= std::mem::size_of::<Flag>());
-        f.evidence = "x".repeat(1000);
-        assert!(f.heap_bytes() >= bare + 1000);
     }
 
     fn flag(rule: &str, claim: Option<&str>, line: Option<i32>, provider: Option<&str>) -> Flag {

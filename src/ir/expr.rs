@@ -421,7 +421,6 @@ impl TExpr {
         Some(TExpr::new(kind, ty, Span::default()))
     }
 
-    /// Whether any part reads from `var`.
     /// Whether `theirs`, read on a pair's partner, is this expression read
     /// on the rule's row: the same but for the partner's variable where
     /// this one has the row's (`other.item_code` and `line.item_code`).
@@ -446,6 +445,7 @@ impl TExpr {
         unplaced(self, false) == unplaced(theirs, true)
     }
 
+    /// Whether any part reads from `var`.
     pub fn uses_var(&self, var: Var) -> bool {
         let mut found = false;
         self.walk(&mut |e| {

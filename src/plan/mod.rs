@@ -113,6 +113,14 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// Only the rules of these ids.
+    pub fn only(ids: &[&str]) -> Selection {
+        Selection {
+            only: ids.iter().map(|id| id.to_string()).collect(),
+            ..Selection::default()
+        }
+    }
+
     pub fn includes(&self, rule: &Rule) -> bool {
         (self.only.is_empty() || self.only.contains(&rule.id))
             && !(self.skip_batch_only && rule.batch_only)
