@@ -93,7 +93,7 @@ fn bench(c: &mut Criterion) {
                     }
                     let mut merged = 0;
                     held.merge(64 * 1024, &mut |chunk| {
-                        merged += chunk.len();
+                        merged += chunk.num_rows();
                         Ok(())
                     })
                     .unwrap();

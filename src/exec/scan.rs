@@ -34,8 +34,8 @@ pub fn scan_dataset(
                 progress(table, rows);
             }
         },
-        &mut |chunk| {
-            flags.extend(chunk);
+        &mut |batch| {
+            flags.extend(crate::flags::flags_from_batch(&batch));
             Ok(())
         },
     )?;

@@ -1,6 +1,7 @@
 //! Flags: what a scan or a check reports, one record per rule firing, and
 //! writing them out.
 
+mod merge;
 pub mod read;
 pub mod record;
 pub mod runs;
@@ -8,7 +9,7 @@ pub mod write;
 
 pub use read::{count_flags, for_each_flag};
 pub use record::{
-    Flag, Grain, amount_to_cent, cents_text, flags_arrow_schema, flags_from_batch,
+    AMOUNT_SCALE, Flag, Grain, amount_to_cent, cents_text, flags_arrow_schema, flags_from_batch,
     try_flags_from_batch,
 };
 pub use runs::FlagRuns;

@@ -8,19 +8,19 @@
 //! are written to files past it, and [`FlagRuns::merge`] streams them out
 //! in output order, decoding a chunk of each run at a time.
 
-use std::cmp::Ordering;
 use std::fs::File;
-use std::io::{self, Cursor, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use arrow::ipc::reader::StreamReader;
+use arrow::array::RecordBatch;
 use arrow::ipc::writer::StreamWriter;
 use rayon::prelude::*;
 use tempfile::TempDir;
 
 use crate::data::scratch::spill_ipc_options;
 
-use super::record::{Flag, flags_arrow_schema, try_flags_from_batch};
+use super::merge::{Chunks, merge_runs};
+use super::record::{Flag, flags_arrow_schema};
 use super::write::flags_batch;
 
 /// Flags per encoded chunk: what a run holds decoded while it is merged.
@@ -163,57 +163,29 @@ impl FlagRuns {
         Ok(())
     }
 
-    /// Streams every flag to `sink` in output order, in chunks of up to
-    /// `chunk` flags. Equal flags come in run order, so the output does not
-    /// depend on how the runs were held. Memory beyond the encoded runs is
-    /// one decoded chunk per run and the chunk being filled.
+    /// Streams every flag to `sink` in output order, as record batches of
+    /// the flags schema of up to `chunk` rows. Equal flags come in run
+    /// order, so the output does not depend on how the runs were held.
+    /// Memory beyond the encoded runs is one decoded chunk per run and the
+    /// batch being gathered.
     pub fn merge(
         self,
         chunk: usize,
-        sink: &mut dyn FnMut(Vec<Flag>) -> io::Result<()>,
+        sink: &mut dyn FnMut(RecordBatch) -> io::Result<()>,
     ) -> io::Result<()> {
-        let chunk = chunk.max(1);
-        let mut sources = self
+        let sources = self
             .runs
             .into_iter()
-            .map(Source::of)
+            .map(|run| match run {
+                Run::Memory { chunks } => Ok(Chunks::Memory(chunks.into_iter())),
+                Run::Spilled { path, lens } => {
+                    Ok(Chunks::File(File::open(path)?, lens.into_iter()))
+                }
+            })
             .collect::<io::Result<Vec<_>>>()?;
-        let mut heads = Heads {
-            flags: Vec::with_capacity(sources.len()),
-            heap: Vec::with_capacity(sources.len()),
-        };
-        for (run, source) in sources.iter_mut().enumerate() {
-            let flag = source.next_flag()?;
-            if flag.is_some() {
-                heads.heap.push(run);
-            }
-            heads.flags.push(flag);
-        }
-        for i in (0..heads.heap.len() / 2).rev() {
-            heads.sift_down(i);
-        }
-        let mut out = Vec::with_capacity(chunk);
-        while let Some(&run) = heads.heap.first() {
-            out.push(
-                heads.flags[run]
-                    .take()
-                    .expect("a run in the heap has a flag"),
-            );
-            heads.flags[run] = sources[run].next_flag()?;
-            if heads.flags[run].is_none() {
-                heads.heap.swap_remove(0);
-            }
-            heads.sift_down(0);
-            if out.len() == chunk {
-                sink(std::mem::replace(&mut out, Vec::with_capacity(chunk)))?;
-            }
-        }
-        if !out.is_empty() {
-            sink(out)?;
-        }
-        // `sources` drops before `self`, so the spill files are closed
-        // before the folder holding them is removed.
-        Ok(())
+        // The files are closed when the merge returns, before the folder
+        // holding them is removed with `self.folder`.
+        merge_runs(sources, chunk, sink)
     }
 }
 
@@ -229,123 +201,17 @@ fn encode(flags: &[Flag]) -> io::Result<Vec<u8>> {
     writer.into_inner().map_err(io::Error::other)
 }
 
-/// The flags of one encoded chunk.
-fn decode(bytes: Vec<u8>) -> io::Result<Vec<Flag>> {
-    let mut flags = Vec::new();
-    let reader = StreamReader::try_new(Cursor::new(bytes), None).map_err(io::Error::other)?;
-    for batch in reader {
-        let batch = batch.map_err(io::Error::other)?;
-        flags.extend(
-            try_flags_from_batch(&batch)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
-        );
-    }
-    Ok(flags)
-}
-
-/// Where a run's flags come from during the merge: its encoded chunks,
-/// in memory or read from its file one at a time.
-struct Source {
-    chunks: std::vec::IntoIter<Vec<u8>>,
-    file: Option<(File, std::vec::IntoIter<u64>)>,
-    flags: std::vec::IntoIter<Flag>,
-}
-
-impl Source {
-    fn of(run: Run) -> io::Result<Source> {
-        let (chunks, file) = match run {
-            Run::Memory { chunks } => (chunks, None),
-            Run::Spilled { path, lens } => {
-                (Vec::new(), Some((File::open(path)?, lens.into_iter())))
-            }
-        };
-        Ok(Source {
-            chunks: chunks.into_iter(),
-            file,
-            flags: Vec::new().into_iter(),
-        })
-    }
-
-    fn next_chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
-        if let Some(chunk) = self.chunks.next() {
-            return Ok(Some(chunk));
-        }
-        let Some((file, lens)) = &mut self.file else {
-            return Ok(None);
-        };
-        let Some(len) = lens.next() else {
-            return Ok(None);
-        };
-        let mut bytes = Vec::with_capacity(len as usize);
-        file.take(len).read_to_end(&mut bytes)?;
-        if bytes.len() as u64 != len {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "a spilled run of flags ends early",
-            ));
-        }
-        Ok(Some(bytes))
-    }
-
-    fn next_flag(&mut self) -> io::Result<Option<Flag>> {
-        loop {
-            if let Some(flag) = self.flags.next() {
-                return Ok(Some(flag));
-            }
-            let Some(chunk) = self.next_chunk()? else {
-                return Ok(None);
-            };
-            self.flags = decode(chunk)?.into_iter();
-        }
-    }
-}
-
-/// Each run's next flag, and a heap of the runs that have one: the
-/// earliest flag first, of equal flags the lowest run. Only run numbers
-/// move in the heap; the flags, hundreds of bytes each, stay put.
-struct Heads {
-    flags: Vec<Option<Flag>>,
-    heap: Vec<usize>,
-}
-
-impl Heads {
-    fn before(&self, a: usize, b: usize) -> bool {
-        let flag = |run: usize| {
-            self.flags[run]
-                .as_ref()
-                .expect("a run in the heap has a flag")
-        };
-        flag(a).output_order(flag(b)).then(a.cmp(&b)) == Ordering::Less
-    }
-
-    fn sift_down(&mut self, mut at: usize) {
-        loop {
-            let mut first = at;
-            for child in [2 * at + 1, 2 * at + 2] {
-                if child < self.heap.len() && self.before(self.heap[child], self.heap[first]) {
-                    first = child;
-                }
-            }
-            if first == at {
-                return;
-            }
-            self.heap.swap(at, first);
-            at = first;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flags::record::arbitrary_flag;
+    use crate::flags::record::{arbitrary_flag, flags_from_batch};
     use proptest::prelude::*;
 
     fn merged(runs: FlagRuns, chunk: usize) -> Vec<Flag> {
         let mut out = Vec::new();
-        runs.merge(chunk, &mut |flags| {
-            assert!(!flags.is_empty() && flags.len() <= chunk);
-            out.extend(flags);
+        runs.merge(chunk, &mut |batch| {
+            assert!(batch.num_rows() > 0 && batch.num_rows() <= chunk);
+            out.extend(flags_from_batch(&batch));
             Ok(())
         })
         .unwrap();

@@ -10,9 +10,12 @@ use arrow::array::{ArrayRef, Decimal128Array, Int32Builder, RecordBatch, StringB
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 use serde_json::json;
 
-use super::record::{AMOUNT_PRECISION, AMOUNT_SCALE, Flag, flags_arrow_schema};
+use super::record::{
+    AMOUNT_PRECISION, AMOUNT_SCALE, Flag, flags_arrow_schema, try_flags_from_batch,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FlagFormat {
@@ -102,6 +105,32 @@ pub fn flag_json(flag: &Flag) -> serde_json::Value {
     })
 }
 
+fn write_jsonl(out: &mut BufWriter<File>, flags: &[Flag]) -> io::Result<()> {
+    for flag in flags {
+        serde_json::to_writer(&mut *out, &flag_json(flag))?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// The flags' columns whose values repeat (a rule's fields, the provider,
+/// the line number): dictionary-encoded. The others (ids, messages,
+/// evidence, amounts) are mostly distinct: a dictionary for them is built
+/// only to be dropped when it overflows, and plain they compress smaller.
+const DICTIONARY_COLUMNS: [&str; 11] = [
+    "rule_id",
+    "rule_name",
+    "category",
+    "severity",
+    "action",
+    "grain",
+    "line_no",
+    "provider_id",
+    "ruleset",
+    "ruleset_version",
+    "ruleset_hash",
+];
+
 /// Rows per Parquet row group, and per batch handed to the Parquet writer:
 /// bounds the memory a row group buffers before it is flushed.
 const ROW_GROUP_ROWS: usize = 64 * 1024;
@@ -133,9 +162,17 @@ impl FlagWriter {
         let file = temp.as_file().try_clone()?;
         let output = match format {
             FlagFormat::Parquet => {
-                let properties = WriterProperties::builder()
-                    .set_compression(Compression::ZSTD(ZstdLevel::default()))
-                    .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+                let properties = DICTIONARY_COLUMNS
+                    .iter()
+                    .fold(
+                        WriterProperties::builder()
+                            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+                            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+                            .set_dictionary_enabled(false),
+                        |builder, column| {
+                            builder.set_column_dictionary_enabled(ColumnPath::from(*column), true)
+                        },
+                    )
                     .build();
                 let writer = ArrowWriter::try_new(file, flags_arrow_schema(), Some(properties))
                     .map_err(io::Error::other)?;
@@ -155,22 +192,33 @@ impl FlagWriter {
     /// Appends the flags, in the order given.
     pub fn write(&mut self, flags: &[Flag]) -> io::Result<()> {
         match &mut self.output {
-            Output::Parquet(writer) => {
+            Output::Parquet(_) => {
                 // Chunked so a large slice never becomes one large batch.
                 for chunk in flags.chunks(ROW_GROUP_ROWS) {
-                    writer
-                        .write(&flags_batch(chunk))
-                        .map_err(io::Error::other)?;
+                    self.write_batch(&flags_batch(chunk))?;
                 }
+                Ok(())
             }
             Output::Jsonl(out) => {
-                for flag in flags {
-                    serde_json::to_writer(&mut *out, &flag_json(flag))?;
-                    out.write_all(b"\n")?;
-                }
+                write_jsonl(out, flags)?;
+                self.count += flags.len() as u64;
+                Ok(())
             }
         }
-        self.count += flags.len() as u64;
+    }
+
+    /// Appends a batch of the flags schema, in its order: Parquet is
+    /// written straight from its columns.
+    pub fn write_batch(&mut self, batch: &RecordBatch) -> io::Result<()> {
+        match &mut self.output {
+            Output::Parquet(writer) => writer.write(batch).map_err(io::Error::other)?,
+            Output::Jsonl(out) => {
+                let flags = try_flags_from_batch(batch)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                write_jsonl(out, &flags)?;
+            }
+        }
+        self.count += batch.num_rows() as u64;
         Ok(())
     }
 
@@ -205,20 +253,20 @@ pub fn write_flags(path: &Path, flags: &[Flag], format: FlagFormat) -> io::Resul
     writer.finish()
 }
 
-/// A [`FlagWriter`] on a thread of its own: encoding the flags and freeing
-/// them overlap the merge that produces them.
+/// A [`FlagWriter`] on a thread of its own: encoding the flags overlaps
+/// the merge that produces them.
 pub struct BackgroundWriter {
-    sender: Option<std::sync::mpsc::SyncSender<Vec<Flag>>>,
+    sender: Option<std::sync::mpsc::SyncSender<RecordBatch>>,
     worker: Option<std::thread::JoinHandle<io::Result<FlagWriter>>>,
 }
 
 impl BackgroundWriter {
     pub fn start(mut writer: FlagWriter) -> BackgroundWriter {
         // Two chunks in flight: enough to keep both sides busy.
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Flag>>(2);
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
         let worker = std::thread::spawn(move || {
-            for chunk in receiver {
-                writer.write(&chunk)?;
+            for batch in receiver {
+                writer.write_batch(&batch)?;
             }
             Ok(writer)
         });
@@ -228,10 +276,10 @@ impl BackgroundWriter {
         }
     }
 
-    /// Hands a chunk to the writer; an error the writer met is returned
-    /// here (or by [`BackgroundWriter::finish`]).
-    pub fn write(&mut self, chunk: Vec<Flag>) -> io::Result<()> {
-        let sent = self.sender.as_ref().map(|s| s.send(chunk));
+    /// Hands a batch of flags to the writer; an error the writer met is
+    /// returned here (or by [`BackgroundWriter::finish`]).
+    pub fn write(&mut self, batch: RecordBatch) -> io::Result<()> {
+        let sent = self.sender.as_ref().map(|s| s.send(batch));
         match sent {
             Some(Ok(())) => Ok(()),
             _ => self

@@ -30,7 +30,7 @@ use super::tables::Tables;
 use crate::data::compact::compact_batch;
 use crate::data::load::{first_problem_of, load_dataset};
 use crate::data::memory::release_freed_memory;
-use crate::flags::{Flag, FlagRuns};
+use crate::flags::{AMOUNT_SCALE, Flag, FlagRuns};
 use crate::plan::{Exchange, Route, Routed};
 use buckets::Buckets;
 use intake::Intake;
@@ -49,7 +49,7 @@ impl Compiled<'_> {
         options: &ExecOptions,
         limits: &ScanLimits,
         progress: &(dyn Fn(ScanStep<'_>) + Sync),
-        sink: &mut dyn FnMut(Vec<Flag>) -> std::io::Result<()>,
+        sink: &mut dyn FnMut(RecordBatch) -> std::io::Result<()>,
     ) -> Result<ScanReport, ScanError> {
         let read_progress = |table: &str, rows: u64| progress(ScanStep::Read { table, rows });
         // Refused before anything is read.
@@ -102,31 +102,14 @@ impl Compiled<'_> {
             flags: 0,
             total: all,
         });
-        runs.merge(64 * 1024, &mut |chunk: Vec<Flag>| {
-            for flag in &chunk {
-                // A rule's flags come together: its entry is made once.
-                let rule = &*flag.rule_id;
-                match counts.get_mut(rule) {
-                    Some(n) => *n += 1,
-                    None => {
-                        counts.insert(rule.to_owned(), 1);
-                    }
-                }
-                if let Some(amount) = flag.amount_at_stake {
-                    match amounts.get_mut(rule) {
-                        Some(sum) => *sum += amount,
-                        None => {
-                            amounts.insert(rule.to_owned(), amount);
-                        }
-                    }
-                }
-            }
-            total += chunk.len() as u64;
+        runs.merge(64 * 1024, &mut |batch: RecordBatch| {
+            count_per_rule(&batch, counts, amounts);
+            total += batch.num_rows() as u64;
             progress(ScanStep::Write {
                 flags: total,
                 total: all,
             });
-            sink(chunk)
+            sink(batch)
         })?;
         report.flags = total;
         report.phases.push(("write", started.elapsed()));
@@ -474,6 +457,41 @@ impl Compiled<'_> {
 /// The tables to read again to name a problem the loader left to the
 /// partitions and this one has: a routed table whose key repeats here, or
 /// one with a row whose related row is missing (with that related table).
+/// Adds a batch of flags to the flags and the money at stake per rule. A
+/// rule's flags come together: each run of one rule is counted at once.
+fn count_per_rule(
+    batch: &RecordBatch,
+    counts: &mut BTreeMap<String, u64>,
+    amounts: &mut BTreeMap<String, rust_decimal::Decimal>,
+) {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::Decimal128Type;
+    let column = |name: &str| batch.column_by_name(name).expect("a batch of flags");
+    let rule_ids = column("rule_id").as_string::<i32>();
+    let amount = column("amount_at_stake").as_primitive::<Decimal128Type>();
+    let mut start = 0;
+    while start < batch.num_rows() {
+        let rule = rule_ids.value(start);
+        let end = (start..batch.num_rows())
+            .find(|&i| rule_ids.value(i) != rule)
+            .unwrap_or(batch.num_rows());
+        *counts.entry(rule.to_owned()).or_default() += (end - start) as u64;
+        let sum = (start..end)
+            .filter(|&i| amount.is_valid(i))
+            .map(|i| rust_decimal::Decimal::from_i128_with_scale(amount.value(i), AMOUNT_SCALE))
+            .reduce(|a, b| a + b);
+        if let Some(sum) = sum {
+            match amounts.get_mut(rule) {
+                Some(total) => *total += sum,
+                None => {
+                    amounts.insert(rule.to_owned(), sum);
+                }
+            }
+        }
+        start = end;
+    }
+}
+
 fn failing_tables<'r>(routed: &'r [Routed], env: &Env<'_>) -> Option<Vec<&'r str>> {
     routed.iter().find_map(|r| {
         let repeats = r.key_checked_per_partition
@@ -549,4 +567,38 @@ fn log_memory(phase: &str) {
         peak_mib = mib(crate::data::memory::status_bytes("VmHWM:")),
         "phase done"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flags::flags_batch;
+    use crate::flags::record::arbitrary_flag;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn counts_per_rule_from_batches_equal_counts_from_flags(
+            mut flags in prop::collection::vec(arbitrary_flag(), 0..60),
+            split in 0usize..60,
+        ) {
+            flags.sort_by(Flag::output_order);
+            let mut counts = BTreeMap::new();
+            let mut amounts = BTreeMap::new();
+            let split = split.min(flags.len());
+            for part in [&flags[..split], &flags[split..]] {
+                count_per_rule(&flags_batch(part), &mut counts, &mut amounts);
+            }
+            let mut expected_counts: BTreeMap<String, u64> = BTreeMap::new();
+            let mut expected_amounts: BTreeMap<String, rust_decimal::Decimal> = BTreeMap::new();
+            for flag in &flags {
+                *expected_counts.entry(flag.rule_id.to_string()).or_default() += 1;
+                if let Some(amount) = flag.amount_at_stake {
+                    *expected_amounts.entry(flag.rule_id.to_string()).or_default() += amount;
+                }
+            }
+            prop_assert_eq!(counts, expected_counts);
+            prop_assert_eq!(amounts, expected_amounts);
+        }
+    }
 }

@@ -1,0 +1,256 @@
+//! The k-way merge of sorted runs of flags, on their columns: each run's
+//! chunks are decoded to record batches, compared on the order's four
+//! columns where they lie, and the output gathered column by column.
+//! No flag is rebuilt as a struct on the way to the file.
+
+use std::cmp::Ordering;
+use std::fs::File;
+use std::io::{self, Cursor, Read};
+
+use arrow::array::{Array, AsArray, Int32Array, RecordBatch, StringArray};
+use arrow::compute::interleave_record_batch;
+use arrow::datatypes::Int32Type;
+use arrow::ipc::reader::StreamReader;
+
+use super::record::flags_arrow_schema;
+
+/// Where a run's encoded chunks are: in memory, or one after the other in
+/// a file with their lengths.
+pub(super) enum Chunks {
+    Memory(std::vec::IntoIter<Vec<u8>>),
+    File(File, std::vec::IntoIter<u64>),
+}
+
+impl Chunks {
+    fn next_chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
+        match self {
+            Chunks::Memory(chunks) => Ok(chunks.next()),
+            Chunks::File(file, lens) => {
+                let Some(len) = lens.next() else {
+                    return Ok(None);
+                };
+                let mut bytes = Vec::with_capacity(len as usize);
+                file.take(len).read_to_end(&mut bytes)?;
+                if bytes.len() as u64 != len {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "a spilled run of flags ends early",
+                    ));
+                }
+                Ok(Some(bytes))
+            }
+        }
+    }
+}
+
+/// The columns of the output order, of one decoded chunk.
+struct OrderColumns {
+    rule_id: StringArray,
+    claim_id: StringArray,
+    line_no: Int32Array,
+    provider_id: StringArray,
+}
+
+impl OrderColumns {
+    fn of(batch: &RecordBatch) -> io::Result<OrderColumns> {
+        let invalid = || io::Error::new(io::ErrorKind::InvalidData, "a run is not flags");
+        if batch.schema().fields() != flags_arrow_schema().fields() {
+            return Err(invalid());
+        }
+        let text = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_string_opt::<i32>())
+                .cloned()
+                .ok_or_else(invalid)
+        };
+        let line_no = batch
+            .column_by_name("line_no")
+            .and_then(|c| c.as_primitive_opt::<Int32Type>())
+            .cloned()
+            .ok_or_else(invalid)?;
+        Ok(OrderColumns {
+            rule_id: text("rule_id")?,
+            claim_id: text("claim_id")?,
+            line_no,
+            provider_id: text("provider_id")?,
+        })
+    }
+
+    /// [`Flag::output_order`](super::Flag::output_order) on rows of two chunks.
+    fn compare(&self, i: usize, other: &OrderColumns, j: usize) -> Ordering {
+        self.rule_id
+            .value(i)
+            .cmp(other.rule_id.value(j))
+            .then_with(|| nulls_last(text_at(&self.claim_id, i), text_at(&other.claim_id, j)))
+            .then_with(|| {
+                nulls_last(
+                    self.line_no.is_valid(i).then(|| self.line_no.value(i)),
+                    other.line_no.is_valid(j).then(|| other.line_no.value(j)),
+                )
+            })
+            .then_with(|| {
+                nulls_last(
+                    text_at(&self.provider_id, i),
+                    text_at(&other.provider_id, j),
+                )
+            })
+    }
+}
+
+fn text_at(array: &StringArray, i: usize) -> Option<&str> {
+    array.is_valid(i).then(|| array.value(i))
+}
+
+fn nulls_last<T: Ord>(a: Option<T>, b: Option<T>) -> Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a.cmp(&b),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+/// A run being merged: its chunk decoded now, the next row to take from
+/// it, and where that chunk sits among the batches the output gathers from.
+struct Source {
+    chunks: Chunks,
+    batch: RecordBatch,
+    order: OrderColumns,
+    row: usize,
+    slot: usize,
+    done: bool,
+}
+
+impl Source {
+    /// The run's next non-empty chunk, decoded, or none when it is done.
+    fn next_batch(chunks: &mut Chunks) -> io::Result<Option<RecordBatch>> {
+        while let Some(bytes) = chunks.next_chunk()? {
+            let reader =
+                StreamReader::try_new(Cursor::new(bytes), None).map_err(io::Error::other)?;
+            for batch in reader {
+                let batch = batch.map_err(io::Error::other)?;
+                if batch.num_rows() > 0 {
+                    return Ok(Some(batch));
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Merges sorted runs into output order and hands the flags to `sink` as
+/// record batches of up to `chunk` rows. Equal flags come in run order.
+pub(super) fn merge_runs(
+    runs: Vec<Chunks>,
+    chunk: usize,
+    sink: &mut dyn FnMut(RecordBatch) -> io::Result<()>,
+) -> io::Result<()> {
+    let chunk = chunk.max(1);
+    // The batches the pending output rows are in; a source's current
+    // batch is always among them.
+    let mut batches: Vec<RecordBatch> = Vec::new();
+    let mut sources: Vec<Source> = Vec::with_capacity(runs.len());
+    for mut chunks in runs {
+        if let Some(batch) = Source::next_batch(&mut chunks)? {
+            batches.push(batch.clone());
+            sources.push(Source {
+                chunks,
+                order: OrderColumns::of(&batch)?,
+                batch,
+                row: 0,
+                slot: batches.len() - 1,
+                done: false,
+            });
+        }
+    }
+    let mut heap = Heap {
+        runs: (0..sources.len()).collect(),
+    };
+    heap.build(&sources);
+    let mut taken: Vec<(usize, usize)> = Vec::with_capacity(chunk);
+    while let Some(&run) = heap.runs.first() {
+        let source = &mut sources[run];
+        taken.push((source.slot, source.row));
+        source.row += 1;
+        if source.row == source.batch.num_rows() {
+            match Source::next_batch(&mut source.chunks)? {
+                Some(batch) => {
+                    source.order = OrderColumns::of(&batch)?;
+                    batches.push(batch.clone());
+                    source.batch = batch;
+                    source.row = 0;
+                    source.slot = batches.len() - 1;
+                }
+                None => {
+                    source.done = true;
+                    heap.runs.swap_remove(0);
+                }
+            }
+        }
+        heap.sift_down(0, &sources);
+        if taken.len() == chunk {
+            emit(&mut batches, &mut taken, &mut sources, sink)?;
+        }
+    }
+    if !taken.is_empty() {
+        emit(&mut batches, &mut taken, &mut sources, sink)?;
+    }
+    Ok(())
+}
+
+/// Gathers the taken rows into one batch for the sink, then keeps only the
+/// batches the sources still read from.
+fn emit(
+    batches: &mut Vec<RecordBatch>,
+    taken: &mut Vec<(usize, usize)>,
+    sources: &mut [Source],
+    sink: &mut dyn FnMut(RecordBatch) -> io::Result<()>,
+) -> io::Result<()> {
+    let from: Vec<&RecordBatch> = batches.iter().collect();
+    let out = interleave_record_batch(&from, taken).map_err(io::Error::other)?;
+    taken.clear();
+    batches.clear();
+    for source in sources.iter_mut().filter(|s| !s.done) {
+        batches.push(source.batch.clone());
+        source.slot = batches.len() - 1;
+    }
+    sink(out)
+}
+
+/// The runs that have a row left, earliest row first, of equal rows the
+/// lowest run first.
+struct Heap {
+    runs: Vec<usize>,
+}
+
+impl Heap {
+    fn before(sources: &[Source], a: usize, b: usize) -> bool {
+        let (x, y) = (&sources[a], &sources[b]);
+        x.order.compare(x.row, &y.order, y.row).then(a.cmp(&b)) == Ordering::Less
+    }
+
+    fn build(&mut self, sources: &[Source]) {
+        for i in (0..self.runs.len() / 2).rev() {
+            self.sift_down(i, sources);
+        }
+    }
+
+    fn sift_down(&mut self, mut at: usize, sources: &[Source]) {
+        loop {
+            let mut first = at;
+            for child in [2 * at + 1, 2 * at + 2] {
+                if child < self.runs.len()
+                    && Self::before(sources, self.runs[child], self.runs[first])
+                {
+                    first = child;
+                }
+            }
+            if first == at {
+                return;
+            }
+            self.runs.swap(at, first);
+            at = first;
+        }
+    }
+}
