@@ -53,7 +53,7 @@ pub struct ScanArgs {
     /// Rows per batch (default 65536). The flags are the same whatever the size.
     #[arg(long, value_name = "N", default_value_t = 64 * 1024)]
     batch_rows: usize,
-    /// Memory the scan stays under, e.g. 2GiB or 512MiB (default 2GiB). Rows that do
+    /// Memory the scan stays under, e.g. 2GiB or 512MiB (default 1.5GiB). Rows that do
     /// not fit go to spill files in --temp-dir; the flags are the same whatever the limit.
     #[arg(long, value_name = "SIZE", value_parser = super::size_arg::parse_size)]
     memory_limit: Option<u64>,

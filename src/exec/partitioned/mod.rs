@@ -427,7 +427,7 @@ impl Compiled<'_> {
                 partials.entry(rule).or_default().merge(rule_ref, partial);
             }
             let pushing = Instant::now();
-            runs.push(flags)?;
+            pool.install(|| runs.push(flags))?;
             tracing::debug!(
                 run_seconds = ran.as_secs_f64(),
                 push_seconds = pushing.elapsed().as_secs_f64(),
@@ -448,15 +448,14 @@ impl Compiled<'_> {
             let form = Population::of(&rule.form).expect("partials come from population rules");
             flags.extend(population::run_merged(ruleset, rule, &form, &env, merged));
         }
-        pool.install(|| Flag::sort(&mut flags));
-        runs.push(flags)?;
+        pool.install(|| {
+            Flag::sort(&mut flags);
+            runs.push(flags)
+        })?;
         Ok(())
     }
 }
 
-/// The tables to read again to name a problem the loader left to the
-/// partitions and this one has: a routed table whose key repeats here, or
-/// one with a row whose related row is missing (with that related table).
 /// Adds a batch of flags to the flags and the money at stake per rule. A
 /// rule's flags come together: each run of one rule is counted at once.
 fn count_per_rule(
@@ -492,6 +491,9 @@ fn count_per_rule(
     }
 }
 
+/// The tables to read again to name a problem the loader left to the
+/// partitions and this one has: a routed table whose key repeats here, or
+/// one with a row whose related row is missing (with that related table).
 fn failing_tables<'r>(routed: &'r [Routed], env: &Env<'_>) -> Option<Vec<&'r str>> {
     routed.iter().find_map(|r| {
         let repeats = r.key_checked_per_partition
