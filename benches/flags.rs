@@ -7,8 +7,11 @@
 //! - `sort`: a partition's flags put into output order (`Flag::sort`),
 //!   from the order the rules give them;
 //! - `runs`: the flags pushed as four sorted runs (each encoded as
-//!   compressed Arrow IPC chunks) and merged back into output order;
-//! - `write_parquet`: the flags written to a Parquet file.
+//!   compressed Arrow IPC chunks) and merged back into output order, as
+//!   record batches;
+//! - `write_parquet`: the flags written to a Parquet file from flag structs;
+//! - `write_batches`: the same from record batches, what a scan's writer
+//!   does with the merge's batches.
 //!
 //! `cargo bench --bench flags` (two threads, as the DuckDB comparison).
 
@@ -16,7 +19,7 @@ use std::hint::black_box;
 
 use claimaudit::check::check_shipped;
 use claimaudit::exec::{Compiled, Env, ExecOptions, thread_pool};
-use claimaudit::flags::{Flag, FlagFormat, FlagRuns, FlagWriter};
+use claimaudit::flags::{Flag, FlagFormat, FlagRuns, FlagWriter, flags_batch};
 use claimaudit::generate::{GenOptions, Order, Profile, generate};
 use claimaudit::plan::Selection;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
@@ -109,6 +112,17 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut writer = FlagWriter::create(&out, FlagFormat::Parquet).unwrap();
             writer.write(&flags).unwrap();
+            writer.finish().unwrap();
+        })
+    });
+    // What the scan's writer does: batches of the merge written as they are.
+    let batches: Vec<_> = flags.chunks(64 * 1024).map(flags_batch).collect();
+    group.bench_function("write_batches", |b| {
+        b.iter(|| {
+            let mut writer = FlagWriter::create(&out, FlagFormat::Parquet).unwrap();
+            for batch in &batches {
+                writer.write_batch(batch).unwrap();
+            }
             writer.finish().unwrap();
         })
     });

@@ -166,8 +166,9 @@ impl FlagRuns {
     /// Streams every flag to `sink` in output order, as record batches of
     /// the flags schema of up to `chunk` rows. Equal flags come in run
     /// order, so the output does not depend on how the runs were held.
-    /// Memory beyond the encoded runs is one decoded chunk per run and the
-    /// batch being gathered.
+    /// Memory beyond the encoded runs is the decoded chunks the batch being
+    /// gathered takes rows from (one per run, and those already used),
+    /// and that batch.
     pub fn merge(
         self,
         chunk: usize,
