@@ -90,7 +90,8 @@ impl Compiled<'_> {
                 progress(ScanStep::Execute { rows: total, total });
                 report.phases.extend(phases);
                 report.partitions = 1;
-                runs.push(flags)?;
+                // Encoded on a pool of --threads, not on every core.
+                thread_pool(options.threads).install(|| runs.push(flags))?;
             }
         }
         let started = Instant::now();
