@@ -12,7 +12,7 @@ use arrow::compute::interleave_record_batch;
 use arrow::datatypes::Int32Type;
 use arrow::ipc::reader::StreamReader;
 
-use super::record::flags_arrow_schema;
+use super::record::{flags_arrow_schema, nulls_last};
 
 /// Where a run's encoded chunks are: in memory, or one after the other in
 /// a file with their lengths.
@@ -82,17 +82,12 @@ impl OrderColumns {
         self.rule_id
             .value(i)
             .cmp(other.rule_id.value(j))
-            .then_with(|| nulls_last(text_at(&self.claim_id, i), text_at(&other.claim_id, j)))
+            .then_with(|| nulls_last(&text_at(&self.claim_id, i), &text_at(&other.claim_id, j)))
+            .then_with(|| nulls_last(&int_at(&self.line_no, i), &int_at(&other.line_no, j)))
             .then_with(|| {
                 nulls_last(
-                    self.line_no.is_valid(i).then(|| self.line_no.value(i)),
-                    other.line_no.is_valid(j).then(|| other.line_no.value(j)),
-                )
-            })
-            .then_with(|| {
-                nulls_last(
-                    text_at(&self.provider_id, i),
-                    text_at(&other.provider_id, j),
+                    &text_at(&self.provider_id, i),
+                    &text_at(&other.provider_id, j),
                 )
             })
     }
@@ -102,13 +97,8 @@ fn text_at(array: &StringArray, i: usize) -> Option<&str> {
     array.is_valid(i).then(|| array.value(i))
 }
 
-fn nulls_last<T: Ord>(a: Option<T>, b: Option<T>) -> Ordering {
-    match (a, b) {
-        (Some(a), Some(b)) => a.cmp(&b),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
-    }
+fn int_at(array: &Int32Array, i: usize) -> Option<i32> {
+    array.is_valid(i).then(|| array.value(i))
 }
 
 /// A run being merged: its chunk decoded now, the next row to take from

@@ -38,7 +38,7 @@ pub struct Flag {
 }
 
 /// Nulls sort after every value, as the contract requires.
-fn nulls_last<T: Ord>(a: &Option<T>, b: &Option<T>) -> Ordering {
+pub(super) fn nulls_last<T: Ord>(a: &Option<T>, b: &Option<T>) -> Ordering {
     match (a, b) {
         (Some(a), Some(b)) => a.cmp(b),
         (Some(_), None) => Ordering::Less,

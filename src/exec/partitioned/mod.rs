@@ -481,12 +481,7 @@ fn count_per_rule(
             .map(|i| rust_decimal::Decimal::from_i128_with_scale(amount.value(i), AMOUNT_SCALE))
             .reduce(|a, b| a + b);
         if let Some(sum) = sum {
-            match amounts.get_mut(rule) {
-                Some(total) => *total += sum,
-                None => {
-                    amounts.insert(rule.to_owned(), sum);
-                }
-            }
+            *amounts.entry(rule.to_owned()).or_default() += sum;
         }
         start = end;
     }
