@@ -8,10 +8,11 @@
 //! correctly rounded, whatever the order of the additions and merges.
 
 /// An exact running sum of finite floats.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FloatSum {
     /// Non-overlapping, increasing in magnitude; their exact sum is the
     /// sum of every value added.
+    #[serde(with = "f64_bits::many")]
     partials: Vec<f64>,
     /// An intermediate passed the largest finite float.
     overflowed: bool,
@@ -172,5 +173,31 @@ mod tests {
         assert_eq!(exact_sum([]), Some(0.0));
         assert!(exact_sum([-0.0]).unwrap().is_sign_positive());
         assert_eq!(exact_sum([f64::MAX, f64::MAX]), None);
+    }
+}
+
+/// Floats written as their bits, so a partial sum sent between processes
+/// comes back exactly (text would round, and could not hold infinities).
+pub mod f64_bits {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(value.to_bits())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        u64::deserialize(d).map(f64::from_bits)
+    }
+
+    pub mod many {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(values: &[f64], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(values.iter().map(|v| v.to_bits()))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+            Vec::<u64>::deserialize(d).map(|bits| bits.into_iter().map(f64::from_bits).collect())
+        }
     }
 }

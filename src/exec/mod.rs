@@ -46,7 +46,9 @@ mod tables;
 pub use compiled::Compiled;
 pub use env::{Env, Frame, Frames};
 pub use explain::{RowExplanation, RuleExplanation, Trace, claim_rows, explain_claim};
-pub use partitioned::{DEFAULT_MEMORY_LIMIT, ScanError, ScanLimits, ScanReport, ScanStep};
+pub use partitioned::{
+    DEFAULT_MEMORY_LIMIT, Partials, ScanError, ScanLimits, ScanReport, ScanStep,
+};
 pub use read::Notes;
 pub use realtime::{Checked, Checker};
 pub use rule_tests::{TestOutcome, rule_flags, run_rule_tests, run_test};

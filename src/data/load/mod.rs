@@ -10,6 +10,7 @@ pub mod folder;
 pub mod header;
 pub mod keys;
 pub mod magic;
+pub mod memory;
 pub mod numbers;
 pub mod options;
 pub mod problem;
@@ -19,6 +20,7 @@ pub mod sources;
 pub mod summary;
 pub mod validate;
 
+pub use memory::InMemory;
 pub use options::{LoadOptions, TextEncoding};
 pub use problem::{Problem, ProblemKind, ProblemLog, RowRef};
 pub use read::{LoadedBatch, read_table};

@@ -43,4 +43,7 @@ pub struct LoadOptions {
     /// partition builds); the loader then neither checks them nor keeps
     /// the target's keys for them.
     pub references_checked_later: Vec<(String, String)>,
+    /// The tables, when they are given in memory rather than found in a
+    /// folder (the folder is then not read).
+    pub memory: Option<super::memory::InMemory>,
 }

@@ -19,6 +19,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use super::conform::Conversion;
 use super::csv_file::read_csv;
 use super::header::repeated_names;
+use super::memory::MemoryBatches;
 use super::options::TextEncoding;
 use super::problem::{Problem, ProblemKind, ProblemLog, RowRef};
 use super::ranges::check_ranges;
@@ -83,6 +84,9 @@ pub fn read_table<'s>(
     on_batch: &mut dyn FnMut(LoadedBatch<'s>, &mut ProblemLog) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
     let wanted = wanted_columns(table, columns);
+    if let Some(batches) = &source.memory {
+        return read_memory(&source.files[0], batches, None, &wanted, log, on_batch);
+    }
     for file in &source.files {
         read_file(file, source.format, source.encoding, &wanted, log, on_batch)?;
     }
@@ -113,6 +117,7 @@ pub fn read_file<'s>(
     match format {
         FileFormat::Parquet => read_parquet(file, None, wanted, log, on_batch),
         FileFormat::Csv => read_csv(file, encoding, wanted, log, on_batch),
+        FileFormat::Memory => unreachable!("tables in memory are read by `read_table` or units"),
     }
 }
 
@@ -134,8 +139,10 @@ pub struct Unit<'s> {
     pub format: FileFormat,
     pub encoding: TextEncoding,
     pub part: Option<Part>,
-    /// Rows in the unit, when the file says (Parquet).
+    /// Rows in the unit, when the file says (Parquet) or the table is in memory.
     pub rows: Option<u64>,
+    /// The batches, for a table given in memory (the part says which).
+    pub memory: Option<&'s MemoryBatches>,
 }
 
 /// Rows per unit at most, when a Parquet file has several row groups.
@@ -180,9 +187,15 @@ pub fn units_of(source: &TableSource, unit_rows: u64) -> Vec<Unit<'_>> {
             encoding: source.encoding,
             part: None,
             rows: None,
+            memory: source.memory.as_ref(),
         };
         let groups = match source.format {
             FileFormat::Csv => None,
+            // Batches split a table in memory as row groups split a file.
+            FileFormat::Memory => source
+                .memory
+                .as_ref()
+                .map(|m| m.0.iter().map(|b| b.num_rows() as u64).collect()),
             FileFormat::Parquet => File::open(file)
                 .ok()
                 .and_then(|f| ParquetRecordBatchReaderBuilder::try_new(f).ok())
@@ -215,6 +228,7 @@ pub fn units_of(source: &TableSource, unit_rows: u64) -> Vec<Unit<'_>> {
                         first_of_file: first,
                     }),
                     rows: Some(rows),
+                    memory: source.memory.as_ref(),
                 });
                 first = false;
                 start += rows;
@@ -235,6 +249,19 @@ pub fn read_unit<'s>(
     match unit.format {
         FileFormat::Parquet => read_parquet(unit.file, unit.part.as_ref(), wanted, log, on_batch),
         FileFormat::Csv => read_csv(unit.file, unit.encoding, wanted, log, on_batch),
+        FileFormat::Memory => {
+            let batches = unit
+                .memory
+                .expect("a unit of a table in memory has its batches");
+            read_memory(
+                unit.file,
+                batches,
+                unit.part.as_ref(),
+                wanted,
+                log,
+                on_batch,
+            )
+        }
     }
 }
 
@@ -268,25 +295,15 @@ fn read_parquet<'s>(
 ) -> ControlFlow<()> {
     // Problems of the whole file are told once, by its first part.
     let whole_file = part.is_none_or(|p| p.first_of_file);
-    let log_file = |log: &mut ProblemLog, problem: Problem| {
-        if whole_file {
-            log.push(problem);
-        }
-    };
-    let unreadable = |e: &dyn std::fmt::Display| {
-        Problem::new(
-            ProblemKind::UnreadableFile,
-            file,
-            format!("cannot read this file as Parquet: {e}"),
-        )
-    };
     let builder = match File::open(file)
-        .map_err(|e| unreadable(&e))
-        .and_then(|f| ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| unreadable(&e)))
+        .map_err(|e| unreadable(file, &e))
+        .and_then(|f| ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| unreadable(file, &e)))
     {
         Ok(builder) => builder,
         Err(problem) => {
-            log_file(log, problem);
+            if whole_file {
+                log.push(problem);
+            }
             return ControlFlow::Continue(());
         }
     };
@@ -294,50 +311,8 @@ fn read_parquet<'s>(
         Some(p) => builder.with_row_groups(p.row_groups.clone()),
         None => builder,
     };
-
-    // Match the wanted columns by name and plan each conversion once.
-    let file_schema = builder.schema().clone();
-    let repeated = repeated_names(
-        file,
-        file_schema.fields().iter().map(|f| f.name().as_str()),
-        None,
-    );
-    let ambiguous: Vec<String> = repeated.iter().filter_map(|p| p.column.clone()).collect();
-    for problem in repeated {
-        log_file(log, problem);
-    }
-    let mut readable: Vec<(&Column, usize, Conversion)> = Vec::new();
-    for column in wanted {
-        if ambiguous.contains(&column.name) {
-            continue;
-        }
-        let Some((index, field)) = file_schema.column_with_name(&column.name) else {
-            log_file(
-                log,
-                Problem::new(
-                    ProblemKind::MissingColumn,
-                    file,
-                    format!(
-                        "column `{}` is missing; expected {}",
-                        column.name,
-                        arrow_type(&column.ty)
-                    ),
-                )
-                .in_column(&column.name),
-            );
-            continue;
-        };
-        match Conversion::plan(field.data_type(), &column.ty) {
-            Ok(conversion) => readable.push((column, index, conversion)),
-            Err(why) => log_file(
-                log,
-                Problem::new(ProblemKind::WrongType, file, why).in_column(&column.name),
-            ),
-        }
-    }
-    let mut projected: Vec<usize> = readable.iter().map(|(_, i, _)| *i).collect();
-    projected.sort_unstable();
-    let mask = ProjectionMask::roots(builder.parquet_schema(), projected.iter().copied());
+    let readable = Readable::plan(file, builder.schema(), wanted, whole_file, log);
+    let mask = ProjectionMask::roots(builder.parquet_schema(), readable.projected.iter().copied());
     let reader = match builder
         .with_projection(mask)
         .with_batch_size(BATCH_ROWS)
@@ -345,29 +320,172 @@ fn read_parquet<'s>(
     {
         Ok(reader) => reader,
         Err(e) => {
-            log_file(log, unreadable(&e));
+            if whole_file {
+                log.push(unreadable(file, &e));
+            }
             return ControlFlow::Continue(());
         }
     };
-    let out_columns: Vec<&Column> = readable.iter().map(|(c, _, _)| *c).collect();
-    let schema = output_schema(&out_columns);
-
     let mut first_row = part.map_or(0, |p| p.first_row);
     for batch in reader {
         let batch = match batch {
             Ok(batch) => batch,
             Err(e) => {
-                log.push(unreadable(&e));
+                log.push(unreadable(file, &e));
                 return ControlFlow::Continue(());
             }
         };
+        let rows = batch.num_rows() as u64;
+        let Some(loaded) = readable.convert(file, &batch, first_row, log) else {
+            return ControlFlow::Continue(());
+        };
+        first_row += rows;
+        on_batch(loaded, log)?;
+    }
+    ControlFlow::Continue(())
+}
+
+/// Reads a table given in memory (or some of its batches), as a Parquet
+/// file is read: its batches are the file's rows.
+fn read_memory<'s>(
+    label: &'s Path,
+    batches: &MemoryBatches,
+    part: Option<&Part>,
+    wanted: &[&Column],
+    log: &mut ProblemLog,
+    on_batch: &mut dyn FnMut(LoadedBatch<'s>, &mut ProblemLog) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    let whole_file = part.is_none_or(|p| p.first_of_file);
+    let all: Vec<usize> = (0..batches.0.len()).collect();
+    let chosen = part.map_or(all.as_slice(), |p| p.row_groups.as_slice());
+    // Every batch of a table has its schema; an empty table has none.
+    let Some(schema) = batches.0.first().map(|b| b.schema()) else {
+        return ControlFlow::Continue(());
+    };
+    let readable = Readable::plan(label, &schema, wanted, whole_file, log);
+    let mut first_row = part.map_or(0, |p| p.first_row);
+    for &index in chosen {
+        let batch = &batches.0[index];
+        if batch.schema() != schema {
+            log.push(Problem::new(
+                ProblemKind::WrongType,
+                label,
+                format!(
+                    "batch {} has other columns than the first; give the table one schema",
+                    index + 1
+                ),
+            ));
+            return ControlFlow::Continue(());
+        }
+        let projected = match batch.project(&readable.projected) {
+            Ok(projected) => projected,
+            Err(e) => {
+                log.push(unreadable(label, &e));
+                return ControlFlow::Continue(());
+            }
+        };
+        let Some(loaded) = readable.convert(label, &projected, first_row, log) else {
+            return ControlFlow::Continue(());
+        };
+        first_row += batch.num_rows() as u64;
+        on_batch(loaded, log)?;
+    }
+    ControlFlow::Continue(())
+}
+
+fn unreadable(file: &Path, e: &dyn std::fmt::Display) -> Problem {
+    Problem::new(
+        ProblemKind::UnreadableFile,
+        file,
+        format!("cannot read this file as Parquet: {e}"),
+    )
+}
+
+/// The wanted columns a file has, each with its position among the file's
+/// columns and how it converts to the contract's type.
+struct Readable<'c> {
+    columns: Vec<(&'c Column, usize, Conversion)>,
+    /// The file's columns read, in file order (how a projection keeps them).
+    projected: Vec<usize>,
+    schema: Arc<ArrowSchema>,
+}
+
+impl<'c> Readable<'c> {
+    /// Matches the wanted columns by name and plans each conversion once,
+    /// logging (for the file's first part only) what cannot be read.
+    fn plan(
+        file: &Path,
+        file_schema: &ArrowSchema,
+        wanted: &[&'c Column],
+        whole_file: bool,
+        log: &mut ProblemLog,
+    ) -> Readable<'c> {
+        let mut log_file = |problem: Problem| {
+            if whole_file {
+                log.push(problem);
+            }
+        };
+        let repeated = repeated_names(
+            file,
+            file_schema.fields().iter().map(|f| f.name().as_str()),
+            None,
+        );
+        let ambiguous: Vec<String> = repeated.iter().filter_map(|p| p.column.clone()).collect();
+        for problem in repeated {
+            log_file(problem);
+        }
+        let mut columns: Vec<(&Column, usize, Conversion)> = Vec::new();
+        for column in wanted {
+            if ambiguous.contains(&column.name) {
+                continue;
+            }
+            let Some((index, field)) = file_schema.column_with_name(&column.name) else {
+                log_file(
+                    Problem::new(
+                        ProblemKind::MissingColumn,
+                        file,
+                        format!(
+                            "column `{}` is missing; expected {}",
+                            column.name,
+                            arrow_type(&column.ty)
+                        ),
+                    )
+                    .in_column(&column.name),
+                );
+                continue;
+            };
+            match Conversion::plan(field.data_type(), &column.ty) {
+                Ok(conversion) => columns.push((column, index, conversion)),
+                Err(why) => log_file(
+                    Problem::new(ProblemKind::WrongType, file, why).in_column(&column.name),
+                ),
+            }
+        }
+        let mut projected: Vec<usize> = columns.iter().map(|(_, i, _)| *i).collect();
+        projected.sort_unstable();
+        let out_columns: Vec<&Column> = columns.iter().map(|(c, _, _)| *c).collect();
+        Readable {
+            schema: output_schema(&out_columns),
+            columns,
+            projected,
+        }
+    }
+
+    /// A batch of the file's projected columns in the contract's types;
+    /// `None` when a whole column cannot be converted (logged).
+    fn convert<'s>(
+        &self,
+        file: &'s Path,
+        batch: &RecordBatch,
+        first_row: u64,
+        log: &mut ProblemLog,
+    ) -> Option<LoadedBatch<'s>> {
         let rows = batch.num_rows();
-        let row_numbers = RowNumbers::Offset(first_row);
         let mut damaged = Vec::new();
-        let mut arrays = Vec::with_capacity(readable.len());
-        for (column, index, conversion) in &readable {
+        let mut arrays = Vec::with_capacity(self.columns.len());
+        for (column, index, conversion) in &self.columns {
             // The projected batch keeps file order; find the column by its position.
-            let position = projected.binary_search(index).unwrap_or_default();
+            let position = self.projected.binary_search(index).unwrap_or_default();
             let found = batch.column(position);
             match conversion.apply(found) {
                 Ok(converted) => {
@@ -393,27 +511,25 @@ fn read_parquet<'s>(
                         )
                         .in_column(&column.name),
                     );
-                    return ControlFlow::Continue(());
+                    return None;
                 }
             }
         }
-        let mut loaded = match make_batch(schema.clone(), arrays, rows) {
+        let mut loaded = match make_batch(self.schema.clone(), arrays, rows) {
             Ok(batch) => LoadedBatch {
                 file,
-                rows: row_numbers,
+                rows: RowNumbers::Offset(first_row),
                 batch,
                 damaged,
             },
             Err(e) => {
-                log.push(unreadable(&e));
-                return ControlFlow::Continue(());
+                log.push(unreadable(file, &e));
+                return None;
             }
         };
         check_ranges(&mut loaded, log);
-        first_row += rows as u64;
-        on_batch(loaded, log)?;
+        Some(loaded)
     }
-    ControlFlow::Continue(())
 }
 
 #[cfg(test)]
@@ -455,6 +571,7 @@ mod tests {
             files: vec![path.clone()],
             skipped: Vec::new(),
             encoding: TextEncoding::default(),
+            memory: None,
         };
         let parts = units_of(&source, 3);
         assert_eq!(parts.len(), 4);

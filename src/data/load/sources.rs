@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::folder::read_folder;
+use super::memory::{InMemory, MemoryBatches};
 use super::options::{LoadOptions, TextEncoding};
 use super::problem::{Problem, ProblemKind};
 use crate::ir::Schema;
@@ -13,6 +14,8 @@ use crate::ir::Schema;
 pub enum FileFormat {
     Parquet,
     Csv,
+    /// Arrow batches given in memory (see `memory`).
+    Memory,
 }
 
 /// Where one table's rows are stored.
@@ -26,6 +29,8 @@ pub struct TableSource {
     pub skipped: Vec<PathBuf>,
     /// How CSV text is encoded.
     pub encoding: TextEncoding,
+    /// The rows, for a table given in memory (its one "file" is a label).
+    pub memory: Option<MemoryBatches>,
 }
 
 /// Names shown in a note before the rest are counted.
@@ -83,6 +88,10 @@ pub fn locate_all(
     wanted: &dyn Fn(&str) -> bool,
 ) -> Located {
     let mut located = Located::default();
+    if let Some(memory) = &options.memory {
+        locate_in_memory(memory, schema, wanted, &mut located);
+        return located;
+    }
     if !dir.is_dir() {
         located.problems.push(Problem::new(
             ProblemKind::MissingTable,
@@ -105,6 +114,33 @@ pub fn locate_all(
         }
     }
     located
+}
+
+/// The tables of a dataset given in memory, each one "file".
+fn locate_in_memory(
+    memory: &InMemory,
+    schema: &Schema,
+    wanted: &dyn Fn(&str) -> bool,
+    located: &mut Located,
+) {
+    for table in schema.tables.iter().filter(|t| wanted(&t.name)) {
+        let name = &table.name;
+        match memory.table(name) {
+            Some(batches) => located.sources.push(TableSource {
+                table: name.clone(),
+                format: FileFormat::Memory,
+                files: vec![InMemory::label(name)],
+                skipped: Vec::new(),
+                encoding: TextEncoding::default(),
+                memory: Some(batches.clone()),
+            }),
+            None => located.problems.push(Problem::new(
+                ProblemKind::MissingTable,
+                InMemory::place(),
+                format!("table `{name}` is missing: no table of that name was given"),
+            )),
+        }
+    }
 }
 
 /// A table's source, with the problems of files in its folder that are refused.
@@ -140,6 +176,7 @@ fn locate_table(dir: &Path, table: &str) -> Result<(TableSource, Vec<Problem>), 
                 files: found.files,
                 skipped: found.skipped,
                 encoding: TextEncoding::default(),
+                memory: None,
             };
             Ok((source, found.problems))
         }
@@ -154,6 +191,7 @@ fn locate_table(dir: &Path, table: &str) -> Result<(TableSource, Vec<Problem>), 
                 files: vec![one.to_path_buf()],
                 skipped: Vec::new(),
                 encoding: TextEncoding::default(),
+                memory: None,
             },
             Vec::new(),
         )),

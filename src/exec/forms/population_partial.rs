@@ -14,7 +14,7 @@ use super::population::{Aggregated, Population, entity_aggregates};
 use crate::ir::{AggFunc, Rule};
 
 /// One aggregate of one entity, so far.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 enum State {
     /// `count()` and `count(condition)`: counts add up.
     Count(i64),
@@ -32,12 +32,12 @@ enum State {
 }
 
 /// A value that outlives the partition it was read from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Owned {
     Bool(bool),
     Int(i64),
     Dec(Decimal),
-    Float(f64),
+    Float(#[serde(with = "crate::exec::float_sum::f64_bits")] f64),
     Text(String),
     Date(i32),
     Ts(i64),
@@ -73,7 +73,7 @@ impl Owned {
 
 /// The shape of an aggregate's column, so merged values become the same
 /// column the whole data would give.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Shape {
     Bool,
     Int,
@@ -102,7 +102,7 @@ impl Shape {
 
 /// A population rule's partial aggregates, per entity (a row of the
 /// entity table, which every partition shares).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct PopulationPartial {
     shapes: Vec<Option<Shape>>,
     entities: BTreeMap<u32, Vec<State>>,

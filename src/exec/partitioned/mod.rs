@@ -8,6 +8,7 @@
 mod buckets;
 mod intake;
 mod outcome;
+mod partials;
 mod references;
 mod route;
 mod spill;
@@ -23,9 +24,9 @@ use super::compiled::Compiled;
 use super::env::Env;
 use super::env::Frames;
 use super::forms::population::{self, Population};
-use super::forms::population_partial::PopulationPartial;
 use super::read::{concat_by_column, projection};
 use super::run::{ExecOptions, thread_pool};
+use super::tables::Lookups;
 use super::tables::Tables;
 use crate::data::compact::compact_batch;
 use crate::data::load::{first_problem_of, load_dataset};
@@ -36,6 +37,7 @@ use buckets::Buckets;
 use intake::Intake;
 use outcome::size;
 pub use outcome::{DEFAULT_MEMORY_LIMIT, ScanError, ScanLimits, ScanReport, ScanStep};
+pub use partials::Partials;
 use route::{BUCKETS, Router};
 pub use spill::SpillDir;
 
@@ -50,6 +52,72 @@ impl Compiled<'_> {
         limits: &ScanLimits,
         progress: &(dyn Fn(ScanStep<'_>) + Sync),
         sink: &mut dyn FnMut(RecordBatch) -> std::io::Result<()>,
+    ) -> Result<ScanReport, ScanError> {
+        self.scan_with(dir, options, limits, progress, sink, None)
+    }
+
+    /// [`Compiled::scan_into`] over one part of a dataset split by the
+    /// plan's partition key (a distributed scan's partition: every row of
+    /// a key in one part, the shared tables whole in each): the rules over
+    /// shared tables do not run and the population rules give their
+    /// partial aggregates, for [`Compiled::finish_parts`] to finish once
+    /// every part has run. A plan without a partition key runs every rule,
+    /// and its partials are empty: its one part must be the whole dataset.
+    pub fn scan_part_into(
+        &self,
+        dir: &std::path::Path,
+        options: &ExecOptions,
+        limits: &ScanLimits,
+        progress: &(dyn Fn(ScanStep<'_>) + Sync),
+        sink: &mut dyn FnMut(RecordBatch) -> std::io::Result<()>,
+    ) -> Result<(ScanReport, Partials), ScanError> {
+        let mut partials = Partials::new(&self.ruleset().hash);
+        let report = self.scan_with(dir, options, limits, progress, sink, Some(&mut partials))?;
+        Ok((report, partials))
+    }
+
+    /// What a scan split into parts runs once they have all run: the rules
+    /// over the shared tables (read from `dir`) and the population rules
+    /// from the parts' merged partials. The flags come in output order.
+    pub fn finish_parts(
+        &self,
+        dir: &std::path::Path,
+        options: &ExecOptions,
+        partials: &Partials,
+    ) -> Result<Vec<Flag>, ScanError> {
+        let plan = self.plan();
+        let routed: Vec<String> = plan
+            .loads
+            .iter()
+            .filter(|l| plan.exchange.routed(&l.table).is_some())
+            .map(|l| l.table.clone())
+            .collect();
+        if routed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tables = self
+            .reads_except(&routed)
+            .read(dir, &options.load, &|_, _| {})
+            .map_err(ScanError::Data)?;
+        let shared = self.shared_frames(
+            tables
+                .into_iter()
+                .map(|(table, batch)| (table, vec![batch]))
+                .collect(),
+        );
+        let pool = thread_pool(options.threads);
+        let shared_lookups = pool.install(|| self.lookups(&shared));
+        Ok(self.finish(&pool, &shared, &shared_lookups, partials, options))
+    }
+
+    fn scan_with(
+        &self,
+        dir: &std::path::Path,
+        options: &ExecOptions,
+        limits: &ScanLimits,
+        progress: &(dyn Fn(ScanStep<'_>) + Sync),
+        sink: &mut dyn FnMut(RecordBatch) -> std::io::Result<()>,
+        keep_partials: Option<&mut Partials>,
     ) -> Result<ScanReport, ScanError> {
         let read_progress = |table: &str, rows: u64| progress(ScanStep::Read { table, rows });
         // Refused before anything is read.
@@ -66,6 +134,7 @@ impl Compiled<'_> {
                 &read_progress,
                 &mut runs,
                 &mut report,
+                keep_partials,
             )?,
             Exchange::Whole { .. } => {
                 let started = Instant::now();
@@ -130,6 +199,7 @@ impl Compiled<'_> {
         read_progress: &(dyn Fn(&str, u64) + Sync),
         runs: &mut FlagRuns,
         report: &mut ScanReport,
+        keep_partials: Option<&mut Partials>,
     ) -> Result<(), ScanError> {
         let started = Instant::now();
         let pool = thread_pool(options.threads);
@@ -166,6 +236,7 @@ impl Compiled<'_> {
             runs,
             report,
             progress,
+            keep_partials,
         )?;
         report.spilled_bytes += spill.bytes_written();
         report.phases.push(("execute", started.elapsed()));
@@ -294,6 +365,7 @@ impl Compiled<'_> {
         runs: &mut FlagRuns,
         report: &mut ScanReport,
         progress: &(dyn Fn(ScanStep<'_>) + Sync),
+        keep_partials: Option<&mut Partials>,
     ) -> Result<(), ScanError> {
         let plan = self.plan();
         let ruleset = plan.ruleset;
@@ -303,23 +375,11 @@ impl Compiled<'_> {
         };
         // The shared tables, each read whole once; their key indexes are
         // built once and serve every partition.
-        let shared: Frames = plan
-            .loads
-            .iter()
-            .filter(|l| plan.exchange.routed(&l.table).is_none())
-            .filter_map(|l| {
-                let table = schema.table(&l.table)?;
-                let batch = shared_batches
-                    .remove(&l.table)
-                    .filter(|b| !b.is_empty())
-                    .map(|b| concat_by_column(b, table));
-                Some((l.table.clone(), Arc::new(self.frame(&l.table, batch)?)))
-            })
-            .collect();
+        let shared = self.shared_frames(std::mem::take(&mut shared_batches));
         let is_routed = |t: &str| plan.exchange.routed(t).is_some();
         // Lookups among the shared tables: built once for every partition.
         let shared_lookups = self.lookups(&shared);
-        let mut partials: BTreeMap<usize, PopulationPartial> = BTreeMap::new();
+        let mut partials = Partials::new(&ruleset.hash);
         // Consecutive buckets run together up to a tenth of the limit: the
         // engine holds a few times a partition's rows while it runs.
         let target = (limits.memory / 10).max(1);
@@ -424,8 +484,7 @@ impl Compiled<'_> {
                 return Err(ScanError::Data(Box::new(problem)));
             }
             for (rule, partial) in partial {
-                let rule_ref = &ruleset.rules[rule];
-                partials.entry(rule).or_default().merge(rule_ref, partial);
+                partials.add(ruleset, rule, partial);
             }
             let pushing = Instant::now();
             pool.install(|| runs.push(flags))?;
@@ -439,21 +498,55 @@ impl Compiled<'_> {
             progress(ScanStep::Execute { rows: done, total });
         }
         log_memory("partitions");
+        match keep_partials {
+            Some(kept) => *kept = partials,
+            None => {
+                let flags = self.finish(pool, &shared, &shared_lookups, &partials, options);
+                pool.install(|| runs.push(flags))?;
+            }
+        }
+        Ok(())
+    }
 
-        // What needs every partition: rules over the shared tables, and
-        // population rules from their merged partials.
-        let env = self.partition_env(&shared, &shared_lookups, Tables::new(), options, true);
+    /// Frames of the shared tables the plan reads, from their batches.
+    fn shared_frames(&self, mut batches: HashMap<String, Vec<RecordBatch>>) -> Frames {
+        let plan = self.plan();
+        plan.loads
+            .iter()
+            .filter(|l| plan.exchange.routed(&l.table).is_none())
+            .filter_map(|l| {
+                let table = plan.ruleset.schema.table(&l.table)?;
+                let batch = batches
+                    .remove(&l.table)
+                    .filter(|b| !b.is_empty())
+                    .map(|b| concat_by_column(b, table));
+                Some((l.table.clone(), Arc::new(self.frame(&l.table, batch)?)))
+            })
+            .collect()
+    }
+
+    /// What needs every partition: the rules over the shared tables, and
+    /// the population rules from their merged partials; in output order.
+    fn finish(
+        &self,
+        pool: &rayon::ThreadPool,
+        shared: &Frames,
+        shared_lookups: &Lookups,
+        partials: &Partials,
+        options: &ExecOptions,
+    ) -> Vec<Flag> {
+        let plan = self.plan();
+        let ruleset = plan.ruleset;
+        let is_routed = |t: &str| plan.exchange.routed(t).is_some();
+        let env = self.partition_env(shared, shared_lookups, Tables::new(), options, true);
         let (mut flags, _) = self.run_partition(pool, &env, options, &|t| !is_routed(t), false);
-        for (rule, merged) in &partials {
-            let rule = &ruleset.rules[*rule];
+        for (rule, merged) in partials.by_rule(ruleset) {
+            let rule = &ruleset.rules[rule];
             let form = Population::of(&rule.form).expect("partials come from population rules");
             flags.extend(population::run_merged(ruleset, rule, &form, &env, merged));
         }
-        pool.install(|| {
-            Flag::sort(&mut flags);
-            runs.push(flags)
-        })?;
-        Ok(())
+        pool.install(|| Flag::sort(&mut flags));
+        flags
     }
 }
 
