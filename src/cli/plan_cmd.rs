@@ -2,10 +2,8 @@
 
 use std::path::PathBuf;
 
-use serde_json::{Value as Json, json};
-
 use crate::check::check_paths_or_shipped;
-use crate::plan::{Plan, Selection, plan};
+use crate::plan::{Selection, plan};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum PlanFormat {
@@ -58,38 +56,9 @@ pub fn run(args: &PlanArgs) -> Result<u8, String> {
     match args.format {
         PlanFormat::Text => print!("{plan}"),
         PlanFormat::Json => {
-            let text =
-                serde_json::to_string_pretty(&plan_json(&plan)).map_err(|e| e.to_string())?;
+            let text = serde_json::to_string_pretty(&plan.to_json()).map_err(|e| e.to_string())?;
             println!("{text}");
         }
     }
     Ok(0)
-}
-
-/// The plan for programs: the operators in order, and what they route, read and share.
-fn plan_json(plan: &Plan) -> Json {
-    let ruleset = plan.ruleset;
-    let ids = |rules: &[usize]| -> Vec<&str> {
-        rules
-            .iter()
-            .map(|&i| ruleset.rules[i].id.as_str())
-            .collect()
-    };
-    let lookups: Vec<Json> = plan
-        .lookups
-        .iter()
-        .map(|((from, relation), users)| {
-            let to = plan.lookup_target(from, relation);
-            json!({ "from": from, "relation": relation, "to": to, "rules": ids(users) })
-        })
-        .collect();
-    json!({
-        "ruleset": ruleset.name,
-        "version": ruleset.version,
-        "rules": ids(&plan.rules),
-        "operators": plan.operators(),
-        "exchange": plan.exchange,
-        "loads": plan.loads,
-        "lookups": lookups,
-    })
 }

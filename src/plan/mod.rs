@@ -6,6 +6,7 @@
 //! the rows; a column read by several rules is read once per batch.
 
 mod display;
+mod json;
 pub mod partition;
 pub mod physical;
 mod reads;
