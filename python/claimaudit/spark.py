@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import DataError, Ruleset
+from . import Ruleset, _data_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import DataFrame, SparkSession
@@ -115,9 +115,11 @@ def _check_unique(df: "DataFrame", table: str, key: list[str]) -> None:
     if repeated:
         row = repeated[0]
         shown = ", ".join(f"{c} = {row[c]}" for c in key)
-        raise DataError(
+        raise _data_error(
+            "D010",
+            table,
             f"table `{table}`: the key ({', '.join(key)}) repeats: {shown} is on "
-            f"{row['count']} rows; each key must be on one row"
+            f"{row['count']} rows; each key must be on one row",
         )
 
 
@@ -144,9 +146,12 @@ def scan(
     needed = rules.tables()
     missing = [t for t in needed if t not in tables]
     if missing:
-        raise DataError(
-            "table(s) missing: " + ", ".join(f"`{t}`" for t in missing)
-            + "; pass a DataFrame for each table the rules read"
+        raise _data_error(
+            "D001",
+            missing[0],
+            "table(s) missing: "
+            + ", ".join(f"`{t}`" for t in missing)
+            + "; pass a DataFrame for each table the rules read",
         )
     plan = rules.plan(format="json")
     columns = {load["table"]: load["columns"] for load in plan["loads"]}
