@@ -40,6 +40,8 @@ ORDER = [("rule_id", "ascending"), ("claim_id", "ascending"), ("line_no", "ascen
 
 @pytest.fixture(scope="module")
 def session():
+    # The workers run this interpreter, which has the package.
+    os.environ["PYSPARK_PYTHON"] = sys.executable
     spark = (
         SparkSession.builder.master("local[2]")
         .appName("claimaudit tests")
