@@ -15,7 +15,6 @@ installed (`pip install "./python[spark]"`) and Java.
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import re
@@ -32,8 +31,9 @@ ORDER = [("rule_id", "ascending"), ("claim_id", "ascending"), ("line_no", "ascen
 def shuffle_bytes(event_dir: str) -> tuple[int, int]:
     """Bytes written and read by shuffles, summed over every task of the run."""
     written = read = 0
-    for log in glob.glob(os.path.join(event_dir, "*")):
-        with open(log, encoding="utf-8") as lines:
+    logs = [os.path.join(d, f) for d, _, files in os.walk(event_dir) for f in files]
+    for log in logs:
+        with open(log, encoding="utf-8", errors="replace") as lines:
             for line in lines:
                 if '"SparkListenerTaskEnd"' not in line:
                     continue
@@ -77,6 +77,7 @@ def main() -> int:
         .config("spark.ui.enabled", "false")
         .config("spark.eventLog.enabled", "true")
         .config("spark.eventLog.dir", events)
+        .config("spark.eventLog.compress", "false")
         .config("spark.sql.shuffle.partitions", str(partitions))
         .getOrCreate()
     )

@@ -72,8 +72,8 @@ def test_a_missing_table_is_named(rules, tables):
     partial = {k: v for k, v in tables.items() if k != "patients"}
     with pytest.raises(claimaudit.DataError) as raised:
         rules.scan(partial)
-    assert raised.value.code == "D001"
-    assert "patients" in str(raised.value)
+    assert (raised.value.code, raised.value.table) == ("D001", "patients")
+    assert "no table of that name was given" in str(raised.value)
 
 
 def test_a_bad_value_is_named_by_table_column_and_row(rules, tables):

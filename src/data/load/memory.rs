@@ -5,7 +5,7 @@
 //! 1 across its batches.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -54,11 +54,6 @@ impl InMemory {
     /// What problems name as the "file" of a table given in memory.
     pub fn label(table: &str) -> PathBuf {
         PathBuf::from(format!("{table} (in memory)"))
-    }
-
-    /// What problems name as the place of the whole dataset.
-    pub fn place() -> &'static Path {
-        Path::new("(tables in memory)")
     }
 }
 

@@ -134,9 +134,10 @@ fn locate_in_memory(
                 encoding: TextEncoding::default(),
                 memory: Some(batches.clone()),
             }),
+            // Named by the table's label, so a caller can tell which is missing.
             None => located.problems.push(Problem::new(
                 ProblemKind::MissingTable,
-                InMemory::place(),
+                &InMemory::label(name),
                 format!("table `{name}` is missing: no table of that name was given"),
             )),
         }
