@@ -28,13 +28,20 @@ import pyarrow.dataset as ds
 ORDER = [("rule_id", "ascending"), ("claim_id", "ascending"), ("line_no", "ascending"), ("provider_id", "ascending")]
 
 
-def shuffle_bytes(event_dir: str) -> tuple[int, int]:
-    """Bytes written and read by shuffles, summed over every task of the run."""
+def from_event_log(event_dir: str) -> tuple[int, int, list[dict]]:
+    """Bytes written and read by shuffles, summed over every task of the run,
+    and each stage's wall seconds with the call that ran it (where the time goes)."""
     written = read = 0
+    stages = []
     logs = [os.path.join(d, f) for d, _, files in os.walk(event_dir) for f in files]
     for log in logs:
         with open(log, encoding="utf-8", errors="replace") as lines:
             for line in lines:
+                if '"SparkListenerStageCompleted"' in line:
+                    info = json.loads(line)["Stage Info"]
+                    seconds = (info.get("Completion Time", 0) - info.get("Submission Time", 0)) / 1000
+                    stages.append({"stage": info["Stage ID"], "name": info["Stage Name"].split(" at ")[0],
+                                   "tasks": info["Number of Tasks"], "seconds": round(seconds, 1)})
                 if '"SparkListenerTaskEnd"' not in line:
                     continue
                 metrics = json.loads(line).get("Task Metrics") or {}
@@ -42,7 +49,8 @@ def shuffle_bytes(event_dir: str) -> tuple[int, int]:
                 fetch = metrics.get("Shuffle Read Metrics") or {}
                 written += write.get("Shuffle Bytes Written", 0)
                 read += fetch.get("Remote Bytes Read", 0) + fetch.get("Local Bytes Read", 0)
-    return written, read
+    stages.sort(key=lambda s: s["stage"])
+    return written, read, stages
 
 
 def lines_in(data: str) -> int:
@@ -90,7 +98,7 @@ def main() -> int:
     scan(spark, tables, partitions=partitions).write.parquet(out)
     spark_seconds = time.monotonic() - started
     spark.stop()
-    written, read = shuffle_bytes(events)
+    written, read, stages = from_event_log(events)
     flags = ds.dataset(out, format="parquet").to_table()
     cores = int(re.search(r"\[(\d+)\]", args.master).group(1)) if "[" in args.master else 1
     result = {
@@ -103,6 +111,7 @@ def main() -> int:
         "shuffle_read_mib": round(read / 2**20, 1),
         "shuffle_bytes_per_line": round(written / lines, 1),
         "flags": flags.num_rows,
+        "stages": stages,
     }
     if args.cli:
         cli_out = os.path.join(work, "cli.parquet")
