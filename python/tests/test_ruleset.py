@@ -162,3 +162,14 @@ def test_scan_parts_and_finish_give_the_scans_flags(rules, tables, cli_flags):
     assert merged.equals(expected.cast(merged.schema))
     with pytest.raises(claimaudit.ClaimauditError, match="not partial aggregates"):
         rules.finish_parts(shared, [b"junk"])
+
+
+def test_a_ruleset_rebuilt_from_its_sources_is_the_same(rules, tables):
+    """How a cluster's workers get the driver's rules: the same hash, so
+    their partial aggregates merge, and the same flags."""
+    again = claimaudit.Ruleset.from_sources(rules.sources())
+    assert again.hash == rules.hash
+    assert again.rule_ids == rules.rule_ids
+    flags = again.scan(tables, only=["DUP-01"])
+    assert flags.num_rows > 0
+    assert set(flags.column("ruleset_hash").to_pylist()) == {rules.hash}
