@@ -4,7 +4,7 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyOSError};
 use pyo3::prelude::*;
 
-use claimaudit::data::load::{Problem, RowRef};
+use claimaudit::data::load::{InMemory, Problem, RowRef};
 use claimaudit::exec::ScanError;
 
 create_exception!(
@@ -29,11 +29,8 @@ create_exception!(
 pub(crate) fn data_error(py: Python<'_>, problem: &Problem) -> PyErr {
     let error = DataError::new_err(problem.to_string());
     let value = error.value(py);
-    let table = problem
-        .file
-        .to_string_lossy()
-        .trim_end_matches(" (in memory)")
-        .to_string();
+    // A problem of the whole dataset names no table.
+    let table = InMemory::table_of(&problem.file);
     let row = problem.row.as_ref().map(|r| match r {
         RowRef::Row(n) | RowRef::Line(n) => *n,
     });

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use arrow::array::RecordBatch;
 use arrow_pyarrow::{PyArrowType, Table};
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
@@ -11,7 +12,7 @@ use pyo3::types::PyBytes;
 
 use claimaudit::check::{Checked, check_paths_or_shipped};
 use claimaudit::data::load::InMemory;
-use claimaudit::exec::{Compiled, Partials};
+use claimaudit::exec::{Compiled, Partials, ScanError};
 use claimaudit::flags::flags_batch;
 use claimaudit::ir;
 use claimaudit::plan::Selection;
@@ -69,6 +70,44 @@ impl Ruleset {
             skip_batch_only: realtime,
         };
         Compiled::new(self.ruleset(), &selection, &self.checked.sources)
+    }
+
+    /// Scans tables given in memory with the interpreter lock released:
+    /// the whole scan, or (`part`) one part of a split one with its partials.
+    #[allow(clippy::too_many_arguments)]
+    fn scan_memory(
+        &self,
+        py: Python<'_>,
+        tables: GivenTables,
+        threads: Option<usize>,
+        memory_limit: Option<u64>,
+        temp_dir: Option<PathBuf>,
+        only: Vec<String>,
+        part: bool,
+    ) -> PyResult<(Vec<RecordBatch>, Option<Partials>)> {
+        let options = options(InMemory::new(batches_of(tables)), threads);
+        let limits = limits(memory_limit, temp_dir);
+        let compiled = self.compiled(only, false);
+        let dir = Path::new(IN_MEMORY);
+        let scanned = py.detach(|| {
+            let mut flags = Vec::new();
+            let mut sink = |b| {
+                flags.push(b);
+                Ok(())
+            };
+            let partials = if part {
+                Some(
+                    compiled
+                        .scan_part_into(dir, &options, &limits, &|_| {}, &mut sink)?
+                        .1,
+                )
+            } else {
+                compiled.scan_into(dir, &options, &limits, &|_| {}, &mut sink)?;
+                None
+            };
+            Ok::<_, ScanError>((flags, partials))
+        });
+        scanned.map_err(|e| scan_error(py, e))
     }
 
     fn diagnostics(&self, py: Python<'_>, errors: bool) -> PyResult<Vec<Py<PyAny>>> {
@@ -223,20 +262,10 @@ impl Ruleset {
         temp_dir: Option<PathBuf>,
         only: Option<Vec<String>>,
     ) -> PyResult<PyArrowType<Table>> {
-        let memory = InMemory::new(batches_of(tables));
-        let options = options(memory, threads);
-        let limits = limits(memory_limit, temp_dir);
-        let compiled = self.compiled(only.unwrap_or_default(), false);
-        let scanned = py.detach(|| {
-            let mut flags = Vec::new();
-            compiled
-                .scan_into(Path::new(IN_MEMORY), &options, &limits, &|_| {}, &mut |b| {
-                    flags.push(b);
-                    Ok(())
-                })
-                .map(|_| flags)
-        });
-        flags_table(scanned.map_err(|e| scan_error(py, e))?)
+        let only = only.unwrap_or_default();
+        let (flags, _) =
+            self.scan_memory(py, tables, threads, memory_limit, temp_dir, only, false)?;
+        flags_table(flags)
     }
 
     /// One part of a scan split by the plan's partition key (every row of
@@ -251,20 +280,16 @@ impl Ruleset {
         memory_limit: Option<u64>,
         temp_dir: Option<PathBuf>,
     ) -> PyResult<(PyArrowType<Table>, Bound<'py, PyBytes>)> {
-        let memory = InMemory::new(batches_of(tables));
-        let options = options(memory, threads);
-        let limits = limits(memory_limit, temp_dir);
-        let compiled = self.compiled(Vec::new(), false);
-        let scanned = py.detach(|| {
-            let mut flags = Vec::new();
-            compiled
-                .scan_part_into(Path::new(IN_MEMORY), &options, &limits, &|_| {}, &mut |b| {
-                    flags.push(b);
-                    Ok(())
-                })
-                .map(|(_, partials)| (flags, partials.to_bytes()))
-        });
-        let (flags, partials) = scanned.map_err(|e| scan_error(py, e))?;
+        let (flags, partials) = self.scan_memory(
+            py,
+            tables,
+            threads,
+            memory_limit,
+            temp_dir,
+            Vec::new(),
+            true,
+        )?;
+        let partials = partials.expect("a scan in parts gives partials").to_bytes();
         Ok((flags_table(flags)?, PyBytes::new(py, &partials)))
     }
 

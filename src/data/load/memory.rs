@@ -5,7 +5,9 @@
 //! 1 across its batches.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+const LABEL_SUFFIX: &str = " (in memory)";
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -53,7 +55,13 @@ impl InMemory {
 
     /// What problems name as the "file" of a table given in memory.
     pub fn label(table: &str) -> PathBuf {
-        PathBuf::from(format!("{table} (in memory)"))
+        PathBuf::from(format!("{table}{LABEL_SUFFIX}"))
+    }
+
+    /// The table a [`InMemory::label`] names, for callers that report
+    /// problems by table.
+    pub fn table_of(label: &Path) -> Option<&str> {
+        label.to_str()?.strip_suffix(LABEL_SUFFIX)
     }
 }
 
