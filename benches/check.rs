@@ -39,6 +39,10 @@ use claimaudit::serve::{AppState, Engine, Settings, router};
 use criterion::{Criterion, criterion_group, criterion_main};
 use tower::ServiceExt;
 
+// As the `claimaudit` program allocates (src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const HISTORY_CLAIMS: usize = 50;
 const LONG_HISTORY: usize = 2000;
 const LINES: usize = 10;

@@ -5,15 +5,16 @@
 //! says only which rules and which tables it wants, and none edits a plan.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 
 use super::ExecOptions;
-use super::env::{Env, Frame, Frames, Prepared};
+use super::env::{Env, Frame, Frames, Prepared, RulesetConsts};
 use super::read::{Notes, read_stored};
 use super::run::{
-    PartitionOutput, execute_on, execute_passes_on, frame_for, lookups_for, missing_lookups,
-    prepare, thread_pool,
+    PartitionOutput, execute_on, execute_passes, execute_passes_on, frame_for, lookups_for,
+    missing_lookups, prepare, thread_pool,
 };
 use super::tables::{Lookups, Tables};
 use crate::data::load::{LoadOptions, Problem};
@@ -25,22 +26,20 @@ use crate::syntax::Sources;
 /// A ruleset and its plan, ready to read data and run.
 pub struct Compiled<'r> {
     plan: Plan<'r>,
+    /// What every run reads of the ruleset besides its rules.
+    consts: Arc<RulesetConsts<'r>>,
 }
 
 impl<'r> Compiled<'r> {
     /// Plans the `selection` of `ruleset`'s rules.
     pub fn new(ruleset: &'r Ruleset, selection: &Selection, sources: &Sources) -> Compiled<'r> {
-        Compiled {
-            plan: plan(ruleset, selection, sources),
-        }
+        Compiled::of(plan(ruleset, selection, sources))
     }
 
     /// Runs no rules; reads every column of `tables` (see
     /// [`Plan::whole_tables`]).
     pub fn whole_tables(ruleset: &'r Ruleset, tables: &[String]) -> Compiled<'r> {
-        Compiled {
-            plan: Plan::whole_tables(ruleset, tables),
-        }
+        Compiled::of(Plan::whole_tables(ruleset, tables))
     }
 
     /// Runs no rules; reads what this one reads but for `tables` (see
@@ -48,7 +47,18 @@ impl<'r> Compiled<'r> {
     pub fn reads_except(&self, tables: &[String]) -> Compiled<'r> {
         Compiled {
             plan: self.plan.reads_except(tables),
+            consts: Arc::clone(&self.consts),
         }
+    }
+
+    fn of(plan: Plan<'r>) -> Compiled<'r> {
+        let consts = Arc::new(RulesetConsts::new(plan.ruleset));
+        Compiled { plan, consts }
+    }
+
+    /// The ruleset's constants every [`Env`] of this plan shares.
+    pub fn consts(&self) -> Arc<RulesetConsts<'r>> {
+        Arc::clone(&self.consts)
     }
 
     pub fn plan(&self) -> &Plan<'r> {
@@ -133,17 +143,20 @@ impl<'r> Compiled<'r> {
                 continue;
             }
             if let Some(frame) = self.frame(&load.table, tables.remove(&load.table)) {
-                frames.insert(load.table.clone(), std::sync::Arc::new(frame));
+                frames.insert(load.table.clone(), Arc::new(frame));
             }
         }
         let mut lookups = shared_lookups.clone();
         self.complete_lookups(&frames, &mut lookups, parallel);
-        self.with_row_matches(Env::new(
+        let mut env = Env::new(
             self.plan.ruleset,
+            self.consts(),
             frames,
             lookups,
             &options.overrides,
-        ))
+        );
+        env.parallel = parallel;
+        self.with_row_matches(env)
     }
 
     /// Runs the passes over the tables `include` names on one partition;
@@ -160,6 +173,17 @@ impl<'r> Compiled<'r> {
         execute_passes_on(pool, &self.plan, env, options, include, partial)
     }
 
+    /// [`Compiled::run_partition`] on the caller's thread when `env` is not
+    /// parallel (a real-time check), else on the current pool.
+    pub fn run_partition_here(
+        &self,
+        env: &Env<'_>,
+        options: &ExecOptions,
+        include: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Vec<Flag> {
+        execute_passes(&self.plan, env, options, include, false).0
+    }
+
     /// Frames for every table the plan reads, and the lookups between them.
     pub fn prepare(&self, tables: Tables) -> Prepared {
         prepare(&self.plan, tables)
@@ -171,6 +195,7 @@ impl<'r> Compiled<'r> {
         let (frames, lookups) = self.prepare(tables);
         self.with_row_matches(Env::new(
             self.plan.ruleset,
+            self.consts(),
             frames,
             lookups,
             &options.overrides,

@@ -130,7 +130,7 @@ impl<'a> DictionaryTest<'a> {
                     .collect();
                 in_list(entries, &items)
             }
-            DictionaryTest::InSet { set, .. } => in_set(entries, &ctx.env.sets[set]),
+            DictionaryTest::InSet { set, .. } => in_set(entries, &ctx.env.consts.sets[set]),
         }
     }
 }

@@ -439,13 +439,10 @@ pub struct FlagsAs {
     pub amount: Option<TExpr>,
 }
 
-/// Everything a run needs besides the rules: data, lookups, constants.
-pub struct Env<'a> {
-    pub schema: &'a Schema,
-    pub frames: HashMap<String, Arc<Frame>>,
-    /// (table, relation) -> for each row of the table, the related row.
-    pub lookups: Lookups,
-    pub params: HashMap<&'a str, &'a ParamValue>,
+/// What a run reads of the ruleset besides its rules, worked out once per
+/// compiled ruleset (a real-time check would otherwise build it, regular
+/// expressions included, on every check).
+pub struct RulesetConsts<'a> {
     pub sets: HashMap<&'a str, ValueSet<'a>>,
     pub patterns: HashMap<&'a str, Regex>,
     /// For each table rules may flag: how to read each flag field of a row.
@@ -461,30 +458,30 @@ pub struct Env<'a> {
     /// For each table: every column, by name (knowledge rows are named in
     /// evidence by all their columns).
     pub column_exprs: HashMap<String, Vec<(String, TExpr)>>,
+}
+
+/// Everything a run needs besides the rules: data, lookups, constants.
+pub struct Env<'a> {
+    pub schema: &'a Schema,
+    pub frames: HashMap<String, Arc<Frame>>,
+    /// (table, relation) -> for each row of the table, the related row.
+    pub lookups: Lookups,
+    pub params: HashMap<&'a str, &'a ParamValue>,
+    /// The ruleset's sets, patterns and flag expressions.
+    pub consts: Arc<RulesetConsts<'a>>,
     /// Only flags naming this claim are rendered (a real-time check: the
     /// history's own flags are not wanted, and rendering them is most of
     /// the cost).
     pub only_claim: Option<String>,
     /// Text the rules compute (`upper`, `concat`, ...), kept with the data.
     pub texts: super::functions::TextStore,
+    /// Whether the run spreads over the current pool (a scan) or stays on
+    /// the caller's thread (a real-time check; see `par.rs`).
+    pub parallel: bool,
 }
 
-impl<'a> Env<'a> {
-    /// `overrides` replace parameters (a rule test's `with`).
-    pub fn new(
-        ruleset: &'a Ruleset,
-        frames: HashMap<String, Arc<Frame>>,
-        lookups: Lookups,
-        overrides: &'a [(String, ParamValue)],
-    ) -> Env<'a> {
-        let mut params: HashMap<&str, &ParamValue> = ruleset
-            .params
-            .iter()
-            .map(|p| (p.name.as_str(), &p.value))
-            .collect();
-        for (name, value) in overrides {
-            params.insert(name.as_str(), value);
-        }
+impl<'a> RulesetConsts<'a> {
+    pub fn new(ruleset: &'a Ruleset) -> RulesetConsts<'a> {
         let sets = ruleset
             .sets
             .iter()
@@ -582,11 +579,7 @@ impl<'a> Env<'a> {
                 (t.name.clone(), columns)
             })
             .collect();
-        Env {
-            schema: &ruleset.schema,
-            frames,
-            lookups,
-            params,
+        RulesetConsts {
             sets,
             patterns,
             identities,
@@ -594,8 +587,37 @@ impl<'a> Env<'a> {
             amounts,
             key_exprs,
             column_exprs,
+        }
+    }
+}
+
+impl<'a> Env<'a> {
+    /// `overrides` replace parameters (a rule test's `with`); `consts` are
+    /// [`RulesetConsts::new`] of the same ruleset.
+    pub fn new(
+        ruleset: &'a Ruleset,
+        consts: Arc<RulesetConsts<'a>>,
+        frames: HashMap<String, Arc<Frame>>,
+        lookups: Lookups,
+        overrides: &'a [(String, ParamValue)],
+    ) -> Env<'a> {
+        let mut params: HashMap<&str, &ParamValue> = ruleset
+            .params
+            .iter()
+            .map(|p| (p.name.as_str(), &p.value))
+            .collect();
+        for (name, value) in overrides {
+            params.insert(name.as_str(), value);
+        }
+        Env {
+            schema: &ruleset.schema,
+            frames,
+            lookups,
+            params,
+            consts,
             only_claim: None,
             texts: Default::default(),
+            parallel: true,
         }
     }
 

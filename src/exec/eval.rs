@@ -361,7 +361,7 @@ impl<'a> Ctx<'a> {
             }
             TExprKind::Matches { text, pattern } => {
                 let t = self.eval(text);
-                let re = &self.env.patterns[pattern.as_str()];
+                let re = &self.env.consts.patterns[pattern.as_str()];
                 Col::Bool(
                     (0..n)
                         .map(|i| match t.get(i) {
@@ -397,7 +397,7 @@ impl<'a> Ctx<'a> {
                     return tests;
                 }
                 let x = self.eval(expr);
-                in_set(&x, &self.env.sets[set.as_str()])
+                in_set(&x, &self.env.consts.sets[set.as_str()])
             }
             TExprKind::InArray { expr, list } => {
                 let (x, list) = (self.eval(expr), self.eval(list));

@@ -245,7 +245,7 @@ fn row_name<'a>(
 /// A row named by its key's values, as messages show them: `(A, B, 2024-01-01)`.
 fn key_text<'a>(env: &'a Env<'a>, table: &'a str, row: Option<u32>) -> String {
     let ctx = Ctx::new(env, table, vec![row]);
-    let values: Vec<String> = env.key_exprs[table]
+    let values: Vec<String> = env.consts.key_exprs[table]
         .iter()
         .map(|k| display(ctx.eval(k).get(0)))
         .collect();
@@ -325,7 +325,8 @@ fn lists_claim(flag: &Flag, claim_id: &str) -> bool {
 
 /// How many rows of all flaggable tables belong to the claim.
 pub fn claim_rows(env: &Env<'_>, claim_id: &str) -> usize {
-    env.identities
+    env.consts
+        .identities
         .keys()
         .filter(|t| env.frames.contains_key(*t))
         .map(|t| rows_of_claim(env, t, claim_id).len())
@@ -334,7 +335,7 @@ pub fn claim_rows(env: &Env<'_>, claim_id: &str) -> usize {
 
 /// Rows of `table` whose flags would name `claim_id`.
 fn rows_of_claim(env: &Env<'_>, table: &str, claim_id: &str) -> Vec<u32> {
-    let Some(exprs) = env.identities.get(table) else {
+    let Some(exprs) = env.consts.identities.get(table) else {
         return Vec::new();
     };
     let Some((_, claim_expr)) = exprs.iter().find(|(f, _)| *f == FlagField::ClaimId) else {

@@ -58,7 +58,7 @@ pub fn sort_by_key<'a>(
             positions.iter().map(|p| Some(rows[*p as usize])).collect(),
         );
         let mut columns: Vec<Col<'a>> = order.iter().map(|o| some.eval(o)).collect();
-        columns.extend(env.key_exprs[table].iter().map(|k| some.eval(k)));
+        columns.extend(env.consts.key_exprs[table].iter().map(|k| some.eval(k)));
         columns
     });
     let sorted_rows: Vec<Option<u32>> = permutation

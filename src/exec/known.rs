@@ -16,6 +16,7 @@ use super::col::{Col, Scalar};
 use super::env::{Env, Frame};
 use super::eval::Ctx;
 use super::order::{compare_rows, encode, text_hash};
+use super::par;
 use super::partition::chunks;
 use super::tables::{Lookups, NO_ROW};
 use crate::ir::{Form, Known, KnownKey, Rule, TExpr};
@@ -189,7 +190,10 @@ fn sort_by_key_columns(env: &Env<'_>, table: &str, rows: &mut [u32], ranges: &[R
         .flat_map(|r| rows[r.clone()].iter().map(|row| Some(*row)))
         .collect();
     let ctx = Ctx::new(env, table, members);
-    let key: Vec<Col<'_>> = env.key_exprs[table].iter().map(|k| ctx.eval(k)).collect();
+    let key: Vec<Col<'_>> = env.consts.key_exprs[table]
+        .iter()
+        .map(|k| ctx.eval(k))
+        .collect();
     let mut at = 0;
     for range in ranges {
         let len = range.len();
@@ -266,30 +270,28 @@ fn row_match_lookup<'e>(env: &'e Env<'e>, known: &'e Known, table: &str) -> Vec<
     // The index hashes a row's values with those of a partner it has not.
     let no_partner = side_hashes(&Ctx::new(env, table, vec![None]), &[])[0]
         .expect("no values, none of them null");
-    chunks(env.frame(table).rows(), INDEX_RUN)
-        .into_par_iter()
-        .flat_map_iter(|range| {
-            let ctx = Ctx::new(env, table, range.map(|r| Some(r as u32)).collect());
-            let days = known.as_of.as_ref().map(|d| days_of(&ctx.eval(d), ctx.n));
-            let index = &index;
-            side_hashes(&ctx, &exprs)
-                .into_iter()
-                .enumerate()
-                .map(move |(i, hash)| {
-                    let day = days.as_ref().and_then(|d| d[i]);
-                    hash.and_then(|h| {
-                        index
-                            .rows_of(pair_hash(h, no_partner))
-                            .iter()
-                            .rev()
-                            .find(|&&k| index.in_force_on(k, day))
-                            .copied()
-                    })
-                    .unwrap_or(NO_ROW)
+    let runs = chunks(env.frame(table).rows(), INDEX_RUN);
+    par::flat_map(env.parallel, runs, |range| {
+        let ctx = Ctx::new(env, table, range.map(|r| Some(r as u32)).collect());
+        let days = known.as_of.as_ref().map(|d| days_of(&ctx.eval(d), ctx.n));
+        let index = &index;
+        side_hashes(&ctx, &exprs)
+            .into_iter()
+            .enumerate()
+            .map(move |(i, hash)| {
+                let day = days.as_ref().and_then(|d| d[i]);
+                hash.and_then(|h| {
+                    index
+                        .rows_of(pair_hash(h, no_partner))
+                        .iter()
+                        .rev()
+                        .find(|&&k| index.in_force_on(k, day))
+                        .copied()
                 })
-                .collect::<Vec<_>>()
-        })
-        .collect()
+                .unwrap_or(NO_ROW)
+            })
+            .collect::<Vec<_>>()
+    })
 }
 
 /// Each row's date (`None` when null).
@@ -325,7 +327,7 @@ fn index_for<'e>(env: &'e Env<'e>, known: &'e Known) -> Arc<KnownIndex> {
 
 /// The expression reading `column` of a row of `table` itself.
 fn own_column<'e>(env: &'e Env<'e>, table: &str, column: &str) -> &'e TExpr {
-    env.column_exprs[table]
+    env.consts.column_exprs[table]
         .iter()
         .find(|(name, _)| name == column)
         .map(|(_, e)| e)
@@ -415,43 +417,40 @@ pub fn could_match<'a>(
     // Each side read on `ids` as the rule's row (`Ctx::new`) or as the
     // partner (`for_partners`), kept when either reading is listed.
     let keep = |ids: &[u32], as_row: bool| -> Vec<u32> {
-        chunks(ids.len(), INDEX_RUN)
-            .into_par_iter()
-            .flat_map_iter(|range| {
-                let part = &ids[range];
-                let ctx_of = |row: bool| {
-                    let ids = part.iter().map(|r| Some(*r)).collect();
-                    if row {
-                        Ctx::new(env, table, ids)
-                    } else {
-                        Ctx::for_partners(env, table, partner_table, ids)
-                    }
-                };
-                let (first, first_sides, second, second_sides) = if as_row {
-                    (&mine, &index.mine_sides, &theirs, &index.theirs_sides)
+        par::flat_map(env.parallel, chunks(ids.len(), INDEX_RUN), |range| {
+            let part = &ids[range];
+            let ctx_of = |row: bool| {
+                let ids = part.iter().map(|r| Some(*r)).collect();
+                if row {
+                    Ctx::new(env, table, ids)
                 } else {
-                    (&theirs, &index.theirs_sides, &mine, &index.mine_sides)
-                };
-                let direct = side_hashes(&ctx_of(as_row), first);
-                let swapped = known.either_order.then(|| {
-                    if mirrored {
-                        direct.clone()
-                    } else {
-                        side_hashes(&ctx_of(!as_row), second)
-                    }
-                });
-                part.iter()
-                    .enumerate()
-                    .filter(|(i, _)| {
-                        listed(direct[*i], first_sides)
-                            || swapped
-                                .as_ref()
-                                .is_some_and(|s| listed(s[*i], second_sides))
-                    })
-                    .map(|(_, r)| *r)
-                    .collect::<Vec<_>>()
-            })
-            .collect()
+                    Ctx::for_partners(env, table, partner_table, ids)
+                }
+            };
+            let (first, first_sides, second, second_sides) = if as_row {
+                (&mine, &index.mine_sides, &theirs, &index.theirs_sides)
+            } else {
+                (&theirs, &index.theirs_sides, &mine, &index.mine_sides)
+            };
+            let direct = side_hashes(&ctx_of(as_row), first);
+            let swapped = known.either_order.then(|| {
+                if mirrored {
+                    direct.clone()
+                } else {
+                    side_hashes(&ctx_of(!as_row), second)
+                }
+            });
+            part.iter()
+                .enumerate()
+                .filter(|(i, _)| {
+                    listed(direct[*i], first_sides)
+                        || swapped
+                            .as_ref()
+                            .is_some_and(|s| listed(s[*i], second_sides))
+                })
+                .map(|(_, r)| *r)
+                .collect::<Vec<_>>()
+        })
     };
     (keep(rows, true), keep(partners, false))
 }

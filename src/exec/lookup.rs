@@ -13,7 +13,8 @@ const PROBE_RUN: usize = 64 * 1024;
 
 /// For each row of `from`, the row of `to` whose key equals its columns
 /// ([`NO_ROW`] if none). The target's key index is built once per frame.
-pub fn build_lookup(relation: &Relation, from: &Frame, to: &Frame) -> Vec<u32> {
+/// The probes are split over the pool when `parallel`.
+pub fn build_lookup(relation: &Relation, from: &Frame, to: &Frame, parallel: bool) -> Vec<u32> {
     let index = to.key_index(&relation.to_columns);
     // One text key, the usual case: look the strings up without copying them.
     if let [column] = relation.from_columns.as_slice()
@@ -24,19 +25,22 @@ pub fn build_lookup(relation: &Relation, from: &Frame, to: &Frame) -> Vec<u32> {
         // Probes are independent: split them over the pool's threads, each
         // run of rows with its own prober (which remembers where it was).
         let mut out = vec![NO_ROW; keys.len()];
-        out.par_chunks_mut(PROBE_RUN)
-            .enumerate()
-            .for_each(|(run, slots)| {
-                let mut prober = index.prober(to);
-                for (i, slot) in slots.iter_mut().enumerate() {
-                    let row = run * PROBE_RUN + i;
-                    if keys.is_valid(row)
-                        && let Some(found) = prober.find(keys.value(row))
-                    {
-                        *slot = found;
-                    }
+        let probe = |(run, slots): (usize, &mut [u32])| {
+            let mut prober = index.prober(to);
+            for (i, slot) in slots.iter_mut().enumerate() {
+                let row = run * PROBE_RUN + i;
+                if keys.is_valid(row)
+                    && let Some(found) = prober.find(keys.value(row))
+                {
+                    *slot = found;
                 }
-            });
+            }
+        };
+        if parallel {
+            out.par_chunks_mut(PROBE_RUN).enumerate().for_each(probe);
+        } else {
+            out.chunks_mut(PROBE_RUN).enumerate().for_each(probe);
+        }
         return out;
     }
     let mut prober = index.prober(to);

@@ -33,6 +33,7 @@ mod lookup;
 mod merge;
 mod order;
 mod output;
+mod par;
 mod partition;
 mod partitioned;
 mod pushdown;

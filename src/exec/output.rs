@@ -199,7 +199,7 @@ fn identity_columns<'a>(
     table: &'a str,
     rows: Vec<Option<u32>>,
 ) -> Vec<(FlagField, Col<'a>)> {
-    let Some(exprs) = ctx.env.identities.get(table) else {
+    let Some(exprs) = ctx.env.consts.identities.get(table) else {
         return Vec::new();
     };
     let sub = Ctx::new(ctx.env, table, rows);
@@ -215,7 +215,7 @@ fn naming_columns<'a>(
     rows: Vec<Option<u32>>,
     all: bool,
 ) -> Vec<(&'a str, Col<'a>)> {
-    if !all && ctx.env.identities.contains_key(table) {
+    if !all && ctx.env.consts.identities.contains_key(table) {
         return identity_columns(ctx, table, rows)
             .into_iter()
             .map(|(f, c)| (f.as_str(), c))
@@ -223,7 +223,7 @@ fn naming_columns<'a>(
     }
     let sub = Ctx::new(ctx.env, table, rows);
     if all {
-        return ctx.env.column_exprs[table]
+        return ctx.env.consts.column_exprs[table]
             .iter()
             .map(|(name, e)| (name.as_str(), sub.eval(e)))
             .collect();
@@ -232,7 +232,7 @@ fn naming_columns<'a>(
     names
         .into_iter()
         .flatten()
-        .zip(&ctx.env.key_exprs[table])
+        .zip(&ctx.env.consts.key_exprs[table])
         .map(|(name, e)| (name.as_str(), sub.eval(e)))
         .collect()
 }
@@ -295,6 +295,7 @@ fn names_claim(
     claim: &str,
 ) -> Option<Vec<bool>> {
     let (_, claim_expr) = env
+        .consts
         .identities
         .get(table)?
         .iter()
@@ -412,14 +413,14 @@ pub fn render<'a>(
     // `flag provider when`: what the row belongs to names the flag, and
     // the row's own fields go in evidence, for merging (merge.rs).
     let flags_as = match (rule.flag_as, flagged) {
-        (Some(grain), Flagged::Row) => ctx.env.flags_as.get(&(table.to_string(), grain)),
+        (Some(grain), Flagged::Row) => ctx.env.consts.flags_as.get(&(table.to_string(), grain)),
         _ => None,
     };
     // The amount at stake: the rule's own expression over its positions,
     // else the flagged table's declared column of each flagged row.
     let declared = match flags_as {
         Some(other) => other.amount.as_ref(),
-        None => ctx.env.amounts.get(table),
+        None => ctx.env.consts.amounts.get(table),
     };
     let amounts: Option<Col<'a>> = match &rule.amount {
         Some(expr) => Some(sub.eval(expr)),

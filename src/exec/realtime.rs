@@ -12,7 +12,7 @@ use arrow::array::RecordBatch;
 
 use super::compiled::Compiled;
 use super::env::{Env, Frames};
-use super::run::{ExecOptions, thread_pool};
+use super::run::ExecOptions;
 use super::tables::{Lookups, Tables};
 use crate::flags::Flag;
 use crate::ir::{FlagField, Ruleset};
@@ -27,7 +27,6 @@ pub struct Checker<'r> {
     reference: Frames,
     /// Lookups that stay within the reference tables, built once.
     reference_lookups: Lookups,
-    pool: rayon::ThreadPool,
     options: ExecOptions,
 }
 
@@ -73,17 +72,21 @@ impl<'r> Checker<'r> {
         }
         let reference_lookups = compiled.lookups(&frames);
         // And the index of each knowledge table a rule matches against.
-        let env = Env::new(ruleset, frames.clone(), reference_lookups.clone(), &[]);
+        let env = Env::new(
+            ruleset,
+            compiled.consts(),
+            frames.clone(),
+            reference_lookups.clone(),
+            &[],
+        );
         let rules = compiled.plan().rules.iter().map(|&i| &ruleset.rules[i]);
         super::known::build_indexes(&env, rules);
         drop(env);
-        let threads = std::thread::available_parallelism().map(|n| n.get()).ok();
         Checker {
             compiled,
             claim_tables,
             reference: frames,
             reference_lookups,
-            pool: thread_pool(threads),
             options: ExecOptions {
                 partitions: 1,
                 ..ExecOptions::default()
@@ -157,9 +160,11 @@ impl<'r> Checker<'r> {
             false,
         );
         env.only_claim = Some(claim_id.to_string());
-        let (flags, _) =
-            self.compiled
-                .run_partition(&self.pool, &env, &self.options, &|_| true, false);
+        // On the caller's thread: a check is too small to share out, and
+        // the service runs checks side by side.
+        let flags = self
+            .compiled
+            .run_partition_here(&env, &self.options, &|_| true);
         let flags = flags
             .into_iter()
             .filter(|f| f.claim_id.as_deref() == Some(claim_id))

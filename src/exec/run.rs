@@ -18,6 +18,7 @@ use super::forms::population_partial::PopulationPartial;
 use super::forms::{group, row, sequence, window};
 use super::merge::merge_flags_as;
 use super::output::rows_of_checked_claim;
+use super::par;
 use super::partition::{chunks, partition_all, split};
 use super::pushdown::group_constant_conjuncts;
 use super::tables::{Lookups, Tables};
@@ -114,7 +115,7 @@ pub(super) fn missing_lookups(
     let build = |&(key, r, from, to): &(&(String, String), _, &Arc<Frame>, &Arc<Frame>)| {
         (
             key.clone(),
-            Arc::new(super::lookup::build_lookup(r, from, to)),
+            Arc::new(super::lookup::build_lookup(r, from, to, parallel)),
         )
     };
     if parallel {
@@ -212,20 +213,29 @@ pub(super) fn execute_passes_on(
     include: &(dyn Fn(&str) -> bool + Sync),
     partial: bool,
 ) -> PartitionOutput {
+    pool.install(|| execute_passes(plan, env, options, include, partial))
+}
+
+/// [`execute_passes_on`] on the current pool, or on the caller's thread
+/// alone when the environment is not parallel (a real-time check).
+pub(super) fn execute_passes(
+    plan: &Plan,
+    env: &Env<'_>,
+    options: &ExecOptions,
+    include: &(dyn Fn(&str) -> bool + Sync),
+    partial: bool,
+) -> PartitionOutput {
     let mut partials = Vec::new();
-    let flags = pool.install(|| {
-        let flags = run_passes(
-            plan,
-            env,
-            options,
-            include,
-            partial.then_some(&mut partials),
-        );
-        let mut flags = merge_flags_as(plan.ruleset, flags);
-        // Stable, as a sequential sort: equal flags keep their order.
-        Flag::sort(&mut flags);
-        flags
-    });
+    let flags = run_passes(
+        plan,
+        env,
+        options,
+        include,
+        partial.then_some(&mut partials),
+    );
+    let mut flags = merge_flags_as(plan.ruleset, flags);
+    // Stable, as a sequential sort: equal flags keep their order.
+    Flag::sort_on(&mut flags, env.parallel);
     (flags, partials)
 }
 
@@ -259,13 +269,27 @@ fn run_passes(
             .iter()
             .map(|&r| group_constant_conjuncts(&ruleset.rules[r], &ruleset.schema))
             .collect();
-        let results: Vec<BatchResult> = chunks(rows, options.batch_rows)
-            .into_par_iter()
-            .map(|range| {
-                let ctx = Ctx::new(env, table, range.map(|r| Some(r as u32)).collect());
+        // In a real-time check, the rows naming the checked claim (none
+        // when the table's flags name no claim): only they can give a
+        // flag the check reports, so row rules run on them alone.
+        let checked = env
+            .only_claim
+            .is_some()
+            .then(|| rows_of_checked_claim(env, table).unwrap_or_else(|| vec![false; rows]));
+        let results: Vec<BatchResult> =
+            par::map(env.parallel, chunks(rows, options.batch_rows), |range| {
+                let ids = |of_claim: Option<&Vec<bool>>| -> Vec<Option<u32>> {
+                    let rows = range.clone().map(|r| r as u32);
+                    rows.filter(|r| of_claim.is_none_or(|c| c[*r as usize]))
+                        .map(Some)
+                        .collect()
+                };
+                let ctx = Ctx::new(env, table, ids(None));
+                let claim_ctx = checked.as_ref().map(|c| Ctx::new(env, table, ids(Some(c))));
+                let row_ctx = claim_ctx.as_ref().unwrap_or(&ctx);
                 let mut out = Vec::new();
-                for &r in &pass.row_rules {
-                    out.extend(row::run(ruleset, &ruleset.rules[r], &ctx));
+                for &r in pass.row_rules.iter().filter(|_| row_ctx.n > 0) {
+                    out.extend(row::run(ruleset, &ruleset.rules[r], row_ctx));
                 }
                 // A batch's flags at another grain merge already, so a
                 // partition holds one per provider and batch, not per row.
@@ -282,8 +306,7 @@ fn run_passes(
                     flags: out,
                     selected,
                 }
-            })
-            .collect();
+            });
         let mut selected: Vec<Vec<u32>> = vec![Vec::new(); pass.keyed_rules.len()];
         for result in results {
             flags.extend(result.flags);
@@ -301,12 +324,6 @@ fn run_passes(
         );
         // Keyed rules sharing a first key share the partition of every row.
         let mut partitions: HashMap<usize, Vec<u16>> = HashMap::new();
-        // In a real-time check, the rows naming the checked claim.
-        let checked = if pass.keyed_rules.is_empty() {
-            None
-        } else {
-            rows_of_checked_claim(env, table)
-        };
         for (k, &r) in pass.keyed_rules.iter().enumerate() {
             let rule = &ruleset.rules[r];
             let rule_started = std::time::Instant::now();
@@ -329,6 +346,10 @@ fn run_passes(
             // All rows of a key in one partition, the partitions in parallel
             // (group, window and sequence rules).
             let mut partitioned = |rows: Vec<u32>| -> Vec<Vec<u32>> {
+                // One partition (a real-time check): nothing to hash.
+                if options.partitions <= 1 {
+                    return vec![rows];
+                }
                 let (partitioning, key) = partitioning
                     .zip(key)
                     .expect("every keyed rule has a partitioning");
@@ -339,17 +360,19 @@ fn run_passes(
             };
             match &rule.form {
                 Form::Row => unreachable!("row rules run batch by batch, above"),
-                Form::Group { keys } => flags.extend(each_partition(partitioned(rows), |b| {
+                Form::Group { keys } => flags.extend(each_partition(env, partitioned(rows), |b| {
                     group::run(ruleset, rule, keys, env, b)
                 })),
-                Form::Window { keys, range } => flags
-                    .extend(each_partition(partitioned(rows), |b| {
+                Form::Window { keys, range } => {
+                    flags.extend(each_partition(env, partitioned(rows), |b| {
                         window::run(ruleset, rule, keys, range, env, b)
-                    })),
-                Form::Sequence { keys, order } => flags
-                    .extend(each_partition(partitioned(rows), |b| {
+                    }))
+                }
+                Form::Sequence { keys, order } => {
+                    flags.extend(each_partition(env, partitioned(rows), |b| {
                         sequence::run(ruleset, rule, keys, order, env, b)
-                    })),
+                    }))
+                }
                 Form::Pair {
                     var: _,
                     table: partner_table,
@@ -388,16 +411,14 @@ fn run_passes(
     flags
 }
 
-/// Runs `run` on each non-empty partition, in parallel.
+/// Runs `run` on each non-empty partition, in parallel in a scan.
 fn each_partition(
-    partitions: Vec<Vec<u32>>,
-    run: impl Fn(&[u32]) -> Vec<Flag> + Sync,
+    env: &Env<'_>,
+    mut partitions: Vec<Vec<u32>>,
+    run: impl Fn(&[u32]) -> Vec<Flag> + Sync + Send,
 ) -> Vec<Flag> {
-    partitions
-        .par_iter()
-        .filter(|b| !b.is_empty())
-        .flat_map(|b| run(b))
-        .collect()
+    partitions.retain(|b| !b.is_empty());
+    par::flat_map(env.parallel, partitions, |b| run(&b))
 }
 
 /// Logs (at debug level) how long a keyed rule took, whichever way it ends.

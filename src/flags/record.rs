@@ -65,9 +65,19 @@ impl Flag {
     /// order). The keys are sorted, in parallel on the current pool, and
     /// each flag is moved once: flags are large, their keys small.
     pub fn sort(flags: &mut Vec<Flag>) {
+        Flag::sort_on(flags, true)
+    }
+
+    /// [`Flag::sort`], on the caller's thread alone unless `parallel`.
+    pub fn sort_on(flags: &mut Vec<Flag>, parallel: bool) {
         use rayon::prelude::*;
         let mut keys: Vec<(&Flag, u32)> = flags.iter().zip(0u32..).collect();
-        keys.par_sort_unstable_by(|(a, i), (b, j)| a.output_order(b).then(i.cmp(j)));
+        let order = |(a, i): &(&Flag, u32), (b, j): &(&Flag, u32)| a.output_order(b).then(i.cmp(j));
+        if parallel {
+            keys.par_sort_unstable_by(order);
+        } else {
+            keys.sort_unstable_by(order);
+        }
         let order: Vec<u32> = keys.into_iter().map(|(_, i)| i).collect();
         let mut slots: Vec<Option<Flag>> = std::mem::take(flags).into_iter().map(Some).collect();
         *flags = order

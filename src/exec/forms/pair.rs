@@ -5,14 +5,13 @@
 
 use std::collections::HashMap;
 
-use rayon::prelude::*;
-
 use super::super::col::Col;
 use super::super::env::Env;
 use super::super::eval::Ctx;
 use super::super::known::{Matcher, could_match};
 use super::super::order::{compare_rows, row_hashes};
 use super::super::output::{Flagged, Hits, MAX_OTHER_ROWS, render};
+use super::super::par;
 use super::super::partition::{chunks, partition_of};
 use crate::flags::Flag;
 use crate::ir::{Known, Rule, Ruleset, TExpr};
@@ -43,9 +42,8 @@ pub fn run<'a>(
     let table = rule.table.as_str();
     let partner_table = pair.table;
     let partner_rows = env.frame(partner_table).rows();
-    let partners: Vec<u32> = chunks(partner_rows, batch_rows)
-        .into_par_iter()
-        .flat_map(|range| {
+    let partners: Vec<u32> =
+        par::flat_map(env.parallel, chunks(partner_rows, batch_rows), |range| {
             let ctx = Ctx::for_partners(
                 env,
                 table,
@@ -59,8 +57,7 @@ pub fn run<'a>(
                 .map(|(_, r)| r as u32)
                 .collect();
             ids
-        })
-        .collect();
+        });
     let narrowed;
     let (rows, partners) = match pair.known {
         Some(known) => {
@@ -84,12 +81,14 @@ pub fn run<'a>(
                 partitions,
             )
         };
-    row_parts
-        .par_iter()
-        .zip(partner_parts.par_iter())
+    let buckets: Vec<(&Vec<u32>, &Vec<u32>)> = row_parts
+        .iter()
+        .zip(&partner_parts)
         .filter(|(r, _)| !r.is_empty())
-        .flat_map(|(r, p)| run_bucket(ruleset, rule, pair, env, r, p))
-        .collect::<Vec<_>>()
+        .collect();
+    par::flat_map(env.parallel, buckets, |(r, p)| {
+        run_bucket(ruleset, rule, pair, env, r, p)
+    })
 }
 
 /// `rows` split by the partition of `key` (evaluated for the rule's row, or
@@ -102,6 +101,10 @@ fn bucket(
     key: &TExpr,
     partitions: usize,
 ) -> Vec<Vec<u32>> {
+    // One partition (a real-time check): nothing to hash.
+    if partitions <= 1 {
+        return vec![rows.to_vec()];
+    }
     let ids: Vec<Option<u32>> = rows.iter().map(|r| Some(*r)).collect();
     let ctx = match partner_table {
         None => Ctx::new(env, table, ids),
@@ -250,7 +253,7 @@ pub fn context<'a>(
     // bucket beforehand.
     let partners_in_order = |rows: Vec<Option<u32>>| -> Vec<Col<'a>> {
         let by_key = Ctx::new(env, partner_table, rows);
-        env.key_exprs[partner_table]
+        env.consts.key_exprs[partner_table]
             .iter()
             .map(|k| by_key.eval(k))
             .collect()
