@@ -424,7 +424,7 @@ fn explain_rule<'a>(
             }
             Form::Window { keys, range } => {
                 let members = same_key_rows(env, rule, &keys[0], row);
-                let keyed = window::context(rule, keys, range, env, &members);
+                let keyed = window::context(rule, keys, range, env, &members, None);
                 out.push(explain_keyed(&keyed, rule, name, row, sources));
             }
             Form::Sequence { keys, order } => {

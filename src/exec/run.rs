@@ -365,7 +365,7 @@ fn run_passes(
                 })),
                 Form::Window { keys, range } => {
                     flags.extend(each_partition(env, partitioned(rows), |b| {
-                        window::run(ruleset, rule, keys, range, env, b)
+                        window::run(ruleset, rule, keys, range, env, b, checked.as_deref())
                     }))
                 }
                 Form::Sequence { keys, order } => {

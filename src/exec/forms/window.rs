@@ -12,7 +12,11 @@ use crate::ir::text::{date_to_days, days_to_date};
 use crate::ir::{Rule, Ruleset, TExpr, WindowRange};
 
 /// Runs a window rule over `rows` (row numbers of the rule's table that
-/// passed `where`, all of each key in this partition).
+/// passed `where`, all of each key in this partition). With `wanted` (a
+/// real-time check: for each row of the table, whether it names the
+/// checked claim), only those rows' windows are aggregated: no other row
+/// can give a flag the check reports, and a chronic patient's every row
+/// would otherwise sum its whole window.
 pub fn run<'a>(
     ruleset: &Ruleset,
     rule: &'a Rule,
@@ -20,19 +24,22 @@ pub fn run<'a>(
     range: &'a WindowRange,
     env: &'a Env<'a>,
     rows: &[u32],
+    wanted: Option<&[bool]>,
 ) -> Vec<Flag> {
-    let keyed = context(rule, keys, range, env, rows);
+    let keyed = context(rule, keys, range, env, rows, wanted);
     flag_where(ruleset, rule, &keyed.ctx, |i| others_in_range(&keyed, i))
 }
 
 /// Sorts `rows` by key and the range's order (ties by the table's key) and
-/// computes each row's range, the aggregates over it and the lets.
+/// computes each row's range, the aggregates over it and the lets (the
+/// range of a row `wanted` does not hold is left empty).
 pub fn context<'a>(
     rule: &'a Rule,
     keys: &'a [TExpr],
     range: &'a WindowRange,
     env: &'a Env<'a>,
     rows: &[u32],
+    wanted: Option<&[bool]>,
 ) -> KeyedContext<'a> {
     let order: Vec<&TExpr> = match range {
         WindowRange::Last { over, .. } | WindowRange::LastMonths { over, .. } => vec![over],
@@ -42,7 +49,7 @@ pub fn context<'a>(
     };
     let sorted = sort_by_key(rule, env, rows, keys, &order);
     let ctx = sorted.ctx;
-    let ranges = match range {
+    let mut ranges = match range {
         WindowRange::Last { over, days } => {
             let dates = ctx.eval(over);
             let lengths = ctx.eval(days);
@@ -65,6 +72,13 @@ pub fn context<'a>(
             last_rows_ranges(&sorted.groups, &lengths, ctx.n)
         }
     };
+    if let Some(wanted) = wanted {
+        for (range, row) in ranges.iter_mut().zip(&sorted.sorted_rows) {
+            if row.is_some_and(|r| !wanted[r as usize]) {
+                *range = 0..0;
+            }
+        }
+    }
     with_ranges(rule, ctx, ranges, sorted.sorted_rows)
 }
 
