@@ -18,7 +18,7 @@
 use std::hint::black_box;
 
 use claimaudit::check::check_shipped;
-use claimaudit::exec::{Compiled, Env, ExecOptions, thread_pool};
+use claimaudit::exec::{Compiled, ExecOptions, thread_pool};
 use claimaudit::flags::{Flag, FlagFormat, FlagRuns, FlagWriter, flags_batch};
 use claimaudit::generate::{GenOptions, Order, Profile, generate};
 use claimaudit::plan::Selection;
@@ -42,13 +42,12 @@ fn bench(c: &mut Criterion) {
         .read(&data, &Default::default(), &|_, _| {})
         .unwrap();
     let lines = tables["claim_items"].num_rows();
-    let (frames, lookups) = everything.prepare(tables);
     let pool = thread_pool(Some(2));
     let exec = ExecOptions {
         threads: Some(2),
         ..ExecOptions::default()
     };
-    let env = Env::new(ruleset, frames, lookups, &[]);
+    let env = everything.env(tables, &exec);
     let flags = everything.run_on(&pool, &env, &exec);
     println!(
         "dataset: {PATIENTS} patients (dense), {lines} lines, {} flags",

@@ -75,7 +75,13 @@ fn bench(c: &mut Criterion) {
     ];
     for (name, rule) in kernels {
         let single = Compiled::new(ruleset, &Selection::only(&[rule]), &checked.sources);
-        let env = Env::new(ruleset, frames.clone(), lookups.clone(), &[]);
+        let env = Env::new(
+            ruleset,
+            single.consts(),
+            frames.clone(),
+            lookups.clone(),
+            &[],
+        );
         let flags = single.run_on(&pool, &env, &options);
         println!("{name} ({rule}): {} flags", flags.len());
         group.bench_function(name, |b| {

@@ -478,6 +478,8 @@ pub struct Env<'a> {
     /// Whether the run spreads over the current pool (a scan) or stays on
     /// the caller's thread (a real-time check; see `par.rs`).
     pub parallel: bool,
+    /// In a real-time check, the rows each rule reads (its look-back).
+    pub reach: Option<&'a super::realtime::Reach>,
 }
 
 impl<'a> RulesetConsts<'a> {
@@ -618,6 +620,7 @@ impl<'a> Env<'a> {
             only_claim: None,
             texts: Default::default(),
             parallel: true,
+            reach: None,
         }
     }
 

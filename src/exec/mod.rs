@@ -51,7 +51,7 @@ pub use partitioned::{
     DEFAULT_MEMORY_LIMIT, Partials, ScanError, ScanLimits, ScanReport, ScanStep,
 };
 pub use read::Notes;
-pub use realtime::{Checked, Checker};
+pub use realtime::{Checked, Checker, Reach};
 pub use rule_tests::{TestOutcome, rule_flags, run_rule_tests, run_test};
 pub use run::{ExecOptions, thread_pool};
 pub use scan::{peak_memory_bytes, scan_dataset};

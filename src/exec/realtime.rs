@@ -30,6 +30,26 @@ pub struct Checker<'r> {
     options: ExecOptions,
 }
 
+/// Which rows of the claim tables each rule of a check reads: the history
+/// within the rule's own look-back, which the caller works out (a rule
+/// comparing same-day lines need not group a chronic patient's year).
+#[derive(Debug, Default, Clone)]
+pub struct Reach {
+    /// For each claim table, each row's claim: a position in the check's claims.
+    pub claim_of_row: HashMap<String, Vec<u32>>,
+    /// For each rule (by id) reading less than every claim: which it reads.
+    pub claims_of_rule: HashMap<String, Vec<bool>>,
+}
+
+impl Reach {
+    /// For each row of `table`, whether `rule` reads it; `None`: every row.
+    pub fn rows(&self, rule: &str, table: &str) -> Option<Vec<bool>> {
+        let claims = self.claims_of_rule.get(rule)?;
+        let of_row = self.claim_of_row.get(table)?;
+        Some(of_row.iter().map(|c| claims[*c as usize]).collect())
+    }
+}
+
 /// The outcome of one check.
 #[derive(Debug, Clone)]
 pub struct Checked {
@@ -146,6 +166,16 @@ impl<'r> Checker<'r> {
     /// patient's history and the claim itself (a history row with the
     /// claim's id must already have been replaced by the caller).
     pub fn check(&self, claim_rows: HashMap<String, RecordBatch>, claim_id: &str) -> Checked {
+        self.check_within(claim_rows, claim_id, &Reach::default())
+    }
+
+    /// [`Checker::check`], each rule reading only the rows `reach` gives it.
+    pub fn check_within(
+        &self,
+        claim_rows: HashMap<String, RecordBatch>,
+        claim_id: &str,
+        reach: &Reach,
+    ) -> Checked {
         // One patient's history and claim are one partition of the plan a
         // scan runs, its reference tables shared as a scan shares them.
         let tables: Tables = claim_rows
@@ -160,6 +190,7 @@ impl<'r> Checker<'r> {
             false,
         );
         env.only_claim = Some(claim_id.to_string());
+        env.reach = Some(reach);
         // On the caller's thread: a check is too small to share out, and
         // the service runs checks side by side.
         let flags = self

@@ -329,6 +329,12 @@ fn run_passes(
             let rule_started = std::time::Instant::now();
             let _timing = TimeOnDrop(rule.id.as_str(), rule_started);
             let rows = std::mem::take(&mut selected[k]);
+            // In a check, the rows within the rule's own look-back.
+            let within = |table: &str| env.reach.and_then(|r| r.rows(&rule.id, table));
+            let rows = match within(table) {
+                Some(reads) => rows.into_iter().filter(|r| reads[*r as usize]).collect(),
+                None => rows,
+            };
             // Group, window, sequence and pair rules have a partitioning.
             let partitioning = plan.partitionings.iter().position(|p| p.rules.contains(&r));
             let key = partitioning.map(|p| &plan.partitionings[p].key);
@@ -392,6 +398,7 @@ fn run_passes(
                         &form,
                         env,
                         &rows,
+                        within(partner_table).as_deref(),
                         options.batch_rows,
                         options.partitions,
                     ))

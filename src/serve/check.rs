@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use super::api::claim_from_json;
 use super::history::{HistoryStore, Recorded, StoreError, Stored};
-use super::lookback::LookBack;
+pub use super::history_columns::{History, HistoryClaim, PatientHistory};
+use super::lookback::{ClaimDays, LookBack};
 use super::shape::{Claim, ClaimShape};
 use super::state::Engine;
+use crate::exec::Reach;
 use crate::flags::Flag;
 
 /// What a check found.
@@ -47,42 +49,73 @@ pub fn stored_claim(shape: &ClaimShape, json: &[u8]) -> Option<Claim> {
 }
 
 /// Checks `claim`. Its history is the patient's stored claims, replaced by
-/// (or added to) `sent` where the ids agree, without the claim itself.
+/// (or added to) `sent` where the ids agree, without the claim itself;
+/// each rule reads only the part of it within its own look-back.
 pub fn check_claim(
     engine: &Engine,
     store: &HistoryStore,
     claim: &Claim,
     sent: &[Claim],
 ) -> Result<Outcome, StoreError> {
-    let shape = &engine.shape;
-    let claim_id = claim.claim_id(shape);
-    let stored = patient_history(engine, store, claim.patient_id(shape))?;
-    let mut history: BTreeMap<&str, &Claim> = stored
-        .iter()
-        .map(|(id, _, c)| (id.as_str(), c.as_ref()))
-        .collect();
-    for c in sent {
-        history.insert(c.claim_id(shape), c);
-    }
-    history.remove(claim_id);
-    let history: Vec<&Claim> = history.into_values().collect();
-    let cut = claim
-        .day_span(shape)
-        .and_then(|(first, _)| engine.lookback.cut(first));
-    let keep = engine.lookback.select(shape, cut, &history, &[claim]);
-    let mut rows: Vec<&Claim> = history
-        .iter()
-        .zip(&keep)
-        .filter(|(_, k)| **k)
-        .map(|(c, _)| *c)
-        .collect();
-    let judged = rows.len();
-    rows.push(claim);
-    let batches = shape.batches(&rows).map_err(|message| StoreError {
+    let (shape, lookback) = (&engine.shape, &engine.lookback);
+    let failed = |message: String| StoreError {
         path: "history".into(),
         message,
-    })?;
-    let checked = engine.checker().check(batches, claim_id);
+    };
+    let claim_id = claim.claim_id(shape);
+    let decoded = patient_history(engine, store, claim.patient_id(shape))?;
+    let stored = decoded.as_ref().as_ref().map_err(|e| failed(e.clone()))?;
+    // A claim sent replaces the stored one of its id (the last sent wins).
+    let mut by_id: BTreeMap<&str, &Claim> = BTreeMap::new();
+    for c in sent {
+        by_id.insert(c.claim_id(shape), c);
+    }
+    by_id.remove(claim_id);
+    let from_store: Vec<usize> = (0..stored.claims.len())
+        .filter(|&i| {
+            let id = stored.claims[i].0.as_str();
+            id != claim_id && !by_id.contains_key(id)
+        })
+        .collect();
+    let sent: Vec<&Claim> = by_id.into_values().collect();
+    let sent_days: Vec<ClaimDays> = sent.iter().map(|c| lookback.days_of(shape, c)).collect();
+    let claim_days = lookback.days_of(shape, claim);
+    let history_days: Vec<&ClaimDays> = from_store
+        .iter()
+        .map(|&i| &stored.days[i])
+        .chain(&sent_days)
+        .collect();
+    let first_day = claim.day_span(shape).map(|(first, _)| first);
+    let every_order: Vec<usize> = (0..lookback.orders.len()).collect();
+    let keep = LookBack::select_days(
+        first_day.and_then(|d| lookback.cut(d)),
+        &every_order,
+        &history_days,
+        &[&claim_days],
+    );
+    let (stored_keep, sent_keep) = keep.split_at(from_store.len());
+    let kept_stored: Vec<usize> = kept(&from_store, stored_keep);
+    let mut also: Vec<&Claim> = kept(&sent, sent_keep);
+    let kept_days: Vec<&ClaimDays> = kept(&history_days, &keep);
+    let judged = kept_days.len();
+    also.push(claim);
+    let rows = stored.rows(shape, &kept_stored, &also).map_err(failed)?;
+    // Each rule's own look-back, within what the longest one keeps.
+    let mut reach = Reach {
+        claim_of_row: rows.claim_of_row,
+        claims_of_rule: HashMap::new(),
+    };
+    for need in &lookback.each {
+        let cut = LookBack::cut_for(&need.need, first_day);
+        let mut reads = LookBack::select_days(cut, &need.orders, &kept_days, &[&claim_days]);
+        reads.resize(judged + also.len(), true);
+        if reads.contains(&false) {
+            reach.claims_of_rule.insert(need.rule_id.clone(), reads);
+        }
+    }
+    let checked = engine
+        .checker()
+        .check_within(rows.batches, claim_id, &reach);
     Ok(Outcome {
         flags: checked.flags,
         skipped: checked.skipped,
@@ -90,10 +123,21 @@ pub fn check_claim(
     })
 }
 
+/// The items whose `keep` is true.
+fn kept<T: Copy>(items: &[T], keep: &[bool]) -> Vec<T> {
+    items
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| **k)
+        .map(|(item, _)| *item)
+        .collect()
+}
+
 /// Records a settled claim (its stored JSON `json`) and prunes the
 /// patient's history to the look-back of `reference`. The prune reads the
 /// history as checks decoded it, so only what is new in the store is
-/// parsed, and the history as the recording leaves it stays decoded.
+/// parsed, and the history as the recording leaves it stays decoded (its
+/// columns copied from the ones before, the new claim's built).
 pub fn record_claim(
     engine: &Engine,
     store: &HistoryStore,
@@ -103,10 +147,12 @@ pub fn record_claim(
 ) -> Result<Recorded, StoreError> {
     let shape = &engine.shape;
     let patient = claim.patient_id(shape);
-    let known = patient_history(engine, store, patient)?;
+    let decoded = patient_history(engine, store, patient)?;
+    let known = decoded.as_ref().as_ref().ok();
+    let known_claims = known.map_or(&[][..], |k| k.claims.as_slice());
     let after: std::cell::RefCell<Option<History>> = Default::default();
     let prune = |all: &[Stored]| {
-        let history = decode_known(shape, all, &known);
+        let history = decode_known(shape, all, known_claims);
         let out = outside_of(shape, &engine.lookback, reference, &history);
         let gone: std::collections::HashSet<&String> = out.iter().collect();
         let kept = history.into_iter().filter(|(id, _, _)| !gone.contains(id));
@@ -115,7 +161,8 @@ pub fn record_claim(
     };
     let recorded = store.record(patient, claim.claim_id(shape), json, &prune)?;
     if let (Recorded::Created { ticket, .. }, Some(history)) = (&recorded, after.take()) {
-        let size = history_bytes(&history);
+        let history = PatientHistory::new(shape, &engine.lookback, history, known);
+        let size = history.as_ref().map_or(0, PatientHistory::size_bytes);
         store.remember(
             patient,
             engine.generation,
@@ -127,39 +174,23 @@ pub fn record_claim(
     Ok(recorded)
 }
 
-/// A patient's stored claims, decoded: (claim id, hash of the stored
-/// JSON, claim), in claim id order.
-pub type History = Vec<HistoryClaim>;
+/// A patient's history as this engine decoded it (or why it could not
+/// make its columns), kept in the store's cache until a write to the
+/// patient.
+pub type Decoded = Result<PatientHistory, String>;
 
-/// One claim of a decoded history.
-pub type HistoryClaim = (String, u64, Arc<Claim>);
-
-/// The patient's stored claims as decoded by this engine (kept in the
-/// store's cache until a write to the patient).
+/// The patient's stored claims as decoded by this engine.
 pub fn patient_history(
     engine: &Engine,
     store: &HistoryStore,
     patient: &str,
-) -> Result<std::sync::Arc<History>, StoreError> {
+) -> Result<Arc<Decoded>, StoreError> {
     store.patient_decoded(patient, engine.generation, |stored| {
-        decode_history(&engine.shape, stored)
+        let claims = decode_known(&engine.shape, &stored, &[]);
+        let history = PatientHistory::new(&engine.shape, &engine.lookback, claims, None);
+        let size = history.as_ref().map_or(0, PatientHistory::size_bytes);
+        (history, size)
     })
-}
-
-/// A patient's stored claims decoded (those that still fit the schema), in
-/// claim id order, and about how many bytes they take.
-fn decode_history(shape: &ClaimShape, stored: Vec<Stored>) -> (History, usize) {
-    let history = decode_known(shape, &stored, &[]);
-    let bytes = history_bytes(&history);
-    (history, bytes)
-}
-
-/// About how many bytes a decoded history takes.
-pub fn history_bytes(history: &[HistoryClaim]) -> usize {
-    history
-        .iter()
-        .map(|(id, _, c)| id.len() + 8 + c.size_bytes())
-        .sum()
 }
 
 /// The stored claims decoded, taking those `known` decoded already (when

@@ -71,6 +71,27 @@ pub struct LookBack {
     pub orders: Vec<OrderColumn>,
     /// Rules whose groups are not within one patient.
     pub unscoped: Vec<String>,
+    /// Every rule a check runs, with its own need and the positions in
+    /// `orders` of its sequence order: a check gives each rule only the
+    /// history it needs.
+    pub each: Vec<RuleNeed>,
+}
+
+/// What one rule of a check needs of the history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleNeed {
+    pub rule_id: String,
+    pub need: Need,
+    /// Positions in [`LookBack::orders`] of the orders its predecessors follow.
+    pub orders: Vec<usize>,
+}
+
+/// What the look-back reads of one claim: its first and last day, and the
+/// least and greatest values of each sequence order in its rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimDays {
+    span: Option<(i32, i32)>,
+    orders: Vec<Option<(i64, i64)>>,
 }
 
 impl LookBack {
@@ -79,6 +100,7 @@ impl LookBack {
             rules: Vec::new(),
             orders: Vec::new(),
             unscoped: Vec::new(),
+            each: Vec::new(),
         };
         for rule in ruleset.rules.iter().filter(|r| !r.batch_only) {
             let r = RuleView {
@@ -86,15 +108,64 @@ impl LookBack {
                 shape,
                 rule,
             };
-            let (need, why, scoped) = r.need(&mut out.orders);
+            let mut own_orders = Vec::new();
+            let (need, why, scoped) = r.need(&mut own_orders);
+            let mut orders = Vec::new();
+            for order in own_orders {
+                let at = match out.orders.iter().position(|o| *o == order) {
+                    Some(at) => at,
+                    None => {
+                        out.orders.push(order);
+                        out.orders.len() - 1
+                    }
+                };
+                orders.push(at);
+            }
             if !scoped || !merges_within_patient(ruleset, rule) {
                 out.unscoped.push(rule.id.clone());
             }
+            out.each.push(RuleNeed {
+                rule_id: rule.id.clone(),
+                need: need.clone(),
+                orders,
+            });
             if need != Need::Nothing {
                 out.rules.push((rule.id.clone(), need, why));
             }
         }
         out
+    }
+
+    /// What the look-back reads of `claim`.
+    pub fn days_of(&self, shape: &ClaimShape, claim: &Claim) -> ClaimDays {
+        ClaimDays {
+            span: claim.day_span(shape),
+            orders: self
+                .orders
+                .iter()
+                .map(|o| {
+                    order_values(claim, *o).fold(None, |range, v| match range {
+                        None => Some((v, v)),
+                        Some((lo, hi)) => Some((v.min(lo), v.max(hi))),
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// The first day a history claim must reach for one rule's need, for
+    /// a claim whose earliest day is `day` (`None`: the whole history;
+    /// `Some(i64::MAX)`: none of it).
+    pub fn cut_for(need: &Need, day: Option<i32>) -> Option<i64> {
+        match (need, day) {
+            (Need::Nothing, _) => Some(i64::MAX),
+            (Need::All(_), _) | (_, None) => None,
+            (Need::Days(days), Some(day)) => Some(day as i64 - days),
+            (Need::Year, Some(day)) => {
+                let first = days_to_date(day).map(|d| d.with_ordinal(1).expect("day 1 exists"));
+                first.map(|f| date_to_days(f) as i64)
+            }
+        }
     }
 
     /// The longest day count any rule needs.
@@ -146,28 +217,50 @@ impl LookBack {
         history: &[&Claim],
         also: &[&Claim],
     ) -> Vec<bool> {
+        if cut.is_none() {
+            return vec![true; history.len()];
+        }
+        let days = |claims: &[&Claim]| -> Vec<ClaimDays> {
+            claims.iter().map(|c| self.days_of(shape, c)).collect()
+        };
+        let (history, also) = (days(history), days(also));
+        let history: Vec<&ClaimDays> = history.iter().collect();
+        let also: Vec<&ClaimDays> = also.iter().collect();
+        let orders: Vec<usize> = (0..self.orders.len()).collect();
+        Self::select_days(cut, &orders, &history, &also)
+    }
+
+    /// [`LookBack::select`] of claims read as [`LookBack::days_of`], the
+    /// predecessors following the sequence orders at `orders`.
+    pub fn select_days(
+        cut: Option<i64>,
+        orders: &[usize],
+        history: &[&ClaimDays],
+        also: &[&ClaimDays],
+    ) -> Vec<bool> {
         let Some(cut) = cut else {
             return vec![true; history.len()];
         };
         let mut keep: Vec<bool> = history
             .iter()
-            .map(|c| c.day_span(shape).is_none_or(|(_, last)| last as i64 >= cut))
+            .map(|c| c.span.is_none_or(|(_, last)| last as i64 >= cut))
             .collect();
         // Extend until no sequence order brings in another claim.
         loop {
             let mut changed = false;
-            for order in &self.orders {
+            for &order in orders {
                 let kept = history
                     .iter()
                     .zip(&keep)
                     .filter(|(_, k)| **k)
                     .map(|(c, _)| *c)
                     .chain(also.iter().copied());
-                let Some(first) = kept.flat_map(|c| order_values(c, *order)).min() else {
+                let Some(first) = kept.filter_map(|c| c.orders[order].map(|(lo, _)| lo)).min()
+                else {
                     continue;
                 };
                 for (claim, k) in history.iter().zip(keep.iter_mut()) {
-                    if !*k && order_values(claim, *order).any(|v| v >= first) {
+                    if !*k && claim.orders[order].is_some_and(|(_, hi)| hi >= first) {
                         *k = true;
                         changed = true;
                     }

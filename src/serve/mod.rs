@@ -6,7 +6,8 @@
 //! - `shape`, `api`: what a claim is and its JSON form, checked field by field;
 //! - `lookback`: how much history the ruleset needs;
 //! - `history`: the durable store, with `history_cache`, the patients'
-//!   histories decoded once; `check`: one check, and pruning;
+//!   histories decoded once, and `history_columns`, their rows as
+//!   columns; `check`: one check, and pruning;
 //! - `import`: a dataset's claims into the store;
 //! - `routes`, `fsi`, `fsi_routes`: the native and national endpoints;
 //! - `strict_json`, `plausible`, `clock`: bodies read strictly, dates
@@ -24,6 +25,7 @@ pub mod fsi;
 pub mod fsi_routes;
 pub mod history;
 pub mod history_cache;
+pub mod history_columns;
 pub mod import;
 pub mod isolation;
 pub mod limits;

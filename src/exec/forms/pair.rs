@@ -27,15 +27,17 @@ pub struct Pair<'a> {
 }
 
 /// Runs a pair rule for `rows` of the rule's table (passed `where`): picks
-/// the partners that pass the pair's `where` (in batches of `batch_rows`),
-/// buckets both sides by the first key into `partitions`, and pairs them
-/// bucket by bucket, in parallel.
+/// the partners that pass the pair's `where` (in batches of `batch_rows`;
+/// of those `within` holds, when given), buckets both sides by the first
+/// key into `partitions`, and pairs them bucket by bucket, in parallel.
+#[allow(clippy::too_many_arguments)]
 pub fn run<'a>(
     ruleset: &Ruleset,
     rule: &'a Rule,
     pair: &Pair<'a>,
     env: &'a Env<'a>,
     rows: &[u32],
+    within: Option<&[bool]>,
     batch_rows: usize,
     partitions: usize,
 ) -> Vec<Flag> {
@@ -44,19 +46,20 @@ pub fn run<'a>(
     let partner_rows = env.frame(partner_table).rows();
     let partners: Vec<u32> =
         par::flat_map(env.parallel, chunks(partner_rows, batch_rows), |range| {
-            let ctx = Ctx::for_partners(
-                env,
-                table,
-                partner_table,
-                range.clone().map(|r| Some(r as u32)).collect(),
-            );
-            let keep = pair.filter.map(|f| ctx.eval(f));
             let ids: Vec<u32> = range
-                .enumerate()
-                .filter(|(i, _)| keep.as_ref().is_none_or(|k| k.bools()[*i].is_true()))
-                .map(|(_, r)| r as u32)
+                .map(|r| r as u32)
+                .filter(|r| within.is_none_or(|w| w[*r as usize]))
                 .collect();
-            ids
+            let Some(filter) = pair.filter.filter(|_| !ids.is_empty()) else {
+                return ids;
+            };
+            let some = ids.iter().map(|r| Some(*r)).collect();
+            let keep = Ctx::for_partners(env, table, partner_table, some).eval(filter);
+            ids.into_iter()
+                .enumerate()
+                .filter(|(i, _)| keep.bools()[*i].is_true())
+                .map(|(_, r)| r)
+                .collect()
         });
     let narrowed;
     let (rows, partners) = match pair.known {

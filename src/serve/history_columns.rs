@@ -1,0 +1,219 @@
+//! A patient's history as checks read it: the stored claims decoded once,
+//! their rows held as Arrow columns, and what the look-back reads of each
+//! claim. A check copies the rows it keeps out of the columns instead of
+//! building them from values again, and picks each rule's rows from the
+//! claims' days without reading the claims. Kept in the store's cache
+//! (`--history-cache`) until a write to the patient.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::array::{RecordBatch, UInt32Array};
+use arrow::compute::{concat_batches, take_record_batch};
+
+use super::lookback::{ClaimDays, LookBack};
+use super::shape::{Claim, ClaimShape};
+
+/// One claim of a decoded history: (claim id, hash of its stored JSON, claim).
+pub type HistoryClaim = (String, u64, Arc<Claim>);
+
+/// A patient's stored claims, decoded, in claim id order.
+pub type History = Vec<HistoryClaim>;
+
+/// A decoded history with its rows as columns.
+pub struct PatientHistory {
+    /// The stored claims, in claim id order.
+    pub claims: History,
+    /// What the look-back reads of each claim.
+    pub days: Vec<ClaimDays>,
+    /// Each claim table's rows (all claims'), and where each claim's rows
+    /// lie in it.
+    tables: Vec<ClaimRows>,
+}
+
+/// One claim table of a history: its rows, and each claim's (by position
+/// in [`PatientHistory::claims`]) as a range of them.
+struct ClaimRows {
+    name: String,
+    batch: RecordBatch,
+    of_claim: Vec<std::ops::Range<u32>>,
+}
+
+/// The rows a check runs on, and each row's claim (a position in the
+/// check's claims: the kept history, then the claims given with it).
+pub struct CheckRows {
+    pub batches: HashMap<String, RecordBatch>,
+    pub claim_of_row: HashMap<String, Vec<u32>>,
+}
+
+impl PatientHistory {
+    /// The columns of `claims`; rows of claims `previous` holds unchanged
+    /// (the same decoded claim) are copied from its columns, the others
+    /// built from their values.
+    pub fn new(
+        shape: &ClaimShape,
+        lookback: &LookBack,
+        claims: History,
+        previous: Option<&PatientHistory>,
+    ) -> Result<PatientHistory, String> {
+        let known: HashMap<&str, usize> = previous
+            .map(|p| {
+                p.claims
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (id, _, _))| (id.as_str(), i))
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Each claim either at a position of `previous` or among the fresh.
+        let from_previous: Vec<Option<usize>> = claims
+            .iter()
+            .map(|(id, _, claim)| {
+                let p = previous?;
+                let at = *known.get(id.as_str())?;
+                Arc::ptr_eq(&p.claims[at].2, claim).then_some(at)
+            })
+            .collect();
+        let fresh: Vec<&Claim> = claims
+            .iter()
+            .zip(&from_previous)
+            .filter(|(_, p)| p.is_none())
+            .map(|(c, _)| c.2.as_ref())
+            .collect();
+        let fresh_batches = shape.batches(&fresh)?;
+        let days = claims
+            .iter()
+            .zip(&from_previous)
+            .map(|((_, _, c), p)| match (p, previous) {
+                (Some(at), Some(previous)) => previous.days[*at].clone(),
+                _ => lookback.days_of(shape, c),
+            })
+            .collect();
+        let mut tables = Vec::new();
+        for (name, fresh_batch) in fresh_batches {
+            let row_counts: Vec<u32> = fresh.iter().map(|c| rows_in(shape, &name, c)).collect();
+            let old = previous.and_then(|p| p.tables.iter().find(|t| t.name == name));
+            // Rows copied from `previous` first, then the fresh ones.
+            let mut take: Vec<u32> = Vec::new();
+            let mut of_claim = Vec::with_capacity(claims.len());
+            let mut fresh_ranges = Vec::new();
+            let mut fresh_start = 0u32;
+            for count in &row_counts {
+                fresh_ranges.push(fresh_start..fresh_start + count);
+                fresh_start += count;
+            }
+            let mut next_fresh = fresh_ranges.into_iter();
+            let copied: u32 = from_previous
+                .iter()
+                .flatten()
+                .map(|at| old.map_or(0, |o| o.of_claim[*at].len() as u32))
+                .sum();
+            for p in &from_previous {
+                match (p, old) {
+                    (Some(at), Some(old)) => {
+                        let start = take.len() as u32;
+                        take.extend(old.of_claim[*at].clone());
+                        of_claim.push(start..take.len() as u32);
+                    }
+                    _ => {
+                        let range = next_fresh.next().expect("a range per fresh claim");
+                        of_claim.push(copied + range.start..copied + range.end);
+                    }
+                }
+            }
+            let batch = match old {
+                Some(old) if !take.is_empty() => {
+                    let copied = take_record_batch(&old.batch, &UInt32Array::from(take))
+                        .map_err(|e| e.to_string())?;
+                    concat_batches(&fresh_batch.schema(), [&copied, &fresh_batch])
+                        .map_err(|e| e.to_string())?
+                }
+                _ => fresh_batch,
+            };
+            tables.push(ClaimRows {
+                name,
+                batch,
+                of_claim,
+            });
+        }
+        Ok(PatientHistory {
+            claims,
+            days,
+            tables,
+        })
+    }
+
+    /// About how many bytes the history takes.
+    pub fn size_bytes(&self) -> usize {
+        let claims: usize = self
+            .claims
+            .iter()
+            .map(|(id, _, c)| id.len() + 8 + c.size_bytes())
+            .sum();
+        let columns: usize = self
+            .tables
+            .iter()
+            .map(|t| t.batch.get_array_memory_size() + t.of_claim.len() * 8)
+            .sum();
+        claims + columns + self.days.len() * std::mem::size_of::<ClaimDays>()
+    }
+
+    /// The rows of the claims at `kept` (positions in `claims`), then
+    /// those of `also`, table by table, with each row's claim.
+    pub fn rows(
+        &self,
+        shape: &ClaimShape,
+        kept: &[usize],
+        also: &[&Claim],
+    ) -> Result<CheckRows, String> {
+        let added = shape.batches(also)?;
+        let mut batches = HashMap::new();
+        let mut claim_of_row = HashMap::new();
+        for (name, added_batch) in added {
+            let mut owners: Vec<u32> = Vec::new();
+            let batch = match self.tables.iter().find(|t| t.name == name) {
+                Some(table) => {
+                    let mut take: Vec<u32> = Vec::new();
+                    for (position, &at) in kept.iter().enumerate() {
+                        let rows = table.of_claim[at].clone();
+                        owners.extend(std::iter::repeat_n(position as u32, rows.len()));
+                        take.extend(rows);
+                    }
+                    let all = take.len() == table.batch.num_rows();
+                    let ordered = take.iter().zip(0u32..).all(|(t, i)| *t == i);
+                    let history = if all && ordered {
+                        table.batch.clone()
+                    } else {
+                        take_record_batch(&table.batch, &UInt32Array::from(take))
+                            .map_err(|e| e.to_string())?
+                    };
+                    concat_batches(&added_batch.schema(), [&history, &added_batch])
+                        .map_err(|e| e.to_string())?
+                }
+                None => added_batch,
+            };
+            for (i, claim) in also.iter().enumerate() {
+                let position = (kept.len() + i) as u32;
+                owners.extend(std::iter::repeat_n(
+                    position,
+                    rows_in(shape, &name, claim) as usize,
+                ));
+            }
+            claim_of_row.insert(name.clone(), owners);
+            batches.insert(name, batch);
+        }
+        Ok(CheckRows {
+            batches,
+            claim_of_row,
+        })
+    }
+}
+
+/// How many rows of table `name` a claim has: one header row, its lines.
+fn rows_in(shape: &ClaimShape, name: &str, claim: &Claim) -> u32 {
+    if name == shape.header.name {
+        1
+    } else {
+        claim.lines.len() as u32
+    }
+}
