@@ -38,6 +38,9 @@ use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_claimaudit");
 const TOKEN: &str = "serve-load-token";
+/// The generated period's last day: the patients' histories are its
+/// year's claims, as when the data was live.
+const TODAY: &str = "2024-12-31";
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -85,6 +88,8 @@ fn start(dir: &Path, threads: Option<u64>) -> (Server, SocketAddr) {
             "store",
             "--token-file",
             "token",
+            "--today",
+            TODAY,
         ])
         .args(["--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
@@ -135,7 +140,9 @@ fn main() {
         d,
     );
     run(
-        &["history", "import", "--data", "data", "--store", "store"],
+        &[
+            "history", "import", "--data", "data", "--store", "store", "--today", TODAY,
+        ],
         d,
     );
     std::fs::write(d.join("token"), TOKEN).unwrap();

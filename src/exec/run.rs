@@ -276,6 +276,15 @@ fn run_passes(
             .only_claim
             .is_some()
             .then(|| rows_of_checked_claim(env, table).unwrap_or_else(|| vec![false; rows]));
+        // In a check, the rows within each keyed rule's own look-back.
+        let reaches: Vec<Option<Vec<bool>>> = pass
+            .keyed_rules
+            .iter()
+            .map(|&r| {
+                env.reach
+                    .and_then(|reach| reach.rows(&ruleset.rules[r].id, table))
+            })
+            .collect();
         let results: Vec<BatchResult> =
             par::map(env.parallel, chunks(rows, options.batch_rows), |range| {
                 let ids = |of_claim: Option<&Vec<bool>>| -> Vec<Option<u32>> {
@@ -298,8 +307,15 @@ fn run_passes(
                     .keyed_rules
                     .iter()
                     .zip(&pushed)
-                    .map(|(&r, also)| {
-                        passing(&ctx.sibling(), ruleset.rules[r].filter.as_ref(), also)
+                    .zip(&reaches)
+                    .map(|((&r, also), reach)| {
+                        let filter = ruleset.rules[r].filter.as_ref();
+                        match reach {
+                            None => passing(&ctx.sibling(), filter, also),
+                            Some(_) => {
+                                passing(&Ctx::new(env, table, ids(reach.as_ref())), filter, also)
+                            }
+                        }
                     })
                     .collect();
                 BatchResult {
@@ -329,12 +345,8 @@ fn run_passes(
             let rule_started = std::time::Instant::now();
             let _timing = TimeOnDrop(rule.id.as_str(), rule_started);
             let rows = std::mem::take(&mut selected[k]);
-            // In a check, the rows within the rule's own look-back.
+            // In a check, the partners within the rule's own look-back.
             let within = |table: &str| env.reach.and_then(|r| r.rows(&rule.id, table));
-            let rows = match within(table) {
-                Some(reads) => rows.into_iter().filter(|r| reads[*r as usize]).collect(),
-                None => rows,
-            };
             // Group, window, sequence and pair rules have a partitioning.
             let partitioning = plan.partitionings.iter().position(|p| p.rules.contains(&r));
             let key = partitioning.map(|p| &plan.partitionings[p].key);

@@ -138,6 +138,19 @@ impl HistoryStore {
         Ok(value)
     }
 
+    /// The patient's history as engine `generation` decoded it, if the
+    /// cache keeps it (nothing is read from the store).
+    pub fn decoded<T: Send + Sync + 'static>(
+        &self,
+        patient: &str,
+        generation: u64,
+    ) -> Option<Arc<T>> {
+        match self.cache.get::<T>(patient, generation) {
+            Cached::Hit(value) => Some(value),
+            Cached::Miss(_) => None,
+        }
+    }
+
     /// Bytes of decoded histories kept.
     pub fn cached_bytes(&self) -> usize {
         self.cache.bytes()
