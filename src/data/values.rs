@@ -20,7 +20,20 @@ fn type_error(value: &Value, ty: &ColumnType) -> String {
     format!("{value:?} is not a {ty} value")
 }
 
-/// Builds one Arrow column of type `ty` from `values`.
+/// The bytes of the texts among `values` (a string column's data).
+fn text_bytes(values: &[Value]) -> usize {
+    values
+        .iter()
+        .map(|v| match v {
+            Value::Text(s) => s.len(),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Builds one Arrow column of type `ty` from `values`, with builders
+/// sized to the values: a builder's default room (1,024 values)
+/// would be allocated, and zeroed, for every column of a one-row claim.
 pub fn build_array(ty: &ColumnType, values: &[Value]) -> Result<ArrayRef, String> {
     macro_rules! build {
         ($builder:expr, |$b:ident, $v:ident| $body:expr) => {{
@@ -36,25 +49,25 @@ pub fn build_array(ty: &ColumnType, values: &[Value]) -> Result<ArrayRef, String
         }};
     }
     Ok(match ty {
-        ColumnType::Text | ColumnType::Enum(_) => build!(StringBuilder::new(), |b, v| match v {
+        ColumnType::Text | ColumnType::Enum(_) => build!(StringBuilder::with_capacity(values.len(), text_bytes(values)), |b, v| match v {
             Value::Text(s) => b.append_value(s),
             other => return Err(type_error(other, ty)),
         }),
-        ColumnType::Int32 => build!(Int32Builder::new(), |b, v| match v {
+        ColumnType::Int32 => build!(Int32Builder::with_capacity(values.len()), |b, v| match v {
             Value::Int(i) =>
                 b.append_value(i32::try_from(*i).map_err(|_| format!("{i} does not fit int32"))?),
             other => return Err(type_error(other, ty)),
         }),
-        ColumnType::Int64 => build!(Int64Builder::new(), |b, v| match v {
+        ColumnType::Int64 => build!(Int64Builder::with_capacity(values.len()), |b, v| match v {
             Value::Int(i) => b.append_value(*i),
             other => return Err(type_error(other, ty)),
         }),
-        ColumnType::Bool => build!(BooleanBuilder::new(), |b, v| match v {
+        ColumnType::Bool => build!(BooleanBuilder::with_capacity(values.len()), |b, v| match v {
             Value::Bool(x) => b.append_value(*x),
             other => return Err(type_error(other, ty)),
         }),
         ColumnType::Decimal { precision, scale } => {
-            let builder = Decimal128Builder::new()
+            let builder = Decimal128Builder::with_capacity(values.len())
                 .with_precision_and_scale(*precision, *scale)
                 .map_err(|e| e.to_string())?;
             build!(builder, |b, v| match v {
@@ -65,16 +78,16 @@ pub fn build_array(ty: &ColumnType, values: &[Value]) -> Result<ArrayRef, String
                 other => return Err(type_error(other, ty)),
             })
         }
-        ColumnType::Float64 => build!(Float64Builder::new(), |b, v| match v {
+        ColumnType::Float64 => build!(Float64Builder::with_capacity(values.len()), |b, v| match v {
             Value::Float(x) => b.append_value(*x),
             Value::Int(i) => b.append_value(*i as f64),
             other => return Err(type_error(other, ty)),
         }),
-        ColumnType::Date => build!(Date32Builder::new(), |b, v| match v {
+        ColumnType::Date => build!(Date32Builder::with_capacity(values.len()), |b, v| match v {
             Value::Date(d) => b.append_value(*d),
             other => return Err(type_error(other, ty)),
         }),
-        ColumnType::Timestamp => build!(TimestampMillisecondBuilder::new(), |b, v| match v {
+        ColumnType::Timestamp => build!(TimestampMillisecondBuilder::with_capacity(values.len()), |b, v| match v {
             Value::Timestamp(t) => b.append_value(*t),
             other => return Err(type_error(other, ty)),
         }),
