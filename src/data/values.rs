@@ -49,10 +49,13 @@ pub fn build_array(ty: &ColumnType, values: &[Value]) -> Result<ArrayRef, String
         }};
     }
     Ok(match ty {
-        ColumnType::Text | ColumnType::Enum(_) => build!(StringBuilder::with_capacity(values.len(), text_bytes(values)), |b, v| match v {
-            Value::Text(s) => b.append_value(s),
-            other => return Err(type_error(other, ty)),
-        }),
+        ColumnType::Text | ColumnType::Enum(_) => build!(
+            StringBuilder::with_capacity(values.len(), text_bytes(values)),
+            |b, v| match v {
+                Value::Text(s) => b.append_value(s),
+                other => return Err(type_error(other, ty)),
+            }
+        ),
         ColumnType::Int32 => build!(Int32Builder::with_capacity(values.len()), |b, v| match v {
             Value::Int(i) =>
                 b.append_value(i32::try_from(*i).map_err(|_| format!("{i} does not fit int32"))?),
@@ -62,10 +65,13 @@ pub fn build_array(ty: &ColumnType, values: &[Value]) -> Result<ArrayRef, String
             Value::Int(i) => b.append_value(*i),
             other => return Err(type_error(other, ty)),
         }),
-        ColumnType::Bool => build!(BooleanBuilder::with_capacity(values.len()), |b, v| match v {
-            Value::Bool(x) => b.append_value(*x),
-            other => return Err(type_error(other, ty)),
-        }),
+        ColumnType::Bool => build!(
+            BooleanBuilder::with_capacity(values.len()),
+            |b, v| match v {
+                Value::Bool(x) => b.append_value(*x),
+                other => return Err(type_error(other, ty)),
+            }
+        ),
         ColumnType::Decimal { precision, scale } => {
             let builder = Decimal128Builder::with_capacity(values.len())
                 .with_precision_and_scale(*precision, *scale)
@@ -78,19 +84,25 @@ pub fn build_array(ty: &ColumnType, values: &[Value]) -> Result<ArrayRef, String
                 other => return Err(type_error(other, ty)),
             })
         }
-        ColumnType::Float64 => build!(Float64Builder::with_capacity(values.len()), |b, v| match v {
-            Value::Float(x) => b.append_value(*x),
-            Value::Int(i) => b.append_value(*i as f64),
-            other => return Err(type_error(other, ty)),
-        }),
+        ColumnType::Float64 => build!(
+            Float64Builder::with_capacity(values.len()),
+            |b, v| match v {
+                Value::Float(x) => b.append_value(*x),
+                Value::Int(i) => b.append_value(*i as f64),
+                other => return Err(type_error(other, ty)),
+            }
+        ),
         ColumnType::Date => build!(Date32Builder::with_capacity(values.len()), |b, v| match v {
             Value::Date(d) => b.append_value(*d),
             other => return Err(type_error(other, ty)),
         }),
-        ColumnType::Timestamp => build!(TimestampMillisecondBuilder::with_capacity(values.len()), |b, v| match v {
-            Value::Timestamp(t) => b.append_value(*t),
-            other => return Err(type_error(other, ty)),
-        }),
+        ColumnType::Timestamp => build!(
+            TimestampMillisecondBuilder::with_capacity(values.len()),
+            |b, v| match v {
+                Value::Timestamp(t) => b.append_value(*t),
+                other => return Err(type_error(other, ty)),
+            }
+        ),
         ColumnType::List(inner) => {
             // Build the elements as one flat column, then cut it into lists.
             let mut flat = Vec::new();

@@ -99,20 +99,24 @@ pub fn check_claim(
     let kept_days: Vec<&ClaimDays> = kept(&history_days, &keep);
     let judged = kept_days.len();
     also.push(claim);
-    let rows = stored.rows(shape, &kept_stored, &also).map_err(failed)?;
     // Each rule's own look-back, within what the longest one keeps.
-    let mut reach = Reach {
-        claim_of_row: rows.claim_of_row,
-        claims_of_rule: HashMap::new(),
-    };
+    let mut claims_of_rule = HashMap::new();
     for need in &lookback.each {
         let cut = LookBack::cut_for(&need.need, first_day);
         let mut reads = LookBack::select_days(cut, &need.orders, &kept_days, &[&claim_days]);
-        reads.resize(judged + also.len(), true);
+        reads.push(true); // the checked claim
         if reads.contains(&false) {
-            reach.claims_of_rule.insert(need.rule_id.clone(), reads);
+            claims_of_rule.insert(need.rule_id.clone(), reads);
         }
     }
+    let read = claims_read(shape, lookback, &claims_of_rule, kept_stored.len());
+    let rows = stored
+        .rows(shape, &kept_stored, &read, &also)
+        .map_err(failed)?;
+    let reach = Reach {
+        claim_of_row: rows.claim_of_row,
+        claims_of_rule,
+    };
     let checked = engine
         .checker()
         .check_within(rows.batches, claim_id, &reach);
@@ -121,6 +125,42 @@ pub fn check_claim(
         skipped: checked.skipped,
         history: judged,
     })
+}
+
+/// For each claim table, which of the first `stored` claims of a check
+/// any rule reads there: only their rows are copied into the check. The
+/// header keeps every claim another table's rows belong to (a line's
+/// claim is found through it).
+fn claims_read(
+    shape: &ClaimShape,
+    lookback: &LookBack,
+    claims_of_rule: &HashMap<String, Vec<bool>>,
+    stored: usize,
+) -> HashMap<String, Vec<bool>> {
+    let header = shape.header.name.as_str();
+    let lines = shape.lines.as_ref().map(|l| l.table.name.as_str());
+    let mut read: HashMap<String, Vec<bool>> = std::iter::once(header)
+        .chain(lines)
+        .map(|t| (t.to_string(), vec![false; stored]))
+        .collect();
+    for need in &lookback.each {
+        let reads = claims_of_rule.get(&need.rule_id);
+        for table in &need.tables {
+            if let Some(wanted) = read.get_mut(table) {
+                for (i, w) in wanted.iter_mut().enumerate() {
+                    *w |= reads.is_none_or(|r| r[i]);
+                }
+            }
+        }
+    }
+    if let Some(lines) = lines.and_then(|l| read.get(l)).cloned()
+        && let Some(claims) = read.get_mut(header)
+    {
+        for (c, l) in claims.iter_mut().zip(lines) {
+            *c |= l;
+        }
+    }
+    read
 }
 
 /// The items whose `keep` is true.

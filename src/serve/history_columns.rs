@@ -158,12 +158,15 @@ impl PatientHistory {
         claims + columns + self.days.len() * std::mem::size_of::<ClaimDays>()
     }
 
-    /// The rows of the claims at `kept` (positions in `claims`), then
-    /// those of `also`, table by table, with each row's claim.
+    /// The rows of the claims at `kept` (positions in `claims`) that
+    /// `read` names for each table (by position in `kept`), then those of
+    /// `also`, table by table, with each row's claim (its position in
+    /// `kept`, then in `also`).
     pub fn rows(
         &self,
         shape: &ClaimShape,
         kept: &[usize],
+        read: &HashMap<String, Vec<bool>>,
         also: &[&Claim],
     ) -> Result<CheckRows, String> {
         let added = shape.batches(also)?;
@@ -174,7 +177,8 @@ impl PatientHistory {
             let batch = match self.tables.iter().find(|t| t.name == name) {
                 Some(table) => {
                     let mut take: Vec<u32> = Vec::new();
-                    for (position, &at) in kept.iter().enumerate() {
+                    let wanted = |position: usize| read.get(&name).is_none_or(|r| r[position]);
+                    for (position, &at) in kept.iter().enumerate().filter(|(p, _)| wanted(*p)) {
                         let rows = table.of_claim[at].clone();
                         owners.extend(std::iter::repeat_n(position as u32, rows.len()));
                         take.extend(rows);

@@ -84,6 +84,8 @@ pub struct RuleNeed {
     pub need: Need,
     /// Positions in [`LookBack::orders`] of the orders its predecessors follow.
     pub orders: Vec<usize>,
+    /// The tables whose rows it reads as its own or as partners.
+    pub tables: Vec<String>,
 }
 
 /// What the look-back reads of one claim: its first and last day, and the
@@ -124,10 +126,15 @@ impl LookBack {
             if !scoped || !merges_within_patient(ruleset, rule) {
                 out.unscoped.push(rule.id.clone());
             }
+            let mut tables = vec![rule.table.clone()];
+            if let Form::Pair { table, .. } = &rule.form {
+                tables.push(table.clone());
+            }
             out.each.push(RuleNeed {
                 rule_id: rule.id.clone(),
                 need: need.clone(),
                 orders,
+                tables,
             });
             if need != Need::Nothing {
                 out.rules.push((rule.id.clone(), need, why));
