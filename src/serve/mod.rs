@@ -12,6 +12,7 @@
 //! - `routes`, `fsi`, `fsi_routes`: the native and national endpoints;
 //! - `strict_json`, `plausible`, `clock`: bodies read strictly, dates
 //!   within the plausible window, the service's today;
+//! - `long_checks`: long checks on threads of a lower priority;
 //! - `auth`, `observe`, `metrics`, `error`: tokens, logs, counters, errors;
 //! - `listen`, `watchdog`, `tls`, `limits`: connections, their timeouts,
 //!   TLS, and what one request may cost.
@@ -30,6 +31,7 @@ pub mod import;
 pub mod isolation;
 pub mod limits;
 pub mod listen;
+pub mod long_checks;
 pub mod lookback;
 pub mod metrics;
 pub mod observe;

@@ -60,22 +60,19 @@ pub async fn check(
     let _turn = state.gate.enter(&[patient]).await?;
     // A short history kept decoded is checked here, on the connection's
     // thread: handing it to another thread and back costs more than the
-    // check. Any other goes to a blocking thread (the store may be read,
-    // or the check be long), so it never holds up other connections.
-    let short = state
-        .store
-        .decoded::<Decoded>(patient, engine.generation)
-        .is_some_and(|h| {
-            h.as_ref()
-                .as_ref()
-                .is_ok_and(|h| h.claims.len() <= CHECKED_IN_PLACE)
-        });
-    let reply = if short {
-        in_place(|| Ok(check_claim(&engine, &state.store, &claim, &[])?))?
-    } else {
-        let state = state.clone();
-        let engine = engine.clone();
-        blocking(move || Ok(check_claim(&engine, &state.store, &claim, &[])?)).await?
+    // check. A long one goes to a thread of lower priority (`long_checks`),
+    // one not yet decoded to a blocking thread (the store is read): neither
+    // holds up other connections.
+    let kept = state.store.decoded::<Decoded>(patient, engine.generation);
+    let claims = kept.map(|h| h.as_ref().as_ref().map_or(0, |h| h.claims.len()));
+    let check = {
+        let (state, engine) = (state.clone(), engine.clone());
+        move || Ok(check_claim(&engine, &state.store, &claim, &[])?)
+    };
+    let reply = match claims {
+        Some(n) if n <= CHECKED_IN_PLACE => in_place(check)?,
+        Some(_) => state.long_checks.run(check).await?,
+        None => blocking(check).await?,
     };
     let decision = decision(&reply.flags);
     state

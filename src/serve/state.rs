@@ -5,6 +5,7 @@
 //! request in flight; the old engine is freed when its last request ends.
 
 use super::isolation::PatientGate;
+use super::long_checks::LongChecks;
 use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
@@ -199,6 +200,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Turns of each patient's checks (`isolation`).
     pub gate: PatientGate,
+    /// Threads of a lower priority for long checks.
+    pub long_checks: Arc<LongChecks>,
     pub settings: Settings,
     reloading: tokio::sync::Mutex<()>,
 }
@@ -216,6 +219,7 @@ impl AppState {
             store,
             metrics,
             gate,
+            long_checks: Arc::new(LongChecks::new(0)),
             settings,
             reloading: tokio::sync::Mutex::new(()),
         }
