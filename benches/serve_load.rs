@@ -8,7 +8,16 @@
 //! `cargo bench --bench serve_load`; settings from the environment:
 //! SERVE_LOAD_SECS (60), SERVE_LOAD_CONNECTIONS (8), SERVE_LOAD_PATIENTS
 //! (10000), SERVE_LOAD_THREADS (server HTTP threads; all cores),
-//! SERVE_LOAD_ARGS (more `serve` arguments, e.g. `--checks-per-patient 4`).
+//! SERVE_LOAD_ARGS (more `serve` arguments, e.g. `--checks-per-patient 4`),
+//! SERVE_LOAD_RATE (checks a second over all light connections; 0, the
+//! default, sends each request as soon as the last is answered). At a
+//! rate, requests leave on a fixed schedule and a latency runs from the
+//! request's scheduled time, so a slow reply counts against the requests
+//! queued behind it (no coordinated omission).
+//!
+//! The CPU time of the server (from /proc) and of this process (the
+//! clients) over the measured run is reported beside the throughput:
+//! on 2 cores the two share the machine.
 //!
 //! A chronic patient: SERVE_LOAD_HEAVY (0) claims are added to one
 //! patient's history, and SERVE_LOAD_HEAVY_CONNECTIONS (4) more clients
@@ -116,6 +125,21 @@ fn start(dir: &Path, threads: Option<u64>) -> (Server, SocketAddr) {
     (Server(child), address)
 }
 
+/// CPU seconds (user + system) process `pid` has used, from /proc.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command's closing parenthesis; utime and stime are
+    // the 12th and 13th of them, in clock ticks.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
+        .sum();
+    // SAFETY: reads a system constant.
+    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -127,6 +151,7 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 fn main() {
     let secs = setting("SERVE_LOAD_SECS", 60);
     let connections = setting("SERVE_LOAD_CONNECTIONS", 8) as usize;
+    let rate = setting("SERVE_LOAD_RATE", 0) as f64;
     let patients = setting("SERVE_LOAD_PATIENTS", 10_000);
     let threads = std::env::var("SERVE_LOAD_THREADS")
         .ok()
@@ -220,15 +245,28 @@ fn main() {
                 } else {
                     heavy_bodies.clone()
                 };
+                // At a rate, each light connection sends on its own schedule.
+                let interval = (rate > 0.0 && w < connections)
+                    .then(|| Duration::from_secs_f64(connections as f64 / rate));
                 thread::spawn(move || {
                     let mut client = Client::connect(address).unwrap();
                     let mut latencies: Vec<u32> = Vec::with_capacity(1 << 20);
                     let mut errors = 0u64;
                     let mut i = w * 7919;
+                    let start = Instant::now();
                     while Instant::now() < deadline {
                         let body = &bodies[i % bodies.len()];
+                        let sent = match interval {
+                            Some(every) => {
+                                let due = start + every * (i - w * 7919) as u32;
+                                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                                    thread::sleep(wait);
+                                }
+                                due
+                            }
+                            None => Instant::now(),
+                        };
                         i += 1;
-                        let sent = Instant::now();
                         let reply = client
                             .request("POST", "/v1/check", Some(TOKEN), Some(body))
                             .unwrap();
@@ -265,15 +303,33 @@ fn main() {
     };
 
     drive(Duration::from_secs(3)); // warm up
+    let server_pid = server.0.id().to_string();
+    let cpu = || (cpu_seconds(&server_pid), cpu_seconds("self"));
+    let (server_before, client_before) = cpu();
     let started = Instant::now();
     let (mut latencies, errors) = drive(Duration::from_secs(secs));
     let elapsed = started.elapsed().as_secs_f64();
+    let (server_after, client_after) = cpu();
+    let (server_cpu, client_cpu) = (server_after - server_before, client_after - client_before);
     latencies.sort_unstable();
     let n = latencies.len();
     let mean = latencies.iter().map(|&l| l as f64).sum::<f64>() / n.max(1) as f64 / 1000.0;
-    println!("\n/v1/check over loopback, {connections} keep-alive connections, {elapsed:.1} s:");
+    let paced = if rate > 0.0 {
+        format!(", {rate:.0} checks/s offered")
+    } else {
+        String::new()
+    };
+    println!(
+        "\n/v1/check over loopback, {connections} keep-alive connections{paced}, {elapsed:.1} s:"
+    );
     println!("  requests    {n} ({errors} not 200)");
     println!("  throughput  {:.0} checks/s", n as f64 / elapsed);
+    println!(
+        "  cpu         server {:.2} cores ({:.0} us a check), clients {:.2} cores",
+        server_cpu / elapsed,
+        server_cpu / n.max(1) as f64 * 1e6,
+        client_cpu / elapsed
+    );
     println!(
         "  latency ms  mean {mean:.3}  p50 {:.3}  p90 {:.3}  p99 {:.3}  p999 {:.3}  max {:.3}",
         percentile(&latencies, 0.50),
@@ -288,6 +344,9 @@ fn main() {
             "bench": "serve_load",
             "seconds": elapsed,
             "connections": connections,
+            "offered_per_s": rate,
+            "server_cpu_s": server_cpu,
+            "client_cpu_s": client_cpu,
             "patients": patients,
             "requests": n,
             "errors": errors,
