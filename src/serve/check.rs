@@ -293,3 +293,39 @@ pub fn outside_of(
         .map(|((id, _, _), _)| id.clone())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::check_shipped;
+
+    #[test]
+    fn a_check_copies_the_claims_some_rule_reads_and_every_lines_claim() {
+        let checked = check_shipped();
+        let ruleset = checked.ruleset.as_ref().unwrap();
+        let shape = ClaimShape::of(ruleset).unwrap();
+        let lookback = LookBack::derive(ruleset, &shape);
+        // Three stored claims, then the checked one: line rules read the
+        // second, claim rules the first.
+        let claims_of_rule: HashMap<String, Vec<bool>> = lookback
+            .each
+            .iter()
+            .map(|need| {
+                let reads = if need.tables.iter().any(|t| t == "claim_items") {
+                    vec![false, true, false, true]
+                } else {
+                    vec![true, false, false, true]
+                };
+                (need.rule_id.clone(), reads)
+            })
+            .collect();
+        let read = claims_read(&shape, &lookback, &claims_of_rule, 3);
+        assert_eq!(read["claim_items"], [false, true, false]);
+        assert_eq!(read["claims"], [true, true, false]);
+        // A rule reading every claim (no entry) reads them all.
+        let mut all = claims_of_rule.clone();
+        all.remove("QTY-02");
+        let read = claims_read(&shape, &lookback, &all, 3);
+        assert_eq!(read["claim_items"], [true, true, true]);
+    }
+}

@@ -221,3 +221,71 @@ fn rows_in(shape: &ClaimShape, name: &str, claim: &Claim) -> u32 {
         claim.lines.len() as u32
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::check_shipped;
+    use crate::serve::api::claim_from_json;
+
+    fn claim(shape: &ClaimShape, id: &str, day: &str, lines: usize) -> Arc<Claim> {
+        let lines: Vec<_> = (1..=lines)
+            .map(|n| {
+                serde_json::json!({"line_no": n, "item_code": format!("11020000{n}"),
+                    "item_type": "service", "service_date": day, "quantity": "1",
+                    "unit_price": "20.0000", "amount": "20.00", "doctor_id": "DR001"})
+            })
+            .collect();
+        let json = serde_json::json!({
+            "claim_id": id, "patient_id": "P01", "provider_id": "H3",
+            "visit_type": "outpatient", "admit_date": day, "discharge_date": day,
+            "primary_dx": "J06.900", "total_amount": "40.00", "fund_amount": "28.00",
+            "settle_time": format!("{day} 10:00:00"), "treat_region": "330100",
+            "lines": lines,
+        });
+        Arc::new(claim_from_json(shape, &json).unwrap())
+    }
+
+    #[test]
+    fn columns_copied_from_a_previous_history_equal_columns_built_anew() {
+        let checked = check_shipped();
+        let ruleset = checked.ruleset.as_ref().unwrap();
+        let shape = ClaimShape::of(ruleset).unwrap();
+        let lookback = LookBack::derive(ruleset, &shape);
+        let (a, b, c) = (
+            claim(&shape, "C1", "2024-03-01", 2),
+            claim(&shape, "C2", "2024-03-02", 3),
+            claim(&shape, "C3", "2024-03-03", 1),
+        );
+        let history = |claims: &[&Arc<Claim>]| -> History {
+            claims
+                .iter()
+                .map(|c| (c.claim_id(&shape).to_string(), 0, Arc::clone(c)))
+                .collect()
+        };
+        let before = PatientHistory::new(&shape, &lookback, history(&[&a, &b]), None).unwrap();
+        // C2 pruned, C3 recorded: C1's rows are copied, C3's built.
+        let after =
+            PatientHistory::new(&shape, &lookback, history(&[&a, &c]), Some(&before)).unwrap();
+        let anew = PatientHistory::new(&shape, &lookback, history(&[&a, &c]), None).unwrap();
+        assert_eq!(after.days, anew.days);
+        let checked_claim = claim(&shape, "C9", "2024-03-04", 2);
+        let all = HashMap::new();
+        let rows = |h: &PatientHistory, read: &HashMap<String, Vec<bool>>| {
+            h.rows(&shape, &[0, 1], read, &[checked_claim.as_ref()])
+                .unwrap()
+        };
+        let (copied, built) = (rows(&after, &all), rows(&anew, &all));
+        for table in ["claims", "claim_items"] {
+            assert_eq!(copied.batches[table], built.batches[table], "{table}");
+            assert_eq!(copied.claim_of_row[table], built.claim_of_row[table]);
+        }
+        assert_eq!(copied.claim_of_row["claim_items"], [0, 0, 1, 2, 2]);
+        // Lines of C3 alone: C1's lines are left out, every claim stays.
+        let read = HashMap::from([("claim_items".to_string(), vec![false, true])]);
+        let some = rows(&after, &read);
+        assert_eq!(some.claim_of_row["claim_items"], [1, 2, 2]);
+        assert_eq!(some.claim_of_row["claims"], [0, 1, 2]);
+        assert_eq!(some.batches["claim_items"].num_rows(), 3);
+    }
+}
