@@ -4,6 +4,7 @@
 //! rule's own tests, a claim sent to the real-time service) become Arrow
 //! columns here, so every path into the engine ends in the same types.
 
+use std::borrow::Borrow;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -21,10 +22,10 @@ fn type_error(value: &Value, ty: &ColumnType) -> String {
 }
 
 /// The bytes of the texts among `values` (a string column's data).
-fn text_bytes(values: &[Value]) -> usize {
+fn text_bytes<V: Borrow<Value>>(values: &[V]) -> usize {
     values
         .iter()
-        .map(|v| match v {
+        .map(|v| match v.borrow() {
             Value::Text(s) => s.len(),
             _ => 0,
         })
@@ -34,11 +35,12 @@ fn text_bytes(values: &[Value]) -> usize {
 /// Builds one Arrow column of type `ty` from `values`, with builders
 /// sized to the values: a builder's default room (1,024 values)
 /// would be allocated, and zeroed, for every column of a one-row claim.
-pub fn build_array(ty: &ColumnType, values: &[Value]) -> Result<ArrayRef, String> {
+/// `values` may be held or borrowed (`&[Value]`, `&[&Value]`).
+pub fn build_array<V: Borrow<Value>>(ty: &ColumnType, values: &[V]) -> Result<ArrayRef, String> {
     macro_rules! build {
         ($builder:expr, |$b:ident, $v:ident| $body:expr) => {{
             let mut $b = $builder;
-            for $v in values {
+            for $v in values.iter().map(Borrow::borrow) {
                 if matches!($v, Value::Null) {
                     $b.append_null();
                 } else {
@@ -108,7 +110,7 @@ pub fn build_array(ty: &ColumnType, values: &[Value]) -> Result<ArrayRef, String
             let mut flat = Vec::new();
             let mut lengths = Vec::with_capacity(values.len());
             for v in values {
-                match v {
+                match v.borrow() {
                     Value::Null => lengths.push(None),
                     Value::List(items) => {
                         lengths.push(Some(items.len()));

@@ -39,6 +39,8 @@ pub struct Reach {
     pub claim_of_row: HashMap<String, Vec<u32>>,
     /// For each rule (by id) reading less than every claim: which it reads.
     pub claims_of_rule: HashMap<String, Vec<bool>>,
+    /// The checked claim's position, when the caller knows it.
+    pub checked_claim: Option<u32>,
 }
 
 impl Reach {
@@ -47,6 +49,14 @@ impl Reach {
         let claims = self.claims_of_rule.get(rule)?;
         let of_row = self.claim_of_row.get(table)?;
         Some(of_row.iter().map(|c| claims[*c as usize]).collect())
+    }
+
+    /// For each row of claim table `table`, whether it is the checked
+    /// claim's (read off the rows' claims, not their ids).
+    pub fn rows_of_checked_claim(&self, table: &str) -> Option<Vec<bool>> {
+        let checked = self.checked_claim?;
+        let of_row = self.claim_of_row.get(table)?;
+        Some(of_row.iter().map(|c| *c == checked).collect())
     }
 }
 

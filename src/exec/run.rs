@@ -272,10 +272,12 @@ fn run_passes(
         // In a real-time check, the rows naming the checked claim (none
         // when the table's flags name no claim): only they can give a
         // flag the check reports, so row rules run on them alone.
-        let checked = env
-            .only_claim
-            .is_some()
-            .then(|| rows_of_checked_claim(env, table).unwrap_or_else(|| vec![false; rows]));
+        let checked = env.only_claim.is_some().then(|| {
+            env.reach
+                .and_then(|r| r.rows_of_checked_claim(table))
+                .or_else(|| rows_of_checked_claim(env, table))
+                .unwrap_or_else(|| vec![false; rows])
+        });
         // In a check, the rows within each keyed rule's own look-back.
         let reaches: Vec<Option<Vec<bool>>> = pass
             .keyed_rules

@@ -116,6 +116,7 @@ pub fn check_claim(
     let reach = Reach {
         claim_of_row: rows.claim_of_row,
         claims_of_rule,
+        checked_claim: Some(judged as u32),
     };
     let checked = engine
         .checker()

@@ -187,13 +187,12 @@ impl ClaimShape {
 fn batch(table: &Table, rows: &[&[Value]]) -> Result<RecordBatch, String> {
     let mut fields = Vec::with_capacity(table.columns.len());
     let mut arrays = Vec::with_capacity(table.columns.len());
-    let mut values = Vec::with_capacity(rows.len());
+    // The values are borrowed, not copied: a claim's texts are many.
+    static NULL: Value = Value::Null;
+    let mut values: Vec<&Value> = Vec::with_capacity(rows.len());
     for (i, column) in table.columns.iter().enumerate() {
         values.clear();
-        values.extend(
-            rows.iter()
-                .map(|r| r.get(i).cloned().unwrap_or(Value::Null)),
-        );
+        values.extend(rows.iter().map(|r| r.get(i).unwrap_or(&NULL)));
         let array = build_array(&column.ty, &values)
             .map_err(|e| format!("{}.{}: {e}", table.name, column.name))?;
         fields.push(Field::new(&column.name, arrow_type(&column.ty), true));
