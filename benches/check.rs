@@ -33,8 +33,9 @@ use claimaudit::ir::text::{days_to_date, parse_date};
 use claimaudit::serve::api::claim_to_json;
 use claimaudit::serve::check::check_claim;
 use claimaudit::serve::clock::Clock;
+use claimaudit::serve::dataset_claims::dataset_claims;
 use claimaudit::serve::history::HistoryStore;
-use claimaudit::serve::import::{dataset_claims, import_claims};
+use claimaudit::serve::import::{ImportTo, import_claims};
 use claimaudit::serve::plausible::Window;
 use claimaudit::serve::shape::{Claim, ClaimShape};
 use claimaudit::serve::state::prune_reference;
@@ -139,8 +140,14 @@ fn bench(c: &mut Criterion) {
     // decoded histories (`--history-cache`; 0: decoded on every check).
     let stored = |name: &str, cache: usize, claims: &[Claim]| {
         let store = HistoryStore::open_with_cache(&dir.path().join(name), cache).unwrap();
-        let (shape, lookback) = (&engine.shape, &engine.lookback);
-        import_claims(&store, shape, lookback, reference, &window, claims).unwrap();
+        let to = ImportTo {
+            store: &store,
+            shape: &engine.shape,
+            lookback: &engine.lookback,
+            reference,
+            window: &window,
+        };
+        import_claims(&to, claims).unwrap();
         store
     };
     let store = stored("store", 256 << 20, &history);

@@ -39,8 +39,8 @@ use std::time::{Duration, Instant};
 
 use claimaudit::check::check_shipped;
 use claimaudit::serve::api::claim_to_json;
+use claimaudit::serve::dataset_claims::dataset_claims;
 use claimaudit::serve::history::HistoryStore;
-use claimaudit::serve::import::dataset_claims;
 use claimaudit::serve::shape::ClaimShape;
 use http::Client;
 use serde_json::json;
@@ -221,7 +221,7 @@ fn main() {
                 )
             })
             .collect();
-        store.import(&rows).unwrap();
+        store.import(&rows, &[]).unwrap();
         println!(
             "a chronic patient with {heavy} more history claims, checked by {heavy_connections} clients"
         );

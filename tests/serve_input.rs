@@ -11,7 +11,7 @@ use claimaudit::ir::text::date_to_days;
 use claimaudit::serve::api::claim_from_json;
 use claimaudit::serve::clock::Clock;
 use claimaudit::serve::history::HistoryStore;
-use claimaudit::serve::import::import_claims;
+use claimaudit::serve::import::{ImportTo, import_claims};
 use claimaudit::serve::lookback::LookBack;
 use claimaudit::serve::plausible::Window;
 use claimaudit::serve::shape::ClaimShape;
@@ -137,15 +137,14 @@ fn history_import_lists_implausible_claims_and_prunes_from_the_clock() {
     let store = HistoryStore::open(dir.path()).unwrap();
     let today = day(2025, 1, 31);
     let window = Window::new(today, 1);
-    let imported = import_claims(
-        &store,
-        &shape,
-        &lookback,
-        prune_reference(today, 31),
-        &window,
-        &claims,
-    )
-    .unwrap();
+    let to = ImportTo {
+        store: &store,
+        shape: &shape,
+        lookback: &lookback,
+        reference: prune_reference(today, 31),
+        window: &window,
+    };
+    let imported = import_claims(&to, &claims).unwrap();
     assert_eq!(imported.claims, 2);
     assert_eq!(imported.pruned, 0);
     assert_eq!(imported.refused.len(), 1);
@@ -158,15 +157,14 @@ fn history_import_lists_implausible_claims_and_prunes_from_the_clock() {
     let dir = tempfile::tempdir().unwrap();
     let store = HistoryStore::open(dir.path()).unwrap();
     let today = day(2025, 4, 1);
-    let imported = import_claims(
-        &store,
-        &shape,
-        &lookback,
-        prune_reference(today, 31),
-        &Window::new(today, 1),
-        &claims[..2],
-    )
-    .unwrap();
+    let to = ImportTo {
+        store: &store,
+        shape: &shape,
+        lookback: &lookback,
+        reference: prune_reference(today, 31),
+        window: &Window::new(today, 1),
+    };
+    let imported = import_claims(&to, &claims[..2]).unwrap();
     assert_eq!(imported.pruned, 1);
     assert!(store.get("I1").unwrap().is_none());
     assert!(store.get("I2").unwrap().is_some());

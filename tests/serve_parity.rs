@@ -17,7 +17,7 @@ use claimaudit::ir::text::days_to_date;
 use claimaudit::plan::Selection;
 use claimaudit::serve::api::claim_to_json;
 use claimaudit::serve::clock::Clock;
-use claimaudit::serve::import::claims_from_batches;
+use claimaudit::serve::dataset_claims::claims_from_batches;
 use claimaudit::serve::lookback::LookBack;
 use claimaudit::serve::routes::flag_out;
 use claimaudit::serve::shape::ClaimShape;

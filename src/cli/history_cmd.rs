@@ -3,12 +3,13 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use super::progress::Progress;
 use super::read_args::ReadArgs;
 use crate::check::check_paths_or_shipped;
 use crate::data::load::summary::thousands;
 use crate::serve::clock::Clock;
 use crate::serve::history::HistoryStore;
-use crate::serve::import::{dataset_claims, import_claims};
+use crate::serve::import::{ImportTo, import_dataset};
 use crate::serve::lookback::LookBack;
 use crate::serve::plausible::Window;
 use crate::serve::shape::ClaimShape;
@@ -85,12 +86,27 @@ fn import(args: &ImportArgs) -> Result<u8, String> {
     };
     let shape = ClaimShape::of(ruleset)?;
     let lookback = LookBack::derive(ruleset, &shape);
-    let claims = dataset_claims(ruleset, &shape, &args.data, &args.read.options())?;
     let store = HistoryStore::open(&args.store).map_err(|e| e.to_string())?;
     let clock = args.today.unwrap_or_default();
-    let window = Window::new(clock.today(), args.future_tolerance_days);
-    let reference = prune_reference(clock.today(), args.grace_days);
-    let imported = import_claims(&store, &shape, &lookback, reference, &window, &claims)?;
+    let to = ImportTo {
+        store: &store,
+        shape: &shape,
+        lookback: &lookback,
+        reference: prune_reference(clock.today(), args.grace_days),
+        window: &Window::new(clock.today(), args.future_tolerance_days),
+    };
+    let progress = Progress::new("reading the dataset", "claims", None);
+    let imported = import_dataset(
+        &to,
+        ruleset,
+        &args.data,
+        &args.read.options(),
+        &|done, total| match done {
+            0 => progress.phase("storing", "claims", Some(total)),
+            _ => progress.set(done),
+        },
+    )?;
+    progress.finish();
     for (id, e) in imported.refused.iter().take(LISTED) {
         eprintln!("claim `{id}` was not imported: {e}");
     }

@@ -20,6 +20,11 @@ const CLAIMS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("claim
 const CLAIM_PATIENT: TableDefinition<&str, &str> = TableDefinition::new("claim_patient");
 const FEEDBACK: TableDefinition<&str, &[u8]> = TableDefinition::new("feedback");
 
+/// Memory for redb's cache of the file's pages (its default is 1 GiB):
+/// checks read decoded histories from `history_cache`, and an import
+/// writes in key order, so neither needs more.
+const PAGE_CACHE_BYTES: usize = 64 << 20;
+
 /// The file inside the store folder.
 pub const STORE_FILE: &str = "history.redb";
 
@@ -71,12 +76,15 @@ impl HistoryStore {
             message,
         };
         std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create the folder: {e}")))?;
-        let db = Database::create(&path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => {
-                fail("already open in another process (is the service running?)".into())
-            }
-            e => fail(e.to_string()),
-        })?;
+        let db = Database::builder()
+            .set_cache_size(PAGE_CACHE_BYTES)
+            .create(&path)
+            .map_err(|e| match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => {
+                    fail("already open in another process (is the service running?)".into())
+                }
+                e => fail(e.to_string()),
+            })?;
         let store = HistoryStore {
             db,
             path,
@@ -116,6 +124,16 @@ impl HistoryStore {
         let txn = self.db.begin_read().map_err(|e| self.error(e))?;
         let table = txn.open_table(CLAIMS).map_err(|e| self.error(e))?;
         read_patient(&table, patient).map_err(|e| self.error(e))
+    }
+
+    /// The stored claims of each of `patients`, read in one transaction.
+    pub fn patients_claims(&self, patients: &[&str]) -> Result<Vec<Vec<Stored>>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(CLAIMS).map_err(|e| self.error(e))?;
+        patients
+            .iter()
+            .map(|p| read_patient(&table, p).map_err(|e| self.error(e)))
+            .collect()
     }
 
     /// A patient's stored claims as `decode` makes them (with their size in
@@ -250,12 +268,25 @@ impl HistoryStore {
         Ok(removed)
     }
 
-    /// Stores claims in bulk (`history import`): (patient, claim id, JSON),
-    /// replacing any stored claim with the same id, in one transaction.
-    pub fn import(&self, claims: &[(String, String, Vec<u8>)]) -> Result<(), StoreError> {
+    /// Stores claims in bulk (`history import`), in one transaction:
+    /// first removes `dropped` (patient, claim id), then stores `claims`
+    /// (patient, claim id, JSON), replacing any stored claim with the same
+    /// id. Returns the patients a claim was moved from.
+    pub fn import(
+        &self,
+        claims: &[(String, String, Vec<u8>)],
+        dropped: &[(String, String)],
+    ) -> Result<Vec<String>, StoreError> {
         let moved = self.write(|txn| {
             let mut index = txn.open_table(CLAIM_PATIENT)?;
             let mut table = txn.open_table(CLAIMS)?;
+            for (patient, claim_id) in dropped {
+                table.remove((patient.as_str(), claim_id.as_str()))?;
+                let owner = index.get(claim_id.as_str())?.map(|p| p.value() == patient);
+                if owner == Some(true) {
+                    index.remove(claim_id.as_str())?;
+                }
+            }
             let mut moved = Vec::new();
             for (patient, claim_id, json) in claims {
                 let owner = index.get(claim_id.as_str())?.map(|p| p.value().to_string());
@@ -268,10 +299,11 @@ impl HistoryStore {
             }
             Ok(moved)
         })?;
-        for patient in claims.iter().map(|(p, _, _)| p).chain(&moved) {
+        let touched = claims.iter().map(|(p, _, _)| p);
+        for patient in touched.chain(dropped.iter().map(|(p, _)| p)).chain(&moved) {
             self.cache.forget(patient);
         }
-        Ok(())
+        Ok(moved)
     }
 
     /// Applies `prune` to each of `patients`; returns how many claims it dropped.

@@ -1,133 +1,25 @@
-//! Loading settled claims from a dataset folder into the history store
-//! (`claimaudit history import`), and reading a dataset's claims in the
-//! service's form (for tests and benchmarks).
+//! Storing a dataset's settled claims in the history store
+//! (`claimaudit history import`): patient by patient, in (patient, claim
+//! id) order, each group of patients in one transaction. Which claims a
+//! patient keeps is decided before anything is written, so claims outside
+//! the look-back are never stored, and the B-tree is written in key order:
+//! the cost is linear in the claims and the memory holds one group's values.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
-use arrow::datatypes::{
-    Date32Type, Decimal128Type, Float64Type, Int32Type, Int64Type, TimestampMillisecondType,
-};
-use rust_decimal::Decimal;
-
 use super::api::{FieldError, claim_to_json};
-use super::check::outside_lookback;
+use super::check::{decode_known, outside_lookback};
+use super::dataset_claims::{ByPatient, claim_tables};
 use super::history::HistoryStore;
 use super::lookback::LookBack;
 use super::plausible::{self, Window};
 use super::shape::{Claim, ClaimShape};
 use crate::data::load::LoadOptions;
-use crate::exec::Compiled;
-use crate::ir::{ColumnType, Ruleset, Table, Value};
+use crate::ir::Ruleset;
 
-/// Every claim of the dataset in `dir`, with its lines, in file order.
-pub fn dataset_claims(
-    ruleset: &Ruleset,
-    shape: &ClaimShape,
-    dir: &Path,
-    load: &LoadOptions,
-) -> Result<Vec<Claim>, String> {
-    let tables: Vec<String> = std::iter::once(&shape.header)
-        .chain(shape.lines.as_ref().map(|l| &l.table))
-        .map(|t| t.name.clone())
-        .collect();
-    let loaded = Compiled::whole_tables(ruleset, &tables)
-        .read(dir, load, &|_, _| {})
-        .map_err(|e| e.to_string())?;
-    let header = loaded
-        .get(&shape.header.name)
-        .ok_or_else(|| format!("the dataset has no `{}` table", shape.header.name))?;
-    let lines = shape.lines.as_ref().and_then(|l| loaded.get(&l.table.name));
-    claims_from_batches(shape, header, lines)
-}
-
-/// The claims held by a batch of the header table and one of the lines
-/// table (lines whose claim is not in the header batch are left out).
-pub fn claims_from_batches(
-    shape: &ClaimShape,
-    header: &RecordBatch,
-    lines: Option<&RecordBatch>,
-) -> Result<Vec<Claim>, String> {
-    let mut claims: Vec<Claim> = rows(&shape.header, header)?
-        .into_iter()
-        .map(|header| Claim {
-            header,
-            lines: Vec::new(),
-        })
-        .collect();
-    let position: HashMap<String, usize> = claims
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.claim_id(shape).to_string(), i))
-        .collect();
-    if let (Some(shape_lines), Some(batch)) = (&shape.lines, lines) {
-        for line in rows(&shape_lines.table, batch)? {
-            let Value::Text(id) = &line[shape_lines.claim_fk] else {
-                continue;
-            };
-            if let Some(&i) = position.get(id) {
-                claims[i].lines.push(line);
-            }
-        }
-    }
-    Ok(claims)
-}
-
-/// The rows of `batch` as values in `table`'s column order.
-fn rows(table: &Table, batch: &RecordBatch) -> Result<Vec<Vec<Value>>, String> {
-    let columns: Vec<(&ColumnType, Option<&ArrayRef>)> = table
-        .columns
-        .iter()
-        .map(|c| (&c.ty, batch.column_by_name(&c.name)))
-        .collect();
-    (0..batch.num_rows())
-        .map(|row| {
-            columns
-                .iter()
-                .map(|(ty, array)| match array {
-                    Some(a) => value_at(ty, a.as_ref(), row),
-                    None => Ok(Value::Null),
-                })
-                .collect()
-        })
-        .collect()
-}
-
-/// One cell of an array loaded in the contract's Arrow types.
-fn value_at(ty: &ColumnType, array: &dyn Array, row: usize) -> Result<Value, String> {
-    if array.is_null(row) {
-        return Ok(Value::Null);
-    }
-    Ok(match ty {
-        ColumnType::Text | ColumnType::Enum(_) => {
-            Value::Text(array.as_string::<i32>().value(row).to_string())
-        }
-        ColumnType::Int32 => Value::Int(array.as_primitive::<Int32Type>().value(row) as i64),
-        ColumnType::Int64 => Value::Int(array.as_primitive::<Int64Type>().value(row)),
-        ColumnType::Bool => Value::Bool(array.as_boolean().value(row)),
-        ColumnType::Decimal { scale, .. } => {
-            let mantissa = array.as_primitive::<Decimal128Type>().value(row);
-            Value::Decimal(
-                Decimal::try_from_i128_with_scale(mantissa, *scale as u32)
-                    .map_err(|e| e.to_string())?,
-            )
-        }
-        ColumnType::Float64 => Value::Float(array.as_primitive::<Float64Type>().value(row)),
-        ColumnType::Date => Value::Date(array.as_primitive::<Date32Type>().value(row)),
-        ColumnType::Timestamp => {
-            Value::Timestamp(array.as_primitive::<TimestampMillisecondType>().value(row))
-        }
-        ColumnType::List(inner) => {
-            let list = array.as_list::<i32>().value(row);
-            Value::List(
-                (0..list.len())
-                    .map(|i| value_at(inner, list.as_ref(), i))
-                    .collect::<Result<_, _>>()?,
-            )
-        }
-    })
-}
+/// Claims stored in one transaction.
+const GROUP_CLAIMS: usize = 20_000;
 
 /// What an import did.
 #[derive(Debug, Clone, Default)]
@@ -142,50 +34,326 @@ pub struct Imported {
     pub refused: Vec<(String, FieldError)>,
 }
 
-/// Stores the plausible `claims` (replacing stored versions with the same
-/// ids), then prunes each patient's history to the look-back of a claim
-/// dated `reference` (today minus the grace days).
-pub fn import_claims(
-    store: &HistoryStore,
-    shape: &ClaimShape,
-    lookback: &LookBack,
-    reference: i32,
-    window: &Window,
-    claims: &[Claim],
+/// Where an import stores claims, and what it keeps.
+pub struct ImportTo<'a> {
+    pub store: &'a HistoryStore,
+    pub shape: &'a ClaimShape,
+    pub lookback: &'a LookBack,
+    /// Today minus the grace days: the look-back is measured from it.
+    pub reference: i32,
+    /// Dates outside it are refused, as the service would refuse them.
+    pub window: &'a Window,
+}
+
+/// Stores the plausible claims of the dataset in `dir` (replacing stored
+/// versions with the same ids; of a claim id given twice, the last header
+/// row), and keeps of each patient's history only the look-back of a claim
+/// dated `to.reference`. `progress` is told the claims done of the total, 0 first.
+pub fn import_dataset(
+    to: &ImportTo,
+    ruleset: &Ruleset,
+    dir: &Path,
+    load: &LoadOptions,
+    progress: &dyn Fn(u64, u64),
 ) -> Result<Imported, String> {
-    let mut patients = BTreeSet::new();
-    let mut out = Imported::default();
-    let mut plausible_claims = Vec::with_capacity(claims.len());
-    for c in claims {
-        match plausible::check(shape, c, window) {
-            Ok(()) => plausible_claims.push(c),
-            Err(e) => out.refused.push((c.claim_id(shape).to_string(), e)),
+    let (header, lines) = claim_tables(ruleset, to.shape, dir, load)?;
+    let by_patient = ByPatient::index(to.shape, &header, lines.as_ref())?;
+    let total = by_patient.len() as u64;
+    let mut importer = Importer::new(to)?;
+    let mut done = 0;
+    progress(0, total);
+    for group in by_patient.groups(GROUP_CLAIMS) {
+        done += group.len() as u64;
+        let claims = by_patient.claims(group)?;
+        importer.store(&claims.iter().collect::<Vec<_>>())?;
+        progress(done, total);
+    }
+    importer.finish()
+}
+
+/// As [`import_dataset`], of claims already read (of a claim id given
+/// twice, the last).
+pub fn import_claims(to: &ImportTo, claims: &[Claim]) -> Result<Imported, String> {
+    let shape = to.shape;
+    let last: HashMap<&str, usize> = claims
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.claim_id(shape), i))
+        .collect();
+    let mut ordered: Vec<&Claim> = claims
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| last[c.claim_id(shape)] == *i)
+        .map(|(_, c)| c)
+        .collect();
+    ordered.sort_by(|a, b| {
+        (a.patient_id(shape), a.claim_id(shape)).cmp(&(b.patient_id(shape), b.claim_id(shape)))
+    });
+    let mut importer = Importer::new(to)?;
+    let mut start = 0;
+    for end in 1..=ordered.len() {
+        let boundary = end == ordered.len()
+            || (end - start >= GROUP_CLAIMS
+                && ordered[end].patient_id(shape) != ordered[end - 1].patient_id(shape));
+        if boundary {
+            importer.store(&ordered[start..end])?;
+            start = end;
         }
     }
-    for chunk in plausible_claims.chunks(20_000) {
-        let rows: Vec<(String, String, Vec<u8>)> = chunk
+    importer.finish()
+}
+
+/// Stores groups of whole patients' claims, one transaction each.
+struct Importer<'a> {
+    to: &'a ImportTo<'a>,
+    cut: Option<i64>,
+    /// Nothing stored before this import: no stored claim to read.
+    fresh: bool,
+    patients: u64,
+    /// Patients a claim was moved from (to another patient): pruned at the end.
+    moved_from: BTreeSet<String>,
+    out: Imported,
+}
+
+impl<'a> Importer<'a> {
+    fn new(to: &'a ImportTo<'a>) -> Result<Importer<'a>, String> {
+        Ok(Importer {
+            to,
+            cut: to.lookback.cut(to.reference),
+            fresh: to.store.is_empty().map_err(|e| e.to_string())?,
+            patients: 0,
+            moved_from: BTreeSet::new(),
+            out: Imported::default(),
+        })
+    }
+
+    /// Stores `claims`: whole patients, in (patient, claim id) order, each
+    /// claim id once.
+    fn store(&mut self, claims: &[&Claim]) -> Result<(), String> {
+        let shape = self.to.shape;
+        let mut plausible_claims = Vec::with_capacity(claims.len());
+        for &c in claims {
+            match self.plausible(c) {
+                Ok(()) => plausible_claims.push(c),
+                Err(e) => self.out.refused.push((c.claim_id(shape).to_string(), e)),
+            }
+        }
+        let mut patients: Vec<(&str, usize)> = Vec::new();
+        for c in &plausible_claims {
+            match patients.last_mut() {
+                Some((p, n)) if *p == c.patient_id(shape) => *n += 1,
+                _ => patients.push((c.patient_id(shape), 1)),
+            }
+        }
+        let names: Vec<&str> = patients.iter().map(|(p, _)| *p).collect();
+        let stored = if self.fresh {
+            vec![Vec::new(); names.len()]
+        } else {
+            self.to
+                .store
+                .patients_claims(&names)
+                .map_err(|e| e.to_string())?
+        };
+        let mut rows = Vec::new();
+        let mut dropped = Vec::new();
+        let mut rest = plausible_claims.as_slice();
+        for ((patient, n), stored) in patients.into_iter().zip(stored) {
+            let (new, after) = rest.split_at(n);
+            rest = after;
+            let new_ids: HashSet<&str> = new.iter().map(|c| c.claim_id(shape)).collect();
+            let old = decode_known(shape, &stored, &[]);
+            let old: Vec<_> = old
+                .iter()
+                .filter(|(id, _, _)| !new_ids.contains(id.as_str()))
+                .collect();
+            let all: Vec<&Claim> = old
+                .iter()
+                .map(|(_, _, c)| c.as_ref())
+                .chain(new.iter().copied())
+                .collect();
+            let keep = self.to.lookback.select(shape, self.cut, &all, &[]);
+            for ((id, _, _), kept) in old.iter().zip(&keep) {
+                if !kept {
+                    dropped.push((patient.to_string(), id.clone()));
+                }
+            }
+            for (c, kept) in new.iter().zip(&keep[old.len()..]) {
+                self.out.claims += 1;
+                self.out.lines += c.lines.len() as u64;
+                if *kept {
+                    let json =
+                        serde_json::to_vec(&claim_to_json(shape, c)).expect("JSON serializes");
+                    rows.push((patient.to_string(), c.claim_id(shape).to_string(), json));
+                }
+            }
+            self.out.pruned += keep.iter().filter(|k| !**k).count() as u64;
+            self.patients += 1;
+        }
+        let moved = self
+            .to
+            .store
+            .import(&rows, &dropped)
+            .map_err(|e| e.to_string())?;
+        self.moved_from.extend(moved);
+        Ok(())
+    }
+
+    /// Whether the service would take `claim`: it has its ids, and its
+    /// dates are plausible.
+    fn plausible(&self, claim: &Claim) -> Result<(), FieldError> {
+        let shape = self.to.shape;
+        for column in [shape.claim_id, shape.patient_id] {
+            if claim.text(column).is_empty() {
+                let name = &shape.header.columns[column].name;
+                return Err(FieldError::new(
+                    name.clone(),
+                    "a stored claim needs this id",
+                ));
+            }
+        }
+        plausible::check(shape, claim, self.to.window)
+    }
+
+    /// Prunes the patients claims were moved from, and says what was done.
+    fn finish(mut self) -> Result<Imported, String> {
+        let moved: Vec<String> = std::mem::take(&mut self.moved_from).into_iter().collect();
+        let (shape, lookback, reference) = (self.to.shape, self.to.lookback, self.to.reference);
+        for chunk in moved.chunks(GROUP_CLAIMS) {
+            let prune = |all: &[_]| outside_lookback(shape, lookback, reference, all);
+            self.out.pruned += self
+                .to
+                .store
+                .prune(chunk, &prune)
+                .map_err(|e| e.to_string())?;
+        }
+        self.out.patients = self.patients;
+        Ok(self.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::check_shipped;
+    use crate::generate::{GenOptions, generate};
+    use crate::ir::Value;
+    use crate::ir::text::parse_date;
+    use crate::serve::dataset_claims::dataset_claims;
+    use crate::serve::state::prune_reference;
+
+    /// What an import keeps, stored the simple way: every claim stored,
+    /// replacing claims with the same id, then each patient pruned.
+    fn store_then_prune(to: &ImportTo, claims: &[Claim]) {
+        let shape = to.shape;
+        let rows: Vec<(String, String, Vec<u8>)> = claims
             .iter()
             .map(|c| {
-                let json = serde_json::to_vec(&claim_to_json(shape, c)).expect("JSON serializes");
-                (
-                    c.patient_id(shape).to_string(),
-                    c.claim_id(shape).to_string(),
-                    json,
-                )
+                let json = serde_json::to_vec(&claim_to_json(shape, c)).unwrap();
+                let (patient, id) = (c.patient_id(shape), c.claim_id(shape));
+                (patient.to_string(), id.to_string(), json)
             })
             .collect();
-        store.import(&rows).map_err(|e| e.to_string())?;
-        for c in chunk {
-            patients.insert(c.patient_id(shape).to_string());
-            out.claims += 1;
-            out.lines += c.lines.len() as u64;
+        let mut touched: BTreeSet<String> = rows.iter().map(|(p, _, _)| p.clone()).collect();
+        touched.extend(to.store.import(&rows, &[]).unwrap());
+        let touched: Vec<String> = touched.into_iter().collect();
+        let prune = |all: &[_]| outside_lookback(shape, to.lookback, to.reference, all);
+        to.store.prune(&touched, &prune).unwrap();
+    }
+
+    fn same_stores(a: &HistoryStore, b: &HistoryStore, patients: &[&str]) {
+        assert_eq!(a.len().unwrap(), b.len().unwrap());
+        assert_eq!(
+            a.patients_claims(patients).unwrap(),
+            b.patients_claims(patients).unwrap()
+        );
+    }
+
+    #[test]
+    fn an_import_keeps_what_storing_every_claim_then_pruning_keeps() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        generate(&GenOptions::new(data.clone(), 300, 7), &|_| {}).unwrap();
+        let checked = check_shipped();
+        let ruleset = checked.ruleset.as_ref().unwrap();
+        let shape = ClaimShape::of(ruleset).unwrap();
+        let lookback = LookBack::derive(ruleset, &shape);
+        let today = parse_date("2024-12-31").unwrap();
+        let window = Window::new(today, 1);
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        let (a, b) = (
+            HistoryStore::open(&a).unwrap(),
+            HistoryStore::open(&b).unwrap(),
+        );
+        let to = |store| ImportTo {
+            store,
+            shape: &shape,
+            lookback: &lookback,
+            reference: prune_reference(today, 31),
+            window: &window,
+        };
+        let claims = dataset_claims(ruleset, &shape, &data, &Default::default()).unwrap();
+        let load = Default::default();
+        let imported = import_dataset(&to(&a), ruleset, &data, &load, &|_, _| {}).unwrap();
+        store_then_prune(&to(&b), &claims);
+        let mut patients: Vec<&str> = claims.iter().map(|c| c.patient_id(&shape)).collect();
+        patients.sort_unstable();
+        patients.dedup();
+        assert_eq!(imported.claims, claims.len() as u64);
+        assert_eq!(imported.patients, patients.len() as u64);
+        assert!(imported.pruned > 0 && a.len().unwrap() > 0, "{imported:?}");
+        assert_eq!(imported.claims - imported.pruned, a.len().unwrap());
+        same_stores(&a, &b, &patients);
+
+        // Again onto the stored claims: some changed, some moved to another
+        // patient, some given twice (the last counts), some new.
+        let mut again: Vec<Claim> = claims.iter().step_by(3).cloned().collect();
+        let amount = shape.header.column_index("total_amount").unwrap();
+        for (k, c) in again.iter_mut().enumerate() {
+            match k % 4 {
+                0 => c.header[amount] = Value::Decimal(rust_decimal::Decimal::new(12345, 2)),
+                1 => c.header[shape.patient_id] = Value::Text(patients[k % 7].to_string()),
+                2 => c.header[shape.claim_id] = Value::Text(format!("NEW-{k}")),
+                _ => {}
+            }
         }
+        let mut twice = again[0].clone();
+        twice.header[amount] = Value::Decimal(rust_decimal::Decimal::new(1, 2));
+        again.push(twice);
+        import_claims(&to(&a), &again).unwrap();
+        store_then_prune(&to(&b), &again);
+        let mut patients: Vec<&str> = claims
+            .iter()
+            .chain(&again)
+            .map(|c| c.patient_id(&shape))
+            .collect();
+        patients.sort_unstable();
+        patients.dedup();
+        same_stores(&a, &b, &patients);
     }
-    let patients: Vec<String> = patients.into_iter().collect();
-    out.patients = patients.len() as u64;
-    for chunk in patients.chunks(20_000) {
-        let prune = |all: &[_]| outside_lookback(shape, lookback, reference, all);
-        out.pruned += store.prune(chunk, &prune).map_err(|e| e.to_string())?;
+
+    #[test]
+    fn a_claim_without_its_ids_is_refused_not_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        generate(&GenOptions::new(data.clone(), 5, 1), &|_| {}).unwrap();
+        let checked = check_shipped();
+        let ruleset = checked.ruleset.as_ref().unwrap();
+        let shape = ClaimShape::of(ruleset).unwrap();
+        let lookback = LookBack::derive(ruleset, &shape);
+        let mut claims = dataset_claims(ruleset, &shape, &data, &Default::default()).unwrap();
+        claims[0].header[shape.patient_id] = Value::Null;
+        let store = HistoryStore::open(&dir.path().join("store")).unwrap();
+        let today = parse_date("2024-12-31").unwrap();
+        let to = ImportTo {
+            store: &store,
+            shape: &shape,
+            lookback: &lookback,
+            reference: prune_reference(today, 31),
+            window: &Window::new(today, 1),
+        };
+        let imported = import_claims(&to, &claims).unwrap();
+        assert_eq!(imported.refused.len(), 1);
+        assert_eq!(imported.refused[0].1.field, "patient_id");
+        assert!(store.get(claims[0].claim_id(&shape)).unwrap().is_none());
     }
-    Ok(out)
 }

@@ -8,7 +8,7 @@
 //! - `history`: the durable store, with `history_cache`, the patients'
 //!   histories decoded once, and `history_columns`, their rows as
 //!   columns; `check`: one check, and pruning;
-//! - `import`: a dataset's claims into the store;
+//! - `import`: a dataset's claims into the store, read by `dataset_claims`;
 //! - `routes`, `fsi`, `fsi_routes`: the native and national endpoints;
 //! - `strict_json`, `plausible`, `clock`: bodies read strictly, dates
 //!   within the plausible window, the service's today;
@@ -21,6 +21,7 @@ pub mod api;
 pub mod auth;
 pub mod check;
 pub mod clock;
+pub mod dataset_claims;
 pub mod error;
 pub mod fsi;
 pub mod fsi_routes;
