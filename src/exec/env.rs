@@ -2,6 +2,10 @@
 //! parameter values and sets.
 
 use std::collections::{HashMap, HashSet};
+
+/// A map keyed by names or small values on a check's path: hashed with
+/// foldhash, not SipHash (no key comes from a client).
+pub type FastMap<K, V> = foldhash::HashMap<K, V>;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
@@ -173,7 +177,7 @@ fn row_key_text(frame: &Frame, columns: &[String], row: usize) -> Option<String>
 }
 
 /// Loaded tables by name, as frames.
-pub type Frames = HashMap<String, Arc<Frame>>;
+pub type Frames = FastMap<String, Arc<Frame>>;
 /// Loaded tables and the lookups along their relations.
 pub type Prepared = (Frames, Lookups);
 
@@ -443,30 +447,30 @@ pub struct FlagsAs {
 /// compiled ruleset (a real-time check would otherwise build it, regular
 /// expressions included, on every check).
 pub struct RulesetConsts<'a> {
-    pub sets: HashMap<&'a str, ValueSet<'a>>,
-    pub patterns: HashMap<&'a str, Regex>,
+    pub sets: FastMap<&'a str, ValueSet<'a>>,
+    pub patterns: FastMap<&'a str, Regex>,
     /// For each table rules may flag: how to read each flag field of a row.
-    pub identities: HashMap<String, Vec<(FlagField, TExpr)>>,
+    pub identities: FastMap<String, Vec<(FlagField, TExpr)>>,
     /// For each table whose `flags` declare one, the expression of a
     /// flagged row's amount at stake (used when the rule gives none).
-    pub amounts: HashMap<String, TExpr>,
+    pub amounts: FastMap<String, TExpr>,
     /// A table's further `flags` declarations, by grain: the flag fields
     /// and amount of what a row belongs to (`flag provider when`).
-    pub flags_as: HashMap<(String, Grain), FlagsAs>,
+    pub flags_as: FastMap<(String, Grain), FlagsAs>,
     /// For each table: its key columns, which break ties when rows are ordered.
-    pub key_exprs: HashMap<String, Vec<TExpr>>,
+    pub key_exprs: FastMap<String, Vec<TExpr>>,
     /// For each table: every column, by name (knowledge rows are named in
     /// evidence by all their columns).
-    pub column_exprs: HashMap<String, Vec<(String, TExpr)>>,
+    pub column_exprs: FastMap<String, Vec<(String, TExpr)>>,
 }
 
 /// Everything a run needs besides the rules: data, lookups, constants.
 pub struct Env<'a> {
     pub schema: &'a Schema,
-    pub frames: HashMap<String, Arc<Frame>>,
+    pub frames: Frames,
     /// (table, relation) -> for each row of the table, the related row.
     pub lookups: Lookups,
-    pub params: HashMap<&'a str, &'a ParamValue>,
+    pub params: FastMap<&'a str, &'a ParamValue>,
     /// The ruleset's sets, patterns and flag expressions.
     pub consts: Arc<RulesetConsts<'a>>,
     /// Only flags naming this claim are rendered (a real-time check: the
@@ -489,7 +493,7 @@ impl<'a> RulesetConsts<'a> {
             .iter()
             .map(|s| (s.name.as_str(), ValueSet::new(&s.values)))
             .collect();
-        let mut patterns = HashMap::new();
+        let mut patterns = FastMap::default();
         for rule in &ruleset.rules {
             for expr in rule.exprs() {
                 expr.walk(&mut |e| {
@@ -599,11 +603,12 @@ impl<'a> Env<'a> {
     pub fn new(
         ruleset: &'a Ruleset,
         consts: Arc<RulesetConsts<'a>>,
-        frames: HashMap<String, Arc<Frame>>,
+        frames: impl IntoIterator<Item = (String, Arc<Frame>)>,
         lookups: Lookups,
         overrides: &'a [(String, ParamValue)],
     ) -> Env<'a> {
-        let mut params: HashMap<&str, &ParamValue> = ruleset
+        let frames = frames.into_iter().collect();
+        let mut params: FastMap<&str, &ParamValue> = ruleset
             .params
             .iter()
             .map(|p| (p.name.as_str(), &p.value))

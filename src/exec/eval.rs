@@ -2,14 +2,13 @@
 //! over whole columns.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use chrono::{Datelike, Timelike};
 use rust_decimal::Decimal;
 
 use super::col::{Col, Scalar, Tri};
-use super::env::{Env, column_values, scalar_of};
+use super::env::{Env, FastMap, column_values, scalar_of};
 use super::tables::NO_ROW;
 use crate::ir::text::days_to_date;
 use crate::ir::{ArithOp, CompareOp, Func, ParamValue, Step, TExpr, TExprKind, Var};
@@ -47,7 +46,7 @@ pub struct Ctx<'a> {
     pub quantiles: Vec<(usize, Decimal, Col<'a>)>,
     /// Rows already reached through relations, by (variable, path): the
     /// columns of one related row (`line.entry.*`) share one navigation.
-    cache: Rc<RefCell<HashMap<String, (&'a str, Reached)>>>,
+    cache: Rc<RefCell<FastMap<String, (&'a str, Reached)>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -68,7 +67,7 @@ impl<'a> Ctx<'a> {
             lazy_values: RefCell::new(Vec::new()),
             aggregates: Vec::new(),
             quantiles: Vec::new(),
-            cache: Rc::new(RefCell::new(HashMap::new())),
+            cache: Rc::new(RefCell::new(FastMap::default())),
         }
     }
 
@@ -136,7 +135,7 @@ impl<'a> Ctx<'a> {
                 .iter()
                 .map(|(s, p, c)| (*s, *p, take(c)))
                 .collect(),
-            cache: Rc::new(RefCell::new(HashMap::new())),
+            cache: Rc::new(RefCell::new(FastMap::default())),
         }
     }
 

@@ -242,7 +242,7 @@ pub fn add_row_matches<'e>(env: &mut Env<'e>, plan: &'e Plan<'e>) {
                 Known::relation_name(&rule.id, &known.var),
             )
         };
-        let mut built = Lookups::new();
+        let mut built = Lookups::default();
         for &(i, first) in &plan.row_matches {
             let rule = &rules[i];
             let known = rule.row_match.as_ref().expect("a rule with a row match");

@@ -36,9 +36,9 @@ pub struct Checker<'r> {
 #[derive(Debug, Default, Clone)]
 pub struct Reach {
     /// For each claim table, each row's claim: a position in the check's claims.
-    pub claim_of_row: HashMap<String, Vec<u32>>,
+    pub claim_of_row: foldhash::HashMap<String, Vec<u32>>,
     /// For each rule (by id) reading less than every claim: which it reads.
-    pub claims_of_rule: HashMap<String, Vec<bool>>,
+    pub claims_of_rule: foldhash::HashMap<String, Vec<bool>>,
     /// The checked claim's position, when the caller knows it.
     pub checked_claim: Option<u32>,
 }

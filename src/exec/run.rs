@@ -17,6 +17,7 @@ use super::forms::population::{self, Population};
 use super::forms::population_partial::PopulationPartial;
 use super::forms::{group, row, sequence, window};
 use super::merge::merge_flags_as;
+use super::order::row_hashes;
 use super::output::rows_of_checked_claim;
 use super::par;
 use super::partition::{chunks, partition_all, split};
@@ -88,7 +89,7 @@ pub(super) fn frame_for(plan: &Plan, table: &str, batch: Option<RecordBatch>) ->
 
 /// The lookups the plan follows, between the given frames.
 pub(super) fn lookups_for(plan: &Plan, frames: &Frames) -> Lookups {
-    missing_lookups(plan, frames, &Lookups::new(), true)
+    missing_lookups(plan, frames, &Lookups::default(), true)
 }
 
 /// The lookups the plan follows between `frames` that `have` lacks: side
@@ -182,26 +183,26 @@ fn only_keys_of_checked_claim(
     of_claim: &[bool],
     rows: Vec<u32>,
 ) -> Vec<u32> {
-    let claim_rows: Vec<u32> = rows
+    // Compared by the keys' hashes: a row of another key sharing one only
+    // forms a group of its own later.
+    let ids: Vec<Option<u32>> = rows.iter().map(|r| Some(*r)).collect();
+    let keys = [Ctx::new(env, table, ids).eval(key)];
+    let hashes = row_hashes(&keys, rows.len());
+    let mut wanted: Vec<u128> = rows
         .iter()
-        .copied()
-        .filter(|r| of_claim[*r as usize])
+        .zip(&hashes)
+        .filter(|(r, _)| of_claim[**r as usize])
+        .map(|(_, h)| *h)
         .collect();
-    let values = |rows: &[u32]| {
-        let ids: Vec<Option<u32>> = rows.iter().map(|r| Some(*r)).collect();
-        Ctx::new(env, table, ids).eval(key)
-    };
-    let claim_keys = values(&claim_rows);
-    let wanted: std::collections::HashSet<String> = (0..claim_rows.len())
-        .map(|i| claim_keys.get(i).key_text())
-        .collect();
-    let all = values(&rows);
+    wanted.sort_unstable();
+    wanted.dedup();
     rows.iter()
-        .enumerate()
-        .filter(|(i, _)| wanted.contains(&all.get(*i).key_text()))
-        .map(|(_, r)| *r)
+        .zip(&hashes)
+        .filter(|(_, h)| wanted.binary_search(h).is_ok())
+        .map(|(r, _)| *r)
         .collect()
 }
+
 /// Runs the passes over the tables `include` names. With `partial`,
 /// population rules give partial aggregates instead of flags (one
 /// partition of a scan).

@@ -12,7 +12,7 @@ pub type Tables = HashMap<String, RecordBatch>;
 /// For each (table, relation), the related row of each row of the table.
 /// Shared, so lookups between reference tables are built once for many
 /// checks. Each entry is the related row, or [`NO_ROW`] (4 bytes a row).
-pub type Lookups = HashMap<(String, String), Arc<Vec<u32>>>;
+pub type Lookups = foldhash::HashMap<(String, String), Arc<Vec<u32>>>;
 
 /// A lookup entry for a row with no related row.
 pub const NO_ROW: u32 = u32::MAX;

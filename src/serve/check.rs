@@ -100,7 +100,7 @@ pub fn check_claim(
     let judged = kept_days.len();
     also.push(claim);
     // Each rule's own look-back, within what the longest one keeps.
-    let mut claims_of_rule = HashMap::new();
+    let mut claims_of_rule = foldhash::HashMap::default();
     for need in &lookback.each {
         let cut = LookBack::cut_for(&need.need, first_day);
         let mut reads = LookBack::select_days(cut, &need.orders, &kept_days, &[&claim_days]);
@@ -135,12 +135,12 @@ pub fn check_claim(
 fn claims_read(
     shape: &ClaimShape,
     lookback: &LookBack,
-    claims_of_rule: &HashMap<String, Vec<bool>>,
+    claims_of_rule: &foldhash::HashMap<String, Vec<bool>>,
     stored: usize,
-) -> HashMap<String, Vec<bool>> {
+) -> foldhash::HashMap<String, Vec<bool>> {
     let header = shape.header.name.as_str();
     let lines = shape.lines.as_ref().map(|l| l.table.name.as_str());
-    let mut read: HashMap<String, Vec<bool>> = std::iter::once(header)
+    let mut read: foldhash::HashMap<String, Vec<bool>> = std::iter::once(header)
         .chain(lines)
         .map(|t| (t.to_string(), vec![false; stored]))
         .collect();
@@ -308,7 +308,7 @@ mod tests {
         let lookback = LookBack::derive(ruleset, &shape);
         // Three stored claims, then the checked one: line rules read the
         // second, claim rules the first.
-        let claims_of_rule: HashMap<String, Vec<bool>> = lookback
+        let claims_of_rule: foldhash::HashMap<String, Vec<bool>> = lookback
             .each
             .iter()
             .map(|need| {

@@ -43,7 +43,7 @@ struct ClaimRows {
 /// check's claims: the kept history, then the claims given with it).
 pub struct CheckRows {
     pub batches: HashMap<String, RecordBatch>,
-    pub claim_of_row: HashMap<String, Vec<u32>>,
+    pub claim_of_row: foldhash::HashMap<String, Vec<u32>>,
 }
 
 impl PatientHistory {
@@ -166,12 +166,12 @@ impl PatientHistory {
         &self,
         shape: &ClaimShape,
         kept: &[usize],
-        read: &HashMap<String, Vec<bool>>,
+        read: &foldhash::HashMap<String, Vec<bool>>,
         also: &[&Claim],
     ) -> Result<CheckRows, String> {
         let added = shape.batches(also)?;
         let mut batches = HashMap::new();
-        let mut claim_of_row = HashMap::new();
+        let mut claim_of_row = foldhash::HashMap::default();
         for (name, added_batch) in added {
             let mut owners: Vec<u32> = Vec::new();
             let batch = match self.tables.iter().find(|t| t.name == name) {
@@ -270,8 +270,8 @@ mod tests {
         let anew = PatientHistory::new(&shape, &lookback, history(&[&a, &c]), None).unwrap();
         assert_eq!(after.days, anew.days);
         let checked_claim = claim(&shape, "C9", "2024-03-04", 2);
-        let all = HashMap::new();
-        let rows = |h: &PatientHistory, read: &HashMap<String, Vec<bool>>| {
+        let all = foldhash::HashMap::default();
+        let rows = |h: &PatientHistory, read: &foldhash::HashMap<String, Vec<bool>>| {
             h.rows(&shape, &[0, 1], read, &[checked_claim.as_ref()])
                 .unwrap()
         };
@@ -282,7 +282,9 @@ mod tests {
         }
         assert_eq!(copied.claim_of_row["claim_items"], [0, 0, 1, 2, 2]);
         // Lines of C3 alone: C1's lines are left out, every claim stays.
-        let read = HashMap::from([("claim_items".to_string(), vec![false, true])]);
+        let read: foldhash::HashMap<_, _> = [("claim_items".to_string(), vec![false, true])]
+            .into_iter()
+            .collect();
         let some = rows(&after, &read);
         assert_eq!(some.claim_of_row["claim_items"], [1, 2, 2]);
         assert_eq!(some.claim_of_row["claims"], [0, 1, 2]);
