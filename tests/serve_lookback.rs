@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use claimaudit::exec::{Checker, Compiled, ExecOptions};
+use claimaudit::flags::flag_json;
 use claimaudit::plan::Selection;
 use claimaudit::serve::api::claim_from_json;
 use claimaudit::serve::clock::Clock;
 use claimaudit::serve::lookback::{LookBack, Need, OrderColumn};
-use claimaudit::serve::routes::flag_out;
 use claimaudit::serve::shape::{Claim, ClaimShape, Part};
 use serde_json::{Value, json};
 use serve_support::{fixture, get, send, service, settings, shipped};
@@ -204,7 +204,7 @@ fn scan(claims: &[Claim], data: &Path) -> BTreeMap<String, Vec<Value>> {
     for f in &flags {
         out.entry(f.claim_id.clone().unwrap())
             .or_default()
-            .push(flag_out(f));
+            .push(flag_json(f));
     }
     out
 }

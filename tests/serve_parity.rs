@@ -13,13 +13,13 @@ use std::path::Path;
 
 use claimaudit::check::{Checked, check_text};
 use claimaudit::exec::{Compiled, ExecOptions, Tables};
+use claimaudit::flags::flag_json;
 use claimaudit::ir::text::days_to_date;
 use claimaudit::plan::Selection;
 use claimaudit::serve::api::claim_to_json;
 use claimaudit::serve::clock::Clock;
 use claimaudit::serve::dataset_claims::claims_from_batches;
 use claimaudit::serve::lookback::LookBack;
-use claimaudit::serve::routes::flag_out;
 use claimaudit::serve::shape::ClaimShape;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -55,7 +55,10 @@ fn parity(
     let mut expected: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for f in &scan_flags {
         if let Some(claim) = &f.claim_id {
-            expected.entry(claim.clone()).or_default().push(flag_out(f));
+            expected
+                .entry(claim.clone())
+                .or_default()
+                .push(flag_json(f));
         }
     }
 

@@ -172,21 +172,22 @@ pub(super) fn execute_on(
 pub(super) type PartitionOutput = (Vec<Flag>, Vec<(usize, PopulationPartial)>);
 
 /// In a real-time check, of a group, window or sequence rule's `rows`, only
-/// those sharing the rule's first key (`key`, its partitioning's) with a row
-/// of the checked claim (`of_claim`, by row): the others' groups cannot
-/// flag the claim, and a chronic patient's history would otherwise be
-/// grouped whole for every rule.
+/// those sharing all the rule's `keys` with a row of the checked claim
+/// (`of_claim`, by row): the others' groups cannot flag the claim, and a
+/// chronic patient's history would otherwise be grouped whole for every
+/// rule (the first key is the patient).
 fn only_keys_of_checked_claim(
     env: &Env<'_>,
     table: &str,
-    key: &TExpr,
+    keys: &[TExpr],
     of_claim: &[bool],
     rows: Vec<u32>,
 ) -> Vec<u32> {
-    // Compared by the keys' hashes: a row of another key sharing one only
-    // forms a group of its own later.
+    // Compared by the keys' hashes, as the rule groups its rows: a row of
+    // other keys sharing a hash only forms a group of its own later.
     let ids: Vec<Option<u32>> = rows.iter().map(|r| Some(*r)).collect();
-    let keys = [Ctx::new(env, table, ids).eval(key)];
+    let ctx = Ctx::new(env, table, ids);
+    let keys: Vec<_> = keys.iter().map(|k| ctx.eval(k)).collect();
     let hashes = row_hashes(&keys, rows.len());
     let mut wanted: Vec<u128> = rows
         .iter()
@@ -360,8 +361,14 @@ fn run_passes(
                 (Some(of_claim), Form::Pair { .. }, _) => {
                     rows.into_iter().filter(|r| of_claim[*r as usize]).collect()
                 }
-                (Some(of_claim), _, Some(key)) => {
-                    only_keys_of_checked_claim(env, table, key, of_claim, rows)
+                (Some(of_claim), form, Some(key)) => {
+                    let keys = match form {
+                        Form::Group { keys }
+                        | Form::Window { keys, .. }
+                        | Form::Sequence { keys, .. } => keys.as_slice(),
+                        _ => std::slice::from_ref(key),
+                    };
+                    only_keys_of_checked_claim(env, table, keys, of_claim, rows)
                 }
             };
             // All rows of a key in one partition, the partitions in parallel

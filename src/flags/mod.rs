@@ -14,5 +14,6 @@ pub use record::{
 };
 pub use runs::FlagRuns;
 pub use write::{
-    BackgroundWriter, FlagFormat, FlagWriter, flag_json, flags_batch, write_beside, write_flags,
+    BackgroundWriter, FlagFormat, FlagJson, FlagWriter, flag_json, flags_batch, write_beside,
+    write_flags,
 };

@@ -11,7 +11,6 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
-use serde_json::json;
 
 use super::record::{
     AMOUNT_PRECISION, AMOUNT_SCALE, Flag, flags_arrow_schema, try_flags_from_batch,
@@ -82,32 +81,46 @@ fn cents(amount: rust_decimal::Decimal) -> i128 {
 /// One flag as a JSON object with the contract's field names: the amount
 /// as an exact decimal string, the evidence as the object it is.
 pub fn flag_json(flag: &Flag) -> serde_json::Value {
-    let evidence = serde_json::from_str::<serde_json::Value>(&flag.evidence)
-        .unwrap_or_else(|_| serde_json::Value::String(flag.evidence.clone()));
-    json!({
-        "rule_id": flag.rule_id,
-        "rule_name": flag.rule_name,
-        "category": flag.category,
-        "severity": flag.severity,
-        "action": flag.action,
-        "grain": flag.grain.as_str(),
-        "claim_id": flag.claim_id,
-        "line_no": flag.line_no,
-        "patient_id": flag.patient_id,
-        "provider_id": flag.provider_id,
-        "message": flag.message,
-        "amount_at_stake": flag.amount_at_stake.map(|a| a.to_string()),
-        "evidence": evidence,
-        "ruleset": flag.ruleset,
-        "ruleset_version": flag.ruleset_version,
-        "ruleset_hash": flag.ruleset_hash,
-        "source": flag.source,
-    })
+    serde_json::to_value(FlagJson(flag)).expect("a flag serializes")
+}
+
+/// A flag serialized as [`flag_json`] shows it, written straight out: the
+/// evidence, already JSON, is copied once checked, not parsed into a tree.
+pub struct FlagJson<'a>(pub &'a Flag);
+
+impl serde::Serialize for FlagJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let flag = self.0;
+        let mut map = serializer.serialize_map(Some(17))?;
+        map.serialize_entry("rule_id", &*flag.rule_id)?;
+        map.serialize_entry("rule_name", &*flag.rule_name)?;
+        map.serialize_entry("category", &*flag.category)?;
+        map.serialize_entry("severity", &*flag.severity)?;
+        map.serialize_entry("action", &*flag.action)?;
+        map.serialize_entry("grain", flag.grain.as_str())?;
+        map.serialize_entry("claim_id", &flag.claim_id)?;
+        map.serialize_entry("line_no", &flag.line_no)?;
+        map.serialize_entry("patient_id", &flag.patient_id)?;
+        map.serialize_entry("provider_id", &flag.provider_id)?;
+        map.serialize_entry("message", &flag.message)?;
+        let amount = flag.amount_at_stake.map(|a| a.to_string());
+        map.serialize_entry("amount_at_stake", &amount)?;
+        match serde_json::from_str::<&serde_json::value::RawValue>(&flag.evidence) {
+            Ok(raw) => map.serialize_entry("evidence", raw)?,
+            Err(_) => map.serialize_entry("evidence", &flag.evidence)?,
+        }
+        map.serialize_entry("ruleset", &*flag.ruleset)?;
+        map.serialize_entry("ruleset_version", &*flag.ruleset_version)?;
+        map.serialize_entry("ruleset_hash", &*flag.ruleset_hash)?;
+        map.serialize_entry("source", &*flag.source)?;
+        map.end()
+    }
 }
 
 fn write_jsonl(out: &mut BufWriter<File>, flags: &[Flag]) -> io::Result<()> {
     for flag in flags {
-        serde_json::to_writer(&mut *out, &flag_json(flag))?;
+        serde_json::to_writer(&mut *out, &FlagJson(flag))?;
         out.write_all(b"\n")?;
     }
     Ok(())
@@ -360,6 +373,53 @@ mod tests {
     use proptest::prelude::*;
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
+
+    /// A flag as a tree of values, its evidence parsed: what the API
+    /// showed before flags were written straight out.
+    fn flag_tree(flag: &Flag) -> serde_json::Value {
+        let evidence = serde_json::from_str::<serde_json::Value>(&flag.evidence)
+            .unwrap_or_else(|_| serde_json::Value::String(flag.evidence.clone()));
+        serde_json::json!({
+            "rule_id": flag.rule_id, "rule_name": flag.rule_name,
+            "category": flag.category, "severity": flag.severity,
+            "action": flag.action, "grain": flag.grain.as_str(),
+            "claim_id": flag.claim_id, "line_no": flag.line_no,
+            "patient_id": flag.patient_id, "provider_id": flag.provider_id,
+            "message": flag.message,
+            "amount_at_stake": flag.amount_at_stake.map(|a| a.to_string()),
+            "evidence": evidence, "ruleset": flag.ruleset,
+            "ruleset_version": flag.ruleset_version, "ruleset_hash": flag.ruleset_hash,
+            "source": flag.source,
+        })
+    }
+
+    #[test]
+    fn flags_written_straight_out_read_as_their_tree_did() {
+        // Every rule's flags, on the dense profile (a fifth of lines flagged).
+        let dir = tempfile::tempdir().unwrap();
+        let mut options = crate::generate::GenOptions::new(dir.path(), 40, 3);
+        options.profile = crate::generate::Profile::Dense;
+        crate::generate::generate(&options, &|_| {}).unwrap();
+        let checked = crate::check::check_shipped();
+        let (_, flags) = crate::exec::scan_dataset(
+            checked.ruleset.as_ref().unwrap(),
+            &checked.sources,
+            dir.path(),
+            &Default::default(),
+            &Default::default(),
+            &|_, _| {},
+        )
+        .unwrap();
+        let rules: std::collections::BTreeSet<&str> = flags.iter().map(|f| &*f.rule_id).collect();
+        assert!(rules.len() >= 15, "{rules:?}");
+        let mut odd = flags[0].clone();
+        odd.evidence = "not json".into();
+        for flag in flags.iter().chain([&odd]) {
+            let straight = serde_json::to_string(&FlagJson(flag)).unwrap();
+            assert_eq!(straight, flag_tree(flag).to_string());
+            assert_eq!(flag_json(flag), flag_tree(flag));
+        }
+    }
 
     fn sample_flags(n: usize) -> Vec<Flag> {
         let strategy = prop::collection::vec(arbitrary_flag(), n);

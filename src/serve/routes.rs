@@ -17,7 +17,7 @@ use super::history::Recorded;
 use super::limits::claim_lines;
 use super::plausible;
 use super::state::{AppState, LoadError};
-use crate::flags::{Flag, flag_json};
+use crate::flags::FlagJson;
 
 type Shared = State<Arc<AppState>>;
 
@@ -37,20 +37,12 @@ fn in_place<T>(f: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
         .map_err(|_| ApiError::internal("the request's work stopped: it panicked".to_string()))?
 }
 
-/// A flag as the API shows it: the contract's fields, evidence as an object.
-pub fn flag_out(flag: &Flag) -> Json_ {
-    flag_json(flag)
-}
-
 /// The longest history (in claims) a check runs on the connection's own
 /// thread: about a third of a millisecond of work.
 const CHECKED_IN_PLACE: usize = 100;
 
 /// `POST /v1/check`: one claim with its lines -> decision and flags.
-pub async fn check(
-    State(state): Shared,
-    JsonBody(body): JsonBody,
-) -> Result<Json<Json_>, ApiError> {
+pub async fn check(State(state): Shared, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let started = Instant::now();
     claim_lines(&body, state.settings.limits.max_lines_per_claim)?;
     let engine = state.engine();
@@ -78,17 +70,36 @@ pub async fn check(
     state
         .metrics
         .check(decision, reply.flags.iter().map(|f| f.rule_id.to_string()));
-    Ok(Json(json!({
-        "decision": decision,
-        "flags": reply.flags.iter().map(flag_out).collect::<Vec<_>>(),
-        "skipped": {
-            "rules": reply.skipped,
-            "reason": "batch-only rules need the whole dataset and run in scans only",
+    let reply = CheckReply {
+        decision,
+        flags: reply.flags.iter().map(FlagJson).collect(),
+        skipped: Skipped {
+            rules: &reply.skipped,
+            reason: "batch-only rules need the whole dataset and run in scans only",
         },
-        "history_claims": reply.history,
-        "ruleset": engine.ruleset_json(),
-        "elapsed_us": started.elapsed().as_micros() as u64,
-    })))
+        history_claims: reply.history,
+        ruleset: engine.ruleset_json(),
+        elapsed_us: started.elapsed().as_micros() as u64,
+    };
+    // Serialized here, straight from the flags (no tree of values).
+    Ok(Json(reply).into_response())
+}
+
+/// The reply of `POST /v1/check` (docs/api.md), fields in this order.
+#[derive(serde::Serialize)]
+struct CheckReply<'a> {
+    decision: &'a str,
+    flags: Vec<FlagJson<'a>>,
+    skipped: Skipped<'a>,
+    history_claims: usize,
+    ruleset: Json_,
+    elapsed_us: u64,
+}
+
+#[derive(serde::Serialize)]
+struct Skipped<'a> {
+    rules: &'a [String],
+    reason: &'a str,
 }
 
 /// `POST /v1/claims`: records a settled claim, durably, before replying.
