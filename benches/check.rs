@@ -17,7 +17,8 @@
 //! Beside criterion's means, the percentiles of `check_claim`'s latency
 //! (20,000 checks one after the other; 1,000 of the chronic patient).
 //!
-//! `cargo bench --bench check`
+//! `cargo bench --bench check`; `CHECK_BENCH_PROFILE=dense` draws the
+//! claims from the generator's dense profile (a fifth of lines flagged).
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -122,7 +123,13 @@ fn latencies(name: &str, n: usize, mut f: impl FnMut()) {
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    generate(&GenOptions::new(data.clone(), 2000, 1), &|_| {}).unwrap();
+    let mut options = GenOptions::new(data.clone(), 2000, 1);
+    // CHECK_BENCH_PROFILE=dense: the history's lines drawn from a dataset
+    // where about a fifth of lines are flagged.
+    if std::env::var("CHECK_BENCH_PROFILE").is_ok_and(|p| p == "dense") {
+        options.profile = claimaudit::generate::Profile::Dense;
+    }
+    generate(&options, &|_| {}).unwrap();
     let checked = check_shipped();
     let ruleset = checked.ruleset.clone().unwrap();
     let shape = ClaimShape::of(&ruleset).unwrap();

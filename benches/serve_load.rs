@@ -7,7 +7,8 @@
 //!
 //! `cargo bench --bench serve_load`; settings from the environment:
 //! SERVE_LOAD_SECS (60), SERVE_LOAD_CONNECTIONS (8), SERVE_LOAD_PATIENTS
-//! (10000), SERVE_LOAD_THREADS (server HTTP threads; all cores),
+//! (10000), SERVE_LOAD_PROFILE and SERVE_LOAD_ORDER (`claimaudit gen
+//! --profile`, `--order`: clean and patient), SERVE_LOAD_THREADS (server HTTP threads; all cores),
 //! SERVE_LOAD_ARGS (more `serve` arguments, e.g. `--checks-per-patient 4`),
 //! SERVE_LOAD_RATE (checks a second over all light connections; 0, the
 //! default, sends each request as soon as the last is answered). At a
@@ -160,8 +161,23 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     println!("serve_load: {patients} patients, {connections} connections, {secs} s");
+    // The generator's profile and row order (`claimaudit gen --profile`,
+    // `--order`): the dense profile flags about a fifth of lines.
+    let profile = std::env::var("SERVE_LOAD_PROFILE").unwrap_or_else(|_| "clean".into());
+    let order = std::env::var("SERVE_LOAD_ORDER").unwrap_or_else(|_| "patient".into());
+    println!("data: profile {profile}, order {order}");
     run(
-        &["gen", "--out", "data", "--patients", &patients.to_string()],
+        &[
+            "gen",
+            "--out",
+            "data",
+            "--patients",
+            &patients.to_string(),
+            "--profile",
+            &profile,
+            "--order",
+            &order,
+        ],
         d,
     );
     run(
