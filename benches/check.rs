@@ -12,7 +12,8 @@
 //!   patient, 2,000 claims in the last year;
 //! - `router`: the whole `POST /v1/check` in process (JSON in, JSON out);
 //! - `record, 2000-claim history`: `POST /v1/claims` of the chronic
-//!   patient's next claim, durably (an fsync each).
+//!   patient's next claim, durably (an fsync each);
+//! - `record, no history`: the same claim for a new patient each time.
 //!
 //! Beside criterion's means, the percentiles of `check_claim`'s latency
 //! (20,000 checks one after the other; 1,000 of the chronic patient).
@@ -253,6 +254,27 @@ fn bench(c: &mut Criterion) {
             recorded += 1;
             let mut json = claim_to_json(&shape, &long_claim);
             json["claim_id"] = serde_json::json!(format!("RECORDED-{recorded}"));
+            let body = serde_json::to_vec(&json).unwrap();
+            runtime.block_on(async {
+                let request = Request::post("/v1/claims")
+                    .header("authorization", "Bearer bench")
+                    .body(Body::from(body))
+                    .unwrap();
+                let response = long_app.clone().oneshot(request).await.unwrap();
+                assert!(response.status().is_success(), "{}", response.status());
+                black_box(response)
+            })
+        })
+    });
+    // The same claim recorded for a new patient each time: what recording
+    // costs with no history (the transaction and its fsync).
+    let mut fresh = 0usize;
+    group.bench_function("record, no history", |b| {
+        b.iter(|| {
+            fresh += 1;
+            let mut json = claim_to_json(&shape, &long_claim);
+            json["claim_id"] = serde_json::json!(format!("FRESH-{fresh}"));
+            json["patient_id"] = serde_json::json!(format!("FRESH-PATIENT-{fresh}"));
             let body = serde_json::to_vec(&json).unwrap();
             runtime.block_on(async {
                 let request = Request::post("/v1/claims")

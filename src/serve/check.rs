@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::api::claim_from_json;
-use super::history::{HistoryStore, Recorded, StoreError, Stored};
+use super::history::{Entry, HistoryStore, Recorded, StoreError, Stored, stored_hash};
 pub use super::history_columns::{History, HistoryClaim, PatientHistory};
 use super::lookback::{ClaimDays, LookBack};
 use super::shape::{Claim, ClaimShape};
@@ -190,15 +190,44 @@ pub fn record_claim(
     let patient = claim.patient_id(shape);
     let decoded = patient_history(engine, store, patient)?;
     let known = decoded.as_ref().as_ref().ok();
-    let known_claims = known.map_or(&[][..], |k| k.claims.as_slice());
+    // The claims held decoded, with what the look-back reads of each: a
+    // claim whose stored bytes are unchanged is neither read nor parsed.
+    let known_claims: HashMap<&str, (u64, &Arc<Claim>, &ClaimDays)> = known
+        .map(|k| {
+            k.claims
+                .iter()
+                .zip(&k.days)
+                .map(|((id, hash, claim), days)| (id.as_str(), (*hash, claim, days)))
+                .collect()
+        })
+        .unwrap_or_default();
     let after: std::cell::RefCell<Option<History>> = Default::default();
-    let prune = |all: &[Stored]| {
-        let history = decode_known(shape, all, known_claims);
-        let out = outside_of(shape, &engine.lookback, reference, &history);
-        let gone: std::collections::HashSet<&String> = out.iter().collect();
-        let kept = history.into_iter().filter(|(id, _, _)| !gone.contains(id));
-        *after.borrow_mut() = Some(kept.collect());
-        out
+    let prune = |entries: &[Entry], bytes: &dyn Fn(&str) -> Option<Vec<u8>>| {
+        let mut history: History = Vec::with_capacity(entries.len());
+        let mut days: Vec<ClaimDays> = Vec::with_capacity(entries.len());
+        for (id, hash) in entries {
+            match known_claims.get(id.as_str()) {
+                Some((known_hash, claim, claim_days)) if known_hash == hash => {
+                    history.push((id.clone(), *hash, Arc::clone(claim)));
+                    days.push((*claim_days).clone());
+                }
+                _ => {
+                    let Some(claim) = bytes(id).and_then(|b| stored_claim(shape, &b)) else {
+                        continue;
+                    };
+                    days.push(engine.lookback.days_of(shape, &claim));
+                    history.push((id.clone(), *hash, Arc::new(claim)));
+                }
+            }
+        }
+        // As `outside_of`, from the days already known.
+        let cut = engine.lookback.cut(reference);
+        let orders: Vec<usize> = (0..engine.lookback.orders.len()).collect();
+        let refs: Vec<&ClaimDays> = days.iter().collect();
+        let keep = LookBack::select_days(cut, &orders, &refs, &[]);
+        let (kept, gone): (Vec<_>, Vec<_>) = history.into_iter().zip(keep).partition(|(_, k)| *k);
+        *after.borrow_mut() = Some(kept.into_iter().map(|(c, _)| c).collect());
+        gone.into_iter().map(|((id, _, _), _)| id).collect()
     };
     let recorded = store.record(patient, claim.claim_id(shape), json, &prune)?;
     if let (Recorded::Created { ticket, .. }, Some(history)) = (&recorded, after.take()) {
@@ -244,7 +273,7 @@ pub fn decode_known(shape: &ClaimShape, stored: &[Stored], known: &[HistoryClaim
     stored
         .iter()
         .filter_map(|(id, json)| {
-            let hash = json_hash(json);
+            let hash = stored_hash(json);
             let claim = match known.get(id.as_str()) {
                 Some((h, claim)) if *h == hash => Arc::clone(claim),
                 _ => Arc::new(stored_claim(shape, json)?),
@@ -252,10 +281,6 @@ pub fn decode_known(shape: &ClaimShape, stored: &[Stored], known: &[HistoryClaim
             Some((id.clone(), hash, claim))
         })
         .collect()
-}
-
-fn json_hash(json: &[u8]) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(json)
 }
 
 /// The claims of one patient's stored history that fall outside the

@@ -54,6 +54,19 @@ pub enum Recorded {
 /// Decides which of a patient's stored claims fall outside the look-back.
 pub type Pruner<'a> = &'a dyn Fn(&[Stored]) -> Vec<String>;
 
+/// A stored claim as a recording first sees it: its id and the hash of its
+/// bytes ([`stored_hash`]), its bytes read only when asked for by id.
+pub type Entry = (String, u64);
+
+/// [`Pruner`] of a recording: given the patient's entries and a way to read
+/// a claim's bytes, for the claims it does not hold decoded already.
+pub type RecordPruner<'a> = &'a dyn Fn(&[Entry], &dyn Fn(&str) -> Option<Vec<u8>>) -> Vec<String>;
+
+/// The hash a decoded claim is known by: of its stored bytes.
+pub fn stored_hash(bytes: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(bytes)
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("history store {path}: {message}")]
 pub struct StoreError {
@@ -191,14 +204,15 @@ impl HistoryStore {
 
     /// Records a settled claim of `patient` (its JSON form in `json`), then
     /// drops the patient's claims `prune` names, this one too when it is
-    /// already outside the look-back (as `history import` would). Durable
-    /// when it returns.
+    /// already outside the look-back (as `history import` would). The
+    /// stored claims are hashed where they lie, not copied: `prune` reads
+    /// the bytes only of those it does not know. Durable when it returns.
     pub fn record(
         &self,
         patient: &str,
         claim_id: &str,
         json: &[u8],
-        prune: Pruner,
+        prune: RecordPruner,
     ) -> Result<Recorded, StoreError> {
         // Ok(kept) when recorded; else what stood in the way.
         let written = self.write(|txn| {
@@ -218,9 +232,13 @@ impl HistoryStore {
             }
             claims.insert((patient, claim_id), json)?;
             index.insert(claim_id, patient)?;
-            let all = read_patient(&claims, patient)?;
+            let entries = patient_entries(&claims, patient)?;
+            let bytes = |id: &str| {
+                let found = claims.get((patient, id)).ok().flatten();
+                found.map(|v| v.value().to_vec())
+            };
             let mut kept = true;
-            for old in prune(&all) {
+            for old in prune(&entries, &bytes) {
                 kept &= old != claim_id;
                 claims.remove((patient, old.as_str()))?;
                 index.remove(old.as_str())?;
@@ -363,6 +381,23 @@ impl HistoryStore {
     }
 }
 
+/// A patient's stored claims as (id, hash of the bytes), hashed in place.
+fn patient_entries(
+    table: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
+    patient: &str,
+) -> Result<Vec<Entry>, redb::Error> {
+    let mut out = Vec::new();
+    for entry in table.range((patient, "")..)? {
+        let (key, value) = entry?;
+        let (p, claim_id) = key.value();
+        if p != patient {
+            break;
+        }
+        out.push((claim_id.to_string(), stored_hash(value.value())));
+    }
+    Ok(out)
+}
+
 fn read_patient(
     table: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
     patient: &str,
@@ -377,4 +412,50 @@ fn read_patient(
         out.push((claim_id.to_string(), value.value().to_vec()));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recording_prunes_from_hashes_and_reads_only_the_bytes_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = HistoryStore::open(dir.path()).unwrap();
+        let none: RecordPruner = &|_, _| Vec::new();
+        for id in ["C1", "C2"] {
+            let json = format!("{{\"claim_id\":\"{id}\"}}");
+            store.record("P1", id, json.as_bytes(), none).unwrap();
+        }
+        let seen = std::cell::RefCell::new(Vec::new());
+        let prune = |entries: &[Entry], bytes: &dyn Fn(&str) -> Option<Vec<u8>>| {
+            for (id, hash) in entries {
+                let stored = bytes(id).unwrap();
+                assert_eq!(*hash, stored_hash(&stored), "{id}");
+                seen.borrow_mut().push(String::from_utf8(stored).unwrap());
+            }
+            assert!(bytes("C9").is_none());
+            vec!["C1".to_string()]
+        };
+        let recorded = store
+            .record("P1", "C3", b"{\"claim_id\":\"C3\"}", &prune)
+            .unwrap();
+        assert!(matches!(recorded, Recorded::Created { kept: true, .. }));
+        assert_eq!(
+            *seen.borrow(),
+            [
+                "{\"claim_id\":\"C1\"}",
+                "{\"claim_id\":\"C2\"}",
+                "{\"claim_id\":\"C3\"}"
+            ]
+        );
+        let left: Vec<String> = store
+            .patient_claims("P1")
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(left, ["C2", "C3"]);
+        assert!(store.get("C1").unwrap().is_none());
+    }
 }

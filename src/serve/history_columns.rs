@@ -26,6 +26,9 @@ pub struct PatientHistory {
     pub claims: History,
     /// What the look-back reads of each claim.
     pub days: Vec<ClaimDays>,
+    /// About how many bytes each decoded claim takes (kept, as walking
+    /// every value of a long history on each recording is not cheap).
+    claim_bytes: Vec<usize>,
     /// Each claim table's rows (all claims'), and where each claim's rows
     /// lie in it.
     tables: Vec<ClaimRows>,
@@ -89,6 +92,14 @@ impl PatientHistory {
                 _ => lookback.days_of(shape, c),
             })
             .collect();
+        let claim_bytes = claims
+            .iter()
+            .zip(&from_previous)
+            .map(|((id, _, c), p)| match (p, previous) {
+                (Some(at), Some(previous)) => previous.claim_bytes[*at],
+                _ => id.len() + 8 + c.size_bytes(),
+            })
+            .collect();
         let mut tables = Vec::new();
         for (name, fresh_batch) in fresh_batches {
             let row_counts: Vec<u32> = fresh.iter().map(|c| rows_in(shape, &name, c)).collect();
@@ -123,8 +134,16 @@ impl PatientHistory {
             }
             let batch = match old {
                 Some(old) if !take.is_empty() => {
-                    let copied = take_record_batch(&old.batch, &UInt32Array::from(take))
-                        .map_err(|e| e.to_string())?;
+                    // Every old row, in order (a recording that dropped no
+                    // claim): the columns as they are.
+                    let all = take.len() == old.batch.num_rows()
+                        && take.iter().zip(0u32..).all(|(t, i)| *t == i);
+                    let copied = if all {
+                        old.batch.clone()
+                    } else {
+                        take_record_batch(&old.batch, &UInt32Array::from(take))
+                            .map_err(|e| e.to_string())?
+                    };
                     concat_batches(&fresh_batch.schema(), [&copied, &fresh_batch])
                         .map_err(|e| e.to_string())?
                 }
@@ -139,17 +158,14 @@ impl PatientHistory {
         Ok(PatientHistory {
             claims,
             days,
+            claim_bytes,
             tables,
         })
     }
 
     /// About how many bytes the history takes.
     pub fn size_bytes(&self) -> usize {
-        let claims: usize = self
-            .claims
-            .iter()
-            .map(|(id, _, c)| id.len() + 8 + c.size_bytes())
-            .sum();
+        let claims: usize = self.claim_bytes.iter().sum();
         let columns: usize = self
             .tables
             .iter()
@@ -269,6 +285,7 @@ mod tests {
             PatientHistory::new(&shape, &lookback, history(&[&a, &c]), Some(&before)).unwrap();
         let anew = PatientHistory::new(&shape, &lookback, history(&[&a, &c]), None).unwrap();
         assert_eq!(after.days, anew.days);
+        assert_eq!(after.claim_bytes, anew.claim_bytes);
         let checked_claim = claim(&shape, "C9", "2024-03-04", 2);
         let all = foldhash::HashMap::default();
         let rows = |h: &PatientHistory, read: &foldhash::HashMap<String, Vec<bool>>| {
@@ -281,6 +298,21 @@ mod tests {
             assert_eq!(copied.claim_of_row[table], built.claim_of_row[table]);
         }
         assert_eq!(copied.claim_of_row["claim_items"], [0, 0, 1, 2, 2]);
+        // Nothing dropped, C3 recorded: the old columns kept as they are.
+        let grown =
+            PatientHistory::new(&shape, &lookback, history(&[&a, &b, &c]), Some(&before)).unwrap();
+        let grown_anew =
+            PatientHistory::new(&shape, &lookback, history(&[&a, &b, &c]), None).unwrap();
+        assert_eq!(grown.claim_bytes, grown_anew.claim_bytes);
+        let rows3 = |h: &PatientHistory| {
+            h.rows(&shape, &[0, 1, 2], &all, &[checked_claim.as_ref()])
+                .unwrap()
+        };
+        let (copied, built) = (rows3(&grown), rows3(&grown_anew));
+        for table in ["claims", "claim_items"] {
+            assert_eq!(copied.batches[table], built.batches[table], "{table}");
+            assert_eq!(copied.claim_of_row[table], built.claim_of_row[table]);
+        }
         // Lines of C3 alone: C1's lines are left out, every claim stays.
         let read: foldhash::HashMap<_, _> = [("claim_items".to_string(), vec![false, true])]
             .into_iter()
