@@ -256,29 +256,20 @@ pub fn patient_history(
     patient: &str,
 ) -> Result<Arc<Decoded>, StoreError> {
     store.patient_decoded(patient, engine.generation, |stored| {
-        let claims = decode_known(&engine.shape, &stored, &[]);
+        let claims = decode(&engine.shape, &stored);
         let history = PatientHistory::new(&engine.shape, &engine.lookback, claims, None);
         let size = history.as_ref().map_or(0, PatientHistory::size_bytes);
         (history, size)
     })
 }
 
-/// The stored claims decoded, taking those `known` decoded already (when
-/// their stored JSON is unchanged) instead of parsing them again.
-pub fn decode_known(shape: &ClaimShape, stored: &[Stored], known: &[HistoryClaim]) -> History {
-    let known: HashMap<&str, (u64, &Arc<Claim>)> = known
-        .iter()
-        .map(|(id, hash, claim)| (id.as_str(), (*hash, claim)))
-        .collect();
+/// The stored claims decoded (those that no longer fit the schema left out).
+pub fn decode(shape: &ClaimShape, stored: &[Stored]) -> History {
     stored
         .iter()
         .filter_map(|(id, json)| {
-            let hash = stored_hash(json);
-            let claim = match known.get(id.as_str()) {
-                Some((h, claim)) if *h == hash => Arc::clone(claim),
-                _ => Arc::new(stored_claim(shape, json)?),
-            };
-            Some((id.clone(), hash, claim))
+            let claim = stored_claim(shape, json)?;
+            Some((id.clone(), stored_hash(json), Arc::new(claim)))
         })
         .collect()
 }
@@ -293,12 +284,7 @@ pub fn outside_lookback(
     reference: i32,
     stored: &[Stored],
 ) -> Vec<String> {
-    outside_of(
-        shape,
-        lookback,
-        reference,
-        &decode_known(shape, stored, &[]),
-    )
+    outside_of(shape, lookback, reference, &decode(shape, stored))
 }
 
 /// The claims of a decoded history outside the look-back (as

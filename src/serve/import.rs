@@ -3,13 +3,14 @@
 //! id) order, each group of patients in one transaction. Which claims a
 //! patient keeps is decided before anything is written, so claims outside
 //! the look-back are never stored, and the B-tree is written in key order:
-//! the cost is linear in the claims and the memory holds one group's values.
+//! the cost is linear in the claims. The dataset's tables are read whole
+//! in Arrow; only one group's claims at a time become values.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use super::api::{FieldError, claim_to_json};
-use super::check::{decode_known, outside_lookback};
+use super::check::{decode, outside_lookback};
 use super::dataset_claims::{ByPatient, claim_tables};
 use super::history::HistoryStore;
 use super::lookback::LookBack;
@@ -161,7 +162,7 @@ impl<'a> Importer<'a> {
             let (new, after) = rest.split_at(n);
             rest = after;
             let new_ids: HashSet<&str> = new.iter().map(|c| c.claim_id(shape)).collect();
-            let old = decode_known(shape, &stored, &[]);
+            let old = decode(shape, &stored);
             let old: Vec<_> = old
                 .iter()
                 .filter(|(id, _, _)| !new_ids.contains(id.as_str()))
