@@ -248,22 +248,26 @@ fn bench(c: &mut Criterion) {
     // one (the history grows by one claim an iteration, from 2,000).
     let long_engine = Engine::load(&[], &data, &Default::default()).unwrap();
     let long_app = router(Arc::new(AppState::new(long_engine, long_store, settings())));
+    // `POST /v1/claims` of the chronic patient's claim, edited by `edit`.
+    let record = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut json = claim_to_json(&shape, &long_claim);
+        edit(&mut json);
+        let body = serde_json::to_vec(&json).unwrap();
+        runtime.block_on(async {
+            let request = Request::post("/v1/claims")
+                .header("authorization", "Bearer bench")
+                .body(Body::from(body))
+                .unwrap();
+            let response = long_app.clone().oneshot(request).await.unwrap();
+            assert!(response.status().is_success(), "{}", response.status());
+            black_box(response)
+        })
+    };
     let mut recorded = 0usize;
     group.bench_function("record, 2000-claim history", |b| {
         b.iter(|| {
             recorded += 1;
-            let mut json = claim_to_json(&shape, &long_claim);
-            json["claim_id"] = serde_json::json!(format!("RECORDED-{recorded}"));
-            let body = serde_json::to_vec(&json).unwrap();
-            runtime.block_on(async {
-                let request = Request::post("/v1/claims")
-                    .header("authorization", "Bearer bench")
-                    .body(Body::from(body))
-                    .unwrap();
-                let response = long_app.clone().oneshot(request).await.unwrap();
-                assert!(response.status().is_success(), "{}", response.status());
-                black_box(response)
-            })
+            record(&|json| json["claim_id"] = serde_json::json!(format!("RECORDED-{recorded}")))
         })
     });
     // The same claim recorded for a new patient each time: what recording
@@ -272,18 +276,9 @@ fn bench(c: &mut Criterion) {
     group.bench_function("record, no history", |b| {
         b.iter(|| {
             fresh += 1;
-            let mut json = claim_to_json(&shape, &long_claim);
-            json["claim_id"] = serde_json::json!(format!("FRESH-{fresh}"));
-            json["patient_id"] = serde_json::json!(format!("FRESH-PATIENT-{fresh}"));
-            let body = serde_json::to_vec(&json).unwrap();
-            runtime.block_on(async {
-                let request = Request::post("/v1/claims")
-                    .header("authorization", "Bearer bench")
-                    .body(Body::from(body))
-                    .unwrap();
-                let response = long_app.clone().oneshot(request).await.unwrap();
-                assert!(response.status().is_success(), "{}", response.status());
-                black_box(response)
+            record(&|json| {
+                json["claim_id"] = serde_json::json!(format!("FRESH-{fresh}"));
+                json["patient_id"] = serde_json::json!(format!("FRESH-PATIENT-{fresh}"));
             })
         })
     });

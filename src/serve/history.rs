@@ -386,22 +386,23 @@ fn patient_entries(
     table: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
     patient: &str,
 ) -> Result<Vec<Entry>, redb::Error> {
-    let mut out = Vec::new();
-    for entry in table.range((patient, "")..)? {
-        let (key, value) = entry?;
-        let (p, claim_id) = key.value();
-        if p != patient {
-            break;
-        }
-        out.push((claim_id.to_string(), stored_hash(value.value())));
-    }
-    Ok(out)
+    each_of_patient(table, patient, stored_hash)
 }
 
 fn read_patient(
     table: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
     patient: &str,
 ) -> Result<Vec<Stored>, redb::Error> {
+    each_of_patient(table, patient, <[u8]>::to_vec)
+}
+
+/// `(claim id, of(bytes))` for each of the patient's stored claims, in
+/// claim id order.
+fn each_of_patient<T>(
+    table: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
+    patient: &str,
+    of: impl Fn(&[u8]) -> T,
+) -> Result<Vec<(String, T)>, redb::Error> {
     let mut out = Vec::new();
     for entry in table.range((patient, "")..)? {
         let (key, value) = entry?;
@@ -409,7 +410,7 @@ fn read_patient(
         if p != patient {
             break;
         }
-        out.push((claim_id.to_string(), value.value().to_vec()));
+        out.push((claim_id.to_string(), of(value.value())));
     }
     Ok(out)
 }
