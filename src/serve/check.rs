@@ -2,11 +2,11 @@
 //! (plus any earlier claims sent with it), within the look-back; and the
 //! pruning of a patient's history to the look-back when a claim is recorded.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::api::claim_from_json;
-use super::history::{Entry, HistoryStore, Recorded, StoreError, Stored, stored_hash};
+use super::history::{HistoryStore, Recorded, StoreError, Stored};
 pub use super::history_columns::{History, HistoryClaim, PatientHistory};
 use super::lookback::{ClaimDays, LookBack};
 use super::shape::{Claim, ClaimShape};
@@ -73,7 +73,7 @@ pub fn check_claim(
     by_id.remove(claim_id);
     let from_store: Vec<usize> = (0..stored.claims.len())
         .filter(|&i| {
-            let id = stored.claims[i].0.as_str();
+            let id = stored.claims[i].id.as_str();
             id != claim_id && !by_id.contains_key(id)
         })
         .collect();
@@ -82,7 +82,7 @@ pub fn check_claim(
     let claim_days = lookback.days_of(shape, claim);
     let history_days: Vec<&ClaimDays> = from_store
         .iter()
-        .map(|&i| &stored.days[i])
+        .map(|&i| &stored.claims[i].days)
         .chain(&sent_days)
         .collect();
     let first_day = claim.day_span(shape).map(|(first, _)| first);
@@ -175,10 +175,11 @@ fn kept<T: Copy>(items: &[T], keep: &[bool]) -> Vec<T> {
 }
 
 /// Records a settled claim (its stored JSON `json`) and prunes the
-/// patient's history to the look-back of `reference`. The prune reads the
-/// history as checks decoded it, so only what is new in the store is
-/// parsed, and the history as the recording leaves it stays decoded (its
-/// columns copied from the ones before, the new claim's built).
+/// patient's history to the look-back of `reference`. Under the store's
+/// write lock the history kept decoded is what the store holds, so the
+/// prune reads it instead of the store, and the history as the recording
+/// leaves it is the kept one with the new claim's rows added: a recording
+/// costs what its claim does, however long the history.
 pub fn record_claim(
     engine: &Engine,
     store: &HistoryStore,
@@ -186,53 +187,42 @@ pub fn record_claim(
     json: &[u8],
     reference: i32,
 ) -> Result<Recorded, StoreError> {
-    let shape = &engine.shape;
+    let (shape, lookback) = (&engine.shape, &engine.lookback);
     let patient = claim.patient_id(shape);
-    let decoded = patient_history(engine, store, patient)?;
-    let known = decoded.as_ref().as_ref().ok();
-    // The claims held decoded, with what the look-back reads of each: a
-    // claim whose stored bytes are unchanged is neither read nor parsed.
-    let known_claims: HashMap<&str, (u64, &Arc<Claim>, &ClaimDays)> = known
-        .map(|k| {
-            k.claims
-                .iter()
-                .zip(&k.days)
-                .map(|((id, hash, claim), days)| (id.as_str(), (*hash, claim, days)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let after: std::cell::RefCell<Option<History>> = Default::default();
-    let prune = |entries: &[Entry], bytes: &dyn Fn(&str) -> Option<Vec<u8>>| {
-        let mut history: History = Vec::with_capacity(entries.len());
-        let mut days: Vec<ClaimDays> = Vec::with_capacity(entries.len());
-        for (id, hash) in entries {
-            match known_claims.get(id.as_str()) {
-                Some((known_hash, claim, claim_days)) if known_hash == hash => {
-                    history.push((id.clone(), *hash, Arc::clone(claim)));
-                    days.push((*claim_days).clone());
-                }
-                _ => {
-                    let Some(claim) = bytes(id).and_then(|b| stored_claim(shape, &b)) else {
-                        continue;
-                    };
-                    days.push(engine.lookback.days_of(shape, &claim));
-                    history.push((id.clone(), *hash, Arc::new(claim)));
-                }
-            }
+    let claim_id = claim.claim_id(shape);
+    let after: std::cell::RefCell<Option<PatientHistory>> = Default::default();
+    let prune = |read_stored: &dyn Fn() -> Result<Vec<Stored>, redb::Error>| {
+        let before = match store.decoded::<Decoded>(patient, engine.generation) {
+            Some(kept) => kept,
+            None => Arc::new(decode_history(engine, &read_stored()?)),
+        };
+        let Ok(before) = before.as_ref() else {
+            // No columns to carry over: decide from the claims themselves.
+            let mut claims = decode(shape, &read_stored()?);
+            claims.push((claim_id.to_string(), Arc::new(claim.clone())));
+            return Ok(outside_of(shape, lookback, reference, &claims));
+        };
+        let new_days = lookback.days_of(shape, claim);
+        let mut days: Vec<&ClaimDays> = before.claims.iter().map(|c| &c.days).collect();
+        days.push(&new_days);
+        let orders: Vec<usize> = (0..lookback.orders.len()).collect();
+        let keep = LookBack::select_days(lookback.cut(reference), &orders, &days, &[]);
+        let (keep_old, keep_new) = keep.split_at(before.claims.len());
+        let gone: Vec<usize> = (0..keep_old.len()).filter(|&i| !keep_old[i]).collect();
+        let recorded =
+            keep_new[0].then(|| ((claim_id.to_string(), Arc::new(claim.clone())), new_days));
+        // Columns that cannot be built leave the history to be read anew.
+        *after.borrow_mut() = before.recorded(shape, &gone, recorded).ok();
+        let mut gone_ids: Vec<String> = gone.iter().map(|&i| before.claims[i].id.clone()).collect();
+        if !keep_new[0] {
+            gone_ids.push(claim_id.to_string());
         }
-        // As `outside_of`, from the days already known.
-        let cut = engine.lookback.cut(reference);
-        let orders: Vec<usize> = (0..engine.lookback.orders.len()).collect();
-        let refs: Vec<&ClaimDays> = days.iter().collect();
-        let keep = LookBack::select_days(cut, &orders, &refs, &[]);
-        let (kept, gone): (Vec<_>, Vec<_>) = history.into_iter().zip(keep).partition(|(_, k)| *k);
-        *after.borrow_mut() = Some(kept.into_iter().map(|(c, _)| c).collect());
-        gone.into_iter().map(|((id, _, _), _)| id).collect()
+        Ok(gone_ids)
     };
-    let recorded = store.record(patient, claim.claim_id(shape), json, &prune)?;
+    let recorded = store.record(patient, claim_id, json, &prune)?;
     if let (Recorded::Created { ticket, .. }, Some(history)) = (&recorded, after.take()) {
-        let history = PatientHistory::new(shape, &engine.lookback, history, known);
-        let size = history.as_ref().map_or(0, PatientHistory::size_bytes);
+        let size = history.size_bytes();
+        let history: Decoded = Ok(history);
         store.remember(
             patient,
             engine.generation,
@@ -256,11 +246,16 @@ pub fn patient_history(
     patient: &str,
 ) -> Result<Arc<Decoded>, StoreError> {
     store.patient_decoded(patient, engine.generation, |stored| {
-        let claims = decode(&engine.shape, &stored);
-        let history = PatientHistory::new(&engine.shape, &engine.lookback, claims, None);
+        let history = decode_history(engine, &stored);
         let size = history.as_ref().map_or(0, PatientHistory::size_bytes);
         (history, size)
     })
+}
+
+/// Stored claims decoded, with their columns.
+fn decode_history(engine: &Engine, stored: &[Stored]) -> Decoded {
+    let claims = decode(&engine.shape, stored);
+    PatientHistory::new(&engine.shape, &engine.lookback, claims)
 }
 
 /// The stored claims decoded (those that no longer fit the schema left out).
@@ -269,7 +264,7 @@ pub fn decode(shape: &ClaimShape, stored: &[Stored]) -> History {
         .iter()
         .filter_map(|(id, json)| {
             let claim = stored_claim(shape, json)?;
-            Some((id.clone(), stored_hash(json), Arc::new(claim)))
+            Some((id.clone(), Arc::new(claim)))
         })
         .collect()
 }
@@ -296,13 +291,13 @@ pub fn outside_of(
     history: &[HistoryClaim],
 ) -> Vec<String> {
     let cut = lookback.cut(reference);
-    let refs: Vec<&Claim> = history.iter().map(|(_, _, c)| c.as_ref()).collect();
+    let refs: Vec<&Claim> = history.iter().map(|(_, c)| c.as_ref()).collect();
     let keep = lookback.select(shape, cut, &refs, &[]);
     history
         .iter()
         .zip(keep)
         .filter(|(_, k)| !k)
-        .map(|((id, _, _), _)| id.clone())
+        .map(|((id, _), _)| id.clone())
         .collect()
 }
 

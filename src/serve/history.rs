@@ -7,7 +7,7 @@
 //! that every write keeps true (`history_cache`).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
@@ -33,6 +33,22 @@ pub struct HistoryStore {
     path: PathBuf,
     /// Patients' histories as checks decoded them (see `history_cache`).
     cache: HistoryCache,
+    /// Held from a write's start until the cache has forgotten what it
+    /// touched: a writer sees the cache true to the store.
+    writing: Mutex<()>,
+}
+
+/// A committed write, holding the write lock until dropped: forget what it
+/// touched through it.
+struct Written<'s> {
+    cache: &'s HistoryCache,
+    _lock: MutexGuard<'s, ()>,
+}
+
+impl Written<'_> {
+    fn forget(&self, patient: &str) -> Ticket {
+        self.cache.forget(patient)
+    }
 }
 
 /// A stored claim: its id and its JSON bytes.
@@ -54,18 +70,12 @@ pub enum Recorded {
 /// Decides which of a patient's stored claims fall outside the look-back.
 pub type Pruner<'a> = &'a dyn Fn(&[Stored]) -> Vec<String>;
 
-/// A stored claim as a recording first sees it: its id and the hash of its
-/// bytes ([`stored_hash`]), its bytes read only when asked for by id.
-pub type Entry = (String, u64);
-
-/// [`Pruner`] of a recording: given the patient's entries and a way to read
-/// a claim's bytes, for the claims it does not hold decoded already.
-pub type RecordPruner<'a> = &'a dyn Fn(&[Entry], &dyn Fn(&str) -> Option<Vec<u8>>) -> Vec<String>;
-
-/// The hash a decoded claim is known by: of its stored bytes.
-pub fn stored_hash(bytes: &[u8]) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(bytes)
-}
+/// [`Pruner`] of a recording: names the claims to drop (the recorded one
+/// among them when it falls outside the look-back), given a way to read
+/// the patient's claims as stored before it. It runs under the store's
+/// write lock, where the history kept decoded is what the store holds.
+pub type RecordPruner<'a> =
+    &'a dyn Fn(&dyn Fn() -> Result<Vec<Stored>, redb::Error>) -> Result<Vec<String>, redb::Error>;
 
 #[derive(Debug, thiserror::Error)]
 #[error("history store {path}: {message}")]
@@ -102,6 +112,7 @@ impl HistoryStore {
             db,
             path,
             cache: HistoryCache::new(cache_bytes),
+            writing: Mutex::new(()),
         };
         store.write(|txn| {
             txn.open_table(CLAIMS)?;
@@ -119,17 +130,23 @@ impl HistoryStore {
         }
     }
 
-    /// Runs `f` in a write transaction committed durably.
+    /// Runs `f` in a write transaction committed durably, under the write
+    /// lock (held by what it returns with `f`'s result).
     fn write<T>(
         &self,
         f: impl FnOnce(&WriteTransaction) -> Result<T, redb::Error>,
-    ) -> Result<T, StoreError> {
+    ) -> Result<(T, Written<'_>), StoreError> {
+        let lock = self.writing.lock().unwrap_or_else(|e| e.into_inner());
         let mut txn = self.db.begin_write().map_err(|e| self.error(e))?;
         txn.set_durability(Durability::Immediate)
             .map_err(|e| self.error(e))?;
         let out = f(&txn).map_err(|e| self.error(e))?;
         txn.commit().map_err(|e| self.error(e))?;
-        Ok(out)
+        let written = Written {
+            cache: &self.cache,
+            _lock: lock,
+        };
+        Ok((out, written))
     }
 
     /// A patient's stored claims, in claim id order.
@@ -202,11 +219,10 @@ impl HistoryStore {
         Ok(found)
     }
 
-    /// Records a settled claim of `patient` (its JSON form in `json`), then
-    /// drops the patient's claims `prune` names, this one too when it is
-    /// already outside the look-back (as `history import` would). The
-    /// stored claims are hashed where they lie, not copied: `prune` reads
-    /// the bytes only of those it does not know. Durable when it returns.
+    /// Records a settled claim of `patient` (its JSON form in `json`),
+    /// dropping the patient's claims `prune` names, this one too when it is
+    /// already outside the look-back (as `history import` would). Durable
+    /// when it returns.
     pub fn record(
         &self,
         patient: &str,
@@ -215,7 +231,7 @@ impl HistoryStore {
         prune: RecordPruner,
     ) -> Result<Recorded, StoreError> {
         // Ok(kept) when recorded; else what stood in the way.
-        let written = self.write(|txn| {
+        let (written, done) = self.write(|txn| {
             let mut index = txn.open_table(CLAIM_PATIENT)?;
             let mut claims = txn.open_table(CLAIMS)?;
             let owner = index.get(claim_id)?.map(|p| p.value().to_string());
@@ -230,25 +246,26 @@ impl HistoryStore {
                     Recorded::Conflict(stored)
                 }));
             }
-            claims.insert((patient, claim_id), json)?;
-            index.insert(claim_id, patient)?;
-            let entries = patient_entries(&claims, patient)?;
-            let bytes = |id: &str| {
-                let found = claims.get((patient, id)).ok().flatten();
-                found.map(|v| v.value().to_vec())
-            };
+            let gone = prune(&|| read_patient(&claims, patient))?;
             let mut kept = true;
-            for old in prune(&entries, &bytes) {
-                kept &= old != claim_id;
+            for old in gone {
+                if old == claim_id {
+                    kept = false;
+                    continue;
+                }
                 claims.remove((patient, old.as_str()))?;
                 index.remove(old.as_str())?;
+            }
+            if kept {
+                claims.insert((patient, claim_id), json)?;
+                index.insert(claim_id, patient)?;
             }
             Ok(Ok(kept))
         })?;
         Ok(match written {
             Ok(kept) => Recorded::Created {
                 kept,
-                ticket: self.cache.forget(patient),
+                ticket: done.forget(patient),
             },
             Err(unchanged) => unchanged,
         })
@@ -269,7 +286,7 @@ impl HistoryStore {
 
     /// Reverses (冲正) a claim: removes it. Returns what was stored.
     pub fn reverse(&self, claim_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let (removed, patient) = self.write(|txn| {
+        let ((removed, patient), done) = self.write(|txn| {
             let mut index = txn.open_table(CLAIM_PATIENT)?;
             let Some(patient) = index.remove(claim_id)?.map(|p| p.value().to_string()) else {
                 return Ok((None, None));
@@ -281,7 +298,7 @@ impl HistoryStore {
             Ok((removed, Some(patient)))
         })?;
         if let Some(patient) = patient {
-            self.cache.forget(&patient);
+            done.forget(&patient);
         }
         Ok(removed)
     }
@@ -295,7 +312,7 @@ impl HistoryStore {
         claims: &[(String, String, Vec<u8>)],
         dropped: &[(String, String)],
     ) -> Result<Vec<String>, StoreError> {
-        let moved = self.write(|txn| {
+        let (moved, done) = self.write(|txn| {
             let mut index = txn.open_table(CLAIM_PATIENT)?;
             let mut table = txn.open_table(CLAIMS)?;
             for (patient, claim_id) in dropped {
@@ -319,14 +336,14 @@ impl HistoryStore {
         })?;
         let touched = claims.iter().map(|(p, _, _)| p);
         for patient in touched.chain(dropped.iter().map(|(p, _)| p)).chain(&moved) {
-            self.cache.forget(patient);
+            done.forget(patient);
         }
         Ok(moved)
     }
 
     /// Applies `prune` to each of `patients`; returns how many claims it dropped.
     pub fn prune(&self, patients: &[String], prune: Pruner) -> Result<u64, StoreError> {
-        let dropped = self.write(|txn| {
+        let (dropped, done) = self.write(|txn| {
             let mut index = txn.open_table(CLAIM_PATIENT)?;
             let mut claims = txn.open_table(CLAIMS)?;
             let mut dropped = 0;
@@ -339,11 +356,11 @@ impl HistoryStore {
                 }
             }
             Ok(dropped)
-        });
+        })?;
         for patient in patients {
-            self.cache.forget(patient);
+            done.forget(patient);
         }
-        dropped
+        Ok(dropped)
     }
 
     /// How many claims are stored.
@@ -366,6 +383,7 @@ impl HistoryStore {
             }
             Ok(())
         })
+        .map(|_| ())
     }
 
     /// Every feedback entry, in key order.
@@ -381,28 +399,11 @@ impl HistoryStore {
     }
 }
 
-/// A patient's stored claims as (id, hash of the bytes), hashed in place.
-fn patient_entries(
-    table: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
-    patient: &str,
-) -> Result<Vec<Entry>, redb::Error> {
-    each_of_patient(table, patient, stored_hash)
-}
-
+/// The patient's stored claims, in claim id order.
 fn read_patient(
     table: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
     patient: &str,
 ) -> Result<Vec<Stored>, redb::Error> {
-    each_of_patient(table, patient, <[u8]>::to_vec)
-}
-
-/// `(claim id, of(bytes))` for each of the patient's stored claims, in
-/// claim id order.
-fn each_of_patient<T>(
-    table: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
-    patient: &str,
-    of: impl Fn(&[u8]) -> T,
-) -> Result<Vec<(String, T)>, redb::Error> {
     let mut out = Vec::new();
     for entry in table.range((patient, "")..)? {
         let (key, value) = entry?;
@@ -410,7 +411,7 @@ fn each_of_patient<T>(
         if p != patient {
             break;
         }
-        out.push((claim_id.to_string(), of(value.value())));
+        out.push((claim_id.to_string(), value.value().to_vec()));
     }
     Ok(out)
 }
@@ -420,23 +421,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_recording_prunes_from_hashes_and_reads_only_the_bytes_asked_for() {
+    fn a_recording_prunes_what_its_pruner_names_from_the_claims_before_it() {
         let dir = tempfile::tempdir().unwrap();
         let store = HistoryStore::open(dir.path()).unwrap();
-        let none: RecordPruner = &|_, _| Vec::new();
+        let none: RecordPruner = &|_| Ok(Vec::new());
         for id in ["C1", "C2"] {
             let json = format!("{{\"claim_id\":\"{id}\"}}");
             store.record("P1", id, json.as_bytes(), none).unwrap();
         }
         let seen = std::cell::RefCell::new(Vec::new());
-        let prune = |entries: &[Entry], bytes: &dyn Fn(&str) -> Option<Vec<u8>>| {
-            for (id, hash) in entries {
-                let stored = bytes(id).unwrap();
-                assert_eq!(*hash, stored_hash(&stored), "{id}");
+        let prune = |read: &dyn Fn() -> Result<Vec<Stored>, redb::Error>| {
+            for (_, stored) in read()? {
                 seen.borrow_mut().push(String::from_utf8(stored).unwrap());
             }
-            assert!(bytes("C9").is_none());
-            vec!["C1".to_string()]
+            Ok(vec!["C1".to_string()])
         };
         let recorded = store
             .record("P1", "C3", b"{\"claim_id\":\"C3\"}", &prune)
@@ -444,11 +442,7 @@ mod tests {
         assert!(matches!(recorded, Recorded::Created { kept: true, .. }));
         assert_eq!(
             *seen.borrow(),
-            [
-                "{\"claim_id\":\"C1\"}",
-                "{\"claim_id\":\"C2\"}",
-                "{\"claim_id\":\"C3\"}"
-            ]
+            ["{\"claim_id\":\"C1\"}", "{\"claim_id\":\"C2\"}"]
         );
         let left: Vec<String> = store
             .patient_claims("P1")
@@ -458,5 +452,10 @@ mod tests {
             .collect();
         assert_eq!(left, ["C2", "C3"]);
         assert!(store.get("C1").unwrap().is_none());
+        // A claim its pruner names is not stored at all.
+        let itself: RecordPruner = &|_| Ok(vec!["C4".to_string()]);
+        let recorded = store.record("P1", "C4", b"{}", itself).unwrap();
+        assert!(matches!(recorded, Recorded::Created { kept: false, .. }));
+        assert!(store.get("C4").unwrap().is_none());
     }
 }

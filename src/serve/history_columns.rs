@@ -4,42 +4,81 @@
 //! building them from values again, and picks each rule's rows from the
 //! claims' days without reading the claims. Kept in the store's cache
 //! (`--history-cache`) until a write to the patient.
+//!
+//! A recording must cost what its claim costs, not what the history does,
+//! so the columns are held in chunks: a recorded claim's rows are a chunk
+//! of their own, merged with the chunk before when it has grown as large
+//! (so a history of n rows has about log n chunks, and each row is copied
+//! about log n times in its life); a pruned claim's rows stay where they
+//! are, unread, until they outnumber the live rows and the columns are
+//! rebuilt from the live ones.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::array::{RecordBatch, UInt32Array};
-use arrow::compute::{concat_batches, take_record_batch};
+use arrow::array::RecordBatch;
+use arrow::compute::{concat_batches, interleave_record_batch};
 
 use super::lookback::{ClaimDays, LookBack};
 use super::shape::{Claim, ClaimShape};
 
-/// One claim of a decoded history: (claim id, hash of its stored JSON, claim).
-pub type HistoryClaim = (String, u64, Arc<Claim>);
+/// One claim of a decoded history: (claim id, claim).
+pub type HistoryClaim = (String, Arc<Claim>);
 
 /// A patient's stored claims, decoded, in claim id order.
 pub type History = Vec<HistoryClaim>;
 
 /// A decoded history with its rows as columns.
+#[derive(Clone)]
 pub struct PatientHistory {
-    /// The stored claims, in claim id order.
-    pub claims: History,
-    /// What the look-back reads of each claim.
-    pub days: Vec<ClaimDays>,
-    /// About how many bytes each decoded claim takes (kept, as walking
-    /// every value of a long history on each recording is not cheap).
-    claim_bytes: Vec<usize>,
-    /// Each claim table's rows (all claims'), and where each claim's rows
-    /// lie in it.
+    /// The stored claims, in claim id order (shared between a history and
+    /// the one a recording makes of it).
+    pub claims: Vec<Arc<HeldClaim>>,
+    /// Each claim table's rows, and where each claim's rows lie in them.
     tables: Vec<ClaimRows>,
 }
 
-/// One claim table of a history: its rows, and each claim's (by position
-/// in [`PatientHistory::claims`]) as a range of them.
+/// A claim of a decoded history.
+#[derive(Debug, PartialEq)]
+pub struct HeldClaim {
+    pub id: String,
+    pub claim: Arc<Claim>,
+    /// What the look-back reads of it.
+    pub days: ClaimDays,
+    /// About how many bytes it takes (kept, as walking every value of a
+    /// long history on each recording is not cheap).
+    bytes: usize,
+}
+
+impl HeldClaim {
+    fn new(id: String, claim: Arc<Claim>, days: ClaimDays) -> HeldClaim {
+        let bytes = std::mem::size_of::<HeldClaim>() + id.len() + claim.size_bytes();
+        HeldClaim {
+            id,
+            claim,
+            days,
+            bytes,
+        }
+    }
+}
+
+/// One claim table of a history: its rows in chunks, and each claim's (by
+/// position in [`PatientHistory::claims`]) as a span of one chunk.
+#[derive(Clone)]
 struct ClaimRows {
     name: String,
-    batch: RecordBatch,
-    of_claim: Vec<std::ops::Range<u32>>,
+    chunks: Vec<RecordBatch>,
+    of_claim: Vec<Span>,
+    /// Rows of the chunks that no claim holds any more (pruned claims').
+    dead: usize,
+}
+
+/// Where a claim's rows lie: rows `start..start + len` of chunk `chunk`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Span {
+    chunk: u32,
+    start: u32,
+    len: u32,
 }
 
 /// The rows a check runs on, and each row's claim (a position in the
@@ -50,128 +89,112 @@ pub struct CheckRows {
 }
 
 impl PatientHistory {
-    /// The columns of `claims`; rows of claims `previous` holds unchanged
-    /// (the same decoded claim) are copied from its columns, the others
-    /// built from their values.
+    /// The columns of `claims`, built from their values.
     pub fn new(
         shape: &ClaimShape,
         lookback: &LookBack,
         claims: History,
-        previous: Option<&PatientHistory>,
     ) -> Result<PatientHistory, String> {
-        let known: HashMap<&str, usize> = previous
-            .map(|p| {
-                p.claims
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (id, _, _))| (id.as_str(), i))
-                    .collect()
-            })
-            .unwrap_or_default();
-        // Each claim either at a position of `previous` or among the fresh.
-        let from_previous: Vec<Option<usize>> = claims
-            .iter()
-            .map(|(id, _, claim)| {
-                let p = previous?;
-                let at = *known.get(id.as_str())?;
-                Arc::ptr_eq(&p.claims[at].2, claim).then_some(at)
-            })
-            .collect();
-        let fresh: Vec<&Claim> = claims
-            .iter()
-            .zip(&from_previous)
-            .filter(|(_, p)| p.is_none())
-            .map(|(c, _)| c.2.as_ref())
-            .collect();
-        let fresh_batches = shape.batches(&fresh)?;
-        let days = claims
-            .iter()
-            .zip(&from_previous)
-            .map(|((_, _, c), p)| match (p, previous) {
-                (Some(at), Some(previous)) => previous.days[*at].clone(),
-                _ => lookback.days_of(shape, c),
-            })
-            .collect();
-        let claim_bytes = claims
-            .iter()
-            .zip(&from_previous)
-            .map(|((id, _, c), p)| match (p, previous) {
-                (Some(at), Some(previous)) => previous.claim_bytes[*at],
-                _ => id.len() + 8 + c.size_bytes(),
-            })
-            .collect();
+        let values: Vec<&Claim> = claims.iter().map(|(_, c)| c.as_ref()).collect();
         let mut tables = Vec::new();
-        for (name, fresh_batch) in fresh_batches {
-            let row_counts: Vec<u32> = fresh.iter().map(|c| rows_in(shape, &name, c)).collect();
-            let old = previous.and_then(|p| p.tables.iter().find(|t| t.name == name));
-            // Rows copied from `previous` first, then the fresh ones.
-            let mut take: Vec<u32> = Vec::new();
+        for (name, batch) in shape.batches(&values)? {
             let mut of_claim = Vec::with_capacity(claims.len());
-            let mut fresh_ranges = Vec::new();
-            let mut fresh_start = 0u32;
-            for count in &row_counts {
-                fresh_ranges.push(fresh_start..fresh_start + count);
-                fresh_start += count;
+            let mut start = 0;
+            for claim in &values {
+                let len = rows_in(shape, &name, claim);
+                of_claim.push(Span {
+                    chunk: 0,
+                    start,
+                    len,
+                });
+                start += len;
             }
-            let mut next_fresh = fresh_ranges.into_iter();
-            let copied: u32 = from_previous
-                .iter()
-                .flatten()
-                .map(|at| old.map_or(0, |o| o.of_claim[*at].len() as u32))
-                .sum();
-            for p in &from_previous {
-                match (p, old) {
-                    (Some(at), Some(old)) => {
-                        let start = take.len() as u32;
-                        take.extend(old.of_claim[*at].clone());
-                        of_claim.push(start..take.len() as u32);
-                    }
-                    _ => {
-                        let range = next_fresh.next().expect("a range per fresh claim");
-                        of_claim.push(copied + range.start..copied + range.end);
-                    }
-                }
-            }
-            let batch = match old {
-                Some(old) if !take.is_empty() => {
-                    // Every old row, in order (a recording that dropped no
-                    // claim): the columns as they are.
-                    let all = take.len() == old.batch.num_rows()
-                        && take.iter().zip(0u32..).all(|(t, i)| *t == i);
-                    let copied = if all {
-                        old.batch.clone()
-                    } else {
-                        take_record_batch(&old.batch, &UInt32Array::from(take))
-                            .map_err(|e| e.to_string())?
-                    };
-                    concat_batches(&fresh_batch.schema(), [&copied, &fresh_batch])
-                        .map_err(|e| e.to_string())?
-                }
-                _ => fresh_batch,
-            };
             tables.push(ClaimRows {
                 name,
-                batch,
+                chunks: vec![batch],
                 of_claim,
+                dead: 0,
             });
         }
-        Ok(PatientHistory {
-            claims,
-            days,
-            claim_bytes,
-            tables,
-        })
+        tables.sort_by(|a, b| a.name.cmp(&b.name));
+        let claims = claims
+            .into_iter()
+            .map(|(id, claim)| {
+                let days = lookback.days_of(shape, &claim);
+                Arc::new(HeldClaim::new(id, claim, days))
+            })
+            .collect();
+        Ok(PatientHistory { claims, tables })
+    }
+
+    /// This history after a recording: the claims at positions `gone`
+    /// (ascending) dropped, and `recorded` (with its days) added in claim
+    /// id order, replacing a claim of the same id. Costs what the new
+    /// claim's rows cost, plus copying the vectors of positions.
+    pub fn recorded(
+        &self,
+        shape: &ClaimShape,
+        gone: &[usize],
+        recorded: Option<(HistoryClaim, ClaimDays)>,
+    ) -> Result<PatientHistory, String> {
+        let mut next = self.clone();
+        let mut dropped = gone.to_vec();
+        let place = recorded.as_ref().map(|((id, _), _)| {
+            next.claims
+                .binary_search_by(|other| other.id.as_str().cmp(id))
+        });
+        if let Some(Ok(same)) = place
+            && !dropped.contains(&same)
+        {
+            dropped.push(same);
+            dropped.sort_unstable();
+        }
+        next.drop_claims(&dropped);
+        if let Some(((id, claim), days)) = recorded {
+            let at = next
+                .claims
+                .binary_search_by(|other| other.id.as_str().cmp(&id))
+                .unwrap_or_else(|at| at);
+            let batches = shape.batches(&[claim.as_ref()])?;
+            for table in &mut next.tables {
+                let batch = batches
+                    .get(&table.name)
+                    .ok_or_else(|| format!("no rows of table `{}`", table.name))?;
+                table.insert(at, batch.clone())?;
+            }
+            let held = HeldClaim::new(id, claim, days);
+            next.claims.insert(at, Arc::new(held));
+        }
+        Ok(next)
+    }
+
+    /// Drops the claims at `positions` (ascending); their rows stay in the
+    /// chunks, counted dead, unless they now outnumber the live ones.
+    fn drop_claims(&mut self, positions: &[usize]) {
+        if positions.is_empty() {
+            return;
+        }
+        remove_positions(&mut self.claims, positions);
+        for table in &mut self.tables {
+            for &p in positions {
+                table.dead += table.of_claim[p].len as usize;
+            }
+            remove_positions(&mut table.of_claim, positions);
+        }
     }
 
     /// About how many bytes the history takes.
     pub fn size_bytes(&self) -> usize {
-        let claims: usize = self.claim_bytes.iter().sum();
+        let claims: usize = self.claims.iter().map(|c| c.bytes).sum();
         let columns: usize = self
             .tables
             .iter()
-            .map(|t| t.batch.get_array_memory_size() + t.of_claim.len() * 8)
+            .map(|t| {
+                let chunks: usize = t.chunks.iter().map(|c| c.get_array_memory_size()).sum();
+                chunks + t.of_claim.len() * std::mem::size_of::<Span>()
+            })
             .sum();
-        claims + columns + self.days.len() * std::mem::size_of::<ClaimDays>()
+        claims + columns
     }
 
     /// The rows of the claims at `kept` (positions in `claims`) that
@@ -192,23 +215,18 @@ impl PatientHistory {
             let mut owners: Vec<u32> = Vec::new();
             let batch = match self.tables.iter().find(|t| t.name == name) {
                 Some(table) => {
-                    let mut take: Vec<u32> = Vec::new();
                     let wanted = |position: usize| read.get(&name).is_none_or(|r| r[position]);
-                    for (position, &at) in kept.iter().enumerate().filter(|(p, _)| wanted(*p)) {
-                        let rows = table.of_claim[at].clone();
-                        owners.extend(std::iter::repeat_n(position as u32, rows.len()));
-                        take.extend(rows);
+                    let spans = kept
+                        .iter()
+                        .enumerate()
+                        .filter(|(p, _)| wanted(*p))
+                        .map(|(position, &at)| (position as u32, table.of_claim[at]));
+                    let mut rows: Vec<(usize, usize)> = Vec::new();
+                    for (position, span) in spans {
+                        owners.extend(std::iter::repeat_n(position, span.len as usize));
+                        rows.extend(span.rows());
                     }
-                    let all = take.len() == table.batch.num_rows();
-                    let ordered = take.iter().zip(0u32..).all(|(t, i)| *t == i);
-                    let history = if all && ordered {
-                        table.batch.clone()
-                    } else {
-                        take_record_batch(&table.batch, &UInt32Array::from(take))
-                            .map_err(|e| e.to_string())?
-                    };
-                    concat_batches(&added_batch.schema(), [&history, &added_batch])
-                        .map_err(|e| e.to_string())?
+                    table.gather(&rows, &added_batch)?
                 }
                 None => added_batch,
             };
@@ -227,6 +245,107 @@ impl PatientHistory {
             claim_of_row,
         })
     }
+}
+
+impl Span {
+    /// The span's rows as (chunk, row) pairs.
+    fn rows(self) -> impl Iterator<Item = (usize, usize)> {
+        let chunk = self.chunk as usize;
+        (self.start as usize..(self.start + self.len) as usize).map(move |row| (chunk, row))
+    }
+}
+
+impl ClaimRows {
+    /// `rows` (chunk, row) of the history, then every row of `added`.
+    fn gather(&self, rows: &[(usize, usize)], added: &RecordBatch) -> Result<RecordBatch, String> {
+        // The whole of a single chunk, in order: the columns as they are.
+        if self.chunks.len() == 1 && rows.len() == self.chunks[0].num_rows() {
+            let in_order = rows.iter().zip(0..).all(|(&(_, r), i)| r == i);
+            if in_order {
+                return concat_batches(&added.schema(), [&self.chunks[0], added])
+                    .map_err(|e| e.to_string());
+            }
+        }
+        let mut sources: Vec<&RecordBatch> = self.chunks.iter().collect();
+        sources.push(added);
+        let added_at = self.chunks.len();
+        let mut indices = Vec::with_capacity(rows.len() + added.num_rows());
+        indices.extend_from_slice(rows);
+        indices.extend((0..added.num_rows()).map(|r| (added_at, r)));
+        interleave_record_batch(&sources, &indices).map_err(|e| e.to_string())
+    }
+
+    /// Adds a claim's rows (`batch`) at claim position `at`, as a chunk of
+    /// their own merged with the chunks before while those are no larger;
+    /// rebuilds the chunks from the live rows when the dead outnumber them.
+    fn insert(&mut self, at: usize, batch: RecordBatch) -> Result<(), String> {
+        let len = batch.num_rows() as u32;
+        self.of_claim.insert(
+            at,
+            Span {
+                chunk: self.chunks.len() as u32,
+                start: 0,
+                len,
+            },
+        );
+        self.chunks.push(batch);
+        while self.chunks.len() >= 2 {
+            let n = self.chunks.len();
+            if self.chunks[n - 1].num_rows() < self.chunks[n - 2].num_rows() {
+                break;
+            }
+            self.merge_last_two()?;
+        }
+        let live: usize = self.of_claim.iter().map(|s| s.len as usize).sum();
+        if self.dead > live {
+            self.compact()?;
+        }
+        Ok(())
+    }
+
+    fn merge_last_two(&mut self) -> Result<(), String> {
+        let last = self.chunks.pop().expect("two chunks");
+        let before = self.chunks.pop().expect("two chunks");
+        let (merged_at, offset) = (self.chunks.len() as u32, before.num_rows() as u32);
+        let merged =
+            concat_batches(&before.schema(), [&before, &last]).map_err(|e| e.to_string())?;
+        self.chunks.push(merged);
+        for span in &mut self.of_claim {
+            if span.chunk == merged_at + 1 {
+                span.chunk = merged_at;
+                span.start += offset;
+            }
+        }
+        Ok(())
+    }
+
+    /// One chunk of the live rows, in claim order.
+    fn compact(&mut self) -> Result<(), String> {
+        let rows: Vec<(usize, usize)> = self.of_claim.iter().flat_map(|s| s.rows()).collect();
+        let sources: Vec<&RecordBatch> = self.chunks.iter().collect();
+        let batch = interleave_record_batch(&sources, &rows).map_err(|e| e.to_string())?;
+        let mut start = 0;
+        for span in &mut self.of_claim {
+            *span = Span {
+                chunk: 0,
+                start,
+                len: span.len,
+            };
+            start += span.len;
+        }
+        self.chunks = vec![batch];
+        self.dead = 0;
+        Ok(())
+    }
+}
+
+/// Removes the items at `positions` (ascending), keeping the others' order.
+fn remove_positions<T>(items: &mut Vec<T>, positions: &[usize]) {
+    let mut at = 0;
+    items.retain(|_| {
+        at += 1;
+        positions.binary_search(&(at - 1)).is_err()
+    });
 }
 
 /// How many rows of table `name` a claim has: one header row, its lines.
@@ -262,64 +381,126 @@ mod tests {
         Arc::new(claim_from_json(shape, &json).unwrap())
     }
 
-    #[test]
-    fn columns_copied_from_a_previous_history_equal_columns_built_anew() {
+    fn shipped() -> (ClaimShape, LookBack) {
         let checked = check_shipped();
         let ruleset = checked.ruleset.as_ref().unwrap();
         let shape = ClaimShape::of(ruleset).unwrap();
         let lookback = LookBack::derive(ruleset, &shape);
+        (shape, lookback)
+    }
+
+    fn history_of(shape: &ClaimShape, claims: &[&Arc<Claim>]) -> History {
+        claims
+            .iter()
+            .map(|c| (c.claim_id(shape).to_string(), Arc::clone(c)))
+            .collect()
+    }
+
+    /// The rows a check of `checked` against every claim would read.
+    fn all_rows(shape: &ClaimShape, h: &PatientHistory, checked: &Claim) -> CheckRows {
+        let kept: Vec<usize> = (0..h.claims.len()).collect();
+        h.rows(shape, &kept, &Default::default(), &[checked])
+            .unwrap()
+    }
+
+    fn assert_same_rows(shape: &ClaimShape, a: &PatientHistory, b: &PatientHistory) {
+        let checked = claim(shape, "C999", "2024-03-09", 2);
+        let (x, y) = (all_rows(shape, a, &checked), all_rows(shape, b, &checked));
+        for table in ["claims", "claim_items"] {
+            assert_eq!(x.batches[table], y.batches[table], "{table}");
+            assert_eq!(x.claim_of_row[table], y.claim_of_row[table], "{table}");
+        }
+        assert_eq!(a.claims, b.claims);
+    }
+
+    #[test]
+    fn a_recorded_history_reads_as_the_same_history_built_anew() {
+        let (shape, lookback) = shipped();
         let (a, b, c) = (
             claim(&shape, "C1", "2024-03-01", 2),
             claim(&shape, "C2", "2024-03-02", 3),
             claim(&shape, "C3", "2024-03-03", 1),
         );
-        let history = |claims: &[&Arc<Claim>]| -> History {
-            claims
-                .iter()
-                .map(|c| (c.claim_id(&shape).to_string(), 0, Arc::clone(c)))
-                .collect()
-        };
-        let before = PatientHistory::new(&shape, &lookback, history(&[&a, &b]), None).unwrap();
-        // C2 pruned, C3 recorded: C1's rows are copied, C3's built.
-        let after =
-            PatientHistory::new(&shape, &lookback, history(&[&a, &c]), Some(&before)).unwrap();
-        let anew = PatientHistory::new(&shape, &lookback, history(&[&a, &c]), None).unwrap();
-        assert_eq!(after.days, anew.days);
-        assert_eq!(after.claim_bytes, anew.claim_bytes);
-        let checked_claim = claim(&shape, "C9", "2024-03-04", 2);
-        let all = foldhash::HashMap::default();
-        let rows = |h: &PatientHistory, read: &foldhash::HashMap<String, Vec<bool>>| {
-            h.rows(&shape, &[0, 1], read, &[checked_claim.as_ref()])
-                .unwrap()
-        };
-        let (copied, built) = (rows(&after, &all), rows(&anew, &all));
-        for table in ["claims", "claim_items"] {
-            assert_eq!(copied.batches[table], built.batches[table], "{table}");
-            assert_eq!(copied.claim_of_row[table], built.claim_of_row[table]);
-        }
-        assert_eq!(copied.claim_of_row["claim_items"], [0, 0, 1, 2, 2]);
-        // Nothing dropped, C3 recorded: the old columns kept as they are.
-        let grown =
-            PatientHistory::new(&shape, &lookback, history(&[&a, &b, &c]), Some(&before)).unwrap();
+        let before = PatientHistory::new(&shape, &lookback, history_of(&shape, &[&a, &b])).unwrap();
+        let days = |c: &Arc<Claim>| lookback.days_of(&shape, c);
+        // C2 pruned, C3 recorded.
+        let recorded = Some((("C3".to_string(), c.clone()), days(&c)));
+        let after = before.recorded(&shape, &[1], recorded.clone()).unwrap();
+        let anew = PatientHistory::new(&shape, &lookback, history_of(&shape, &[&a, &c])).unwrap();
+        assert_same_rows(&shape, &after, &anew);
+        let checked = claim(&shape, "C9", "2024-03-04", 2);
+        let rows = all_rows(&shape, &after, &checked);
+        assert_eq!(rows.claim_of_row["claim_items"], [0, 0, 1, 2, 2]);
+        // Nothing dropped.
+        let grown = before.recorded(&shape, &[], recorded).unwrap();
         let grown_anew =
-            PatientHistory::new(&shape, &lookback, history(&[&a, &b, &c]), None).unwrap();
-        assert_eq!(grown.claim_bytes, grown_anew.claim_bytes);
-        let rows3 = |h: &PatientHistory| {
-            h.rows(&shape, &[0, 1, 2], &all, &[checked_claim.as_ref()])
-                .unwrap()
-        };
-        let (copied, built) = (rows3(&grown), rows3(&grown_anew));
-        for table in ["claims", "claim_items"] {
-            assert_eq!(copied.batches[table], built.batches[table], "{table}");
-            assert_eq!(copied.claim_of_row[table], built.claim_of_row[table]);
-        }
+            PatientHistory::new(&shape, &lookback, history_of(&shape, &[&a, &b, &c])).unwrap();
+        assert_same_rows(&shape, &grown, &grown_anew);
         // Lines of C3 alone: C1's lines are left out, every claim stays.
         let read: foldhash::HashMap<_, _> = [("claim_items".to_string(), vec![false, true])]
             .into_iter()
             .collect();
-        let some = rows(&after, &read);
+        let some = after.rows(&shape, &[0, 1], &read, &[&checked]).unwrap();
         assert_eq!(some.claim_of_row["claim_items"], [1, 2, 2]);
         assert_eq!(some.claim_of_row["claims"], [0, 1, 2]);
         assert_eq!(some.batches["claim_items"].num_rows(), 3);
+    }
+
+    #[test]
+    fn long_runs_of_recordings_keep_few_chunks_and_the_same_rows() {
+        let (shape, lookback) = shipped();
+        let mut history = PatientHistory::new(&shape, &lookback, Vec::new()).unwrap();
+        let mut held: Vec<Arc<Claim>> = Vec::new();
+        // A fixed pseudo-random walk: ids out of order, every few
+        // recordings a few claims pruned, sometimes a claim replaced.
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        // Whether the dead rows of some table were ever cleared out.
+        let (mut dead_before, mut compacted) = (vec![0; 2], false);
+        for step in 0..600 {
+            let id = format!("C{:04}", next(900));
+            let day = format!("2024-{:02}-{:02}", 1 + next(12), 1 + next(28));
+            let new = claim(&shape, &id, &day, next(4) as usize);
+            let mut gone: Vec<usize> = Vec::new();
+            if step % 7 == 6 {
+                for _ in 0..next(8) {
+                    if !held.is_empty() {
+                        gone.push(next(held.len() as u64) as usize);
+                    }
+                }
+                gone.sort_unstable();
+                gone.dedup();
+            }
+            let days = lookback.days_of(&shape, &new);
+            history = history
+                .recorded(&shape, &gone, Some(((id.clone(), new.clone()), days)))
+                .unwrap();
+            for &g in gone.iter().rev() {
+                held.remove(g);
+            }
+            match held.binary_search_by(|c| c.claim_id(&shape).cmp(&id)) {
+                Ok(same) => held[same] = new,
+                Err(at) => held.insert(at, new),
+            }
+            let refs: Vec<&Arc<Claim>> = held.iter().collect();
+            if step % 50 == 49 {
+                let anew = PatientHistory::new(&shape, &lookback, history_of(&shape, &refs));
+                assert_same_rows(&shape, &history, &anew.unwrap());
+            }
+            for (table, before) in history.tables.iter().zip(&mut dead_before) {
+                compacted |= table.dead < *before;
+                *before = table.dead;
+                let live: usize = table.of_claim.iter().map(|s| s.len as usize).sum();
+                assert!(table.dead <= live, "{}: {} dead", table.name, table.dead);
+                assert!(table.chunks.len() <= 24, "{} chunks", table.chunks.len());
+            }
+        }
+        assert!(history.claims.len() > 50, "{}", history.claims.len());
+        assert!(compacted);
     }
 }

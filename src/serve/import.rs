@@ -165,15 +165,15 @@ impl<'a> Importer<'a> {
             let old = decode(shape, &stored);
             let old: Vec<_> = old
                 .iter()
-                .filter(|(id, _, _)| !new_ids.contains(id.as_str()))
+                .filter(|(id, _)| !new_ids.contains(id.as_str()))
                 .collect();
             let all: Vec<&Claim> = old
                 .iter()
-                .map(|(_, _, c)| c.as_ref())
+                .map(|(_, c)| c.as_ref())
                 .chain(new.iter().copied())
                 .collect();
             let keep = self.to.lookback.select(shape, self.cut, &all, &[]);
-            for ((id, _, _), kept) in old.iter().zip(&keep) {
+            for ((id, _), kept) in old.iter().zip(&keep) {
                 if !kept {
                     dropped.push((patient.to_string(), id.clone()));
                 }
