@@ -39,7 +39,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use claimaudit::check::check_shipped;
-use claimaudit::serve::api::claim_to_json;
+use claimaudit::serve::api::{claim_from_json, claim_to_json};
+use claimaudit::serve::claim_codec;
 use claimaudit::serve::dataset_claims::dataset_claims;
 use claimaudit::serve::history::HistoryStore;
 use claimaudit::serve::shape::ClaimShape;
@@ -230,14 +231,12 @@ fn main() {
             .map(|k| {
                 let id = format!("HEAVY-{k}");
                 let json = as_heavy(&claims[k % claims.len()], id.clone());
-                (
-                    heavy_patient.clone(),
-                    id,
-                    serde_json::to_vec(&json).unwrap(),
-                )
+                let claim = claim_from_json(&shape, &json).unwrap();
+                let bytes = claim_codec::encode(&shape, &claim);
+                (heavy_patient.clone(), id, bytes)
             })
             .collect();
-        store.import(&rows, &[]).unwrap();
+        store.import(&rows, &[], &shape.stored).unwrap();
         println!(
             "a chronic patient with {heavy} more history claims, checked by {heavy_connections} clients"
         );

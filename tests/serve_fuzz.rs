@@ -7,6 +7,7 @@ mod serve_support;
 
 use claimaudit::ir::Ruleset;
 use claimaudit::serve::api::{claim_from_json, claim_to_json};
+use claimaudit::serve::claim_codec;
 use claimaudit::serve::fsi::review_request;
 use claimaudit::serve::shape::ClaimShape;
 use claimaudit::serve::strict_json::{BodyError, parse};
@@ -310,6 +311,12 @@ proptest! {
         let json = claim_to_json(&shape, &claim);
         let again = claim_from_json(&shape, &json).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(&again, &claim);
-        prop_assert_eq!(claim_to_json(&shape, &again), json);
+        prop_assert_eq!(&claim_to_json(&shape, &again), &json);
+        // Its stored binary form reads back as the same claim.
+        let stored = claim_codec::encode(&shape, &claim);
+        let read = claim_codec::decode(&shape, &stored, &|_| None)
+            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        prop_assert_eq!(&read, &claim);
+        prop_assert_eq!(claim_codec::to_json(&shape, &stored, &|_| None).ok(), Some(json));
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::api::claim_from_json;
+use super::claim_codec::{self, Schemas, Unreadable};
 use super::history::{HistoryStore, Recorded, StoreError, Stored};
 pub use super::history_columns::{History, HistoryClaim, PatientHistory};
 use super::lookback::{ClaimDays, LookBack};
@@ -32,17 +32,21 @@ pub fn decision(flags: &[Flag]) -> &'static str {
         .unwrap_or("pass")
 }
 
-/// Reads a stored claim; `None` when it no longer fits the schema.
-pub fn stored_claim(shape: &ClaimShape, json: &[u8]) -> Option<Claim> {
-    let value: serde_json::Value = serde_json::from_slice(json).ok()?;
-    match claim_from_json(shape, &value) {
+/// Reads a stored claim (recorded schemas in `schemas`); `None` when it no
+/// longer fits the schema or cannot be read.
+pub fn stored_claim(shape: &ClaimShape, bytes: &[u8], schemas: Schemas) -> Option<Claim> {
+    match claim_codec::decode(shape, bytes, schemas) {
         Ok(claim) => Some(claim),
-        Err(e) => {
+        Err(Unreadable::Unfit(e)) => {
             // The field only: the message may quote an id.
             tracing::warn!(
                 "a stored claim no longer fits the schema at `{}` and is left out",
                 e.field
             );
+            None
+        }
+        Err(Unreadable::Damaged(why)) => {
+            tracing::error!("a stored claim cannot be read ({why}) and is left out");
             None
         }
     }
@@ -174,7 +178,7 @@ fn kept<T: Copy>(items: &[T], keep: &[bool]) -> Vec<T> {
         .collect()
 }
 
-/// Records a settled claim (its stored JSON `json`) and prunes the
+/// Records a settled claim (its stored form `json`) and prunes the
 /// patient's history to the look-back of `reference`. Under the store's
 /// write lock the history kept decoded is what the store holds, so the
 /// prune reads it instead of the store, and the history as the recording
@@ -194,11 +198,11 @@ pub fn record_claim(
     let prune = |read_stored: &dyn Fn() -> Result<Vec<Stored>, redb::Error>| {
         let before = match store.decoded::<Decoded>(patient, engine.generation) {
             Some(kept) => kept,
-            None => Arc::new(decode_history(engine, &read_stored()?)),
+            None => Arc::new(decode_history(engine, store, &read_stored()?)),
         };
         let Ok(before) = before.as_ref() else {
             // No columns to carry over: decide from the claims themselves.
-            let mut claims = decode(shape, &read_stored()?);
+            let mut claims = decode(shape, &read_stored()?, &|id| store.schema(id));
             claims.push((claim_id.to_string(), Arc::new(claim.clone())));
             return Ok(outside_of(shape, lookback, reference, &claims));
         };
@@ -219,7 +223,7 @@ pub fn record_claim(
         }
         Ok(gone_ids)
     };
-    let recorded = store.record(patient, claim_id, json, &prune)?;
+    let recorded = store.record(patient, claim_id, json, &shape.stored, &prune)?;
     if let (Recorded::Created { ticket, .. }, Some(history)) = (&recorded, after.take()) {
         let size = history.size_bytes();
         let history: Decoded = Ok(history);
@@ -246,24 +250,25 @@ pub fn patient_history(
     patient: &str,
 ) -> Result<Arc<Decoded>, StoreError> {
     store.patient_decoded(patient, engine.generation, |stored| {
-        let history = decode_history(engine, &stored);
+        let history = decode_history(engine, store, &stored);
         let size = history.as_ref().map_or(0, PatientHistory::size_bytes);
         (history, size)
     })
 }
 
 /// Stored claims decoded, with their columns.
-fn decode_history(engine: &Engine, stored: &[Stored]) -> Decoded {
-    let claims = decode(&engine.shape, stored);
+fn decode_history(engine: &Engine, store: &HistoryStore, stored: &[Stored]) -> Decoded {
+    let claims = decode(&engine.shape, stored, &|id| store.schema(id));
     PatientHistory::new(&engine.shape, &engine.lookback, claims)
 }
 
 /// The stored claims decoded (those that no longer fit the schema left out).
-pub fn decode(shape: &ClaimShape, stored: &[Stored]) -> History {
+pub fn decode(shape: &ClaimShape, stored: &[Stored], schemas: Schemas) -> History {
+    let schemas = claim_codec::remembered(schemas);
     stored
         .iter()
-        .filter_map(|(id, json)| {
-            let claim = stored_claim(shape, json)?;
+        .filter_map(|(id, bytes)| {
+            let claim = stored_claim(shape, bytes, &schemas)?;
             Some((id.clone(), Arc::new(claim)))
         })
         .collect()
@@ -278,8 +283,9 @@ pub fn outside_lookback(
     lookback: &LookBack,
     reference: i32,
     stored: &[Stored],
+    schemas: Schemas,
 ) -> Vec<String> {
-    outside_of(shape, lookback, reference, &decode(shape, stored))
+    outside_of(shape, lookback, reference, &decode(shape, stored, schemas))
 }
 
 /// The claims of a decoded history outside the look-back (as

@@ -2,9 +2,10 @@
 //! database (`DIR/history.redb`), keyed by (patient id, claim id), with an
 //! index from claim id to patient. Every recording, reversal and feedback
 //! commits with `Durability::Immediate` (fsync) before it returns, so a
-//! crash loses nothing acknowledged. Claims are stored in their JSON form
-//! (`api::claim_to_json`); checks read them decoded, from a bounded cache
-//! that every write keeps true (`history_cache`).
+//! crash loses nothing acknowledged. Claims are stored in their binary form
+//! (`claim_codec`), under the id of a schema recorded beside them; checks
+//! read them decoded, from a bounded cache that every write keeps true
+//! (`history_cache`).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,11 +15,14 @@ use redb::{
     WriteTransaction,
 };
 
+use super::claim_codec::StoredSchema;
 use super::history_cache::{Cached, HistoryCache, Ticket};
 
 const CLAIMS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("claims");
 const CLAIM_PATIENT: TableDefinition<&str, &str> = TableDefinition::new("claim_patient");
 const FEEDBACK: TableDefinition<&str, &[u8]> = TableDefinition::new("feedback");
+/// The schemas claims were written under, by id (`claim_codec`).
+const SCHEMAS: TableDefinition<u64, &str> = TableDefinition::new("schemas");
 
 /// Memory for redb's cache of the file's pages (its default is 1 GiB):
 /// checks read decoded histories from `history_cache`, and an import
@@ -51,7 +55,7 @@ impl Written<'_> {
     }
 }
 
-/// A stored claim: its id and its JSON bytes.
+/// A stored claim: its id and its stored bytes (`claim_codec`).
 pub type Stored = (String, Vec<u8>);
 
 /// What recording a claim did.
@@ -118,6 +122,7 @@ impl HistoryStore {
             txn.open_table(CLAIMS)?;
             txn.open_table(CLAIM_PATIENT)?;
             txn.open_table(FEEDBACK)?;
+            txn.open_table(SCHEMAS)?;
             Ok(())
         })?;
         Ok(store)
@@ -204,6 +209,23 @@ impl HistoryStore {
         self.cache.bytes()
     }
 
+    /// The recorded schema with this id (`claim_codec`); `None` when it
+    /// is not recorded or cannot be read (logged).
+    pub fn schema(&self, id: u64) -> Option<String> {
+        let read = || -> Result<Option<String>, redb::Error> {
+            let txn = self.db.begin_read()?;
+            let table = txn.open_table(SCHEMAS)?;
+            Ok(table.get(id)?.map(|t| t.value().to_string()))
+        };
+        read().unwrap_or_else(|e| {
+            tracing::error!(
+                "history store {}: reading schema {id:016x}: {e}",
+                self.path.display()
+            );
+            None
+        })
+    }
+
     /// The stored claim with this id.
     pub fn get(&self, claim_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let txn = self.db.begin_read().map_err(|e| self.error(e))?;
@@ -219,19 +241,21 @@ impl HistoryStore {
         Ok(found)
     }
 
-    /// Records a settled claim of `patient` (its JSON form in `json`),
-    /// dropping the patient's claims `prune` names, this one too when it is
-    /// already outside the look-back (as `history import` would). Durable
-    /// when it returns.
+    /// Records a settled claim of `patient` (its stored form in `json`,
+    /// written under `schema`), dropping the patient's claims `prune`
+    /// names, this one too when it is already outside the look-back (as
+    /// `history import` would). Durable when it returns.
     pub fn record(
         &self,
         patient: &str,
         claim_id: &str,
         json: &[u8],
+        schema: &StoredSchema,
         prune: RecordPruner,
     ) -> Result<Recorded, StoreError> {
         // Ok(kept) when recorded; else what stood in the way.
         let (written, done) = self.write(|txn| {
+            record_schema(txn, schema)?;
             let mut index = txn.open_table(CLAIM_PATIENT)?;
             let mut claims = txn.open_table(CLAIMS)?;
             let owner = index.get(claim_id)?.map(|p| p.value().to_string());
@@ -305,14 +329,17 @@ impl HistoryStore {
 
     /// Stores claims in bulk (`history import`), in one transaction:
     /// first removes `dropped` (patient, claim id), then stores `claims`
-    /// (patient, claim id, JSON), replacing any stored claim with the same
-    /// id. Returns the patients a claim was moved from.
+    /// (patient, claim id, stored form under `schema`), replacing any
+    /// stored claim with the same id. Returns the patients a claim was
+    /// moved from.
     pub fn import(
         &self,
         claims: &[(String, String, Vec<u8>)],
         dropped: &[(String, String)],
+        schema: &StoredSchema,
     ) -> Result<Vec<String>, StoreError> {
         let (moved, done) = self.write(|txn| {
+            record_schema(txn, schema)?;
             let mut index = txn.open_table(CLAIM_PATIENT)?;
             let mut table = txn.open_table(CLAIMS)?;
             for (patient, claim_id) in dropped {
@@ -399,6 +426,15 @@ impl HistoryStore {
     }
 }
 
+/// Records `schema` unless it is recorded already.
+fn record_schema(txn: &WriteTransaction, schema: &StoredSchema) -> Result<(), redb::Error> {
+    let mut table = txn.open_table(SCHEMAS)?;
+    if table.get(schema.id)?.is_none() {
+        table.insert(schema.id, schema.text.as_str())?;
+    }
+    Ok(())
+}
+
 /// The patient's stored claims, in claim id order.
 fn read_patient(
     table: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
@@ -425,9 +461,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = HistoryStore::open(dir.path()).unwrap();
         let none: RecordPruner = &|_| Ok(Vec::new());
+        let schema = StoredSchema {
+            id: 7,
+            text: "{}".into(),
+        };
         for id in ["C1", "C2"] {
             let json = format!("{{\"claim_id\":\"{id}\"}}");
-            store.record("P1", id, json.as_bytes(), none).unwrap();
+            store
+                .record("P1", id, json.as_bytes(), &schema, none)
+                .unwrap();
         }
         let seen = std::cell::RefCell::new(Vec::new());
         let prune = |read: &dyn Fn() -> Result<Vec<Stored>, redb::Error>| {
@@ -437,7 +479,7 @@ mod tests {
             Ok(vec!["C1".to_string()])
         };
         let recorded = store
-            .record("P1", "C3", b"{\"claim_id\":\"C3\"}", &prune)
+            .record("P1", "C3", b"{\"claim_id\":\"C3\"}", &schema, &prune)
             .unwrap();
         assert!(matches!(recorded, Recorded::Created { kept: true, .. }));
         assert_eq!(
@@ -454,8 +496,10 @@ mod tests {
         assert!(store.get("C1").unwrap().is_none());
         // A claim its pruner names is not stored at all.
         let itself: RecordPruner = &|_| Ok(vec!["C4".to_string()]);
-        let recorded = store.record("P1", "C4", b"{}", itself).unwrap();
+        let recorded = store.record("P1", "C4", b"{}", &schema, itself).unwrap();
         assert!(matches!(recorded, Recorded::Created { kept: false, .. }));
         assert!(store.get("C4").unwrap().is_none());
+        assert_eq!(store.schema(7).as_deref(), Some("{}"));
+        assert_eq!(store.schema(8), None);
     }
 }

@@ -9,8 +9,9 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-use super::api::{FieldError, claim_to_json};
+use super::api::FieldError;
 use super::check::{decode, outside_lookback};
+use super::claim_codec;
 use super::dataset_claims::{ByPatient, claim_tables};
 use super::history::HistoryStore;
 use super::lookback::LookBack;
@@ -162,7 +163,7 @@ impl<'a> Importer<'a> {
             let (new, after) = rest.split_at(n);
             rest = after;
             let new_ids: HashSet<&str> = new.iter().map(|c| c.claim_id(shape)).collect();
-            let old = decode(shape, &stored);
+            let old = decode(shape, &stored, &|id| self.to.store.schema(id));
             let old: Vec<_> = old
                 .iter()
                 .filter(|(id, _)| !new_ids.contains(id.as_str()))
@@ -182,9 +183,8 @@ impl<'a> Importer<'a> {
                 self.out.claims += 1;
                 self.out.lines += c.lines.len() as u64;
                 if *kept {
-                    let json =
-                        serde_json::to_vec(&claim_to_json(shape, c)).expect("JSON serializes");
-                    rows.push((patient.to_string(), c.claim_id(shape).to_string(), json));
+                    let bytes = claim_codec::encode(shape, c);
+                    rows.push((patient.to_string(), c.claim_id(shape).to_string(), bytes));
                 }
             }
             self.out.pruned += keep.iter().filter(|k| !**k).count() as u64;
@@ -193,7 +193,7 @@ impl<'a> Importer<'a> {
         let moved = self
             .to
             .store
-            .import(&rows, &dropped)
+            .import(&rows, &dropped, &shape.stored)
             .map_err(|e| e.to_string())?;
         self.moved_from.extend(moved);
         Ok(())
@@ -219,8 +219,10 @@ impl<'a> Importer<'a> {
     fn finish(mut self) -> Result<Imported, String> {
         let moved: Vec<String> = std::mem::take(&mut self.moved_from).into_iter().collect();
         let (shape, lookback, reference) = (self.to.shape, self.to.lookback, self.to.reference);
+        let store = self.to.store;
         for chunk in moved.chunks(GROUP_CLAIMS) {
-            let prune = |all: &[_]| outside_lookback(shape, lookback, reference, all);
+            let schemas = |id| store.schema(id);
+            let prune = |all: &[_]| outside_lookback(shape, lookback, reference, all, &schemas);
             self.out.pruned += self
                 .to
                 .store
@@ -249,15 +251,16 @@ mod tests {
         let rows: Vec<(String, String, Vec<u8>)> = claims
             .iter()
             .map(|c| {
-                let json = serde_json::to_vec(&claim_to_json(shape, c)).unwrap();
+                let bytes = claim_codec::encode(shape, c);
                 let (patient, id) = (c.patient_id(shape), c.claim_id(shape));
-                (patient.to_string(), id.to_string(), json)
+                (patient.to_string(), id.to_string(), bytes)
             })
             .collect();
         let mut touched: BTreeSet<String> = rows.iter().map(|(p, _, _)| p.clone()).collect();
-        touched.extend(to.store.import(&rows, &[]).unwrap());
+        touched.extend(to.store.import(&rows, &[], &shape.stored).unwrap());
         let touched: Vec<String> = touched.into_iter().collect();
-        let prune = |all: &[_]| outside_lookback(shape, to.lookback, to.reference, all);
+        let schemas = |id| to.store.schema(id);
+        let prune = |all: &[_]| outside_lookback(shape, to.lookback, to.reference, all, &schemas);
         to.store.prune(&touched, &prune).unwrap();
     }
 

@@ -5,9 +5,10 @@
 //! - `state`: the loaded ruleset and checker, swapped whole on reload;
 //! - `shape`, `api`: what a claim is and its JSON form, checked field by field;
 //! - `lookback`: how much history the ruleset needs;
-//! - `history`: the durable store, with `history_cache`, the patients'
-//!   histories decoded once, and `history_columns`, their rows as
-//!   columns; `check`: one check, and pruning;
+//! - `history`: the durable store, with `claim_codec`, a claim's stored
+//!   binary form, `history_cache`, the patients' histories decoded once,
+//!   and `history_columns`, their rows as columns; `check`: one check, and
+//!   pruning;
 //! - `import`: a dataset's claims into the store, read by `dataset_claims`;
 //! - `routes`, `fsi`, `fsi_routes`: the native and national endpoints;
 //! - `strict_json`, `plausible`, `clock`: bodies read strictly, dates
@@ -20,6 +21,7 @@
 pub mod api;
 pub mod auth;
 pub mod check;
+pub mod claim_codec;
 pub mod clock;
 pub mod dataset_claims;
 pub mod error;

@@ -12,11 +12,12 @@ use serde_json::{Value as Json_, json};
 
 use super::api::{claim_from_json, claim_to_json};
 use super::check::{Decoded, check_claim, decision, record_claim};
+use super::claim_codec;
 use super::error::{ApiError, JsonBody};
 use super::history::Recorded;
 use super::limits::claim_lines;
 use super::plausible;
-use super::state::{AppState, LoadError};
+use super::state::{AppState, Engine, LoadError};
 use crate::flags::FlagJson;
 
 type Shared = State<Arc<AppState>>;
@@ -112,7 +113,7 @@ pub async fn record(State(state): Shared, JsonBody(body): JsonBody) -> Result<Re
     let claim = claim_from_json(&engine.shape, &body)?;
     plausible::check(&engine.shape, &claim, &state.settings.window())?;
     let stored = claim_to_json(&engine.shape, &claim);
-    let bytes = serde_json::to_vec(&stored).expect("JSON values serialize");
+    let bytes = claim_codec::encode(&engine.shape, &claim);
     let outcome = {
         let (state, engine, claim) = (state.clone(), engine.clone(), claim.clone());
         blocking(move || {
@@ -147,16 +148,19 @@ pub async fn record(State(state): Shared, JsonBody(body): JsonBody) -> Result<Re
                     claim.claim_id(&engine.shape)
                 ),
             );
-            if let Ok(json) = serde_json::from_slice(&existing) {
-                error.detail = Some(("stored", json));
-            }
+            error.detail = Some(("stored", stored_json(&state, &engine, &existing)));
             error.into_response()
         }
     })
 }
 
-fn stored_json(bytes: &[u8]) -> Json_ {
-    serde_json::from_slice(bytes).unwrap_or(Json_::Null)
+/// A stored claim in its JSON form (null when it cannot be read: logged).
+fn stored_json(state: &AppState, engine: &Engine, bytes: &[u8]) -> Json_ {
+    let schemas = |id| state.store.schema(id);
+    claim_codec::to_json(&engine.shape, bytes, &schemas).unwrap_or_else(|e| {
+        tracing::error!("a stored claim cannot be read: {e:?}");
+        Json_::Null
+    })
 }
 
 /// `GET /v1/claims/{claim_id}`: the stored claim.
@@ -171,7 +175,7 @@ pub async fn get_claim(
     })
     .await?;
     match found {
-        Some(bytes) => Ok(Json(stored_json(&bytes))),
+        Some(bytes) => Ok(Json(stored_json(&state, &state.engine(), &bytes))),
         None => Err(ApiError::not_found(format!(
             "no claim \"{claim_id}\" is recorded (never recorded, reversed, or past the look-back)"
         ))),
@@ -191,7 +195,7 @@ pub async fn reverse(
     .await?;
     match removed {
         Some(bytes) => Ok(Json(
-            json!({ "reversed": true, "claim": stored_json(&bytes) }),
+            json!({ "reversed": true, "claim": stored_json(&state, &state.engine(), &bytes) }),
         )),
         None => Err(ApiError::not_found(format!(
             "no claim \"{claim_id}\" is recorded"

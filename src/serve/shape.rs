@@ -10,6 +10,7 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use arrow::datatypes::{Field, Schema as ArrowSchema};
 
+use super::claim_codec::StoredSchema;
 use crate::data::arrow_types::arrow_type;
 use crate::data::values::build_array;
 use crate::exec::Checker;
@@ -43,6 +44,8 @@ pub struct ClaimShape {
     pub patient_id: usize,
     /// Date and timestamp columns: the days a claim covers.
     dates: Vec<(Part, usize)>,
+    /// The schema its claims are stored under.
+    pub stored: StoredSchema,
 }
 
 /// One claim: its header row and its lines, values in column order.
@@ -135,13 +138,19 @@ impl ClaimShape {
                     .map(|(i, _)| (Part::Lines, i)),
             );
         }
-        Ok(ClaimShape {
+        let mut shape = ClaimShape {
             header: header.clone(),
             lines,
             claim_id,
             patient_id,
             dates,
-        })
+            stored: StoredSchema {
+                id: 0,
+                text: String::new(),
+            },
+        };
+        shape.stored = StoredSchema::of(&shape);
+        Ok(shape)
     }
 
     /// The date and time columns of the claim's tables.
