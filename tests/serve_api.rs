@@ -587,3 +587,63 @@ async fn a_patient_checked_again_sees_every_recording_and_reversal_since() {
     // Reversed: gone from the history the next check reads.
     assert_eq!(check("E2").await, (json!("pass"), json!(0)));
 }
+
+#[tokio::test]
+async fn claims_recorded_under_another_schema_are_still_read_after_a_reload() {
+    // Claims are stored in a binary form under their schema's id; when the
+    // rules change the schema, the claims already stored are read by their
+    // columns' names, as their JSON would be.
+    let rules = tempfile::tempdir().unwrap();
+    copy_rules(rules.path());
+    let store = tempfile::tempdir().unwrap();
+    let data = fixture("claim_rules");
+    let mut s = settings(&data);
+    s.rules = vec![rules.path().to_path_buf()];
+    let (app, _) = service(&data, store.path(), s);
+    let recorded = claim("E1", "2024-06-01", "110200001", "service");
+    let (status, _) = send(&app, "POST", "/v1/claims", &recorded).await;
+    assert_eq!(status, 201);
+
+    // The claims table gains a nullable column.
+    let schema = rules.path().join("schema.rules");
+    let text = std::fs::read_to_string(&schema).unwrap();
+    let changed = text.replacen(
+        "  treat_region",
+        "  referral_no     text nullable \"转诊单号\"\n  treat_region",
+        1,
+    );
+    assert_ne!(changed, text);
+    std::fs::write(&schema, changed).unwrap();
+    let (status, reply) = send(&app, "POST", "/v1/admin/reload", &json!({})).await;
+    assert_eq!(status, 200, "{reply}");
+
+    // Stored as it was recorded.
+    let (status, stored) = call(&app, "GET", "/v1/claims/E1", None, Some(TOKEN)).await;
+    assert_eq!(status, 200);
+    assert_eq!(stored["claim_id"], "E1");
+    assert_eq!(stored["lines"][0]["item_code"], "110200001");
+    assert!(stored.get("referral_no").is_none(), "{stored}");
+    // And in the history a check reads: the same service the same day.
+    let (status, reply) = send(
+        &app,
+        "POST",
+        "/v1/check",
+        &claim("E2", "2024-06-01", "110200001", "service"),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["history_claims"], 1, "{reply}");
+    assert_eq!(reply["decision"], "review", "{reply}");
+    // Sent again under the new schema: the same claim, recorded already.
+    let (status, reply) = send(&app, "POST", "/v1/claims", &recorded).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["recorded"], false, "{reply}");
+    // A different claim with its id is a conflict, showing the stored one.
+    let changed = claim("E1", "2024-06-01", "110200002", "service");
+    let (status, reply) = send(&app, "POST", "/v1/claims", &changed).await;
+    assert_eq!(status, 409, "{reply}");
+    assert_eq!(
+        reply["error"]["stored"]["lines"][0]["item_code"],
+        "110200001"
+    );
+}

@@ -223,7 +223,15 @@ pub fn record_claim(
         }
         Ok(gone_ids)
     };
-    let recorded = store.record(patient, claim_id, json, &shape.stored, &prune)?;
+    let recorded = match store.record(patient, claim_id, json, &shape.stored, &prune)? {
+        // The same claim stored under another schema (the rules changed).
+        Recorded::Conflict(stored)
+            if stored_claim(shape, &stored, &|id| store.schema(id)).as_ref() == Some(claim) =>
+        {
+            Recorded::Unchanged
+        }
+        recorded => recorded,
+    };
     if let (Recorded::Created { ticket, .. }, Some(history)) = (&recorded, after.take()) {
         let size = history.size_bytes();
         let history: Decoded = Ok(history);

@@ -1,8 +1,8 @@
 //! Patients' histories as a check reads them, decoded once and kept.
 //!
-//! A check needs the patient's stored claims as claims, not as the JSON the
-//! store keeps: parsing them was most of a check's cost, and all of a long
-//! history's. The decoded history of each patient checked is kept here, up
+//! A check needs the patient's stored claims as claims and columns, not in
+//! the form the store keeps: decoding them was most of a check's cost, and
+//! all of a long history's. The decoded history of each patient checked is kept here, up
 //! to a byte budget (least recently used first out), for the engine that
 //! decoded it (a reload decodes anew). Every write of the store forgets the
 //! patients it touched, and a history read while a write to its patient
