@@ -59,6 +59,8 @@ pub struct ScanArgs {
     memory_limit: Option<u64>,
     /// Folder for spill files (default: the system's temporary folder). A private
     /// folder is made inside it and removed when the scan ends, however it ends.
+    /// Spills are written plain up to a quarter of the memory available when the
+    /// scan begins, LZ4-compressed past it.
     #[arg(long, value_name = "DIR")]
     temp_dir: Option<PathBuf>,
     #[command(flatten)]
