@@ -328,8 +328,9 @@ fn copy_rules(to: &Path) {
     }
 }
 
-#[tokio::test]
-async fn a_reload_that_does_not_check_is_refused_and_the_old_ruleset_serves() {
+/// The service on a copy of the shipped rule files (which a test may edit
+/// and reload), with the folders holding them and its store.
+fn service_with_rule_files() -> (axum::Router, tempfile::TempDir, tempfile::TempDir) {
     let rules = tempfile::tempdir().unwrap();
     copy_rules(rules.path());
     let store = tempfile::tempdir().unwrap();
@@ -337,6 +338,12 @@ async fn a_reload_that_does_not_check_is_refused_and_the_old_ruleset_serves() {
     let mut s = settings(&data);
     s.rules = vec![rules.path().to_path_buf()];
     let (app, _) = service(&data, store.path(), s);
+    (app, rules, store)
+}
+
+#[tokio::test]
+async fn a_reload_that_does_not_check_is_refused_and_the_old_ruleset_serves() {
+    let (app, rules, _store) = service_with_rule_files();
     let (_, health) = call(&app, "GET", "/healthz", None, None).await;
     let serving = health["ruleset"]["hash"].clone();
 
@@ -421,13 +428,7 @@ async fn a_reload_with_unreadable_reference_data_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_drops_no_request_in_flight() {
-    let rules = tempfile::tempdir().unwrap();
-    copy_rules(rules.path());
-    let store = tempfile::tempdir().unwrap();
-    let data = fixture("claim_rules");
-    let mut s = settings(&data);
-    s.rules = vec![rules.path().to_path_buf()];
-    let (app, _) = service(&data, store.path(), s);
+    let (app, _rules, _store) = service_with_rule_files();
     let app = Arc::new(app);
     let mut checks = Vec::new();
     for i in 0..8 {
@@ -593,13 +594,7 @@ async fn claims_recorded_under_another_schema_are_still_read_after_a_reload() {
     // Claims are stored in a binary form under their schema's id; when the
     // rules change the schema, the claims already stored are read by their
     // columns' names, as their JSON would be.
-    let rules = tempfile::tempdir().unwrap();
-    copy_rules(rules.path());
-    let store = tempfile::tempdir().unwrap();
-    let data = fixture("claim_rules");
-    let mut s = settings(&data);
-    s.rules = vec![rules.path().to_path_buf()];
-    let (app, _) = service(&data, store.path(), s);
+    let (app, rules, _store) = service_with_rule_files();
     let recorded = claim("E1", "2024-06-01", "110200001", "service");
     let (status, _) = send(&app, "POST", "/v1/claims", &recorded).await;
     assert_eq!(status, 201);

@@ -213,8 +213,7 @@ pub fn record_claim(
         let keep = LookBack::select_days(lookback.cut(reference), &orders, &days, &[]);
         let (keep_old, keep_new) = keep.split_at(before.claims.len());
         let gone: Vec<usize> = (0..keep_old.len()).filter(|&i| !keep_old[i]).collect();
-        let recorded =
-            keep_new[0].then(|| ((claim_id.to_string(), Arc::new(claim.clone())), new_days));
+        let recorded = keep_new[0].then(|| (claim_id.to_string(), claim, new_days));
         // Columns that cannot be built leave the history to be read anew.
         *after.borrow_mut() = before.recorded(shape, &gone, recorded).ok();
         let mut gone_ids: Vec<String> = gone.iter().map(|&i| before.claims[i].id.clone()).collect();

@@ -19,8 +19,8 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value as Json};
 
-use super::api::{FieldError, claim_from_json, value_to_json};
-use super::shape::{Claim, ClaimShape};
+use super::api::{FieldError, LINES, claim_from_json, claim_to_json, value_to_json};
+use super::shape::{Claim, ClaimShape, LinesShape};
 use crate::ir::{Table, Value};
 
 const MAGIC: u8 = 0xC1;
@@ -33,20 +33,21 @@ pub struct StoredSchema {
     pub text: String,
 }
 
-/// A recorded schema's columns, by name: the header's, then the lines'.
+/// A recorded schema's columns, by name and type: the header's, then the
+/// lines' (the claim's field `lines`).
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Description {
     header: Vec<(String, String)>,
     /// The lines' columns and which of them is the claim id (left out).
     lines: Option<(Vec<(String, String)>, usize)>,
-    lines_field: Option<String>,
 }
 
 /// How stored bytes are read back: the schemas recorded in the store.
 pub type Schemas<'a> = &'a dyn Fn(u64) -> Option<String>;
 
 impl StoredSchema {
-    pub fn of(shape: &ClaimShape) -> StoredSchema {
+    /// The schema of claims with this header table and lines table.
+    pub fn of(header: &Table, lines: Option<&LinesShape>) -> StoredSchema {
         let columns = |table: &Table| -> Vec<(String, String)> {
             let typed = table.columns.iter();
             typed
@@ -54,12 +55,8 @@ impl StoredSchema {
                 .collect()
         };
         let description = Description {
-            header: columns(&shape.header),
-            lines: shape
-                .lines
-                .as_ref()
-                .map(|l| (columns(&l.table), l.claim_fk)),
-            lines_field: shape.lines.as_ref().map(|_| super::api::LINES.to_string()),
+            header: columns(header),
+            lines: lines.map(|l| (columns(&l.table), l.claim_fk)),
         };
         let text = serde_json::to_string(&description).expect("a description serializes");
         StoredSchema {
@@ -103,37 +100,41 @@ pub enum Unreadable {
 
 /// Stored bytes as a claim of `shape`.
 pub fn decode(shape: &ClaimShape, bytes: &[u8], schemas: Schemas) -> Result<Claim, Unreadable> {
-    match bytes.first() {
-        Some(&MAGIC) => {}
-        // Stored as JSON by an earlier version.
-        _ => return claim_from_json(shape, &legacy_json(bytes)?).map_err(Unreadable::Unfit),
-    }
-    let mut reader = Reader { bytes, at: 1 };
-    let id = u64::from_le_bytes(reader.take(8)?.try_into().expect("8 bytes"));
-    if id == shape.stored.id {
-        return own_schema(shape, reader);
-    }
-    let json = foreign_json(&mut reader, id, schemas)?;
+    let json = match open(bytes)? {
+        Stored::Binary(id, reader) if id == shape.stored.id => return own_schema(shape, reader),
+        Stored::Binary(id, mut reader) => foreign_json(&mut reader, id, schemas)?,
+        Stored::Json(json) => json,
+    };
     claim_from_json(shape, &json).map_err(Unreadable::Unfit)
 }
 
 /// Stored bytes in the claim's JSON form (as its schema names the fields).
 pub fn to_json(shape: &ClaimShape, bytes: &[u8], schemas: Schemas) -> Result<Json, Unreadable> {
-    match bytes.first() {
-        Some(&MAGIC) => {}
-        _ => return legacy_json(bytes),
+    match open(bytes)? {
+        Stored::Binary(id, reader) if id == shape.stored.id => {
+            Ok(claim_to_json(shape, &own_schema(shape, reader)?))
+        }
+        Stored::Binary(id, mut reader) => foreign_json(&mut reader, id, schemas),
+        Stored::Json(json) => Ok(json),
+    }
+}
+
+/// Stored bytes, opened: binary under a schema id (its values next), or
+/// the JSON of an earlier version.
+enum Stored<'b> {
+    Binary(u64, Reader<'b>),
+    Json(Json),
+}
+
+fn open(bytes: &[u8]) -> Result<Stored<'_>, Unreadable> {
+    if bytes.first() != Some(&MAGIC) {
+        let json = serde_json::from_slice(bytes)
+            .map_err(|e| Unreadable::Damaged(format!("not a claim: {e}")))?;
+        return Ok(Stored::Json(json));
     }
     let mut reader = Reader { bytes, at: 1 };
     let id = u64::from_le_bytes(reader.take(8)?.try_into().expect("8 bytes"));
-    if id == shape.stored.id {
-        let claim = own_schema(shape, reader)?;
-        return Ok(super::api::claim_to_json(shape, &claim));
-    }
-    foreign_json(&mut reader, id, schemas)
-}
-
-fn legacy_json(bytes: &[u8]) -> Result<Json, Unreadable> {
-    serde_json::from_slice(bytes).map_err(|e| Unreadable::Damaged(format!("not a claim: {e}")))
+    Ok(Stored::Binary(id, reader))
 }
 
 fn own_schema(shape: &ClaimShape, mut reader: Reader) -> Result<Claim, Unreadable> {
@@ -165,8 +166,7 @@ fn foreign_json(reader: &mut Reader, id: u64, schemas: Schemas) -> Result<Json, 
     for (name, _) in &description.header {
         object.insert(name.clone(), value_to_json(&reader.value()?));
     }
-    if let (Some((columns, claim_fk)), Some(field)) = (&description.lines, &description.lines_field)
-    {
+    if let Some((columns, claim_fk)) = &description.lines {
         let count = reader.unsigned()? as usize;
         let mut items = Vec::with_capacity(count.min(reader.left()));
         for _ in 0..count {
@@ -177,7 +177,7 @@ fn foreign_json(reader: &mut Reader, id: u64, schemas: Schemas) -> Result<Json, 
             }
             items.push(Json::Object(line));
         }
-        object.insert(field.clone(), Json::Array(items));
+        object.insert(LINES.to_string(), Json::Array(items));
     }
     reader.done()?;
     Ok(Json::Object(object))
@@ -185,9 +185,9 @@ fn foreign_json(reader: &mut Reader, id: u64, schemas: Schemas) -> Result<Json, 
 
 /// Remembers the schemas `schemas` finds, for reading many claims.
 pub fn remembered(schemas: Schemas<'_>) -> impl Fn(u64) -> Option<String> + '_ {
-    let seen = std::sync::Mutex::new(HashMap::new());
+    let seen = std::cell::RefCell::new(HashMap::new());
     move |id| {
-        let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+        let mut seen = seen.borrow_mut();
         seen.entry(id).or_insert_with(|| schemas(id)).clone()
     }
 }

@@ -38,28 +38,12 @@ pub struct PatientHistory {
     tables: Vec<ClaimRows>,
 }
 
-/// A claim of a decoded history.
+/// A claim of a decoded history: its id and what the look-back reads of
+/// it. Its values live on only in the columns.
 #[derive(Debug, PartialEq)]
 pub struct HeldClaim {
     pub id: String,
-    pub claim: Arc<Claim>,
-    /// What the look-back reads of it.
     pub days: ClaimDays,
-    /// About how many bytes it takes (kept, as walking every value of a
-    /// long history on each recording is not cheap).
-    bytes: usize,
-}
-
-impl HeldClaim {
-    fn new(id: String, claim: Arc<Claim>, days: ClaimDays) -> HeldClaim {
-        let bytes = std::mem::size_of::<HeldClaim>() + id.len() + claim.size_bytes();
-        HeldClaim {
-            id,
-            claim,
-            days,
-            bytes,
-        }
-    }
 }
 
 /// One claim table of a history: its rows in chunks, and each claim's (by
@@ -121,7 +105,7 @@ impl PatientHistory {
             .into_iter()
             .map(|(id, claim)| {
                 let days = lookback.days_of(shape, &claim);
-                Arc::new(HeldClaim::new(id, claim, days))
+                Arc::new(HeldClaim { id, days })
             })
             .collect();
         Ok(PatientHistory { claims, tables })
@@ -135,11 +119,11 @@ impl PatientHistory {
         &self,
         shape: &ClaimShape,
         gone: &[usize],
-        recorded: Option<(HistoryClaim, ClaimDays)>,
+        recorded: Option<(String, &Claim, ClaimDays)>,
     ) -> Result<PatientHistory, String> {
         let mut next = self.clone();
         let mut dropped = gone.to_vec();
-        let place = recorded.as_ref().map(|((id, _), _)| {
+        let place = recorded.as_ref().map(|(id, _, _)| {
             next.claims
                 .binary_search_by(|other| other.id.as_str().cmp(id))
         });
@@ -150,20 +134,19 @@ impl PatientHistory {
             dropped.sort_unstable();
         }
         next.drop_claims(&dropped);
-        if let Some(((id, claim), days)) = recorded {
+        if let Some((id, claim, days)) = recorded {
             let at = next
                 .claims
                 .binary_search_by(|other| other.id.as_str().cmp(&id))
                 .unwrap_or_else(|at| at);
-            let batches = shape.batches(&[claim.as_ref()])?;
+            let batches = shape.batches(&[claim])?;
             for table in &mut next.tables {
                 let batch = batches
                     .get(&table.name)
                     .ok_or_else(|| format!("no rows of table `{}`", table.name))?;
                 table.insert(at, batch.clone())?;
             }
-            let held = HeldClaim::new(id, claim, days);
-            next.claims.insert(at, Arc::new(held));
+            next.claims.insert(at, Arc::new(HeldClaim { id, days }));
         }
         Ok(next)
     }
@@ -185,7 +168,9 @@ impl PatientHistory {
 
     /// About how many bytes the history takes.
     pub fn size_bytes(&self) -> usize {
-        let claims: usize = self.claims.iter().map(|c| c.bytes).sum();
+        // A held claim, its shared counts and its days' few orders, about.
+        let held = std::mem::size_of::<HeldClaim>() + 64;
+        let claims: usize = self.claims.iter().map(|c| held + c.id.len()).sum();
         let columns: usize = self
             .tables
             .iter()
@@ -424,7 +409,7 @@ mod tests {
         let before = PatientHistory::new(&shape, &lookback, history_of(&shape, &[&a, &b])).unwrap();
         let days = |c: &Arc<Claim>| lookback.days_of(&shape, c);
         // C2 pruned, C3 recorded.
-        let recorded = Some((("C3".to_string(), c.clone()), days(&c)));
+        let recorded = Some(("C3".to_string(), c.as_ref(), days(&c)));
         let after = before.recorded(&shape, &[1], recorded.clone()).unwrap();
         let anew = PatientHistory::new(&shape, &lookback, history_of(&shape, &[&a, &c])).unwrap();
         assert_same_rows(&shape, &after, &anew);
@@ -478,7 +463,7 @@ mod tests {
             }
             let days = lookback.days_of(&shape, &new);
             history = history
-                .recorded(&shape, &gone, Some(((id.clone(), new.clone()), days)))
+                .recorded(&shape, &gone, Some((id.clone(), new.as_ref(), days)))
                 .unwrap();
             for &g in gone.iter().rev() {
                 held.remove(g);

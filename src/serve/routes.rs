@@ -17,7 +17,7 @@ use super::error::{ApiError, JsonBody};
 use super::history::Recorded;
 use super::limits::claim_lines;
 use super::plausible;
-use super::state::{AppState, Engine, LoadError};
+use super::state::{AppState, LoadError};
 use crate::flags::FlagJson;
 
 type Shared = State<Arc<AppState>>;
@@ -148,16 +148,16 @@ pub async fn record(State(state): Shared, JsonBody(body): JsonBody) -> Result<Re
                     claim.claim_id(&engine.shape)
                 ),
             );
-            error.detail = Some(("stored", stored_json(&state, &engine, &existing)));
+            error.detail = Some(("stored", stored_json(&state, &existing)));
             error.into_response()
         }
     })
 }
 
 /// A stored claim in its JSON form (null when it cannot be read: logged).
-fn stored_json(state: &AppState, engine: &Engine, bytes: &[u8]) -> Json_ {
+fn stored_json(state: &AppState, bytes: &[u8]) -> Json_ {
     let schemas = |id| state.store.schema(id);
-    claim_codec::to_json(&engine.shape, bytes, &schemas).unwrap_or_else(|e| {
+    claim_codec::to_json(&state.engine().shape, bytes, &schemas).unwrap_or_else(|e| {
         tracing::error!("a stored claim cannot be read: {e:?}");
         Json_::Null
     })
@@ -175,7 +175,7 @@ pub async fn get_claim(
     })
     .await?;
     match found {
-        Some(bytes) => Ok(Json(stored_json(&state, &state.engine(), &bytes))),
+        Some(bytes) => Ok(Json(stored_json(&state, &bytes))),
         None => Err(ApiError::not_found(format!(
             "no claim \"{claim_id}\" is recorded (never recorded, reversed, or past the look-back)"
         ))),
@@ -195,7 +195,7 @@ pub async fn reverse(
     .await?;
     match removed {
         Some(bytes) => Ok(Json(
-            json!({ "reversed": true, "claim": stored_json(&state, &state.engine(), &bytes) }),
+            json!({ "reversed": true, "claim": stored_json(&state, &bytes) }),
         )),
         None => Err(ApiError::not_found(format!(
             "no claim \"{claim_id}\" is recorded"

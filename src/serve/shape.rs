@@ -138,19 +138,14 @@ impl ClaimShape {
                     .map(|(i, _)| (Part::Lines, i)),
             );
         }
-        let mut shape = ClaimShape {
+        Ok(ClaimShape {
+            stored: StoredSchema::of(header, lines.as_ref()),
             header: header.clone(),
             lines,
             claim_id,
             patient_id,
             dates,
-            stored: StoredSchema {
-                id: 0,
-                text: String::new(),
-            },
-        };
-        shape.stored = StoredSchema::of(&shape);
-        Ok(shape)
+        })
     }
 
     /// The date and time columns of the claim's tables.
