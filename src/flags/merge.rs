@@ -1,18 +1,20 @@
 //! The k-way merge of sorted runs of flags, on their columns: each run's
 //! chunks are decoded to record batches, compared on the order's four
-//! columns where they lie, and the output gathered column by column.
-//! No flag is rebuilt as a struct on the way to the file.
+//! columns where they lie (the rule by its rank), and the output gathered
+//! column by column, the rule's texts written back last. No flag is
+//! rebuilt as a struct on the way to the file.
 
 use std::cmp::Ordering;
 use std::fs::File;
 use std::io::{self, Cursor, Read};
 
-use arrow::array::{Array, AsArray, Int32Array, RecordBatch, StringArray};
+use arrow::array::{Array, AsArray, Int32Array, RecordBatch, StringArray, UInt32Array};
 use arrow::compute::interleave_record_batch;
-use arrow::datatypes::Int32Type;
+use arrow::datatypes::{Int32Type, UInt32Type};
 use arrow::ipc::reader::StreamReader;
 
-use super::record::{flags_arrow_schema, nulls_last};
+use super::record::nulls_last;
+use super::rule_table::{RULE_NUMBER, RuleTable, narrow_schema};
 
 /// Where a run's encoded chunks are: in memory, or one after the other in
 /// a file with their lengths.
@@ -45,7 +47,7 @@ impl Chunks {
 
 /// The columns of the output order, of one decoded chunk.
 struct OrderColumns {
-    rule_id: StringArray,
+    rule: UInt32Array,
     claim_id: StringArray,
     line_no: Int32Array,
     provider_id: StringArray,
@@ -54,7 +56,7 @@ struct OrderColumns {
 impl OrderColumns {
     fn of(batch: &RecordBatch) -> io::Result<OrderColumns> {
         let invalid = || io::Error::new(io::ErrorKind::InvalidData, "a run is not flags");
-        if batch.schema().fields() != flags_arrow_schema().fields() {
+        if batch.schema().fields() != narrow_schema().fields() {
             return Err(invalid());
         }
         let text = |name: &str| {
@@ -69,19 +71,25 @@ impl OrderColumns {
             .and_then(|c| c.as_primitive_opt::<Int32Type>())
             .cloned()
             .ok_or_else(invalid)?;
+        let rule = batch
+            .column_by_name(RULE_NUMBER)
+            .and_then(|c| c.as_primitive_opt::<UInt32Type>())
+            .cloned()
+            .ok_or_else(invalid)?;
         Ok(OrderColumns {
-            rule_id: text("rule_id")?,
+            rule,
             claim_id: text("claim_id")?,
             line_no,
             provider_id: text("provider_id")?,
         })
     }
 
-    /// [`Flag::output_order`](super::Flag::output_order) on rows of two chunks.
-    fn compare(&self, i: usize, other: &OrderColumns, j: usize) -> Ordering {
-        self.rule_id
-            .value(i)
-            .cmp(other.rule_id.value(j))
+    /// [`Flag::output_order`](super::Flag::output_order) on rows of two
+    /// chunks, the rules by their `ranks`.
+    fn compare(&self, i: usize, other: &OrderColumns, j: usize, ranks: &[u32]) -> Ordering {
+        let rank = |rules: &UInt32Array, i: usize| ranks[rules.value(i) as usize];
+        rank(&self.rule, i)
+            .cmp(&rank(&other.rule, j))
             .then_with(|| nulls_last(&text_at(&self.claim_id, i), &text_at(&other.claim_id, j)))
             .then_with(|| nulls_last(&int_at(&self.line_no, i), &int_at(&other.line_no, j)))
             .then_with(|| {
@@ -133,6 +141,7 @@ impl Source {
 /// record batches of up to `chunk` rows. Equal flags come in run order.
 pub(super) fn merge_runs(
     runs: Vec<Chunks>,
+    rules: &RuleTable,
     chunk: usize,
     sink: &mut dyn FnMut(RecordBatch) -> io::Result<()>,
 ) -> io::Result<()> {
@@ -156,6 +165,7 @@ pub(super) fn merge_runs(
     }
     let mut heap = Heap {
         runs: (0..sources.len()).collect(),
+        ranks: rules.ranks(),
     };
     heap.build(&sources);
     let mut taken: Vec<(usize, usize)> = Vec::with_capacity(chunk);
@@ -180,11 +190,11 @@ pub(super) fn merge_runs(
         }
         heap.sift_down(0, &sources);
         if taken.len() == chunk {
-            emit(&mut batches, &mut taken, &mut sources, sink)?;
+            emit(&mut batches, &mut taken, &mut sources, rules, sink)?;
         }
     }
     if !taken.is_empty() {
-        emit(&mut batches, &mut taken, &mut sources, sink)?;
+        emit(&mut batches, &mut taken, &mut sources, rules, sink)?;
     }
     Ok(())
 }
@@ -195,10 +205,12 @@ fn emit(
     batches: &mut Vec<RecordBatch>,
     taken: &mut Vec<(usize, usize)>,
     sources: &mut [Source],
+    rules: &RuleTable,
     sink: &mut dyn FnMut(RecordBatch) -> io::Result<()>,
 ) -> io::Result<()> {
     let from: Vec<&RecordBatch> = batches.iter().collect();
-    let out = interleave_record_batch(&from, taken).map_err(io::Error::other)?;
+    let narrow = interleave_record_batch(&from, taken).map_err(io::Error::other)?;
+    let out = rules.widen(&narrow).map_err(io::Error::other)?;
     taken.clear();
     batches.clear();
     for source in sources.iter_mut().filter(|s| !s.done) {
@@ -212,12 +224,17 @@ fn emit(
 /// lowest run first.
 struct Heap {
     runs: Vec<usize>,
+    /// Each rule number's place in output order.
+    ranks: Vec<u32>,
 }
 
 impl Heap {
-    fn before(sources: &[Source], a: usize, b: usize) -> bool {
+    fn before(&self, sources: &[Source], a: usize, b: usize) -> bool {
         let (x, y) = (&sources[a], &sources[b]);
-        x.order.compare(x.row, &y.order, y.row).then(a.cmp(&b)) == Ordering::Less
+        x.order
+            .compare(x.row, &y.order, y.row, &self.ranks)
+            .then(a.cmp(&b))
+            == Ordering::Less
     }
 
     fn build(&mut self, sources: &[Source]) {
@@ -231,7 +248,7 @@ impl Heap {
             let mut first = at;
             for child in [2 * at + 1, 2 * at + 2] {
                 if child < self.runs.len()
-                    && Self::before(sources, self.runs[child], self.runs[first])
+                    && self.before(sources, self.runs[child], self.runs[first])
                 {
                     first = child;
                 }

@@ -4,6 +4,7 @@
 mod merge;
 pub mod read;
 pub mod record;
+mod rule_table;
 pub mod runs;
 pub mod write;
 

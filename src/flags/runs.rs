@@ -3,8 +3,8 @@
 //! A scan that runs partition by partition yields each partition's flags
 //! already sorted. Each run is encoded as soon as it is pushed, in chunks
 //! of Arrow IPC compressed with LZ4 (what a spill file holds): a flag
-//! then takes the bytes of its values, compressed, not a struct and five
-//! allocations. Runs are kept in memory up to a byte budget, the largest
+//! then takes the bytes of its own values, compressed, and the number of
+//! its rule (`rule_table.rs`), not a struct and five allocations. Runs are kept in memory up to a byte budget, the largest
 //! are written to files past it, and [`FlagRuns::merge`] streams them out
 //! in output order, decoding a chunk of each run at a time.
 
@@ -12,7 +12,10 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use arrow::array::RecordBatch;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch, UInt32Array};
+use arrow::datatypes::SchemaRef;
 use arrow::ipc::writer::StreamWriter;
 use rayon::prelude::*;
 use tempfile::TempDir;
@@ -20,8 +23,9 @@ use tempfile::TempDir;
 use crate::data::scratch::spill_ipc_options;
 
 use super::merge::{Chunks, merge_runs};
-use super::record::{Flag, flags_arrow_schema};
-use super::write::flags_batch;
+use super::record::Flag;
+use super::rule_table::{RuleTable, narrow_schema};
+use super::write::{amount_column, line_no_column, text_column};
 
 /// Flags per encoded chunk: what a run holds decoded while it is merged.
 const CHUNK: usize = 8192;
@@ -32,6 +36,7 @@ const CHUNK: usize = 8192;
 /// merged.
 pub struct FlagRuns {
     runs: Vec<Run>,
+    rules: RuleTable,
     folder: TempDir,
     memory_budget: u64,
     memory_bytes: u64,
@@ -65,6 +70,7 @@ impl FlagRuns {
             .tempdir_in(temp_dir)?;
         Ok(FlagRuns {
             runs: Vec::new(),
+            rules: RuleTable::default(),
             folder,
             memory_budget,
             memory_bytes: 0,
@@ -84,9 +90,11 @@ impl FlagRuns {
         if run.is_empty() {
             return Ok(());
         }
+        let numbers = self.rules.number(&run);
         let chunks = run
             .par_chunks(self.chunk)
-            .map(encode)
+            .zip(numbers.par_chunks(self.chunk))
+            .map(|(flags, numbers)| encode(flags, numbers))
             .collect::<io::Result<Vec<_>>>()?;
         self.len += run.len() as u64;
         drop(run);
@@ -186,20 +194,37 @@ impl FlagRuns {
             .collect::<io::Result<Vec<_>>>()?;
         // The files are closed when the merge returns, before the folder
         // holding them is removed with `self.folder`.
-        merge_runs(sources, chunk, sink)
+        merge_runs(sources, &self.rules, chunk, sink)
     }
 }
 
-/// One chunk of flags as an IPC stream of one batch, compressed.
-fn encode(flags: &[Flag]) -> io::Result<Vec<u8>> {
-    let mut writer =
-        StreamWriter::try_new_with_options(Vec::new(), &flags_arrow_schema(), spill_ipc_options())
-            .map_err(io::Error::other)?;
+/// One chunk of flags as an IPC stream of one batch of the narrow
+/// schema, compressed.
+fn encode(flags: &[Flag], numbers: &[u32]) -> io::Result<Vec<u8>> {
+    let schema = narrow_schema();
+    let mut writer = StreamWriter::try_new_with_options(Vec::new(), &schema, spill_ipc_options())
+        .map_err(io::Error::other)?;
     writer
-        .write(&flags_batch(flags))
+        .write(&narrow_batch(schema, flags, numbers))
         .map_err(io::Error::other)?;
     writer.finish().map_err(io::Error::other)?;
     writer.into_inner().map_err(io::Error::other)
+}
+
+/// The flags' own values, with their rule numbers, as a batch of the
+/// narrow schema.
+fn narrow_batch(schema: SchemaRef, flags: &[Flag], numbers: &[u32]) -> RecordBatch {
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(UInt32Array::from(numbers.to_vec())),
+        text_column(flags, &|f| f.claim_id.as_deref()),
+        line_no_column(flags),
+        text_column(flags, &|f| f.patient_id.as_deref()),
+        text_column(flags, &|f| f.provider_id.as_deref()),
+        text_column(flags, &|f| Some(&f.message)),
+        amount_column(flags),
+        text_column(flags, &|f| Some(&f.evidence)),
+    ];
+    RecordBatch::try_new(schema, columns).expect("columns follow the narrow schema")
 }
 
 #[cfg(test)]
@@ -227,7 +252,7 @@ mod tests {
     /// What a run takes held in memory, in chunks of `chunk` flags.
     fn encoded_bytes(run: &[Flag], chunk: usize) -> u64 {
         run.chunks(chunk)
-            .map(|c| encode(c).unwrap().len() as u64)
+            .map(|c| encode(c, &vec![0; c.len()]).unwrap().len() as u64)
             .sum()
     }
 

@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Decimal128Array, Int32Builder, RecordBatch, StringBuilder};
+use arrow::array::{ArrayRef, Decimal128Array, Int32Array, RecordBatch, StringBuilder};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -24,31 +24,8 @@ pub enum FlagFormat {
 
 /// The flags as one record batch in the contract's schema.
 pub fn flags_batch(flags: &[Flag]) -> RecordBatch {
-    let text = |f: &dyn Fn(&Flag) -> &str| -> ArrayRef {
-        let mut b = StringBuilder::new();
-        for flag in flags {
-            b.append_value(f(flag));
-        }
-        Arc::new(b.finish())
-    };
-    let optional = |f: &dyn Fn(&Flag) -> Option<&str>| -> ArrayRef {
-        let mut b = StringBuilder::new();
-        for flag in flags {
-            b.append_option(f(flag));
-        }
-        Arc::new(b.finish())
-    };
-    let mut line_no = Int32Builder::new();
-    for flag in flags {
-        line_no.append_option(flag.line_no);
-    }
-    // Amounts are held to the cent: their mantissas at scale 2.
-    let amount: Decimal128Array = flags
-        .iter()
-        .map(|f| f.amount_at_stake.map(cents))
-        .collect::<Decimal128Array>()
-        .with_precision_and_scale(AMOUNT_PRECISION, AMOUNT_SCALE as i8)
-        .expect("the flags' amount type is valid");
+    let text = |f: &dyn Fn(&Flag) -> &str| text_column(flags, &|flag| Some(f(flag)));
+    let optional = |f: &dyn Fn(&Flag) -> Option<&str>| text_column(flags, f);
     let columns: Vec<ArrayRef> = vec![
         text(&|f| &f.rule_id),
         text(&|f| &f.rule_name),
@@ -57,11 +34,11 @@ pub fn flags_batch(flags: &[Flag]) -> RecordBatch {
         text(&|f| &f.action),
         text(&|f| f.grain.as_str()),
         optional(&|f| f.claim_id.as_deref()),
-        Arc::new(line_no.finish()),
+        line_no_column(flags),
         optional(&|f| f.patient_id.as_deref()),
         optional(&|f| f.provider_id.as_deref()),
         text(&|f| &f.message),
-        Arc::new(amount),
+        amount_column(flags),
         text(&|f| &f.evidence),
         text(&|f| &f.ruleset),
         text(&|f| &f.ruleset_version),
@@ -69,6 +46,32 @@ pub fn flags_batch(flags: &[Flag]) -> RecordBatch {
         text(&|f| &f.source),
     ];
     RecordBatch::try_new(flags_arrow_schema(), columns).expect("columns follow the flags schema")
+}
+
+/// One text field of the flags as a column, its bytes sized before it is
+/// filled.
+pub(super) fn text_column(flags: &[Flag], field: &dyn Fn(&Flag) -> Option<&str>) -> ArrayRef {
+    let bytes = flags.iter().filter_map(field).map(str::len).sum();
+    let mut b = StringBuilder::with_capacity(flags.len(), bytes);
+    for flag in flags {
+        b.append_option(field(flag));
+    }
+    Arc::new(b.finish())
+}
+
+pub(super) fn line_no_column(flags: &[Flag]) -> ArrayRef {
+    Arc::new(flags.iter().map(|f| f.line_no).collect::<Int32Array>())
+}
+
+/// The amounts at stake, held to the cent: their mantissas at scale 2.
+pub(super) fn amount_column(flags: &[Flag]) -> ArrayRef {
+    let amounts = flags
+        .iter()
+        .map(|f| f.amount_at_stake.map(cents))
+        .collect::<Decimal128Array>()
+        .with_precision_and_scale(AMOUNT_PRECISION, AMOUNT_SCALE as i8)
+        .expect("the flags' amount type is valid");
+    Arc::new(amounts)
 }
 
 /// The mantissa of an amount at the flags' scale (amounts are kept there).
