@@ -4,11 +4,13 @@
 //!
 //! - `render`: OOC-02, a row rule flagging about one line in thirty,
 //!   run and its flags rendered (message, evidence, identity);
-//! - `sort`: a partition's flags put into output order (`Flag::sort`),
-//!   from the order the rules give them;
+//! - `sort`: a partition's flags given their output order
+//!   (`OrderedFlags::new`, the order of their indices; the flags are not
+//!   moved), from the order the rules give them;
 //! - `runs`: the flags pushed as four sorted runs (each encoded as
-//!   compressed Arrow IPC chunks) and merged back into output order, as
-//!   record batches;
+//!   compressed Arrow IPC chunks of the flags' own values and their rule's
+//!   number) and merged back into output order, as record batches of the
+//!   flags schema;
 //! - `write_parquet`: the flags written to a Parquet file from flag structs;
 //! - `write_batches`: the same from record batches, what a scan's writer
 //!   does with the merge's batches.
@@ -19,7 +21,7 @@ use std::hint::black_box;
 
 use claimaudit::check::check_shipped;
 use claimaudit::exec::{Compiled, ExecOptions, thread_pool};
-use claimaudit::flags::{Flag, FlagFormat, FlagRuns, FlagWriter, flags_batch};
+use claimaudit::flags::{Flag, FlagFormat, FlagRuns, FlagWriter, OrderedFlags, flags_batch};
 use claimaudit::generate::{GenOptions, Order, Profile, generate};
 use claimaudit::plan::Selection;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
@@ -75,7 +77,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("sort", |b| {
         b.iter_batched(
             || unsorted.clone(),
-            |mut flags| pool.install(|| Flag::sort(&mut flags)),
+            |flags| pool.install(|| OrderedFlags::new(flags, true)),
             BatchSize::LargeInput,
         )
     });
@@ -91,7 +93,7 @@ fn bench(c: &mut Criterion) {
                 pool.install(|| {
                     let mut held = FlagRuns::new(temp.path(), u64::MAX).unwrap();
                     for run in runs {
-                        held.push(run).unwrap();
+                        held.push(OrderedFlags::sorted(run)).unwrap();
                     }
                     let mut merged = 0;
                     held.merge(64 * 1024, &mut |chunk| {

@@ -181,7 +181,9 @@ impl<'r> Compiled<'r> {
         options: &ExecOptions,
         include: &(dyn Fn(&str) -> bool + Sync),
     ) -> Vec<Flag> {
-        execute_passes(&self.plan, env, options, include, false).0
+        execute_passes(&self.plan, env, options, include, false)
+            .0
+            .into_sorted()
     }
 
     /// Frames for every table the plan reads, and the lookups between them.

@@ -26,7 +26,7 @@ use super::tables::{Lookups, Tables};
 use crate::data::arrow_types::arrow_type;
 use crate::data::compact::stores;
 use crate::data::load::LoadOptions;
-use crate::flags::Flag;
+use crate::flags::{Flag, OrderedFlags};
 use crate::ir::{Form, ParamValue, TExpr};
 use crate::plan::Plan;
 
@@ -167,9 +167,10 @@ pub(super) fn execute_on(
     })
 }
 
-/// What one partition of a scan yields: its flags in output order, and
-/// the partial aggregates of each population rule (by rule index).
-pub(super) type PartitionOutput = (Vec<Flag>, Vec<(usize, PopulationPartial)>);
+/// What one partition of a scan yields: its flags with their output
+/// order, and the partial aggregates of each population rule (by rule
+/// index).
+pub(super) type PartitionOutput = (OrderedFlags, Vec<(usize, PopulationPartial)>);
 
 /// In a real-time check, of a group, window or sequence rule's `rows`, only
 /// those sharing all the rule's `keys` with a row of the checked claim
@@ -235,10 +236,9 @@ pub(super) fn execute_passes(
         include,
         partial.then_some(&mut partials),
     );
-    let mut flags = merge_flags_as(plan.ruleset, flags);
+    let flags = merge_flags_as(plan.ruleset, flags);
     // Stable, as a sequential sort: equal flags keep their order.
-    Flag::sort_on(&mut flags, env.parallel);
-    (flags, partials)
+    (OrderedFlags::new(flags, env.parallel), partials)
 }
 
 /// What one batch of a pass yields.
@@ -259,7 +259,9 @@ fn run_passes(
     mut partials: Option<&mut Vec<(usize, PopulationPartial)>>,
 ) -> Vec<Flag> {
     let ruleset = plan.ruleset;
-    let mut flags = Vec::new();
+    // Each rule's (or batch's) flags as they come, put together once at
+    // the end: a flag is a large struct, moved as few times as can be.
+    let mut flags: Vec<Vec<Flag>> = Vec::new();
     for pass in plan.passes.iter().filter(|p| include(&p.table)) {
         let table = pass.table.as_str();
         let rows = env.frame(table).rows();
@@ -329,7 +331,7 @@ fn run_passes(
             });
         let mut selected: Vec<Vec<u32>> = vec![Vec::new(); pass.keyed_rules.len()];
         for result in results {
-            flags.extend(result.flags);
+            flags.push(result.flags);
             for (all, some) in selected.iter_mut().zip(result.selected) {
                 all.extend(some);
             }
@@ -414,7 +416,7 @@ fn run_passes(
                         keys,
                         known: known.as_ref(),
                     };
-                    flags.extend(pair::run(
+                    flags.push(pair::run(
                         ruleset,
                         rule,
                         &form,
@@ -431,13 +433,17 @@ fn run_passes(
                         Some(partials) => {
                             partials.push((r, PopulationPartial::of(rule, &form, env, &rows)))
                         }
-                        None => flags.extend(population::run(ruleset, rule, &form, env, &rows)),
+                        None => flags.push(population::run(ruleset, rule, &form, env, &rows)),
                     }
                 }
             }
         }
     }
-    flags
+    let mut all = Vec::with_capacity(flags.iter().map(Vec::len).sum());
+    for piece in flags {
+        all.extend(piece);
+    }
+    all
 }
 
 /// Runs `run` on each non-empty partition, in parallel in a scan.
@@ -445,9 +451,9 @@ fn each_partition(
     env: &Env<'_>,
     mut partitions: Vec<Vec<u32>>,
     run: impl Fn(&[u32]) -> Vec<Flag> + Sync + Send,
-) -> Vec<Flag> {
+) -> Vec<Vec<Flag>> {
     partitions.retain(|b| !b.is_empty());
-    par::flat_map(env.parallel, partitions, |b| run(&b))
+    par::map(env.parallel, partitions, |b| run(&b))
 }
 
 /// Logs (at debug level) how long a keyed rule took, whichever way it ends.

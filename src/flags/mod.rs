@@ -2,12 +2,14 @@
 //! writing them out.
 
 mod merge;
+pub mod ordered;
 pub mod read;
 pub mod record;
 mod rule_table;
 pub mod runs;
 pub mod write;
 
+pub use ordered::OrderedFlags;
 pub use read::{count_flags, for_each_flag};
 pub use record::{
     AMOUNT_SCALE, Flag, Grain, amount_to_cent, cents_text, flags_arrow_schema, flags_from_batch,

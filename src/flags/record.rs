@@ -70,20 +70,7 @@ impl Flag {
 
     /// [`Flag::sort`], on the caller's thread alone unless `parallel`.
     pub fn sort_on(flags: &mut Vec<Flag>, parallel: bool) {
-        use rayon::prelude::*;
-        let mut keys: Vec<(&Flag, u32)> = flags.iter().zip(0u32..).collect();
-        let order = |(a, i): &(&Flag, u32), (b, j): &(&Flag, u32)| a.output_order(b).then(i.cmp(j));
-        if parallel {
-            keys.par_sort_unstable_by(order);
-        } else {
-            keys.sort_unstable_by(order);
-        }
-        let order: Vec<u32> = keys.into_iter().map(|(_, i)| i).collect();
-        let mut slots: Vec<Option<Flag>> = std::mem::take(flags).into_iter().map(Some).collect();
-        *flags = order
-            .into_iter()
-            .map(|i| slots[i as usize].take().expect("each flag is placed once"))
-            .collect();
+        *flags = super::OrderedFlags::new(std::mem::take(flags), parallel).into_sorted();
     }
 
     /// One of the flag's identifying fields as text (empty when null), as

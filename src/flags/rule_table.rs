@@ -89,10 +89,10 @@ pub(super) struct RuleTable {
 
 impl RuleTable {
     /// The rule number of each flag, numbering rules not seen before.
-    pub fn number(&mut self, flags: &[Flag]) -> Vec<u32> {
+    pub fn number<'f>(&mut self, flags: impl IntoIterator<Item = &'f Flag>) -> Vec<u32> {
         let mut last: Option<u32> = None;
         flags
-            .iter()
+            .into_iter()
             .map(|flag| {
                 if let Some(n) = last.filter(|&n| self.rules[n as usize].shared_by(flag)) {
                     return n;

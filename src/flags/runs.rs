@@ -23,6 +23,7 @@ use tempfile::TempDir;
 use crate::data::scratch::spill_ipc_options;
 
 use super::merge::{Chunks, merge_runs};
+use super::ordered::OrderedFlags;
 use super::record::Flag;
 use super::rule_table::{RuleTable, narrow_schema};
 use super::write::{amount_column, line_no_column, text_column};
@@ -80,21 +81,21 @@ impl FlagRuns {
         })
     }
 
-    /// Adds a run, which must already be sorted by [`Flag::output_order`].
-    /// Its chunks are encoded in parallel on the current pool.
-    pub fn push(&mut self, run: Vec<Flag>) -> io::Result<()> {
-        debug_assert!(
-            run.is_sorted_by(|a, b| a.output_order(b).is_le()),
-            "a run is sorted by output order"
-        );
+    /// Adds a run of flags in their output order. Its chunks are encoded
+    /// in parallel on the current pool.
+    pub fn push(&mut self, run: OrderedFlags) -> io::Result<()> {
         if run.is_empty() {
             return Ok(());
         }
-        let numbers = self.rules.number(&run);
+        let numbers = self.rules.number(run.in_order());
         let chunks = run
+            .order()
             .par_chunks(self.chunk)
             .zip(numbers.par_chunks(self.chunk))
-            .map(|(flags, numbers)| encode(flags, numbers))
+            .map(|(order, numbers)| {
+                let flags: Vec<&Flag> = order.iter().map(|&i| run.flag(i)).collect();
+                encode(&flags, numbers)
+            })
             .collect::<io::Result<Vec<_>>>()?;
         self.len += run.len() as u64;
         drop(run);
@@ -200,7 +201,7 @@ impl FlagRuns {
 
 /// One chunk of flags as an IPC stream of one batch of the narrow
 /// schema, compressed.
-fn encode(flags: &[Flag], numbers: &[u32]) -> io::Result<Vec<u8>> {
+fn encode(flags: &[&Flag], numbers: &[u32]) -> io::Result<Vec<u8>> {
     let schema = narrow_schema();
     let mut writer = StreamWriter::try_new_with_options(Vec::new(), &schema, spill_ipc_options())
         .map_err(io::Error::other)?;
@@ -213,7 +214,7 @@ fn encode(flags: &[Flag], numbers: &[u32]) -> io::Result<Vec<u8>> {
 
 /// The flags' own values, with their rule numbers, as a batch of the
 /// narrow schema.
-fn narrow_batch(schema: SchemaRef, flags: &[Flag], numbers: &[u32]) -> RecordBatch {
+fn narrow_batch(schema: SchemaRef, flags: &[&Flag], numbers: &[u32]) -> RecordBatch {
     let columns: Vec<ArrayRef> = vec![
         Arc::new(UInt32Array::from(numbers.to_vec())),
         text_column(flags, &|f| f.claim_id.as_deref()),
@@ -252,7 +253,10 @@ mod tests {
     /// What a run takes held in memory, in chunks of `chunk` flags.
     fn encoded_bytes(run: &[Flag], chunk: usize) -> u64 {
         run.chunks(chunk)
-            .map(|c| encode(c, &vec![0; c.len()]).unwrap().len() as u64)
+            .map(|c| {
+                let flags: Vec<&Flag> = c.iter().collect();
+                encode(&flags, &vec![0; c.len()]).unwrap().len() as u64
+            })
             .sum()
     }
 
@@ -272,9 +276,8 @@ mod tests {
             flag_runs.chunk = 4;
             let mut all = Vec::new();
             for run in runs {
-                let run = sorted(run);
-                all.extend(run.iter().cloned());
-                flag_runs.push(run).unwrap();
+                all.extend(sorted(run.clone()));
+                flag_runs.push(OrderedFlags::new(run, false)).unwrap();
             }
             prop_assert_eq!(flag_runs.len(), all.len() as u64);
             // A stable sort keeps equal flags in push order: the merge's tie rule.
@@ -299,7 +302,7 @@ mod tests {
         let mut flag_runs = FlagRuns::new(temp.path(), run_bytes * 2).unwrap();
         flag_runs.chunk = 3;
         for run in runs.clone() {
-            flag_runs.push(run).unwrap();
+            flag_runs.push(OrderedFlags::sorted(run)).unwrap();
         }
         let spilled = flag_runs.spilled_runs();
         assert!(spilled > 0 && spilled < runs.len(), "{spilled} spilled");
@@ -313,7 +316,7 @@ mod tests {
         let temp = tempfile::tempdir().unwrap();
         let mut flag_runs = FlagRuns::new(temp.path(), u64::MAX).unwrap();
         for run in runs.clone() {
-            flag_runs.push(run).unwrap();
+            flag_runs.push(OrderedFlags::sorted(run)).unwrap();
         }
         assert_eq!(flag_runs.spilled_runs(), 0);
         let held = flag_runs.memory_bytes();
@@ -335,11 +338,15 @@ mod tests {
         let temp = tempfile::tempdir().unwrap();
         // Room for the two small runs only: the large middle run is spilled.
         let mut flag_runs = FlagRuns::new(temp.path(), small_bytes * 2).unwrap();
-        flag_runs.push(small("r0")).unwrap();
+        flag_runs.push(OrderedFlags::sorted(small("r0"))).unwrap();
         flag_runs
-            .push(vec![tagged("r1a"), tagged("r1b"), tagged("r1c")])
+            .push(OrderedFlags::sorted(vec![
+                tagged("r1a"),
+                tagged("r1b"),
+                tagged("r1c"),
+            ]))
             .unwrap();
-        flag_runs.push(small("r2")).unwrap();
+        flag_runs.push(OrderedFlags::sorted(small("r2"))).unwrap();
         assert_eq!(flag_runs.spilled_runs(), 1);
         let messages: Vec<String> = merged(flag_runs, 2)
             .into_iter()
@@ -353,7 +360,7 @@ mod tests {
         let temp = tempfile::tempdir().unwrap();
         let mut flag_runs = FlagRuns::new(temp.path(), 0).unwrap();
         for run in sample_runs() {
-            flag_runs.push(run).unwrap();
+            flag_runs.push(OrderedFlags::sorted(run)).unwrap();
         }
         assert_eq!(flag_runs.spilled_runs(), 5);
         let folders: Vec<_> = std::fs::read_dir(temp.path())
@@ -371,7 +378,7 @@ mod tests {
         let temp = tempfile::tempdir().unwrap();
         let mut flag_runs = FlagRuns::new(temp.path(), 0).unwrap();
         for run in sample_runs() {
-            flag_runs.push(run).unwrap();
+            flag_runs.push(OrderedFlags::sorted(run)).unwrap();
         }
         let failed = flag_runs.merge(4, &mut |_| Err(io::Error::other("disk full")));
         assert_eq!(failed.unwrap_err().to_string(), "disk full");
@@ -382,7 +389,7 @@ mod tests {
     fn no_runs_merge_to_nothing() {
         let temp = tempfile::tempdir().unwrap();
         let mut flag_runs = FlagRuns::new(temp.path(), 0).unwrap();
-        flag_runs.push(Vec::new()).unwrap();
+        flag_runs.push(OrderedFlags::sorted(Vec::new())).unwrap();
         assert!(flag_runs.is_empty());
         assert!(merged(flag_runs, 3).is_empty());
     }

@@ -1,6 +1,7 @@
 //! Writing flags as Parquet or JSON Lines, never half-written: each file
 //! is written under a temporary name beside the target and renamed.
 
+use std::borrow::Borrow;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -50,24 +51,36 @@ pub fn flags_batch(flags: &[Flag]) -> RecordBatch {
 
 /// One text field of the flags as a column, its bytes sized before it is
 /// filled.
-pub(super) fn text_column(flags: &[Flag], field: &dyn Fn(&Flag) -> Option<&str>) -> ArrayRef {
-    let bytes = flags.iter().filter_map(field).map(str::len).sum();
+pub(super) fn text_column<F: Borrow<Flag>>(
+    flags: &[F],
+    field: &dyn Fn(&Flag) -> Option<&str>,
+) -> ArrayRef {
+    let bytes = flags
+        .iter()
+        .filter_map(|f| field(f.borrow()))
+        .map(str::len)
+        .sum();
     let mut b = StringBuilder::with_capacity(flags.len(), bytes);
     for flag in flags {
-        b.append_option(field(flag));
+        b.append_option(field(flag.borrow()));
     }
     Arc::new(b.finish())
 }
 
-pub(super) fn line_no_column(flags: &[Flag]) -> ArrayRef {
-    Arc::new(flags.iter().map(|f| f.line_no).collect::<Int32Array>())
+pub(super) fn line_no_column<F: Borrow<Flag>>(flags: &[F]) -> ArrayRef {
+    Arc::new(
+        flags
+            .iter()
+            .map(|f| f.borrow().line_no)
+            .collect::<Int32Array>(),
+    )
 }
 
 /// The amounts at stake, held to the cent: their mantissas at scale 2.
-pub(super) fn amount_column(flags: &[Flag]) -> ArrayRef {
+pub(super) fn amount_column<F: Borrow<Flag>>(flags: &[F]) -> ArrayRef {
     let amounts = flags
         .iter()
-        .map(|f| f.amount_at_stake.map(cents))
+        .map(|f| f.borrow().amount_at_stake.map(cents))
         .collect::<Decimal128Array>()
         .with_precision_and_scale(AMOUNT_PRECISION, AMOUNT_SCALE as i8)
         .expect("the flags' amount type is valid");

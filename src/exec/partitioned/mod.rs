@@ -33,7 +33,7 @@ use super::tables::Tables;
 use crate::data::compact::compact_batch;
 use crate::data::load::{first_problem_of, load_dataset};
 use crate::data::memory::release_freed_memory;
-use crate::flags::{AMOUNT_SCALE, Flag, FlagRuns};
+use crate::flags::{AMOUNT_SCALE, FlagRuns, OrderedFlags};
 use crate::plan::{Exchange, Route, Routed};
 use buckets::Buckets;
 use intake::Intake;
@@ -108,7 +108,7 @@ impl Compiled<'_> {
                 report.phases.extend(phases);
                 report.partitions = 1;
                 // Encoded on a pool of --threads, not on every core.
-                thread_pool(options.threads).install(|| runs.push(flags))?;
+                thread_pool(options.threads).install(|| runs.push(OrderedFlags::sorted(flags)))?;
             }
         }
         let started = Instant::now();
@@ -482,19 +482,19 @@ impl Compiled<'_> {
         shared_lookups: &Lookups,
         partials: &Partials,
         options: &ExecOptions,
-    ) -> Vec<Flag> {
+    ) -> OrderedFlags {
         let plan = self.plan();
         let ruleset = plan.ruleset;
         let is_routed = |t: &str| plan.exchange.routed(t).is_some();
         let env = self.partition_env(shared, shared_lookups, Tables::new(), options, true);
-        let (mut flags, _) = self.run_partition(pool, &env, options, &|t| !is_routed(t), false);
+        let (flags, _) = self.run_partition(pool, &env, options, &|t| !is_routed(t), false);
+        let mut flags = flags.into_sorted();
         for (rule, merged) in partials.by_rule(ruleset) {
             let rule = &ruleset.rules[rule];
             let form = Population::of(&rule.form).expect("partials come from population rules");
             flags.extend(population::run_merged(ruleset, rule, &form, &env, merged));
         }
-        pool.install(|| Flag::sort(&mut flags));
-        flags
+        pool.install(|| OrderedFlags::new(flags, true))
     }
 }
 
@@ -611,8 +611,8 @@ fn log_memory(phase: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flags::flags_batch;
     use crate::flags::record::arbitrary_flag;
+    use crate::flags::{Flag, flags_batch};
     use proptest::prelude::*;
 
     proptest! {

@@ -62,6 +62,8 @@ impl Compiled<'_> {
         );
         let pool = thread_pool(options.threads);
         let shared_lookups = pool.install(|| self.lookups(&shared));
-        Ok(self.finish(&pool, &shared, &shared_lookups, partials, options))
+        Ok(self
+            .finish(&pool, &shared, &shared_lookups, partials, options)
+            .into_sorted())
     }
 }
