@@ -10,7 +10,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Decimal128Array, Int32Array, RecordBatch, StringBuilder};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use super::record::{
@@ -146,7 +146,7 @@ fn write_jsonl(out: &mut BufWriter<File>, flags: &[Flag]) -> io::Result<()> {
 /// the line number): dictionary-encoded. The others (ids, messages,
 /// evidence, amounts) are mostly distinct: a dictionary for them is built
 /// only to be dropped when it overflows, and plain they compress smaller.
-const DICTIONARY_COLUMNS: [&str; 11] = [
+const DICTIONARY_COLUMNS: [&str; 12] = [
     "rule_id",
     "rule_name",
     "category",
@@ -158,7 +158,12 @@ const DICTIONARY_COLUMNS: [&str; 11] = [
     "ruleset",
     "ruleset_version",
     "ruleset_hash",
+    "source",
 ];
+
+/// Long texts no reader filters on by range: no minimum and maximum are
+/// kept for their pages (finding them compares every value).
+const NO_STATISTICS_COLUMNS: [&str; 2] = ["message", "evidence"];
 
 /// Rows per Parquet row group, and per batch handed to the Parquet writer:
 /// bounds the memory a row group buffers before it is flushed.
@@ -191,17 +196,21 @@ impl FlagWriter {
         let file = temp.as_file().try_clone()?;
         let output = match format {
             FlagFormat::Parquet => {
-                let properties = DICTIONARY_COLUMNS
+                let builder = WriterProperties::builder()
+                    .set_compression(Compression::ZSTD(ZstdLevel::default()))
+                    .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+                    .set_dictionary_enabled(false);
+                let builder = DICTIONARY_COLUMNS.iter().fold(builder, |b, column| {
+                    b.set_column_dictionary_enabled(ColumnPath::from(*column), true)
+                });
+                let properties = NO_STATISTICS_COLUMNS
                     .iter()
-                    .fold(
-                        WriterProperties::builder()
-                            .set_compression(Compression::ZSTD(ZstdLevel::default()))
-                            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-                            .set_dictionary_enabled(false),
-                        |builder, column| {
-                            builder.set_column_dictionary_enabled(ColumnPath::from(*column), true)
-                        },
-                    )
+                    .fold(builder, |b, column| {
+                        b.set_column_statistics_enabled(
+                            ColumnPath::from(*column),
+                            EnabledStatistics::None,
+                        )
+                    })
                     .build();
                 let writer = ArrowWriter::try_new(file, flags_arrow_schema(), Some(properties))
                     .map_err(io::Error::other)?;
