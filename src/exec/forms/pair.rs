@@ -70,7 +70,7 @@ pub fn run<'a>(
         None => (rows, partners),
     };
     let (mine, theirs) = &pair.keys[0];
-    let row_parts = bucket(env, table, None, rows, mine, partitions);
+    let row_parts = bucket(env, table, None, rows, mine, batch_rows, partitions);
     let partner_parts =
         if rows == partners.as_slice() && keys_mirror(&pair.keys[..1], table, partner_table) {
             row_parts.clone()
@@ -81,6 +81,7 @@ pub fn run<'a>(
                 Some(partner_table),
                 &partners,
                 theirs,
+                batch_rows,
                 partitions,
             )
         };
@@ -95,29 +96,38 @@ pub fn run<'a>(
 }
 
 /// `rows` split by the partition of `key` (evaluated for the rule's row, or
-/// for the partner when `partner_table` is given).
+/// for the partner when `partner_table` is given, in batches of
+/// `batch_rows`).
 fn bucket(
     env: &Env<'_>,
     table: &str,
     partner_table: Option<&str>,
     rows: &[u32],
     key: &TExpr,
+    batch_rows: usize,
     partitions: usize,
 ) -> Vec<Vec<u32>> {
     // One partition (a real-time check): nothing to hash.
     if partitions <= 1 {
         return vec![rows.to_vec()];
     }
-    let ids: Vec<Option<u32>> = rows.iter().map(|r| Some(*r)).collect();
-    let ctx = match partner_table {
-        None => Ctx::new(env, table, ids),
-        Some(partner) => Ctx::for_partners(env, table, partner, ids),
-    };
-    let values = ctx.eval(key);
-    let mut out = vec![Vec::new(); partitions.max(1)];
-    let mut bytes = Vec::with_capacity(32);
-    for (i, row) in rows.iter().enumerate() {
-        out[partition_of(&values, i, partitions, &mut bytes) as usize].push(*row);
+    // Read and hashed a batch at a time, the batches in parallel.
+    let ids: Vec<u16> = par::flat_map(env.parallel, chunks(rows.len(), batch_rows), |range| {
+        let ids: Vec<Option<u32>> = rows[range].iter().map(|r| Some(*r)).collect();
+        let n = ids.len();
+        let ctx = match partner_table {
+            None => Ctx::new(env, table, ids),
+            Some(partner) => Ctx::for_partners(env, table, partner, ids),
+        };
+        let values = ctx.eval(key);
+        let mut bytes = Vec::with_capacity(32);
+        (0..n)
+            .map(|i| partition_of(&values, i, partitions, &mut bytes))
+            .collect::<Vec<_>>()
+    });
+    let mut out = vec![Vec::new(); partitions];
+    for (row, id) in rows.iter().zip(ids) {
+        out[id as usize].push(*row);
     }
     out
 }
