@@ -416,6 +416,19 @@ fn run_passes(
                         keys,
                         known: known.as_ref(),
                     };
+                    // A first key read alike on both rows is the rule's
+                    // partitioning key: its partitions are the ones other
+                    // rules of that key use.
+                    let by_first_key = (options.partitions > 1
+                        && pair::keys_mirror(&keys[..1], table, partner_table))
+                    .then(|| {
+                        let (partitioning, key) = partitioning
+                            .zip(key)
+                            .expect("every keyed rule has a partitioning");
+                        &*partitions.entry(partitioning).or_insert_with(|| {
+                            partition_all(env, table, key, options.batch_rows, options.partitions)
+                        })
+                    });
                     flags.push(pair::run(
                         ruleset,
                         rule,
@@ -423,6 +436,7 @@ fn run_passes(
                         env,
                         &rows,
                         within(partner_table).as_deref(),
+                        by_first_key.map(Vec::as_slice),
                         options.batch_rows,
                         options.partitions,
                     ))

@@ -12,7 +12,7 @@ use super::super::known::{Matcher, could_match};
 use super::super::order::{compare_rows, row_hashes};
 use super::super::output::{Flagged, Hits, MAX_OTHER_ROWS, render};
 use super::super::par;
-use super::super::partition::{chunks, partition_of};
+use super::super::partition::{chunks, partition_of, split};
 use crate::flags::Flag;
 use crate::ir::{Known, Rule, Ruleset, TExpr};
 
@@ -38,6 +38,7 @@ pub fn run<'a>(
     env: &'a Env<'a>,
     rows: &[u32],
     within: Option<&[bool]>,
+    by_first_key: Option<&[u16]>,
     batch_rows: usize,
     partitions: usize,
 ) -> Vec<Flag> {
@@ -70,21 +71,34 @@ pub fn run<'a>(
         None => (rows, partners),
     };
     let (mine, theirs) = &pair.keys[0];
-    let row_parts = bucket(env, table, None, rows, mine, batch_rows, partitions);
-    let partner_parts =
-        if rows == partners.as_slice() && keys_mirror(&pair.keys[..1], table, partner_table) {
-            row_parts.clone()
-        } else {
-            bucket(
-                env,
-                table,
-                Some(partner_table),
-                &partners,
-                theirs,
-                batch_rows,
-                partitions,
-            )
-        };
+    let mirrored = keys_mirror(&pair.keys[..1], table, partner_table);
+    let (row_parts, partner_parts) = match by_first_key {
+        // Rows and partners of one table, by a first key read alike on
+        // both: the partitions the scan's keyed rules share, where a key
+        // goes with its first row (a partition reads one stretch of the
+        // table, not a row here and there).
+        Some(ids) if mirrored => (
+            split(rows.to_vec(), ids, partitions),
+            split(partners.clone(), ids, partitions),
+        ),
+        _ => {
+            let row_parts = bucket(env, table, None, rows, mine, batch_rows, partitions);
+            let partner_parts = if rows == partners.as_slice() && mirrored {
+                row_parts.clone()
+            } else {
+                bucket(
+                    env,
+                    table,
+                    Some(partner_table),
+                    &partners,
+                    theirs,
+                    batch_rows,
+                    partitions,
+                )
+            };
+            (row_parts, partner_parts)
+        }
+    };
     let buckets: Vec<(&Vec<u32>, &Vec<u32>)> = row_parts
         .iter()
         .zip(&partner_parts)
@@ -349,7 +363,7 @@ pub fn context<'a>(
 
 /// Whether each key read on the partner is the row's key read on it, the
 /// two rows of one table.
-fn keys_mirror(keys: &[(TExpr, TExpr)], table: &str, partner_table: &str) -> bool {
+pub fn keys_mirror(keys: &[(TExpr, TExpr)], table: &str, partner_table: &str) -> bool {
     table == partner_table && keys.iter().all(|(mine, theirs)| mine.mirrors(theirs))
 }
 
