@@ -59,46 +59,36 @@ impl Buckets {
         }
     }
 
-    /// Adds rows of table `t` to `bucket`, spilling if the budget is passed.
-    pub fn push(
-        &mut self,
-        bucket: u16,
-        t: usize,
-        rows: RecordBatch,
-        spill: &mut SpillDir,
-    ) -> std::io::Result<()> {
+    /// Adds rows of table `t` to `bucket`, to be joined by
+    /// [`Buckets::join_full`].
+    pub fn add(&mut self, bucket: u16, t: usize, rows: RecordBatch) {
         let b = bucket as usize;
         self.rows[b] += rows.num_rows() as u64;
         let part = &mut self.parts[b][t];
         part.pending_rows += rows.num_rows();
         part.pending.push(rows);
-        if part.pending_rows >= JOIN_ROWS {
-            self.join(b, t);
-            self.spill_past_budget(spill)?;
-        }
-        Ok(())
     }
 
-    /// Joins every bucket's pending slices of table `t` (its rows are all in).
-    pub fn finish_table(&mut self, t: usize, spill: &mut SpillDir) -> std::io::Result<()> {
-        for b in 0..BUCKETS {
-            self.join(b, t);
+    /// Joins the pending slices of table `t` into one batch in each bucket
+    /// that has enough of them (every bucket when `all`: the table's rows
+    /// are all in), the buckets in parallel on the current pool; then
+    /// spills if the budget is passed.
+    pub fn join_full(&mut self, t: usize, all: bool, spill: &mut SpillDir) -> std::io::Result<()> {
+        use rayon::prelude::*;
+        let least = if all { 1 } else { JOIN_ROWS };
+        let table = &self.tables[t];
+        let joined: Vec<(usize, u64)> = self
+            .parts
+            .par_iter_mut()
+            .enumerate()
+            .filter(|(_, parts)| parts[t].pending_rows >= least)
+            .map(|(b, parts)| (b, join(&mut parts[t], table)))
+            .collect();
+        for (b, bytes) in joined {
+            self.held_bytes[b] += bytes;
+            self.held_total += bytes;
         }
         self.spill_past_budget(spill)
-    }
-
-    fn join(&mut self, b: usize, t: usize) {
-        let part = &mut self.parts[b][t];
-        if part.pending.is_empty() {
-            return;
-        }
-        let pending = std::mem::take(&mut part.pending);
-        part.pending_rows = 0;
-        let joined = concat_by_column(pending, &self.tables[t]);
-        let bytes = joined.get_array_memory_size() as u64;
-        part.held.push(joined);
-        self.held_bytes[b] += bytes;
-        self.held_total += bytes;
     }
 
     /// Spills the largest buckets until what is held is well under budget.
@@ -240,6 +230,17 @@ impl Buckets {
     }
 }
 
+/// Joins a part's pending slices into one batch it holds (a slice keeps
+/// the whole batch it was cut from), and returns that batch's size.
+fn join(part: &mut Part, table: &Table) -> u64 {
+    let pending = std::mem::take(&mut part.pending);
+    part.pending_rows = 0;
+    let joined = concat_by_column(pending, table);
+    let bytes = joined.get_array_memory_size() as u64;
+    part.held.push(joined);
+    bytes
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -273,14 +274,11 @@ mod tests {
         // A budget of a few kilobytes: most of what is pushed is spilled.
         let mut buckets = Buckets::new(vec![table], 4096, u64::MAX);
         for start in (0..40_000).step_by(1000) {
-            buckets
-                .push(3, 0, rows(start..start + 500), &mut spill)
-                .unwrap();
-            buckets
-                .push(7, 0, rows(start + 500..start + 1000), &mut spill)
-                .unwrap();
+            buckets.add(3, 0, rows(start..start + 500));
+            buckets.add(7, 0, rows(start + 500..start + 1000));
+            buckets.join_full(0, false, &mut spill).unwrap();
         }
-        buckets.finish_table(0, &mut spill).unwrap();
+        buckets.join_full(0, true, &mut spill).unwrap();
         assert!(spill.bytes_written() > 0, "nothing was spilled");
         assert_eq!(buckets.rows(3), 20_000);
         let three = values(&buckets.take(3).unwrap()[0]);

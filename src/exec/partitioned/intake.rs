@@ -1,6 +1,6 @@
 //! Rows arriving from the loader, routed to their buckets: a few batches
 //! at a time, hashed and split in parallel (the loader hands batches over
-//! one by one), then kept in order.
+//! one by one), then joined bucket by bucket, the buckets in parallel.
 
 use arrow::array::RecordBatch;
 use rayon::prelude::*;
@@ -80,17 +80,19 @@ impl<'p> Intake<'p> {
         }
         for (_, parts) in routed {
             for (bucket, part) in parts {
-                self.buckets.push(bucket, t, part, spill)?;
+                self.buckets.add(bucket, t, part);
             }
         }
-        Ok(())
+        let buckets = &mut self.buckets;
+        self.pool.install(|| buckets.join_full(t, false, spill))
     }
 
     /// Routes what is queued and ends the current table.
     pub fn finish(&mut self, spill: &mut SpillDir) -> std::io::Result<()> {
         self.flush(spill)?;
         if let Some(t) = self.current.take() {
-            self.buckets.finish_table(t, spill)?;
+            let buckets = &mut self.buckets;
+            self.pool.install(|| buckets.join_full(t, true, spill))?;
         }
         Ok(())
     }
