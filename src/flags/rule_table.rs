@@ -2,6 +2,7 @@
 //! each flag's rule number, not ten texts repeated on every flag; the
 //! merge orders rules by a rank and writes the texts back on the way out.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, RecordBatch, StringArray, UInt32Array};
@@ -42,16 +43,6 @@ impl RuleFields {
         }
     }
 
-    /// The same fields, told by their pointers (a rule's flags share them).
-    fn shared_by(&self, flag: &Flag) -> bool {
-        self.grain == flag.grain
-            && self
-                .texts
-                .iter()
-                .zip(texts_of(flag))
-                .all(|(a, b)| Arc::ptr_eq(a, b))
-    }
-
     fn equal_to(&self, flag: &Flag) -> bool {
         self.grain == flag.grain && self.texts.iter().zip(texts_of(flag)).all(|(a, b)| a == b)
     }
@@ -87,28 +78,54 @@ pub(super) struct RuleTable {
     rules: Vec<RuleFields>,
 }
 
+/// Where a flag's rule texts are, and its grain.
+type Pointers = ([usize; 9], Grain);
+
+fn pointers_of(flag: &Flag) -> Pointers {
+    (
+        texts_of(flag).map(|t| Arc::as_ptr(t) as *const u8 as usize),
+        flag.grain,
+    )
+}
+
 impl RuleTable {
     /// The rule number of each flag, numbering rules not seen before.
+    /// Each batch a rule renders shares its own texts: most flags are
+    /// numbered by where their texts are, not by comparing them. (Only
+    /// while the flags live: a freed text's place may hold another's.)
     pub fn number<'f>(&mut self, flags: impl IntoIterator<Item = &'f Flag>) -> Vec<u32> {
-        let mut last: Option<u32> = None;
+        let mut by_pointers: HashMap<Pointers, u32> = HashMap::new();
+        let mut last: Option<(Pointers, u32)> = None;
         flags
             .into_iter()
             .map(|flag| {
-                if let Some(n) = last.filter(|&n| self.rules[n as usize].shared_by(flag)) {
+                let pointers = pointers_of(flag);
+                if let Some((_, n)) = last.filter(|(p, _)| *p == pointers) {
                     return n;
                 }
-                let n = match self.rules.iter().position(|r| r.equal_to(flag)) {
-                    Some(n) => n,
+                let n = match by_pointers.get(&pointers) {
+                    Some(&n) => n,
                     None => {
-                        self.rules.push(RuleFields::of(flag));
-                        self.rules.len() - 1
+                        let n = self.number_by_value(flag);
+                        by_pointers.insert(pointers, n);
+                        n
                     }
                 };
-                let n = u32::try_from(n).expect("fewer than 2^32 rules");
-                last = Some(n);
+                last = Some((pointers, n));
                 n
             })
             .collect()
+    }
+
+    fn number_by_value(&mut self, flag: &Flag) -> u32 {
+        let n = match self.rules.iter().position(|r| r.equal_to(flag)) {
+            Some(n) => n,
+            None => {
+                self.rules.push(RuleFields::of(flag));
+                self.rules.len() - 1
+            }
+        };
+        u32::try_from(n).expect("fewer than 2^32 rules")
     }
 
     /// Each rule number's place in output order: rules with the same id
