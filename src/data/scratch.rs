@@ -1,12 +1,14 @@
 //! Scratch files: nameless files in a temporary folder that many threads
-//! append to and read from at offsets. One file holds what would otherwise
-//! be hundreds: creating a file costs the file system far more than
-//! writing a few megabytes (ext4 searches its inode table for each), and a
-//! nameless file is gone when the process ends, however it ends.
+//! append to and read from at offsets. A few files (one per thread
+//! appending at once) hold what would otherwise be hundreds: creating a
+//! file costs the file system far more than writing a few megabytes (ext4
+//! searches its inode table for each), and a nameless file is gone when
+//! the process ends, however it ends.
 
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 /// How spilled rows and flags are written: Arrow IPC with each buffer
 /// compressed by LZ4. Writing a gigabyte into the page cache costs more
@@ -17,42 +19,100 @@ pub fn spill_ipc_options() -> arrow::ipc::writer::IpcWriteOptions {
         .expect("the build has Arrow's IPC compression")
 }
 
-/// A nameless file written at the end and read anywhere.
+/// Nameless files written at their ends and read anywhere: one for each
+/// thread that appends at the same time. A buffered write takes its
+/// file's lock in the kernel, and a thread waiting for it spins: two
+/// threads appending to one file spent a tenth of a scan's CPU time so.
 pub struct ScratchFile {
-    file: File,
-    end: AtomicU64,
+    dir: PathBuf,
+    lanes: Vec<Lane>,
+    appended: AtomicU64,
 }
 
-/// Where one append landed in its file.
+/// One of a scratch file's files, created when first written.
+struct Lane {
+    file: OnceLock<File>,
+    /// Held while appending: the bytes written to this file so far.
+    end: Mutex<u64>,
+}
+
+/// Where one append landed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Extent {
+    lane: u32,
     pub offset: u64,
     pub len: u64,
 }
 
 impl ScratchFile {
-    /// A new file inside `dir`, removed when the last handle to it is
+    /// A new scratch file inside `dir`; its files are removed when it is
     /// dropped (or the process ends).
     pub fn create_in(dir: &Path) -> std::io::Result<ScratchFile> {
-        Ok(ScratchFile {
-            file: tempfile::tempfile_in(dir)?,
-            end: AtomicU64::new(0),
-        })
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        ScratchFile::with_lanes(dir, threads.clamp(1, 64))
     }
 
-    /// Writes `bytes` after everything appended before, from any thread:
-    /// the range is reserved first, so appends in parallel do not wait
-    /// for each other.
+    fn with_lanes(dir: &Path, lanes: usize) -> std::io::Result<ScratchFile> {
+        let scratch = ScratchFile {
+            dir: dir.to_path_buf(),
+            lanes: (0..lanes)
+                .map(|_| Lane {
+                    file: OnceLock::new(),
+                    end: Mutex::new(0),
+                })
+                .collect(),
+            appended: AtomicU64::new(0),
+        };
+        // The folder is checked now, not at the first spill.
+        scratch.lane_file(&scratch.lanes[0])?;
+        Ok(scratch)
+    }
+
+    fn lane_file<'a>(&self, lane: &'a Lane) -> std::io::Result<&'a File> {
+        if let Some(file) = lane.file.get() {
+            return Ok(file);
+        }
+        // Only the holder of the lane's lock gets here: one file a lane.
+        let _ = lane.file.set(tempfile::tempfile_in(&self.dir)?);
+        Ok(lane.file.get().expect("just set"))
+    }
+
+    /// Writes `bytes` after everything appended before to a file no other
+    /// thread is writing, from any thread.
     pub fn append(&self, bytes: &[u8]) -> std::io::Result<Extent> {
+        let n = self.lanes.len();
+        let first = rayon::current_thread_index().unwrap_or(0) % n;
+        let claimed = (0..n).find_map(|k| {
+            let i = (first + k) % n;
+            self.lanes[i].end.try_lock().ok().map(|end| (i, end))
+        });
+        let (i, mut end) = match claimed {
+            Some(claimed) => claimed,
+            // More threads than files: wait for the thread's own.
+            None => (
+                first,
+                self.lanes[first]
+                    .end
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()),
+            ),
+        };
+        let file = self.lane_file(&self.lanes[i])?;
         let len = bytes.len() as u64;
-        let offset = self.end.fetch_add(len, Ordering::Relaxed);
-        write_all_at(&self.file, bytes, offset)?;
-        Ok(Extent { offset, len })
+        let offset = *end;
+        self.appended.fetch_add(len, Ordering::Relaxed);
+        write_all_at(file, bytes, offset)?;
+        *end += len;
+        Ok(Extent {
+            lane: i as u32,
+            offset,
+            len,
+        })
     }
 
     /// Bytes appended so far (including any whose write failed).
     pub fn len(&self) -> u64 {
-        self.end.load(Ordering::Relaxed)
+        self.appended.load(Ordering::Relaxed)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -66,7 +126,11 @@ impl ScratchFile {
         let mut at = 0;
         for extent in extents {
             let end = at + extent.len as usize;
-            read_exact_at(&self.file, &mut bytes[at..end], extent.offset)?;
+            let file = self.lanes[extent.lane as usize]
+                .file
+                .get()
+                .ok_or_else(|| std::io::Error::other("no such scratch extent"))?;
+            read_exact_at(file, &mut bytes[at..end], extent.offset)?;
             at = end;
         }
         Ok(bytes)
@@ -196,6 +260,22 @@ mod tests {
         assert_eq!(pieces.len(), 11);
         assert_eq!(file.read_all(&pieces).unwrap(), stream);
         // Nameless: nothing is left in the folder.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn an_append_goes_to_a_file_no_other_thread_is_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = ScratchFile::with_lanes(dir.path(), 2).unwrap();
+        let first = file.append(b"first").unwrap();
+        // Another thread in the middle of writing the first file.
+        let busy = file.lanes[first.lane as usize].end.lock().unwrap();
+        let second = file.append(b"second").unwrap();
+        drop(busy);
+        assert_ne!(first.lane, second.lane);
+        assert_eq!(second.offset, 0);
+        assert_eq!(file.len(), 11);
+        assert_eq!(file.read_all(&[first, second]).unwrap(), b"firstsecond");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }
