@@ -357,12 +357,13 @@ fn run_passes(
             let partitioning = plan.partitionings.iter().position(|p| p.rules.contains(&r));
             let key = partitioning.map(|p| &plan.partitionings[p].key);
             let rows = match (&checked, &rule.form, key) {
-                (None, _, _) | (_, Form::Population { .. }, _) | (_, _, None) => rows,
+                (None, _, _) | (_, Form::Population { .. }, _) => rows,
                 // A pair flags its own row: only the claim's need partners
                 // (the partners are every row of the partner table).
                 (Some(of_claim), Form::Pair { .. }, _) => {
                     rows.into_iter().filter(|r| of_claim[*r as usize]).collect()
                 }
+                (_, _, None) => rows,
                 (Some(of_claim), form, Some(key)) => {
                     let keys = match form {
                         Form::Group { keys }
@@ -416,19 +417,24 @@ fn run_passes(
                         keys,
                         known: known.as_ref(),
                     };
-                    // A first key read alike on both rows is the rule's
-                    // partitioning key: its partitions are the ones other
+                    // A pair with a partitioning (its first key reads
+                    // alike on both rows) takes the partitions the other
                     // rules of that key use.
-                    let by_first_key = (options.partitions > 1
-                        && pair::keys_mirror(&keys[..1], table, partner_table))
-                    .then(|| {
-                        let (partitioning, key) = partitioning
-                            .zip(key)
-                            .expect("every keyed rule has a partitioning");
-                        &*partitions.entry(partitioning).or_insert_with(|| {
-                            partition_all(env, table, key, options.batch_rows, options.partitions)
-                        })
-                    });
+                    let by_first_key =
+                        (options.partitions > 1 && partitioning.is_some()).then(|| {
+                            let (partitioning, key) = partitioning
+                                .zip(key)
+                                .expect("every keyed rule has a partitioning");
+                            &*partitions.entry(partitioning).or_insert_with(|| {
+                                partition_all(
+                                    env,
+                                    table,
+                                    key,
+                                    options.batch_rows,
+                                    options.partitions,
+                                )
+                            })
+                        });
                     flags.push(pair::run(
                         ruleset,
                         rule,

@@ -15,7 +15,7 @@ use super::record::{Flag, Grain, flags_arrow_schema};
 pub(super) const RULE_NUMBER: &str = "rule_number";
 
 /// The flags schema's columns that come from the rule, in its order.
-const RULE_COLUMNS: [&str; 10] = [
+pub(super) const RULE_COLUMNS: [&str; 10] = [
     "rule_id",
     "rule_name",
     "category",

@@ -4,9 +4,10 @@
 //! already sorted. Each run is encoded as soon as it is pushed, in chunks
 //! of Arrow IPC compressed with LZ4 (what a spill file holds): a flag
 //! then takes the bytes of its own values, compressed, and the number of
-//! its rule (`rule_table.rs`), not a struct and five allocations. Runs are kept in memory up to a byte budget, the largest
-//! are written to files past it, and [`FlagRuns::merge`] streams them out
-//! in output order, decoding a chunk of each run at a time.
+//! its rule (`rule_table.rs`), not a struct and five allocations. Runs are
+//! kept in memory up to a byte budget, the largest are written to files
+//! past it, and [`FlagRuns::merge`] streams them out in output order,
+//! decoding a chunk of each run at a time.
 
 use std::fs::File;
 use std::io::{self, Write};

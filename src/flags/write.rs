@@ -16,6 +16,7 @@ use parquet::schema::types::ColumnPath;
 use super::record::{
     AMOUNT_PRECISION, AMOUNT_SCALE, Flag, flags_arrow_schema, try_flags_from_batch,
 };
+use super::rule_table::RULE_COLUMNS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FlagFormat {
@@ -142,24 +143,12 @@ fn write_jsonl(out: &mut BufWriter<File>, flags: &[Flag]) -> io::Result<()> {
     Ok(())
 }
 
-/// The flags' columns whose values repeat (a rule's fields, the provider,
-/// the line number): dictionary-encoded. The others (ids, messages,
-/// evidence, amounts) are mostly distinct: a dictionary for them is built
-/// only to be dropped when it overflows, and plain they compress smaller.
-const DICTIONARY_COLUMNS: [&str; 12] = [
-    "rule_id",
-    "rule_name",
-    "category",
-    "severity",
-    "action",
-    "grain",
-    "line_no",
-    "provider_id",
-    "ruleset",
-    "ruleset_version",
-    "ruleset_hash",
-    "source",
-];
+/// The flags' columns whose values repeat: a rule's fields
+/// ([`RULE_COLUMNS`]) and these two of the flag's own, dictionary-encoded.
+/// The others (ids, messages, evidence, amounts) are mostly distinct: a
+/// dictionary for them is built only to be dropped when it overflows, and
+/// plain they compress smaller.
+const REPEATING_OWN_COLUMNS: [&str; 2] = ["line_no", "provider_id"];
 
 /// Long texts no reader filters on by range: no minimum and maximum are
 /// kept for their pages (finding them compares every value).
@@ -200,7 +189,8 @@ impl FlagWriter {
                     .set_compression(Compression::ZSTD(ZstdLevel::default()))
                     .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
                     .set_dictionary_enabled(false);
-                let builder = DICTIONARY_COLUMNS.iter().fold(builder, |b, column| {
+                let dictionary = RULE_COLUMNS.iter().chain(&REPEATING_OWN_COLUMNS);
+                let builder = dictionary.fold(builder, |b, column| {
                     b.set_column_dictionary_enabled(ColumnPath::from(*column), true)
                 });
                 let properties = NO_STATISTICS_COLUMNS

@@ -248,13 +248,20 @@ fn reads(rule: &Rule, ruleset: &Ruleset) -> (Pairs, Pairs) {
     (columns, relations)
 }
 
-/// The expression a keyed rule partitions by: its first key.
+/// The expression a keyed rule partitions by: its first key. A pair rule
+/// has one only when its first key reads alike on both rows of one table
+/// (`other.patient_id = c.patient_id`): its rows and partners then split
+/// by the same partitions as the other rules of that key; otherwise the
+/// pair buckets its rows itself.
 fn partition_key(rule: &Rule) -> Option<&TExpr> {
     match &rule.form {
         Form::Group { keys } | Form::Window { keys, .. } | Form::Sequence { keys, .. } => {
             keys.first()
         }
-        Form::Pair { keys, .. } => keys.first().map(|(mine, _)| mine),
+        Form::Pair { keys, table, .. } => keys
+            .first()
+            .filter(|(mine, theirs)| *table == rule.table && mine.mirrors(theirs))
+            .map(|(mine, _)| mine),
         Form::Row | Form::Population { .. } => None,
     }
 }
@@ -454,4 +461,47 @@ fn text_in(
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rule ids of each partitioning of a ruleset of a group rule by
+    /// `c.patient_id` and a pair rule over claims `on` the given keys.
+    fn partitionings_with_pair_on(on: &str) -> Vec<Vec<String>> {
+        let header = "  category c\n  severity low\n  action warn\n  for c in claims\n";
+        let text = format!(
+            "ruleset \"p\" version \"1\"\n\
+             rule G \"g\" {{\n{header}  group by c.patient_id\n  flag when count() > 1\n}}\n\
+             rule P \"p\" {{\n{header}  pair with other in claims on {on}\n  flag when true\n}}\n"
+        );
+        let checked = crate::check::check_text(std::path::Path::new("p.rules"), &text);
+        let ruleset = checked
+            .ruleset
+            .as_ref()
+            .unwrap_or_else(|| panic!("{on}: {:?}", checked.diagnostics));
+        plan(ruleset, &Selection::default(), &checked.sources)
+            .partitionings
+            .iter()
+            .map(|p| {
+                p.rules
+                    .iter()
+                    .map(|&i| ruleset.rules[i].id.clone())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_pair_shares_a_partitioning_only_when_its_first_key_reads_alike_on_both_rows() {
+        assert_eq!(
+            partitionings_with_pair_on("other.patient_id = c.patient_id"),
+            [["G", "P"]]
+        );
+        assert_eq!(
+            partitionings_with_pair_on("other.provider_id = c.patient_id"),
+            [["G"]]
+        );
+    }
 }

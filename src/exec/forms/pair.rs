@@ -29,7 +29,9 @@ pub struct Pair<'a> {
 /// Runs a pair rule for `rows` of the rule's table (passed `where`): picks
 /// the partners that pass the pair's `where` (in batches of `batch_rows`;
 /// of those `within` holds, when given), buckets both sides by the first
-/// key into `partitions`, and pairs them bucket by bucket, in parallel.
+/// key into `partitions` (by `by_first_key`, the partition of every row
+/// of the table, when the plan gives the rule a partitioning), and pairs
+/// them bucket by bucket, in parallel.
 #[allow(clippy::too_many_arguments)]
 pub fn run<'a>(
     ruleset: &Ruleset,
@@ -71,19 +73,21 @@ pub fn run<'a>(
         None => (rows, partners),
     };
     let (mine, theirs) = &pair.keys[0];
-    let mirrored = keys_mirror(&pair.keys[..1], table, partner_table);
     let (row_parts, partner_parts) = match by_first_key {
         // Rows and partners of one table, by a first key read alike on
-        // both: the partitions the scan's keyed rules share, where a key
-        // goes with its first row (a partition reads one stretch of the
-        // table, not a row here and there).
-        Some(ids) if mirrored => (
+        // both (the plan's partitioning of the rule): the partitions the
+        // scan's keyed rules share, where a key goes with its first row (a
+        // partition reads one stretch of the table, not a row here and
+        // there).
+        Some(ids) => (
             split(rows.to_vec(), ids, partitions),
             split(partners.clone(), ids, partitions),
         ),
         _ => {
             let row_parts = bucket(env, table, None, rows, mine, batch_rows, partitions);
-            let partner_parts = if rows == partners.as_slice() && mirrored {
+            let partner_parts = if rows == partners.as_slice()
+                && keys_mirror(&pair.keys[..1], table, partner_table)
+            {
                 row_parts.clone()
             } else {
                 bucket(
@@ -363,7 +367,7 @@ pub fn context<'a>(
 
 /// Whether each key read on the partner is the row's key read on it, the
 /// two rows of one table.
-pub fn keys_mirror(keys: &[(TExpr, TExpr)], table: &str, partner_table: &str) -> bool {
+fn keys_mirror(keys: &[(TExpr, TExpr)], table: &str, partner_table: &str) -> bool {
     table == partner_table && keys.iter().all(|(mine, theirs)| mine.mirrors(theirs))
 }
 
