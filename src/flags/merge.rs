@@ -6,12 +6,13 @@
 
 use std::cmp::Ordering;
 use std::fs::File;
-use std::io::{self, Cursor, Read};
+use std::io::{self, Read};
 
 use arrow::array::{Array, AsArray, Int32Array, RecordBatch, StringArray, UInt32Array};
+use arrow::buffer::Buffer;
 use arrow::compute::interleave_record_batch;
 use arrow::datatypes::{Int32Type, UInt32Type};
-use arrow::ipc::reader::StreamReader;
+use arrow::ipc::reader::StreamDecoder;
 
 use super::record::nulls_last;
 use super::rule_table::{RULE_NUMBER, RuleTable, narrow_schema};
@@ -124,13 +125,24 @@ impl Source {
     /// The run's next non-empty chunk, decoded, or none when it is done.
     fn next_batch(chunks: &mut Chunks) -> io::Result<Option<RecordBatch>> {
         while let Some(bytes) = chunks.next_chunk()? {
-            let reader =
-                StreamReader::try_new(Cursor::new(bytes), None).map_err(io::Error::other)?;
-            for batch in reader {
-                let batch = batch.map_err(io::Error::other)?;
-                if batch.num_rows() > 0 {
-                    return Ok(Some(batch));
+            let mut bytes = Buffer::from_vec(bytes);
+            // SAFETY: a run is encoded by `FlagRuns::push` in this process
+            // from arrays it built, and kept in memory or in a file without
+            // readers in the scan's private folder: checking every text's
+            // UTF-8 again would only repeat what building them ensured.
+            let mut decoder = unsafe { StreamDecoder::new().with_skip_validation(true) };
+            let mut found = None;
+            while !bytes.is_empty() {
+                if let Some(batch) = decoder.decode(&mut bytes).map_err(io::Error::other)?
+                    && batch.num_rows() > 0
+                    && found.is_none()
+                {
+                    found = Some(batch);
                 }
+            }
+            decoder.finish().map_err(io::Error::other)?;
+            if found.is_some() {
+                return Ok(found);
             }
         }
         Ok(None)

@@ -18,17 +18,26 @@ impl OrderedFlags {
     /// in parallel on the current pool when `parallel`.
     pub fn new(flags: Vec<Flag>, parallel: bool) -> OrderedFlags {
         let number = |n: usize| u32::try_from(n).expect("fewer than 2^32 flags");
-        let mut order: Vec<u32> = (0..number(flags.len())).collect();
-        let before = |i: &u32, j: &u32| {
-            flags[*i as usize]
-                .output_order(&flags[*j as usize])
-                .then(i.cmp(j))
+        let ranks = rule_ranks(&flags);
+        let mut keys: Vec<SortKey> = (0..number(flags.len()))
+            .zip(&flags)
+            .zip(ranks)
+            .map(|((i, flag), rank)| SortKey::of(flag, rank, i))
+            .collect();
+        // Most comparisons end on the integers; equal ones (a claim's
+        // lines, an id longer than the prefix) compare the flags.
+        let before = |a: &SortKey, b: &SortKey| {
+            a.head
+                .cmp(&b.head)
+                .then_with(|| flags[a.index as usize].output_order(&flags[b.index as usize]))
+                .then(a.index.cmp(&b.index))
         };
         if parallel {
-            order.par_sort_unstable_by(before);
+            keys.par_sort_unstable_by(before);
         } else {
-            order.sort_unstable_by(before);
+            keys.sort_unstable_by(before);
         }
+        let order = keys.into_iter().map(|k| k.index).collect();
         OrderedFlags { flags, order }
     }
 
@@ -75,6 +84,71 @@ impl OrderedFlags {
     }
 }
 
+/// The place of each flag's rule id in output order. A rule's flags are
+/// rendered together and share their id's pointer: the id is looked up
+/// only where the pointer changes.
+fn rule_ranks(flags: &[Flag]) -> Vec<u32> {
+    let mut ids: Vec<&str> = Vec::new();
+    let mut last: Option<*const u8> = None;
+    for flag in flags {
+        let pointer = flag.rule_id.as_ptr();
+        if last != Some(pointer) {
+            last = Some(pointer);
+            ids.push(&flag.rule_id);
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let mut last: Option<(*const u8, u32)> = None;
+    flags
+        .iter()
+        .map(|flag| {
+            let pointer = flag.rule_id.as_ptr();
+            match last {
+                Some((seen, rank)) if seen == pointer => rank,
+                _ => {
+                    let rank = ids
+                        .binary_search(&&*flag.rule_id)
+                        .expect("every id is ranked") as u32;
+                    last = Some((pointer, rank));
+                    rank
+                }
+            }
+        })
+        .collect()
+}
+
+/// What a flag sorts by as integers: its rule's rank and the first bytes
+/// of its claim id, big-endian (so their order is the text's where they
+/// differ); then the flag's index.
+struct SortKey {
+    head: (u32, bool, u128),
+    index: u32,
+}
+
+impl SortKey {
+    fn of(flag: &Flag, rank: u32, index: u32) -> SortKey {
+        // Nulls last: a missing claim id sorts after every present one.
+        let claim = match &flag.claim_id {
+            Some(id) => (false, prefix(id.as_bytes())),
+            None => (true, 0),
+        };
+        SortKey {
+            head: (rank, claim.0, claim.1),
+            index,
+        }
+    }
+}
+
+/// The first 16 bytes of `bytes`, zero-padded, as a big-endian integer:
+/// where two texts' prefixes differ, they order as the texts do.
+fn prefix(bytes: &[u8]) -> u128 {
+    let mut head = [0u8; 16];
+    let n = bytes.len().min(16);
+    head[..n].copy_from_slice(&bytes[..n]);
+    u128::from_be_bytes(head)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +167,25 @@ mod tests {
             let in_order: Vec<Flag> = ordered.in_order().cloned().collect();
             prop_assert_eq!(&in_order, &expected);
             prop_assert_eq!(ordered.into_sorted(), expected);
+        }
+
+        /// Claim ids around the 16 bytes the sort compares as integers:
+        /// shared prefixes, ids ending in zero bytes, longer ids.
+        #[test]
+        fn ids_past_the_integer_prefix_sort_as_texts(
+            flags in prop::collection::vec(
+                (arbitrary_flag(), prop::option::of("[ab\\x00]{14,19}")),
+                0..60,
+            ),
+            parallel: bool,
+        ) {
+            let flags: Vec<Flag> = flags
+                .into_iter()
+                .map(|(flag, claim_id)| Flag { claim_id, ..flag })
+                .collect();
+            let mut expected = flags.clone();
+            expected.sort_by(Flag::output_order);
+            prop_assert_eq!(OrderedFlags::new(flags, parallel).into_sorted(), expected);
         }
     }
 }

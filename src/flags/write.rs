@@ -151,8 +151,18 @@ fn write_jsonl(out: &mut BufWriter<File>, flags: &[Flag]) -> io::Result<()> {
 const REPEATING_OWN_COLUMNS: [&str; 2] = ["line_no", "provider_id"];
 
 /// Long texts no reader filters on by range: no minimum and maximum are
-/// kept for their pages (finding them compares every value).
-const NO_STATISTICS_COLUMNS: [&str; 2] = ["message", "evidence"];
+/// kept for their pages (finding them compares every value, and a rule's
+/// own texts, equal on all its flags, are compared to their last byte).
+/// The rule's id, and its category, severity and action, keep theirs.
+const NO_STATISTICS_COLUMNS: [&str; 7] = [
+    "message",
+    "evidence",
+    "rule_name",
+    "ruleset",
+    "ruleset_version",
+    "ruleset_hash",
+    "source",
+];
 
 /// Rows per Parquet row group, and per batch handed to the Parquet writer:
 /// bounds the memory a row group buffers before it is flushed.
