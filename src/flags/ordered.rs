@@ -64,6 +64,11 @@ impl OrderedFlags {
         self.order.iter().map(|&i| &self.flags[i as usize])
     }
 
+    /// The flags in the order they were made.
+    pub fn as_made(&self) -> &[Flag] {
+        &self.flags
+    }
+
     /// The flags' indices in output order.
     pub fn order(&self) -> &[u32] {
         &self.order

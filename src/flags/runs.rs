@@ -88,7 +88,10 @@ impl FlagRuns {
         if run.is_empty() {
             return Ok(());
         }
-        let numbers = self.rules.number(run.in_order());
+        // Numbered in the order the flags were made, where a rule's flags
+        // lie together in memory, then read in output order.
+        let made = self.rules.number(run.as_made());
+        let numbers: Vec<u32> = run.order().iter().map(|&i| made[i as usize]).collect();
         let chunks = run
             .order()
             .par_chunks(self.chunk)
