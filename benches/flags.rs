@@ -3,14 +3,15 @@
 //! order: about 240,000 lines, a fifth of them flagged, every rule firing):
 //!
 //! - `render`: OOC-02, a row rule flagging about one line in thirty,
-//!   run and its flags rendered (message, evidence, identity);
-//! - `sort`: a partition's flags given their output order
-//!   (`OrderedFlags::new`, the order of their indices; the flags are not
-//!   moved), from the order the rules give them;
-//! - `runs`: the flags pushed as four sorted runs (each encoded as
-//!   compressed Arrow IPC chunks of the flags' own values and their rule's
-//!   number) and merged back into output order, as record batches of the
-//!   flags schema;
+//!   run and its flags rendered (message, evidence, identity) into
+//!   columns (then handed out as structs, as a check does);
+//! - `sort`: a partition's flags, as columns rule by rule, given their
+//!   output order (`OrderedFlags::new`: integer keys sorted, the flags not
+//!   moved);
+//! - `runs`: the flags pushed as four sorted runs (each gathered from its
+//!   columns and encoded as compressed Arrow IPC chunks of the flags' own
+//!   values and their rule's number) and merged back into output order,
+//!   as record batches of the flags schema;
 //! - `write_parquet`: the flags written to a Parquet file from flag structs;
 //! - `write_batches`: the same from record batches, what a scan's writer
 //!   does with the merge's batches.
@@ -21,7 +22,9 @@ use std::hint::black_box;
 
 use claimaudit::check::check_shipped;
 use claimaudit::exec::{Compiled, ExecOptions, thread_pool};
-use claimaudit::flags::{Flag, FlagFormat, FlagRuns, FlagWriter, OrderedFlags, flags_batch};
+use claimaudit::flags::{
+    Flag, FlagBatch, FlagFormat, FlagRuns, FlagWriter, OrderedFlags, flags_batch,
+};
 use claimaudit::generate::{GenOptions, Order, Profile, generate};
 use claimaudit::plan::Selection;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
@@ -68,16 +71,20 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(one_rule.run_on(&pool, &env, &exec)))
     });
 
-    // The order the rules give them: rule by rule, rows in table order.
-    let unsorted: Vec<Flag> = {
+    // As the rules give them: a batch of columns per rule, rows in table
+    // order.
+    let by_rule: Vec<FlagBatch> = {
         let mut by_rule = flags.clone();
         by_rule.sort_by(|a, b| a.rule_id.cmp(&b.rule_id));
         by_rule
+            .chunk_by(|a, b| a.rule_id == b.rule_id)
+            .map(FlagBatch::from_flags)
+            .collect()
     };
     group.bench_function("sort", |b| {
         b.iter_batched(
-            || unsorted.clone(),
-            |flags| pool.install(|| OrderedFlags::new(flags, true)),
+            || by_rule.clone(),
+            |batches| pool.install(|| OrderedFlags::new(batches, true)),
             BatchSize::LargeInput,
         )
     });
@@ -88,12 +95,16 @@ fn bench(c: &mut Criterion) {
     let temp = tempfile::tempdir().unwrap();
     group.bench_function("runs", |b| {
         b.iter_batched(
-            || runs.clone(),
+            || -> Vec<OrderedFlags> {
+                runs.iter()
+                    .map(|run| OrderedFlags::sorted(run.clone()))
+                    .collect()
+            },
             |runs| {
                 pool.install(|| {
                     let mut held = FlagRuns::new(temp.path(), u64::MAX).unwrap();
                     for run in runs {
-                        held.push(OrderedFlags::sorted(run)).unwrap();
+                        held.push(run).unwrap();
                     }
                     let mut merged = 0;
                     held.merge(64 * 1024, &mut |chunk| {

@@ -13,7 +13,7 @@ use super::env::scalar_of;
 use super::eval::{Ctx, arithmetic, like_type};
 use super::order::{group_positions_with, row_hashes};
 use super::output::{Flagged, Hits, MAX_OTHER_ROWS, render};
-use crate::flags::Flag;
+use crate::flags::FlagBatch;
 use crate::ir::{ArithOp, Rule, Ruleset, TExpr, TExprKind};
 
 /// A keyed rule evaluated over some rows: the rows sorted by key and
@@ -154,7 +154,7 @@ pub fn flag_where<'a>(
     rule: &'a Rule,
     ctx: &Ctx<'a>,
     others: impl Fn(usize) -> (Vec<u32>, usize),
-) -> Vec<Flag> {
+) -> Vec<FlagBatch> {
     flag_where_kept(ruleset, rule, ctx, others, |_| true)
 }
 
@@ -166,7 +166,7 @@ pub fn flag_where_kept<'a>(
     ctx: &Ctx<'a>,
     others: impl Fn(usize) -> (Vec<u32>, usize),
     mut keep: impl FnMut(usize) -> bool,
-) -> Vec<Flag> {
+) -> Vec<FlagBatch> {
     let condition = ctx.eval(&rule.condition);
     let positions: Vec<usize> = (0..ctx.n)
         .filter(|i| condition.bools()[*i].is_true() && keep(*i))

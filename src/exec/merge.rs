@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde_json::{Map, Value as Json};
 
 use super::output::{FLAGGED_ROW, MAX_OTHER_ROWS};
-use crate::flags::Flag;
+use crate::flags::{Flag, FlagBatch};
 use crate::ir::Ruleset;
 
 /// What names a merged flag: its rule and identity fields.
@@ -72,14 +72,24 @@ impl Member {
 
 /// `flags` with the flags of each rule at another grain merged, one per
 /// rule and identity; the others as they were.
-pub fn merge_flags_as(ruleset: &Ruleset, flags: Vec<Flag>) -> Vec<Flag> {
+pub fn merge_flags_as(ruleset: &Ruleset, batches: Vec<FlagBatch>) -> Vec<FlagBatch> {
     let merging: HashSet<&str> = ruleset
         .rules
         .iter()
         .filter(|r| r.flag_as.is_some())
         .map(|r| r.id.as_str())
         .collect();
-    merge_rules(&merging, flags)
+    let names_merging = |b: &FlagBatch| b.names_any_rule(&|id| merging.contains(id));
+    if merging.is_empty() || !batches.iter().any(names_merging) {
+        return batches;
+    }
+    // Only the batches of merging rules become structs, merged once all.
+    let (merged, kept): (Vec<FlagBatch>, Vec<FlagBatch>) =
+        batches.into_iter().partition(names_merging);
+    let flags: Vec<Flag> = merged.iter().flat_map(FlagBatch::to_flags).collect();
+    let mut out = kept;
+    out.push(FlagBatch::from_flags(&merge_rules(&merging, flags)));
+    out
 }
 
 /// `flags` with the flags of the `merging` rules merged.

@@ -7,7 +7,7 @@ use serde_json::{Value as Json, json};
 use super::col::{Col, Scalar};
 use super::env::Env;
 use super::eval::Ctx;
-use crate::flags::Flag;
+use crate::flags::{FlagBatch, FlagBuilder, FlagRow};
 use crate::ir::text::days_to_date;
 use crate::ir::{FlagField, Known, MessagePart, Rule, Ruleset, Step, Var};
 
@@ -181,15 +181,21 @@ fn money(value: Scalar<'_>) -> Option<rust_decimal::Decimal> {
     }
 }
 
-/// The text a flag's identity field takes from a value: what is a JSON
-/// string in evidence (text, decimals, dates), nothing otherwise.
-fn identity_text(value: Scalar<'_>) -> Option<String> {
-    match value {
-        Scalar::Text(t) => Some(t.to_string()),
-        Scalar::Dec(d) => Some(d.to_string()),
-        Scalar::Date(_) | Scalar::Ts(_) => Some(display(value)),
-        _ => None,
+/// The text a flag's identity field takes from a value (what is a JSON
+/// string in evidence: text, decimals, dates), written into `buf`;
+/// nothing otherwise.
+fn identity_into<'b>(buf: &'b mut String, value: Option<Scalar<'_>>) -> Option<&'b str> {
+    buf.clear();
+    match value? {
+        Scalar::Text(t) => buf.push_str(t),
+        Scalar::Dec(d) => {
+            use std::fmt::Write;
+            let _ = write!(buf, "{d}");
+        }
+        value @ (Scalar::Date(_) | Scalar::Ts(_)) => display_into(buf, value),
+        _ => return None,
     }
+    Some(buf.as_str())
 }
 
 /// The identity columns of rows `rows` of `table` (empty when the table
@@ -353,33 +359,21 @@ fn kept<T>(items: Vec<T>, keep: &[bool]) -> Vec<T> {
         .collect()
 }
 
-/// What every flag of a rule repeats, made once and shared by its flags.
-struct RuleFields {
-    rule_id: Arc<str>,
-    rule_name: Arc<str>,
-    category: Arc<str>,
-    severity: Arc<str>,
-    action: Arc<str>,
-    ruleset: Arc<str>,
-    ruleset_version: Arc<str>,
-    ruleset_hash: Arc<str>,
-    source: Arc<str>,
-}
-
-impl RuleFields {
-    fn of(ruleset: &Ruleset, rule: &Rule) -> RuleFields {
-        RuleFields {
-            rule_id: rule.id.as_str().into(),
-            rule_name: rule.name.as_str().into(),
-            category: rule.category.as_str().into(),
-            severity: rule.severity.as_str().into(),
-            action: rule.action.as_str().into(),
-            ruleset: ruleset.name.as_str().into(),
-            ruleset_version: ruleset.version.as_str().into(),
-            ruleset_hash: ruleset.hash.as_str().into(),
-            source: rule.source.as_str().into(),
-        }
-    }
+/// The texts a rule gives each of its flags, in the flags schema's order
+/// (id, name, category, severity, action, ruleset, version, hash, source).
+fn rule_texts(ruleset: &Ruleset, rule: &Rule) -> [Arc<str>; 9] {
+    [
+        rule.id.as_str(),
+        rule.name.as_str(),
+        rule.category.as_str(),
+        rule.severity.as_str(),
+        rule.action.as_str(),
+        ruleset.name.as_str(),
+        ruleset.version.as_str(),
+        ruleset.hash.as_str(),
+        rule.source.as_str(),
+    ]
+    .map(Arc::from)
 }
 
 pub fn render<'a>(
@@ -388,7 +382,7 @@ pub fn render<'a>(
     ctx: &Ctx<'a>,
     hits: Hits<'a>,
     flagged: Flagged,
-) -> Vec<Flag> {
+) -> Vec<FlagBatch> {
     let hits = match (&ctx.env.only_claim, flagged) {
         (Some(claim), Flagged::Row) => naming_claim(ctx, hits, claim),
         _ => hits,
@@ -396,7 +390,6 @@ pub fn render<'a>(
     if hits.positions.is_empty() {
         return Vec::new();
     }
-    let shared = RuleFields::of(ruleset, rule);
     let positions: Vec<u32> = hits.positions.iter().map(|p| *p as u32).collect();
     let sub = ctx.expand(&positions);
     let hits = match flagged {
@@ -486,16 +479,16 @@ pub fn render<'a>(
         naming_columns(&sub, table, all, true)
     });
     let mut next_known = 0;
-    // Each flag's message and evidence are written into these, then
-    // copied out at their length.
+    // Each flag's texts are written into these, then appended to the
+    // columns: nothing is allocated per flag.
     let mut message_buf = String::new();
     let mut json: Vec<u8> = Vec::new();
-
-    (0..sub.n)
-        .map(|i| {
-            let text = |col: Option<&Col<'_>>| col.and_then(|c| identity_text(c.get(i)));
+    let mut ids: [String; 3] = Default::default();
+    let mut flags = FlagBuilder::new(rule_texts(ruleset, rule), rule.grain, sub.n);
+    for i in 0..sub.n {
+        {
             let message = if rule.message.is_empty() {
-                rule.name.clone()
+                rule.name.as_str()
             } else {
                 message_buf.clear();
                 for (part, col) in rule.message.iter().zip(&message_parts) {
@@ -505,7 +498,7 @@ pub fn render<'a>(
                         _ => {}
                     }
                 }
-                message_buf.as_str().to_owned()
+                message_buf.as_str()
             };
             json.clear();
             json.extend_from_slice(b"{\"values\":{");
@@ -560,30 +553,25 @@ pub fn render<'a>(
                 write_identity(&mut json, own, i);
             }
             json.push(b'}');
-            Flag {
-                rule_id: shared.rule_id.clone(),
-                rule_name: shared.rule_name.clone(),
-                category: shared.category.clone(),
-                severity: shared.severity.clone(),
-                action: shared.action.clone(),
-                grain: rule.grain,
-                claim_id: text(claim_col),
+            let [claim_text, patient_text, provider_text] = &mut ids;
+            let claim_id = identity_into(claim_text, claim_col.map(|c| c.get(i)));
+            let patient_id = identity_into(patient_text, patient_col.map(|c| c.get(i)));
+            let provider_id = identity_into(provider_text, provider_col.map(|c| c.get(i)));
+            flags.append(FlagRow {
+                claim_id,
                 line_no: line_col.and_then(|c| match c.get(i) {
                     Scalar::Int(v) => Some(v as i32),
                     _ => None,
                 }),
-                patient_id: text(patient_col),
-                provider_id: text(provider_col),
+                patient_id,
+                provider_id,
                 message,
                 amount_at_stake: amounts.as_ref().and_then(|c| money(c.get(i))),
-                evidence: String::from_utf8(json.clone()).expect("evidence is UTF-8 JSON"),
-                ruleset: shared.ruleset.clone(),
-                ruleset_version: shared.ruleset_version.clone(),
-                ruleset_hash: shared.ruleset_hash.clone(),
-                source: shared.source.clone(),
-            }
-        })
-        .collect()
+                evidence: std::str::from_utf8(&json).expect("evidence is UTF-8 JSON"),
+            });
+        }
+    }
+    vec![flags.finish()]
 }
 
 #[cfg(test)]
@@ -630,7 +618,9 @@ mod tests {
             Scalar::Date(19_000),
         ] {
             let expected = to_json(value).as_str().map(String::from);
-            assert_eq!(identity_text(value), expected, "{value:?}");
+            let mut buf = String::new();
+            let text = identity_into(&mut buf, Some(value)).map(str::to_owned);
+            assert_eq!(text, expected, "{value:?}");
         }
     }
 

@@ -26,7 +26,7 @@ use super::tables::{Lookups, Tables};
 use crate::data::arrow_types::arrow_type;
 use crate::data::compact::stores;
 use crate::data::load::LoadOptions;
-use crate::flags::{Flag, OrderedFlags};
+use crate::flags::{Flag, FlagBatch, OrderedFlags};
 use crate::ir::{Form, ParamValue, TExpr};
 use crate::plan::Plan;
 
@@ -161,9 +161,8 @@ pub(super) fn execute_on(
 ) -> Vec<Flag> {
     pool.install(|| {
         let flags = run_passes(plan, env, options, &|_| true, None);
-        let mut flags = merge_flags_as(plan.ruleset, flags);
-        Flag::sort(&mut flags);
-        flags
+        let flags = merge_flags_as(plan.ruleset, flags);
+        OrderedFlags::new(flags, env.parallel).into_sorted()
     })
 }
 
@@ -243,7 +242,7 @@ pub(super) fn execute_passes(
 
 /// What one batch of a pass yields.
 struct BatchResult {
-    flags: Vec<Flag>,
+    flags: Vec<FlagBatch>,
     /// For each keyed rule of the pass, its rows that passed `where`.
     selected: Vec<Vec<u32>>,
 }
@@ -257,11 +256,11 @@ fn run_passes(
     options: &ExecOptions,
     include: &(dyn Fn(&str) -> bool + Sync),
     mut partials: Option<&mut Vec<(usize, PopulationPartial)>>,
-) -> Vec<Flag> {
+) -> Vec<FlagBatch> {
     let ruleset = plan.ruleset;
     // Each rule's (or batch's) flags as they come, put together once at
     // the end: a flag is a large struct, moved as few times as can be.
-    let mut flags: Vec<Vec<Flag>> = Vec::new();
+    let mut flags: Vec<Vec<FlagBatch>> = Vec::new();
     for pass in plan.passes.iter().filter(|p| include(&p.table)) {
         let table = pass.table.as_str();
         let rows = env.frame(table).rows();
@@ -470,8 +469,8 @@ fn run_passes(
 fn each_partition(
     env: &Env<'_>,
     mut partitions: Vec<Vec<u32>>,
-    run: impl Fn(&[u32]) -> Vec<Flag> + Sync + Send,
-) -> Vec<Vec<Flag>> {
+    run: impl Fn(&[u32]) -> Vec<FlagBatch> + Sync + Send,
+) -> Vec<Vec<FlagBatch>> {
     partitions.retain(|b| !b.is_empty());
     par::map(env.parallel, partitions, |b| run(&b))
 }

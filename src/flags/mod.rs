@@ -1,6 +1,7 @@
 //! Flags: what a scan or a check reports, one record per rule firing, and
 //! writing them out.
 
+pub mod batch;
 mod merge;
 pub mod ordered;
 pub mod read;
@@ -9,6 +10,7 @@ mod rule_table;
 pub mod runs;
 pub mod write;
 
+pub use batch::{FlagBatch, FlagBuilder, FlagRow};
 pub use ordered::OrderedFlags;
 pub use read::{count_flags, for_each_flag};
 pub use record::{

@@ -1,35 +1,48 @@
-//! Flags with their output order, found by sorting their indices: the
-//! flags themselves (large structs) stay where they were made until they
-//! are encoded or handed out.
+//! Flags with their output order, found by sorting their indices on
+//! integer keys: the flags' columns stay where they were rendered until
+//! they are encoded or handed out.
 
+use std::cmp::Ordering;
+
+use arrow::array::{Array, AsArray, Int32Array, StringArray};
+use arrow::datatypes::{Int32Type, UInt32Type};
 use rayon::prelude::*;
 
-use super::record::Flag;
+use super::batch::FlagBatch;
+use super::record::{Flag, nulls_last};
+use super::rule_table::RuleFields;
 
 /// Flags and the order to read them in (output order, stable).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct OrderedFlags {
-    flags: Vec<Flag>,
+    flags: FlagBatch,
     order: Vec<u32>,
 }
 
+impl Default for OrderedFlags {
+    fn default() -> OrderedFlags {
+        OrderedFlags {
+            flags: FlagBatch::empty(),
+            order: Vec::new(),
+        }
+    }
+}
+
 impl OrderedFlags {
-    /// Orders `flags` by [`Flag::output_order`], equal flags as they came;
-    /// in parallel on the current pool when `parallel`.
-    pub fn new(flags: Vec<Flag>, parallel: bool) -> OrderedFlags {
-        let number = |n: usize| u32::try_from(n).expect("fewer than 2^32 flags");
-        let ranks = rule_ranks(&flags);
-        let mut keys: Vec<SortKey> = (0..number(flags.len()))
-            .zip(&flags)
-            .zip(ranks)
-            .map(|((i, flag), rank)| SortKey::of(flag, rank, i))
-            .collect();
+    /// Orders the flags of `batches`, one after the other, by
+    /// [`Flag::output_order`], equal flags as they came; in parallel on
+    /// the current pool when `parallel`.
+    pub fn new(batches: Vec<FlagBatch>, parallel: bool) -> OrderedFlags {
+        let flags = FlagBatch::concat(batches);
+        let n = u32::try_from(flags.len()).expect("fewer than 2^32 flags");
+        let columns = OrderColumns::of(&flags);
+        let mut keys: Vec<SortKey> = (0..n).map(|i| columns.key(i)).collect();
         // Most comparisons end on the integers; equal ones (a claim's
-        // lines, an id longer than the prefix) compare the flags.
+        // lines, an id longer than the prefix) compare the columns.
         let before = |a: &SortKey, b: &SortKey| {
             a.head
                 .cmp(&b.head)
-                .then_with(|| flags[a.index as usize].output_order(&flags[b.index as usize]))
+                .then_with(|| columns.compare(a.index, b.index))
                 .then(a.index.cmp(&b.index))
         };
         if parallel {
@@ -48,7 +61,10 @@ impl OrderedFlags {
             "flags given as sorted are in output order"
         );
         let order = (0..flags.len() as u32).collect();
-        OrderedFlags { flags, order }
+        OrderedFlags {
+            flags: FlagBatch::from_flags(&flags),
+            order,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -59,67 +75,82 @@ impl OrderedFlags {
         self.flags.is_empty()
     }
 
-    /// The flags in output order, by reference.
-    pub fn in_order(&self) -> impl Iterator<Item = &Flag> {
-        self.order.iter().map(|&i| &self.flags[i as usize])
-    }
-
-    /// The flags in the order they were made.
-    pub fn as_made(&self) -> &[Flag] {
+    /// The flags, in the order they were made.
+    pub fn as_made(&self) -> &FlagBatch {
         &self.flags
     }
 
-    /// The flags' indices in output order.
+    /// The flags' indices (in [`OrderedFlags::as_made`]) in output order.
     pub fn order(&self) -> &[u32] {
         &self.order
     }
 
-    /// The flag at an index of [`OrderedFlags::order`].
-    pub fn flag(&self, index: u32) -> &Flag {
-        &self.flags[index as usize]
+    /// The flags as made, their order dropped.
+    pub fn into_made(self) -> FlagBatch {
+        self.flags
     }
 
-    /// The flags moved into output order.
+    /// The flags as structs, in output order.
     pub fn into_sorted(self) -> Vec<Flag> {
-        let mut slots: Vec<Option<Flag>> = self.flags.into_iter().map(Some).collect();
-        self.order
-            .into_iter()
-            .map(|i| slots[i as usize].take().expect("each flag is placed once"))
-            .collect()
+        self.flags.take(&self.order).to_flags()
     }
 }
 
-/// The place of each flag's rule id in output order. A rule's flags are
-/// rendered together and share their id's pointer: the id is looked up
-/// only where the pointer changes.
-fn rule_ranks(flags: &[Flag]) -> Vec<u32> {
-    let mut ids: Vec<&str> = Vec::new();
-    let mut last: Option<*const u8> = None;
-    for flag in flags {
-        let pointer = flag.rule_id.as_ptr();
-        if last != Some(pointer) {
-            last = Some(pointer);
-            ids.push(&flag.rule_id);
+/// The columns the output order reads, and each rule number's rank.
+struct OrderColumns<'f> {
+    ranks: Vec<u32>,
+    rule: &'f [u32],
+    claim_id: &'f StringArray,
+    line_no: &'f Int32Array,
+    provider_id: &'f StringArray,
+}
+
+impl<'f> OrderColumns<'f> {
+    fn of(flags: &'f FlagBatch) -> OrderColumns<'f> {
+        let columns = flags.columns();
+        OrderColumns {
+            ranks: ranks(flags.rules()),
+            rule: columns.column(0).as_primitive::<UInt32Type>().values(),
+            claim_id: columns.column(1).as_string::<i32>(),
+            line_no: columns.column(2).as_primitive::<Int32Type>(),
+            provider_id: columns.column(4).as_string::<i32>(),
         }
     }
+
+    /// Nulls last: a missing claim id sorts after every present one.
+    fn key(&self, i: u32) -> SortKey {
+        let row = i as usize;
+        let claim = match self.claim_id.is_valid(row) {
+            true => (false, prefix(self.claim_id.value(row).as_bytes())),
+            false => (true, 0),
+        };
+        SortKey {
+            head: (self.ranks[self.rule[row] as usize], claim.0, claim.1),
+            index: i,
+        }
+    }
+
+    /// [`Flag::output_order`] of two rows.
+    fn compare(&self, a: u32, b: u32) -> Ordering {
+        let (a, b) = (a as usize, b as usize);
+        let text = |array: &'f StringArray, i: usize| array.is_valid(i).then(|| array.value(i));
+        let int = |i: usize| self.line_no.is_valid(i).then(|| self.line_no.value(i));
+        self.ranks[self.rule[a] as usize]
+            .cmp(&self.ranks[self.rule[b] as usize])
+            .then_with(|| nulls_last(&text(self.claim_id, a), &text(self.claim_id, b)))
+            .then_with(|| nulls_last(&int(a), &int(b)))
+            .then_with(|| nulls_last(&text(self.provider_id, a), &text(self.provider_id, b)))
+    }
+}
+
+/// Each rule's place in output order: rules with the same id share it.
+fn ranks(rules: &[RuleFields]) -> Vec<u32> {
+    let mut ids: Vec<&str> = rules.iter().map(RuleFields::id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut last: Option<(*const u8, u32)> = None;
-    flags
+    rules
         .iter()
-        .map(|flag| {
-            let pointer = flag.rule_id.as_ptr();
-            match last {
-                Some((seen, rank)) if seen == pointer => rank,
-                _ => {
-                    let rank = ids
-                        .binary_search(&&*flag.rule_id)
-                        .expect("every id is ranked") as u32;
-                    last = Some((pointer, rank));
-                    rank
-                }
-            }
-        })
+        .map(|r| ids.binary_search(&r.id()).expect("every id is ranked") as u32)
         .collect()
 }
 
@@ -129,20 +160,6 @@ fn rule_ranks(flags: &[Flag]) -> Vec<u32> {
 struct SortKey {
     head: (u32, bool, u128),
     index: u32,
-}
-
-impl SortKey {
-    fn of(flag: &Flag, rank: u32, index: u32) -> SortKey {
-        // Nulls last: a missing claim id sorts after every present one.
-        let claim = match &flag.claim_id {
-            Some(id) => (false, prefix(id.as_bytes())),
-            None => (true, 0),
-        };
-        SortKey {
-            head: (rank, claim.0, claim.1),
-            index,
-        }
-    }
 }
 
 /// The first 16 bytes of `bytes`, zero-padded, as a big-endian integer:
@@ -168,9 +185,9 @@ mod tests {
         ) {
             let mut expected = flags.clone();
             expected.sort_by(Flag::output_order);
-            let ordered = OrderedFlags::new(flags, parallel);
-            let in_order: Vec<Flag> = ordered.in_order().cloned().collect();
-            prop_assert_eq!(&in_order, &expected);
+            // In pieces, as rules render them.
+            let pieces: Vec<FlagBatch> = flags.chunks(7).map(FlagBatch::from_flags).collect();
+            let ordered = OrderedFlags::new(pieces, parallel);
             prop_assert_eq!(ordered.into_sorted(), expected);
         }
 
@@ -190,7 +207,8 @@ mod tests {
                 .collect();
             let mut expected = flags.clone();
             expected.sort_by(Flag::output_order);
-            prop_assert_eq!(OrderedFlags::new(flags, parallel).into_sorted(), expected);
+            let pieces = vec![FlagBatch::from_flags(&flags)];
+            prop_assert_eq!(OrderedFlags::new(pieces, parallel).into_sorted(), expected);
         }
     }
 }

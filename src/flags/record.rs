@@ -62,15 +62,11 @@ impl Flag {
     }
 
     /// Sorts flags into output order, stably (equal flags keep their
-    /// order). The keys are sorted, in parallel on the current pool, and
-    /// each flag is moved once: flags are large, their keys small.
-    pub fn sort(flags: &mut Vec<Flag>) {
-        Flag::sort_on(flags, true)
-    }
-
-    /// [`Flag::sort`], on the caller's thread alone unless `parallel`.
-    pub fn sort_on(flags: &mut Vec<Flag>, parallel: bool) {
-        *flags = super::OrderedFlags::new(std::mem::take(flags), parallel).into_sorted();
+    /// order), in parallel on the current pool. (A scan sorts its flags as
+    /// columns: [`super::OrderedFlags`].)
+    pub fn sort(flags: &mut [Flag]) {
+        use rayon::prelude::*;
+        flags.par_sort_by(Flag::output_order);
     }
 
     /// One of the flag's identifying fields as text (empty when null), as

@@ -30,12 +30,25 @@ pub(super) const RULE_COLUMNS: [&str; 10] = [
 
 /// One distinct set of a rule's fields, as flags share them.
 #[derive(Debug, Clone)]
-struct RuleFields {
+pub(super) struct RuleFields {
     texts: [Arc<str>; 9],
     grain: Grain,
 }
 
 impl RuleFields {
+    /// The texts in the flags schema's order, less the grain.
+    pub(super) fn new(texts: [Arc<str>; 9], grain: Grain) -> RuleFields {
+        RuleFields { texts, grain }
+    }
+
+    pub(super) fn id(&self) -> &str {
+        &self.texts[0]
+    }
+
+    fn equal(&self, other: &RuleFields) -> bool {
+        self.grain == other.grain && self.texts == other.texts
+    }
+
     fn of(flag: &Flag) -> RuleFields {
         RuleFields {
             texts: texts_of(flag).map(Arc::clone),
@@ -89,6 +102,32 @@ fn pointers_of(flag: &Flag) -> Pointers {
 }
 
 impl RuleTable {
+    /// A table of these rules, numbered in their order.
+    pub(super) fn of(rules: Vec<RuleFields>) -> RuleTable {
+        RuleTable { rules }
+    }
+
+    pub(super) fn into_rules(self) -> Vec<RuleFields> {
+        self.rules
+    }
+
+    /// The number of each of `rules`, numbering rules not seen before.
+    pub fn number_rules(&mut self, rules: &[RuleFields]) -> Vec<u32> {
+        rules
+            .iter()
+            .map(|rule| {
+                let n = match self.rules.iter().position(|r| r.equal(rule)) {
+                    Some(n) => n,
+                    None => {
+                        self.rules.push(rule.clone());
+                        self.rules.len() - 1
+                    }
+                };
+                u32::try_from(n).expect("fewer than 2^32 rules")
+            })
+            .collect()
+    }
+
     /// The rule number of each flag, numbering rules not seen before.
     /// Each batch a rule renders shares its own texts: most flags are
     /// numbered by where their texts are, not by comparing them. (Only

@@ -13,10 +13,7 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use std::sync::Arc;
-
-use arrow::array::{ArrayRef, RecordBatch, UInt32Array};
-use arrow::datatypes::SchemaRef;
+use arrow::array::{RecordBatch, UInt32Array};
 use arrow::ipc::writer::StreamWriter;
 use rayon::prelude::*;
 use tempfile::TempDir;
@@ -25,9 +22,7 @@ use crate::data::scratch::spill_ipc_options;
 
 use super::merge::{Chunks, merge_runs};
 use super::ordered::OrderedFlags;
-use super::record::Flag;
-use super::rule_table::{RuleTable, narrow_schema};
-use super::write::{amount_column, line_no_column, text_column};
+use super::rule_table::RuleTable;
 
 /// Flags per encoded chunk: what a run holds decoded while it is merged.
 const CHUNK: usize = 8192;
@@ -82,23 +77,23 @@ impl FlagRuns {
         })
     }
 
-    /// Adds a run of flags in their output order. Its chunks are encoded
-    /// in parallel on the current pool.
+    /// Adds a run of flags in their output order. Its chunks are gathered
+    /// from the run's columns and encoded in parallel on the current pool.
     pub fn push(&mut self, run: OrderedFlags) -> io::Result<()> {
         if run.is_empty() {
             return Ok(());
         }
-        // Numbered in the order the flags were made, where a rule's flags
-        // lie together in memory, then read in output order.
-        let made = self.rules.number(run.as_made());
-        let numbers: Vec<u32> = run.order().iter().map(|&i| made[i as usize]).collect();
+        let made = run.as_made();
+        let numbers = self.rules.number_rules(made.rules());
+        let columns = made.renumbered(&numbers);
         let chunks = run
             .order()
             .par_chunks(self.chunk)
-            .zip(numbers.par_chunks(self.chunk))
-            .map(|(order, numbers)| {
-                let flags: Vec<&Flag> = order.iter().map(|&i| run.flag(i)).collect();
-                encode(&flags, numbers)
+            .map(|order| {
+                let rows = UInt32Array::from(order.to_vec());
+                let chunk =
+                    arrow::compute::take_record_batch(&columns, &rows).map_err(io::Error::other)?;
+                encode(&chunk)
             })
             .collect::<io::Result<Vec<_>>>()?;
         self.len += run.len() as u64;
@@ -205,36 +200,19 @@ impl FlagRuns {
 
 /// One chunk of flags as an IPC stream of one batch of the narrow
 /// schema, compressed.
-fn encode(flags: &[&Flag], numbers: &[u32]) -> io::Result<Vec<u8>> {
-    let schema = narrow_schema();
-    let mut writer = StreamWriter::try_new_with_options(Vec::new(), &schema, spill_ipc_options())
-        .map_err(io::Error::other)?;
-    writer
-        .write(&narrow_batch(schema, flags, numbers))
-        .map_err(io::Error::other)?;
+fn encode(chunk: &RecordBatch) -> io::Result<Vec<u8>> {
+    let mut writer =
+        StreamWriter::try_new_with_options(Vec::new(), &chunk.schema(), spill_ipc_options())
+            .map_err(io::Error::other)?;
+    writer.write(chunk).map_err(io::Error::other)?;
     writer.finish().map_err(io::Error::other)?;
     writer.into_inner().map_err(io::Error::other)
-}
-
-/// The flags' own values, with their rule numbers, as a batch of the
-/// narrow schema.
-fn narrow_batch(schema: SchemaRef, flags: &[&Flag], numbers: &[u32]) -> RecordBatch {
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(UInt32Array::from(numbers.to_vec())),
-        text_column(flags, &|f| f.claim_id.as_deref()),
-        line_no_column(flags),
-        text_column(flags, &|f| f.patient_id.as_deref()),
-        text_column(flags, &|f| f.provider_id.as_deref()),
-        text_column(flags, &|f| Some(&f.message)),
-        amount_column(flags),
-        text_column(flags, &|f| Some(&f.evidence)),
-    ];
-    RecordBatch::try_new(schema, columns).expect("columns follow the narrow schema")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flags::Flag;
     use crate::flags::record::{arbitrary_flag, flags_from_batch};
     use proptest::prelude::*;
 
@@ -258,8 +236,8 @@ mod tests {
     fn encoded_bytes(run: &[Flag], chunk: usize) -> u64 {
         run.chunks(chunk)
             .map(|c| {
-                let flags: Vec<&Flag> = c.iter().collect();
-                encode(&flags, &vec![0; c.len()]).unwrap().len() as u64
+                let batch = crate::flags::FlagBatch::from_flags(c);
+                encode(batch.columns()).unwrap().len() as u64
             })
             .sum()
     }
@@ -281,7 +259,8 @@ mod tests {
             let mut all = Vec::new();
             for run in runs {
                 all.extend(sorted(run.clone()));
-                flag_runs.push(OrderedFlags::new(run, false)).unwrap();
+                let batch = crate::flags::FlagBatch::from_flags(&run);
+                flag_runs.push(OrderedFlags::new(vec![batch], false)).unwrap();
             }
             prop_assert_eq!(flag_runs.len(), all.len() as u64);
             // A stable sort keeps equal flags in push order: the merge's tie rule.

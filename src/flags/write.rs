@@ -89,7 +89,7 @@ pub(super) fn amount_column<F: Borrow<Flag>>(flags: &[F]) -> ArrayRef {
 }
 
 /// The mantissa of an amount at the flags' scale (amounts are kept there).
-fn cents(amount: rust_decimal::Decimal) -> i128 {
+pub(super) fn cents(amount: rust_decimal::Decimal) -> i128 {
     let mut at_scale = amount;
     at_scale.rescale(AMOUNT_SCALE);
     at_scale.mantissa()

@@ -7,7 +7,7 @@ use super::super::env::Env;
 use super::super::keyed::{
     KeyedContext, flag_where, flag_where_kept, others_in_range, sort_by_key, with_ranges,
 };
-use crate::flags::Flag;
+use crate::flags::FlagBatch;
 use crate::ir::{Rule, Ruleset, TExpr};
 
 /// Runs a group rule over `rows` (row numbers of the rule's table that
@@ -18,7 +18,7 @@ pub fn run<'a>(
     keys: &'a [TExpr],
     env: &'a Env<'a>,
     rows: &[u32],
-) -> Vec<Flag> {
+) -> Vec<FlagBatch> {
     let keyed = context(rule, keys, env, rows);
     let others = |i| others_in_range(&keyed, i);
     if !rule.flag_once {

@@ -13,7 +13,7 @@ use super::super::order::{compare_rows, row_hashes};
 use super::super::output::{Flagged, Hits, MAX_OTHER_ROWS, render};
 use super::super::par;
 use super::super::partition::{chunks, partition_of, split};
-use crate::flags::Flag;
+use crate::flags::FlagBatch;
 use crate::ir::{Known, Rule, Ruleset, TExpr};
 
 /// A pair rule's form: the partner table, the partners' `where`, and the
@@ -43,7 +43,7 @@ pub fn run<'a>(
     by_first_key: Option<&[u16]>,
     batch_rows: usize,
     partitions: usize,
-) -> Vec<Flag> {
+) -> Vec<FlagBatch> {
     let table = rule.table.as_str();
     let partner_table = pair.table;
     let partner_rows = env.frame(partner_table).rows();
@@ -160,7 +160,7 @@ fn run_bucket<'a>(
     env: &'a Env<'a>,
     rows: &[u32],
     partners: &[u32],
-) -> Vec<Flag> {
+) -> Vec<FlagBatch> {
     let partner_table = pair.table;
     let (ctx, pair_owner) = context(rule, pair, env, rows, partners);
     let pair_partners = ctx

@@ -14,7 +14,7 @@ use super::super::eval::Ctx;
 use super::super::float_sum::FloatSum;
 use super::super::output::{Flagged, Hits, render};
 use super::population_partial::PopulationPartial;
-use crate::flags::Flag;
+use crate::flags::FlagBatch;
 use crate::ir::{AggFunc, Form, Rule, Ruleset, TExpr, TExprKind};
 
 /// A population rule's form: the entity each row belongs to (a related
@@ -70,7 +70,7 @@ pub fn run<'a>(
     population: &Population<'a>,
     env: &'a Env<'a>,
     rows: &[u32],
-) -> Vec<Flag> {
+) -> Vec<FlagBatch> {
     flags_of(
         ruleset,
         rule,
@@ -87,7 +87,7 @@ pub fn run_merged<'a>(
     population: &Population<'a>,
     env: &'a Env<'a>,
     merged: &'a PopulationPartial,
-) -> Vec<Flag> {
+) -> Vec<FlagBatch> {
     let (entity_rows, aggregates) = merged.finish(rule);
     let context = entity_context(rule, population, env, entity_rows, aggregates);
     flags_of(ruleset, rule, population, context)
@@ -99,7 +99,7 @@ fn flags_of<'a>(
     rule: &'a Rule,
     population: &Population<'a>,
     context: PopulationContext<'a>,
-) -> Vec<Flag> {
+) -> Vec<FlagBatch> {
     let PopulationContext {
         ctx,
         group_of,

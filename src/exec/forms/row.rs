@@ -2,11 +2,11 @@
 
 use super::super::eval::Ctx;
 use super::super::output::{Flagged, Hits, render};
-use crate::flags::Flag;
+use crate::flags::FlagBatch;
 use crate::ir::{Rule, Ruleset};
 
 /// Runs a row rule over the rows of one batch (`shared`).
-pub fn run<'a>(ruleset: &Ruleset, rule: &'a Rule, shared: &Ctx<'a>) -> Vec<Flag> {
+pub fn run<'a>(ruleset: &Ruleset, rule: &'a Rule, shared: &Ctx<'a>) -> Vec<FlagBatch> {
     let all = shared.sibling();
     // The rule's own work (lets, condition) only for the rows its `where` keeps.
     let mut ctx = match &rule.filter {

@@ -3,7 +3,7 @@
 
 use super::super::env::Env;
 use super::super::keyed::{KeyedContext, compute_lets, flag_where, sort_by_key};
-use crate::flags::Flag;
+use crate::flags::FlagBatch;
 use std::ops::Range;
 
 use crate::ir::{Rule, Ruleset, TExpr, TExprKind};
@@ -17,7 +17,7 @@ pub fn run<'a>(
     order: &'a [TExpr],
     env: &'a Env<'a>,
     rows: &[u32],
-) -> Vec<Flag> {
+) -> Vec<FlagBatch> {
     let keyed = context(rule, keys, order, env, rows);
     let ctx = &keyed.ctx;
     flag_where(ruleset, rule, ctx, |i| {

@@ -7,7 +7,7 @@ use std::ops::Range;
 use super::super::col::{Col, Scalar};
 use super::super::env::Env;
 use super::super::keyed::{KeyedContext, flag_where, others_in_range, sort_by_key, with_ranges};
-use crate::flags::Flag;
+use crate::flags::FlagBatch;
 use crate::ir::text::{date_to_days, days_to_date};
 use crate::ir::{Rule, Ruleset, TExpr, WindowRange};
 
@@ -25,7 +25,7 @@ pub fn run<'a>(
     env: &'a Env<'a>,
     rows: &[u32],
     wanted: Option<&[bool]>,
-) -> Vec<Flag> {
+) -> Vec<FlagBatch> {
     let keyed = context(rule, keys, range, env, rows, wanted);
     flag_where(ruleset, rule, &keyed.ctx, |i| others_in_range(&keyed, i))
 }

@@ -488,7 +488,7 @@ impl Compiled<'_> {
         let is_routed = |t: &str| plan.exchange.routed(t).is_some();
         let env = self.partition_env(shared, shared_lookups, Tables::new(), options, true);
         let (flags, _) = self.run_partition(pool, &env, options, &|t| !is_routed(t), false);
-        let mut flags = flags.into_sorted();
+        let mut flags = vec![flags.into_made()];
         for (rule, merged) in partials.by_rule(ruleset) {
             let rule = &ruleset.rules[rule];
             let form = Population::of(&rule.form).expect("partials come from population rules");
