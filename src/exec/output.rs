@@ -85,12 +85,15 @@ pub fn display_into(out: &mut String, value: Scalar<'_>) {
             let _ = write!(out, "{x}");
         }
         Scalar::Text(t) => out.push_str(t),
-        Scalar::Date(d) => {
-            let _ = match days_to_date(d) {
-                Some(date) => write!(out, "{date}"),
-                None => write!(out, "{d}"),
-            };
-        }
+        Scalar::Date(d) => match date_text(d) {
+            Some(text) => out.push_str(std::str::from_utf8(&text).expect("ASCII digits")),
+            None => {
+                let _ = match days_to_date(d) {
+                    Some(date) => write!(out, "{date}"),
+                    None => write!(out, "{d}"),
+                };
+            }
+        },
         Scalar::Ts(t) => {
             let _ = match chrono::DateTime::from_timestamp_millis(t) {
                 Some(t) => write!(out, "{}", t.naive_utc().format("%Y-%m-%d %H:%M:%S")),
@@ -109,6 +112,29 @@ pub fn display_into(out: &mut String, value: Scalar<'_>) {
         }
         Scalar::Row(_) => out.push('有'),
     }
+}
+
+/// A date of the years 0 to 9999 as `YYYY-MM-DD`, as chrono writes it,
+/// without its formatter (messages and evidence write millions of dates);
+/// `None` for other years.
+fn date_text(days: i32) -> Option<[u8; 10]> {
+    use chrono::Datelike;
+    let date = days_to_date(days)?;
+    let year = u32::try_from(date.year()).ok().filter(|y| *y <= 9999)?;
+    let digit = |n: u32| b'0' + n as u8;
+    let (month, day) = (date.month(), date.day());
+    Some([
+        digit(year / 1000),
+        digit(year / 100 % 10),
+        digit(year / 10 % 10),
+        digit(year % 10),
+        b'-',
+        digit(month / 10),
+        digit(month % 10),
+        b'-',
+        digit(day / 10),
+        digit(day % 10),
+    ])
 }
 
 /// A value in evidence: exact decimals as strings, dates as text.
@@ -147,7 +173,16 @@ fn write_json(out: &mut Vec<u8>, value: Scalar<'_>) {
             serde_json::to_writer(out, &x).expect("writing to memory does not fail")
         }
         Scalar::Text(t) => write_json_text(out, t),
-        Scalar::Date(_) | Scalar::Ts(_) => {
+        // A date's text needs no escaping: written straight in.
+        Scalar::Date(d) => match date_text(d) {
+            Some(text) => {
+                out.push(b'"');
+                out.extend_from_slice(&text);
+                out.push(b'"');
+            }
+            None => write_json_text(out, &display(value)),
+        },
+        Scalar::Ts(_) => {
             let mut text = String::new();
             display_into(&mut text, value);
             write_json_text(out, &text);
@@ -622,6 +657,29 @@ mod tests {
             let text = identity_into(&mut buf, Some(value)).map(str::to_owned);
             assert_eq!(text, expected, "{value:?}");
         }
+    }
+
+    #[test]
+    fn dates_are_written_as_chrono_writes_them() {
+        // Around the epoch, leap days, the ends of the years written in
+        // four digits, and past them.
+        let days = [
+            -719_528, -719_162, -1, 0, 59, 11_016, 19_051, 2_932_896, 2_932_897, -719_529,
+        ];
+        for d in days {
+            let chrono_text = days_to_date(d).map(|date| date.to_string());
+            assert_eq!(
+                display(Scalar::Date(d)),
+                chrono_text.clone().unwrap(),
+                "{d}"
+            );
+            assert_eq!(
+                written(Scalar::Date(d)),
+                format!("\"{}\"", chrono_text.unwrap())
+            );
+        }
+        assert_eq!(date_text(0), Some(*b"1970-01-01"));
+        assert_eq!(date_text(2_932_897), None, "year 10000");
     }
 
     #[test]
