@@ -14,7 +14,7 @@ use super::env::{Env, Frame, Frames, Prepared, RulesetConsts};
 use super::read::{Notes, read_stored};
 use super::run::{
     PartitionOutput, execute_on, execute_passes, execute_passes_on, frame_for, lookups_for,
-    missing_lookups, prepare, thread_pool,
+    missing_lookups, prepare, sorted_structs, thread_pool,
 };
 use super::tables::{Lookups, Tables};
 use crate::data::load::{LoadOptions, Problem};
@@ -181,9 +181,8 @@ impl<'r> Compiled<'r> {
         options: &ExecOptions,
         include: &(dyn Fn(&str) -> bool + Sync),
     ) -> Vec<Flag> {
-        execute_passes(&self.plan, env, options, include, false)
-            .0
-            .into_sorted()
+        let (flags, _) = execute_passes(&self.plan, env, options, include, false);
+        sorted_structs(flags, env.parallel)
     }
 
     /// Frames for every table the plan reads, and the lookups between them.

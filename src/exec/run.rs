@@ -161,9 +161,20 @@ pub(super) fn execute_on(
 ) -> Vec<Flag> {
     pool.install(|| {
         let flags = run_passes(plan, env, options, &|_| true, None);
-        let flags = merge_flags_as(plan.ruleset, flags);
-        OrderedFlags::new(flags, env.parallel).into_sorted()
+        sorted_structs(merge_flags_as(plan.ruleset, flags), env.parallel)
     })
+}
+
+/// The flags of `batches` as structs, in output order (stable). A check's
+/// few flags are sorted as structs, not gathered as columns first.
+pub(super) fn sorted_structs(batches: Vec<FlagBatch>, parallel: bool) -> Vec<Flag> {
+    let mut flags: Vec<Flag> = batches.iter().flat_map(FlagBatch::to_flags).collect();
+    if parallel {
+        Flag::sort(&mut flags);
+    } else {
+        flags.sort_by(Flag::output_order);
+    }
+    flags
 }
 
 /// What one partition of a scan yields: its flags with their output
@@ -215,18 +226,23 @@ pub(super) fn execute_passes_on(
     include: &(dyn Fn(&str) -> bool + Sync),
     partial: bool,
 ) -> PartitionOutput {
-    pool.install(|| execute_passes(plan, env, options, include, partial))
+    pool.install(|| {
+        let (flags, partials) = execute_passes(plan, env, options, include, partial);
+        // Stable, as a sequential sort: equal flags keep their order.
+        (OrderedFlags::new(flags, env.parallel), partials)
+    })
 }
 
-/// [`execute_passes_on`] on the current pool, or on the caller's thread
-/// alone when the environment is not parallel (a real-time check).
+/// The passes of [`execute_passes_on`] on the current pool, or on the
+/// caller's thread alone when the environment is not parallel (a
+/// real-time check): the flags as the rules gave them, not yet ordered.
 pub(super) fn execute_passes(
     plan: &Plan,
     env: &Env<'_>,
     options: &ExecOptions,
     include: &(dyn Fn(&str) -> bool + Sync),
     partial: bool,
-) -> PartitionOutput {
+) -> (Vec<FlagBatch>, Vec<(usize, PopulationPartial)>) {
     let mut partials = Vec::new();
     let flags = run_passes(
         plan,
@@ -235,9 +251,7 @@ pub(super) fn execute_passes(
         include,
         partial.then_some(&mut partials),
     );
-    let flags = merge_flags_as(plan.ruleset, flags);
-    // Stable, as a sequential sort: equal flags keep their order.
-    (OrderedFlags::new(flags, env.parallel), partials)
+    (merge_flags_as(plan.ruleset, flags), partials)
 }
 
 /// What one batch of a pass yields.

@@ -7,13 +7,13 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayBuilder, ArrayRef, AsArray, Decimal128Builder, Int32Builder, RecordBatch, StringBuilder,
-    UInt32Array,
+    Array, ArrayBuilder, ArrayRef, AsArray, Decimal128Builder, Int32Builder, RecordBatch,
+    StringArray, StringBuilder, UInt32Array,
 };
-use arrow::datatypes::UInt32Type;
+use arrow::datatypes::{Decimal128Type, Int32Type, UInt32Type};
 
-use super::record::{AMOUNT_PRECISION, AMOUNT_SCALE, Flag, Grain, flags_from_batch};
-use super::rule_table::{RuleFields, RuleTable, narrow_schema};
+use super::record::{AMOUNT_PRECISION, AMOUNT_SCALE, Flag, Grain};
+use super::rule_table::{OwnFields, RuleFields, RuleTable, narrow_schema};
 use super::write::flags_batch;
 
 /// Flags as columns: the narrow schema (each flag's rule by number, then
@@ -55,13 +55,31 @@ impl FlagBatch {
         !self.is_empty() && self.rules.iter().any(|r| ids(r.id()))
     }
 
-    /// The flags as structs, in their order.
+    /// The flags as structs, in their order, sharing their rules' texts.
     pub fn to_flags(&self) -> Vec<Flag> {
-        if self.is_empty() {
-            return Vec::new();
-        }
-        let table = RuleTable::of(self.rules.clone());
-        flags_from_batch(&table.widen(&self.columns).expect("a flag batch widens"))
+        let c = &self.columns;
+        let rule = c.column(0).as_primitive::<UInt32Type>();
+        let text = |i: usize| c.column(i).as_string::<i32>();
+        let (claim_id, patient_id, provider_id) = (text(1), text(3), text(4));
+        let (message, evidence) = (text(5), text(7));
+        let line_no = c.column(2).as_primitive::<Int32Type>();
+        let amount = c.column(6).as_primitive::<Decimal128Type>();
+        let optional = |a: &StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_owned());
+        (0..self.len())
+            .map(|i| {
+                self.rules[rule.value(i) as usize].flag(OwnFields {
+                    claim_id: optional(claim_id, i),
+                    line_no: line_no.is_valid(i).then(|| line_no.value(i)),
+                    patient_id: optional(patient_id, i),
+                    provider_id: optional(provider_id, i),
+                    message: message.value(i).to_owned(),
+                    amount_at_stake: amount.is_valid(i).then(|| {
+                        rust_decimal::Decimal::from_i128_with_scale(amount.value(i), AMOUNT_SCALE)
+                    }),
+                    evidence: evidence.value(i).to_owned(),
+                })
+            })
+            .collect()
     }
 
     /// Flags given as structs, as columns.

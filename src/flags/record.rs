@@ -106,6 +106,12 @@ pub fn cents_text(value: rust_decimal::Decimal) -> String {
 
 /// The Arrow schema of the flags output, in column order.
 pub fn flags_arrow_schema() -> SchemaRef {
+    // Made once: a check builds its few flags' batches with it.
+    static SCHEMA: std::sync::LazyLock<SchemaRef> = std::sync::LazyLock::new(make_schema);
+    SCHEMA.clone()
+}
+
+fn make_schema() -> SchemaRef {
     let text = |name: &str| Field::new(name, DataType::Utf8, false);
     let nullable_text = |name: &str| Field::new(name, DataType::Utf8, true);
     Arc::new(ArrowSchema::new(vec![

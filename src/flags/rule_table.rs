@@ -45,6 +45,30 @@ impl RuleFields {
         &self.texts[0]
     }
 
+    /// A flag of this rule with `own` values.
+    pub(super) fn flag(&self, own: OwnFields) -> Flag {
+        let t = &self.texts;
+        Flag {
+            rule_id: t[0].clone(),
+            rule_name: t[1].clone(),
+            category: t[2].clone(),
+            severity: t[3].clone(),
+            action: t[4].clone(),
+            grain: self.grain,
+            claim_id: own.claim_id,
+            line_no: own.line_no,
+            patient_id: own.patient_id,
+            provider_id: own.provider_id,
+            message: own.message,
+            amount_at_stake: own.amount_at_stake,
+            evidence: own.evidence,
+            ruleset: t[5].clone(),
+            ruleset_version: t[6].clone(),
+            ruleset_hash: t[7].clone(),
+            source: t[8].clone(),
+        }
+    }
+
     fn equal(&self, other: &RuleFields) -> bool {
         self.grain == other.grain && self.texts == other.texts
     }
@@ -68,6 +92,17 @@ impl RuleFields {
             _ => &self.texts[column - 1],
         }
     }
+}
+
+/// A flag's own values: what is not its rule's.
+pub(super) struct OwnFields {
+    pub claim_id: Option<String>,
+    pub line_no: Option<i32>,
+    pub patient_id: Option<String>,
+    pub provider_id: Option<String>,
+    pub message: String,
+    pub amount_at_stake: Option<rust_decimal::Decimal>,
+    pub evidence: String,
 }
 
 /// A flag's rule texts, in [`RULE_COLUMNS`] order less the grain.
@@ -102,11 +137,6 @@ fn pointers_of(flag: &Flag) -> Pointers {
 }
 
 impl RuleTable {
-    /// A table of these rules, numbered in their order.
-    pub(super) fn of(rules: Vec<RuleFields>) -> RuleTable {
-        RuleTable { rules }
-    }
-
     pub(super) fn into_rules(self) -> Vec<RuleFields> {
         self.rules
     }
@@ -217,6 +247,11 @@ impl RuleTable {
 /// The schema runs hold flags in: the rule number, then the flags
 /// schema's columns that are the flag's own.
 pub(super) fn narrow_schema() -> SchemaRef {
+    static SCHEMA: std::sync::LazyLock<SchemaRef> = std::sync::LazyLock::new(make_narrow_schema);
+    SCHEMA.clone()
+}
+
+fn make_narrow_schema() -> SchemaRef {
     let full = flags_arrow_schema();
     let own = full
         .fields()
