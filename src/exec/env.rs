@@ -462,6 +462,8 @@ pub struct RulesetConsts<'a> {
     /// For each table: every column, by name (knowledge rows are named in
     /// evidence by all their columns).
     pub column_exprs: FastMap<String, Vec<(String, TExpr)>>,
+    /// For each rule (by id): the texts its flags repeat, shared by them.
+    pub rule_texts: FastMap<&'a str, [std::sync::Arc<str>; 9]>,
 }
 
 /// Everything a run needs besides the rules: data, lookups, constants.
@@ -585,6 +587,11 @@ impl<'a> RulesetConsts<'a> {
                 (t.name.clone(), columns)
             })
             .collect();
+        let rule_texts = ruleset
+            .rules
+            .iter()
+            .map(|r| (r.id.as_str(), super::output::rule_texts(ruleset, r)))
+            .collect();
         RulesetConsts {
             sets,
             patterns,
@@ -593,6 +600,7 @@ impl<'a> RulesetConsts<'a> {
             amounts,
             key_exprs,
             column_exprs,
+            rule_texts,
         }
     }
 }

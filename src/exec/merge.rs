@@ -86,7 +86,7 @@ pub fn merge_flags_as(ruleset: &Ruleset, batches: Vec<FlagBatch>) -> Vec<FlagBat
     // Only the batches of merging rules become structs, merged once all.
     let (merged, kept): (Vec<FlagBatch>, Vec<FlagBatch>) =
         batches.into_iter().partition(names_merging);
-    let flags: Vec<Flag> = merged.iter().flat_map(FlagBatch::to_flags).collect();
+    let flags: Vec<Flag> = merged.into_iter().flat_map(FlagBatch::into_flags).collect();
     let mut out = kept;
     out.push(FlagBatch::from_flags(&merge_rules(&merging, flags)));
     out

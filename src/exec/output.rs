@@ -396,7 +396,7 @@ fn kept<T>(items: Vec<T>, keep: &[bool]) -> Vec<T> {
 
 /// The texts a rule gives each of its flags, in the flags schema's order
 /// (id, name, category, severity, action, ruleset, version, hash, source).
-fn rule_texts(ruleset: &Ruleset, rule: &Rule) -> [Arc<str>; 9] {
+pub(super) fn rule_texts(ruleset: &Ruleset, rule: &Rule) -> [Arc<str>; 9] {
     [
         rule.id.as_str(),
         rule.name.as_str(),
@@ -519,7 +519,17 @@ pub fn render<'a>(
     let mut message_buf = String::new();
     let mut json: Vec<u8> = Vec::new();
     let mut ids: [String; 3] = Default::default();
-    let mut flags = FlagBuilder::new(rule_texts(ruleset, rule), rule.grain, sub.n);
+    // The rule's texts as the ruleset's constants hold them, made once.
+    let texts = match ctx.env.consts.rule_texts.get(rule.id.as_str()) {
+        Some(texts) => texts.clone(),
+        None => rule_texts(ruleset, rule),
+    };
+    // A real-time check (run on its caller's thread) wants its few flags
+    // as structs; a scan keeps them as columns.
+    let mut flags = match ctx.env.parallel {
+        true => FlagBuilder::new(texts, rule.grain, sub.n),
+        false => FlagBuilder::structs(texts, rule.grain, sub.n),
+    };
     for i in 0..sub.n {
         {
             let message = if rule.message.is_empty() {

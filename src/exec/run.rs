@@ -168,7 +168,10 @@ pub(super) fn execute_on(
 /// The flags of `batches` as structs, in output order (stable). A check's
 /// few flags are sorted as structs, not gathered as columns first.
 pub(super) fn sorted_structs(batches: Vec<FlagBatch>, parallel: bool) -> Vec<Flag> {
-    let mut flags: Vec<Flag> = batches.iter().flat_map(FlagBatch::to_flags).collect();
+    let mut flags: Vec<Flag> = batches
+        .into_iter()
+        .flat_map(FlagBatch::into_flags)
+        .collect();
     if parallel {
         Flag::sort(&mut flags);
     } else {

@@ -16,24 +16,40 @@ use super::record::{AMOUNT_PRECISION, AMOUNT_SCALE, Flag, Grain};
 use super::rule_table::{OwnFields, RuleFields, RuleTable, narrow_schema};
 use super::write::flags_batch;
 
-/// Flags as columns: the narrow schema (each flag's rule by number, then
-/// its own values) and the rules those numbers name.
+/// A rule's or a partition's flags: as columns (the narrow schema: each
+/// flag's rule by number, then its own values, and the rules those
+/// numbers name), or, for a real-time check whose caller wants its few
+/// flags as structs, as structs. Joining makes columns.
 #[derive(Debug, Clone)]
 pub struct FlagBatch {
-    rules: Vec<RuleFields>,
-    columns: RecordBatch,
+    held: Held,
+}
+
+#[derive(Debug, Clone)]
+enum Held {
+    Columns {
+        rules: Vec<RuleFields>,
+        columns: RecordBatch,
+    },
+    Structs(Vec<Flag>),
 }
 
 impl FlagBatch {
     pub fn empty() -> FlagBatch {
+        FlagBatch::columns_of(Vec::new(), RecordBatch::new_empty(narrow_schema()))
+    }
+
+    fn columns_of(rules: Vec<RuleFields>, columns: RecordBatch) -> FlagBatch {
         FlagBatch {
-            rules: Vec::new(),
-            columns: RecordBatch::new_empty(narrow_schema()),
+            held: Held::Columns { rules, columns },
         }
     }
 
     pub fn len(&self) -> usize {
-        self.columns.num_rows()
+        match &self.held {
+            Held::Columns { columns, .. } => columns.num_rows(),
+            Held::Structs(flags) => flags.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -42,22 +58,53 @@ impl FlagBatch {
 
     /// The rules the flags name, by their number in [`FlagBatch::columns`].
     pub(super) fn rules(&self) -> &[RuleFields] {
-        &self.rules
+        self.parts().0
     }
 
     /// The flags' columns, in the narrow schema.
     pub(super) fn columns(&self) -> &RecordBatch {
-        &self.columns
+        self.parts().1
+    }
+
+    fn parts(&self) -> (&[RuleFields], &RecordBatch) {
+        match &self.held {
+            Held::Columns { rules, columns } => (rules, columns),
+            Held::Structs(_) => unreachable!("flags are joined as columns before they are read so"),
+        }
     }
 
     /// Whether any flag is of a rule with an id in `ids`.
     pub fn names_any_rule(&self, ids: &dyn Fn(&str) -> bool) -> bool {
-        !self.is_empty() && self.rules.iter().any(|r| ids(r.id()))
+        match &self.held {
+            Held::Columns { rules, columns } => {
+                columns.num_rows() > 0 && rules.iter().any(|r| ids(r.id()))
+            }
+            Held::Structs(flags) => flags.iter().any(|f| ids(&f.rule_id)),
+        }
+    }
+
+    /// The flags as structs, in their order.
+    pub fn into_flags(self) -> Vec<Flag> {
+        match self.held {
+            Held::Structs(flags) => flags,
+            Held::Columns { .. } => self.to_flags(),
+        }
+    }
+
+    /// The same flags as columns.
+    fn into_columns(self) -> FlagBatch {
+        match self.held {
+            Held::Structs(flags) => FlagBatch::from_flags(&flags),
+            Held::Columns { .. } => self,
+        }
     }
 
     /// The flags as structs, in their order, sharing their rules' texts.
     pub fn to_flags(&self) -> Vec<Flag> {
-        let c = &self.columns;
+        let (rules, c) = match &self.held {
+            Held::Columns { rules, columns } => (rules, columns),
+            Held::Structs(flags) => return flags.clone(),
+        };
         let rule = c.column(0).as_primitive::<UInt32Type>();
         let text = |i: usize| c.column(i).as_string::<i32>();
         let (claim_id, patient_id, provider_id) = (text(1), text(3), text(4));
@@ -67,7 +114,7 @@ impl FlagBatch {
         let optional = |a: &StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_owned());
         (0..self.len())
             .map(|i| {
-                self.rules[rule.value(i) as usize].flag(OwnFields {
+                rules[rule.value(i) as usize].flag(OwnFields {
                     claim_id: optional(claim_id, i),
                     line_no: line_no.is_valid(i).then(|| line_no.value(i)),
                     patient_id: optional(patient_id, i),
@@ -99,17 +146,21 @@ impl FlagBatch {
                     .clone(),
             })
             .collect();
-        FlagBatch {
-            rules: table.into_rules(),
-            columns: RecordBatch::try_new(narrow_schema(), columns)
+        FlagBatch::columns_of(
+            table.into_rules(),
+            RecordBatch::try_new(narrow_schema(), columns)
                 .expect("columns follow the narrow schema"),
-        }
+        )
     }
 
     /// The batches one after the other, as one: their rules numbered
     /// anew (a rule named by several batches is named once).
     pub fn concat(batches: Vec<FlagBatch>) -> FlagBatch {
-        let batches: Vec<FlagBatch> = batches.into_iter().filter(|b| !b.is_empty()).collect();
+        let batches: Vec<FlagBatch> = batches
+            .into_iter()
+            .filter(|b| !b.is_empty())
+            .map(FlagBatch::into_columns)
+            .collect();
         if batches.len() <= 1 {
             return batches.into_iter().next().unwrap_or_else(FlagBatch::empty);
         }
@@ -117,42 +168,39 @@ impl FlagBatch {
         let renumbered: Vec<RecordBatch> = batches
             .iter()
             .map(|b| {
-                let numbers = table.number_rules(&b.rules);
+                let numbers = table.number_rules(b.rules());
                 b.renumbered(&numbers)
             })
             .collect();
         let columns = arrow::compute::concat_batches(&narrow_schema(), &renumbered)
             .expect("batches of one schema");
-        FlagBatch {
-            rules: table.into_rules(),
-            columns,
-        }
+        FlagBatch::columns_of(table.into_rules(), columns)
     }
 
     /// The columns with each rule number `n` replaced by `numbers[n]`.
     pub(super) fn renumbered(&self, numbers: &[u32]) -> RecordBatch {
+        let columns = self.columns();
         if numbers.iter().enumerate().all(|(i, n)| i as u32 == *n) {
-            return self.columns.clone();
+            return columns.clone();
         }
-        let local = self.columns.column(0).as_primitive::<UInt32Type>();
+        let local = columns.column(0).as_primitive::<UInt32Type>();
         let global: UInt32Array = local
             .values()
             .iter()
             .map(|n| numbers[*n as usize])
             .collect();
-        let mut columns = self.columns.columns().to_vec();
+        let schema = columns.schema();
+        let mut columns = columns.columns().to_vec();
         columns[0] = Arc::new(global);
-        RecordBatch::try_new(self.columns.schema(), columns).expect("the same schema")
+        RecordBatch::try_new(schema, columns).expect("the same schema")
     }
 
     /// The flags at `rows`, in that order.
     pub(super) fn take(&self, rows: &[u32]) -> FlagBatch {
         let indices = UInt32Array::from(rows.to_vec());
-        FlagBatch {
-            rules: self.rules.clone(),
-            columns: arrow::compute::take_record_batch(&self.columns, &indices)
-                .expect("rows within the batch"),
-        }
+        let taken = arrow::compute::take_record_batch(self.columns(), &indices)
+            .expect("rows within the batch");
+        FlagBatch::columns_of(self.rules().to_vec(), taken)
     }
 }
 
@@ -167,9 +215,19 @@ pub struct FlagRow<'v> {
     pub evidence: &'v str,
 }
 
-/// A rule's flags, appended one by one to column buffers.
+/// A rule's flags, appended one by one to column buffers, or made
+/// structs for a real-time check ([`FlagBuilder::structs`]).
 pub struct FlagBuilder {
     rule: RuleFields,
+    making: Making,
+}
+
+enum Making {
+    Columns(Box<Columns>),
+    Structs(Vec<Flag>),
+}
+
+struct Columns {
     claim_id: StringBuilder,
     line_no: Int32Builder,
     patient_id: StringBuilder,
@@ -185,8 +243,7 @@ impl FlagBuilder {
     /// version, hash, source) and grain, for about `capacity` flags.
     pub fn new(texts: [Arc<str>; 9], grain: Grain, capacity: usize) -> FlagBuilder {
         let text = || StringBuilder::with_capacity(capacity, capacity * 16);
-        FlagBuilder {
-            rule: RuleFields::new(texts, grain),
+        let columns = Columns {
             claim_id: text(),
             line_no: Int32Builder::with_capacity(capacity),
             patient_id: text(),
@@ -194,43 +251,76 @@ impl FlagBuilder {
             message: StringBuilder::with_capacity(capacity, capacity * 64),
             amount: Decimal128Builder::with_capacity(capacity),
             evidence: StringBuilder::with_capacity(capacity, capacity * 128),
+        };
+        FlagBuilder {
+            rule: RuleFields::new(texts, grain),
+            making: Making::Columns(Box::new(columns)),
+        }
+    }
+
+    /// A builder whose flags are made structs as they come: a real-time
+    /// check's few flags, which its caller reads as structs, are not
+    /// built into columns only to be taken out again.
+    pub fn structs(texts: [Arc<str>; 9], grain: Grain, capacity: usize) -> FlagBuilder {
+        FlagBuilder {
+            rule: RuleFields::new(texts, grain),
+            making: Making::Structs(Vec::with_capacity(capacity)),
         }
     }
 
     pub fn append(&mut self, row: FlagRow<'_>) {
-        self.claim_id.append_option(row.claim_id);
-        self.line_no.append_option(row.line_no);
-        self.patient_id.append_option(row.patient_id);
-        self.provider_id.append_option(row.provider_id);
-        self.message.append_value(row.message);
-        self.amount
-            .append_option(row.amount_at_stake.map(super::write::cents));
-        self.evidence.append_value(row.evidence);
+        match &mut self.making {
+            Making::Columns(c) => {
+                c.claim_id.append_option(row.claim_id);
+                c.line_no.append_option(row.line_no);
+                c.patient_id.append_option(row.patient_id);
+                c.provider_id.append_option(row.provider_id);
+                c.message.append_value(row.message);
+                c.amount
+                    .append_option(row.amount_at_stake.map(super::write::cents));
+                c.evidence.append_value(row.evidence);
+            }
+            Making::Structs(flags) => flags.push(self.rule.flag(OwnFields {
+                claim_id: row.claim_id.map(str::to_owned),
+                line_no: row.line_no,
+                patient_id: row.patient_id.map(str::to_owned),
+                provider_id: row.provider_id.map(str::to_owned),
+                message: row.message.to_owned(),
+                amount_at_stake: row.amount_at_stake,
+                evidence: row.evidence.to_owned(),
+            })),
+        }
     }
 
-    pub fn finish(mut self) -> FlagBatch {
-        let n = self.line_no.len();
-        let amount = self
+    pub fn finish(self) -> FlagBatch {
+        let mut c = match self.making {
+            Making::Structs(flags) => {
+                return FlagBatch {
+                    held: Held::Structs(flags),
+                };
+            }
+            Making::Columns(c) => c,
+        };
+        let n = c.line_no.len();
+        let amount = c
             .amount
             .finish()
             .with_precision_and_scale(AMOUNT_PRECISION, AMOUNT_SCALE as i8)
             .expect("the flags' amount type is valid");
         let columns: Vec<ArrayRef> = vec![
             Arc::new(UInt32Array::from(vec![0u32; n])),
-            Arc::new(self.claim_id.finish()),
-            Arc::new(self.line_no.finish()),
-            Arc::new(self.patient_id.finish()),
-            Arc::new(self.provider_id.finish()),
-            Arc::new(self.message.finish()),
+            Arc::new(c.claim_id.finish()),
+            Arc::new(c.line_no.finish()),
+            Arc::new(c.patient_id.finish()),
+            Arc::new(c.provider_id.finish()),
+            Arc::new(c.message.finish()),
             Arc::new(amount),
-            Arc::new(self.evidence.finish()),
+            Arc::new(c.evidence.finish()),
         ];
         let columns = RecordBatch::try_new(narrow_schema(), columns)
             .expect("columns follow the narrow schema");
-        FlagBatch {
-            rules: if n == 0 { Vec::new() } else { vec![self.rule] },
-            columns,
-        }
+        let rules = if n == 0 { Vec::new() } else { vec![self.rule] };
+        FlagBatch::columns_of(rules, columns)
     }
 }
 
@@ -256,7 +346,7 @@ mod tests {
     }
 
     #[test]
-    fn a_builder_gives_the_flags_it_was_given() {
+    fn both_builders_give_the_flags_they_were_given() {
         let texts = [
             "R1",
             "rule one",
@@ -269,8 +359,7 @@ mod tests {
             "a.rules:3",
         ]
         .map(Arc::<str>::from);
-        let mut builder = FlagBuilder::new(texts, Grain::Line, 2);
-        builder.append(FlagRow {
+        let row = || FlagRow {
             claim_id: Some("C1"),
             line_no: Some(2),
             patient_id: None,
@@ -278,8 +367,14 @@ mod tests {
             message: "m",
             amount_at_stake: Some(rust_decimal::Decimal::new(1250, 2)),
             evidence: "{}",
-        });
-        let flags = builder.finish().to_flags();
+        };
+        let mut columns = FlagBuilder::new(texts.clone(), Grain::Line, 2);
+        let mut structs = FlagBuilder::structs(texts, Grain::Line, 2);
+        columns.append(row());
+        structs.append(row());
+        let (columns, structs) = (columns.finish(), structs.finish());
+        let flags = columns.to_flags();
+        assert_eq!(flags, structs.clone().into_flags());
         assert_eq!(flags.len(), 1);
         let flag = &flags[0];
         assert_eq!(&*flag.rule_id, "R1");
@@ -293,5 +388,9 @@ mod tests {
             Some(rust_decimal::Decimal::new(1250, 2))
         );
         assert_eq!(flag.evidence, "{}");
+        // Joined, structs become columns.
+        let joined = FlagBatch::concat(vec![structs, columns]);
+        assert_eq!(joined.columns().num_rows(), 2);
+        assert_eq!(joined.to_flags(), [flags.clone(), flags].concat());
     }
 }
