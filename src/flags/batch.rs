@@ -8,12 +8,13 @@ use std::sync::Arc;
 
 use arrow::array::{
     Array, ArrayBuilder, ArrayRef, AsArray, Decimal128Builder, Int32Builder, RecordBatch,
-    StringArray, StringBuilder, UInt32Array,
+    StringBuilder, UInt32Array,
 };
 use arrow::datatypes::{Decimal128Type, Int32Type, UInt32Type};
 
+use super::ordered::text_at;
 use super::record::{AMOUNT_PRECISION, AMOUNT_SCALE, Flag, Grain};
-use super::rule_table::{OwnFields, RuleFields, RuleTable, narrow_schema};
+use super::rule_table::{RuleFields, RuleTable, narrow_schema};
 use super::write::flags_batch;
 
 /// A rule's or a partition's flags: as columns (the narrow schema: each
@@ -111,19 +112,18 @@ impl FlagBatch {
         let (message, evidence) = (text(5), text(7));
         let line_no = c.column(2).as_primitive::<Int32Type>();
         let amount = c.column(6).as_primitive::<Decimal128Type>();
-        let optional = |a: &StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_owned());
         (0..self.len())
             .map(|i| {
-                rules[rule.value(i) as usize].flag(OwnFields {
-                    claim_id: optional(claim_id, i),
+                rules[rule.value(i) as usize].flag(FlagRow {
+                    claim_id: text_at(claim_id, i),
                     line_no: line_no.is_valid(i).then(|| line_no.value(i)),
-                    patient_id: optional(patient_id, i),
-                    provider_id: optional(provider_id, i),
-                    message: message.value(i).to_owned(),
+                    patient_id: text_at(patient_id, i),
+                    provider_id: text_at(provider_id, i),
+                    message: message.value(i),
                     amount_at_stake: amount.is_valid(i).then(|| {
                         rust_decimal::Decimal::from_i128_with_scale(amount.value(i), AMOUNT_SCALE)
                     }),
-                    evidence: evidence.value(i).to_owned(),
+                    evidence: evidence.value(i),
                 })
             })
             .collect()
@@ -280,15 +280,7 @@ impl FlagBuilder {
                     .append_option(row.amount_at_stake.map(super::write::cents));
                 c.evidence.append_value(row.evidence);
             }
-            Making::Structs(flags) => flags.push(self.rule.flag(OwnFields {
-                claim_id: row.claim_id.map(str::to_owned),
-                line_no: row.line_no,
-                patient_id: row.patient_id.map(str::to_owned),
-                provider_id: row.provider_id.map(str::to_owned),
-                message: row.message.to_owned(),
-                amount_at_stake: row.amount_at_stake,
-                evidence: row.evidence.to_owned(),
-            })),
+            Making::Structs(flags) => flags.push(self.rule.flag(row)),
         }
     }
 

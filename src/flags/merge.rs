@@ -8,14 +8,13 @@ use std::cmp::Ordering;
 use std::fs::File;
 use std::io::{self, Read};
 
-use arrow::array::{Array, AsArray, Int32Array, RecordBatch, StringArray, UInt32Array};
+use arrow::array::RecordBatch;
 use arrow::buffer::Buffer;
 use arrow::compute::interleave_record_batch;
-use arrow::datatypes::{Int32Type, UInt32Type};
 use arrow::ipc::reader::StreamDecoder;
 
-use super::record::nulls_last;
-use super::rule_table::{RULE_NUMBER, RuleTable, narrow_schema};
+use super::ordered::OrderColumns;
+use super::rule_table::RuleTable;
 
 /// Where a run's encoded chunks are: in memory, or one after the other in
 /// a file with their lengths.
@@ -44,70 +43,6 @@ impl Chunks {
             }
         }
     }
-}
-
-/// The columns of the output order, of one decoded chunk.
-struct OrderColumns {
-    rule: UInt32Array,
-    claim_id: StringArray,
-    line_no: Int32Array,
-    provider_id: StringArray,
-}
-
-impl OrderColumns {
-    fn of(batch: &RecordBatch) -> io::Result<OrderColumns> {
-        let invalid = || io::Error::new(io::ErrorKind::InvalidData, "a run is not flags");
-        if batch.schema().fields() != narrow_schema().fields() {
-            return Err(invalid());
-        }
-        let text = |name: &str| {
-            batch
-                .column_by_name(name)
-                .and_then(|c| c.as_string_opt::<i32>())
-                .cloned()
-                .ok_or_else(invalid)
-        };
-        let line_no = batch
-            .column_by_name("line_no")
-            .and_then(|c| c.as_primitive_opt::<Int32Type>())
-            .cloned()
-            .ok_or_else(invalid)?;
-        let rule = batch
-            .column_by_name(RULE_NUMBER)
-            .and_then(|c| c.as_primitive_opt::<UInt32Type>())
-            .cloned()
-            .ok_or_else(invalid)?;
-        Ok(OrderColumns {
-            rule,
-            claim_id: text("claim_id")?,
-            line_no,
-            provider_id: text("provider_id")?,
-        })
-    }
-
-    /// [`Flag::output_order`](super::Flag::output_order) on rows of two
-    /// chunks, the rules by their `ranks`.
-    fn compare(&self, i: usize, other: &OrderColumns, j: usize, ranks: &[u32]) -> Ordering {
-        let rank = |rules: &UInt32Array, i: usize| ranks[rules.value(i) as usize];
-        rank(&self.rule, i)
-            .cmp(&rank(&other.rule, j))
-            .then_with(|| nulls_last(&text_at(&self.claim_id, i), &text_at(&other.claim_id, j)))
-            .then_with(|| nulls_last(&int_at(&self.line_no, i), &int_at(&other.line_no, j)))
-            .then_with(|| {
-                nulls_last(
-                    &text_at(&self.provider_id, i),
-                    &text_at(&other.provider_id, j),
-                )
-            })
-    }
-}
-
-fn text_at(array: &StringArray, i: usize) -> Option<&str> {
-    array.is_valid(i).then(|| array.value(i))
-}
-
-fn int_at(array: &Int32Array, i: usize) -> Option<i32> {
-    array.is_valid(i).then(|| array.value(i))
 }
 
 /// A run being merged: its chunk decoded now, the next row to take from

@@ -302,28 +302,6 @@ mod tests {
         }
     }
 
-    proptest! {
-        /// Claim ids sharing their first 15 or 16 bytes, shorter than a
-        /// prefix, or with NUL bytes (what zero padding could confuse).
-        #[test]
-        fn sorting_by_prefix_keeps_the_order_of_long_claim_ids(
-            flags in prop::collection::vec(
-                (arbitrary_flag(), prop::option::of("(C00000000000000[0-9]{0,3}|ab\\x00?|[ab\\x00]{0,20})")),
-                0..60,
-            )
-        ) {
-            let flags: Vec<Flag> = flags
-                .into_iter()
-                .map(|(flag, claim_id)| Flag { claim_id, ..flag })
-                .collect();
-            let mut expected = flags.clone();
-            expected.sort_by(Flag::output_order);
-            let mut sorted = flags;
-            Flag::sort(&mut sorted);
-            prop_assert_eq!(sorted, expected);
-        }
-    }
-
     #[test]
     fn a_batch_of_another_schema_is_not_flags() {
         let schema = Arc::new(ArrowSchema::new(vec![Field::new(

@@ -9,6 +9,7 @@ use arrow::array::{Array, ArrayRef, RecordBatch, StringArray, UInt32Array};
 use arrow::compute::take;
 use arrow::datatypes::{DataType, Field, Schema as ArrowSchema, SchemaRef};
 
+use super::batch::FlagRow;
 use super::record::{Flag, Grain, flags_arrow_schema};
 
 /// The column a narrow batch numbers its flags' rules in.
@@ -46,7 +47,7 @@ impl RuleFields {
     }
 
     /// A flag of this rule with `own` values.
-    pub(super) fn flag(&self, own: OwnFields) -> Flag {
+    pub(super) fn flag(&self, own: FlagRow<'_>) -> Flag {
         let t = &self.texts;
         Flag {
             rule_id: t[0].clone(),
@@ -55,13 +56,13 @@ impl RuleFields {
             severity: t[3].clone(),
             action: t[4].clone(),
             grain: self.grain,
-            claim_id: own.claim_id,
+            claim_id: own.claim_id.map(str::to_owned),
             line_no: own.line_no,
-            patient_id: own.patient_id,
-            provider_id: own.provider_id,
-            message: own.message,
+            patient_id: own.patient_id.map(str::to_owned),
+            provider_id: own.provider_id.map(str::to_owned),
+            message: own.message.to_owned(),
             amount_at_stake: own.amount_at_stake,
-            evidence: own.evidence,
+            evidence: own.evidence.to_owned(),
             ruleset: t[5].clone(),
             ruleset_version: t[6].clone(),
             ruleset_hash: t[7].clone(),
@@ -94,15 +95,16 @@ impl RuleFields {
     }
 }
 
-/// A flag's own values: what is not its rule's.
-pub(super) struct OwnFields {
-    pub claim_id: Option<String>,
-    pub line_no: Option<i32>,
-    pub patient_id: Option<String>,
-    pub provider_id: Option<String>,
-    pub message: String,
-    pub amount_at_stake: Option<rust_decimal::Decimal>,
-    pub evidence: String,
+/// Each rule's place in output order: rules with the same id share it, as
+/// the order compares ids alone.
+pub(super) fn ranks_of(rules: &[RuleFields]) -> Vec<u32> {
+    let mut ids: Vec<&str> = rules.iter().map(RuleFields::id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    rules
+        .iter()
+        .map(|r| ids.binary_search(&r.id()).expect("every id is ranked") as u32)
+        .collect()
 }
 
 /// A flag's rule texts, in [`RULE_COLUMNS`] order less the grain.
@@ -197,20 +199,9 @@ impl RuleTable {
         u32::try_from(n).expect("fewer than 2^32 rules")
     }
 
-    /// Each rule number's place in output order: rules with the same id
-    /// share it, as the order compares ids alone.
+    /// Each rule number's place in output order (see [`ranks_of`]).
     pub fn ranks(&self) -> Vec<u32> {
-        let mut by_id: Vec<&str> = self.rules.iter().map(|r| &*r.texts[0]).collect();
-        by_id.sort_unstable();
-        by_id.dedup();
-        self.rules
-            .iter()
-            .map(|r| {
-                by_id
-                    .binary_search(&&*r.texts[0])
-                    .expect("every id is ranked") as u32
-            })
-            .collect()
+        ranks_of(&self.rules)
     }
 
     /// A batch of the flags schema from a narrow one: its rule numbers
