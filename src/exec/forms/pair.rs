@@ -314,11 +314,11 @@ pub fn context<'a>(
         if any_null(&own_keys, i) {
             continue;
         }
+        // A bucket holds the partners whose keys hash as the row's do: as
+        // a group rule's groups are, by a 128-bit hash of the keys (equal
+        // values, nulls aside, hash equal; distinct ones collide with a
+        // probability below one in 10²⁰), not compared value by value.
         for &p in buckets.get(&own_hashes[i]).into_iter().flatten() {
-            // Buckets hold equal hashes; compare the values themselves too.
-            if !keys_equal(&own_keys, i, partner_keys, p) {
-                continue;
-            }
             match &mut matcher {
                 None => {
                     pair_rows.push(Some(*row));
@@ -374,10 +374,6 @@ fn keys_mirror(keys: &[(TExpr, TExpr)], table: &str, partner_table: &str) -> boo
 /// Whether any key value of row `i` is null (such rows have no partners).
 fn any_null(columns: &[Col<'_>], i: usize) -> bool {
     columns.iter().any(|c| c.is_null(i))
-}
-
-fn keys_equal(a: &[Col<'_>], i: usize, b: &[Col<'_>], j: usize) -> bool {
-    a.iter().zip(b).all(|(x, y)| x.get(i).same(&y.get(j)))
 }
 
 #[cfg(test)]
