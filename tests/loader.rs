@@ -1032,3 +1032,77 @@ fn every_dataset_of_the_corpus_is_refused_with_its_problem() {
         }
     }
 }
+
+// ------------------------------------------ read for a scan, in compact form
+
+/// `claimaudit scan --data DIR`, its flags in a temporary file.
+fn scan(dir: &Path) -> (i32, String) {
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_claimaudit"))
+        .args(["scan", "--threads", "2", "--data"])
+        .arg(dir)
+        .arg("--out")
+        .arg(out.path().join("flags.parquet"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn a_scan_reading_an_enumeration_as_its_dictionary_still_names_a_value_outside_it() {
+    // A scan decodes an enumeration straight into codes, not a string a
+    // row; a value outside it is refused as `validate` refuses it.
+    let dir = base_dataset();
+    rewrite(dir.path(), "claims", |b| {
+        let mut visits: Vec<String> = b
+            .column_by_name("visit_type")
+            .unwrap()
+            .as_string::<i32>()
+            .iter()
+            .map(|v| v.unwrap().to_string())
+            .collect();
+        visits[3] = "Pharmacy".into();
+        replace(b, "visit_type", Arc::new(StringArray::from(visits)))
+    });
+    let (code, text) = scan(dir.path());
+    assert_ne!(code, 0, "{text}");
+    assert!(
+        text.contains("column `visit_type`, row 4: `Pharmacy` is not a value of `visit_type`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_scan_reading_a_decimal_into_64_bits_still_checks_it_against_the_contract() {
+    // quantity (stored as 64-bit integers) is read as a 64-bit decimal by a
+    // scan; the table's `check quantity > 0` still holds it to the literal.
+    let dir = base_dataset();
+    rewrite(dir.path(), "claim_items", |b| {
+        let mut quantities: Vec<i128> = b
+            .column_by_name("quantity")
+            .unwrap()
+            .as_primitive::<Decimal128Type>()
+            .values()
+            .to_vec();
+        quantities[4] = 0;
+        let DataType::Decimal128(precision, scale) =
+            *b.schema().field_with_name("quantity").unwrap().data_type()
+        else {
+            panic!("quantity is a decimal in the contract")
+        };
+        let array = arrow::array::Decimal128Array::from(quantities)
+            .with_precision_and_scale(precision, scale)
+            .unwrap();
+        replace(b, "quantity", Arc::new(array))
+    });
+    let (code, text) = scan(dir.path());
+    assert_ne!(code, 0, "{text}");
+    assert!(
+        text.contains(
+            "column `quantity`, row 5: `quantity` is 0.000, which breaks the rule `quantity > 0`"
+        ),
+        "{text}"
+    );
+}

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use arrow::array::{
-    ArrayRef, AsArray, DictionaryArray, Int16Array, RecordBatch, RecordBatchOptions, StringArray,
+    AnyDictionaryArray, Array, ArrayRef, AsArray, DictionaryArray, Int16Array, RecordBatch,
+    RecordBatchOptions, StringArray,
 };
 use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::{
@@ -21,7 +22,7 @@ use super::arrow_types::arrow_type;
 use crate::ir::{ColumnType, Table};
 
 /// Decimals of at most this many digits fit a 64-bit mantissa.
-const DECIMAL64_MAX_PRECISION: u8 = 18;
+pub const DECIMAL64_MAX_PRECISION: u8 = 18;
 
 /// How a scan keeps a column of `ty` in memory.
 pub fn compact_type(ty: &ColumnType) -> DataType {
@@ -69,10 +70,26 @@ pub fn compact_batch(batch: RecordBatch, table: &Table) -> RecordBatch {
                 fields.push(Field::new(field.name(), ty, field.is_nullable()));
                 columns.push(narrowed);
             }
-            None => {
-                fields.push(field.as_ref().clone());
-                columns.push(array.clone());
-            }
+            // A column read in compact storage that cannot stay compact
+            // (a value too wide, one not declared) takes the contract's type.
+            None => match table.column(field.name()).map(|c| arrow_type(&c.ty)) {
+                Some(contract) if contract != *array.data_type() => {
+                    match cast_with_options(array, &contract, &exact) {
+                        Ok(widened) => {
+                            fields.push(Field::new(field.name(), contract, field.is_nullable()));
+                            columns.push(widened);
+                        }
+                        Err(_) => {
+                            fields.push(field.as_ref().clone());
+                            columns.push(array.clone());
+                        }
+                    }
+                }
+                _ => {
+                    fields.push(field.as_ref().clone());
+                    columns.push(array.clone());
+                }
+            },
         }
     }
     RecordBatch::try_new_with_options(
@@ -95,6 +112,9 @@ fn narrow(
 ) -> Option<ArrayRef> {
     if let (Some(values), DataType::Utf8) = (values, array.data_type()) {
         return encode_enum(array.as_string::<i32>(), values);
+    }
+    if let (Some(values), Some(dictionary)) = (values, array.as_any_dictionary_opt()) {
+        return recode_enum(dictionary, values);
     }
     match (array.data_type(), target) {
         // Arrow's own cast panics on a value too wide for 64 bits (an array
@@ -137,6 +157,31 @@ fn encode_enum(text: &StringArray, values: &[String]) -> Option<ArrayRef> {
         .collect::<Option<_>>()?;
     let dictionary = DictionaryArray::<Int16Type>::try_new(codes, enum_dictionary(values)).ok()?;
     Some(Arc::new(dictionary))
+}
+
+/// An enumeration read as the file's dictionary, its codes turned into
+/// codes of the shared dictionary: each of the file's values is looked up
+/// once. `None` when a row holds a value that is not declared.
+fn recode_enum(dictionary: &dyn AnyDictionaryArray, values: &[String]) -> Option<ArrayRef> {
+    let texts = dictionary.values().as_string_opt::<i32>()?;
+    let codes_of: Vec<Option<i16>> = texts
+        .iter()
+        .map(|v| Some(values.iter().position(|e| Some(e.as_str()) == v)? as i16))
+        .collect();
+    let nulls = dictionary.logical_nulls();
+    let codes: Int16Array = dictionary
+        .normalized_keys()
+        .into_iter()
+        .enumerate()
+        .map(
+            |(row, key)| match nulls.as_ref().is_some_and(|n| n.is_null(row)) {
+                true => Some(None),
+                false => codes_of[key].map(Some),
+            },
+        )
+        .collect::<Option<_>>()?;
+    let recoded = DictionaryArray::<Int16Type>::try_new(codes, enum_dictionary(values)).ok()?;
+    Some(Arc::new(recoded))
 }
 
 /// The one dictionary of an enumeration's values, made once per process.
@@ -200,6 +245,45 @@ mod tests {
             let declared = &lines.column(field.name()).unwrap().ty;
             assert!(stores(declared, column.data_type()));
         }
+    }
+
+    #[test]
+    fn an_enumeration_read_as_the_files_dictionary_takes_the_shared_codes() {
+        let schema = chs_schema();
+        let lines = schema.table("claim_items").unwrap();
+        let read = |values: Vec<Option<&str>>, keys: Vec<Option<i32>>| -> RecordBatch {
+            let file_dictionary = DictionaryArray::<arrow::datatypes::Int32Type>::try_new(
+                arrow::array::Int32Array::from(keys),
+                Arc::new(StringArray::from(values)),
+            )
+            .unwrap();
+            let kind: ArrayRef = Arc::new(file_dictionary);
+            compact_batch(
+                RecordBatch::try_from_iter(vec![("item_type", kind)]).unwrap(),
+                lines,
+            )
+        };
+        // The file's dictionary in its own order, with a value no row uses
+        // (a page's dictionary may hold more than a batch's rows) and a null.
+        let compact = read(
+            vec![Some("service"), Some("unused"), Some("drug")],
+            vec![Some(2), None, Some(0), Some(2)],
+        );
+        let kind = compact.column(0).as_dictionary::<Int16Type>();
+        let shared = kind.values().as_string::<i32>();
+        let text: Vec<Option<&str>> = kind
+            .keys()
+            .iter()
+            .map(|k| k.map(|k| shared.value(k as usize)))
+            .collect();
+        assert_eq!(text, [Some("drug"), None, Some("service"), Some("drug")]);
+        assert_eq!(shared.len(), 3, "the declared values, not the file's");
+        // A row holding an undeclared value keeps the contract's type (the
+        // loader has refused it already; nothing is lost meanwhile).
+        let kept = read(vec![Some("drug"), Some("bogus")], vec![Some(1), Some(0)]);
+        let text = kept.column(0).as_string::<i32>();
+        assert_eq!(text.value(0), "bogus");
+        assert_eq!(text.value(1), "drug");
     }
 
     #[test]

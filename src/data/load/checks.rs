@@ -2,6 +2,7 @@
 //! their values, and the table's row constraints.
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Datum, Scalar};
+use arrow::compute::cast;
 use arrow::compute::kernels::cmp;
 use arrow::datatypes::DataType;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
@@ -9,6 +10,7 @@ use rust_decimal::Decimal;
 
 use super::problem::{Problem, ProblemKind, ProblemLog};
 use super::read::LoadedBatch;
+use crate::data::arrow_types::arrow_type;
 use crate::data::values::{Value, build_array};
 use crate::ir::{ColumnType, CompareOp, Constraint, ConstraintOperand, Literal, Table};
 
@@ -80,12 +82,47 @@ impl<'t> RowChecks<'t> {
         }
     }
 
+    /// A column of the batch in the contract's type: one read in compact
+    /// storage (a dictionary, a 64-bit decimal) is compared as the literals
+    /// of the table's constraints are written.
+    fn in_contract_type(&self, batch: &LoadedBatch, name: &str) -> Option<ArrayRef> {
+        let array = batch.column(name)?;
+        let contract = arrow_type(&self.table.column(name)?.ty);
+        if *array.data_type() == contract {
+            return Some(array.clone());
+        }
+        cast(array, &contract).ok()
+    }
+
     fn check_enums(&self, batch: &LoadedBatch, log: &mut ProblemLog) {
         for (name, values) in &self.enums {
             let Some(array) = batch.column(name) else {
                 continue;
             };
-            for (row, value) in array.as_string::<i32>().iter().enumerate() {
+            // Read as a dictionary: each value of it is checked once, and
+            // only the rows of a value that is not declared are looked at.
+            let rows: Box<dyn Iterator<Item = (usize, Option<&str>)>> =
+                match array.as_any_dictionary_opt() {
+                    Some(dictionary) => {
+                        let texts = dictionary.values().as_string::<i32>();
+                        let declared: Vec<bool> = texts
+                            .iter()
+                            .map(|v| v.is_none_or(|v| values.iter().any(|e| e == v)))
+                            .collect();
+                        if declared.iter().all(|d| *d) {
+                            continue;
+                        }
+                        let keys = dictionary.normalized_keys();
+                        Box::new((0..array.len()).map(move |row| {
+                            let key = keys[row];
+                            let value =
+                                (array.is_valid(row) && !declared[key]).then(|| texts.value(key));
+                            (row, value)
+                        }))
+                    }
+                    None => Box::new(array.as_string::<i32>().iter().enumerate()),
+                };
+            for (row, value) in rows {
                 let Some(value) = value else { continue };
                 // A few values: comparing is cheaper than hashing.
                 if values.iter().any(|v| v == value) || batch.is_damaged(row) {
@@ -109,16 +146,18 @@ impl<'t> RowChecks<'t> {
 
     fn check_constraints(&self, batch: &LoadedBatch, log: &mut ProblemLog) {
         for (constraint, literal) in &self.constraints {
-            let Some(left) = batch.column(&constraint.column) else {
+            let Some(left) = self.in_contract_type(batch, &constraint.column) else {
                 continue;
             };
+            let left = &left;
             let right_column = match &constraint.operand {
-                ConstraintOperand::Column(name) => match batch.column(name) {
+                ConstraintOperand::Column(name) => match self.in_contract_type(batch, name) {
                     Some(array) => Some(array),
                     None => continue,
                 },
                 ConstraintOperand::Literal(_) => None,
             };
+            let right_column = right_column.as_ref();
             let right: &dyn Datum = match (right_column, literal) {
                 (Some(array), _) => array,
                 (None, Some(scalar)) => scalar,

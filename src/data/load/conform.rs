@@ -17,7 +17,10 @@ use arrow::datatypes::{
 use arrow::error::ArrowError;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
+use parquet::basic::Type as PhysicalType;
+
 use crate::data::arrow_types::{arrow_type, list_item_field};
+use crate::data::compact::DECIMAL64_MAX_PRECISION;
 use crate::ir::ColumnType;
 
 /// Shanghai wall-clock time is UTC+8 with no daylight saving since 1991.
@@ -61,6 +64,44 @@ impl Conversion {
         Ok(Conversion { steps })
     }
 
+    /// [`Conversion::plan`] for a column the caller keeps in its compact
+    /// storage (see `data::compact`): an enumeration read as a dictionary
+    /// stays one, a decimal read into 64 bits stays there (only its
+    /// precision, when the file's differs, is the contract's); the caller
+    /// narrows the rest.
+    pub fn plan_compact(found: &DataType, target: &ColumnType) -> Result<Conversion, String> {
+        match (target, found) {
+            (ColumnType::Enum(_), DataType::Dictionary(_, values))
+                if **values == DataType::Utf8 =>
+            {
+                Ok(Conversion { steps: Vec::new() })
+            }
+            (ColumnType::Decimal { precision, scale }, DataType::Decimal64(p, s))
+                if s == scale && *precision <= DECIMAL64_MAX_PRECISION =>
+            {
+                let steps = if p == precision {
+                    Vec::new()
+                } else {
+                    vec![Step::Cast(DataType::Decimal64(*precision, *scale))]
+                };
+                Ok(Conversion { steps })
+            }
+            _ => Conversion::plan(found, target),
+        }
+    }
+
+    /// The type this conversion gives a column found as `found`.
+    pub fn output_type(&self, found: &DataType) -> DataType {
+        self.steps
+            .iter()
+            .rev()
+            .find_map(|step| match step {
+                Step::Cast(to) => Some(to.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| found.clone())
+    }
+
     pub fn is_identity(&self) -> bool {
         self.steps.is_empty()
     }
@@ -88,6 +129,40 @@ impl Conversion {
             array: current,
             lossy,
         })
+    }
+}
+
+/// The type a Parquet reader can decode a column of `target` straight
+/// into, found as `found` with leaves of `physical` type, for a caller that
+/// keeps it in compact storage: an enumeration as the file's dictionary
+/// (its codes, not a string a row), a decimal of at most 18 digits stored as
+/// an integer in 64 bits, its scale the contract's (no digit to check).
+/// `None` when the column is read as it is.
+pub fn compact_read_type(
+    found: &DataType,
+    target: &ColumnType,
+    physical: PhysicalType,
+) -> Option<DataType> {
+    match (target, found, physical) {
+        (
+            ColumnType::Enum(_),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View,
+            PhysicalType::BYTE_ARRAY,
+        ) => Some(DataType::Dictionary(
+            Box::new(DataType::Int32),
+            Box::new(DataType::Utf8),
+        )),
+        (
+            ColumnType::Decimal { precision, scale },
+            DataType::Decimal32(p, s) | DataType::Decimal64(p, s) | DataType::Decimal128(p, s),
+            PhysicalType::INT32 | PhysicalType::INT64,
+        ) if s == scale
+            && *p <= DECIMAL64_MAX_PRECISION
+            && *precision <= DECIMAL64_MAX_PRECISION =>
+        {
+            Some(DataType::Decimal64(*p, *s))
+        }
+        _ => None,
     }
 }
 

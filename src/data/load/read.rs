@@ -12,11 +12,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
-use arrow::datatypes::{Field, Schema as ArrowSchema};
+use arrow::datatypes::{DataType, Field, Schema as ArrowSchema};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 
-use super::conform::Conversion;
+use super::conform::{Conversion, compact_read_type};
 use super::csv_file::read_csv;
 use super::header::repeated_names;
 use super::memory::MemoryBatches;
@@ -85,7 +87,7 @@ pub fn read_table<'s>(
 ) -> ControlFlow<()> {
     let wanted = wanted_columns(table, columns);
     if let Some(batches) = &source.memory {
-        return read_memory(&source.files[0], batches, None, &wanted, log, on_batch);
+        return read_memory(&source.files[0], batches, None, &wanted, &[], log, on_batch);
     }
     for file in &source.files {
         read_file(file, source.format, source.encoding, &wanted, log, on_batch)?;
@@ -115,7 +117,7 @@ pub fn read_file<'s>(
     on_batch: &mut dyn FnMut(LoadedBatch<'s>, &mut ProblemLog) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
     match format {
-        FileFormat::Parquet => read_parquet(file, None, wanted, log, on_batch),
+        FileFormat::Parquet => read_parquet(file, None, wanted, &[], log, on_batch),
         FileFormat::Csv => read_csv(file, encoding, wanted, log, on_batch),
         FileFormat::Memory => unreachable!("tables in memory are read by `read_table` or units"),
     }
@@ -243,11 +245,19 @@ pub fn units_of(source: &TableSource, unit_rows: u64) -> Vec<Unit<'_>> {
 pub fn read_unit<'s>(
     unit: &Unit<'s>,
     wanted: &[&Column],
+    compact: &[&str],
     log: &mut ProblemLog,
     on_batch: &mut dyn FnMut(LoadedBatch<'s>, &mut ProblemLog) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
     match unit.format {
-        FileFormat::Parquet => read_parquet(unit.file, unit.part.as_ref(), wanted, log, on_batch),
+        FileFormat::Parquet => read_parquet(
+            unit.file,
+            unit.part.as_ref(),
+            wanted,
+            compact,
+            log,
+            on_batch,
+        ),
         FileFormat::Csv => read_csv(unit.file, unit.encoding, wanted, log, on_batch),
         FileFormat::Memory => {
             let batches = unit
@@ -258,6 +268,7 @@ pub fn read_unit<'s>(
                 batches,
                 unit.part.as_ref(),
                 wanted,
+                compact,
                 log,
                 on_batch,
             )
@@ -286,10 +297,15 @@ pub(super) fn make_batch(
     )
 }
 
+/// Reads a Parquet file (or some row groups of it). The columns named in
+/// `compact`, which the caller keeps narrower than the contract's type
+/// (see `data::compact`), are decoded straight into that storage where the
+/// file allows it.
 fn read_parquet<'s>(
     file: &'s Path,
     part: Option<&Part>,
     wanted: &[&Column],
+    compact: &[&str],
     log: &mut ProblemLog,
     on_batch: &mut dyn FnMut(LoadedBatch<'s>, &mut ProblemLog) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
@@ -297,8 +313,14 @@ fn read_parquet<'s>(
     let whole_file = part.is_none_or(|p| p.first_of_file);
     let builder = match File::open(file)
         .map_err(|e| unreadable(file, &e))
-        .and_then(|f| ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| unreadable(file, &e)))
-    {
+        .and_then(|f| {
+            let metadata = ArrowReaderMetadata::load(&f, ArrowReaderOptions::default())
+                .map_err(|e| unreadable(file, &e))?;
+            let metadata = with_compact_types(metadata, wanted, compact);
+            Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(
+                f, metadata,
+            ))
+        }) {
         Ok(builder) => builder,
         Err(problem) => {
             if whole_file {
@@ -311,7 +333,7 @@ fn read_parquet<'s>(
         Some(p) => builder.with_row_groups(p.row_groups.clone()),
         None => builder,
     };
-    let readable = Readable::plan(file, builder.schema(), wanted, whole_file, log);
+    let readable = Readable::plan(file, builder.schema(), wanted, compact, whole_file, log);
     let mask = ProjectionMask::roots(builder.parquet_schema(), readable.projected.iter().copied());
     let reader = match builder
         .with_projection(mask)
@@ -347,11 +369,13 @@ fn read_parquet<'s>(
 
 /// Reads a table given in memory (or some of its batches), as a Parquet
 /// file is read: its batches are the file's rows.
+#[allow(clippy::too_many_arguments)]
 fn read_memory<'s>(
     label: &'s Path,
     batches: &MemoryBatches,
     part: Option<&Part>,
     wanted: &[&Column],
+    compact: &[&str],
     log: &mut ProblemLog,
     on_batch: &mut dyn FnMut(LoadedBatch<'s>, &mut ProblemLog) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
@@ -362,7 +386,7 @@ fn read_memory<'s>(
     let Some(schema) = batches.0.first().map(|b| b.schema()) else {
         return ControlFlow::Continue(());
     };
-    let readable = Readable::plan(label, &schema, wanted, whole_file, log);
+    let readable = Readable::plan(label, &schema, wanted, compact, whole_file, log);
     let mut first_row = part.map_or(0, |p| p.first_row);
     for &index in chosen {
         let batch = &batches.0[index];
@@ -393,6 +417,59 @@ fn read_memory<'s>(
     ControlFlow::Continue(())
 }
 
+/// `metadata` asking the reader for the compact type of each wanted column
+/// named in `compact` ([`compact_read_type`]): an enumeration's codes kept
+/// as the file's dictionary instead of a string a row, a decimal of up to
+/// 18 digits stored as 32 or 64-bit integers read into 64 bits, not 128.
+/// The metadata as it was when no column has such a type, or when the
+/// reader would not accept them.
+fn with_compact_types(
+    metadata: ArrowReaderMetadata,
+    wanted: &[&Column],
+    compact: &[&str],
+) -> ArrowReaderMetadata {
+    if compact.is_empty() {
+        return metadata;
+    }
+    let schema = metadata.schema();
+    let leaves = metadata.parquet_schema();
+    let physical = |name: &str| {
+        leaves
+            .columns()
+            .iter()
+            .find(|c| c.path().parts() == [name])
+            .map(|c| c.physical_type())
+    };
+    let mut changed = false;
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|field| {
+            let name = field.name().as_str();
+            let narrower = wanted
+                .iter()
+                .find(|c| c.name == name && compact.contains(&name))
+                .and_then(|c| compact_read_type(field.data_type(), &c.ty, physical(name)?));
+            match narrower {
+                Some(ty) => {
+                    changed = true;
+                    field.as_ref().clone().with_data_type(ty)
+                }
+                None => field.as_ref().clone(),
+            }
+        })
+        .collect();
+    if !changed {
+        return metadata;
+    }
+    let hinted = Arc::new(ArrowSchema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    ));
+    let options = ArrowReaderOptions::new().with_schema(hinted);
+    ArrowReaderMetadata::try_new(metadata.metadata().clone(), options).unwrap_or(metadata)
+}
+
 fn unreadable(file: &Path, e: &dyn std::fmt::Display) -> Problem {
     Problem::new(
         ProblemKind::UnreadableFile,
@@ -417,6 +494,7 @@ impl<'c> Readable<'c> {
         file: &Path,
         file_schema: &ArrowSchema,
         wanted: &[&'c Column],
+        compact: &[&str],
         whole_file: bool,
         log: &mut ProblemLog,
     ) -> Readable<'c> {
@@ -435,6 +513,7 @@ impl<'c> Readable<'c> {
             log_file(problem);
         }
         let mut columns: Vec<(&Column, usize, Conversion)> = Vec::new();
+        let mut types: Vec<DataType> = Vec::new();
         for column in wanted {
             if ambiguous.contains(&column.name) {
                 continue;
@@ -454,8 +533,16 @@ impl<'c> Readable<'c> {
                 );
                 continue;
             };
-            match Conversion::plan(field.data_type(), &column.ty) {
-                Ok(conversion) => columns.push((column, index, conversion)),
+            let conversion = if compact.contains(&column.name.as_str()) {
+                Conversion::plan_compact(field.data_type(), &column.ty)
+            } else {
+                Conversion::plan(field.data_type(), &column.ty)
+            };
+            match conversion {
+                Ok(conversion) => {
+                    types.push(conversion.output_type(field.data_type()));
+                    columns.push((column, index, conversion))
+                }
                 Err(why) => log_file(
                     Problem::new(ProblemKind::WrongType, file, why).in_column(&column.name),
                 ),
@@ -463,9 +550,14 @@ impl<'c> Readable<'c> {
         }
         let mut projected: Vec<usize> = columns.iter().map(|(_, i, _)| *i).collect();
         projected.sort_unstable();
-        let out_columns: Vec<&Column> = columns.iter().map(|(c, _, _)| *c).collect();
+        // The contract's types, but for columns kept in their compact type.
+        let fields: Vec<Field> = columns
+            .iter()
+            .zip(types)
+            .map(|((c, _, _), ty)| Field::new(&c.name, ty, true))
+            .collect();
         Readable {
-            schema: output_schema(&out_columns),
+            schema: Arc::new(ArrowSchema::new(fields)),
             columns,
             projected,
         }
@@ -595,7 +687,7 @@ mod tests {
         let mut log = ProblemLog::default();
         let mut firsts = Vec::new();
         for unit in &parts {
-            let _ = read_unit(unit, &wanted, &mut log, &mut |batch, _| {
+            let _ = read_unit(unit, &wanted, &[], &mut log, &mut |batch, _| {
                 firsts.push((
                     batch.row_ref(0),
                     batch
@@ -611,5 +703,88 @@ mod tests {
         assert_eq!(firsts[3], (RowRef::Row(10), "R10".to_string()));
         // The missing column is told once, not once per part.
         assert_eq!(log.total(), 1);
+    }
+
+    #[test]
+    fn columns_kept_compact_are_decoded_straight_into_their_storage() {
+        use arrow::array::{Decimal128Array, DictionaryArray};
+        use arrow::datatypes::Int32Type;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let kinds: DictionaryArray<Int32Type> =
+            vec!["drug", "service", "drug"].into_iter().collect();
+        let kinds = arrow::compute::cast(&kinds, &DataType::Utf8).unwrap();
+        let prices = Decimal128Array::from(vec![Some(1250), None, Some(-5)])
+            .with_precision_and_scale(10, 2)
+            .unwrap();
+        let batch = RecordBatch::try_from_iter(vec![
+            ("kind", kinds),
+            ("price", Arc::new(prices) as ArrayRef),
+        ])
+        .unwrap();
+        let mut writer =
+            ArrowWriter::try_new(File::create(&path).unwrap(), batch.schema(), None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        let source = TableSource {
+            table: "t".into(),
+            format: FileFormat::Parquet,
+            files: vec![path],
+            skipped: Vec::new(),
+            encoding: TextEncoding::default(),
+            memory: None,
+        };
+        let columns = [
+            Column {
+                name: "kind".into(),
+                ty: crate::ir::ColumnType::Enum(vec!["drug".into(), "service".into()]),
+                nullable: true,
+                doc: None,
+            },
+            Column {
+                name: "price".into(),
+                ty: crate::ir::ColumnType::Decimal {
+                    precision: 12,
+                    scale: 2,
+                },
+                nullable: true,
+                doc: None,
+            },
+        ];
+        let wanted: Vec<&Column> = columns.iter().collect();
+        let read = |compact: &[&str]| {
+            let mut log = ProblemLog::default();
+            let mut types = Vec::new();
+            for unit in &units_of(&source, 1) {
+                let _ = read_unit(unit, &wanted, compact, &mut log, &mut |batch, _| {
+                    types.push((
+                        batch.column("kind").unwrap().clone(),
+                        batch.column("price").unwrap().clone(),
+                    ));
+                    ControlFlow::Continue(())
+                });
+            }
+            assert_eq!(log.total(), 0);
+            types.remove(0)
+        };
+        let (kind, price) = read(&["kind", "price"]);
+        assert_eq!(
+            kind.data_type(),
+            &DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+        );
+        let kind = arrow::compute::cast(&kind, &DataType::Utf8).unwrap();
+        let kind: Vec<Option<&str>> = kind.as_string::<i32>().iter().collect();
+        assert_eq!(kind, [Some("drug"), Some("service"), Some("drug")]);
+        // The contract's precision, the file's digits.
+        assert_eq!(price.data_type(), &DataType::Decimal64(12, 2));
+        let price = price.as_primitive::<arrow::datatypes::Decimal64Type>();
+        assert_eq!(
+            price.iter().collect::<Vec<_>>(),
+            [Some(1250), None, Some(-5)]
+        );
+        // Read for anything else, the contract's types.
+        let (kind, price) = read(&[]);
+        assert_eq!(kind.data_type(), &DataType::Utf8);
+        assert_eq!(price.data_type(), &DataType::Decimal128(12, 2));
     }
 }

@@ -319,6 +319,22 @@ fn validate_table<'s>(
     other_targets.dedup_by(|a, b| a.0 == b.0);
     let other_columns: Vec<Vec<String>> = other_targets.iter().map(|(c, _)| c.clone()).collect();
     let wanted = wanted_columns(table, reading.columns);
+    // Columns the narrowing keeps in compact storage are read straight
+    // into it, but for those keys and references are hashed on (hashed in
+    // the contract's types).
+    let compact: Vec<&str> = match reading.narrow {
+        None => Vec::new(),
+        Some(_) => wanted
+            .iter()
+            .map(|c| c.name.as_str())
+            .filter(|name| {
+                let named = |columns: &[String]| columns.iter().any(|c| c == name);
+                !table.key.as_deref().is_some_and(named)
+                    && !incoming.iter().any(|r| named(&r.to_columns))
+                    && !outgoing.iter().any(|r| named(&r.from_columns))
+            })
+            .collect(),
+    };
     let stop = AtomicBool::new(false);
     let gathering = matches!(unique, Some((_, KeyCheck::Gathered(_))));
     // A key the caller checks itself is not hashed at all.
@@ -334,7 +350,7 @@ fn validate_table<'s>(
             target_hashes: vec![Vec::new(); other_columns.len()],
         };
         let mut log = ProblemLog::default();
-        let _ = read_unit(unit, &wanted, &mut log, &mut |batch, log| {
+        let _ = read_unit(unit, &wanted, &compact, &mut log, &mut |batch, log| {
             if stop.load(Ordering::Relaxed) {
                 return ControlFlow::Break(());
             }
@@ -539,7 +555,7 @@ fn report_repeated_keys(
     for unit in units {
         // Problems of reading were told by the first reading.
         let mut ignored = ProblemLog::default();
-        let flow = read_unit(unit, &key_columns, &mut ignored, &mut |batch, _| {
+        let flow = read_unit(unit, &key_columns, &[], &mut ignored, &mut |batch, _| {
             finder.check(&batch, key, &table.name, problems);
             if reading.stop_at_first && !problems.is_empty() {
                 ControlFlow::Break(())
