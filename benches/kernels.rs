@@ -10,12 +10,17 @@
 //!   count per group;
 //! - `window_sum`: QTY-02, a 30-day window summing days of supply per
 //!   patient and drug;
-//! - `sequence`, `pair`, `population`: SPLIT-01, STAY-02, UPC-01.
+//! - `sequence`, `pair`, `population`: SPLIT-01, STAY-02, UPC-01;
+//! - `long_history_running_sum`: CAP-01, a running yearly sum, on the
+//!   same data with one patient given 15,000 of the claims (a window
+//!   summed afresh for each row costs the square of a key's rows).
 //!
 //! `cargo bench --bench kernels` (two threads, as the DuckDB comparison).
 
 use std::hint::black_box;
 use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, RecordBatch, StringArray};
 
 use claimaudit::check::check_shipped;
 use claimaudit::exec::{Compiled, Env, ExecOptions, Frames, thread_pool};
@@ -88,6 +93,44 @@ fn bench(c: &mut Criterion) {
             b.iter(|| black_box(single.run_on(&pool, &env, &options)))
         });
     }
+
+    // One patient holding the first 15,000 claims (of every year).
+    let long_history = {
+        let mut tables = everything
+            .read(&data, &Default::default(), &|_, _| {})
+            .unwrap();
+        let claims = &tables["claims"];
+        let at = claims.schema().index_of("patient_id").unwrap();
+        let ids = claims.column(at).as_string::<i32>();
+        let one = ids.value(0).to_string();
+        let moved: StringArray = (0..ids.len())
+            .map(|i| {
+                Some(if i < 15_000 {
+                    one.as_str()
+                } else {
+                    ids.value(i)
+                })
+            })
+            .collect();
+        let mut columns = claims.columns().to_vec();
+        columns[at] = Arc::new(moved);
+        let claims = RecordBatch::try_new(claims.schema(), columns).unwrap();
+        tables.insert("claims".to_string(), claims);
+        everything.prepare(tables)
+    };
+    let single = Compiled::new(ruleset, &Selection::only(&["CAP-01"]), &checked.sources);
+    let env = Env::new(
+        ruleset,
+        single.consts(),
+        long_history.0,
+        long_history.1,
+        &[],
+    );
+    let flags = single.run_on(&pool, &env, &options);
+    println!("long_history_running_sum (CAP-01): {} flags", flags.len());
+    group.bench_function("long_history_running_sum", |b| {
+        b.iter(|| black_box(single.run_on(&pool, &env, &options)))
+    });
     group.finish();
 }
 

@@ -6,6 +6,7 @@ use std::ops::Range;
 use rust_decimal::Decimal;
 
 use super::col::{Col, Scalar, Tri};
+use super::range_fold::{fold_ranges, sliding_int_sums};
 use crate::ir::AggFunc;
 
 /// The aggregate of `arg` over each range of rows (positions in `arg`).
@@ -114,12 +115,12 @@ fn aggregate_each<'a>(func: AggFunc, arg: Option<&Col<'a>>, ranges: &[Range<usiz
         AggFunc::Count => Col::Int(ranges.iter().map(|r| Some(r.len() as i64)).collect()),
         AggFunc::CountIf => {
             let values = arg.expect("count(condition) has an argument").bools();
-            Col::Int(
-                ranges
-                    .iter()
-                    .map(|r| Some(values[r.clone()].iter().filter(|t| t.is_true()).count() as i64))
-                    .collect(),
-            )
+            Col::Int(fold_ranges(
+                ranges,
+                0i64,
+                |count, i| count + values[i].is_true() as i64,
+                |count| Some(*count),
+            ))
         }
         AggFunc::CountDistinct => {
             let values = arg.expect("count(distinct x) has an argument");
@@ -140,26 +141,28 @@ fn aggregate_each<'a>(func: AggFunc, arg: Option<&Col<'a>>, ranges: &[Range<usiz
             )
         }
         AggFunc::Sum => match arg.expect("sum(x) has an argument") {
-            Col::Int(values) => Col::Int(
-                ranges
-                    .iter()
-                    .map(|r| {
-                        let mut present = values[r.clone()].iter().flatten().peekable();
-                        present.peek()?;
-                        Some(present.fold(0i64, |a, b| a.saturating_add(*b)))
-                    })
-                    .collect(),
-            ),
-            Col::Dec(values) => Col::Dec(
-                ranges
-                    .iter()
-                    .map(|r| {
-                        let mut present = values[r.clone()].iter().flatten().peekable();
-                        present.peek()?;
-                        present.try_fold(Decimal::ZERO, |a, b| a.checked_add(*b))
-                    })
-                    .collect(),
-            ),
+            // Null over no present value; saturating.
+            Col::Int(values) => Col::Int(sliding_int_sums(values, ranges).unwrap_or_else(|| {
+                fold_ranges(
+                    ranges,
+                    (false, 0i64),
+                    |(any, sum), i| match values[i] {
+                        Some(v) => (true, sum.saturating_add(v)),
+                        None => (any, sum),
+                    },
+                    |(any, sum)| any.then_some(*sum),
+                )
+            })),
+            // Null over no present value, and past an overflow.
+            Col::Dec(values) => Col::Dec(fold_ranges(
+                ranges,
+                (false, Some(Decimal::ZERO)),
+                |(any, sum), i| match values[i] {
+                    Some(v) => (true, sum.and_then(|s| s.checked_add(v))),
+                    None => (any, sum),
+                },
+                |(any, sum)| if *any { *sum } else { None },
+            )),
             Col::Float(values) => Col::Float(
                 ranges
                     .iter()
@@ -179,21 +182,21 @@ fn aggregate_each<'a>(func: AggFunc, arg: Option<&Col<'a>>, ranges: &[Range<usiz
             } else {
                 Ordering::Greater
             };
-            let picks: Vec<Option<u32>> = ranges
-                .iter()
-                .map(|r| {
-                    let mut best: Option<usize> = None;
-                    for i in r.clone() {
-                        if values.is_null(i) {
-                            continue;
-                        }
-                        if best.is_none_or(|b| values.get(i).compare(&values.get(b)) == wanted) {
-                            best = Some(i);
-                        }
+            // The first best of each range.
+            let picks: Vec<Option<u32>> = fold_ranges(
+                ranges,
+                None,
+                |best: Option<usize>, i| {
+                    if !values.is_null(i)
+                        && best.is_none_or(|b| values.get(i).compare(&values.get(b)) == wanted)
+                    {
+                        Some(i)
+                    } else {
+                        best
                     }
-                    best.map(|b| b as u32)
-                })
-                .collect();
+                },
+                |best| best.map(|b| b as u32),
+            );
             values.take(&picks)
         }
         AggFunc::Any | AggFunc::All => {

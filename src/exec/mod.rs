@@ -37,6 +37,7 @@ mod par;
 mod partition;
 mod partitioned;
 mod pushdown;
+mod range_fold;
 mod read;
 mod realtime;
 mod rule_tests;
