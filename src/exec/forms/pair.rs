@@ -4,6 +4,7 @@
 //! the first key, and in each bucket the candidate pairs and the flags.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use super::super::col::Col;
 use super::super::env::Env;
@@ -109,7 +110,7 @@ pub fn run<'a>(
         .filter(|(r, _)| !r.is_empty())
         .collect();
     par::flat_map(env.parallel, buckets, |(r, p)| {
-        run_bucket(ruleset, rule, pair, env, r, p)
+        run_bucket(ruleset, rule, pair, env, r, p, batch_rows)
     })
 }
 
@@ -150,6 +151,13 @@ fn bucket(
     out
 }
 
+/// Candidate pairs enumerated at a time, at most, per row of a batch
+/// (unless one row has more partners alone; 262,144 with the default
+/// batch): a key with many rows on both sides (one patient's 29,000 visits
+/// and 725 stays: 21 million pairs) pairs them all, and its pairs are
+/// made, evaluated and flagged a run of rows at a time, in bounded memory.
+const PAIRS_PER_BATCH_ROW: usize = 4;
+
 /// Runs a pair rule for `rows` of the rule's table (passed `where`) and
 /// `partners` of the partner table (passed the pair's `where`), both all
 /// the rows of their keys in this partition.
@@ -160,9 +168,30 @@ fn run_bucket<'a>(
     env: &'a Env<'a>,
     rows: &[u32],
     partners: &[u32],
+    batch_rows: usize,
+) -> Vec<FlagBatch> {
+    let mut candidates = Candidates::new(rule, pair, env, rows, partners);
+    let mut flags = Vec::new();
+    // A row's flag and evidence come from its own pairs alone: runs of
+    // rows are flagged one after the other.
+    for run in candidates.runs(batch_rows.saturating_mul(PAIRS_PER_BATCH_ROW)) {
+        let (ctx, pair_owner) = candidates.context(run.clone());
+        flags.extend(flag_run(ruleset, rule, pair, &ctx, &pair_owner, run.len()));
+    }
+    flags
+}
+
+/// The flags of `rows` rows given their candidate pairs (`ctx`, each
+/// pair's row by its position among them in `pair_owner`).
+fn flag_run<'a>(
+    ruleset: &Ruleset,
+    rule: &'a Rule,
+    pair: &Pair<'a>,
+    ctx: &Ctx<'a>,
+    pair_owner: &[usize],
+    rows: usize,
 ) -> Vec<FlagBatch> {
     let partner_table = pair.table;
-    let (ctx, pair_owner) = context(rule, pair, env, rows, partners);
     let pair_partners = ctx
         .partner
         .as_ref()
@@ -173,12 +202,12 @@ fn run_bucket<'a>(
     let holds = condition.bools();
     // The first partner that satisfies the condition names the flag; all are evidence.
     let known_rows = ctx.known.as_ref().map(|k| k.1.clone());
-    let mut first: Vec<Option<usize>> = vec![None; rows.len()];
-    let mut matched: Vec<Vec<u32>> = vec![Vec::new(); rows.len()];
-    let mut unlisted: Vec<usize> = vec![0; rows.len()];
-    let mut knowledge: Vec<Vec<u32>> = vec![Vec::new(); rows.len()];
-    let mut knowledge_unlisted: Vec<usize> = vec![0; rows.len()];
-    let mut last_listed: Vec<Option<u32>> = vec![None; rows.len()];
+    let mut first: Vec<Option<usize>> = vec![None; rows];
+    let mut matched: Vec<Vec<u32>> = vec![Vec::new(); rows];
+    let mut unlisted: Vec<usize> = vec![0; rows];
+    let mut knowledge: Vec<Vec<u32>> = vec![Vec::new(); rows];
+    let mut knowledge_unlisted: Vec<usize> = vec![0; rows];
+    let mut last_listed: Vec<Option<u32>> = vec![None; rows];
     for (k, &owner) in pair_owner.iter().enumerate() {
         if holds[k].is_true() {
             first[owner].get_or_insert(k);
@@ -234,7 +263,7 @@ fn run_bucket<'a>(
     if let Some(k) = pair.known {
         hits.known = Some((k.table.as_str(), known));
     }
-    render(ruleset, rule, &ctx, hits, Flagged::Row)
+    render(ruleset, rule, ctx, hits, Flagged::Row)
 }
 
 /// Every candidate pair of `rows` with `partners` of equal keys, as a
@@ -247,122 +276,219 @@ pub fn context<'a>(
     rows: &[u32],
     partners: &[u32],
 ) -> (Ctx<'a>, Vec<usize>) {
-    let (partner_table, keys) = (pair.table, pair.keys);
-    let table = rule.table.as_str();
-    let own = Ctx::new(env, table, rows.iter().map(|r| Some(*r)).collect());
-    let other = Ctx::for_partners(
-        env,
-        table,
-        partner_table,
-        partners.iter().map(|r| Some(*r)).collect(),
-    );
-    let own_keys: Vec<Col<'a>> = keys.iter().map(|(mine, _)| own.eval(mine)).collect();
-    // A self-pair whose keys mirror (`other.service_date =
-    // line.service_date`) reads the same keys on its partners as on its
-    // rows when they are the same rows: read and hashed once.
-    let same_keys = rows == partners && keys_mirror(keys, table, partner_table);
-    let their_keys: Vec<Col<'a>> = if same_keys {
-        Vec::new()
-    } else {
-        keys.iter().map(|(_, theirs)| other.eval(theirs)).collect()
-    };
-    let partner_keys: &[Col<'a>] = if same_keys { &own_keys } else { &their_keys };
+    Candidates::new(rule, pair, env, rows, partners).context(0..rows.len())
+}
 
-    // Partners bucketed by their key values, each bucket in the partner
-    // table's key order (without a knowledge match): buckets are small (a
-    // patient's lines of a day), and sorting each is cheaper than sorting
-    // every partner.
-    let partner_hashes = row_hashes(partner_keys, partners.len());
-    let mut buckets: HashMap<u128, Vec<usize>, foldhash::fast::RandomState> = HashMap::default();
-    for (p, hash) in partner_hashes.iter().enumerate() {
-        if !any_null(partner_keys, p) {
-            buckets.entry(*hash).or_default().push(p);
+/// What the candidate pairs of rows and partners are made from, once for
+/// all runs of rows: the partners bucketed by the hash of their keys, each
+/// row's hash, and the knowledge match.
+struct Candidates<'a, 'p> {
+    rule: &'a Rule,
+    pair: &'p Pair<'a>,
+    env: &'a Env<'a>,
+    rows: &'p [u32],
+    partners: &'p [u32],
+    buckets: HashMap<u128, Vec<usize>, foldhash::fast::RandomState>,
+    own_hashes: Vec<u128>,
+    /// Whether each row's keys are all present (a null key pairs with nothing).
+    keyed: Vec<bool>,
+    matcher: Option<Matcher>,
+}
+
+impl<'a, 'p> Candidates<'a, 'p> {
+    fn new(
+        rule: &'a Rule,
+        pair: &'p Pair<'a>,
+        env: &'a Env<'a>,
+        rows: &'p [u32],
+        partners: &'p [u32],
+    ) -> Candidates<'a, 'p> {
+        let (partner_table, keys) = (pair.table, pair.keys);
+        let table = rule.table.as_str();
+        let own = Ctx::new(env, table, rows.iter().map(|r| Some(*r)).collect());
+        let other = Ctx::for_partners(
+            env,
+            table,
+            partner_table,
+            partners.iter().map(|r| Some(*r)).collect(),
+        );
+        let own_keys: Vec<Col<'a>> = keys.iter().map(|(mine, _)| own.eval(mine)).collect();
+        // A self-pair whose keys mirror (`other.service_date =
+        // line.service_date`) reads the same keys on its partners as on its
+        // rows when they are the same rows: read and hashed once.
+        let same_keys = rows == partners && keys_mirror(keys, table, partner_table);
+        let their_keys: Vec<Col<'a>> = if same_keys {
+            Vec::new()
+        } else {
+            keys.iter().map(|(_, theirs)| other.eval(theirs)).collect()
+        };
+        let partner_keys: &[Col<'a>] = if same_keys { &own_keys } else { &their_keys };
+
+        // Partners bucketed by their key values, each bucket in the partner
+        // table's key order (without a knowledge match): buckets are small (a
+        // patient's lines of a day), and sorting each is cheaper than sorting
+        // every partner.
+        let partner_hashes = row_hashes(partner_keys, partners.len());
+        let mut buckets: HashMap<u128, Vec<usize>, foldhash::fast::RandomState> =
+            HashMap::default();
+        for (p, hash) in partner_hashes.iter().enumerate() {
+            if !any_null(partner_keys, p) {
+                buckets.entry(*hash).or_default().push(p);
+            }
+        }
+        // With a knowledge match, few of a bucket's pairs are candidates: they
+        // are put in the partners' key order once found (in `context`), not
+        // every bucket beforehand.
+        if pair.known.is_none() && buckets.values().any(|b| b.len() > 1) {
+            let partner_sort = partners_in_order(
+                env,
+                partner_table,
+                partners.iter().map(|r| Some(*r)).collect(),
+            );
+            for bucket in buckets.values_mut().filter(|b| b.len() > 1) {
+                bucket.sort_by(|a, b| compare_rows(&partner_sort, *a, *b));
+            }
+        }
+        let own_hashes = if same_keys {
+            partner_hashes
+        } else {
+            row_hashes(&own_keys, rows.len())
+        };
+        let keyed = (0..rows.len()).map(|i| !any_null(&own_keys, i)).collect();
+        let matcher = pair
+            .known
+            .map(|known| Matcher::new(env, known, table, partner_table, rows, partners));
+        Candidates {
+            rule,
+            pair,
+            env,
+            rows,
+            partners,
+            buckets,
+            own_hashes,
+            keyed,
+            matcher,
         }
     }
-    // With a knowledge match, few of a bucket's pairs are candidates: they
-    // are put in the partners' key order once found (below), not every
-    // bucket beforehand.
-    let partners_in_order = |rows: Vec<Option<u32>>| -> Vec<Col<'a>> {
-        let by_key = Ctx::new(env, partner_table, rows);
-        env.consts.key_exprs[partner_table]
-            .iter()
-            .map(|k| by_key.eval(k))
-            .collect()
-    };
-    if pair.known.is_none() && buckets.values().any(|b| b.len() > 1) {
-        let partner_sort = partners_in_order(partners.iter().map(|r| Some(*r)).collect());
-        for bucket in buckets.values_mut().filter(|b| b.len() > 1) {
-            bucket.sort_by(|a, b| compare_rows(&partner_sort, *a, *b));
+
+    /// The partners whose keys hash as row `i`'s do: as a group rule's
+    /// groups are, by a 128-bit hash of the keys (equal values, nulls
+    /// aside, hash equal; distinct ones collide with a probability below
+    /// one in 10²⁰), not compared value by value.
+    fn bucket_of(&self, i: usize) -> &[usize] {
+        match self.keyed[i] {
+            true => self
+                .buckets
+                .get(&self.own_hashes[i])
+                .map_or(&[], Vec::as_slice),
+            false => &[],
         }
     }
-    let own_hashes = if same_keys {
-        partner_hashes
-    } else {
-        row_hashes(&own_keys, rows.len())
-    };
-    let mut matcher = pair
-        .known
-        .map(|known| Matcher::new(env, known, table, partner_table, rows, partners));
-    // Every candidate pair, rows in order, partners in key order (and each
-    // pair once per knowledge row it matches, in the table's key order).
-    let mut pair_rows = Vec::new();
-    let mut pair_partners = Vec::new();
-    let mut pair_known = Vec::new();
-    let mut pair_owner = Vec::new();
-    let mut found = Vec::new();
-    for (i, row) in rows.iter().enumerate() {
-        if any_null(&own_keys, i) {
-            continue;
-        }
-        // A bucket holds the partners whose keys hash as the row's do: as
-        // a group rule's groups are, by a 128-bit hash of the keys (equal
-        // values, nulls aside, hash equal; distinct ones collide with a
-        // probability below one in 10²⁰), not compared value by value.
-        for &p in buckets.get(&own_hashes[i]).into_iter().flatten() {
-            match &mut matcher {
-                None => {
-                    pair_rows.push(Some(*row));
-                    pair_partners.push(Some(partners[p]));
-                    pair_owner.push(i);
-                }
-                Some(matcher) => {
-                    matcher.matches(i, p, &mut found);
-                    for &k in &found {
-                        pair_rows.push(Some(*row));
-                        pair_partners.push(Some(partners[p]));
-                        pair_known.push(Some(k));
-                        pair_owner.push(i);
+
+    /// The rows in runs of at most `most` candidate pairs (a row with more
+    /// alone); one run when all are fewer.
+    fn runs(&self, most: usize) -> Vec<Range<usize>> {
+        let pairs: Vec<usize> = (0..self.rows.len())
+            .map(|i| self.bucket_of(i).len())
+            .collect();
+        runs_within(&pairs, most)
+    }
+
+    /// The candidate pairs of rows `run`, as a context (rows in order,
+    /// partners in key order, each pair once per knowledge row it matches,
+    /// in the table's key order), with the position in `run` of each
+    /// pair's row.
+    fn context(&mut self, run: Range<usize>) -> (Ctx<'a>, Vec<usize>) {
+        let (rule, env, partner_table) = (self.rule, self.env, self.pair.table);
+        let table = rule.table.as_str();
+        let mut pair_rows = Vec::new();
+        let mut pair_partners = Vec::new();
+        let mut pair_known = Vec::new();
+        let mut pair_owner = Vec::new();
+        let mut found = Vec::new();
+        for i in run.clone() {
+            let row = self.rows[i];
+            let keyed = self.keyed[i];
+            let bucket = match keyed {
+                true => self.buckets.get(&self.own_hashes[i]),
+                false => None,
+            };
+            for &p in bucket.into_iter().flatten() {
+                match &mut self.matcher {
+                    None => {
+                        pair_rows.push(Some(row));
+                        pair_partners.push(Some(self.partners[p]));
+                        pair_owner.push(i - run.start);
+                    }
+                    Some(matcher) => {
+                        matcher.matches(i, p, &mut found);
+                        for &k in &found {
+                            pair_rows.push(Some(row));
+                            pair_partners.push(Some(self.partners[p]));
+                            pair_known.push(Some(k));
+                            pair_owner.push(i - run.start);
+                        }
                     }
                 }
             }
         }
+        if self.pair.known.is_some() && pair_rows.len() > 1 {
+            // Each row's candidates in its partners' key order; a partner's
+            // knowledge rows stay in the order found (a stable sort).
+            let partner_sort = partners_in_order(env, partner_table, pair_partners.clone());
+            let mut order: Vec<usize> = (0..pair_rows.len()).collect();
+            order.sort_by(|&a, &b| {
+                pair_owner[a]
+                    .cmp(&pair_owner[b])
+                    .then_with(|| compare_rows(&partner_sort, a, b))
+            });
+            let reorder = |v: &mut Vec<Option<u32>>| *v = order.iter().map(|&k| v[k]).collect();
+            reorder(&mut pair_rows);
+            reorder(&mut pair_partners);
+            reorder(&mut pair_known);
+            pair_owner = order.iter().map(|&k| pair_owner[k]).collect();
+        }
+        let mut ctx = Ctx::new(env, table, pair_rows);
+        ctx.partner = Some((partner_table, pair_partners));
+        if let Some(known) = self.pair.known {
+            ctx.known = Some((known.table.as_str(), pair_known));
+        }
+        for l in &rule.lets {
+            let value = ctx.eval(&l.expr);
+            ctx.lets.push(value);
+        }
+        (ctx, pair_owner)
     }
-    if pair.known.is_some() && pair_rows.len() > 1 {
-        // Each row's candidates in its partners' key order; a partner's
-        // knowledge rows stay in the order found (a stable sort).
-        let partner_sort = partners_in_order(pair_partners.clone());
-        let mut order: Vec<usize> = (0..pair_rows.len()).collect();
-        order.sort_by(|&a, &b| {
-            pair_owner[a]
-                .cmp(&pair_owner[b])
-                .then_with(|| compare_rows(&partner_sort, a, b))
-        });
-        let reorder = |v: &mut Vec<Option<u32>>| *v = order.iter().map(|&k| v[k]).collect();
-        reorder(&mut pair_rows);
-        reorder(&mut pair_partners);
-        reorder(&mut pair_known);
-        pair_owner = order.iter().map(|&k| pair_owner[k]).collect();
+}
+
+/// Consecutive runs of the positions of `counts`, each summing to at most
+/// `most` (a position over it alone), covering them all in order; one
+/// (empty) run when there are none.
+fn runs_within(counts: &[usize], most: usize) -> Vec<Range<usize>> {
+    let mut runs = Vec::new();
+    let (mut start, mut sum) = (0, 0);
+    for (i, &here) in counts.iter().enumerate() {
+        if i > start && sum + here > most {
+            runs.push(start..i);
+            (start, sum) = (i, 0);
+        }
+        sum += here;
     }
-    let mut ctx = Ctx::new(env, table, pair_rows);
-    ctx.partner = Some((partner_table, pair_partners.clone()));
-    if let Some(known) = pair.known {
-        ctx.known = Some((known.table.as_str(), pair_known));
-    }
-    for l in &rule.lets {
-        let value = ctx.eval(&l.expr);
-        ctx.lets.push(value);
-    }
-    (ctx, pair_owner)
+    runs.push(start..counts.len());
+    runs
+}
+
+/// The key columns of the partner table at `rows`, to order partners by.
+fn partners_in_order<'a>(
+    env: &'a Env<'a>,
+    partner_table: &'a str,
+    rows: Vec<Option<u32>>,
+) -> Vec<Col<'a>> {
+    let by_key = Ctx::new(env, partner_table, rows);
+    env.consts.key_exprs[partner_table]
+        .iter()
+        .map(|k| by_key.eval(k))
+        .collect()
 }
 
 /// Whether each key read on the partner is the row's key read on it, the
@@ -393,6 +519,15 @@ mod tests {
             crate::ir::Form::Pair { keys, .. } => keys.clone(),
             _ => unreachable!("a pair rule"),
         }
+    }
+
+    #[test]
+    fn runs_of_rows_hold_at_most_so_many_pairs_and_cover_every_row() {
+        assert_eq!(runs_within(&[], 10), vec![0..0]);
+        assert_eq!(runs_within(&[3, 4, 3], 10), vec![0..3]);
+        assert_eq!(runs_within(&[3, 4, 4, 0, 9], 10), vec![0..2, 2..4, 4..5]);
+        // A row with more pairs than a run holds is a run alone.
+        assert_eq!(runs_within(&[2, 25, 1], 10), vec![0..1, 1..2, 2..3]);
     }
 
     #[test]
