@@ -42,7 +42,7 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let lines = tables["claim_items"].num_rows();
     println!("dataset: {PATIENTS} patients, {lines} lines");
-    let (frames, lookups) = everything.prepare(tables);
+    let (frames, lookups) = everything.prepare(tables.clone());
     let pool = thread_pool(Some(2));
     let options = ExecOptions {
         threads: Some(2),
@@ -96,9 +96,7 @@ fn bench(c: &mut Criterion) {
 
     // One patient holding the first 15,000 claims (of every year).
     let long_history = {
-        let mut tables = everything
-            .read(&data, &Default::default(), &|_, _| {})
-            .unwrap();
+        let mut tables = tables;
         let claims = &tables["claims"];
         let at = claims.schema().index_of("patient_id").unwrap();
         let ids = claims.column(at).as_string::<i32>();

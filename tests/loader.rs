@@ -98,6 +98,19 @@ fn replace(batch: RecordBatch, name: &str, array: ArrayRef) -> RecordBatch {
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap()
 }
 
+/// The batch with row `row` of text column `name` (no nulls) set to `value`.
+fn set_text(batch: RecordBatch, name: &str, row: usize, value: &str) -> RecordBatch {
+    let mut texts: Vec<String> = batch
+        .column_by_name(name)
+        .unwrap()
+        .as_string::<i32>()
+        .iter()
+        .map(|v| v.unwrap().to_string())
+        .collect();
+    texts[row] = value.to_string();
+    replace(batch, name, Arc::new(StringArray::from(texts)))
+}
+
 fn recast(batch: RecordBatch, name: &str, to: DataType) -> RecordBatch {
     let array = cast(batch.column_by_name(name).unwrap(), &to).unwrap();
     replace(batch, name, array)
@@ -116,12 +129,18 @@ fn validate(dir: &Path) -> (i32, String) {
 
 /// `claimaudit validate --data DIR` with more arguments.
 fn validate_with(dir: &Path, args: &[&str]) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_claimaudit"))
-        .args(["validate", "--data"])
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
+    status_and_text(
+        Command::new(env!("CARGO_BIN_EXE_claimaudit"))
+            .args(["validate", "--data"])
+            .arg(dir)
+            .args(args),
+    )
+}
+
+/// The exit code of the command run to its end, and what it wrote (stdout
+/// then stderr).
+fn status_and_text(command: &mut Command) -> (i32, String) {
+    let output = command.output().unwrap();
     let text = String::from_utf8_lossy(&output.stdout).into_owned()
         + &String::from_utf8_lossy(&output.stderr);
     (output.status.code().unwrap_or(-1), text)
@@ -490,15 +509,7 @@ fn refuses_sub_millisecond_times() {
 fn refuses_a_value_outside_an_enumeration() {
     let dir = base_dataset();
     rewrite(dir.path(), "claims", |b| {
-        let mut visits: Vec<String> = b
-            .column_by_name("visit_type")
-            .unwrap()
-            .as_string::<i32>()
-            .iter()
-            .map(|v| v.unwrap().to_string())
-            .collect();
-        visits[1] = "Outpatient".into();
-        replace(b, "visit_type", Arc::new(StringArray::from(visits)))
+        set_text(b, "visit_type", 1, "Outpatient")
     });
     assert_refused(
         dir.path(),
@@ -534,15 +545,7 @@ fn refuses_a_null_in_a_required_column() {
 fn refuses_a_line_whose_claim_does_not_exist() {
     let dir = base_dataset();
     rewrite(dir.path(), "claim_items", |b| {
-        let mut claims: Vec<String> = b
-            .column_by_name("claim_id")
-            .unwrap()
-            .as_string::<i32>()
-            .iter()
-            .map(|v| v.unwrap().to_string())
-            .collect();
-        claims[0] = "C404".into();
-        replace(b, "claim_id", Arc::new(StringArray::from(claims)))
+        set_text(b, "claim_id", 0, "C404")
     });
     assert_refused(
         dir.path(),
@@ -556,15 +559,13 @@ fn refuses_a_line_whose_claim_does_not_exist() {
 fn refuses_a_duplicate_key_in_a_reference_table() {
     let dir = base_dataset();
     rewrite(dir.path(), "catalog", |b| {
-        let mut codes: Vec<String> = b
+        let first = b
             .column_by_name("item_code")
             .unwrap()
             .as_string::<i32>()
-            .iter()
-            .map(|v| v.unwrap().to_string())
-            .collect();
-        codes[3] = codes[0].clone();
-        replace(b, "item_code", Arc::new(StringArray::from(codes)))
+            .value(0)
+            .to_string();
+        set_text(b, "item_code", 3, &first)
     });
     assert_refused(
         dir.path(),
@@ -1038,16 +1039,13 @@ fn every_dataset_of_the_corpus_is_refused_with_its_problem() {
 /// `claimaudit scan --data DIR`, its flags in a temporary file.
 fn scan(dir: &Path) -> (i32, String) {
     let out = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_claimaudit"))
-        .args(["scan", "--threads", "2", "--data"])
-        .arg(dir)
-        .arg("--out")
-        .arg(out.path().join("flags.parquet"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
-    (output.status.code().unwrap_or(-1), text)
+    status_and_text(
+        Command::new(env!("CARGO_BIN_EXE_claimaudit"))
+            .args(["scan", "--threads", "2", "--data"])
+            .arg(dir)
+            .arg("--out")
+            .arg(out.path().join("flags.parquet")),
+    )
 }
 
 #[test]
@@ -1056,15 +1054,7 @@ fn a_scan_reading_an_enumeration_as_its_dictionary_still_names_a_value_outside_i
     // row; a value outside it is refused as `validate` refuses it.
     let dir = base_dataset();
     rewrite(dir.path(), "claims", |b| {
-        let mut visits: Vec<String> = b
-            .column_by_name("visit_type")
-            .unwrap()
-            .as_string::<i32>()
-            .iter()
-            .map(|v| v.unwrap().to_string())
-            .collect();
-        visits[3] = "Pharmacy".into();
-        replace(b, "visit_type", Arc::new(StringArray::from(visits)))
+        set_text(b, "visit_type", 3, "Pharmacy")
     });
     let (code, text) = scan(dir.path());
     assert_ne!(code, 0, "{text}");

@@ -72,24 +72,26 @@ pub fn compact_batch(batch: RecordBatch, table: &Table) -> RecordBatch {
             }
             // A column read in compact storage that cannot stay compact
             // (a value too wide, one not declared) takes the contract's type.
-            None => match table.column(field.name()).map(|c| arrow_type(&c.ty)) {
-                Some(contract) if contract != *array.data_type() => {
-                    match cast_with_options(array, &contract, &exact) {
-                        Ok(widened) => {
-                            fields.push(Field::new(field.name(), contract, field.is_nullable()));
-                            columns.push(widened);
-                        }
-                        Err(_) => {
-                            fields.push(field.as_ref().clone());
-                            columns.push(array.clone());
-                        }
+            None => {
+                let widened = table
+                    .column(field.name())
+                    .map(|c| arrow_type(&c.ty))
+                    .filter(|contract| contract != array.data_type())
+                    .and_then(|contract| {
+                        let widened = cast_with_options(array, &contract, &exact).ok()?;
+                        Some((contract, widened))
+                    });
+                match widened {
+                    Some((contract, widened)) => {
+                        fields.push(Field::new(field.name(), contract, field.is_nullable()));
+                        columns.push(widened);
+                    }
+                    None => {
+                        fields.push(field.as_ref().clone());
+                        columns.push(array.clone());
                     }
                 }
-                _ => {
-                    fields.push(field.as_ref().clone());
-                    columns.push(array.clone());
-                }
-            },
+            }
         }
     }
     RecordBatch::try_new_with_options(

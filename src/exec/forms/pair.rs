@@ -406,15 +406,12 @@ impl<'a, 'p> Candidates<'a, 'p> {
         let mut pair_known = Vec::new();
         let mut pair_owner = Vec::new();
         let mut found = Vec::new();
+        // Taken while the buckets are read, put back after.
+        let mut matcher = self.matcher.take();
         for i in run.clone() {
             let row = self.rows[i];
-            let keyed = self.keyed[i];
-            let bucket = match keyed {
-                true => self.buckets.get(&self.own_hashes[i]),
-                false => None,
-            };
-            for &p in bucket.into_iter().flatten() {
-                match &mut self.matcher {
+            for &p in self.bucket_of(i) {
+                match &mut matcher {
                     None => {
                         pair_rows.push(Some(row));
                         pair_partners.push(Some(self.partners[p]));
@@ -432,6 +429,7 @@ impl<'a, 'p> Candidates<'a, 'p> {
                 }
             }
         }
+        self.matcher = matcher;
         if self.pair.known.is_some() && pair_rows.len() > 1 {
             // Each row's candidates in its partners' key order; a partner's
             // knowledge rows stay in the order found (a stable sort).
