@@ -147,6 +147,7 @@ impl<'r> Compiled<'r> {
             }
         }
         let mut lookups = shared_lookups.clone();
+        super::arrange::arrange(&self.plan, &mut frames, &mut lookups, parallel);
         self.complete_lookups(&frames, &mut lookups, parallel);
         let mut env = Env::new(
             self.plan.ruleset,

@@ -18,6 +18,7 @@
 //! `realtime.rs`, `rule_tests.rs`.
 
 mod agg;
+mod arrange;
 mod col;
 mod compiled;
 mod dictionary;

@@ -46,6 +46,12 @@ pub struct Routed {
     /// that lookup, partition by partition, not while reading (a row whose
     /// related row exists is in its partition).
     pub reference_checked_per_partition: bool,
+    /// The relation whose related rows put this table's rows in order in
+    /// each partition (claims in their patients' order, lines in their
+    /// claims'), so that lookups along relations, and the rules reading
+    /// through them, read memory in order rather than at random. Its
+    /// target is a routed table ordered before this one, or not at all.
+    pub ordered_by: Option<String>,
 }
 
 /// Whether and how a scan routes rows to partitions (the exchange).
@@ -215,6 +221,7 @@ fn try_derive(
         key_checked_per_partition: false,
         key_checked_while_routing: false,
         reference_checked_per_partition: false,
+        ordered_by: None,
     }];
     for r in schema.relations_from(&table) {
         if r.from_columns == [column.clone()] && loaded.contains(&r.to_table) {
@@ -226,7 +233,13 @@ fn try_derive(
                 key_checked_per_partition: false,
                 key_checked_while_routing: false,
                 reference_checked_per_partition: false,
+                ordered_by: None,
             });
+            // The key's table follows the first table its key leads to
+            // (claims their patients), which keeps its own order.
+            if routed[0].ordered_by.is_none() {
+                routed[0].ordered_by = Some(r.name.clone());
+            }
         }
     }
     // Tables that lead to a table routed by its columns (lines to their
@@ -252,6 +265,7 @@ fn try_derive(
                 key_checked_per_partition: false,
                 key_checked_while_routing: false,
                 reference_checked_per_partition: false,
+                ordered_by: Some(r.name.clone()),
             });
         }
     }
@@ -366,6 +380,9 @@ mod tests {
             &routed[2].route,
             Route::Relation { relation, .. } if relation == "claim"
         ));
+        let ordered_by: Vec<Option<&str>> =
+            routed.iter().map(|r| r.ordered_by.as_deref()).collect();
+        assert_eq!(ordered_by, [Some("patient"), None, Some("claim")]);
     }
 
     #[test]

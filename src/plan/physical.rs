@@ -40,6 +40,15 @@ pub enum Operator {
     Broadcast { table: String },
     /// Every row in one partition, and why.
     SinglePartition { reason: String },
+    /// Put a partition's rows of `table` in the order of the rows of `to`
+    /// its `relation` leads to (the lookup along it is built here, and kept).
+    Order {
+        table: String,
+        relation: String,
+        to: String,
+        /// The rules that follow the lookup too (it is not built again).
+        rules: Vec<String>,
+    },
     /// Build the lookup along a relation, for these rules.
     Lookup {
         from: String,
@@ -136,7 +145,28 @@ impl Plan<'_> {
         let after: Vec<&Pass> = self.passes.iter().filter(|p| shared(&p.table)).collect();
         let mut read = self.scans();
         read.extend(self.exchanges());
-        let mut running = self.lookups_for(&per_partition);
+        let mut running = self.orders();
+        let ordered = |op: &Operator| {
+            running.iter().any(|order| match (order, op) {
+                (
+                    Operator::Order {
+                        table, relation, ..
+                    },
+                    Operator::Lookup {
+                        from,
+                        relation: followed,
+                        ..
+                    },
+                ) => table == from && relation == followed,
+                _ => false,
+            })
+        };
+        let lookups: Vec<Operator> = self
+            .lookups_for(&per_partition)
+            .into_iter()
+            .filter(|op| !ordered(op))
+            .collect();
+        running.extend(lookups);
         for pass in &per_partition {
             running.extend(self.pass_operators(pass, partitioned));
         }
@@ -213,6 +243,32 @@ impl Plan<'_> {
                 reason: reason.clone(),
             }],
         }
+    }
+
+    /// How each partition's routed tables are put in order, in the order
+    /// it is done.
+    fn orders(&self) -> Vec<Operator> {
+        let Exchange::Key { routed, .. } = &self.exchange else {
+            return Vec::new();
+        };
+        routed
+            .iter()
+            .filter_map(|r| {
+                let relation = r.ordered_by.as_ref()?;
+                let users = self
+                    .lookups
+                    .iter()
+                    .find(|((from, followed), _)| *from == r.table && followed == relation)
+                    .map(|(_, users)| self.ids(users))
+                    .unwrap_or_default();
+                Some(Operator::Order {
+                    table: r.table.clone(),
+                    relation: relation.clone(),
+                    to: self.lookup_target(&r.table, relation)?.to_string(),
+                    rules: users,
+                })
+            })
+            .collect()
     }
 
     /// The lookups the rules of these passes follow, each with its users.
@@ -378,6 +434,22 @@ impl fmt::Display for Operator {
                 }
             }
             Operator::Broadcast { table } => write!(f, "broadcast {table}"),
+            Operator::Order {
+                table,
+                relation,
+                to,
+                rules,
+            } => {
+                write!(
+                    f,
+                    "order {table} by its {relation}'s row unless nearly so, \
+                     with lookup {table}.{relation} -> {to}"
+                )?;
+                match rules.is_empty() {
+                    true => Ok(()),
+                    false => write!(f, " for {}", rules.join(", ")),
+                }
+            }
             Operator::SinglePartition { reason } => {
                 write!(f, "single partition ({reason})")
             }

@@ -278,6 +278,7 @@ mod tests {
                 key_checked_per_partition: false,
                 key_checked_while_routing: false,
                 reference_checked_per_partition: false,
+                ordered_by: None,
             },
             Routed {
                 table: "lines".into(),
@@ -290,6 +291,7 @@ mod tests {
                 key_checked_per_partition: false,
                 key_checked_while_routing: false,
                 reference_checked_per_partition: false,
+                ordered_by: None,
             },
         ];
         // Claims keyed by `v_key`, routed by patient `id`.
