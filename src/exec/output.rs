@@ -219,10 +219,11 @@ fn money(value: Scalar<'_>) -> Option<rust_decimal::Decimal> {
 /// The text a flag's identity field takes from a value (what is a JSON
 /// string in evidence: text, decimals, dates), written into `buf`;
 /// nothing otherwise.
-fn identity_into<'b>(buf: &'b mut String, value: Option<Scalar<'_>>) -> Option<&'b str> {
+fn identity_into<'b>(buf: &'b mut String, value: Option<Scalar<'b>>) -> Option<&'b str> {
     buf.clear();
     match value? {
-        Scalar::Text(t) => buf.push_str(t),
+        // A text is its own identity: borrowed, not copied.
+        Scalar::Text(t) => return Some(t),
         Scalar::Dec(d) => {
             use std::fmt::Write;
             let _ = write!(buf, "{d}");

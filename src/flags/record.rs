@@ -91,11 +91,18 @@ pub const AMOUNT_SCALE: u32 = 2;
 /// zero), or nothing when it does not fit the flags' decimal column.
 pub fn amount_to_cent(value: rust_decimal::Decimal) -> Option<rust_decimal::Decimal> {
     use rust_decimal::RoundingStrategy;
+    const LIMIT: i128 = 10i128.pow(AMOUNT_PRECISION as u32);
+    // Most amounts are to the cent already, or coarser: widened exactly,
+    // without the general rounding.
+    if value.scale() <= AMOUNT_SCALE {
+        let cents = value.mantissa() * 10i128.pow(AMOUNT_SCALE - value.scale());
+        return (cents.abs() < LIMIT)
+            .then(|| rust_decimal::Decimal::from_i128_with_scale(cents, AMOUNT_SCALE));
+    }
     let mut cents =
         value.round_dp_with_strategy(AMOUNT_SCALE, RoundingStrategy::MidpointAwayFromZero);
     cents.rescale(AMOUNT_SCALE);
-    let limit = 10i128.pow(AMOUNT_PRECISION as u32);
-    (cents.mantissa().abs() < limit).then_some(cents)
+    (cents.mantissa().abs() < LIMIT).then_some(cents)
 }
 
 /// An amount as the flags' JSON and summaries write it: an exact decimal
@@ -389,5 +396,35 @@ mod tests {
             "9999999999999999.99"
         );
         assert_eq!(amount_to_cent(d("10000000000000000")), None);
+        assert_eq!(amount_to_cent(d("-0.0")).unwrap().to_string(), "0.00");
+        assert_eq!(amount_to_cent(d("-0.001")).unwrap().to_string(), "0.00");
+    }
+
+    proptest! {
+        #[test]
+        fn amounts_to_the_cent_already_are_kept_as_rounding_keeps_them(
+            mantissa in prop_oneof![-1_000_000i64..1_000_000, any::<i64>()],
+            wide in any::<bool>(),
+            scale in 0u32..6,
+        ) {
+            use rust_decimal::{Decimal, RoundingStrategy};
+            let mantissa = match wide {
+                true => i128::from(mantissa) * 1_000_000_000_000,
+                false => i128::from(mantissa),
+            };
+            let value = Decimal::try_from_i128_with_scale(mantissa, scale);
+            prop_assume!(value.is_ok());
+            let value = value.unwrap();
+            let mut rounded =
+                value.round_dp_with_strategy(AMOUNT_SCALE, RoundingStrategy::MidpointAwayFromZero);
+            rounded.rescale(AMOUNT_SCALE);
+            let expected = (rounded.mantissa().abs() < 10i128.pow(AMOUNT_PRECISION as u32))
+                .then_some(rounded);
+            let got = amount_to_cent(value);
+            prop_assert_eq!(got.map(|c| (c.to_string(), c.scale())), expected.map(|c| (c.to_string(), c.scale())));
+            if let Some(c) = got {
+                prop_assert_eq!(crate::flags::write::cents(c), c.mantissa());
+            }
+        }
     }
 }

@@ -90,6 +90,9 @@ pub(super) fn amount_column<F: Borrow<Flag>>(flags: &[F]) -> ArrayRef {
 
 /// The mantissa of an amount at the flags' scale (amounts are kept there).
 pub(super) fn cents(amount: rust_decimal::Decimal) -> i128 {
+    if amount.scale() == AMOUNT_SCALE {
+        return amount.mantissa();
+    }
     let mut at_scale = amount;
     at_scale.rescale(AMOUNT_SCALE);
     at_scale.mantissa()
