@@ -124,16 +124,17 @@ fn aggregate_each<'a>(func: AggFunc, arg: Option<&Col<'a>>, ranges: &[Range<usiz
         }
         AggFunc::CountDistinct => {
             let values = arg.expect("count(distinct x) has an argument");
+            // One buffer for every group; most groups are a row or two.
+            let mut seen: Vec<Scalar<'_>> = Vec::new();
             Col::Int(
                 ranges
                     .iter()
                     .map(|r| {
-                        let mut seen: Vec<Scalar<'_>> = r
-                            .clone()
-                            .map(|i| values.get(i))
-                            .filter(|v| !v.is_null())
-                            .collect();
-                        seen.sort_by(|a, b| a.compare(b));
+                        seen.clear();
+                        seen.extend(r.clone().map(|i| values.get(i)).filter(|v| !v.is_null()));
+                        if seen.len() > 2 {
+                            seen.sort_by(|a, b| a.compare(b));
+                        }
                         seen.dedup_by(|a, b| a.same(b));
                         Some(seen.len() as i64)
                     })
