@@ -19,7 +19,8 @@ pub enum PlanFormat {
     about = "Show how a ruleset runs: the operators a scan runs in order, columns read, shared lookups, passes, partitionings.",
     long_about = "Print the physical plan of a ruleset. First the operators a scan runs, in order and by\n\
     phase: the tables read (only the columns the rules use), how rows are routed to partitions or\n\
-    shared by all of them, per partition the lookups and each pass (row rules batch by batch, one\n\
+    shared by all of them, per partition the routed rows put in the order of the rows they refer\n\
+    to (claims by patient, lines by claim), the lookups and each pass (row rules batch by batch, one\n\
     operator per keyed rule by its form, population rules as partial aggregates), after every\n\
     partition the final aggregates and the rules over shared tables, and the flags written as sorted\n\
     runs merged. Then the columns read from each table, the lookups along relations (each built once\n\
