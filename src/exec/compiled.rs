@@ -147,7 +147,12 @@ impl<'r> Compiled<'r> {
             }
         }
         let mut lookups = shared_lookups.clone();
-        super::arrange::arrange(&self.plan, &mut frames, &mut lookups, parallel);
+        // A scan's partition puts its rows in order (the plan's `order`
+        // steps). A check's rows are one patient's, few and together, and
+        // its reach names them by position: they stay as they came.
+        if parallel {
+            super::arrange::arrange(&self.plan, &mut frames, &mut lookups, parallel);
+        }
         self.complete_lookups(&frames, &mut lookups, parallel);
         let mut env = Env::new(
             self.plan.ruleset,
