@@ -21,8 +21,8 @@ use crate::plan::{Exchange, Plan};
 /// along which a table is ordered is built on the tables as they came, all
 /// side by side, and added to `lookups` for the rules; a table that follows
 /// one ordered before it (lines their claims) follows the new order; then
-/// every table's columns are taken at once.
-pub fn arrange(plan: &Plan, frames: &mut Frames, lookups: &mut Lookups, parallel: bool) {
+/// every table's columns are taken at once, all on the current pool.
+pub fn arrange(plan: &Plan, frames: &mut Frames, lookups: &mut Lookups) {
     let Exchange::Key { routed, .. } = &plan.exchange else {
         return;
     };
@@ -40,13 +40,10 @@ pub fn arrange(plan: &Plan, frames: &mut Frames, lookups: &mut Lookups, parallel
             ))
         })
         .collect();
-    let build = |(relation, from, to): &(&Relation, &Arc<Frame>, &Arc<Frame>)| {
-        build_lookup(relation, from, to, parallel)
-    };
-    let built: Vec<Vec<u32>> = match parallel {
-        true => steps.par_iter().map(build).collect(),
-        false => steps.iter().map(build).collect(),
-    };
+    let built: Vec<Vec<u32>> = steps
+        .par_iter()
+        .map(|(relation, from, to)| build_lookup(relation, from, to, true))
+        .collect();
     // Each table's new order, in the plan's order: a table's target is
     // ordered before it, if at all.
     let mut orders: Vec<(&str, Option<Vec<u32>>)> = Vec::new();
@@ -76,7 +73,6 @@ pub fn arrange(plan: &Plan, frames: &mut Frames, lookups: &mut Lookups, parallel
             .iter()
             .filter_map(|(table, order)| Some((*table, &frames[*table].batch, order.as_ref()?)))
             .collect(),
-        parallel,
     );
     for (table, batch) in taken {
         frames.insert(table.to_string(), Arc::new(Frame::new(table, batch)));
@@ -127,11 +123,8 @@ fn order_by_target(lookup: &[u32], targets: usize) -> Option<Vec<u32>> {
 }
 
 /// The rows each order names of its table's batch, in that order: every
-/// column of every table taken side by side when `parallel`.
-fn taken<'t>(
-    tables: Vec<(&'t str, &RecordBatch, &Vec<u32>)>,
-    parallel: bool,
-) -> Vec<(&'t str, RecordBatch)> {
+/// column of every table taken side by side.
+fn taken<'t>(tables: Vec<(&'t str, &RecordBatch, &Vec<u32>)>) -> Vec<(&'t str, RecordBatch)> {
     let indices: Vec<UInt32Array> = tables
         .iter()
         .map(|(_, _, order)| UInt32Array::from(order.to_vec()))
@@ -141,14 +134,14 @@ fn taken<'t>(
         .enumerate()
         .flat_map(|(t, (_, batch, _))| batch.columns().iter().map(move |c| (t, c)))
         .collect();
-    let take = |(t, column): &(usize, &ArrayRef)| {
-        arrow::compute::take(column.as_ref(), &indices[*t], None).expect("rows within the batch")
-    };
-    let mut columns: std::vec::IntoIter<ArrayRef> = match parallel {
-        true => cells.par_iter().map(take).collect::<Vec<_>>(),
-        false => cells.iter().map(take).collect(),
-    }
-    .into_iter();
+    let columns: Vec<ArrayRef> = cells
+        .par_iter()
+        .map(|(t, column)| {
+            arrow::compute::take(column.as_ref(), &indices[*t], None)
+                .expect("rows within the batch")
+        })
+        .collect();
+    let mut columns = columns.into_iter();
     tables
         .into_iter()
         .map(|(table, batch, _)| {
@@ -217,7 +210,7 @@ mod tests {
             frames.insert(name.to_string(), Arc::new(frame));
         }
         let mut lookups = Lookups::default();
-        arrange(&plan, &mut frames, &mut lookups, true);
+        arrange(&plan, &mut frames, &mut lookups);
         let text = |table: &str, column: &str| -> Vec<Option<String>> {
             let array = frames[table].batch.column_by_name(column).unwrap().clone();
             assert_eq!(array.data_type(), &DataType::Utf8);

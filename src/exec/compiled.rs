@@ -151,7 +151,7 @@ impl<'r> Compiled<'r> {
         // steps). A check's rows are one patient's, few and together, and
         // its reach names them by position: they stay as they came.
         if parallel {
-            super::arrange::arrange(&self.plan, &mut frames, &mut lookups, parallel);
+            super::arrange::arrange(&self.plan, &mut frames, &mut lookups);
         }
         self.complete_lookups(&frames, &mut lookups, parallel);
         let mut env = Env::new(

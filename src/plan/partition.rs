@@ -85,6 +85,17 @@ impl Exchange {
     pub fn is_partitioned(&self) -> bool {
         matches!(self, Exchange::Key { .. })
     }
+
+    /// Whether each partition orders `table` along `relation` (and so
+    /// builds that lookup there).
+    pub fn orders_by(&self, table: &str, relation: &str) -> bool {
+        match self {
+            Exchange::Key { routed, .. } => routed
+                .iter()
+                .any(|r| r.table == table && r.ordered_by.as_deref() == Some(relation)),
+            Exchange::Whole { .. } => false,
+        }
+    }
 }
 
 /// Whether every row with the same key of a routed table lands in one

@@ -146,27 +146,7 @@ impl Plan<'_> {
         let mut read = self.scans();
         read.extend(self.exchanges());
         let mut running = self.orders();
-        let ordered = |op: &Operator| {
-            running.iter().any(|order| match (order, op) {
-                (
-                    Operator::Order {
-                        table, relation, ..
-                    },
-                    Operator::Lookup {
-                        from,
-                        relation: followed,
-                        ..
-                    },
-                ) => table == from && relation == followed,
-                _ => false,
-            })
-        };
-        let lookups: Vec<Operator> = self
-            .lookups_for(&per_partition)
-            .into_iter()
-            .filter(|op| !ordered(op))
-            .collect();
-        running.extend(lookups);
+        running.extend(self.lookups_for(&per_partition));
         for pass in &per_partition {
             running.extend(self.pass_operators(pass, partitioned));
         }
@@ -271,7 +251,8 @@ impl Plan<'_> {
             .collect()
     }
 
-    /// The lookups the rules of these passes follow, each with its users.
+    /// The lookups the rules of these passes follow, each with its users
+    /// (those an order step builds are shown with it).
     fn lookups_for(&self, passes: &[&Pass]) -> Vec<Operator> {
         let runs = |i: &usize| {
             passes
@@ -281,6 +262,7 @@ impl Plan<'_> {
         self.lookups
             .iter()
             .filter(|(_, users)| users.iter().any(runs))
+            .filter(|((from, relation), _)| !self.exchange.orders_by(from, relation))
             .map(|((from, relation), users)| Operator::Lookup {
                 from: from.clone(),
                 relation: relation.clone(),
