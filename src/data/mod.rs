@@ -8,5 +8,6 @@ pub mod contract;
 pub mod interrupt;
 pub mod load;
 pub mod memory;
+pub mod own_stream;
 pub mod scratch;
 pub mod values;

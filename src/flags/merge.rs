@@ -11,10 +11,10 @@ use std::io::{self, Read};
 use arrow::array::RecordBatch;
 use arrow::buffer::Buffer;
 use arrow::compute::interleave_record_batch;
-use arrow::ipc::reader::StreamDecoder;
 
 use super::ordered::OrderColumns;
 use super::rule_table::RuleTable;
+use crate::data::own_stream::decode_own_stream;
 
 /// Where a run's encoded chunks are: in memory, or one after the other in
 /// a file with their lengths.
@@ -60,22 +60,12 @@ impl Source {
     /// The run's next non-empty chunk, decoded, or none when it is done.
     fn next_batch(chunks: &mut Chunks) -> io::Result<Option<RecordBatch>> {
         while let Some(bytes) = chunks.next_chunk()? {
-            let mut bytes = Buffer::from_vec(bytes);
             // SAFETY: a run is encoded by `FlagRuns::push` in this process
             // from arrays it built, and kept in memory or in a file without
             // readers in the scan's private folder: checking every text's
             // UTF-8 again would only repeat what building them ensured.
-            let mut decoder = unsafe { StreamDecoder::new().with_skip_validation(true) };
-            let mut found = None;
-            while !bytes.is_empty() {
-                if let Some(batch) = decoder.decode(&mut bytes).map_err(io::Error::other)?
-                    && batch.num_rows() > 0
-                    && found.is_none()
-                {
-                    found = Some(batch);
-                }
-            }
-            decoder.finish().map_err(io::Error::other)?;
+            let batches = unsafe { decode_own_stream(Buffer::from_vec(bytes)) }?;
+            let found = batches.into_iter().find(|b| b.num_rows() > 0);
             if found.is_some() {
                 return Ok(found);
             }

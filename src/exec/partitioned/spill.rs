@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::buffer::Buffer;
-use arrow::ipc::reader::StreamDecoder;
 use arrow::ipc::writer::{IpcWriteOptions, StreamWriter};
 
+use crate::data::own_stream::decode_own_stream;
 use crate::data::scratch::{Extent, ScratchFile, spill_ipc_options};
 
 /// A private folder for spill files.
@@ -126,21 +126,13 @@ fn write_stream(
 /// Reads back a list [`SpillDir::write_all`] wrote: read whole, its
 /// batches are decoded in place, without copying their buffers again.
 pub fn read_spilled(spilled: Spilled) -> std::io::Result<Vec<RecordBatch>> {
-    let mut bytes = Buffer::from_vec(spilled.file.read_all(&spilled.pieces)?);
+    let bytes = Buffer::from_vec(spilled.file.read_all(&spilled.pieces)?);
     drop(spilled);
     // SAFETY: the stream was written by `write_stream` from valid arrays a
     // moment ago, into a file without a name in this scan's private folder:
     // checking every value again (every string's UTF-8 above all) would
     // only repeat what was checked when the rows were first read.
-    let mut decoder = unsafe { StreamDecoder::new().with_skip_validation(true) };
-    let mut batches = Vec::new();
-    while !bytes.is_empty() {
-        if let Some(batch) = decoder.decode(&mut bytes).map_err(std::io::Error::other)? {
-            batches.push(batch);
-        }
-    }
-    decoder.finish().map_err(std::io::Error::other)?;
-    Ok(batches)
+    unsafe { decode_own_stream(bytes) }
 }
 
 impl Drop for SpillDir {
