@@ -8,12 +8,34 @@ use super::col::Col;
 /// Rows `a` and `b` of the columns compared in turn (nulls last).
 pub fn compare_rows(columns: &[Col<'_>], a: usize, b: usize) -> Ordering {
     for column in columns {
-        let ord = column.get(a).compare_nulls_last(&column.get(b));
+        let ord = compare_in(column, a, b);
         if ord != Ordering::Equal {
             return ord;
         }
     }
     Ordering::Equal
+}
+
+/// Rows `a` and `b` of one column (nulls last): both values are of the
+/// column's one type, so the common types compare directly, without a
+/// scalar made for each.
+fn compare_in(column: &Col<'_>, a: usize, b: usize) -> Ordering {
+    fn nulls_last<T: Ord>(x: &Option<T>, y: &Option<T>) -> Ordering {
+        match (x, y) {
+            (Some(x), Some(y)) => x.cmp(y),
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(_), None) => Ordering::Less,
+        }
+    }
+    match column {
+        Col::Text(v) => nulls_last(&v[a], &v[b]),
+        Col::Int(v) => nulls_last(&v[a], &v[b]),
+        Col::Date(v) => nulls_last(&v[a], &v[b]),
+        Col::Ts(v) => nulls_last(&v[a], &v[b]),
+        Col::Row(v) => nulls_last(&v[a], &v[b]),
+        other => other.get(a).compare_nulls_last(&other.get(b)),
+    }
 }
 
 /// A 128-bit hash of each row's values in `columns`: rows with equal
@@ -144,9 +166,9 @@ pub fn encode(column: &Col<'_>, row: usize, out: &mut Vec<u8>) {
 /// their hashes, so the result is one stable sort by hash then `order`,
 /// whatever order the rows came in.
 ///
-/// The hashes are spread over 256 shards by their top byte and each shard
-/// is sorted on its own: a shard of a partition's rows stays in cache,
-/// where a hash table of them all would miss it at every row. Only each
+/// The positions are ordered by hash with a counting sort (see
+/// [`sorted_by_hash`]): a hash table of the rows would miss the cache at
+/// every row. Only each
 /// group's own rows are sorted by `order`, and groups are small (a
 /// patient's claims, an item's lines on a day). `order_of(positions)`
 /// gives the `order` columns over `positions`, the rows of the groups of
@@ -155,27 +177,7 @@ pub fn group_positions_with<'a>(
     hashes: &[u128],
     order_of: impl FnOnce(&[u32]) -> Vec<Col<'a>>,
 ) -> (Vec<u32>, Vec<Range<usize>>) {
-    const SHARDS: usize = 256;
-    let shard = |hash: u128| (hash >> 120) as usize;
-    let mut starts = [0usize; SHARDS + 1];
-    for hash in hashes {
-        starts[shard(*hash) + 1] += 1;
-    }
-    for i in 0..SHARDS {
-        starts[i + 1] += starts[i];
-    }
-    let mut next = starts;
-    let mut pairs: Vec<(u128, u32)> = vec![(0, 0); hashes.len()];
-    for (i, hash) in hashes.iter().enumerate() {
-        let slot = &mut next[shard(*hash)];
-        pairs[*slot] = (*hash, i as u32);
-        *slot += 1;
-    }
-    // Positions are distinct, so an unstable sort keeps equal hashes in
-    // the order their rows came.
-    for window in starts.windows(2) {
-        pairs[window[0]..window[1]].sort_unstable();
-    }
+    let pairs = sorted_by_hash(hashes);
     let mut positions: Vec<u32> = pairs.iter().map(|(_, p)| *p).collect();
     let mut groups = Vec::new();
     let mut start = 0;
@@ -214,6 +216,37 @@ pub fn group_positions_with<'a>(
     (positions, groups)
 }
 
+/// Each position with its hash, ordered by hash then position. The hashes
+/// are uniform, so a counting sort on their top bits (about one position a
+/// slot) leaves each slot a few pairs to sort on their own: a comparison
+/// sort of them all, or of 256 shards, was most of the grouping's time. The
+/// counting sort is stable and positions are distinct, so this is the one
+/// order by hash then position.
+fn sorted_by_hash(hashes: &[u128]) -> Vec<(u128, u32)> {
+    let bits = (usize::BITS - hashes.len().leading_zeros()).clamp(1, 20);
+    let slot = |hash: u128| (hash >> (128 - bits)) as usize;
+    let mut starts = vec![0u32; (1 << bits) + 1];
+    for hash in hashes {
+        starts[slot(*hash) + 1] += 1;
+    }
+    for i in 0..1 << bits {
+        starts[i + 1] += starts[i];
+    }
+    let mut next = starts.clone();
+    let mut pairs: Vec<(u128, u32)> = vec![(0, 0); hashes.len()];
+    for (i, hash) in hashes.iter().enumerate() {
+        let at = &mut next[slot(*hash)];
+        pairs[*at as usize] = (*hash, i as u32);
+        *at += 1;
+    }
+    for window in starts.windows(2) {
+        if window[1] - window[0] > 1 {
+            pairs[window[0] as usize..window[1] as usize].sort_unstable();
+        }
+    }
+    pairs
+}
+
 /// [`group_positions_with`] given the order columns over every position.
 #[cfg(test)]
 pub fn group_positions(hashes: &[u128], order: &[Col<'_>]) -> (Vec<u32>, Vec<Range<usize>>) {
@@ -238,6 +271,35 @@ mod tests {
                 .then_with(|| compare_rows(order, a, b))
         });
         positions
+    }
+
+    #[test]
+    fn large_shards_sort_as_one_sort_by_hash_then_position() {
+        // Shards of thousands of pairs take the counting sort; a few
+        // values repeat, so groups have several rows; the low bits alone
+        // differ in some, the slot bits alone in others.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for n in [65, 1000, 40_000] {
+            let hashes: Vec<u128> = (0..n)
+                .map(|_| {
+                    let r = next();
+                    match r % 4 {
+                        0 => (r % 50) as u128,
+                        1 => ((r % 50) as u128) << 100,
+                        _ => ((r as u128) << 64) | (next() % 3) as u128,
+                    }
+                })
+                .collect();
+            let (grouped, groups) = group_positions(&hashes, &[]);
+            assert_eq!(grouped, reference(&hashes, &[]));
+            assert_eq!(groups.iter().map(|g| g.len()).sum::<usize>(), hashes.len());
+        }
     }
 
     proptest! {
