@@ -168,9 +168,8 @@ pub fn encode(column: &Col<'_>, row: usize, out: &mut Vec<u8>) {
 ///
 /// The positions are ordered by hash with a counting sort (see
 /// [`sorted_by_hash`]): a hash table of the rows would miss the cache at
-/// every row. Only each
-/// group's own rows are sorted by `order`, and groups are small (a
-/// patient's claims, an item's lines on a day). `order_of(positions)`
+/// every row. Only each group's own rows are sorted by `order`, and groups
+/// are small (a patient's claims, an item's lines on a day). `order_of(positions)`
 /// gives the `order` columns over `positions`, the rows of the groups of
 /// more than one (called at most once).
 pub fn group_positions_with<'a>(
@@ -232,17 +231,20 @@ fn sorted_by_hash(hashes: &[u128]) -> Vec<(u128, u32)> {
     for i in 0..1 << bits {
         starts[i + 1] += starts[i];
     }
-    let mut next = starts.clone();
+    // Each slot's next place: once every pair is placed, where the next
+    // slot starts, so each slot is `start..starts[slot]`.
     let mut pairs: Vec<(u128, u32)> = vec![(0, 0); hashes.len()];
     for (i, hash) in hashes.iter().enumerate() {
-        let at = &mut next[slot(*hash)];
+        let at = &mut starts[slot(*hash)];
         pairs[*at as usize] = (*hash, i as u32);
         *at += 1;
     }
-    for window in starts.windows(2) {
-        if window[1] - window[0] > 1 {
-            pairs[window[0] as usize..window[1] as usize].sort_unstable();
+    let mut start = 0;
+    for &end in &starts[..1 << bits] {
+        if end - start > 1 {
+            pairs[start as usize..end as usize].sort_unstable();
         }
+        start = end;
     }
     pairs
 }
@@ -274,10 +276,10 @@ mod tests {
     }
 
     #[test]
-    fn large_shards_sort_as_one_sort_by_hash_then_position() {
-        // Shards of thousands of pairs take the counting sort; a few
-        // values repeat, so groups have several rows; the low bits alone
-        // differ in some, the slot bits alone in others.
+    fn many_rows_sort_as_one_sort_by_hash_then_position() {
+        // Thousands of rows, most slots of the counting sort holding one;
+        // a few values repeat, so groups have several rows; the low bits
+        // alone differ in some, the slot bits alone in others.
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = || {
             state ^= state << 13;
