@@ -12,7 +12,7 @@ use arrow::array::{ArrayRef, RecordBatch, UInt32Array};
 use rayon::prelude::*;
 
 use super::env::{Frame, Frames};
-use super::lookup::build_lookup;
+use super::lookup::{build_lookup, candidate_lookup, confirmed};
 use super::tables::{Lookups, NO_ROW};
 use crate::ir::Relation;
 use crate::plan::{Exchange, Plan};
@@ -40,10 +40,18 @@ pub fn arrange(plan: &Plan, frames: &mut Frames, lookups: &mut Lookups) {
             ))
         })
         .collect();
-    let built: Vec<Vec<u32>> = steps
+    // By hash alone where the keys allow (the keys compared after the
+    // tables are ordered, when the comparisons read forwards), else exact.
+    let built: Vec<(Vec<u32>, bool)> = steps
         .par_iter()
-        .map(|(relation, from, to)| build_lookup(relation, from, to, true))
+        .map(
+            |(relation, from, to)| match candidate_lookup(relation, from, to) {
+                Some(candidates) => (candidates, false),
+                None => (build_lookup(relation, from, to, true), true),
+            },
+        )
         .collect();
+    let (built, exact): (Vec<Vec<u32>>, Vec<bool>) = built.into_iter().unzip();
     // Each table's new order, in the plan's order: a table's target is
     // ordered before it, if at all.
     let mut orders: Vec<(&str, Option<Vec<u32>>)> = Vec::new();
@@ -77,7 +85,13 @@ pub fn arrange(plan: &Plan, frames: &mut Frames, lookups: &mut Lookups) {
     for (table, batch) in taken {
         frames.insert(table.to_string(), Arc::new(Frame::new(table, batch)));
     }
-    for (lookup, relation) in ordered {
+    for ((mut lookup, relation), exact) in ordered.into_iter().zip(exact) {
+        let (from, to) = (&frames[&relation.from_table], &frames[&relation.to_table]);
+        if !exact && !confirmed(relation, from, to, &lookup) {
+            // Two keys shared a hash: the rows keep the order it gave
+            // (any order gives the same flags), the lookup is made exact.
+            lookup = build_lookup(relation, from, to, true);
+        }
         let key = (relation.from_table.clone(), relation.name.clone());
         lookups.insert(key, Arc::new(lookup));
     }

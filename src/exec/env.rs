@@ -96,7 +96,7 @@ impl KeyIndex {
         Prober {
             index: self,
             frame,
-            text: single_text_key(frame, &self.columns).filter(|_| self.unique),
+            text: single_text_key(frame, &self.columns),
             last: None,
         }
     }
@@ -125,7 +125,7 @@ impl KeyIndex {
 pub struct Prober<'i> {
     index: &'i KeyIndex,
     frame: &'i Frame,
-    /// The key column, when it is one text column and every key is unique.
+    /// The key column, when it is one text column.
     text: Option<&'i arrow::array::StringArray>,
     last: Option<u32>,
 }
@@ -133,7 +133,8 @@ pub struct Prober<'i> {
 impl Prober<'_> {
     /// The row whose key is `key`, as [`KeyIndex::find`] gives it.
     pub fn find(&mut self, key: &str) -> Option<u32> {
-        if let (Some(text), Some(last)) = (self.text, self.last) {
+        // A key that appears twice is found at its first row only.
+        if let (Some(text), Some(last), true) = (self.text, self.last, self.index.unique) {
             for row in [last, last + 1] {
                 let i = row as usize;
                 if i < text.len() && text.is_valid(i) && text.value(i) == key {

@@ -1,10 +1,11 @@
 //! Lookups along relations: for each row, the row it refers to.
 
-use arrow::array::{Array, AsArray};
+use arrow::array::{Array, AsArray, StringArray};
 use arrow::datatypes::DataType;
 use rayon::prelude::*;
 
 use super::env::{Frame, key_texts};
+use super::hash_rows::{HashRows, key_hash};
 use super::tables::NO_ROW;
 use crate::ir::Relation;
 
@@ -48,4 +49,177 @@ pub fn build_lookup(relation: &Relation, from: &Frame, to: &Frame, parallel: boo
         .into_iter()
         .map(|key| key.and_then(|k| prober.find(&k)).unwrap_or(NO_ROW))
         .collect()
+}
+
+/// For each row of `from`, a row of `to` its key may equal ([`NO_ROW`]
+/// where none does): found by hash alone, not yet compared. `None` unless
+/// both keys are one text column whose target values hash apart; then
+/// [`build_lookup`] is the way. Rows with a candidate must pass
+/// [`confirmed`] before a rule follows them.
+pub fn candidate_lookup(relation: &Relation, from: &Frame, to: &Frame) -> Option<Vec<u32>> {
+    let ([from_column], [to_column]) = (
+        relation.from_columns.as_slice(),
+        relation.to_columns.as_slice(),
+    ) else {
+        return None;
+    };
+    let keys = text_column(from, from_column)?;
+    let targets = text_column(to, to_column)?;
+    let table = HashRows::build(targets)?;
+    let mut out = vec![NO_ROW; keys.len()];
+    out.par_chunks_mut(PROBE_RUN)
+        .enumerate()
+        .for_each(|(run, slots)| {
+            let mut near = Near::default();
+            for (i, slot) in slots.iter_mut().enumerate() {
+                let row = run * PROBE_RUN + i;
+                if !keys.is_valid(row) {
+                    continue;
+                }
+                let key = keys.value(row);
+                *slot = match near.find(targets, key) {
+                    Some(found) => found,
+                    None => table.find(key_hash(key)).unwrap_or(NO_ROW),
+                };
+                near.last = Some(*slot).filter(|s| *s != NO_ROW);
+            }
+        });
+    Some(out)
+}
+
+/// Whether every row of `from` with a row of `to` in `lookup` has that
+/// row's key: a [`candidate_lookup`] checked, best once both tables are in
+/// the order the lookup gives (the comparisons then read forwards).
+pub fn confirmed(relation: &Relation, from: &Frame, to: &Frame, lookup: &[u32]) -> bool {
+    let ([from_column], [to_column]) = (
+        relation.from_columns.as_slice(),
+        relation.to_columns.as_slice(),
+    ) else {
+        return false;
+    };
+    let (Some(keys), Some(targets)) = (text_column(from, from_column), text_column(to, to_column))
+    else {
+        return false;
+    };
+    lookup.par_chunks(PROBE_RUN).enumerate().all(|(run, rows)| {
+        rows.iter().enumerate().all(|(i, &target)| {
+            let row = run * PROBE_RUN + i;
+            target == NO_ROW
+                || (keys.is_valid(row)
+                    && targets.is_valid(target as usize)
+                    && keys.value(row) == targets.value(target as usize))
+        })
+    })
+}
+
+fn text_column<'f>(frame: &'f Frame, column: &str) -> Option<&'f StringArray> {
+    let array = frame.column(column)?;
+    (array.data_type() == &DataType::Utf8).then(|| array.as_string::<i32>())
+}
+
+/// The last row found and the one after it, tried before the hash: a
+/// claim's lines together, in data written in its targets' order, then
+/// need no hashing. Tried while it pays: after a few misses in a row (rows
+/// in no order, where each try is a cache miss for nothing), only now and
+/// then.
+#[derive(Default)]
+struct Near {
+    last: Option<u32>,
+    misses: u32,
+}
+
+/// Misses in a row after which the rows near the last are tried only
+/// every [`RETRY_EVERY`] probes.
+const NEAR_MISSES: u32 = 8;
+const RETRY_EVERY: u32 = 256;
+
+impl Near {
+    fn find(&mut self, targets: &StringArray, key: &str) -> Option<u32> {
+        let last = self.last? as usize;
+        if self.misses >= NEAR_MISSES && self.misses % RETRY_EVERY != 0 {
+            self.misses += 1;
+            return None;
+        }
+        for row in [last, last + 1] {
+            if row < targets.len() && targets.is_valid(row) && targets.value(row) == key {
+                self.misses = 0;
+                return Some(row as u32);
+            }
+        }
+        self.misses += 1;
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::RecordBatch;
+    use arrow::datatypes::{Field, Schema};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn frame(name: &str, keys: Vec<Option<String>>) -> Frame {
+        let schema = Schema::new(vec![Field::new("k", DataType::Utf8, true)]);
+        let batch = RecordBatch::try_new(
+            Arc::new(schema),
+            vec![Arc::new(StringArray::from(keys)) as _],
+        )
+        .unwrap();
+        Frame::new(name, batch)
+    }
+
+    fn relation() -> Relation {
+        Relation {
+            name: "to".into(),
+            from_table: "from".into(),
+            from_columns: vec!["k".into()],
+            to_table: "to".into(),
+            to_columns: vec!["k".into()],
+            required: false,
+        }
+    }
+
+    #[test]
+    fn targets_with_a_key_twice_are_looked_up_by_comparing_keys() {
+        let keys = |ks: &[&str]| ks.iter().map(|k| Some(k.to_string())).collect();
+        let to = frame("to", keys(&["A", "B", "A"]));
+        let from = frame("from", keys(&["A", "B"]));
+        assert!(candidate_lookup(&relation(), &from, &to).is_none());
+        assert_eq!(build_lookup(&relation(), &from, &to, false), vec![0, 1]);
+    }
+
+    #[test]
+    fn a_candidate_that_leads_to_another_key_is_not_confirmed() {
+        let keys = |ks: &[&str]| ks.iter().map(|k| Some(k.to_string())).collect();
+        let to = frame("to", keys(&["A", "B"]));
+        let from = frame("from", keys(&["B", "A", "C"]));
+        let candidates = candidate_lookup(&relation(), &from, &to).unwrap();
+        assert_eq!(candidates, vec![1, 0, NO_ROW]);
+        assert!(confirmed(&relation(), &from, &to, &candidates));
+        assert!(!confirmed(&relation(), &from, &to, &[0, 0, NO_ROW]));
+    }
+
+    proptest! {
+        /// Probes in any order (runs of the same key, rows in the targets'
+        /// order, rows at random) find what the exact lookup finds.
+        #[test]
+        fn candidates_confirmed_are_the_exact_lookup(
+            targets in prop::collection::hash_set("[a-d]{1,3}", 0..60),
+            probes in prop::collection::vec(prop::option::weighted(0.9, "[a-d]{1,3}"), 0..300),
+            in_order in any::<bool>(),
+        ) {
+            let targets: Vec<Option<String>> = targets.into_iter().map(Some).collect();
+            let mut probes = probes;
+            if in_order {
+                probes.sort();
+            }
+            let (from, to) = (frame("from", probes), frame("to", targets));
+            let candidates = candidate_lookup(&relation(), &from, &to).unwrap();
+            prop_assert!(confirmed(&relation(), &from, &to, &candidates));
+            prop_assert_eq!(candidates, build_lookup(&relation(), &from, &to, false));
+        }
+    }
 }

@@ -28,6 +28,7 @@ mod explain;
 pub mod float_sum;
 mod forms;
 mod functions;
+mod hash_rows;
 mod keyed;
 mod known;
 mod lookup;
