@@ -50,10 +50,19 @@ pub fn compact_batch(batch: RecordBatch, table: &Table) -> RecordBatch {
     let mut fields = Vec::with_capacity(schema.fields().len());
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
     for (field, array) in schema.fields().iter().zip(batch.columns()) {
-        let target = table
-            .column(field.name())
-            .map(|c| compact_type(&c.ty))
-            .filter(|t| t != array.data_type());
+        let compact = table.column(field.name()).map(|c| compact_type(&c.ty));
+        // A decimal read straight into 64 bits (the file stores it as
+        // integers) is kept, not widened back to the contract's type.
+        // (An enumeration's dictionary is recoded even when its type
+        // matches: every batch must share one dictionary.)
+        if let Some(ty @ DataType::Decimal64(..)) = &compact
+            && ty == array.data_type()
+        {
+            fields.push(field.as_ref().clone());
+            columns.push(array.clone());
+            continue;
+        }
+        let target = compact;
         // Never `safe` casting: a value that does not fit must fail the
         // cast (the column then stays as it was), not become a null.
         let exact = CastOptions {
@@ -247,6 +256,23 @@ mod tests {
             let declared = &lines.column(field.name()).unwrap().ty;
             assert!(stores(declared, column.data_type()));
         }
+    }
+
+    #[test]
+    fn a_decimal_read_into_64_bits_stays_there() {
+        let schema = chs_schema();
+        let lines = schema.table("claim_items").unwrap();
+        let quantity: ArrayRef = Arc::new(
+            arrow::array::Decimal64Array::from(vec![Some(1_500), None, Some(-2)])
+                .with_precision_and_scale(12, 3)
+                .unwrap(),
+        );
+        let compact = compact_batch(
+            RecordBatch::try_from_iter(vec![("quantity", quantity.clone())]).unwrap(),
+            lines,
+        );
+        assert_eq!(compact.column(0).data_type(), &DataType::Decimal64(12, 3));
+        assert_eq!(compact.column(0).as_ref(), quantity.as_ref());
     }
 
     #[test]

@@ -136,7 +136,7 @@ const RETRY_EVERY: u32 = 256;
 impl Near {
     fn find(&mut self, targets: &StringArray, key: &str) -> Option<u32> {
         let last = self.last? as usize;
-        if self.misses >= NEAR_MISSES && self.misses % RETRY_EVERY != 0 {
+        if self.misses >= NEAR_MISSES && !self.misses.is_multiple_of(RETRY_EVERY) {
             self.misses += 1;
             return None;
         }
