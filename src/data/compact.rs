@@ -50,29 +50,26 @@ pub fn compact_batch(batch: RecordBatch, table: &Table) -> RecordBatch {
     let mut fields = Vec::with_capacity(schema.fields().len());
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
     for (field, array) in schema.fields().iter().zip(batch.columns()) {
-        let compact = table.column(field.name()).map(|c| compact_type(&c.ty));
-        // A decimal read straight into 64 bits (the file stores it as
-        // integers) is kept, not widened back to the contract's type.
-        // (An enumeration's dictionary is recoded even when its type
-        // matches: every batch must share one dictionary.)
-        if let Some(ty @ DataType::Decimal64(..)) = &compact
-            && ty == array.data_type()
-        {
+        let target = table.column(field.name()).map(|c| compact_type(&c.ty));
+        let values = table.column(field.name()).and_then(|c| match &c.ty {
+            ColumnType::Enum(values) => Some(values.as_slice()),
+            _ => None,
+        });
+        // Already in compact storage (a decimal the file stores as
+        // integers, read straight into 64 bits): kept as it came, not
+        // widened back to the contract's type. An enumeration is recoded
+        // all the same: every batch must share one dictionary.
+        if values.is_none() && target.as_ref() == Some(array.data_type()) {
             fields.push(field.as_ref().clone());
             columns.push(array.clone());
             continue;
         }
-        let target = compact;
         // Never `safe` casting: a value that does not fit must fail the
         // cast (the column then stays as it was), not become a null.
         let exact = CastOptions {
             safe: false,
             ..CastOptions::default()
         };
-        let values = table.column(field.name()).and_then(|c| match &c.ty {
-            ColumnType::Enum(values) => Some(values.as_slice()),
-            _ => None,
-        });
         let narrowed = target.and_then(|t| narrow(array, &t, values, &exact).map(|a| (t, a)));
         match narrowed {
             Some((ty, narrowed)) => {

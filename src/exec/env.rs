@@ -97,7 +97,7 @@ impl KeyIndex {
             index: self,
             frame,
             text: single_text_key(frame, &self.columns),
-            last: None,
+            near: Near::default(),
         }
     }
 
@@ -127,32 +127,70 @@ pub struct Prober<'i> {
     frame: &'i Frame,
     /// The key column, when it is one text column.
     text: Option<&'i arrow::array::StringArray>,
-    last: Option<u32>,
+    near: Near,
 }
 
 impl Prober<'_> {
     /// The row whose key is `key`, as [`KeyIndex::find`] gives it.
     pub fn find(&mut self, key: &str) -> Option<u32> {
         // A key that appears twice is found at its first row only.
-        if let (Some(text), Some(last), true) = (self.text, self.last, self.index.unique) {
-            for row in [last, last + 1] {
-                let i = row as usize;
-                if i < text.len() && text.is_valid(i) && text.value(i) == key {
-                    self.last = Some(row);
-                    return Some(row);
-                }
-            }
+        if let (Some(text), true) = (self.text, self.index.unique)
+            && let Some(row) = self.near.find(text, key)
+        {
+            return Some(row);
         }
         let found = self.index.find_in(self.frame, self.text, key);
-        if found.is_some() {
-            self.last = found;
-        }
+        self.near.found(found);
         found
     }
 }
 
+/// The last row a run of probes found and the one after it, tried before
+/// the hash: a claim's lines together, in data written in its targets'
+/// order, then need no hashing. Tried while it pays: after a few misses in
+/// a row (rows in no order, where each try is a cache miss for nothing),
+/// only now and then. For unique keys only: a row found nearby is then
+/// the row the key names.
+#[derive(Default)]
+pub(super) struct Near {
+    last: Option<u32>,
+    misses: u32,
+}
+
+/// Misses in a row after which the rows near the last are tried only
+/// every [`RETRY_EVERY`] probes.
+const NEAR_MISSES: u32 = 8;
+const RETRY_EVERY: u32 = 256;
+
+impl Near {
+    /// The last row found or the one after it, when its key is `key`.
+    pub(super) fn find(&mut self, targets: &arrow::array::StringArray, key: &str) -> Option<u32> {
+        let last = self.last? as usize;
+        if self.misses >= NEAR_MISSES && !self.misses.is_multiple_of(RETRY_EVERY) {
+            self.misses += 1;
+            return None;
+        }
+        for row in [last, last + 1] {
+            if row < targets.len() && targets.is_valid(row) && targets.value(row) == key {
+                self.misses = 0;
+                self.last = Some(row as u32);
+                return Some(row as u32);
+            }
+        }
+        self.misses += 1;
+        None
+    }
+
+    /// Where the probe that missed nearby found its row, if anywhere.
+    pub(super) fn found(&mut self, row: Option<u32>) {
+        if row.is_some() {
+            self.last = row;
+        }
+    }
+}
+
 /// The key column when the key is one text column.
-fn single_text_key<'f>(
+pub(super) fn single_text_key<'f>(
     frame: &'f Frame,
     columns: &[String],
 ) -> Option<&'f arrow::array::StringArray> {

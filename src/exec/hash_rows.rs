@@ -9,14 +9,15 @@
 use arrow::array::{Array, StringArray};
 use rayon::prelude::*;
 
-/// A slot holds a row in its low 32 bits and 32 bits of its key's hash
-/// (the bits the slot's place does not give) in its high bits.
+/// A free slot (no row is numbered `u32::MAX`, see [`NO_ROW_LIMIT`]).
 const EMPTY: u64 = u64::MAX;
 
 /// Keys hashed per task when the hashes are computed in parallel.
 const HASH_RUN: usize = 64 * 1024;
 
 pub struct HashRows {
+    /// Each slot a row in its low 32 bits and, in its high bits, the low
+    /// 32 bits of its key's hash (its place gives some of the top bits).
     slots: Vec<u64>,
     /// Bits of a hash that choose its home slot.
     bits: u32,

@@ -1,10 +1,9 @@
 //! Lookups along relations: for each row, the row it refers to.
 
-use arrow::array::{Array, AsArray, StringArray};
-use arrow::datatypes::DataType;
+use arrow::array::Array;
 use rayon::prelude::*;
 
-use super::env::{Frame, key_texts};
+use super::env::{Frame, Near, key_texts, single_text_key};
 use super::hash_rows::{HashRows, key_hash};
 use super::tables::NO_ROW;
 use crate::ir::Relation;
@@ -18,11 +17,7 @@ const PROBE_RUN: usize = 64 * 1024;
 pub fn build_lookup(relation: &Relation, from: &Frame, to: &Frame, parallel: bool) -> Vec<u32> {
     let index = to.key_index(&relation.to_columns);
     // One text key, the usual case: look the strings up without copying them.
-    if let [column] = relation.from_columns.as_slice()
-        && let Some(array) = from.column(column)
-        && array.data_type() == &DataType::Utf8
-    {
-        let keys = array.as_string::<i32>();
+    if let Some(keys) = single_text_key(from, &relation.from_columns) {
         // Probes are independent: split them over the pool's threads, each
         // run of rows with its own prober (which remembers where it was).
         let mut out = vec![NO_ROW; keys.len()];
@@ -57,14 +52,8 @@ pub fn build_lookup(relation: &Relation, from: &Frame, to: &Frame, parallel: boo
 /// [`build_lookup`] is the way. Rows with a candidate must pass
 /// [`confirmed`] before a rule follows them.
 pub fn candidate_lookup(relation: &Relation, from: &Frame, to: &Frame) -> Option<Vec<u32>> {
-    let ([from_column], [to_column]) = (
-        relation.from_columns.as_slice(),
-        relation.to_columns.as_slice(),
-    ) else {
-        return None;
-    };
-    let keys = text_column(from, from_column)?;
-    let targets = text_column(to, to_column)?;
+    let keys = single_text_key(from, &relation.from_columns)?;
+    let targets = single_text_key(to, &relation.to_columns)?;
     let table = HashRows::build(targets)?;
     let mut out = vec![NO_ROW; keys.len()];
     out.par_chunks_mut(PROBE_RUN)
@@ -77,11 +66,12 @@ pub fn candidate_lookup(relation: &Relation, from: &Frame, to: &Frame) -> Option
                     continue;
                 }
                 let key = keys.value(row);
-                *slot = match near.find(targets, key) {
-                    Some(found) => found,
-                    None => table.find(key_hash(key)).unwrap_or(NO_ROW),
-                };
-                near.last = Some(*slot).filter(|s| *s != NO_ROW);
+                let found = near.find(targets, key).or_else(|| {
+                    let found = table.find(key_hash(key));
+                    near.found(found);
+                    found
+                });
+                *slot = found.unwrap_or(NO_ROW);
             }
         });
     Some(out)
@@ -91,14 +81,10 @@ pub fn candidate_lookup(relation: &Relation, from: &Frame, to: &Frame) -> Option
 /// row's key: a [`candidate_lookup`] checked, best once both tables are in
 /// the order the lookup gives (the comparisons then read forwards).
 pub fn confirmed(relation: &Relation, from: &Frame, to: &Frame, lookup: &[u32]) -> bool {
-    let ([from_column], [to_column]) = (
-        relation.from_columns.as_slice(),
-        relation.to_columns.as_slice(),
+    let (Some(keys), Some(targets)) = (
+        single_text_key(from, &relation.from_columns),
+        single_text_key(to, &relation.to_columns),
     ) else {
-        return false;
-    };
-    let (Some(keys), Some(targets)) = (text_column(from, from_column), text_column(to, to_column))
-    else {
         return false;
     };
     lookup.par_chunks(PROBE_RUN).enumerate().all(|(run, rows)| {
@@ -112,51 +98,12 @@ pub fn confirmed(relation: &Relation, from: &Frame, to: &Frame, lookup: &[u32]) 
     })
 }
 
-fn text_column<'f>(frame: &'f Frame, column: &str) -> Option<&'f StringArray> {
-    let array = frame.column(column)?;
-    (array.data_type() == &DataType::Utf8).then(|| array.as_string::<i32>())
-}
-
-/// The last row found and the one after it, tried before the hash: a
-/// claim's lines together, in data written in its targets' order, then
-/// need no hashing. Tried while it pays: after a few misses in a row (rows
-/// in no order, where each try is a cache miss for nothing), only now and
-/// then.
-#[derive(Default)]
-struct Near {
-    last: Option<u32>,
-    misses: u32,
-}
-
-/// Misses in a row after which the rows near the last are tried only
-/// every [`RETRY_EVERY`] probes.
-const NEAR_MISSES: u32 = 8;
-const RETRY_EVERY: u32 = 256;
-
-impl Near {
-    fn find(&mut self, targets: &StringArray, key: &str) -> Option<u32> {
-        let last = self.last? as usize;
-        if self.misses >= NEAR_MISSES && !self.misses.is_multiple_of(RETRY_EVERY) {
-            self.misses += 1;
-            return None;
-        }
-        for row in [last, last + 1] {
-            if row < targets.len() && targets.is_valid(row) && targets.value(row) == key {
-                self.misses = 0;
-                return Some(row as u32);
-            }
-        }
-        self.misses += 1;
-        None
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
-    use arrow::array::RecordBatch;
-    use arrow::datatypes::{Field, Schema};
+    use arrow::array::{RecordBatch, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
     use proptest::prelude::*;
 
     use super::*;
