@@ -28,7 +28,16 @@ type Seen = Vec<(
 /// The engine's flags; `compact` stores the tables as a scan does
 /// (enumerations as dictionary codes, narrow decimals), which some
 /// operators evaluate differently.
-fn engine(text: &str, rows: &Rows, batch_rows: usize, threads: usize, compact: bool) -> Seen {
+/// `searched_from` 0 searches every key's partners within a pair rule's
+/// bounds (a scan does so only for keys with many).
+fn engine(
+    text: &str,
+    rows: &Rows,
+    batch_rows: usize,
+    threads: usize,
+    compact: bool,
+    searched_from: usize,
+) -> Seen {
     let checked = check_text(Path::new("random.rules"), text);
     let ruleset = checked.ruleset.as_ref().expect("generated rules check");
     let compiled = Compiled::new(ruleset, &Selection::default(), &checked.sources);
@@ -46,6 +55,7 @@ fn engine(text: &str, rows: &Rows, batch_rows: usize, threads: usize, compact: b
         threads: Some(threads),
         batch_rows,
         partitions: 3,
+        searched_from,
         ..ExecOptions::default()
     };
     let (flags, _) = compiled.run_tables(tables, &options);
@@ -85,17 +95,18 @@ fn reference(text: &str, rows: &Rows) -> Seen {
 fn agree(form: FormKind, text: &str, rows: &Rows, batch_rows: usize) -> Result<(), TestCaseError> {
     let mut expected = reference(text, rows);
     expected.sort();
-    for (threads, compact) in [(1, false), (2, true)] {
-        let mut got = engine(text, rows, batch_rows, threads, compact);
+    for (threads, compact, searched_from) in [(1, false, usize::MAX), (2, true, 0)] {
+        let mut got = engine(text, rows, batch_rows, threads, compact, searched_from);
         got.sort();
         prop_assert_eq!(
             &got,
             &expected,
-            "{:?} rule, batch {}, threads {}, compact storage {}:\n{}",
+            "{:?} rule, batch {}, threads {}, compact storage {}, searched from {}:\n{}",
             form,
             batch_rows,
             threads,
             compact,
+            searched_from,
             text
         );
     }
@@ -121,6 +132,22 @@ equivalence!(running_windows_agree, FormKind::WindowRunning);
 equivalence!(sequence_rules_agree, FormKind::Sequence);
 equivalence!(pair_rules_agree, FormKind::Pair);
 equivalence!(population_rules_agree, FormKind::Population);
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Pair rules whose condition bounds the partner's value by the row's
+    /// (`o.admit_date < c.admit_date and c.admit_date < o.discharge_date`,
+    /// every direction, both ways round): the partners searched within the
+    /// bounds give the reference's flags.
+    #[test]
+    fn pair_rules_with_bounds_agree(
+        text in support::random_rules::bounded_pair_rule_text(),
+        rows in dataset(),
+        batch_rows in 1usize..8,
+    ) {
+        agree(FormKind::Pair, &text, &rows, batch_rows)?;
+    }
+}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]

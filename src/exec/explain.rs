@@ -441,11 +441,14 @@ fn explain_rule<'a>(
             } => {
                 let partners =
                     partner_rows(env, table, partner_table, filter.as_ref(), &keys[0], row);
+                // Every pair of the key, the condition shown on each.
                 let form = Pair {
                     table: partner_table,
                     filter: filter.as_ref(),
                     keys,
                     known: known.as_ref(),
+                    range: None,
+                    searched_from: usize::MAX,
                 };
                 let (ctx, owners) = pair::context(rule, &form, env, &[row], &partners);
                 if owners.is_empty() {

@@ -42,6 +42,10 @@ pub struct ExecOptions {
     pub overrides: Vec<(String, ParamValue)>,
     /// How a scan reads the dataset's files (the CSV encoding).
     pub load: LoadOptions,
+    /// A pair rule's partners of a key are searched within the bounds its
+    /// condition sets when the key has at least this many (fewer are all
+    /// paired, the condition deciding as quickly).
+    pub searched_from: usize,
 }
 
 impl Default for ExecOptions {
@@ -52,6 +56,7 @@ impl Default for ExecOptions {
             partitions: 64,
             overrides: Vec::new(),
             load: LoadOptions::default(),
+            searched_from: super::forms::pair_band::SEARCHED_FROM,
         }
     }
 }
@@ -432,6 +437,8 @@ fn run_passes(
                         filter: filter.as_ref(),
                         keys,
                         known: known.as_ref(),
+                        range: plan.pair_ranges.get(&r).map(|(range, _)| range),
+                        searched_from: options.searched_from,
                     };
                     // A pair with a partitioning (its first key reads
                     // alike on both rows) takes the partitions the other

@@ -7,10 +7,12 @@
 
 mod display;
 mod json;
+pub mod pair_range;
 pub mod partition;
 pub mod physical;
 mod reads;
 
+pub use pair_range::{PairRange, PartnerBound};
 pub use partition::{Exchange, Route, Routed};
 pub use physical::{Operator, Phase};
 
@@ -68,6 +70,9 @@ pub struct Plan<'r> {
     /// order, each with the earlier rule whose lookup it shares when the
     /// two match alike (built once).
     pub row_matches: Vec<(usize, Option<usize>)>,
+    /// Pair rules (by index) whose partners are searched within bounds
+    /// their condition sets, with those bounds as written.
+    pub pair_ranges: BTreeMap<usize, (PairRange, Vec<String>)>,
 }
 
 impl Plan<'_> {
@@ -361,6 +366,17 @@ pub fn plan<'r>(
         })
         .collect();
     let row_matches = row_matches(ruleset, &rules);
+    let pair_ranges = rules
+        .iter()
+        .filter_map(|&i| {
+            let range = pair_range::pair_range(&ruleset.rules[i])?;
+            let texts = std::iter::once(&range.search)
+                .chain(&range.then)
+                .map(|b| text_of(sources, &b.condition))
+                .collect();
+            Some((i, (range, texts)))
+        })
+        .collect();
     Plan {
         ruleset,
         rules,
@@ -373,6 +389,7 @@ pub fn plan<'r>(
         key_texts,
         match_texts,
         row_matches,
+        pair_ranges,
     }
 }
 

@@ -91,6 +91,9 @@ pub enum Operator {
         /// `match`: the knowledge table's index and how it is probed.
         #[serde(skip_serializing_if = "Option::is_none")]
         matched: Option<String>,
+        /// Bounds of the condition each row's partners are searched within.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        within: Vec<String>,
     },
     /// A population rule's aggregates over one partition's rows.
     PartialAggregate {
@@ -342,6 +345,11 @@ impl Plan<'_> {
                 partner: partner.clone(),
                 keys,
                 matched: self.match_texts.get(&i).cloned(),
+                within: self
+                    .pair_ranges
+                    .get(&i)
+                    .map(|(_, texts)| texts.clone())
+                    .unwrap_or_default(),
             },
             Form::Population { .. } if partial => Operator::PartialAggregate {
                 rule,
@@ -483,14 +491,21 @@ impl fmt::Display for Operator {
                 partner,
                 keys,
                 matched,
+                within,
             } => {
                 write!(
                     f,
                     "pair {rule} over {table} with {partner} on {}",
                     keys.join(", ")
                 )?;
-                match matched {
-                    Some(m) => write!(f, ", match {m}"),
+                if let Some(m) = matched {
+                    write!(f, ", match {m}")?;
+                }
+                match within.split_first() {
+                    Some((search, then)) => {
+                        write!(f, ", partners searched by {search}")?;
+                        then.iter().try_for_each(|t| write!(f, " then {t}"))
+                    }
                     None => Ok(()),
                 }
             }

@@ -52,6 +52,7 @@ impl<'r> Plan<'r> {
             key_texts: BTreeMap::new(),
             match_texts: BTreeMap::new(),
             row_matches: Vec::new(),
+            pair_ranges: BTreeMap::new(),
         }
     }
 }

@@ -2043,3 +2043,64 @@ pub fn per_rule_text() -> BoxedStrategy<String> {
         })
         .boxed()
 }
+
+/// A pair rule whose condition bounds a value of the partner by one of the
+/// row (`o.admit_date < c.admit_date`), once or from both sides, written
+/// either way round, beside a random condition or alone: the plan searches
+/// the partners within such bounds.
+pub fn bounded_pair_rule_text() -> BoxedStrategy<String> {
+    let (t, pt) = (Tbl::Claims, Tbl::Claims);
+    let row = t.var();
+    // Columns of one ordered type each: dates, decimals, timestamps.
+    let groups: Vec<Vec<&'static str>> = vec![
+        vec!["admit_date", "discharge_date"],
+        vec!["total_amount", "fund_amount"],
+        vec!["settle_time"],
+    ];
+    let bound = move |group: Vec<&'static str>| {
+        (
+            prop::sample::select(group.clone()),
+            prop::sample::select(group),
+            prop::sample::select(vec!["<", "<=", ">", ">="]),
+            any::<bool>(),
+        )
+            .prop_map(move |(theirs, mine, op, swap)| {
+                let (a, b) = (format!("o.{theirs}"), format!("{row}.{mine}"));
+                if swap {
+                    format!("{b} {op} {a}")
+                } else {
+                    format!("{a} {op} {b}")
+                }
+            })
+    };
+    let bounds = prop::sample::select(groups).prop_flat_map(move |group| {
+        (
+            bound(group.clone()),
+            prop::option::weighted(0.7, bound(group)),
+        )
+    });
+    let scope = Scope::row(t).with_var("o", pt);
+    (
+        bounds,
+        prop::option::weighted(0.5, cond(&scope, 1)),
+        prop::sample::select(vec![
+            "o.patient_id = c.patient_id",
+            "c.patient_id = o.patient_id and o.provider_id = c.provider_id",
+        ]),
+    )
+        .prop_map(move |((first, second), extra, on)| {
+            let parts: Vec<String> = extra
+                .into_iter()
+                .map(|e| format!("({e})"))
+                .chain(Some(first))
+                .chain(second)
+                .collect();
+            format!(
+                "{HEADER}\nrule R1 \"有界配对 (bounded pair)\" {{\n  category test\n  severity low\n  action warn\n{}  pair with o in {} on {on}\n  flag when {}\n  message \"{{o.claim_id}} {{{row}.claim_id}}\"\n}}\n",
+                for_line(t),
+                pt.name(),
+                parts.join(" and ")
+            )
+        })
+        .boxed()
+}

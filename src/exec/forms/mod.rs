@@ -7,7 +7,9 @@
 //! - `group.rs`: rows of equal keys; aggregates over the whole group.
 //! - `window.rs`: aggregates over the last N days, or the running range.
 //! - `sequence.rs`: rows of a key in order; `prev` is the row before.
-//! - `pair.rs`: partner selection, bucketing by key, candidate pairs.
+//! - `pair.rs`: partner selection, bucketing by key, candidate pairs;
+//!   `pair_band.rs`: the partners of a key searched within the bounds
+//!   the plan found in the condition.
 //! - `population.rs`: statistics per entity against its peers;
 //!   `population_partial.rs`: the same over partitions, partial aggregates
 //!   per partition merged before the peers are compared.
@@ -18,6 +20,7 @@
 
 pub mod group;
 pub mod pair;
+pub mod pair_band;
 pub mod population;
 pub mod population_partial;
 pub mod row;

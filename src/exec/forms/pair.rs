@@ -14,8 +14,10 @@ use super::super::order::{compare_rows, row_hashes};
 use super::super::output::{Flagged, Hits, MAX_OTHER_ROWS, render};
 use super::super::par;
 use super::super::partition::{chunks, partition_of, split};
+use super::pair_band::{Band, Bands, BoundValues};
 use crate::flags::FlagBatch;
 use crate::ir::{Known, Rule, Ruleset, TExpr};
+use crate::plan::PairRange;
 
 /// A pair rule's form: the partner table, the partners' `where`, and the
 /// keys (an expression on the row with one on the partner).
@@ -25,6 +27,11 @@ pub struct Pair<'a> {
     pub keys: &'a [(TExpr, TExpr)],
     /// `match x in table on ...`: the knowledge rows a pair must match.
     pub known: Option<&'a Known>,
+    /// Bounds of the condition a row's partners are searched within (the
+    /// plan's); none pairs a row with every partner of its key.
+    pub range: Option<&'a PairRange>,
+    /// Keys with fewer partners than this are not searched (all are paired).
+    pub searched_from: usize,
 }
 
 /// Runs a pair rule for `rows` of the rule's table (passed `where`): picks
@@ -293,6 +300,8 @@ struct Candidates<'a, 'p> {
     /// Whether each row's keys are all present (a null key pairs with nothing).
     keyed: Vec<bool>,
     matcher: Option<Matcher>,
+    /// With a range: its values, and the band of each key with many partners.
+    bands: Option<(Bands<'a>, HashMap<u128, Band, foldhash::fast::RandomState>)>,
 }
 
 impl<'a, 'p> Candidates<'a, 'p> {
@@ -358,6 +367,30 @@ impl<'a, 'p> Candidates<'a, 'p> {
         let matcher = pair
             .known
             .map(|known| Matcher::new(env, known, table, partner_table, rows, partners));
+        let bands = pair.range.and_then(|range| {
+            let many: Vec<(&u128, &Vec<usize>)> = buckets
+                .iter()
+                .filter(|(_, b)| b.len() >= pair.searched_from)
+                .collect();
+            if many.is_empty() {
+                return None;
+            }
+            let values = |bound| BoundValues {
+                bound,
+                partners: other.eval(&bound.partner),
+                rows: own.eval(&bound.row),
+            };
+            let bands = Bands {
+                range,
+                search: values(&range.search),
+                then: range.then.as_ref().map(values),
+            };
+            let by_key = many
+                .into_iter()
+                .map(|(hash, bucket)| (*hash, bands.band(bucket)))
+                .collect();
+            Some((bands, by_key))
+        });
         Candidates {
             rule,
             pair,
@@ -368,6 +401,29 @@ impl<'a, 'p> Candidates<'a, 'p> {
             own_hashes,
             keyed,
             matcher,
+            bands,
+        }
+    }
+
+    /// The partners row `i` is paired with (positions in the partners, in
+    /// its bucket's order), into `out`: its bucket's, or those of them
+    /// inside the range's bounds when its key has a band.
+    fn partners_into(&self, i: usize, out: &mut Vec<usize>) {
+        out.clear();
+        let bucket = self.bucket_of(i);
+        let band = self
+            .bands
+            .as_ref()
+            .filter(|_| !bucket.is_empty())
+            .and_then(|(bands, by_key)| Some((bands, by_key.get(&self.own_hashes[i])?)));
+        match band {
+            Some((bands, band)) => {
+                bands.partners_of(band, bucket, i, out);
+                for k in out.iter_mut() {
+                    *k = bucket[*k];
+                }
+            }
+            None => out.extend_from_slice(bucket),
         }
     }
 
@@ -388,8 +444,15 @@ impl<'a, 'p> Candidates<'a, 'p> {
     /// The rows in runs of at most `most` candidate pairs (a row with more
     /// alone); one run when all are fewer.
     fn runs(&self, most: usize) -> Vec<Range<usize>> {
+        let mut found = Vec::new();
         let pairs: Vec<usize> = (0..self.rows.len())
-            .map(|i| self.bucket_of(i).len())
+            .map(|i| match &self.bands {
+                None => self.bucket_of(i).len(),
+                Some(_) => {
+                    self.partners_into(i, &mut found);
+                    found.len()
+                }
+            })
             .collect();
         runs_within(&pairs, most)
     }
@@ -406,11 +469,13 @@ impl<'a, 'p> Candidates<'a, 'p> {
         let mut pair_known = Vec::new();
         let mut pair_owner = Vec::new();
         let mut found = Vec::new();
+        let mut partners_of_row = Vec::new();
         // Taken while the buckets are read, put back after.
         let mut matcher = self.matcher.take();
         for i in run.clone() {
             let row = self.rows[i];
-            for &p in self.bucket_of(i) {
+            self.partners_into(i, &mut partners_of_row);
+            for &p in &partners_of_row {
                 match &mut matcher {
                     None => {
                         pair_rows.push(Some(row));
