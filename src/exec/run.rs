@@ -165,7 +165,7 @@ pub(super) fn execute_on(
     options: &ExecOptions,
 ) -> Vec<Flag> {
     pool.install(|| {
-        let flags = run_passes(plan, env, options, &|_| true, None);
+        let flags = run_passes(plan, env, options, &|_| true, None, None);
         sorted_structs(merge_flags_as(plan.ruleset, flags), env.parallel)
     })
 }
@@ -233,9 +233,10 @@ pub(super) fn execute_passes_on(
     options: &ExecOptions,
     include: &(dyn Fn(&str) -> bool + Sync),
     partial: bool,
+    overflow: Option<&mut FlagOverflow<'_>>,
 ) -> PartitionOutput {
     pool.install(|| {
-        let (flags, partials) = execute_passes(plan, env, options, include, partial);
+        let (flags, partials) = execute_passes(plan, env, options, include, partial, overflow);
         // Stable, as a sequential sort: equal flags keep their order.
         (OrderedFlags::new(flags, env.parallel), partials)
     })
@@ -250,6 +251,7 @@ pub(super) fn execute_passes(
     options: &ExecOptions,
     include: &(dyn Fn(&str) -> bool + Sync),
     partial: bool,
+    overflow: Option<&mut FlagOverflow<'_>>,
 ) -> (Vec<FlagBatch>, Vec<(usize, PopulationPartial)>) {
     let mut partials = Vec::new();
     let flags = run_passes(
@@ -258,8 +260,36 @@ pub(super) fn execute_passes(
         options,
         include,
         partial.then_some(&mut partials),
+        overflow,
     );
     (merge_flags_as(plan.ruleset, flags), partials)
+}
+
+/// Where a partition's flags go before it ends, once those of the rules
+/// done so far hold more than `bytes`: one patient with a long history
+/// gives hundreds of thousands of flags, each naming up to twenty other
+/// rows, and a partition's flags held to its end passed the memory limit
+/// several times over. Each rule's flags go whole (merged as the
+/// partition's would be), so the output is the same.
+pub struct FlagOverflow<'s> {
+    pub bytes: usize,
+    pub sink: &'s mut (dyn FnMut(Vec<FlagBatch>) + Send),
+}
+
+impl FlagOverflow<'_> {
+    /// Hands `flags` (of whole rules) to the sink if they hold more than
+    /// the bytes allowed.
+    fn offer(&mut self, ruleset: &crate::ir::Ruleset, flags: &mut Vec<Vec<FlagBatch>>) {
+        let held: usize = flags.iter().flatten().map(FlagBatch::memory_bytes).sum();
+        if held > self.bytes {
+            tracing::debug!(
+                held_mib = held >> 20,
+                "flags of the rules done so far pushed"
+            );
+            let batches: Vec<FlagBatch> = std::mem::take(flags).into_iter().flatten().collect();
+            (self.sink)(merge_flags_as(ruleset, batches));
+        }
+    }
 }
 
 /// What one batch of a pass yields.
@@ -278,6 +308,7 @@ fn run_passes(
     options: &ExecOptions,
     include: &(dyn Fn(&str) -> bool + Sync),
     mut partials: Option<&mut Vec<(usize, PopulationPartial)>>,
+    mut overflow: Option<&mut FlagOverflow<'_>>,
 ) -> Vec<FlagBatch> {
     let ruleset = plan.ruleset;
     // Each rule's (or batch's) flags as they come, put together once at
@@ -356,6 +387,10 @@ fn run_passes(
             for (all, some) in selected.iter_mut().zip(result.selected) {
                 all.extend(some);
             }
+        }
+        // The pass's row rules are done: their flags are whole.
+        if let Some(overflow) = overflow.as_deref_mut() {
+            overflow.offer(ruleset, &mut flags);
         }
         tracing::debug!(
             table,
@@ -479,6 +514,9 @@ fn run_passes(
                         None => flags.push(population::run(ruleset, rule, &form, env, &rows)),
                     }
                 }
+            }
+            if let Some(overflow) = overflow.as_deref_mut() {
+                overflow.offer(ruleset, &mut flags);
             }
         }
     }

@@ -57,6 +57,14 @@ impl FlagBatch {
         self.len() == 0
     }
 
+    /// The bytes the flags hold in memory.
+    pub fn memory_bytes(&self) -> usize {
+        match &self.held {
+            Held::Columns { columns, .. } => columns.get_array_memory_size(),
+            Held::Structs(flags) => flags.len() * std::mem::size_of::<Flag>(),
+        }
+    }
+
     /// The rules the flags name, by their number in [`FlagBatch::columns`].
     pub(super) fn rules(&self) -> &[RuleFields] {
         self.parts().0

@@ -17,6 +17,7 @@ mod spill;
 mod unique;
 
 use std::collections::{BTreeMap, HashMap};
+use std::io;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -27,13 +28,13 @@ use super::env::Env;
 use super::env::Frames;
 use super::forms::population::{self, Population};
 use super::read::{concat_by_column, projection};
-use super::run::{ExecOptions, thread_pool};
+use super::run::{ExecOptions, FlagOverflow, thread_pool};
 use super::tables::Lookups;
 use super::tables::Tables;
 use crate::data::compact::compact_batch;
 use crate::data::load::{first_problem_of, load_dataset};
 use crate::data::memory::release_freed_memory;
-use crate::flags::{AMOUNT_SCALE, FlagRuns, OrderedFlags};
+use crate::flags::{AMOUNT_SCALE, FlagBatch, FlagRuns, OrderedFlags};
 use crate::plan::{Exchange, Route, Routed};
 use buckets::Buckets;
 use intake::Intake;
@@ -415,15 +416,37 @@ impl Compiled<'_> {
                 "partition ready"
             );
             let running = Instant::now();
+            // The flags of the rules done so far become a run of their own
+            // when they pass a sixteenth of the limit (a long history's).
+            let mut overflowed: io::Result<()> = Ok(());
+            let mut to_runs = |flags: Vec<FlagBatch>| {
+                if overflowed.is_ok() {
+                    overflowed = runs.push(OrderedFlags::new(flags, true));
+                }
+            };
+            let mut overflow = FlagOverflow {
+                bytes: (limits.memory / 16) as usize,
+                sink: &mut to_runs,
+            };
             // What the loader left to the partitions is checked beside the
             // rules, on the same pool; a failure is named by file and row by
             // reading its tables again with every check.
             let (failed, (flags, partial)) = pool.install(|| {
                 rayon::join(
                     || failing_tables(routed, &env),
-                    || self.run_partition(pool, &env, options, &is_routed, true),
+                    || {
+                        self.run_partition(
+                            pool,
+                            &env,
+                            options,
+                            &is_routed,
+                            true,
+                            Some(&mut overflow),
+                        )
+                    },
                 )
             });
+            overflowed?;
             let ran = running.elapsed();
             drop(env);
             if let Some(tables) = failed {
@@ -487,7 +510,7 @@ impl Compiled<'_> {
         let ruleset = plan.ruleset;
         let is_routed = |t: &str| plan.exchange.routed(t).is_some();
         let env = self.partition_env(shared, shared_lookups, Tables::new(), options, true);
-        let (flags, _) = self.run_partition(pool, &env, options, &|t| !is_routed(t), false);
+        let (flags, _) = self.run_partition(pool, &env, options, &|t| !is_routed(t), false, None);
         let mut flags = vec![flags.into_made()];
         for (rule, merged) in partials.by_rule(ruleset) {
             let rule = &ruleset.rules[rule];
