@@ -35,6 +35,27 @@ pub struct Hits<'a> {
 }
 
 impl<'a> Hits<'a> {
+    /// The hits cut into consecutive pieces of at most `size`, in order.
+    fn into_pieces(mut self, size: usize) -> Vec<Hits<'a>> {
+        let mut pieces = Vec::new();
+        while self.positions.len() > size {
+            let rest = Hits {
+                positions: self.positions.split_off(size),
+                others_table: self.others_table,
+                others: self.others.split_off(size),
+                more: self.more.split_off(size),
+                peers: self.peers.split_off(size),
+                known: self
+                    .known
+                    .as_mut()
+                    .map(|(table, rows)| (*table, rows.split_off(size))),
+            };
+            pieces.push(std::mem::replace(&mut self, rest));
+        }
+        pieces.push(self);
+        pieces
+    }
+
     pub fn alone(positions: Vec<usize>, table: &'a str) -> Hits<'a> {
         let n = positions.len();
         Hits {
@@ -412,7 +433,27 @@ pub(super) fn rule_texts(ruleset: &Ruleset, rule: &Rule) -> [Arc<str>; 9] {
     .map(Arc::from)
 }
 
+/// Flags rendered at a time, at most: what a piece needs while it is
+/// rendered (its rows' values, the names of the rows its evidence lists,
+/// texts growing by doubling) stays small however many flags a rule gives
+/// (one patient's hundreds of thousands, each listing twenty rows).
+const RENDERED_AT_ONCE: usize = 16 * 1024;
+
+/// The flags of `hits`, rendered a piece at a time, in order.
 pub fn render<'a>(
+    ruleset: &Ruleset,
+    rule: &'a Rule,
+    ctx: &Ctx<'a>,
+    hits: Hits<'a>,
+    flagged: Flagged,
+) -> Vec<FlagBatch> {
+    hits.into_pieces(RENDERED_AT_ONCE)
+        .into_iter()
+        .flat_map(|piece| render_piece(ruleset, rule, ctx, piece, flagged))
+        .collect()
+}
+
+fn render_piece<'a>(
     ruleset: &Ruleset,
     rule: &'a Rule,
     ctx: &Ctx<'a>,
@@ -623,6 +664,36 @@ pub fn render<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hits_cut_into_pieces_keep_every_hit_in_order_with_its_own_rows() {
+        let n = 10;
+        let hits = Hits {
+            positions: (0..n).collect(),
+            others_table: "t",
+            others: (0..n).map(|i| vec![i as u32; i % 3]).collect(),
+            more: (0..n).map(|i| i * 2).collect(),
+            peers: (0..n).map(|i| (i % 2 == 0).then_some(i)).collect(),
+            known: Some(("k", (0..n).map(|i| (vec![i as u32], i)).collect())),
+        };
+        let pieces = hits.into_pieces(4);
+        assert_eq!(
+            pieces.iter().map(|p| p.positions.len()).collect::<Vec<_>>(),
+            vec![4, 4, 2]
+        );
+        let mut at = 0;
+        for piece in &pieces {
+            for (k, &i) in piece.positions.iter().enumerate() {
+                assert_eq!(i, at);
+                assert_eq!(piece.others[k], vec![i as u32; i % 3]);
+                assert_eq!(piece.more[k], i * 2);
+                assert_eq!(piece.peers[k], (i % 2 == 0).then_some(i));
+                assert_eq!(piece.known.as_ref().unwrap().1[k], (vec![i as u32], i));
+                at += 1;
+            }
+        }
+        assert_eq!(at, n);
+    }
 
     fn written(value: Scalar<'_>) -> String {
         let mut out = Vec::new();

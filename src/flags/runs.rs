@@ -27,6 +27,11 @@ use super::rule_table::RuleTable;
 /// Flags per encoded chunk: what a run holds decoded while it is merged.
 const CHUNK: usize = 8192;
 
+/// Bytes per chunk, at most (as the flags are held in memory): a merge of
+/// many runs holds one chunk of each, and a long history's flags, each
+/// naming twenty other rows, run to kilobytes.
+const CHUNK_BYTES: usize = 4 << 20;
+
 /// Sorted runs of flags, numbered in push order, held encoded in memory up
 /// to a byte budget and written to a private temporary folder past it.
 /// The folder and its files are removed when the runs are dropped or
@@ -86,9 +91,11 @@ impl FlagRuns {
         let made = run.as_made();
         let numbers = self.rules.number_rules(made.rules());
         let columns = made.renumbered(&numbers);
+        let per_flag = made.memory_bytes() / run.len().max(1);
+        let chunk = self.chunk.min(CHUNK_BYTES / per_flag.max(1)).max(1);
         let chunks = run
             .order()
-            .par_chunks(self.chunk)
+            .par_chunks(chunk)
             .map(|order| {
                 let rows = UInt32Array::from(order.to_vec());
                 let chunk =
@@ -291,6 +298,24 @@ mod tests {
         assert!(spilled > 0 && spilled < runs.len(), "{spilled} spilled");
         let all = sorted(runs.concat());
         assert_eq!(merged(flag_runs, 7), all);
+    }
+
+    #[test]
+    fn flags_of_many_bytes_are_held_in_chunks_of_a_few_mib() {
+        let mut run: Vec<Flag> = sample_runs().concat();
+        for (i, flag) in run.iter_mut().enumerate() {
+            flag.evidence = format!("{{\"n\":\"{i}{}\"}}", "x".repeat(256 * 1024));
+        }
+        let run = sorted(run);
+        let temp = tempfile::tempdir().unwrap();
+        let mut flag_runs = FlagRuns::new(temp.path(), u64::MAX).unwrap();
+        flag_runs.push(OrderedFlags::sorted(run.clone())).unwrap();
+        let Run::Memory { chunks } = &flag_runs.runs[0] else {
+            unreachable!("held in memory");
+        };
+        // 100 flags of a quarter MiB: chunks of at most 4 MiB, not one.
+        assert!(chunks.len() >= 100 * 256 / 4096, "{} chunks", chunks.len());
+        assert_eq!(merged(flag_runs, 7), run);
     }
 
     #[test]
