@@ -135,6 +135,17 @@ equivalence!(population_rules_agree, FormKind::Population);
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Pair rules matching the knowledge table (MUTEX-01's form), every
+    /// key's partners found through the knowledge rows.
+    #[test]
+    fn pair_rules_with_knowledge_agree(
+        text in support::random_rules::knowledge_pair_rule_text(),
+        rows in dataset(),
+        batch_rows in 1usize..8,
+    ) {
+        agree(FormKind::Pair, &text, &rows, batch_rows)?;
+    }
+
     /// Pair rules whose condition bounds the partner's value by the row's
     /// (`o.admit_date < c.admit_date and c.admit_date < o.discharge_date`,
     /// every direction, both ways round): the partners searched within the

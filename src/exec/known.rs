@@ -43,10 +43,43 @@ pub struct KnownIndex {
     /// partner whose side is in neither cannot be in a matched pair.
     mine_sides: HashSet<u64, foldhash::fast::RandomState>,
     theirs_sides: HashSet<u64, foldhash::fast::RandomState>,
+    /// Each row's two sides, sorted by one side and by the other: made
+    /// when a key with many partners first needs them (see [`KnownBand`]).
+    side_pairs: std::sync::OnceLock<SidePairs>,
+}
+
+/// Every knowledge row's (row side, partner side) hashes, sorted, and the
+/// same turned round: the partner sides a row side pairs with, and the
+/// row sides a partner side pairs with.
+struct SidePairs {
+    by_mine: Vec<(u128, u128)>,
+    by_theirs: Vec<(u128, u128)>,
+}
+
+impl SidePairs {
+    fn of(sided: &[(u128, u128, u32)]) -> SidePairs {
+        let mut by_mine: Vec<(u128, u128)> = sided.iter().map(|(a, b, _)| (*a, *b)).collect();
+        let mut by_theirs: Vec<(u128, u128)> = by_mine.iter().map(|(a, b)| (*b, *a)).collect();
+        by_mine.par_sort_unstable();
+        by_mine.dedup();
+        by_theirs.par_sort_unstable();
+        by_theirs.dedup();
+        SidePairs { by_mine, by_theirs }
+    }
+
+    /// The other sides `side` pairs with in `sorted`.
+    fn paired(sorted: &[(u128, u128)], side: u128) -> impl Iterator<Item = u128> + '_ {
+        let start = sorted.partition_point(|(a, _)| *a < side);
+        sorted[start..]
+            .iter()
+            .take_while(move |(a, _)| *a == side)
+            .map(|(_, b)| *b)
+    }
 }
 
 impl KnownIndex {
-    fn build<'e>(env: &'e Env<'e>, known: &'e Known) -> KnownIndex {
+    /// Every row's two sides' hashes (rows with a null side match nothing).
+    fn sided<'e>(env: &'e Env<'e>, known: &'e Known) -> Vec<(u128, u128, u32)> {
         let table = known.table.as_str();
         let n = env.frame(table).rows();
         let (mine, theirs) = known.sides();
@@ -56,13 +89,9 @@ impl KnownIndex {
                 .collect()
         };
         let (mine, theirs) = (side(&mine), side(&theirs));
-        let in_force: Option<[&TExpr; 2]> = known.as_of.as_ref().and_then(|_| {
-            let (from, to) = env.schema.table(table)?.in_force.clone()?;
-            Some([own_column(env, table, &from), own_column(env, table, &to)])
-        });
         // The table is read a run of rows at a time, in parallel: a large
         // knowledge base is never copied into columns whole.
-        let sided: Vec<(u128, u128, u32)> = chunks(n, INDEX_RUN)
+        chunks(n, INDEX_RUN)
             .into_par_iter()
             .flat_map_iter(|range| {
                 let ctx = Ctx::new(env, table, range.clone().map(|r| Some(r as u32)).collect());
@@ -73,7 +102,22 @@ impl KnownIndex {
                     .filter_map(|(i, (a, b))| Some((a?, b?, (range.start + i) as u32)))
                     .collect::<Vec<_>>()
             })
-            .collect();
+            .collect()
+    }
+
+    fn side_pairs<'e>(&self, env: &'e Env<'e>, known: &'e Known) -> &SidePairs {
+        self.side_pairs
+            .get_or_init(|| SidePairs::of(&KnownIndex::sided(env, known)))
+    }
+
+    fn build<'e>(env: &'e Env<'e>, known: &'e Known) -> KnownIndex {
+        let table = known.table.as_str();
+        let n = env.frame(table).rows();
+        let in_force: Option<[&TExpr; 2]> = known.as_of.as_ref().and_then(|_| {
+            let (from, to) = env.schema.table(table)?.in_force.clone()?;
+            Some([own_column(env, table, &from), own_column(env, table, &to)])
+        });
+        let sided = KnownIndex::sided(env, known);
         let (mine_sides, theirs_sides) = rayon::join(
             || sided.iter().map(|(a, _, _)| *a as u64).collect(),
             || sided.iter().map(|(_, b, _)| *b as u64).collect(),
@@ -140,6 +184,7 @@ impl KnownIndex {
             in_force: spans,
             mine_sides,
             theirs_sides,
+            side_pairs: std::sync::OnceLock::new(),
         }
     }
 
@@ -455,6 +500,12 @@ pub fn could_match<'a>(
     (keep(rows, true), keep(partners, false))
 }
 
+/// One key's partners by the hashes of their sides (see [`Matcher::band`]).
+pub struct KnownBand {
+    partner: Vec<(u128, u32)>,
+    partner_first: Option<Vec<(u128, u32)>>,
+}
+
 /// Probes candidate pairs (a row, a partner) against a knowledge index.
 pub struct Matcher {
     index: Arc<KnownIndex>,
@@ -518,6 +569,63 @@ impl Matcher {
             swapped,
             as_of,
         }
+    }
+
+    /// What finds, among one key's partners (`bucket`, positions in the
+    /// partners), those a row could match without trying each: their
+    /// sides' hashes, sorted.
+    pub fn band<'e>(&self, env: &'e Env<'e>, known: &'e Known, bucket: &[usize]) -> KnownBand {
+        // Made once, for the first key that needs it.
+        self.index.side_pairs(env, known);
+        let sorted = |sides: &[SideHash]| {
+            let mut found: Vec<(u128, u32)> = bucket
+                .iter()
+                .enumerate()
+                .filter_map(|(k, &p)| Some((sides[p]?, k as u32)))
+                .collect();
+            found.sort_unstable();
+            found
+        };
+        KnownBand {
+            partner: sorted(&self.partner),
+            partner_first: self.swapped.as_ref().map(|(first, _)| sorted(first)),
+        }
+    }
+
+    /// The positions in the key's bucket (ascending) of the partners row
+    /// `i` may match: those whose side a knowledge row pairs with the
+    /// row's side (either way round when the rule says so). The others
+    /// would match nothing; these are probed as before.
+    pub fn candidates(&self, band: &KnownBand, i: usize, out: &mut Vec<usize>) {
+        out.clear();
+        let pairs = self
+            .index
+            .side_pairs
+            .get()
+            .expect("a band is made before its candidates");
+        let find = |sorted: &[(u128, u32)], side: u128, out: &mut Vec<usize>| {
+            let start = sorted.partition_point(|(s, _)| *s < side);
+            out.extend(
+                sorted[start..]
+                    .iter()
+                    .take_while(|(s, _)| *s == side)
+                    .map(|(_, k)| *k as usize),
+            );
+        };
+        if let Some(mine) = self.own[i] {
+            for theirs in SidePairs::paired(&pairs.by_mine, mine) {
+                find(&band.partner, theirs, out);
+            }
+        }
+        if let (Some((_, own_second)), Some(partner_first)) = (&self.swapped, &band.partner_first)
+            && let Some(theirs) = own_second[i]
+        {
+            for mine in SidePairs::paired(&pairs.by_theirs, theirs) {
+                find(partner_first, mine, out);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
     }
 
     /// The knowledge rows in force that match row `i` with partner `p`

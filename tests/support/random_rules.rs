@@ -2104,3 +2104,30 @@ pub fn bounded_pair_rule_text() -> BoxedStrategy<String> {
         })
         .boxed()
 }
+
+/// A pair of lines of one patient and day that must match the knowledge
+/// table (`match x in exclusive_items on ...`), as MUTEX-01 does, with a
+/// random condition: the partners a row may match are found through the
+/// knowledge rows its side pairs with.
+pub fn knowledge_pair_rule_text() -> BoxedStrategy<String> {
+    let t = Tbl::Lines;
+    let scope = Scope::row(t).with_var("o", t);
+    (
+        match_clause(),
+        prop::sample::select(vec![
+            "o.claim.patient_id = line.claim.patient_id and o.service_date = line.service_date",
+            "o.claim.patient_id = line.claim.patient_id",
+            "o.claim_id = line.claim_id",
+        ]),
+        prop::option::weighted(0.5, cond(&scope, 1)),
+    )
+        .prop_map(move |(matched, on, condition)| {
+            let condition = condition.unwrap_or_else(|| "o.line_no <> line.line_no".to_string());
+            format!(
+                "{HEADER}\nrule R1 \"知识配对 (knowledge pair)\" {{\n  category test\n  severity low\n  action warn\n{}  pair with o in {} on {on}\n  {matched}\n  flag when {condition}\n  message \"{{o.claim_id}} {{o.line_no}} {{line.claim_id}} {{x.item_a}} {{x.item_b}}\"\n}}\n",
+                for_line(t),
+                t.name()
+            )
+        })
+        .boxed()
+}

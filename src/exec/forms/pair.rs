@@ -9,7 +9,7 @@ use std::ops::Range;
 use super::super::col::Col;
 use super::super::env::Env;
 use super::super::eval::Ctx;
-use super::super::known::{Matcher, could_match};
+use super::super::known::{KnownBand, Matcher, could_match};
 use super::super::order::{compare_rows, row_hashes};
 use super::super::output::{Flagged, Hits, MAX_OTHER_ROWS, render};
 use super::super::par;
@@ -302,6 +302,8 @@ struct Candidates<'a, 'p> {
     matcher: Option<Matcher>,
     /// With a range: its values, and the band of each key with many partners.
     bands: Option<(Bands<'a>, HashMap<u128, Band, foldhash::fast::RandomState>)>,
+    /// With a `match`: each key with many partners by their sides' hashes.
+    known_bands: HashMap<u128, KnownBand, foldhash::fast::RandomState>,
 }
 
 impl<'a, 'p> Candidates<'a, 'p> {
@@ -367,6 +369,17 @@ impl<'a, 'p> Candidates<'a, 'p> {
         let matcher = pair
             .known
             .map(|known| Matcher::new(env, known, table, partner_table, rows, partners));
+        // A key with many partners (one patient's lines of a day) finds
+        // those a row may match through the knowledge rows its side pairs
+        // with, not by probing every pair.
+        let known_bands = match (&matcher, pair.known) {
+            (Some(matcher), Some(known)) => buckets
+                .iter()
+                .filter(|(_, b)| b.len() >= pair.searched_from)
+                .map(|(hash, bucket)| (*hash, matcher.band(env, known, bucket)))
+                .collect(),
+            _ => HashMap::default(),
+        };
         let bands = pair.range.and_then(|range| {
             let many: Vec<(&u128, &Vec<usize>)> = buckets
                 .iter()
@@ -402,28 +415,38 @@ impl<'a, 'p> Candidates<'a, 'p> {
             keyed,
             matcher,
             bands,
+            known_bands,
         }
     }
 
     /// The partners row `i` is paired with (positions in the partners, in
     /// its bucket's order), into `out`: its bucket's, or those of them
     /// inside the range's bounds when its key has a band.
-    fn partners_into(&self, i: usize, out: &mut Vec<usize>) {
+    /// (`matcher` is the rule's, taken out while pairs are probed.)
+    fn partners_into(&self, i: usize, matcher: Option<&Matcher>, out: &mut Vec<usize>) {
         out.clear();
         let bucket = self.bucket_of(i);
-        let band = self
+        if bucket.is_empty() {
+            return;
+        }
+        let in_range = self
             .bands
             .as_ref()
-            .filter(|_| !bucket.is_empty())
             .and_then(|(bands, by_key)| Some((bands, by_key.get(&self.own_hashes[i])?)));
-        match band {
-            Some((bands, band)) => {
-                bands.partners_of(band, bucket, i, out);
-                for k in out.iter_mut() {
-                    *k = bucket[*k];
-                }
+        let matching = matcher.zip(self.known_bands.get(&self.own_hashes[i]));
+        match (in_range, matching) {
+            (None, None) => return out.extend_from_slice(bucket),
+            (Some((bands, band)), None) => bands.partners_of(band, bucket, i, out),
+            (None, Some((matcher, band))) => matcher.candidates(band, i, out),
+            (Some((bands, band)), Some((matcher, known))) => {
+                let mut within = Vec::new();
+                bands.partners_of(band, bucket, i, &mut within);
+                matcher.candidates(known, i, out);
+                out.retain(|k| within.binary_search(k).is_ok());
             }
-            None => out.extend_from_slice(bucket),
+        }
+        for k in out.iter_mut() {
+            *k = bucket[*k];
         }
     }
 
@@ -446,10 +469,10 @@ impl<'a, 'p> Candidates<'a, 'p> {
     fn runs(&self, most: usize) -> Vec<Range<usize>> {
         let mut found = Vec::new();
         let pairs: Vec<usize> = (0..self.rows.len())
-            .map(|i| match &self.bands {
-                None => self.bucket_of(i).len(),
-                Some(_) => {
-                    self.partners_into(i, &mut found);
+            .map(|i| match (&self.bands, self.known_bands.is_empty()) {
+                (None, true) => self.bucket_of(i).len(),
+                _ => {
+                    self.partners_into(i, self.matcher.as_ref(), &mut found);
                     found.len()
                 }
             })
@@ -474,7 +497,7 @@ impl<'a, 'p> Candidates<'a, 'p> {
         let mut matcher = self.matcher.take();
         for i in run.clone() {
             let row = self.rows[i];
-            self.partners_into(i, &mut partners_of_row);
+            self.partners_into(i, matcher.as_ref(), &mut partners_of_row);
             for &p in &partners_of_row {
                 match &mut matcher {
                     None => {
