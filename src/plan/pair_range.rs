@@ -29,11 +29,12 @@ pub struct PartnerBound {
 }
 
 impl PartnerBound {
-    /// Whether a partner's value `partner` passes against a row's `row`
-    /// (both present), as the comparison would find.
-    pub fn holds(&self, partner: std::cmp::Ordering) -> bool {
+    /// Whether a partner's value passes the bound, given how it compares
+    /// with the row's (`partner_to_row`, both present), as the comparison
+    /// would find.
+    pub fn holds(&self, partner_to_row: std::cmp::Ordering) -> bool {
         use std::cmp::Ordering::*;
-        match (partner, self.below, self.inclusive) {
+        match (partner_to_row, self.below, self.inclusive) {
             (Equal, _, inclusive) => inclusive,
             (Less, below, _) => below,
             (Greater, below, _) => !below,
