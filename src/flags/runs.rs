@@ -20,6 +20,7 @@ use tempfile::TempDir;
 
 use crate::data::scratch::spill_ipc_options;
 
+use super::batch::FlagBatch;
 use super::merge::{Chunks, merge_runs};
 use super::ordered::OrderedFlags;
 use super::rule_table::RuleTable;
@@ -114,6 +115,27 @@ impl FlagRuns {
                 break;
             };
             self.spill(largest)?;
+        }
+        Ok(())
+    }
+
+    /// Adds `batches` (flags not yet ordered) as consecutive runs of up to
+    /// about `run_bytes` each (a batch larger alone is a run alone): no run
+    /// gathers them all into one batch first. Runs pushed in order keep
+    /// equal flags in the order given.
+    pub fn push_in_runs(&mut self, batches: Vec<FlagBatch>, run_bytes: usize) -> io::Result<()> {
+        let mut group: Vec<FlagBatch> = Vec::new();
+        let mut bytes = 0;
+        for batch in batches {
+            if bytes + batch.memory_bytes() > run_bytes && !group.is_empty() {
+                self.push(OrderedFlags::new(std::mem::take(&mut group), true))?;
+                bytes = 0;
+            }
+            bytes += batch.memory_bytes();
+            group.push(batch);
+        }
+        if !group.is_empty() {
+            self.push(OrderedFlags::new(group, true))?;
         }
         Ok(())
     }
@@ -316,6 +338,23 @@ mod tests {
         // 100 flags of a quarter MiB: chunks of at most 4 MiB, not one.
         assert!(chunks.len() >= 100 * 256 / 4096, "{} chunks", chunks.len());
         assert_eq!(merged(flag_runs, 7), run);
+    }
+
+    #[test]
+    fn batches_pushed_in_runs_merge_as_one_stable_sort() {
+        let batches: Vec<Vec<Flag>> = sample_runs();
+        let all: Vec<Flag> = batches.concat();
+        let one = crate::flags::FlagBatch::from_flags(&batches[0]).memory_bytes();
+        let temp = tempfile::tempdir().unwrap();
+        let mut flag_runs = FlagRuns::new(temp.path(), u64::MAX).unwrap();
+        let batches = batches
+            .iter()
+            .map(|b| crate::flags::FlagBatch::from_flags(b))
+            .collect();
+        // About two batches a run.
+        flag_runs.push_in_runs(batches, one * 2 + 1).unwrap();
+        assert!(flag_runs.runs.len() > 1, "{} runs", flag_runs.runs.len());
+        assert_eq!(merged(flag_runs, 7), sorted(all));
     }
 
     #[test]

@@ -394,7 +394,6 @@ impl<'a, 'p> Candidates<'a, 'p> {
                 rows: own.eval(&bound.row),
             };
             let bands = Bands {
-                range,
                 search: values(&range.search),
                 then: range.then.as_ref().map(values),
             };

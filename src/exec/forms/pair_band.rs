@@ -9,7 +9,7 @@
 use std::cmp::Ordering;
 
 use super::super::col::{Col, Scalar};
-use crate::plan::{PairRange, PartnerBound};
+use crate::plan::PartnerBound;
 
 /// Keys with fewer partners than this are paired with all of them: the
 /// condition decides as quickly as a search would (the default of
@@ -42,7 +42,6 @@ pub struct Band {
 
 /// The bounds of a pair rule, read for its rows and partners.
 pub struct Bands<'a> {
-    pub range: &'a PairRange,
     pub search: BoundValues<'a>,
     pub then: Option<BoundValues<'a>>,
 }
@@ -56,7 +55,7 @@ impl Bands<'_> {
         let mut order: Vec<u32> = (0..bucket.len() as u32)
             .filter(|&k| !search.partners.is_null(bucket[k as usize]))
             .collect();
-        let below = self.range.search.below;
+        let below = search.bound.below;
         // Ascending for a bound from below (the smallest values are below
         // every row's), descending for one from above; ties in bucket order.
         order.sort_by(|&a, &b| {
@@ -137,6 +136,7 @@ impl Bands<'_> {
 mod tests {
     use super::*;
     use crate::ir::{CompareOp, TExpr, TExprKind, Type, Value};
+    use crate::plan::PairRange;
     use crate::syntax::Span;
     use proptest::prelude::*;
 
@@ -196,7 +196,6 @@ mod tests {
                 bucket.swap(k, (s >> 33) as usize % (k + 1));
             }
             let bands = Bands {
-                range: &range,
                 search: BoundValues {
                     bound: &range.search,
                     partners: Col::Int(starts.clone()),

@@ -417,28 +417,13 @@ impl Compiled<'_> {
             );
             let running = Instant::now();
             // The flags of the rules done so far become runs of their own
-            // when they pass a sixteenth of the limit (a long history's):
-            // consecutive batches of them, up to that much a run, so that
-            // no run gathers a rule's flags whole into one batch first.
-            // Runs pushed in order keep the order of equal flags.
+            // when they pass a sixteenth of the limit (a long history's),
+            // up to that much a run.
             let mut overflowed: io::Result<()> = Ok(());
             let run_bytes = (limits.memory / 16) as usize;
             let mut to_runs = |flags: Vec<FlagBatch>| {
-                let mut group: Vec<FlagBatch> = Vec::new();
-                let mut bytes = 0;
-                for batch in flags.into_iter().chain(std::iter::once(FlagBatch::empty())) {
-                    let last = batch.is_empty();
-                    if (last || bytes + batch.memory_bytes() > run_bytes) && !group.is_empty() {
-                        let run = OrderedFlags::new(std::mem::take(&mut group), true);
-                        if overflowed.is_ok() {
-                            overflowed = runs.push(run);
-                        }
-                        bytes = 0;
-                    }
-                    if !last {
-                        bytes += batch.memory_bytes();
-                        group.push(batch);
-                    }
+                if overflowed.is_ok() {
+                    overflowed = runs.push_in_runs(flags, run_bytes);
                 }
             };
             let mut overflow = FlagOverflow {
