@@ -18,9 +18,10 @@ fn main() -> ExitCode {
     // peak lower; so does the service, which never calls the hook.
     // MIMALLOC_PURGE_DELAY, when set, is the operator's to choose.
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        claimaudit::data::memory::on_keep_freed_blocks(|| {
-            // SAFETY: sets an allocator option; mimalloc reads it when it frees.
-            unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+        claimaudit::data::memory::on_allocator(claimaudit::data::memory::AllocatorHooks {
+            keep_freed: || set_purge_delay(KEPT_FOR_REUSE),
+            // SAFETY: frees nothing in use; mimalloc collects its own pages.
+            collect: || unsafe { libmimalloc_sys::mi_collect(true) },
         });
     }
     // Without transparent huge pages the kernel zeroes only the 4 KiB
@@ -32,6 +33,16 @@ fn main() -> ExitCode {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
     claimaudit::cli::main()
+}
+
+/// The purge delay while freed blocks are kept for reuse: far past any
+/// scan, yet not "never" (-1), under which mimalloc does not note freed
+/// pages at all and a forced collection could give none of them back.
+const KEPT_FOR_REUSE: std::ffi::c_long = 1_000_000_000;
+
+fn set_purge_delay(milliseconds: std::ffi::c_long) {
+    // SAFETY: sets an allocator option; mimalloc reads it when it frees.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, milliseconds) };
 }
 
 #[cfg(test)]

@@ -98,6 +98,27 @@ fn a_small_memory_limit_spills_and_gives_the_same_bytes() {
 }
 
 #[test]
+fn flags_pushed_as_made_give_the_same_parquet_bytes() {
+    // Under 1 MiB a rule's flags go to the sorted runs in pieces, from
+    // both threads in whatever order they finish: the file is the same
+    // bytes as the one written holding every partition's flags whole.
+    let dir = tempfile::tempdir().unwrap();
+    let data = generated(dir.path(), "800", "time");
+    let parquet = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let mut args = vec!["scan", "--data", data.to_str().unwrap()];
+        args.extend(["--out", out.to_str().unwrap(), "--threads", "2"]);
+        args.extend_from_slice(extra);
+        let (code, _, err) = claimaudit(&args);
+        assert_eq!(code, 0, "{err}");
+        std::fs::read(out).unwrap()
+    };
+    let whole = parquet("whole.parquet", &[]);
+    let limited = parquet("limited.parquet", &["--memory-limit", "1MiB"]);
+    assert!(whole == limited, "pieces changed the flags file");
+}
+
+#[test]
 fn the_fixtures_give_the_same_flags_under_any_memory_limit() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let dir = tempfile::tempdir().unwrap();

@@ -61,8 +61,8 @@ pub fn return_big_blocks_promptly() {
 /// fault in again (a tenth of a scan's time went to that). Called once the
 /// tables are loaded, when the blocks freed are the evaluator's own.
 pub fn keep_freed_blocks_for_reuse() {
-    if let Some(keep) = KEEP_FREED_BLOCKS.get() {
-        keep();
+    if let Some(hooks) = ALLOCATOR_HOOKS.get() {
+        (hooks.keep_freed)();
     }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets allocator tunables.
@@ -74,14 +74,34 @@ pub fn keep_freed_blocks_for_reuse() {
     }
 }
 
-/// What the program's own allocator does to keep freed blocks for reuse,
-/// when the program links one (the `claimaudit` binary: mimalloc).
-static KEEP_FREED_BLOCKS: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+/// What the program's own allocator can be told, when the program links
+/// one (the `claimaudit` binary: mimalloc).
+pub struct AllocatorHooks {
+    /// Keep freed blocks for reuse from now on.
+    pub keep_freed: fn(),
+    /// Collect what the calling thread freed (each thread keeps its own).
+    pub collect: fn(),
+}
 
-/// Registers how the program's allocator keeps freed blocks for reuse:
-/// called by [`keep_freed_blocks_for_reuse`] once the tables are read.
-pub fn on_keep_freed_blocks(keep: fn()) {
-    let _ = KEEP_FREED_BLOCKS.set(keep);
+static ALLOCATOR_HOOKS: std::sync::OnceLock<AllocatorHooks> = std::sync::OnceLock::new();
+
+/// Registers what the program's allocator does for
+/// [`keep_freed_blocks_for_reuse`] and [`give_back_freed_blocks`].
+pub fn on_allocator(hooks: AllocatorHooks) {
+    let _ = ALLOCATOR_HOOKS.set(hooks);
+}
+
+/// Gives the blocks kept for reuse back to the system (blocks freed later
+/// are kept as before): called when a partition nears the memory limit (a
+/// long history's), where what the allocator keeps counts against the
+/// limit as much as what is in use. Each thread keeps its own:
+/// `each_thread` runs what it is given on the threads whose blocks should
+/// go back (a pool's every thread by `broadcast`, or the caller alone).
+pub fn give_back_freed_blocks(each_thread: &dyn Fn(&(dyn Fn() + Sync))) {
+    if let Some(hooks) = ALLOCATOR_HOOKS.get() {
+        each_thread(&hooks.collect);
+    }
+    release_freed_memory();
 }
 
 #[cfg(all(test, target_os = "linux"))]

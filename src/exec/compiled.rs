@@ -13,8 +13,8 @@ use super::ExecOptions;
 use super::env::{Env, Frame, Frames, Prepared, RulesetConsts};
 use super::read::{Notes, read_stored};
 use super::run::{
-    FlagOverflow, PartitionOutput, execute_on, execute_passes, execute_passes_on, frame_for,
-    lookups_for, missing_lookups, prepare, sorted_structs, thread_pool,
+    PartitionOutput, execute_on, execute_passes, execute_passes_on, frame_for, lookups_for,
+    missing_lookups, prepare, sorted_structs, thread_pool,
 };
 use super::tables::{Lookups, Tables};
 use crate::data::load::{LoadOptions, Problem};
@@ -175,9 +175,8 @@ impl<'r> Compiled<'r> {
         options: &ExecOptions,
         include: &(dyn Fn(&str) -> bool + Sync),
         partial: bool,
-        overflow: Option<&mut FlagOverflow<'_>>,
     ) -> PartitionOutput {
-        execute_passes_on(pool, &self.plan, env, options, include, partial, overflow)
+        execute_passes_on(pool, &self.plan, env, options, include, partial)
     }
 
     /// [`Compiled::run_partition`] on the caller's thread when `env` is not
@@ -188,7 +187,7 @@ impl<'r> Compiled<'r> {
         options: &ExecOptions,
         include: &(dyn Fn(&str) -> bool + Sync),
     ) -> Vec<Flag> {
-        let (flags, _) = execute_passes(&self.plan, env, options, include, false, None);
+        let (flags, _) = execute_passes(&self.plan, env, options, include, false);
         sorted_structs(flags, env.parallel)
     }
 

@@ -525,6 +525,9 @@ pub struct Env<'a> {
     pub parallel: bool,
     /// In a real-time check, the rows each rule reads (its look-back).
     pub reach: Option<&'a super::realtime::Reach>,
+    /// In a scan's partition, where flags go before it ends when they
+    /// outgrow their share of memory.
+    pub flags_out: Option<&'a super::flag_overflow::FlagOverflow<'a>>,
 }
 
 impl<'a> RulesetConsts<'a> {
@@ -673,6 +676,7 @@ impl<'a> Env<'a> {
             texts: Default::default(),
             parallel: true,
             reach: None,
+            flags_out: None,
         }
     }
 

@@ -25,6 +25,7 @@ mod dictionary;
 mod env;
 mod eval;
 mod explain;
+mod flag_overflow;
 pub mod float_sum;
 mod forms;
 mod functions;

@@ -439,7 +439,9 @@ pub(super) fn rule_texts(ruleset: &Ruleset, rule: &Rule) -> [Arc<str>; 9] {
 /// (one patient's hundreds of thousands, each listing twenty rows).
 const RENDERED_AT_ONCE: usize = 16 * 1024;
 
-/// The flags of `hits`, rendered a piece at a time, in order.
+/// The flags of `hits`, rendered a piece at a time, in order. In a scan's
+/// partition, a rule whose flags may go in pieces hands them over once
+/// they outgrow their share of memory; the rest come back.
 pub fn render<'a>(
     ruleset: &Ruleset,
     rule: &'a Rule,
@@ -447,10 +449,16 @@ pub fn render<'a>(
     hits: Hits<'a>,
     flagged: Flagged,
 ) -> Vec<FlagBatch> {
-    hits.into_pieces(RENDERED_AT_ONCE)
-        .into_iter()
-        .flat_map(|piece| render_piece(ruleset, rule, ctx, piece, flagged))
-        .collect()
+    let overflow = ctx.env.flags_out.filter(|o| o.takes_pieces_of(rule));
+    let mut made = Vec::new();
+    for piece in hits.into_pieces(RENDERED_AT_ONCE) {
+        let piece = render_piece(ruleset, rule, ctx, piece, flagged);
+        match overflow {
+            Some(overflow) if !piece.is_empty() => overflow.take_pieces(piece),
+            _ => made.extend(piece),
+        }
+    }
+    made
 }
 
 fn render_piece<'a>(

@@ -165,7 +165,7 @@ pub(super) fn execute_on(
     options: &ExecOptions,
 ) -> Vec<Flag> {
     pool.install(|| {
-        let flags = run_passes(plan, env, options, &|_| true, None, None);
+        let flags = run_passes(plan, env, options, &|_| true, None);
         sorted_structs(merge_flags_as(plan.ruleset, flags), env.parallel)
     })
 }
@@ -233,10 +233,9 @@ pub(super) fn execute_passes_on(
     options: &ExecOptions,
     include: &(dyn Fn(&str) -> bool + Sync),
     partial: bool,
-    overflow: Option<&mut FlagOverflow<'_>>,
 ) -> PartitionOutput {
     pool.install(|| {
-        let (flags, partials) = execute_passes(plan, env, options, include, partial, overflow);
+        let (flags, partials) = execute_passes(plan, env, options, include, partial);
         // Stable, as a sequential sort: equal flags keep their order.
         (OrderedFlags::new(flags, env.parallel), partials)
     })
@@ -251,7 +250,6 @@ pub(super) fn execute_passes(
     options: &ExecOptions,
     include: &(dyn Fn(&str) -> bool + Sync),
     partial: bool,
-    overflow: Option<&mut FlagOverflow<'_>>,
 ) -> (Vec<FlagBatch>, Vec<(usize, PopulationPartial)>) {
     let mut partials = Vec::new();
     let flags = run_passes(
@@ -260,36 +258,8 @@ pub(super) fn execute_passes(
         options,
         include,
         partial.then_some(&mut partials),
-        overflow,
     );
     (merge_flags_as(plan.ruleset, flags), partials)
-}
-
-/// Where a partition's flags go before it ends, once those of the rules
-/// done so far hold more than `bytes`: one patient with a long history
-/// gives hundreds of thousands of flags, each naming up to twenty other
-/// rows, and a partition's flags held to its end passed the memory limit
-/// several times over. Each rule's flags go whole (merged as the
-/// partition's would be), so the output is the same.
-pub struct FlagOverflow<'s> {
-    pub bytes: usize,
-    pub sink: &'s mut (dyn FnMut(Vec<FlagBatch>) + Send),
-}
-
-impl FlagOverflow<'_> {
-    /// Hands `flags` (of whole rules) to the sink if they hold more than
-    /// the bytes allowed.
-    fn offer(&mut self, ruleset: &crate::ir::Ruleset, flags: &mut Vec<Vec<FlagBatch>>) {
-        let held: usize = flags.iter().flatten().map(FlagBatch::memory_bytes).sum();
-        if held > self.bytes {
-            tracing::debug!(
-                held_mib = held >> 20,
-                "flags of the rules done so far pushed"
-            );
-            let batches: Vec<FlagBatch> = std::mem::take(flags).into_iter().flatten().collect();
-            (self.sink)(merge_flags_as(ruleset, batches));
-        }
-    }
 }
 
 /// What one batch of a pass yields.
@@ -308,7 +278,6 @@ fn run_passes(
     options: &ExecOptions,
     include: &(dyn Fn(&str) -> bool + Sync),
     mut partials: Option<&mut Vec<(usize, PopulationPartial)>>,
-    mut overflow: Option<&mut FlagOverflow<'_>>,
 ) -> Vec<FlagBatch> {
     let ruleset = plan.ruleset;
     // Each rule's (or batch's) flags as they come, put together once at
@@ -389,7 +358,7 @@ fn run_passes(
             }
         }
         // The pass's row rules are done: their flags are whole.
-        if let Some(overflow) = overflow.as_deref_mut() {
+        if let Some(overflow) = env.flags_out {
             overflow.offer(ruleset, &mut flags);
         }
         tracing::debug!(
@@ -515,10 +484,14 @@ fn run_passes(
                     }
                 }
             }
-            if let Some(overflow) = overflow.as_deref_mut() {
+            if let Some(overflow) = env.flags_out {
                 overflow.offer(ruleset, &mut flags);
             }
         }
+    }
+    // What the last rule handed over and no offer took.
+    if let Some(overflow) = env.flags_out {
+        flags.push(overflow.gathered());
     }
     let mut all = Vec::with_capacity(flags.iter().map(Vec::len).sum());
     for piece in flags {

@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 use std::fs::File;
 use std::io::{self, Read};
 
-use arrow::array::RecordBatch;
+use arrow::array::{AsArray, RecordBatch, StringArray};
 use arrow::buffer::Buffer;
 use arrow::compute::interleave_record_batch;
 
@@ -50,6 +50,8 @@ impl Chunks {
 struct Source {
     chunks: Chunks,
     batch: RecordBatch,
+    /// The decoded chunk's text columns, for the bytes of each row.
+    texts: Vec<StringArray>,
     order: OrderColumns,
     row: usize,
     slot: usize,
@@ -74,8 +76,38 @@ impl Source {
     }
 }
 
+/// Bytes of flags an output batch holds, about, at most: a long history's
+/// flags run to kilobytes each (twenty other rows named), and the batches
+/// being gathered, queued for the writer and written all count.
+const OUTPUT_BYTES: usize = 32 << 20;
+
+/// Fixed bytes of a flag besides its texts, about.
+const ROW_BYTES: usize = 64;
+
+/// The text columns of a decoded chunk.
+fn texts(batch: &RecordBatch) -> Vec<StringArray> {
+    (batch.columns().iter())
+        .filter_map(|c| c.as_string_opt::<i32>().cloned())
+        .collect()
+}
+
+impl Source {
+    /// The bytes of the current row, about: its texts and a fixed part.
+    /// They depend on the flag alone, so the output batches do not depend
+    /// on how the runs were cut.
+    fn row_bytes(&self) -> usize {
+        let texts: usize = self
+            .texts
+            .iter()
+            .map(|t| t.value_length(self.row) as usize)
+            .sum();
+        ROW_BYTES + texts
+    }
+}
+
 /// Merges sorted runs into output order and hands the flags to `sink` as
-/// record batches of up to `chunk` rows. Equal flags come in run order.
+/// record batches of up to `chunk` rows (fewer where they are large).
+/// Equal flags come in run order.
 pub(super) fn merge_runs(
     runs: Vec<Chunks>,
     rules: &RuleTable,
@@ -93,6 +125,7 @@ pub(super) fn merge_runs(
             sources.push(Source {
                 chunks,
                 order: OrderColumns::of(&batch)?,
+                texts: texts(&batch),
                 batch,
                 row: 0,
                 slot: batches.len() - 1,
@@ -106,14 +139,17 @@ pub(super) fn merge_runs(
     };
     heap.build(&sources);
     let mut taken: Vec<(usize, usize)> = Vec::with_capacity(chunk);
+    let mut taken_bytes = 0;
     while let Some(&run) = heap.runs.first() {
         let source = &mut sources[run];
         taken.push((source.slot, source.row));
+        taken_bytes += source.row_bytes();
         source.row += 1;
         if source.row == source.batch.num_rows() {
             match Source::next_batch(&mut source.chunks)? {
                 Some(batch) => {
                     source.order = OrderColumns::of(&batch)?;
+                    source.texts = texts(&batch);
                     batches.push(batch.clone());
                     source.batch = batch;
                     source.row = 0;
@@ -126,8 +162,9 @@ pub(super) fn merge_runs(
             }
         }
         heap.sift_down(0, &sources);
-        if taken.len() == chunk {
+        if taken.len() == chunk || taken_bytes >= OUTPUT_BYTES {
             emit(&mut batches, &mut taken, &mut sources, rules, sink)?;
+            taken_bytes = 0;
         }
     }
     if !taken.is_empty() {

@@ -86,6 +86,13 @@ impl FlagRuns {
     /// Adds a run of flags in their output order. Its chunks are gathered
     /// from the run's columns and encoded in parallel on the current pool.
     pub fn push(&mut self, run: OrderedFlags) -> io::Result<()> {
+        self.push_on(run, true)
+    }
+
+    /// [`FlagRuns::push`], its chunks encoded on the current pool when
+    /// `parallel`, else on the caller's thread (a caller inside a task of
+    /// the pool that holds a lock other tasks wait on).
+    fn push_on(&mut self, run: OrderedFlags, parallel: bool) -> io::Result<()> {
         if run.is_empty() {
             return Ok(());
         }
@@ -94,16 +101,17 @@ impl FlagRuns {
         let columns = made.renumbered(&numbers);
         let per_flag = made.memory_bytes() / run.len().max(1);
         let chunk = self.chunk.min(CHUNK_BYTES / per_flag.max(1)).max(1);
-        let chunks = run
-            .order()
-            .par_chunks(chunk)
-            .map(|order| {
-                let rows = UInt32Array::from(order.to_vec());
-                let chunk =
-                    arrow::compute::take_record_batch(&columns, &rows).map_err(io::Error::other)?;
-                encode(&chunk)
-            })
-            .collect::<io::Result<Vec<_>>>()?;
+        let encode_chunk = |order: &[u32]| {
+            let rows = UInt32Array::from(order.to_vec());
+            let chunk =
+                arrow::compute::take_record_batch(&columns, &rows).map_err(io::Error::other)?;
+            encode(&chunk)
+        };
+        let chunks: io::Result<Vec<Vec<u8>>> = match parallel {
+            true => run.order().par_chunks(chunk).map(encode_chunk).collect(),
+            false => run.order().chunks(chunk).map(encode_chunk).collect(),
+        };
+        let chunks = chunks?;
         self.len += run.len() as u64;
         drop(run);
         let encoded = Run::Memory { chunks };
@@ -122,20 +130,27 @@ impl FlagRuns {
     /// Adds `batches` (flags not yet ordered) as consecutive runs of up to
     /// about `run_bytes` each (a batch larger alone is a run alone): no run
     /// gathers them all into one batch first. Runs pushed in order keep
-    /// equal flags in the order given.
-    pub fn push_in_runs(&mut self, batches: Vec<FlagBatch>, run_bytes: usize) -> io::Result<()> {
+    /// equal flags in the order given. `parallel` as for
+    /// [`FlagRuns::push_on`].
+    pub fn push_in_runs(
+        &mut self,
+        batches: Vec<FlagBatch>,
+        run_bytes: usize,
+        parallel: bool,
+    ) -> io::Result<()> {
         let mut group: Vec<FlagBatch> = Vec::new();
         let mut bytes = 0;
         for batch in batches {
             if bytes + batch.memory_bytes() > run_bytes && !group.is_empty() {
-                self.push(OrderedFlags::new(std::mem::take(&mut group), true))?;
+                let run = OrderedFlags::new(std::mem::take(&mut group), parallel);
+                self.push_on(run, parallel)?;
                 bytes = 0;
             }
             bytes += batch.memory_bytes();
             group.push(batch);
         }
         if !group.is_empty() {
-            self.push(OrderedFlags::new(group, true))?;
+            self.push_on(OrderedFlags::new(group, parallel), parallel)?;
         }
         Ok(())
     }
@@ -341,6 +356,41 @@ mod tests {
     }
 
     #[test]
+    fn large_flags_come_out_in_batches_of_bounded_bytes_cut_alike_however_run() {
+        let mut run: Vec<Flag> = sample_runs().concat();
+        for (i, flag) in run.iter_mut().enumerate() {
+            flag.evidence = format!("{{\"n\":\"{i}{}\"}}", "x".repeat(1 << 20));
+        }
+        let run = sorted(run);
+        // The rows of each output batch, merging the flags as one run and
+        // as runs of 7.
+        let batch_rows = |runs: Vec<Vec<Flag>>| {
+            let temp = tempfile::tempdir().unwrap();
+            let mut flag_runs = FlagRuns::new(temp.path(), u64::MAX).unwrap();
+            for run in runs {
+                flag_runs.push(OrderedFlags::sorted(run)).unwrap();
+            }
+            let mut rows = Vec::new();
+            let mut out = Vec::new();
+            flag_runs
+                .merge(64 * 1024, &mut |batch| {
+                    rows.push(batch.num_rows());
+                    out.extend(flags_from_batch(&batch));
+                    Ok(())
+                })
+                .unwrap();
+            (rows, out)
+        };
+        let (whole, flags) = batch_rows(vec![run.clone()]);
+        assert_eq!(flags, run);
+        // 100 flags of 1 MiB: batches of about 32 MiB, not one of 100 MiB.
+        assert!(whole.len() >= 3, "{whole:?}");
+        assert!(whole.iter().all(|&n| n <= 33), "{whole:?}");
+        let cut = run.chunks(7).map(<[Flag]>::to_vec).collect();
+        assert_eq!(batch_rows(cut), (whole, flags));
+    }
+
+    #[test]
     fn batches_pushed_in_runs_merge_as_one_stable_sort() {
         let batches: Vec<Vec<Flag>> = sample_runs();
         let all: Vec<Flag> = batches.concat();
@@ -352,7 +402,7 @@ mod tests {
             .map(|b| crate::flags::FlagBatch::from_flags(b))
             .collect();
         // About two batches a run.
-        flag_runs.push_in_runs(batches, one * 2 + 1).unwrap();
+        flag_runs.push_in_runs(batches, one * 2 + 1, true).unwrap();
         assert!(flag_runs.runs.len() > 1, "{} runs", flag_runs.runs.len());
         assert_eq!(merged(flag_runs, 7), sorted(all));
     }

@@ -6,6 +6,7 @@
 //! the rows; a column read by several rules is read once per batch.
 
 mod display;
+pub mod flag_pieces;
 mod json;
 pub mod pair_range;
 pub mod partition;
@@ -73,6 +74,9 @@ pub struct Plan<'r> {
     /// Pair rules (by index) whose partners are searched within bounds
     /// their condition sets, with those bounds as written.
     pub pair_ranges: BTreeMap<usize, (PairRange, Vec<String>)>,
+    /// Rules (by index) whose flags a partition may hand over in pieces as
+    /// they are made (see `flag_pieces`).
+    pub flags_in_pieces: BTreeSet<usize>,
 }
 
 impl Plan<'_> {
@@ -377,6 +381,11 @@ pub fn plan<'r>(
             Some((i, (range, texts)))
         })
         .collect();
+    let flags_in_pieces = rules
+        .iter()
+        .copied()
+        .filter(|&i| flag_pieces::flags_in_pieces(&ruleset.schema, &ruleset.rules[i]))
+        .collect();
     Plan {
         ruleset,
         rules,
@@ -390,6 +399,7 @@ pub fn plan<'r>(
         match_texts,
         row_matches,
         pair_ranges,
+        flags_in_pieces,
     }
 }
 

@@ -13,6 +13,7 @@ use crate::ir::{Form, Grain};
 const FLAG_ORDER: &str = "rule_id, claim_id, line_no, provider_id";
 const MERGE_PARTITIONED: &str = "sorted runs per partition";
 const MERGE_WHOLE: &str = "one sorted run";
+const AS_MADE: &str = "a rule's flags go to the runs as made when they outgrow memory";
 
 /// One step of a scan.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -110,7 +111,19 @@ pub enum Operator {
     /// The partial aggregates merged, and the entities compared with their peers.
     FinalAggregate { rule: String, per: String },
     /// Flags sorted and written.
-    EmitFlags { order: String, merge: String },
+    EmitFlags {
+        order: String,
+        merge: String,
+        /// Rules whose flags a partition hands to the sorted runs in
+        /// pieces as they are made, once they pass a share of the memory
+        /// limit: each names its own row by its key, so no two are equal.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        in_pieces: Vec<String>,
+        /// The other rules, whose flags are held until the rule ends
+        /// (merged at another grain, or naming entities).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        held_whole: Vec<String>,
+    },
 }
 
 /// When in a scan an operator runs.
@@ -166,9 +179,26 @@ impl Plan<'_> {
         } else {
             MERGE_WHOLE
         };
+        let (pieces, whole): (Vec<usize>, Vec<usize>) = match partitioned {
+            true => self
+                .rules
+                .iter()
+                .partition(|r| self.flags_in_pieces.contains(r)),
+            false => Default::default(),
+        };
+        let ids = |rules: Vec<usize>| -> Vec<String> {
+            let ids = rules.into_iter().map(|r| self.ruleset.rules[r].id.clone());
+            ids.collect()
+        };
+        let (in_pieces, held_whole) = match pieces.is_empty() {
+            true => Default::default(),
+            false => (ids(pieces), ids(whole)),
+        };
         let output = vec![Operator::EmitFlags {
             order: FLAG_ORDER.to_string(),
             merge: merge.to_string(),
+            in_pieces,
+            held_whole,
         }];
         [
             (Phase::Read, read),
@@ -518,8 +548,23 @@ impl fmt::Display for Operator {
             Operator::FinalAggregate { rule, per } => {
                 write!(f, "final aggregate {rule} per {per}")
             }
-            Operator::EmitFlags { order, merge } => {
-                write!(f, "emit flags ordered by {order} (merge: {merge})")
+            Operator::EmitFlags {
+                order,
+                merge,
+                in_pieces,
+                held_whole,
+            } => {
+                write!(f, "emit flags ordered by {order} (merge: {merge}")?;
+                match (in_pieces.is_empty(), held_whole.is_empty()) {
+                    (true, _) => {}
+                    (false, true) => write!(f, "; {AS_MADE}")?,
+                    (false, false) => write!(
+                        f,
+                        "; {AS_MADE}, but {}'s are held to the rule's end",
+                        held_whole.join(", ")
+                    )?,
+                }
+                write!(f, ")")
             }
         }
     }

@@ -53,6 +53,7 @@ impl<'r> Plan<'r> {
             match_texts: BTreeMap::new(),
             row_matches: Vec::new(),
             pair_ranges: BTreeMap::new(),
+            flags_in_pieces: Default::default(),
         }
     }
 }

@@ -18,7 +18,7 @@ mod unique;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use arrow::array::RecordBatch;
@@ -26,9 +26,10 @@ use arrow::array::RecordBatch;
 use super::compiled::Compiled;
 use super::env::Env;
 use super::env::Frames;
+use super::flag_overflow::FlagOverflow;
 use super::forms::population::{self, Population};
 use super::read::{concat_by_column, projection};
-use super::run::{ExecOptions, FlagOverflow, thread_pool};
+use super::run::{ExecOptions, thread_pool};
 use super::tables::Lookups;
 use super::tables::Tables;
 use crate::data::compact::compact_batch;
@@ -407,8 +408,47 @@ impl Compiled<'_> {
                 })
                 .collect();
             let loaded = loading.elapsed();
-            let env = pool
+            // The flags of the rules done so far become runs of their own
+            // when they pass a sixteenth of the limit (a long history's),
+            // up to that much a run; so do the flags one task of a rule is
+            // making, where the plan lets them go in pieces.
+            let run_bytes = (limits.memory / 16) as usize;
+            let pushed_early = Mutex::new((&mut *runs, Ok(())));
+            let to_runs = |flags: Vec<FlagBatch>, parallel: bool| {
+                let mut pushed = pushed_early.lock().unwrap_or_else(PoisonError::into_inner);
+                let (runs, result) = &mut *pushed;
+                if result.is_ok() {
+                    *result = runs.push_in_runs(flags, run_bytes, parallel);
+                }
+                // The flags just pushed were the most of what the rules
+                // held; what the allocator keeps of them would count
+                // against the limit as much.
+                let resident = crate::data::memory::resident_bytes().unwrap_or(0);
+                // Between rules, every thread gives back what it keeps;
+                // inside a rule's task (the others may wait on this lock),
+                // the thread making the flags gives back its own.
+                if resident > limits.memory / 2 {
+                    crate::data::memory::give_back_freed_blocks(&|collect| match parallel {
+                        true => drop(rayon::broadcast(|_| collect())),
+                        false => collect(),
+                    });
+                    tracing::debug!(
+                        before_mib = resident >> 20,
+                        after_mib = crate::data::memory::resident_bytes().unwrap_or(0) >> 20,
+                        "freed blocks given back"
+                    );
+                }
+            };
+            let overflow = FlagOverflow::new(
+                run_bytes,
+                (plan.flags_in_pieces.iter())
+                    .map(|&r| plan.ruleset.rules[r].id.as_str())
+                    .collect(),
+                &to_runs,
+            );
+            let mut env = pool
                 .install(|| self.partition_env(&shared, &shared_lookups, tables, options, true));
+            env.flags_out = Some(&overflow);
             tracing::debug!(
                 rows = group_rows,
                 load_seconds = loaded.as_secs_f64(),
@@ -416,41 +456,22 @@ impl Compiled<'_> {
                 "partition ready"
             );
             let running = Instant::now();
-            // The flags of the rules done so far become runs of their own
-            // when they pass a sixteenth of the limit (a long history's),
-            // up to that much a run.
-            let mut overflowed: io::Result<()> = Ok(());
-            let run_bytes = (limits.memory / 16) as usize;
-            let mut to_runs = |flags: Vec<FlagBatch>| {
-                if overflowed.is_ok() {
-                    overflowed = runs.push_in_runs(flags, run_bytes);
-                }
-            };
-            let mut overflow = FlagOverflow {
-                bytes: run_bytes,
-                sink: &mut to_runs,
-            };
             // What the loader left to the partitions is checked beside the
             // rules, on the same pool; a failure is named by file and row by
             // reading its tables again with every check.
             let (failed, (flags, partial)) = pool.install(|| {
                 rayon::join(
                     || failing_tables(routed, &env),
-                    || {
-                        self.run_partition(
-                            pool,
-                            &env,
-                            options,
-                            &is_routed,
-                            true,
-                            Some(&mut overflow),
-                        )
-                    },
+                    || self.run_partition(pool, &env, options, &is_routed, true),
                 )
             });
-            overflowed?;
             let ran = running.elapsed();
             drop(env);
+            drop(overflow);
+            let (_, pushed): (_, io::Result<()>) = pushed_early
+                .into_inner()
+                .unwrap_or_else(PoisonError::into_inner);
+            pushed?;
             if let Some(tables) = failed {
                 let problem = first_problem_of(dir, schema, &options.load, &tables)
                     .expect("what fails in a partition fails in the files");
@@ -512,7 +533,7 @@ impl Compiled<'_> {
         let ruleset = plan.ruleset;
         let is_routed = |t: &str| plan.exchange.routed(t).is_some();
         let env = self.partition_env(shared, shared_lookups, Tables::new(), options, true);
-        let (flags, _) = self.run_partition(pool, &env, options, &|t| !is_routed(t), false, None);
+        let (flags, _) = self.run_partition(pool, &env, options, &|t| !is_routed(t), false);
         let mut flags = vec![flags.into_made()];
         for (rule, merged) in partials.by_rule(ruleset) {
             let rule = &ruleset.rules[rule];
