@@ -18,8 +18,8 @@ pub struct FlagOverflow<'s> {
     /// are equal in the output order, so the pieces sort alike whatever
     /// order they arrive in.
     in_pieces: HashSet<&'s str>,
-    /// Takes flags not yet ordered; `true` when called between rules (it
-    /// may then spread its work over the pool), `false` from inside one.
+    /// Takes flags not yet ordered, from any task; `true` when called
+    /// between rules (no task of the pool running), `false` from inside one.
     sink: &'s (dyn Fn(Vec<FlagBatch>, bool) + Sync),
     /// Such flags handed over by the tasks of the rule running, and their
     /// bytes: gathered here, the many small renders of a rule count

@@ -17,7 +17,7 @@ pub use record::{
     AMOUNT_SCALE, Flag, Grain, amount_to_cent, cents_text, flags_arrow_schema, flags_from_batch,
     try_flags_from_batch,
 };
-pub use runs::FlagRuns;
+pub use runs::{FlagRuns, SharedRuns};
 pub use write::{
     BackgroundWriter, FlagFormat, FlagJson, FlagWriter, flag_json, flags_batch, write_beside,
     write_flags,

@@ -86,71 +86,28 @@ impl FlagRuns {
     /// Adds a run of flags in their output order. Its chunks are gathered
     /// from the run's columns and encoded in parallel on the current pool.
     pub fn push(&mut self, run: OrderedFlags) -> io::Result<()> {
-        self.push_on(run, true)
-    }
-
-    /// [`FlagRuns::push`], its chunks encoded on the current pool when
-    /// `parallel`, else on the caller's thread (a caller inside a task of
-    /// the pool that holds a lock other tasks wait on).
-    fn push_on(&mut self, run: OrderedFlags, parallel: bool) -> io::Result<()> {
         if run.is_empty() {
             return Ok(());
         }
-        let made = run.as_made();
-        let numbers = self.rules.number_rules(made.rules());
-        let columns = made.renumbered(&numbers);
-        let per_flag = made.memory_bytes() / run.len().max(1);
-        let chunk = self.chunk.min(CHUNK_BYTES / per_flag.max(1)).max(1);
-        let encode_chunk = |order: &[u32]| {
-            let rows = UInt32Array::from(order.to_vec());
-            let chunk =
-                arrow::compute::take_record_batch(&columns, &rows).map_err(io::Error::other)?;
-            encode(&chunk)
+        let numbers = self.rules.number_rules(run.as_made().rules());
+        let encoded = EncodedRun::of(run, &numbers, self.chunk)?;
+        self.add(encoded)
+    }
+
+    /// Adds an encoded run, spilling the largest runs held past the budget.
+    fn add(&mut self, encoded: EncodedRun) -> io::Result<()> {
+        self.len += encoded.len;
+        let run = Run::Memory {
+            chunks: encoded.chunks,
         };
-        let chunks: io::Result<Vec<Vec<u8>>> = match parallel {
-            true => run.order().par_chunks(chunk).map(encode_chunk).collect(),
-            false => run.order().chunks(chunk).map(encode_chunk).collect(),
-        };
-        let chunks = chunks?;
-        self.len += run.len() as u64;
-        drop(run);
-        let encoded = Run::Memory { chunks };
-        self.memory_bytes += encoded.memory_bytes();
-        self.runs.push(encoded);
+        self.memory_bytes += run.memory_bytes();
+        self.runs.push(run);
         while self.memory_bytes > self.memory_budget {
             // Spilling the largest first frees the budget in the fewest files.
             let Some(largest) = self.largest_in_memory() else {
                 break;
             };
             self.spill(largest)?;
-        }
-        Ok(())
-    }
-
-    /// Adds `batches` (flags not yet ordered) as consecutive runs of up to
-    /// about `run_bytes` each (a batch larger alone is a run alone): no run
-    /// gathers them all into one batch first. Runs pushed in order keep
-    /// equal flags in the order given. `parallel` as for
-    /// [`FlagRuns::push_on`].
-    pub fn push_in_runs(
-        &mut self,
-        batches: Vec<FlagBatch>,
-        run_bytes: usize,
-        parallel: bool,
-    ) -> io::Result<()> {
-        let mut group: Vec<FlagBatch> = Vec::new();
-        let mut bytes = 0;
-        for batch in batches {
-            if bytes + batch.memory_bytes() > run_bytes && !group.is_empty() {
-                let run = OrderedFlags::new(std::mem::take(&mut group), parallel);
-                self.push_on(run, parallel)?;
-                bytes = 0;
-            }
-            bytes += batch.memory_bytes();
-            group.push(batch);
-        }
-        if !group.is_empty() {
-            self.push_on(OrderedFlags::new(group, parallel), parallel)?;
         }
         Ok(())
     }
@@ -239,6 +196,112 @@ impl FlagRuns {
         // The files are closed when the merge returns, before the folder
         // holding them is removed with `self.folder`.
         merge_runs(sources, &self.rules, chunk, sink)
+    }
+}
+
+/// `batches` cut into consecutive groups of up to about `run_bytes` each
+/// (a batch larger alone is a group alone).
+fn runs_of(batches: Vec<FlagBatch>, run_bytes: usize) -> Vec<Vec<FlagBatch>> {
+    let mut groups: Vec<Vec<FlagBatch>> = Vec::new();
+    let mut bytes = 0;
+    for batch in batches {
+        let size = batch.memory_bytes();
+        match groups.last_mut() {
+            Some(group) if bytes + size <= run_bytes => group.push(batch),
+            _ => {
+                groups.push(vec![batch]);
+                bytes = 0;
+            }
+        }
+        bytes += size;
+    }
+    groups
+}
+
+/// A run's chunks, encoded, and its number of flags.
+struct EncodedRun {
+    chunks: Vec<Vec<u8>>,
+    len: u64,
+}
+
+impl EncodedRun {
+    /// Gathers `run`'s chunks (of up to `chunk` flags and about
+    /// [`CHUNK_BYTES`]) from its columns, its rules renumbered by
+    /// `numbers`, and encodes them on the current pool.
+    fn of(run: OrderedFlags, numbers: &[u32], chunk: usize) -> io::Result<Self> {
+        let made = run.as_made();
+        let columns = made.renumbered(numbers);
+        let per_flag = made.memory_bytes() / run.len().max(1);
+        let chunk = chunk.min(CHUNK_BYTES / per_flag.max(1)).max(1);
+        let encode_chunk = |order: &[u32]| {
+            let rows = UInt32Array::from(order.to_vec());
+            let chunk =
+                arrow::compute::take_record_batch(&columns, &rows).map_err(io::Error::other)?;
+            encode(&chunk)
+        };
+        let chunks =
+            (run.order().par_chunks(chunk).map(encode_chunk)).collect::<io::Result<Vec<_>>>()?;
+        Ok(EncodedRun {
+            chunks,
+            len: run.len() as u64,
+        })
+    }
+}
+
+/// Runs that tasks of a pool push to at once (a rule handing over its
+/// flags as it makes them): each push sorts and encodes its runs holding
+/// the lock only to number their rules and to add them, never while it
+/// works on the pool (where it might take up a task that pushes too).
+pub struct SharedRuns<'r> {
+    runs: std::sync::Mutex<(&'r mut FlagRuns, io::Result<()>)>,
+}
+
+impl<'r> SharedRuns<'r> {
+    pub fn new(runs: &'r mut FlagRuns) -> SharedRuns<'r> {
+        SharedRuns {
+            runs: std::sync::Mutex::new((runs, Ok(()))),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (&'r mut FlagRuns, io::Result<()>)> {
+        self.runs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Adds `batches` (flags not yet ordered) as consecutive runs of up to
+    /// about `run_bytes` each (a batch larger alone is a run alone): no run
+    /// gathers them all into one batch first. Each run is sorted and
+    /// encoded on the current pool outside the lock, so a task may call
+    /// this while others do too. The first failure is kept for
+    /// [`SharedRuns::finish`] and later pushes are dropped.
+    pub fn push_in_runs(&self, batches: Vec<FlagBatch>, run_bytes: usize) {
+        for group in runs_of(batches, run_bytes) {
+            let run = OrderedFlags::new(group, true);
+            let (numbers, chunk) = {
+                let mut shared = self.lock();
+                if shared.1.is_err() {
+                    return;
+                }
+                let runs = &mut shared.0;
+                (runs.rules.number_rules(run.as_made().rules()), runs.chunk)
+            };
+            let encoded = EncodedRun::of(run, &numbers, chunk);
+            let mut shared = self.lock();
+            let (runs, result) = &mut *shared;
+            if result.is_ok() {
+                *result = encoded.and_then(|encoded| runs.add(encoded));
+            }
+        }
+    }
+
+    /// The first failure to push, if any.
+    pub fn finish(self) -> io::Result<()> {
+        let (_, result) = self
+            .runs
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        result
     }
 }
 
@@ -402,7 +465,9 @@ mod tests {
             .map(|b| crate::flags::FlagBatch::from_flags(b))
             .collect();
         // About two batches a run.
-        flag_runs.push_in_runs(batches, one * 2 + 1, true).unwrap();
+        let shared = SharedRuns::new(&mut flag_runs);
+        shared.push_in_runs(batches, one * 2 + 1);
+        shared.finish().unwrap();
         assert!(flag_runs.runs.len() > 1, "{} runs", flag_runs.runs.len());
         assert_eq!(merged(flag_runs, 7), sorted(all));
     }

@@ -17,8 +17,7 @@ mod spill;
 mod unique;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::RecordBatch;
@@ -35,7 +34,7 @@ use super::tables::Tables;
 use crate::data::compact::compact_batch;
 use crate::data::load::{first_problem_of, load_dataset};
 use crate::data::memory::release_freed_memory;
-use crate::flags::{AMOUNT_SCALE, FlagBatch, FlagRuns, OrderedFlags};
+use crate::flags::{AMOUNT_SCALE, FlagBatch, FlagRuns, OrderedFlags, SharedRuns};
 use crate::plan::{Exchange, Route, Routed};
 use buckets::Buckets;
 use intake::Intake;
@@ -413,22 +412,17 @@ impl Compiled<'_> {
             // up to that much a run; so do the flags one task of a rule is
             // making, where the plan lets them go in pieces.
             let run_bytes = (limits.memory / 16) as usize;
-            let pushed_early = Mutex::new((&mut *runs, Ok(())));
-            let to_runs = |flags: Vec<FlagBatch>, parallel: bool| {
-                let mut pushed = pushed_early.lock().unwrap_or_else(PoisonError::into_inner);
-                let (runs, result) = &mut *pushed;
-                if result.is_ok() {
-                    *result = runs.push_in_runs(flags, run_bytes, parallel);
-                }
+            let pushed_early = SharedRuns::new(runs);
+            let to_runs = |flags: Vec<FlagBatch>, between_rules: bool| {
+                pushed_early.push_in_runs(flags, run_bytes);
                 // The flags just pushed were the most of what the rules
-                // held; what the allocator keeps of them would count
-                // against the limit as much.
+                // held; what the allocator keeps of them counts against the
+                // limit as much. Between rules every thread gives back what
+                // it keeps; inside a rule's task, the thread making the
+                // flags gives back its own.
                 let resident = crate::data::memory::resident_bytes().unwrap_or(0);
-                // Between rules, every thread gives back what it keeps;
-                // inside a rule's task (the others may wait on this lock),
-                // the thread making the flags gives back its own.
-                if resident > limits.memory / 2 {
-                    crate::data::memory::give_back_freed_blocks(&|collect| match parallel {
+                if resident > limits.memory / 4 * 3 {
+                    crate::data::memory::give_back_freed_blocks(&|collect| match between_rules {
                         true => drop(rayon::broadcast(|_| collect())),
                         false => collect(),
                     });
@@ -468,10 +462,7 @@ impl Compiled<'_> {
             let ran = running.elapsed();
             drop(env);
             drop(overflow);
-            let (_, pushed): (_, io::Result<()>) = pushed_early
-                .into_inner()
-                .unwrap_or_else(PoisonError::into_inner);
-            pushed?;
+            pushed_early.finish()?;
             if let Some(tables) = failed {
                 let problem = first_problem_of(dir, schema, &options.load, &tables)
                     .expect("what fails in a partition fails in the files");
