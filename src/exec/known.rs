@@ -66,15 +66,15 @@ impl SidePairs {
         by_theirs.dedup();
         SidePairs { by_mine, by_theirs }
     }
+}
 
-    /// The other sides `side` pairs with in `sorted`.
-    fn paired(sorted: &[(u128, u128)], side: u128) -> impl Iterator<Item = u128> + '_ {
-        let start = sorted.partition_point(|(a, _)| *a < side);
-        sorted[start..]
-            .iter()
-            .take_while(move |(a, _)| *a == side)
-            .map(|(_, b)| *b)
-    }
+/// What `side` comes with in `sorted` (pairs sorted by their first).
+fn paired_with<T: Copy>(sorted: &[(u128, T)], side: u128) -> impl Iterator<Item = T> + '_ {
+    let start = sorted.partition_point(|(a, _)| *a < side);
+    sorted[start..]
+        .iter()
+        .take_while(move |(a, _)| *a == side)
+        .map(|(_, b)| *b)
 }
 
 impl KnownIndex {
@@ -604,23 +604,17 @@ impl Matcher {
             .get()
             .expect("a band is made before its candidates");
         let find = |sorted: &[(u128, u32)], side: u128, out: &mut Vec<usize>| {
-            let start = sorted.partition_point(|(s, _)| *s < side);
-            out.extend(
-                sorted[start..]
-                    .iter()
-                    .take_while(|(s, _)| *s == side)
-                    .map(|(_, k)| *k as usize),
-            );
+            out.extend(paired_with(sorted, side).map(|k| k as usize));
         };
         if let Some(mine) = self.own[i] {
-            for theirs in SidePairs::paired(&pairs.by_mine, mine) {
+            for theirs in paired_with(&pairs.by_mine, mine) {
                 find(&band.partner, theirs, out);
             }
         }
         if let (Some((_, own_second)), Some(partner_first)) = (&self.swapped, &band.partner_first)
             && let Some(theirs) = own_second[i]
         {
-            for mine in SidePairs::paired(&pairs.by_theirs, theirs) {
+            for mine in paired_with(&pairs.by_theirs, theirs) {
                 find(partner_first, mine, out);
             }
         }
