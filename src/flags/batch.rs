@@ -164,6 +164,13 @@ impl FlagBatch {
     /// The batches one after the other, as one: their rules numbered
     /// anew (a rule named by several batches is named once).
     pub fn concat(batches: Vec<FlagBatch>) -> FlagBatch {
+        FlagBatch::concat_on(batches, false)
+    }
+
+    /// [`FlagBatch::concat`], the columns joined side by side on the
+    /// current pool when `parallel` (a partition's flags are joined
+    /// between its rules and its runs, while nothing else runs).
+    pub fn concat_on(batches: Vec<FlagBatch>, parallel: bool) -> FlagBatch {
         let batches: Vec<FlagBatch> = batches
             .into_iter()
             .filter(|b| !b.is_empty())
@@ -180,8 +187,12 @@ impl FlagBatch {
                 b.renumbered(&numbers)
             })
             .collect();
-        let columns = arrow::compute::concat_batches(&narrow_schema(), &renumbered)
-            .expect("batches of one schema");
+        let columns = if parallel {
+            concat_columns_in_parallel(&renumbered)
+        } else {
+            arrow::compute::concat_batches(&narrow_schema(), &renumbered)
+                .expect("batches of one schema")
+        };
         FlagBatch::columns_of(table.into_rules(), columns)
     }
 
@@ -322,6 +333,22 @@ impl FlagBuilder {
         let rules = if n == 0 { Vec::new() } else { vec![self.rule] };
         FlagBatch::columns_of(rules, columns)
     }
+}
+
+/// Batches of the narrow schema joined into one, each column on a task
+/// of its own.
+fn concat_columns_in_parallel(batches: &[RecordBatch]) -> RecordBatch {
+    use rayon::prelude::*;
+    let schema = narrow_schema();
+    let columns: Vec<ArrayRef> = (0..schema.fields().len())
+        .into_par_iter()
+        .map(|i| {
+            let parts: Vec<&dyn arrow::array::Array> =
+                batches.iter().map(|b| b.column(i).as_ref()).collect();
+            arrow::compute::concat(&parts).expect("batches of one schema")
+        })
+        .collect();
+    RecordBatch::try_new(schema, columns).expect("columns follow the narrow schema")
 }
 
 #[cfg(test)]

@@ -35,11 +35,16 @@ impl OrderedFlags {
     /// [`Flag::output_order`], equal flags as they came; in parallel on
     /// the current pool when `parallel`.
     pub fn new(batches: Vec<FlagBatch>, parallel: bool) -> OrderedFlags {
-        let flags = FlagBatch::concat(batches);
+        let flags = FlagBatch::concat_on(batches, parallel);
         let n = u32::try_from(flags.len()).expect("fewer than 2^32 flags");
         let columns = OrderColumns::of(flags.columns()).expect("flags follow the narrow schema");
         let ranks = ranks_of(flags.rules());
-        let mut keys: Vec<SortKey> = (0..n).map(|i| columns.key(i, &ranks)).collect();
+        let key = |i| columns.key(i, &ranks);
+        let mut keys: Vec<SortKey> = if parallel {
+            (0..n).into_par_iter().map(key).collect()
+        } else {
+            (0..n).map(key).collect()
+        };
         // Most comparisons end on the integers; equal ones (a claim's
         // lines, an id longer than the prefix) compare the columns.
         let before = |a: &SortKey, b: &SortKey| {
