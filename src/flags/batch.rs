@@ -168,8 +168,8 @@ impl FlagBatch {
     }
 
     /// [`FlagBatch::concat`], the columns joined side by side on the
-    /// current pool when `parallel` (a partition's flags are joined
-    /// between its rules and its runs, while nothing else runs).
+    /// current pool when `parallel` (a partition's flags, joined after
+    /// its rules, were a stretch one thread worked through alone).
     pub fn concat_on(batches: Vec<FlagBatch>, parallel: bool) -> FlagBatch {
         let batches: Vec<FlagBatch> = batches
             .into_iter()
