@@ -162,15 +162,11 @@ impl FlagBatch {
     }
 
     /// The batches one after the other, as one: their rules numbered
-    /// anew (a rule named by several batches is named once).
-    pub fn concat(batches: Vec<FlagBatch>) -> FlagBatch {
-        FlagBatch::concat_on(batches, false)
-    }
-
-    /// [`FlagBatch::concat`], the columns joined side by side on the
-    /// current pool when `parallel` (a partition's flags, joined after
-    /// its rules, were a stretch one thread worked through alone).
-    pub fn concat_on(batches: Vec<FlagBatch>, parallel: bool) -> FlagBatch {
+    /// anew (a rule named by several batches is named once). With
+    /// `parallel`, the columns are joined side by side on the current pool
+    /// (a partition's flags, joined after its rules, were a stretch one
+    /// thread worked through alone).
+    pub fn concat(batches: Vec<FlagBatch>, parallel: bool) -> FlagBatch {
         let batches: Vec<FlagBatch> = batches
             .into_iter()
             .filter(|b| !b.is_empty())
@@ -367,8 +363,10 @@ mod tests {
             for (piece, batch) in pieces.iter().zip(&batches) {
                 prop_assert_eq!(&batch.to_flags(), piece);
             }
-            let joined = FlagBatch::concat(batches);
-            prop_assert_eq!(joined.to_flags(), all);
+            for parallel in [false, true] {
+                let joined = FlagBatch::concat(batches.clone(), parallel);
+                prop_assert_eq!(joined.to_flags(), all.clone());
+            }
         }
     }
 
@@ -416,7 +414,7 @@ mod tests {
         );
         assert_eq!(flag.evidence, "{}");
         // Joined, structs become columns.
-        let joined = FlagBatch::concat(vec![structs, columns]);
+        let joined = FlagBatch::concat(vec![structs, columns], false);
         assert_eq!(joined.columns().num_rows(), 2);
         assert_eq!(joined.to_flags(), [flags.clone(), flags].concat());
     }

@@ -35,7 +35,7 @@ impl OrderedFlags {
     /// [`Flag::output_order`], equal flags as they came; in parallel on
     /// the current pool when `parallel`.
     pub fn new(batches: Vec<FlagBatch>, parallel: bool) -> OrderedFlags {
-        let flags = FlagBatch::concat_on(batches, parallel);
+        let flags = FlagBatch::concat(batches, parallel);
         let n = u32::try_from(flags.len()).expect("fewer than 2^32 flags");
         let columns = OrderColumns::of(flags.columns()).expect("flags follow the narrow schema");
         let ranks = ranks_of(flags.rules());
